@@ -1,0 +1,126 @@
+// Package antibot scores requests for bot behaviour and explains each score:
+// every assessment carries the reasons and the signal values behind them, so
+// a reviewer can see why an entry was flagged. It is pure: counters and
+// stores live in adapters (antibot/redis).
+package antibot
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Decision is what the service does with a request.
+type Decision string
+
+// Decisions, in rising severity.
+const (
+	Accept Decision = "accept"
+	Review Decision = "review"
+	Reject Decision = "reject"
+)
+
+// Reason is one rule that fired, with the signal value that made it fire.
+type Reason struct {
+	Code   string `json:"code"`
+	Points int    `json:"points"`
+	Detail string `json:"detail"`
+}
+
+// Assessment is the outcome of scoring one request.
+type Assessment struct {
+	Score        int      `json:"score"`
+	Decision     Decision `json:"decision"`
+	Reasons      []Reason `json:"reasons"`
+	RulesVersion string   `json:"rules_version"`
+}
+
+// Signals are what the form's script and the request tell about the client.
+// Every field is optional: a client that sends none is simply riskier.
+type Signals struct {
+	Webdriver   *bool    `json:"webdriver,omitempty"`
+	FillMS      *int     `json:"fill_ms,omitempty"`
+	TimeZone    string   `json:"timezone,omitempty"`
+	Languages   []string `json:"languages,omitempty"`
+	Screen      string   `json:"screen,omitempty"`
+	Platform    string   `json:"platform,omitempty"`
+	Fingerprint string   `json:"fingerprint,omitempty"`
+	Touch       *bool    `json:"touch,omitempty"`
+}
+
+// ApplyInput is everything the scorer sees about one application.
+type ApplyInput struct {
+	Honeypot       string
+	Signals        Signals
+	HasSignals     bool
+	AcceptLanguage string
+	UserAgent      string
+	DisposableMail bool
+}
+
+// Rules holds the thresholds of the apply scorer. They are data so an event
+// can override them and each decision records the version it used.
+type Rules struct {
+	Version         string
+	ReviewAt        int // score at or above which an entry goes to review
+	RejectAt        int // score at or above which an entry is rejected outright
+	MinFillMS       int // faster form fills than this are scored as automated
+	HoneypotPoints  int
+	WebdriverPoints int
+	FastFillPoints  int
+	NoSignalsPoints int
+	DisposablePts   int
+	NoUserAgentPts  int
+}
+
+// DefaultRules are the rules used when an event sets none.
+var DefaultRules = Rules{Version: "apply-v1", ReviewAt: 50, RejectAt: 100, MinFillMS: 2500,
+	HoneypotPoints: 70, WebdriverPoints: 60, FastFillPoints: 40, NoSignalsPoints: 10, DisposablePts: 60,
+	NoUserAgentPts: 30}
+
+// Scorer scores applications under a rule set.
+type Scorer struct{ Rules Rules }
+
+// AssessApply scores one application. A human filling the form in a browser
+// scores 0; each automation tell adds points.
+func (s Scorer) AssessApply(in ApplyInput) Assessment {
+	r := s.Rules
+	a := Assessment{RulesVersion: r.Version, Reasons: []Reason{}}
+	add := func(code string, pts int, detail string) {
+		a.Score += pts
+		a.Reasons = append(a.Reasons, Reason{Code: code, Points: pts, Detail: detail})
+	}
+	if in.Honeypot != "" {
+		add("honeypot_filled", r.HoneypotPoints, "the hidden website field was filled")
+	}
+	if in.UserAgent == "" {
+		add("no_user_agent", r.NoUserAgentPts, "the request had no User-Agent")
+	}
+	if in.DisposableMail {
+		add("disposable_email", r.DisposablePts, "the e-mail domain is a disposable-mail provider")
+	}
+	if !in.HasSignals {
+		add("no_signals", r.NoSignalsPoints, "the client sent no device signals")
+	} else {
+		if in.Signals.Webdriver != nil && *in.Signals.Webdriver {
+			add("webdriver", r.WebdriverPoints, "navigator.webdriver was true")
+		}
+		if in.Signals.FillMS != nil && *in.Signals.FillMS < r.MinFillMS {
+			add("fast_fill", r.FastFillPoints, fmt.Sprintf("form filled in %d ms (< %d ms)", *in.Signals.FillMS, r.MinFillMS))
+		}
+	}
+	if strings.Contains(strings.ToLower(in.UserAgent), "headless") {
+		add("headless_user_agent", r.WebdriverPoints, "the User-Agent names a headless browser")
+	}
+	switch {
+	case a.Score >= r.RejectAt:
+		a.Decision = Reject
+	case a.Score >= r.ReviewAt:
+		a.Decision = Review
+	default:
+		a.Decision = Accept
+	}
+	if a.Score > 1000 {
+		a.Score = 1000
+	}
+	return a
+}

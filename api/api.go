@@ -1,0 +1,113 @@
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/lottery"
+)
+
+// Deps is what the API needs.
+type Deps struct {
+	Svc     *lottery.Service
+	Outbox  lottery.MailStore
+	Log     *slog.Logger
+	Dev     bool
+	Readyz  func(ctx context.Context) error // PostgreSQL and Redis reachable
+	MaxBody int64
+}
+
+type handler struct{ Deps }
+
+// Register mounts the API routes on r.
+func Register(r *gin.Engine, d Deps) {
+	if d.MaxBody == 0 {
+		d.MaxBody = 64 << 10
+	}
+	h := &handler{d}
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", h.readyz)
+
+	v1 := r.Group("/api/v1", h.limitBody)
+	v1.GET("/events", h.listEvents)
+	v1.GET("/events/:slug", h.getEvent)
+	v1.POST("/events/:slug/otp", h.requestOTP)
+	v1.POST("/events/:slug/entries", h.apply)
+	v1.GET("/entries/:id", h.entryStatus)
+
+	admin := v1.Group("/admin", h.staffAuth, requireRole(lottery.RoleOrganizer))
+	admin.POST("/events", h.createEvent)
+	admin.POST("/events/:slug/:action", h.transition)
+
+	if d.Dev {
+		r.GET("/dev/outbox.json", h.outboxJSON)
+	}
+}
+
+func (h *handler) readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := h.Readyz(ctx); err != nil {
+		h.Log.WarnContext(ctx, "not ready", "err", err)
+		c.JSON(http.StatusServiceUnavailable, errorBody{errorDetail{Code: lottery.CodeUnavailable, Message: "dependencies unreachable"}})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+func (h *handler) limitBody(c *gin.Context) {
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.MaxBody)
+	c.Next()
+}
+
+// readBody returns the raw body (apply hashes it for idempotency).
+func readBody(c *gin.Context) ([]byte, error) {
+	b, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		return nil, &lottery.Error{Code: lottery.CodeInvalidJSON, Message: "the body is too large or unreadable"}
+	}
+	return b, nil
+}
+
+const staffKey = "staff"
+
+// staffAuth accepts `Authorization: Bearer <token>` from `startline staff token`.
+func (h *handler) staffAuth(c *gin.Context) {
+	tok, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok {
+		c.Header("WWW-Authenticate", `Bearer realm="startline"`)
+		writeError(c, h.Log, lottery.ErrUnauthorized)
+		return
+	}
+	acct, err := h.Svc.AuthenticateToken(c.Request.Context(), strings.TrimSpace(tok))
+	if err != nil {
+		c.Header("WWW-Authenticate", `Bearer realm="startline", error="invalid_token"`)
+		writeError(c, h.Log, err)
+		return
+	}
+	c.Set(staffKey, acct)
+	c.Next()
+}
+
+// requireRole refuses staff without one of the roles (checked on every admin route).
+func requireRole(roles ...lottery.Role) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		acct := c.MustGet(staffKey).(lottery.StaffAccount)
+		for _, r := range roles {
+			if acct.Role == r {
+				c.Next()
+				return
+			}
+		}
+		c.AbortWithStatusJSON(http.StatusForbidden, errorBody{errorDetail{Code: lottery.CodeForbidden,
+			Message: "your role may not do this"}})
+	}
+}
+
+func staffOf(c *gin.Context) lottery.StaffAccount { return c.MustGet(staffKey).(lottery.StaffAccount) }

@@ -1,0 +1,127 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/lottery"
+)
+
+type otpBody struct {
+	Email string `json:"email"`
+}
+
+func (h *handler) requestOTP(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	var b otpBody
+	if err := decodeJSON(body, &b); err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	if err := h.Svc.RequestOTP(c.Request.Context(), c.Param("slug"), b.Email, ""); err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"sent": true})
+}
+
+type applyBody struct {
+	Course               string          `json:"course"`
+	PaceGroup            string          `json:"pace_group"`
+	Name                 string          `json:"name"`
+	Email                string          `json:"email"`
+	Phone                string          `json:"phone"`
+	BirthDate            string          `json:"birth_date"`
+	OTP                  string          `json:"otp"`
+	GroupCode            string          `json:"group_code"`
+	PreviousApplications *int            `json:"previous_applications"`
+	Altcha               string          `json:"altcha"`
+	AdmissionToken       string          `json:"admission_token"`
+	Website              string          `json:"website"`
+	Signals              json.RawMessage `json:"signals"`
+}
+
+type applyJSON struct {
+	EntryID      string `json:"entry_id"`
+	ReceiptToken string `json:"receipt_token"`
+	Status       string `json:"status"`
+	SubQueue     string `json:"subqueue"`
+}
+
+func (h *handler) apply(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	var b applyBody
+	if err := decodeJSON(body, &b); err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	req := lottery.ApplyRequest{Course: b.Course, PaceGroup: b.PaceGroup, Name: b.Name, Email: b.Email, Phone: b.Phone,
+		BirthDate: b.BirthDate, OTP: b.OTP, GroupCode: b.GroupCode, PreviousApplications: b.PreviousApplications,
+		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals}
+	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(),
+		AcceptLanguage: c.GetHeader("Accept-Language")}
+	res, err := h.Svc.Apply(c.Request.Context(), c.Param("slug"), req, client, c.GetHeader("Idempotency-Key"), body)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	if res.Replayed {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.JSON(http.StatusCreated, applyJSON{EntryID: res.EntryID, ReceiptToken: res.ReceiptToken, Status: string(res.Status),
+		SubQueue: res.SubQueue})
+}
+
+type entryJSON struct {
+	EntryID   string    `json:"entry_id"`
+	Event     string    `json:"event"`
+	Status    string    `json:"status"`
+	SubQueue  string    `json:"subqueue"`
+	Tickets   int       `json:"tickets"`
+	GroupCode string    `json:"group_code,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func (h *handler) entryStatus(c *gin.Context) {
+	v, err := h.Svc.EntryStatus(c.Request.Context(), c.Param("id"), c.Query("token"))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	e := v.Entry
+	c.Header("Cache-Control", "private, no-store")
+	c.JSON(http.StatusOK, entryJSON{EntryID: e.ID, Event: e.EventSlug, Status: string(e.Status), SubQueue: e.SubQueue,
+		Tickets: e.Tickets, GroupCode: e.GroupCode, CreatedAt: e.CreatedAt})
+}
+
+type outboxMessageJSON struct {
+	To        string    `json:"to"`
+	Subject   string    `json:"subject"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// outboxJSON shows queued mail in dev mode (API.md: newest first).
+func (h *handler) outboxJSON(c *gin.Context) {
+	msgs, err := h.Outbox.OutboxFor(c.Request.Context(), c.Query("to"), 100)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	out := make([]outboxMessageJSON, 0, len(msgs))
+	for _, m := range msgs {
+		out = append(out, outboxMessageJSON{To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: m.CreatedAt})
+	}
+	c.JSON(http.StatusOK, gin.H{"messages": out})
+}

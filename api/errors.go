@@ -1,0 +1,87 @@
+// Package api serves Startline's JSON HTTP API (../shared/API.md) with Gin:
+// runner routes, organizer routes behind staff bearer tokens, dev-only
+// routes, and health checks. Handlers translate HTTP to lottery calls and
+// domain errors to HTTP through one table.
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/lottery"
+)
+
+// statusByCode is the one table from error codes to HTTP statuses.
+var statusByCode = map[string]int{
+	lottery.CodeInvalidJSON:         http.StatusBadRequest,
+	lottery.CodeInvalidField:        http.StatusUnprocessableEntity,
+	lottery.CodeInvalidOTP:          http.StatusUnprocessableEntity,
+	lottery.CodeInvalidProofOfWork:  http.StatusUnprocessableEntity,
+	lottery.CodeDuplicateEntry:      http.StatusConflict,
+	lottery.CodeRegistrationNotOpen: http.StatusForbidden,
+	lottery.CodeRegistrationClosed:  http.StatusForbidden,
+	lottery.CodeAdmissionRequired:   http.StatusForbidden,
+	lottery.CodeNotFound:            http.StatusNotFound,
+	lottery.CodeInvalidTransition:   http.StatusConflict,
+	lottery.CodeIdempotencyMismatch: http.StatusConflict,
+	lottery.CodeGroupFull:           http.StatusConflict,
+	lottery.CodeConflict:            http.StatusConflict,
+	lottery.CodeEventExists:         http.StatusConflict,
+	lottery.CodeStaffExists:         http.StatusConflict,
+	lottery.CodeRateLimited:         http.StatusTooManyRequests,
+	lottery.CodeUnauthorized:        http.StatusUnauthorized,
+	lottery.CodeInvalidCredentials:  http.StatusUnauthorized,
+	lottery.CodeForbidden:           http.StatusForbidden,
+	lottery.CodeUnavailable:         http.StatusServiceUnavailable,
+	lottery.CodeInternal:            http.StatusInternalServerError,
+}
+
+// StatusOf returns the HTTP status for an error's code.
+func StatusOf(err error) int {
+	if s, ok := statusByCode[lottery.CodeOf(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field"`
+}
+
+// writeError answers with the error's code; internal errors are logged once
+// and answered without detail.
+func writeError(c *gin.Context, log *slog.Logger, err error) {
+	var e *lottery.Error
+	if !errors.As(err, &e) {
+		log.ErrorContext(c.Request.Context(), "internal error", "method", c.Request.Method, "route", c.FullPath(), "err", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError,
+			errorBody{errorDetail{Code: lottery.CodeInternal, Message: "internal error"}})
+		return
+	}
+	c.AbortWithStatusJSON(StatusOf(e), errorBody{errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
+}
+
+// decodeJSON reads a JSON body into v, turning type errors into field errors.
+func decodeJSON(body []byte, v any) error {
+	if len(body) == 0 {
+		return &lottery.Error{Code: lottery.CodeInvalidJSON, Message: "send a JSON object body"}
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return lottery.Fieldf(te.Field, "expected %s", te.Type.String())
+		}
+		return &lottery.Error{Code: lottery.CodeInvalidJSON, Message: "the body is not valid JSON: " + err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package api
+
+import (
+	"time"
+
+	"github.com/startline/startline/lottery"
+)
+
+type eventJSON struct {
+	Slug         string         `json:"slug"`
+	Name         string         `json:"name"`
+	Status       string         `json:"status"`
+	OpensAt      time.Time      `json:"opens_at"`
+	ClosesAt     time.Time      `json:"closes_at"`
+	TimeZone     string         `json:"time_zone"`
+	Commitment   string         `json:"commitment"`
+	OfferHold    string         `json:"offer_hold"`
+	MaxGroupSize int            `json:"max_group_size"`
+	TicketRule   string         `json:"ticket_rule"`
+	Courses      []courseJSON   `json:"courses"`
+	SubQueues    []subqueueJSON `json:"subqueues"`
+}
+
+type courseJSON struct {
+	Code       string          `json:"code"`
+	Name       string          `json:"name"`
+	DistanceKM float64         `json:"distance_km"`
+	PaceGroups []paceGroupJSON `json:"pace_groups"`
+}
+
+type paceGroupJSON struct {
+	Key      string `json:"key"`
+	Code     string `json:"code"`
+	Label    string `json:"label"`
+	PaceMin  string `json:"pace_min,omitempty"`
+	PaceMax  string `json:"pace_max,omitempty"`
+	Capacity int    `json:"capacity"`
+	Mode     string `json:"mode"`
+}
+
+type subqueueJSON struct {
+	Key       string `json:"key"`
+	Course    string `json:"course"`
+	PaceGroup string `json:"pace_group"`
+	Label     string `json:"label"`
+	Capacity  int    `json:"capacity"`
+	Mode      string `json:"mode"`
+}
+
+func eventView(e lottery.Event, now time.Time) eventJSON {
+	v := eventJSON{Slug: e.Slug, Name: e.Name, Status: string(e.Phase(now)), OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
+		TimeZone: e.TimeZone, Commitment: e.Commitment, OfferHold: e.OfferHold.String(), MaxGroupSize: e.MaxGroupSize,
+		TicketRule: e.TicketRule, Courses: []courseJSON{}, SubQueues: []subqueueJSON{}}
+	for _, c := range e.Courses {
+		cj := courseJSON{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
+		for _, p := range c.PaceGroups {
+			key := lottery.SubQueueKey(c.Code, p.Code)
+			cj.PaceGroups = append(cj.PaceGroups, paceGroupJSON{Key: key, Code: p.Code, Label: p.Label,
+				PaceMin: lottery.FormatPace(p.PaceMinS), PaceMax: lottery.FormatPace(p.PaceMaxS), Capacity: p.Capacity,
+				Mode: string(p.Mode)})
+			v.SubQueues = append(v.SubQueues, subqueueJSON{Key: key, Course: c.Code, PaceGroup: p.Code, Label: p.Label,
+				Capacity: p.Capacity, Mode: string(p.Mode)})
+		}
+		v.Courses = append(v.Courses, cj)
+	}
+	return v
+}
+
+// eventSpecJSON is the organizer's create-event body (API.md).
+type eventSpecJSON struct {
+	Slug         string `json:"slug"`
+	Name         string `json:"name"`
+	TimeZone     string `json:"time_zone"`
+	OpensAt      string `json:"opens_at"`
+	ClosesAt     string `json:"closes_at"`
+	OfferHold    string `json:"offer_hold"`
+	MaxGroupSize int    `json:"max_group_size"`
+	TicketRule   string `json:"ticket_rule"`
+	Courses      []struct {
+		Code       string  `json:"code"`
+		Name       string  `json:"name"`
+		DistanceKM float64 `json:"distance_km"`
+		PaceGroups []struct {
+			Code     string `json:"code"`
+			Label    string `json:"label"`
+			PaceMin  string `json:"pace_min"`
+			PaceMax  string `json:"pace_max"`
+			Capacity int    `json:"capacity"`
+			Mode     string `json:"mode"`
+		} `json:"pace_groups"`
+	} `json:"courses"`
+}
+
+func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
+	opens, err := time.Parse(time.RFC3339, b.OpensAt)
+	if err != nil {
+		return lottery.EventSpec{}, lottery.Fieldf("opens_at", "give an RFC 3339 time, e.g. 2027-03-01T09:00:00+09:00")
+	}
+	closes, err := time.Parse(time.RFC3339, b.ClosesAt)
+	if err != nil {
+		return lottery.EventSpec{}, lottery.Fieldf("closes_at", "give an RFC 3339 time, e.g. 2027-03-08T18:00:00+09:00")
+	}
+	s := lottery.EventSpec{Slug: b.Slug, Name: b.Name, TimeZone: b.TimeZone, OpensAt: opens,
+		ClosesAt: closes, OfferHold: b.OfferHold, MaxGroupSize: b.MaxGroupSize, TicketRule: b.TicketRule}
+	for _, c := range b.Courses {
+		cs := lottery.CourseSpec{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
+		for _, p := range c.PaceGroups {
+			cs.PaceGroups = append(cs.PaceGroups, lottery.PaceGroupSpec{Code: p.Code, Label: p.Label, PaceMin: p.PaceMin,
+				PaceMax: p.PaceMax, Capacity: p.Capacity, Mode: p.Mode})
+		}
+		s.Courses = append(s.Courses, cs)
+	}
+	return s, nil
+}

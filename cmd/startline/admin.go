@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/startline/startline/lottery"
+)
+
+func staffCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: startline staff add|token --email E")
+	}
+	fs := flag.NewFlagSet("staff "+args[0], flag.ContinueOnError)
+	email := fs.String("email", "", "staff e-mail address")
+	role := fs.String("role", "", "organizer or reviewer (add)")
+	password := fs.String("password", "", "password (add; generated when empty)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *email == "" {
+		return errors.New("--email is required")
+	}
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	switch args[0] {
+	case "add":
+		enr, err := a.svc.AddStaff(ctx, *email, lottery.Role(*role), *password)
+		if err != nil {
+			return err
+		}
+		printEnrolment(out, enr)
+		return nil
+	case "token":
+		tok, err := a.svc.IssueStaffToken(ctx, *email)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, tok)
+		return nil
+	}
+	return fmt.Errorf("unknown staff command %q", args[0])
+}
+
+func printEnrolment(out io.Writer, enr lottery.Enrolment) {
+	fmt.Fprintf(out, "staff %s (%s) created\n", enr.Account.Email, enr.Account.Role)
+	if enr.Password != "" {
+		fmt.Fprintf(out, "  password: %s\n", enr.Password)
+	}
+	fmt.Fprintf(out, "  TOTP enrolment URL (scan into an authenticator app): %s\n", enr.TOTPURL)
+}
+
+// demoSpec is the demo event: four courses, 3–4 pace groups each, open for
+// the next 7 days.
+func demoSpec(now time.Time) lottery.EventSpec {
+	pg := func(code, label, min, max string, capacity int) lottery.PaceGroupSpec {
+		return lottery.PaceGroupSpec{Code: code, Label: label, PaceMin: min, PaceMax: max, Capacity: capacity, Mode: "lottery"}
+	}
+	return lottery.EventSpec{
+		Slug: "demo-marathon", Name: "Startline Demo Marathon", TimeZone: "Asia/Seoul",
+		OpensAt: now.Add(-time.Hour).Truncate(time.Minute), ClosesAt: now.Add(7 * 24 * time.Hour).Truncate(time.Minute),
+		OfferHold: "48h", MaxGroupSize: 4, TicketRule: lottery.TicketRuleDoubling,
+		Courses: []lottery.CourseSpec{
+			{Code: "5k", Name: "5K", DistanceKM: 5, PaceGroups: []lottery.PaceGroupSpec{
+				pg("sub-25", "Under 25 min", "", "5:00", 300), pg("sub-35", "25–35 min", "5:00", "7:00", 400),
+				pg("open", "Over 35 min", "7:00", "", 500)}},
+			{Code: "10k", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
+				pg("sub-45", "Under 45 min", "", "4:30", 200), pg("sub-60", "45–60 min", "4:30", "6:00", 400),
+				pg("open", "Over 60 min", "6:00", "", 600)}},
+			{Code: "half", Name: "Half Marathon", DistanceKM: 21.0975, PaceGroups: []lottery.PaceGroupSpec{
+				pg("sub-130", "Under 1:30", "", "4:15", 150), pg("sub-200", "1:30–2:00", "4:15", "5:41", 350),
+				pg("sub-230", "2:00–2:30", "5:41", "7:06", 400), pg("open", "Over 2:30", "7:06", "", 300)}},
+			{Code: "full", Name: "Marathon", DistanceKM: 42.195, PaceGroups: []lottery.PaceGroupSpec{
+				pg("sub-300", "Under 3:00", "", "4:15", 100), pg("sub-330", "3:00–3:30", "4:15", "4:58", 250),
+				pg("sub-400", "3:30–4:00", "4:58", "5:41", 350), pg("open", "Over 4:00", "5:41", "", 400)}},
+		},
+	}
+}
+
+// seedDemoCmd creates the demo event and staff logins; existing ones are kept.
+func seedDemoCmd(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) error {
+	if err := migrateCmd(ctx, cfg, io.Discard); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	var organizer lottery.StaffAccount
+	for _, s := range []struct {
+		email string
+		role  lottery.Role
+	}{{"organizer@demo.startline.test", lottery.RoleOrganizer}, {"reviewer@demo.startline.test", lottery.RoleReviewer}} {
+		enr, err := a.svc.AddStaff(ctx, s.email, s.role, "")
+		switch {
+		case errors.Is(err, lottery.ErrStaffExists):
+			fmt.Fprintf(out, "staff %s exists (new bearer token: startline staff token --email %s)\n", s.email, s.email)
+		case err != nil:
+			return err
+		default:
+			printEnrolment(out, enr)
+		}
+		if s.role == lottery.RoleOrganizer {
+			if organizer, err = a.store.StaffByEmail(ctx, s.email); err != nil {
+				return err
+			}
+		}
+	}
+	_, err = a.svc.CreateEvent(ctx, organizer, demoSpec(time.Now()))
+	switch {
+	case errors.Is(err, lottery.ErrEventExists):
+		fmt.Fprintln(out, "demo event demo-marathon exists; kept as it is")
+		return nil
+	case err != nil:
+		return err
+	}
+	if _, err := a.svc.Transition(ctx, organizer, "demo-marathon", "publish"); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "demo event demo-marathon created and published; registration open for 7 days")
+	return nil
+}

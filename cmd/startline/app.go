@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/startline/startline/api"
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/postgres"
+	"github.com/startline/startline/web"
+	"github.com/startline/startline/worker"
+)
+
+// app holds the opened dependencies shared by the commands.
+type app struct {
+	cfg      config
+	log      *slog.Logger
+	store    *postgres.Store
+	redis    redis.UniversalClient
+	asynqOpt asynq.RedisConnOpt
+	tasks    *worker.Client
+	svc      *lottery.Service
+}
+
+func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	store, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Log: log})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, log: log, store: store}
+	if len(cfg.RedisClusterAddrs) > 0 {
+		a.redis = redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.RedisClusterAddrs})
+		a.asynqOpt = asynq.RedisClusterClientOpt{Addrs: cfg.RedisClusterAddrs}
+	} else {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			store.Close()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		a.redis = redis.NewClient(opt)
+		a.asynqOpt = asynq.RedisClientOpt{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB,
+			TLSConfig: opt.TLSConfig}
+	}
+	keys, err := lottery.NewKeys(cfg.SecretKey)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.tasks = worker.NewClient(a.asynqOpt, cfg.Queue)
+	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, lottery.Config{PhoneRegion: cfg.PhoneRegion})
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.tasks != nil {
+		a.tasks.Close()
+	}
+	if a.redis != nil {
+		a.redis.Close()
+	}
+	a.store.Close()
+}
+
+func (a *app) ready(ctx context.Context) error {
+	if err := a.store.Ping(ctx); err != nil {
+		return err
+	}
+	if err := a.redis.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("ping redis: %w", err)
+	}
+	return nil
+}
+
+// router builds the Gin engine with the API and web pages.
+func (a *app) router() (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery(), requestLog(a.log))
+	if err := r.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	api.Register(r, api.Deps{Svc: a.svc, Outbox: a.store, Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready})
+	if err := web.Register(r, web.Deps{Svc: a.svc, Outbox: a.store, Log: a.log, Dev: a.cfg.dev()}); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// requestLog logs one line per request: route pattern, status and latency,
+// never the query string (receipt tokens travel there) or personal data.
+func requestLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		lvl := slog.LevelDebug
+		if c.Writer.Status() >= 500 {
+			lvl = slog.LevelWarn
+		}
+		log.Log(c.Request.Context(), lvl, "http", "method", c.Request.Method, "route", route,
+			"status", c.Writer.Status(), "ms", time.Since(start).Milliseconds())
+	}
+}
+
+func migrateCmd(ctx context.Context, cfg config, out io.Writer) error {
+	applied, err := postgres.Migrate(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "migrations applied: %d\n", len(applied))
+	return nil
+}
+
+// serveCmd runs the HTTP server, the worker, or both, until ctx ends, then
+// shuts down gracefully.
+func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work bool) error {
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	log.Info("starting", cfg.masked()...)
+
+	var wsrv *worker.Server
+	if work {
+		mailer := &worker.Mailer{Store: a.store, Client: a.tasks, Redact: !cfg.dev(), Log: log}
+		if cfg.SMTPURL != "" {
+			s, err := worker.NewSMTPSender(cfg.SMTPURL, cfg.SMTPFrom)
+			if err != nil {
+				return err
+			}
+			mailer.Sender = s
+		} else if !cfg.dev() {
+			log.Warn("SMTP_URL is empty: mail stays in the outbox")
+		}
+		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Log: log, Mailer: mailer})
+		if err != nil {
+			return err
+		}
+		if err := wsrv.Start(); err != nil {
+			return err
+		}
+		defer wsrv.Shutdown()
+	}
+	if !http_ {
+		<-ctx.Done()
+		log.Info("shutting down worker")
+		return nil
+	}
+	r, err := a.router()
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: cfg.HTTPAddr, Handler: r, ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout: 15 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 120 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("listening", "addr", cfg.HTTPAddr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}

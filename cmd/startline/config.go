@@ -1,0 +1,128 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// config is read once from the environment (names in ../shared/API.md).
+type config struct {
+	DatabaseURL       string
+	RedisURL          string
+	RedisClusterAddrs []string
+	HTTPAddr          string
+	Env               string
+	SecretKey         []byte
+	TrustedProxies    []string
+	SMTPURL           string
+	SMTPFrom          string
+	Queue             string
+	PhoneRegion       string
+}
+
+func (c config) dev() bool { return c.Env == "dev" }
+
+func getenv(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// loadConfig reads and validates the environment. In dev a missing secret
+// key is generated once and kept in .startline/dev-secret-key so receipt
+// tokens and sealed seeds survive restarts.
+func loadConfig(out io.Writer) (config, error) {
+	c := config{
+		DatabaseURL: getenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/startline?sslmode=disable"),
+		RedisURL:    getenv("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		HTTPAddr:    getenv("HTTP_ADDR", ":8080"),
+		Env:         getenv("STARTLINE_ENV", "production"),
+		SMTPURL:     getenv("SMTP_URL", ""),
+		SMTPFrom:    getenv("SMTP_FROM", "Startline <no-reply@startline.invalid>"),
+		Queue:       getenv("STARTLINE_QUEUE", "startline"),
+		PhoneRegion: getenv("STARTLINE_PHONE_REGION", "KR"),
+	}
+	if c.Env != "dev" && c.Env != "production" {
+		return c, fmt.Errorf("STARTLINE_ENV: want dev or production, got %q", c.Env)
+	}
+	if v := getenv("REDIS_CLUSTER_ADDRS", ""); v != "" {
+		for _, a := range strings.Split(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				c.RedisClusterAddrs = append(c.RedisClusterAddrs, a)
+			}
+		}
+	}
+	if v := getenv("STARTLINE_TRUSTED_PROXIES", ""); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			p = strings.TrimSpace(p)
+			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+				return c, fmt.Errorf("STARTLINE_TRUSTED_PROXIES: %q is not a CIDR or IP", p)
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	key := os.Getenv("STARTLINE_SECRET_KEY")
+	switch {
+	case key != "":
+		c.SecretKey = []byte(key)
+	case c.dev():
+		k, err := devSecret(out)
+		if err != nil {
+			return c, err
+		}
+		c.SecretKey = k
+	default:
+		return c, errors.New("STARTLINE_SECRET_KEY is required in production (32 or more characters)")
+	}
+	if len(c.SecretKey) < 32 {
+		return c, errors.New("STARTLINE_SECRET_KEY: use 32 or more characters")
+	}
+	return c, nil
+}
+
+func devSecret(out io.Writer) ([]byte, error) {
+	path := filepath.Join(".startline", "dev-secret-key")
+	if b, err := os.ReadFile(path); err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	k := hex.EncodeToString(raw)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("dev secret: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(k+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("dev secret: %w", err)
+	}
+	fmt.Fprintf(out, "dev mode: generated STARTLINE_SECRET_KEY=%s (kept in %s)\n", k, path)
+	return []byte(k), nil
+}
+
+// masked renders the config for the start-up log without secrets.
+func (c config) masked() []any {
+	return []any{"env", c.Env, "http_addr", c.HTTPAddr, "database_url", maskURL(c.DatabaseURL),
+		"redis_url", maskURL(c.RedisURL), "smtp", c.SMTPURL != "", "trusted_proxies", c.TrustedProxies, "queue", c.Queue}
+}
+
+func maskURL(s string) string {
+	at := strings.LastIndex(s, "@")
+	scheme := strings.Index(s, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return s
+	}
+	userinfo := s[scheme+3 : at]
+	if user, _, ok := strings.Cut(userinfo, ":"); ok {
+		return s[:scheme+3] + user + ":****" + s[at:]
+	}
+	return s
+}

@@ -1,0 +1,72 @@
+// Command startline runs the Startline registration service: the HTTP API
+// and web pages, the background workers, migrations and admin tasks.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: startline <command> [flags]
+
+commands:
+  serve                 run the API and web pages
+  worker                run the background workers and scheduler
+  all                   migrate, then run serve and worker in one process
+  migrate               create the database if missing and apply migrations
+  seed-demo             create the published demo event and staff logins
+  staff add --email E --role organizer|reviewer [--password P]
+  staff token --email E print a bearer token for scripts
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "startline:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(out, usage)
+		return errors.New("no command")
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg, err := loadConfig(out)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "migrate":
+		return migrateCmd(ctx, cfg, out)
+	case "serve":
+		return serveCmd(ctx, cfg, log, true, false)
+	case "worker":
+		return serveCmd(ctx, cfg, log, false, true)
+	case "all":
+		if err := migrateCmd(ctx, cfg, out); err != nil {
+			return err
+		}
+		return serveCmd(ctx, cfg, log, true, true)
+	case "seed-demo":
+		return seedDemoCmd(ctx, cfg, log, out)
+	case "staff":
+		return staffCmd(ctx, cfg, log, args[1:], out)
+	case "help", "-h", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	fmt.Fprint(out, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}

@@ -1,0 +1,92 @@
+// Package lottery is Startline's domain: events, their sub-queues, entries and
+// staff, the rules that govern them, and the store interfaces the adapters
+// implement. It imports no HTTP, ORM, Redis or queue library; time and
+// randomness come in through Clock and io.Reader so tests control them.
+package lottery
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error is a domain failure with a stable, machine-readable code (the API's
+// error.code), the offending input field if any, and a human message.
+type Error struct {
+	Code    string
+	Field   string
+	Message string
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s (%s): %s", e.Code, e.Field, e.Message)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Is makes errors.Is match any *Error with the same code, so callers test
+// against the sentinels below whatever field or message a site attached.
+func (e *Error) Is(target error) bool {
+	var t *Error
+	return errors.As(target, &t) && t.Code == e.Code
+}
+
+// Stable error codes. The api package maps each to an HTTP status.
+const (
+	CodeInvalidJSON         = "invalid_json"
+	CodeInvalidField        = "invalid_field"
+	CodeInvalidOTP          = "invalid_otp"
+	CodeInvalidProofOfWork  = "invalid_proof_of_work"
+	CodeDuplicateEntry      = "duplicate_entry"
+	CodeRegistrationNotOpen = "registration_not_open"
+	CodeRegistrationClosed  = "registration_closed"
+	CodeNotFound            = "not_found"
+	CodeInvalidTransition   = "invalid_transition"
+	CodeIdempotencyMismatch = "idempotency_key_reused"
+	CodeGroupFull           = "group_full"
+	CodeConflict            = "conflict"
+	CodeRateLimited         = "rate_limited"
+	CodeUnauthorized        = "unauthorized"
+	CodeForbidden           = "forbidden"
+	CodeUnavailable         = "unavailable"
+	CodeInternal            = "internal"
+	CodeAdmissionRequired   = "admission_required"
+	CodeEventExists         = "event_exists"
+	CodeStaffExists         = "staff_exists"
+	CodeInvalidCredentials  = "invalid_credentials"
+)
+
+// Sentinels for errors.Is. Sites attach a field and message with Fieldf.
+var (
+	ErrNotFound            = &Error{Code: CodeNotFound, Message: "not found"}
+	ErrInvalidField        = &Error{Code: CodeInvalidField, Message: "invalid field"}
+	ErrInvalidOTP          = &Error{Code: CodeInvalidOTP, Field: "otp", Message: "the code is wrong, expired or used; request a new one"}
+	ErrDuplicateEntry      = &Error{Code: CodeDuplicateEntry, Message: "this person already has an entry for this event"}
+	ErrNotOpen             = &Error{Code: CodeRegistrationNotOpen, Message: "registration is not open yet"}
+	ErrClosed              = &Error{Code: CodeRegistrationClosed, Message: "registration is closed"}
+	ErrInvalidTransition   = &Error{Code: CodeInvalidTransition, Message: "that action is not allowed in the event's current state"}
+	ErrIdempotencyMismatch = &Error{Code: CodeIdempotencyMismatch, Field: "Idempotency-Key", Message: "this Idempotency-Key was used with a different request body"}
+	ErrGroupFull           = &Error{Code: CodeGroupFull, Field: "group_code", Message: "this group is full"}
+	ErrConflict            = &Error{Code: CodeConflict, Message: "conflicting change"}
+	ErrUnauthorized        = &Error{Code: CodeUnauthorized, Message: "authentication required"}
+	ErrForbidden           = &Error{Code: CodeForbidden, Message: "your role may not do this"}
+	ErrEventExists         = &Error{Code: CodeEventExists, Field: "slug", Message: "an event with this slug exists"}
+	ErrStaffExists         = &Error{Code: CodeStaffExists, Field: "email", Message: "a staff account with this e-mail exists"}
+	ErrInvalidCredentials  = &Error{Code: CodeInvalidCredentials, Message: "wrong e-mail, password or code"}
+	ErrAdmissionRequired   = &Error{Code: CodeAdmissionRequired, Field: "admission_token", Message: "this sub-queue admits entries through its waiting room"}
+)
+
+// Fieldf returns a validation error for one input field.
+func Fieldf(field, format string, args ...any) *Error {
+	return &Error{Code: CodeInvalidField, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// CodeOf returns the code of the first *Error in err's chain, or
+// CodeInternal when err carries none.
+func CodeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}

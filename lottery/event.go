@@ -1,0 +1,379 @@
+package lottery
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EventStatus is an event's lifecycle state. Stored states are draft,
+// published, closed, frozen, drawn and settled; open is derived from the
+// registration window while an event is published.
+type EventStatus string
+
+// Lifecycle states: draft → published → open → closed → frozen → drawn → settled.
+const (
+	EventDraft     EventStatus = "draft"
+	EventPublished EventStatus = "published"
+	EventOpen      EventStatus = "open"
+	EventClosed    EventStatus = "closed"
+	EventFrozen    EventStatus = "frozen"
+	EventDrawn     EventStatus = "drawn"
+	EventSettled   EventStatus = "settled"
+)
+
+// Mode says how a sub-queue allocates its slots.
+type Mode string
+
+// Sub-queue modes: a seeded draw after the window, or first-come through a
+// waiting room.
+const (
+	ModeLottery Mode = "lottery"
+	ModeOrdered Mode = "ordered"
+)
+
+// Ticket rules: how many draw tickets an entry holds.
+const (
+	TicketRuleNone     = "none"
+	TicketRuleDoubling = "doubling"
+)
+
+// Event is a race (or other release) with a registration window and a set of
+// courses, each split into pace-group sub-queues.
+type Event struct {
+	ID           int64
+	Slug         string
+	Name         string
+	TimeZone     string
+	OpensAt      time.Time
+	ClosesAt     time.Time
+	Status       EventStatus // stored state; see Phase for the effective one
+	OfferHold    time.Duration
+	MaxGroupSize int
+	TicketRule   string
+	Commitment   string // hex sha256(seed_secret); empty while draft
+	Courses      []Course
+	PublishedAt  *time.Time
+	ClosedAt     *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Course is one race distance of an event.
+type Course struct {
+	Code       string
+	Name       string
+	DistanceKM float64
+	PaceGroups []PaceGroup
+}
+
+// PaceGroup is a start corral of a course; course × pace group is a sub-queue
+// with its own capacity and draw.
+type PaceGroup struct {
+	ID       int64
+	Code     string
+	Label    string
+	PaceMinS int // seconds per km, 0 when open-ended
+	PaceMaxS int
+	Capacity int
+	Mode     Mode
+}
+
+// SubQueue is a flattened course × pace group.
+type SubQueue struct {
+	ID       int64
+	Key      string // "course:pace"
+	Course   string
+	Pace     string
+	Label    string
+	Capacity int
+	Mode     Mode
+}
+
+// SubQueueKey joins a course and pace code into the canonical key.
+func SubQueueKey(course, pace string) string { return course + ":" + pace }
+
+// SubQueues lists the event's sub-queues in display order.
+func (e *Event) SubQueues() []SubQueue {
+	var out []SubQueue
+	for _, c := range e.Courses {
+		for _, p := range c.PaceGroups {
+			out = append(out, SubQueue{ID: p.ID, Key: SubQueueKey(c.Code, p.Code), Course: c.Code, Pace: p.Code,
+				Label: p.Label, Capacity: p.Capacity, Mode: p.Mode})
+		}
+	}
+	return out
+}
+
+// SubQueue finds a sub-queue by course and pace code.
+func (e *Event) SubQueue(course, pace string) (SubQueue, bool) {
+	for _, c := range e.Courses {
+		if c.Code != course {
+			continue
+		}
+		for _, p := range c.PaceGroups {
+			if p.Code == pace {
+				return SubQueue{ID: p.ID, Key: SubQueueKey(c.Code, p.Code), Course: c.Code, Pace: p.Code,
+					Label: p.Label, Capacity: p.Capacity, Mode: p.Mode}, true
+			}
+		}
+	}
+	return SubQueue{}, false
+}
+
+// HasCourse reports whether the event has a course with this code.
+func (e *Event) HasCourse(code string) bool {
+	for _, c := range e.Courses {
+		if c.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// Phase is the effective state at now: a published event is open inside its
+// window and closed after it, even before an organizer closes it.
+func (e *Event) Phase(now time.Time) EventStatus {
+	if e.Status != EventPublished {
+		return e.Status
+	}
+	switch {
+	case now.Before(e.OpensAt):
+		return EventPublished
+	case now.Before(e.ClosesAt):
+		return EventOpen
+	default:
+		return EventClosed
+	}
+}
+
+// Public reports whether runners may see the event.
+func (e *Event) Public() bool { return e.Status != EventDraft }
+
+// CheckOpen returns nil when entries are accepted at now, else
+// ErrNotOpen or ErrClosed.
+func (e *Event) CheckOpen(now time.Time) error {
+	switch e.Phase(now) {
+	case EventOpen:
+		return nil
+	case EventDraft, EventPublished:
+		return ErrNotOpen
+	default:
+		return ErrClosed
+	}
+}
+
+// Tickets returns the draw tickets an entry holds under the event's rule:
+// 2^n for n previous unsuccessful applications with "doubling" (capped at
+// 4096, fairdraw-v1's maximum), else 1.
+func (e *Event) Tickets(previous int) int {
+	if e.TicketRule != TicketRuleDoubling || previous <= 0 {
+		return 1
+	}
+	if previous >= 12 {
+		return 4096
+	}
+	return 1 << previous
+}
+
+var (
+	slugRe = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
+	codeRe = regexp.MustCompile(`^[a-z0-9-]{1,32}$`)
+)
+
+// EventSpec is what an organizer submits to create an event.
+type EventSpec struct {
+	Slug         string
+	Name         string
+	TimeZone     string
+	OpensAt      time.Time
+	ClosesAt     time.Time
+	OfferHold    string // Go duration, e.g. "48h"
+	MaxGroupSize int
+	TicketRule   string
+	Courses      []CourseSpec
+}
+
+// CourseSpec describes one course in an EventSpec.
+type CourseSpec struct {
+	Code       string
+	Name       string
+	DistanceKM float64
+	PaceGroups []PaceGroupSpec
+}
+
+// PaceGroupSpec describes one pace group; PaceMin/PaceMax are "m:ss" per km.
+type PaceGroupSpec struct {
+	Code     string
+	Label    string
+	PaceMin  string
+	PaceMax  string
+	Capacity int
+	Mode     string
+}
+
+// Build validates the spec and returns the draft event it describes, or a
+// field error naming the first bad field (JSON path style, e.g.
+// "courses[0].pace_groups[1].capacity").
+func (s EventSpec) Build() (Event, error) {
+	e := Event{Slug: s.Slug, Name: strings.TrimSpace(s.Name), TimeZone: s.TimeZone, OpensAt: s.OpensAt.UTC(),
+		ClosesAt: s.ClosesAt.UTC(), Status: EventDraft, MaxGroupSize: s.MaxGroupSize, TicketRule: s.TicketRule}
+	if !slugRe.MatchString(s.Slug) {
+		return Event{}, Fieldf("slug", "use 1 to 64 lowercase letters, digits and dashes")
+	}
+	if e.Name == "" || len(e.Name) > 200 {
+		return Event{}, Fieldf("name", "give a name of 1 to 200 characters")
+	}
+	if e.TimeZone == "" {
+		e.TimeZone = "UTC"
+	}
+	if _, err := time.LoadLocation(e.TimeZone); err != nil {
+		return Event{}, Fieldf("time_zone", "unknown IANA time zone %q", e.TimeZone)
+	}
+	if s.OpensAt.IsZero() {
+		return Event{}, Fieldf("opens_at", "give an RFC 3339 time")
+	}
+	if s.ClosesAt.IsZero() || !s.ClosesAt.After(s.OpensAt) {
+		return Event{}, Fieldf("closes_at", "give an RFC 3339 time after opens_at")
+	}
+	hold := s.OfferHold
+	if hold == "" {
+		hold = "48h"
+	}
+	d, err := time.ParseDuration(hold)
+	if err != nil || d < time.Minute || d > 30*24*time.Hour {
+		return Event{}, Fieldf("offer_hold", "give a duration between 1m and 720h, e.g. \"48h\"")
+	}
+	e.OfferHold = d
+	if e.MaxGroupSize == 0 {
+		e.MaxGroupSize = 1
+	}
+	if e.MaxGroupSize < 1 || e.MaxGroupSize > 16 {
+		return Event{}, Fieldf("max_group_size", "give 1 to 16 (1 disables groups)")
+	}
+	if e.TicketRule == "" {
+		e.TicketRule = TicketRuleNone
+	}
+	if e.TicketRule != TicketRuleNone && e.TicketRule != TicketRuleDoubling {
+		return Event{}, Fieldf("ticket_rule", "use \"none\" or \"doubling\"")
+	}
+	if len(s.Courses) == 0 {
+		return Event{}, Fieldf("courses", "give at least one course")
+	}
+	seen := map[string]bool{}
+	for i, cs := range s.Courses {
+		path := fmt.Sprintf("courses[%d]", i)
+		if !codeRe.MatchString(cs.Code) {
+			return Event{}, Fieldf(path+".code", "use 1 to 32 lowercase letters, digits and dashes")
+		}
+		if seen[cs.Code] {
+			return Event{}, Fieldf(path+".code", "course %q appears twice", cs.Code)
+		}
+		seen[cs.Code] = true
+		name := strings.TrimSpace(cs.Name)
+		if name == "" || len(name) > 100 {
+			return Event{}, Fieldf(path+".name", "give a name of 1 to 100 characters")
+		}
+		if cs.DistanceKM <= 0 || cs.DistanceKM > 1000 {
+			return Event{}, Fieldf(path+".distance_km", "give a distance above 0 km")
+		}
+		if len(cs.PaceGroups) == 0 {
+			return Event{}, Fieldf(path+".pace_groups", "give at least one pace group")
+		}
+		c := Course{Code: cs.Code, Name: name, DistanceKM: cs.DistanceKM}
+		paces := map[string]bool{}
+		for j, ps := range cs.PaceGroups {
+			pp := fmt.Sprintf("%s.pace_groups[%d]", path, j)
+			if !codeRe.MatchString(ps.Code) {
+				return Event{}, Fieldf(pp+".code", "use 1 to 32 lowercase letters, digits and dashes")
+			}
+			if paces[ps.Code] {
+				return Event{}, Fieldf(pp+".code", "pace group %q appears twice", ps.Code)
+			}
+			paces[ps.Code] = true
+			label := strings.TrimSpace(ps.Label)
+			if label == "" {
+				label = ps.Code
+			}
+			if len(label) > 100 {
+				return Event{}, Fieldf(pp+".label", "give a label of at most 100 characters")
+			}
+			if ps.Capacity < 0 || ps.Capacity > 1_000_000 {
+				return Event{}, Fieldf(pp+".capacity", "give a capacity from 0 to 1000000")
+			}
+			mode := Mode(ps.Mode)
+			if mode == "" {
+				mode = ModeLottery
+			}
+			if mode != ModeLottery && mode != ModeOrdered {
+				return Event{}, Fieldf(pp+".mode", "use \"lottery\" or \"ordered\"")
+			}
+			minS, err := parsePace(ps.PaceMin)
+			if err != nil {
+				return Event{}, Fieldf(pp+".pace_min", "%v", err)
+			}
+			maxS, err := parsePace(ps.PaceMax)
+			if err != nil {
+				return Event{}, Fieldf(pp+".pace_max", "%v", err)
+			}
+			if minS > 0 && maxS > 0 && minS > maxS {
+				return Event{}, Fieldf(pp+".pace_max", "must not be faster than pace_min")
+			}
+			c.PaceGroups = append(c.PaceGroups, PaceGroup{Code: ps.Code, Label: label, PaceMinS: minS, PaceMaxS: maxS,
+				Capacity: ps.Capacity, Mode: mode})
+		}
+		e.Courses = append(e.Courses, c)
+	}
+	return e, nil
+}
+
+// parsePace reads "m:ss" per km; empty means open-ended (0).
+func parsePace(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	m, sec, ok := strings.Cut(s, ":")
+	mi, err1 := strconv.Atoi(m)
+	si, err2 := strconv.Atoi(sec)
+	if !ok || err1 != nil || err2 != nil || mi < 0 || mi > 59 || si < 0 || si > 59 || len(sec) != 2 || mi*60+si == 0 {
+		return 0, fmt.Errorf("give a pace per km as m:ss, e.g. \"5:30\"")
+	}
+	return mi*60 + si, nil
+}
+
+// FormatPace renders seconds per km as "m:ss".
+func FormatPace(s int) string {
+	if s <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+// transitions lists the organizer actions and the stored states they move
+// between. open is not stored: publish makes an event open at opens_at.
+var transitions = map[string]struct {
+	from []EventStatus
+	to   EventStatus
+}{
+	"publish": {from: []EventStatus{EventDraft}, to: EventPublished},
+	"close":   {from: []EventStatus{EventPublished}, to: EventClosed},
+}
+
+// NextStatus returns the stored state the action leads to from the current
+// one, or ErrInvalidTransition. Actions that later issues add (freeze,
+// reveal, draw, publish-results) are refused until implemented.
+func NextStatus(current EventStatus, action string) (EventStatus, error) {
+	t, ok := transitions[action]
+	if !ok {
+		return "", &Error{Code: CodeInvalidTransition, Field: "action", Message: fmt.Sprintf("unknown or unavailable action %q", action)}
+	}
+	for _, f := range t.from {
+		if f == current {
+			return t.to, nil
+		}
+	}
+	return "", &Error{Code: CodeInvalidTransition, Field: "action",
+		Message: fmt.Sprintf("cannot %s an event that is %s", action, current)}
+}

@@ -1,0 +1,285 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/lottery"
+)
+
+type entryRow struct {
+	ID                   string `gorm:"primaryKey"`
+	EventID              int64
+	SubqueueID           int64
+	Name                 string
+	Email                string
+	EmailKey             string
+	Phone                string
+	BirthDate            time.Time
+	Tickets              int
+	PreviousApplications int
+	GroupCode            string
+	Status               string
+	RiskScore            int
+	RiskDecision         string
+	RiskReasons          []byte `gorm:"type:jsonb"`
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+	// Joined, read-only.
+	SubqueueKey string `gorm:"->;column:subqueue_key"`
+	EventSlug   string `gorm:"->;column:event_slug"`
+}
+
+func (entryRow) TableName() string { return "entries" }
+
+// riskDoc is how an assessment is stored: the reasons plus the rules version,
+// so a past decision can be explained later.
+type riskDoc struct {
+	Reasons      []antibot.Reason `json:"reasons"`
+	RulesVersion string           `json:"rules_version"`
+}
+
+func fromEntryRow(r entryRow) lottery.Entry {
+	var doc riskDoc
+	_ = json.Unmarshal(r.RiskReasons, &doc) // written by us; a bad document only loses the explanation
+	return lottery.Entry{ID: r.ID, EventID: r.EventID, SubQueueID: r.SubqueueID, SubQueue: r.SubqueueKey,
+		EventSlug: r.EventSlug, Name: r.Name, Email: r.Email, EmailKey: r.EmailKey, Phone: r.Phone,
+		BirthDate: r.BirthDate, Tickets: r.Tickets, PreviousApplications: r.PreviousApplications,
+		GroupCode: r.GroupCode, Status: lottery.EntryStatus(r.Status),
+		Risk: antibot.Assessment{Score: r.RiskScore, Decision: antibot.Decision(r.RiskDecision), Reasons: doc.Reasons,
+			RulesVersion: doc.RulesVersion},
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+// Entry returns one entry with its sub-queue key and event slug.
+func (s *Store) Entry(ctx context.Context, id string) (lottery.Entry, error) {
+	var r entryRow
+	err := s.db.WithContext(ctx).Table("entries e").
+		Select("e.*, q.key AS subqueue_key, ev.slug AS event_slug").
+		Joins("JOIN subqueues q ON q.id = e.subqueue_id").Joins("JOIN events ev ON ev.id = e.event_id").
+		Where("e.id = ?", id).Take(&r).Error
+	if err != nil {
+		return lottery.Entry{}, notFound(err)
+	}
+	return fromEntryRow(r), nil
+}
+
+// SaveOTP replaces the person's code and queues its mail in one transaction.
+func (s *Store) SaveOTP(ctx context.Context, o lottery.OTPRecord, m lottery.Mail) (int64, error) {
+	var id int64
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		if err := tx.Exec(`INSERT INTO otp_codes (event_id, email_key, code_hash, attempts, expires_at, used_at, created_at)
+			VALUES (?, ?, ?, 0, ?, NULL, now())
+			ON CONFLICT (event_id, email_key) DO UPDATE SET code_hash = EXCLUDED.code_hash, attempts = 0,
+				expires_at = EXCLUDED.expires_at, used_at = NULL, created_at = now()`,
+			o.EventID, o.EmailKey, o.CodeHash, o.ExpiresAt).Error; err != nil {
+			return fmt.Errorf("save otp: %w", err)
+		}
+		var err error
+		id, err = insertMail(tx, m)
+		return err
+	})
+	return id, err
+}
+
+type otpCheck struct {
+	Match    bool
+	Consumed bool
+	Expired  bool
+	Attempts int
+}
+
+type idemRow struct {
+	RequestHash []byte
+	EntryID     string
+	Status      string
+	SubqueueKey string
+}
+
+// Apply stores an application in one transaction: replay check, code check
+// (a wrong code's attempt is committed), group limits under an advisory
+// lock, the entry insert guarded by the window and the one-per-person key,
+// the log record and the idempotency record.
+func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutcome, error) {
+	var out lottery.ApplyOutcome
+	var committedErr error // failures whose writes (a code attempt) must still commit
+	now := a.Now.UTC().Truncate(time.Microsecond)
+	e := a.Entry
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		committedErr = nil
+		if a.IdempotencyKey != "" {
+			prev, ok, err := findIdempotent(tx, e.EventID, a.IdempotencyKey)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return replay(prev, a.RequestHash, &out)
+			}
+		}
+
+		var o otpCheck
+		res := tx.Raw(`UPDATE otp_codes SET attempts = attempts + 1,
+				used_at = CASE WHEN used_at IS NULL AND code_hash = @h AND attempts < @max AND expires_at > @now
+					THEN @now ELSE used_at END
+			WHERE event_id = @ev AND email_key = @key
+			RETURNING code_hash = @h AS match, used_at IS NOT DISTINCT FROM CAST(@now AS timestamptz) AS consumed,
+				expires_at <= @now AS expired, attempts`,
+			map[string]any{"h": a.OTPHash, "max": a.MaxOTPAttempts, "now": now, "ev": e.EventID, "key": e.EmailKey}).
+			Scan(&o)
+		if res.Error != nil {
+			return fmt.Errorf("check otp: %w", res.Error)
+		}
+		switch {
+		case res.RowsAffected == 0:
+			return &lottery.Error{Code: lottery.CodeInvalidOTP, Field: "otp", Message: "request a code for this e-mail address first"}
+		case o.Consumed:
+			// fall through to the insert
+		case o.Match && !o.Expired && o.Attempts <= a.MaxOTPAttempts+1:
+			// The right code, already used: this person's entry exists (or a
+			// concurrent request with the same code is the one that counts).
+			var n int64
+			if err := tx.Raw("SELECT count(*) FROM entries WHERE event_id = ? AND email_key = ?", e.EventID, e.EmailKey).
+				Scan(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return lottery.ErrDuplicateEntry
+			}
+			return &lottery.Error{Code: lottery.CodeInvalidOTP, Field: "otp", Message: "this code was already used; request a new one"}
+		default:
+			msg := "the code is wrong"
+			switch {
+			case o.Attempts > a.MaxOTPAttempts:
+				msg = "too many attempts; request a new code"
+			case o.Expired:
+				msg = "the code has expired; request a new one"
+			}
+			committedErr = &lottery.Error{Code: lottery.CodeInvalidOTP, Field: "otp", Message: msg}
+			return nil // commit the attempt
+		}
+
+		if e.GroupCode != "" {
+			if err := checkGroup(tx, e, a.MaxGroupSize); err != nil {
+				return err
+			}
+		}
+
+		var ids []string
+		risk, _ := json.Marshal(riskDoc{Reasons: e.Risk.Reasons, RulesVersion: e.Risk.RulesVersion})
+		if err := tx.Raw(`INSERT INTO entries (id, event_id, subqueue_id, name, email, email_key, phone, birth_date, tickets,
+				previous_applications, group_code, status, risk_score, risk_decision, risk_reasons, created_at, updated_at)
+			SELECT ?::uuid, ?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::date, ?::int, ?::int, ?::text, ?::text,
+				?::int, ?::text, ?::jsonb, ?::timestamptz, ?::timestamptz
+			WHERE EXISTS (SELECT 1 FROM events WHERE id = ? AND status = 'published' AND opens_at <= ? AND closes_at > ?)
+			ON CONFLICT (event_id, email_key) DO NOTHING
+			RETURNING id`,
+			e.ID, e.EventID, e.SubQueueID, e.Name, e.Email, e.EmailKey, e.Phone, e.BirthDate.Format(time.DateOnly),
+			e.Tickets, e.PreviousApplications, e.GroupCode, string(e.Status), e.Risk.Score, string(e.Risk.Decision),
+			string(risk), now, now, e.EventID, now, now).Scan(&ids).Error; err != nil {
+			return fmt.Errorf("insert entry: %w", err)
+		}
+		if len(ids) == 0 {
+			return whyNotInserted(tx, e, now)
+		}
+		if err := appendLog(tx, e.EventID, lottery.LogRecord{Kind: "entry.created", EntryID: e.ID,
+			ToStatus: string(e.Status), Actor: "runner",
+			Details: map[string]any{"subqueue": e.SubQueue, "risk_score": e.Risk.Score, "decision": e.Risk.Decision,
+				"tickets": e.Tickets}}); err != nil {
+			return err
+		}
+		if a.IdempotencyKey != "" {
+			res := tx.Exec(`INSERT INTO idempotency_keys (event_id, key, request_hash, entry_id, status)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, e.EventID, a.IdempotencyKey, a.RequestHash, e.ID, string(e.Status))
+			if res.Error != nil {
+				return fmt.Errorf("store idempotency key: %w", res.Error)
+			}
+			if res.RowsAffected == 0 { // a concurrent request for another person took the key
+				return lottery.ErrIdempotencyMismatch
+			}
+		}
+		out = lottery.ApplyOutcome{EntryID: e.ID, Status: e.Status, SubQueue: e.SubQueue}
+		return nil
+	})
+	if err != nil {
+		return lottery.ApplyOutcome{}, err
+	}
+	if committedErr != nil {
+		return lottery.ApplyOutcome{}, committedErr
+	}
+	return out, nil
+}
+
+func findIdempotent(tx *gorm.DB, eventID int64, key string) (idemRow, bool, error) {
+	var rows []idemRow
+	err := tx.Raw(`SELECT k.request_hash, k.entry_id, k.status, q.key AS subqueue_key
+		FROM idempotency_keys k JOIN entries e ON e.id = k.entry_id JOIN subqueues q ON q.id = e.subqueue_id
+		WHERE k.event_id = ? AND k.key = ?`, eventID, key).Scan(&rows).Error
+	if err != nil {
+		return idemRow{}, false, fmt.Errorf("find idempotency key: %w", err)
+	}
+	if len(rows) == 0 {
+		return idemRow{}, false, nil
+	}
+	return rows[0], true, nil
+}
+
+func replay(prev idemRow, hash []byte, out *lottery.ApplyOutcome) error {
+	if !bytes.Equal(prev.RequestHash, hash) {
+		return lottery.ErrIdempotencyMismatch
+	}
+	*out = lottery.ApplyOutcome{EntryID: prev.EntryID, Status: lottery.EntryStatus(prev.Status), SubQueue: prev.SubqueueKey,
+		Replayed: true}
+	return nil
+}
+
+// checkGroup serialises joins to one group code and enforces its size and
+// single sub-queue.
+func checkGroup(tx *gorm.DB, e lottery.Entry, max int) error {
+	if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
+		fmt.Sprintf("group:%d:%s", e.EventID, e.GroupCode)).Error; err != nil {
+		return fmt.Errorf("lock group: %w", err)
+	}
+	var members []struct {
+		SubqueueID int64
+		N          int
+	}
+	if err := tx.Raw(`SELECT subqueue_id, count(*) AS n FROM entries
+		WHERE event_id = ? AND group_code = ? AND status <> 'rejected' GROUP BY subqueue_id`, e.EventID, e.GroupCode).
+		Scan(&members).Error; err != nil {
+		return fmt.Errorf("count group: %w", err)
+	}
+	total := 0
+	for _, m := range members {
+		if m.SubqueueID != e.SubQueueID {
+			return lottery.Fieldf("group_code", "this group applied to another course or pace group; all members share one")
+		}
+		total += m.N
+	}
+	if total >= max {
+		return lottery.ErrGroupFull
+	}
+	return nil
+}
+
+// whyNotInserted tells a closed window from a duplicate person.
+func whyNotInserted(tx *gorm.DB, e lottery.Entry, now time.Time) error {
+	var ev eventRow
+	if err := tx.Where("id = ?", e.EventID).Take(&ev).Error; err != nil {
+		return fmt.Errorf("reload event: %w", err)
+	}
+	switch {
+	case ev.Status != string(lottery.EventPublished) && ev.Status != string(lottery.EventDraft):
+		return lottery.ErrClosed
+	case ev.Status == string(lottery.EventDraft) || now.Before(ev.OpensAt):
+		return lottery.ErrNotOpen
+	case !now.Before(ev.ClosesAt):
+		return lottery.ErrClosed
+	}
+	return lottery.ErrDuplicateEntry
+}

@@ -1,0 +1,301 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/startline/startline/lottery"
+)
+
+type eventRow struct {
+	ID               int64 `gorm:"primaryKey"`
+	Slug             string
+	Name             string
+	TimeZone         string
+	OpensAt          time.Time
+	ClosesAt         time.Time
+	Status           string
+	OfferHoldSeconds int
+	MaxGroupSize     int
+	TicketRule       string
+	SeedSecretSealed []byte
+	Commitment       *string
+	PublishedAt      *time.Time
+	ClosedAt         *time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+func (eventRow) TableName() string { return "events" }
+
+type courseRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	EventID    int64
+	Code       string
+	Name       string
+	DistanceKM float64 `gorm:"column:distance_km"`
+	Position   int
+}
+
+func (courseRow) TableName() string { return "courses" }
+
+type subqueueRow struct {
+	ID       int64 `gorm:"primaryKey"`
+	EventID  int64
+	CourseID int64
+	Key      string
+	PaceCode string
+	Label    string
+	PaceMinS *int
+	PaceMaxS *int
+	Capacity int
+	Mode     string
+	Position int
+}
+
+func (subqueueRow) TableName() string { return "subqueues" }
+
+type eventLogRow struct {
+	ID         int64 `gorm:"primaryKey"`
+	EventID    int64
+	EntryID    *string
+	Kind       string
+	FromStatus string
+	ToStatus   string
+	Actor      string
+	Details    []byte `gorm:"type:jsonb"`
+	CreatedAt  time.Time
+}
+
+func (eventLogRow) TableName() string { return "event_log" }
+
+type auditRow struct {
+	ID        int64 `gorm:"primaryKey"`
+	StaffID   *int64
+	Action    string
+	Target    string
+	Details   []byte `gorm:"type:jsonb"`
+	CreatedAt time.Time
+}
+
+func (auditRow) TableName() string { return "audit_log" }
+
+func toEventRow(e lottery.Event) eventRow {
+	r := eventRow{ID: e.ID, Slug: e.Slug, Name: e.Name, TimeZone: e.TimeZone, OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
+		Status: string(e.Status), OfferHoldSeconds: int(e.OfferHold / time.Second), MaxGroupSize: e.MaxGroupSize,
+		TicketRule: e.TicketRule, PublishedAt: e.PublishedAt, ClosedAt: e.ClosedAt}
+	if e.Commitment != "" {
+		r.Commitment = &e.Commitment
+	}
+	return r
+}
+
+func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.Event {
+	e := lottery.Event{ID: r.ID, Slug: r.Slug, Name: r.Name, TimeZone: r.TimeZone, OpensAt: r.OpensAt.UTC(),
+		ClosesAt: r.ClosesAt.UTC(), Status: lottery.EventStatus(r.Status),
+		OfferHold: time.Duration(r.OfferHoldSeconds) * time.Second, MaxGroupSize: r.MaxGroupSize,
+		TicketRule: r.TicketRule, PublishedAt: r.PublishedAt, ClosedAt: r.ClosedAt, CreatedAt: r.CreatedAt,
+		UpdatedAt: r.UpdatedAt}
+	if r.Commitment != nil {
+		e.Commitment = *r.Commitment
+	}
+	for _, c := range courses {
+		if c.EventID != r.ID {
+			continue
+		}
+		course := lottery.Course{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
+		for _, s := range subs {
+			if s.CourseID != c.ID {
+				continue
+			}
+			course.PaceGroups = append(course.PaceGroups, lottery.PaceGroup{ID: s.ID, Code: s.PaceCode, Label: s.Label,
+				PaceMinS: deref(s.PaceMinS), PaceMaxS: deref(s.PaceMaxS), Capacity: s.Capacity, Mode: lottery.Mode(s.Mode)})
+		}
+		e.Courses = append(e.Courses, course)
+	}
+	return e
+}
+
+func deref(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func optInt(v int) *int {
+	if v == 0 {
+		return nil
+	}
+	return &v
+}
+
+func jsonb(v map[string]any) []byte {
+	if v == nil {
+		return []byte("{}")
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return []byte("{}")
+	}
+	return b
+}
+
+// loadEvents fills courses and sub-queues for event rows with two queries.
+func loadEvents(tx *gorm.DB, rows []eventRow) ([]lottery.Event, error) {
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	var courses []courseRow
+	if err := tx.Where("event_id IN ?", ids).Order("position").Find(&courses).Error; err != nil {
+		return nil, fmt.Errorf("load courses: %w", err)
+	}
+	var subs []subqueueRow
+	if err := tx.Where("event_id IN ?", ids).Order("position").Find(&subs).Error; err != nil {
+		return nil, fmt.Errorf("load sub-queues: %w", err)
+	}
+	out := make([]lottery.Event, len(rows))
+	for i, r := range rows {
+		out[i] = fromEventRow(r, courses, subs)
+	}
+	return out, nil
+}
+
+// ListEvents returns every non-draft event.
+func (s *Store) ListEvents(ctx context.Context) ([]lottery.Event, error) {
+	var rows []eventRow
+	if err := s.db.WithContext(ctx).Where("status <> ?", lottery.EventDraft).Order("opens_at DESC, id").
+		Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return loadEvents(s.db.WithContext(ctx), rows)
+}
+
+// EventBySlug returns one event with its courses.
+func (s *Store) EventBySlug(ctx context.Context, slug string) (lottery.Event, error) {
+	var r eventRow
+	if err := s.db.WithContext(ctx).Where("slug = ?", slug).Take(&r).Error; err != nil {
+		return lottery.Event{}, notFound(err)
+	}
+	evs, err := loadEvents(s.db.WithContext(ctx), []eventRow{r})
+	if err != nil {
+		return lottery.Event{}, err
+	}
+	return evs[0], nil
+}
+
+// CreateEvent stores a draft event with its courses and sub-queues.
+func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.Actor) (lottery.Event, error) {
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		r := toEventRow(e)
+		if err := tx.Omit("ID", "CreatedAt", "UpdatedAt").Create(&r).Error; err != nil {
+			if isUnique(err, "") {
+				return lottery.ErrEventExists
+			}
+			return err
+		}
+		e.ID = r.ID
+		pos := 0
+		for i, c := range e.Courses {
+			cr := courseRow{EventID: r.ID, Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM, Position: i}
+			if err := tx.Omit("ID").Create(&cr).Error; err != nil {
+				return err
+			}
+			for _, p := range c.PaceGroups {
+				sr := subqueueRow{EventID: r.ID, CourseID: cr.ID, Key: lottery.SubQueueKey(c.Code, p.Code), PaceCode: p.Code,
+					Label: p.Label, PaceMinS: optInt(p.PaceMinS), PaceMaxS: optInt(p.PaceMaxS), Capacity: p.Capacity,
+					Mode: string(p.Mode), Position: pos}
+				pos++
+				if err := tx.Omit("ID").Create(&sr).Error; err != nil {
+					return err
+				}
+			}
+		}
+		if err := appendLog(tx, r.ID, lottery.LogRecord{Kind: "event.created", ToStatus: string(lottery.EventDraft),
+			Actor: actor.Label}); err != nil {
+			return err
+		}
+		return audit(tx, actor.StaffID, "event.create", e.Slug, map[string]any{"courses": len(e.Courses), "subqueues": pos})
+	})
+	if err != nil {
+		return lottery.Event{}, fmt.Errorf("create event: %w", err)
+	}
+	return s.EventBySlug(ctx, e.Slug)
+}
+
+// TransitionEvent moves an event between stored states with a conditional
+// update, so two organizers racing cannot both succeed.
+func (s *Store) TransitionEvent(ctx context.Context, slug string, from, to lottery.EventStatus, commit *lottery.SeedCommit, actor lottery.Actor) (lottery.Event, error) {
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		now := time.Now().UTC()
+		set := map[string]any{"status": string(to), "updated_at": now}
+		switch to {
+		case lottery.EventPublished:
+			set["published_at"] = now
+		case lottery.EventClosed:
+			set["closed_at"] = now
+		}
+		if commit != nil {
+			set["seed_secret_sealed"] = commit.Sealed
+			set["commitment"] = commit.Commitment
+		}
+		var r eventRow
+		res := tx.Model(&r).Clauses(clause.Returning{}).Where("slug = ? AND status = ?", slug, string(from)).Updates(set)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return lottery.ErrInvalidTransition
+		}
+		details := map[string]any{}
+		if commit != nil {
+			details["commitment"] = commit.Commitment
+		}
+		if err := appendLog(tx, r.ID, lottery.LogRecord{Kind: "event.transition", FromStatus: string(from),
+			ToStatus: string(to), Actor: actor.Label, Details: details}); err != nil {
+			return err
+		}
+		return audit(tx, actor.StaffID, "event."+string(to), slug, details)
+	})
+	if err != nil {
+		return lottery.Event{}, err
+	}
+	return s.EventBySlug(ctx, slug)
+}
+
+func appendLog(tx *gorm.DB, eventID int64, l lottery.LogRecord) error {
+	r := eventLogRow{EventID: eventID, Kind: l.Kind, FromStatus: l.FromStatus, ToStatus: l.ToStatus,
+		Actor: l.Actor, Details: jsonb(l.Details)}
+	if l.EntryID != "" {
+		r.EntryID = &l.EntryID
+	}
+	if err := tx.Omit("ID", "CreatedAt").Create(&r).Error; err != nil {
+		return fmt.Errorf("append event log: %w", err)
+	}
+	return nil
+}
+
+func audit(tx *gorm.DB, staffID int64, action, target string, details map[string]any) error {
+	r := auditRow{Action: action, Target: target, Details: jsonb(details)}
+	if staffID != 0 {
+		r.StaffID = &staffID
+	}
+	if err := tx.Omit("ID", "CreatedAt").Create(&r).Error; err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}
+
+// Audit appends a staff action to the audit log.
+func (s *Store) Audit(ctx context.Context, staffID int64, action, target string, details map[string]any) error {
+	return audit(s.db.WithContext(ctx), staffID, action, target, details)
+}

@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/startline/startline/lottery"
+)
+
+type mailRow struct {
+	ID        int64 `gorm:"primaryKey"`
+	ToAddr    string
+	Subject   string
+	Body      string
+	Kind      string
+	Attempts  int
+	LastError string
+	SentAt    *time.Time
+	CreatedAt time.Time
+}
+
+func (mailRow) TableName() string { return "outbox" }
+
+func fromMailRow(r mailRow) lottery.Mail {
+	return lottery.Mail{ID: r.ID, To: r.ToAddr, Subject: r.Subject, Body: r.Body, Kind: r.Kind, CreatedAt: r.CreatedAt,
+		SentAt: r.SentAt, Attempts: r.Attempts}
+}
+
+func insertMail(tx *gorm.DB, m lottery.Mail) (int64, error) {
+	r := mailRow{ToAddr: m.To, Subject: m.Subject, Body: m.Body, Kind: m.Kind}
+	if err := tx.Omit("ID", "CreatedAt", "SentAt").Create(&r).Error; err != nil {
+		return 0, fmt.Errorf("queue mail: %w", err)
+	}
+	return r.ID, nil
+}
+
+// Mail returns one outbox message.
+func (s *Store) Mail(ctx context.Context, id int64) (lottery.Mail, error) {
+	var r mailRow
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
+		return lottery.Mail{}, notFound(err)
+	}
+	return fromMailRow(r), nil
+}
+
+// OutboxFor lists messages to an address, newest first.
+func (s *Store) OutboxFor(ctx context.Context, to string, limit int) ([]lottery.Mail, error) {
+	q := s.db.WithContext(ctx).Order("created_at DESC, id DESC").Limit(limit)
+	if to != "" {
+		q = q.Where("lower(to_addr) = lower(?)", to)
+	}
+	var rows []mailRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list outbox: %w", err)
+	}
+	out := make([]lottery.Mail, len(rows))
+	for i, r := range rows {
+		out[i] = fromMailRow(r)
+	}
+	return out, nil
+}
+
+// UnsentMail lists never-sent messages created before a time.
+func (s *Store) UnsentMail(ctx context.Context, before time.Time, limit int) ([]lottery.Mail, error) {
+	var rows []mailRow
+	if err := s.db.WithContext(ctx).Where("sent_at IS NULL AND created_at < ? AND attempts < 10", before).
+		Order("id").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list unsent mail: %w", err)
+	}
+	out := make([]lottery.Mail, len(rows))
+	for i, r := range rows {
+		out[i] = fromMailRow(r)
+	}
+	return out, nil
+}
+
+// MarkMailSent records delivery and optionally drops the body.
+func (s *Store) MarkMailSent(ctx context.Context, id int64, at time.Time, redact bool) error {
+	set := map[string]any{"sent_at": at, "attempts": gorm.Expr("attempts + 1"), "last_error": ""}
+	if redact {
+		set["body"] = "[delivered; body removed]"
+	}
+	if err := s.db.WithContext(ctx).Model(&mailRow{}).Where("id = ? AND sent_at IS NULL", id).Updates(set).Error; err != nil {
+		return fmt.Errorf("mark mail %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// MarkMailFailed records a failed delivery attempt.
+func (s *Store) MarkMailFailed(ctx context.Context, id int64, reason string) error {
+	if len(reason) > 500 {
+		reason = reason[:500]
+	}
+	if err := s.db.WithContext(ctx).Model(&mailRow{}).Where("id = ?", id).
+		Updates(map[string]any{"attempts": gorm.Expr("attempts + 1"), "last_error": reason}).Error; err != nil {
+		return fmt.Errorf("mark mail %d failed: %w", id, err)
+	}
+	return nil
+}

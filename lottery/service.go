@@ -1,0 +1,406 @@
+package lottery
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/hotp"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/antibot/identity"
+)
+
+// OTP policy: 6 digits, valid 10 minutes, 5 attempts, single use.
+const (
+	OTPDigits      = 6
+	OTPValidity    = 10 * time.Minute
+	OTPMaxAttempts = 5
+)
+
+// Config tunes a Service; zero values take the defaults.
+type Config struct {
+	EventCacheTTL time.Duration // how stale a cached event read may be (default 2s)
+	PhoneRegion   string        // region for phone numbers given without +country (default KR)
+	Disposable    *identity.DisposableList
+	Rules         antibot.Rules
+}
+
+// Service runs registration: events, e-mail codes, applications, status,
+// organizer actions and staff accounts.
+type Service struct {
+	store  Store
+	keys   *Keys
+	clock  Clock
+	notify Notifier
+	log    *slog.Logger
+	cfg    Config
+	random io.Reader
+	scorer antibot.Scorer
+
+	cacheMu sync.RWMutex
+	cache   map[string]cachedEvent
+	flight  singleflight.Group
+}
+
+type cachedEvent struct {
+	ev  Event
+	err error
+	at  time.Time
+}
+
+// NewService wires a Service. notify may be nil (nothing is sent).
+func NewService(store Store, keys *Keys, clock Clock, notify Notifier, log *slog.Logger, cfg Config) *Service {
+	if cfg.EventCacheTTL == 0 {
+		cfg.EventCacheTTL = 2 * time.Second
+	}
+	if cfg.PhoneRegion == "" {
+		cfg.PhoneRegion = "KR"
+	}
+	if cfg.Disposable == nil {
+		cfg.Disposable = identity.DefaultDisposable()
+	}
+	if cfg.Rules.Version == "" {
+		cfg.Rules = antibot.DefaultRules
+	}
+	return &Service{store: store, keys: keys, clock: clock, notify: notify, log: log, cfg: cfg, random: rand.Reader,
+		scorer: antibot.Scorer{Rules: cfg.Rules}, cache: map[string]cachedEvent{}}
+}
+
+// Keys exposes the service's purpose keys to adapters (cookie signing).
+func (s *Service) Keys() *Keys { return s.keys }
+
+// Now is the service clock.
+func (s *Service) Now() time.Time { return s.clock.Now() }
+
+// Ping checks the store.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// ListEvents returns the events runners may see.
+func (s *Service) ListEvents(ctx context.Context) ([]Event, error) {
+	evs, err := s.store.ListEvents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return evs, nil
+}
+
+// PublicEvent returns a non-draft event from a short-lived cache: event reads
+// are the hottest path and change rarely. Drafts are ErrNotFound.
+func (s *Service) PublicEvent(ctx context.Context, slug string) (Event, error) {
+	ev, err := s.cachedEvent(ctx, slug)
+	if err != nil {
+		return Event{}, err
+	}
+	if !ev.Public() {
+		return Event{}, ErrNotFound
+	}
+	return ev, nil
+}
+
+func (s *Service) cachedEvent(ctx context.Context, slug string) (Event, error) {
+	now := time.Now()
+	s.cacheMu.RLock()
+	c, ok := s.cache[slug]
+	s.cacheMu.RUnlock()
+	if ok && now.Sub(c.at) < s.cfg.EventCacheTTL {
+		return c.ev, c.err
+	}
+	v, err, _ := s.flight.Do(slug, func() (any, error) {
+		ev, err := s.store.EventBySlug(ctx, slug)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return Event{}, fmt.Errorf("event %s: %w", slug, err) // not cached: transient
+		}
+		s.cacheMu.Lock()
+		s.cache[slug] = cachedEvent{ev: ev, err: err, at: time.Now()}
+		s.cacheMu.Unlock()
+		return ev, err
+	})
+	return v.(Event), err
+}
+
+// forget drops a cached event after this process changed it.
+func (s *Service) forget(slug string) {
+	s.cacheMu.Lock()
+	delete(s.cache, slug)
+	s.cacheMu.Unlock()
+}
+
+// RequestOTP e-mails a fresh 6-digit code for applying to an event. It
+// answers the same whether or not the address is known, so it cannot be used
+// to find out who applied.
+func (s *Service) RequestOTP(ctx context.Context, slug, email string, lang string) error {
+	ev, err := s.PublicEvent(ctx, slug)
+	if err != nil {
+		return err
+	}
+	if err := ev.CheckOpen(s.clock.Now()); err != nil {
+		return err
+	}
+	addr, err := identity.NormalizeEmail(email)
+	if err != nil {
+		return Fieldf("email", "give a valid e-mail address")
+	}
+	code, err := s.newOTPCode()
+	if err != nil {
+		return fmt.Errorf("request otp: %w", err)
+	}
+	now := s.clock.Now()
+	m := otpMail(ev, addr.Address, code, lang)
+	id, err := s.store.SaveOTP(ctx, OTPRecord{EventID: ev.ID, EmailKey: addr.Key,
+		CodeHash: s.keys.OTPHash(ev.ID, addr.Key, code), ExpiresAt: now.Add(OTPValidity)}, m)
+	if err != nil {
+		return fmt.Errorf("request otp %s: %w", slug, err)
+	}
+	if s.notify != nil {
+		if err := s.notify.MailQueued(ctx, id); err != nil {
+			s.log.WarnContext(ctx, "mail enqueue failed; the outbox sweeper will retry", "outbox_id", id, "err", err)
+		}
+	}
+	return nil
+}
+
+// newOTPCode draws a code with pquerna/otp's HOTP over a fresh random secret:
+// a uniformly random 6-digit code with the library's standard truncation.
+func (s *Service) newOTPCode() (string, error) {
+	secret := make([]byte, 20)
+	if _, err := io.ReadFull(s.random, secret); err != nil {
+		return "", err
+	}
+	return hotp.GenerateCodeCustom(base32.StdEncoding.EncodeToString(secret), 0,
+		hotp.ValidateOpts{Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+}
+
+func otpMail(ev Event, to, code, lang string) Mail {
+	subject := fmt.Sprintf("Your Startline code for %s: %s", ev.Name, code)
+	body := fmt.Sprintf("Your code to apply for %s is %s.\nIt is valid for 10 minutes and can be used once.\n"+
+		"If you did not ask for it, ignore this message.\n\n"+
+		"%s 신청 인증 코드는 %s 입니다.\n10분 동안 한 번만 사용할 수 있습니다.\n요청하지 않으셨다면 이 메일을 무시하세요.\n",
+		ev.Name, code, ev.Name, code)
+	if lang == "ko" {
+		subject = fmt.Sprintf("%s 신청 인증 코드: %s", ev.Name, code)
+	}
+	return Mail{To: to, Subject: subject, Body: body, Kind: "otp"}
+}
+
+// ApplyResult is the receipt of an accepted application.
+type ApplyResult struct {
+	EntryID      string
+	ReceiptToken string
+	Status       EntryStatus
+	SubQueue     string
+	Replayed     bool
+}
+
+// Apply validates and stores an application in one transaction. Validation
+// failures are field errors and change nothing. idemKey and body implement
+// the Idempotency-Key contract: the same key and body answer the same.
+func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, client ClientInfo, idemKey string, body []byte) (ApplyResult, error) {
+	ev, err := s.PublicEvent(ctx, slug)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	now := s.clock.Now()
+	if err := ev.CheckOpen(now); err != nil {
+		return ApplyResult{}, err
+	}
+	entry, err := s.validate(&ev, req, now)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	if sq, _ := ev.SubQueue(req.Course, req.PaceGroup); sq.Mode == ModeOrdered && req.AdmissionToken == "" {
+		return ApplyResult{}, ErrAdmissionRequired
+	}
+	if len(idemKey) > 255 {
+		return ApplyResult{}, Fieldf("Idempotency-Key", "use at most 255 characters")
+	}
+	entry.Risk = s.assess(req, client, entry)
+	entry.Status = statusFor(entry.Risk.Decision)
+	var reqHash []byte
+	if idemKey != "" {
+		h := sha256.Sum256(body)
+		reqHash = h[:]
+	}
+	out, err := s.store.Apply(ctx, ApplyTx{Entry: entry, OTPHash: s.keys.OTPHash(ev.ID, entry.EmailKey, req.OTP),
+		MaxOTPAttempts: OTPMaxAttempts, MaxGroupSize: ev.MaxGroupSize, Now: now, IdempotencyKey: idemKey, RequestHash: reqHash})
+	if err != nil {
+		return ApplyResult{}, fmt.Errorf("apply %s: %w", slug, err)
+	}
+	return ApplyResult{EntryID: out.EntryID, ReceiptToken: s.keys.ReceiptToken(out.EntryID), Status: out.Status,
+		SubQueue: out.SubQueue, Replayed: out.Replayed}, nil
+}
+
+// validate checks every field in form order and builds the entry.
+func (s *Service) validate(ev *Event, req ApplyRequest, now time.Time) (Entry, error) {
+	if req.Course == "" || !ev.HasCourse(req.Course) {
+		return Entry{}, Fieldf("course", "choose one of the event's courses")
+	}
+	sq, ok := ev.SubQueue(req.Course, req.PaceGroup)
+	if !ok {
+		return Entry{}, Fieldf("pace_group", "choose one of the course's pace groups")
+	}
+	name, ok := cleanName(req.Name)
+	if !ok {
+		return Entry{}, Fieldf("name", "give your name (1 to 100 characters)")
+	}
+	addr, err := identity.NormalizeEmail(req.Email)
+	if err != nil {
+		return Entry{}, Fieldf("email", "give a valid e-mail address")
+	}
+	phone, err := identity.NormalizePhone(req.Phone, s.cfg.PhoneRegion)
+	if err != nil {
+		return Entry{}, Fieldf("phone", "give a valid phone number, e.g. +82 10 1234 5678")
+	}
+	birth, err := parseBirthDate(req.BirthDate, now)
+	if err != nil {
+		return Entry{}, err
+	}
+	if !otpRe.MatchString(req.OTP) {
+		return Entry{}, Fieldf("otp", "give the 6-digit code we e-mailed you")
+	}
+	group := strings.ToLower(strings.TrimSpace(req.GroupCode))
+	if group != "" {
+		if ev.MaxGroupSize < 2 {
+			return Entry{}, Fieldf("group_code", "this event does not take group entries")
+		}
+		if !groupRe.MatchString(group) {
+			return Entry{}, Fieldf("group_code", "use 1 to 64 letters, digits and dashes")
+		}
+	}
+	prev := 0
+	if req.PreviousApplications != nil {
+		prev = *req.PreviousApplications
+		if prev < 0 || prev > 100 {
+			return Entry{}, Fieldf("previous_applications", "give a number from 0 to 100")
+		}
+	}
+	if len(req.Signals) > 4096 {
+		return Entry{}, Fieldf("signals", "signals are limited to 4 KiB")
+	}
+	id, err := uuid.NewRandomFromReader(s.random)
+	if err != nil {
+		return Entry{}, fmt.Errorf("entry id: %w", err)
+	}
+	return Entry{ID: id.String(), EventID: ev.ID, SubQueueID: sq.ID, SubQueue: sq.Key, Name: name, Email: addr.Address,
+		EmailKey: addr.Key, Phone: phone, BirthDate: birth, Tickets: ev.Tickets(prev), PreviousApplications: prev,
+		GroupCode: group}, nil
+}
+
+func (s *Service) assess(req ApplyRequest, client ClientInfo, e Entry) antibot.Assessment {
+	in := antibot.ApplyInput{Honeypot: req.Website, UserAgent: client.UserAgent, AcceptLanguage: client.AcceptLanguage}
+	if len(req.Signals) > 0 && string(req.Signals) != "null" {
+		if err := json.Unmarshal(req.Signals, &in.Signals); err == nil {
+			in.HasSignals = true
+		}
+	}
+	if at := strings.LastIndexByte(e.EmailKey, '@'); at >= 0 {
+		in.DisposableMail = s.cfg.Disposable.IsDisposable(e.EmailKey[at+1:])
+	}
+	return s.scorer.AssessApply(in)
+}
+
+func statusFor(d antibot.Decision) EntryStatus {
+	switch d {
+	case antibot.Reject:
+		return EntryRejected
+	case antibot.Review:
+		return EntryInReview
+	default:
+		return EntryReceived
+	}
+}
+
+// EntryView is what a runner sees of their entry.
+type EntryView struct {
+	Entry Entry
+	Event Event
+}
+
+// EntryStatus returns an entry to the holder of its receipt token. A wrong
+// token is ErrNotFound, exactly as an unknown id, so nothing leaks.
+func (s *Service) EntryStatus(ctx context.Context, entryID, token string) (EntryView, error) {
+	if _, err := uuid.Parse(entryID); err != nil || !s.keys.CheckReceipt(strings.ToLower(entryID), token) {
+		return EntryView{}, ErrNotFound
+	}
+	e, err := s.store.Entry(ctx, strings.ToLower(entryID))
+	if err != nil {
+		return EntryView{}, fmt.Errorf("entry status: %w", err)
+	}
+	ev, err := s.cachedEvent(ctx, e.EventSlug)
+	if err != nil {
+		return EntryView{}, fmt.Errorf("entry status: %w", err)
+	}
+	return EntryView{Entry: e, Event: ev}, nil
+}
+
+// CreateEvent stores a draft event from an organizer's spec.
+func (s *Service) CreateEvent(ctx context.Context, actor StaffAccount, spec EventSpec) (Event, error) {
+	if actor.Role != RoleOrganizer {
+		return Event{}, ErrForbidden
+	}
+	ev, err := spec.Build()
+	if err != nil {
+		return Event{}, err
+	}
+	out, err := s.store.CreateEvent(ctx, ev, actor.Actor())
+	if err != nil {
+		return Event{}, fmt.Errorf("create event %s: %w", spec.Slug, err)
+	}
+	s.forget(ev.Slug)
+	return out, nil
+}
+
+// Transition runs an organizer action on an event. publish commits to the
+// draw seed: 32 bytes from the CSPRNG, sealed at rest, with sha256(seed)
+// published as the commitment, never to change.
+func (s *Service) Transition(ctx context.Context, actor StaffAccount, slug, action string) (Event, error) {
+	if actor.Role != RoleOrganizer {
+		return Event{}, ErrForbidden
+	}
+	ev, err := s.store.EventBySlug(ctx, slug)
+	if err != nil {
+		return Event{}, fmt.Errorf("%s %s: %w", action, slug, err)
+	}
+	to, err := NextStatus(ev.Status, action)
+	if err != nil {
+		return Event{}, err
+	}
+	var commit *SeedCommit
+	if action == "publish" {
+		if commit, err = s.newSeedCommit(slug); err != nil {
+			return Event{}, fmt.Errorf("publish %s: %w", slug, err)
+		}
+	}
+	out, err := s.store.TransitionEvent(ctx, slug, ev.Status, to, commit, actor.Actor())
+	if err != nil {
+		return Event{}, fmt.Errorf("%s %s: %w", action, slug, err)
+	}
+	s.forget(slug)
+	return out, nil
+}
+
+func (s *Service) newSeedCommit(slug string) (*SeedCommit, error) {
+	secret := make([]byte, 32)
+	if _, err := io.ReadFull(rand.Reader, secret); err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	sealed, err := s.keys.Seal(secret, "seed:"+slug)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(secret)
+	return &SeedCommit{Sealed: sealed, Commitment: hex.EncodeToString(sum[:])}, nil
+}

@@ -1,0 +1,143 @@
+package lottery
+
+import (
+	"context"
+	"time"
+)
+
+// Actor names who caused a change, for the event and audit logs. Staff
+// actors carry their account; the system and runners carry only a label.
+type Actor struct {
+	StaffID int64
+	Label   string // "runner", "system", "staff:<id>"
+}
+
+// LogRecord is one row of an event's append-only log.
+type LogRecord struct {
+	Kind       string
+	EntryID    string
+	FromStatus string
+	ToStatus   string
+	Actor      string
+	Details    map[string]any
+}
+
+// Mail is one outgoing message in the outbox.
+type Mail struct {
+	ID        int64
+	To        string
+	Subject   string
+	Body      string
+	Kind      string
+	CreatedAt time.Time
+	SentAt    *time.Time
+	Attempts  int
+}
+
+// OTPRecord is a fresh e-mail code, stored as its keyed hash.
+type OTPRecord struct {
+	EventID   int64
+	EmailKey  string
+	CodeHash  []byte
+	ExpiresAt time.Time
+}
+
+// ApplyTx is everything one application writes, in one transaction.
+type ApplyTx struct {
+	Entry          Entry
+	OTPHash        []byte
+	MaxOTPAttempts int
+	MaxGroupSize   int
+	Now            time.Time
+	IdempotencyKey string // empty when the client sent none
+	RequestHash    []byte
+}
+
+// ApplyOutcome is the stored result of an application: the new entry, or
+// the entry an earlier request with the same Idempotency-Key created.
+type ApplyOutcome struct {
+	EntryID  string
+	Status   EntryStatus
+	SubQueue string
+	Replayed bool
+}
+
+// EventStore keeps events and their lifecycle.
+type EventStore interface {
+	// ListEvents returns every event that is not a draft, newest window first.
+	ListEvents(ctx context.Context) ([]Event, error)
+	// EventBySlug returns the event with its courses; ErrNotFound.
+	EventBySlug(ctx context.Context, slug string) (Event, error)
+	// CreateEvent stores a draft event; ErrEventExists.
+	CreateEvent(ctx context.Context, e Event, actor Actor) (Event, error)
+	// TransitionEvent moves an event from one stored state to another in one
+	// transaction, recording the change in the event and audit logs. When
+	// commit is set it stores the sealed seed and its commitment too.
+	// ErrInvalidTransition when the event is no longer in state from.
+	TransitionEvent(ctx context.Context, slug string, from, to EventStatus, commit *SeedCommit, actor Actor) (Event, error)
+}
+
+// SeedCommit is a sealed draw seed and its public commitment.
+type SeedCommit struct {
+	Sealed     []byte
+	Commitment string
+}
+
+// EntryStore keeps applications, codes and the outbox.
+type EntryStore interface {
+	// SaveOTP replaces the person's code for the event and queues the mail,
+	// in one transaction; it returns the outbox id.
+	SaveOTP(ctx context.Context, otp OTPRecord, mail Mail) (int64, error)
+	// Apply checks and consumes the e-mail code and stores the entry, its log
+	// record and its idempotency record in one transaction. Errors:
+	// ErrInvalidOTP, ErrDuplicateEntry, ErrClosed, ErrGroupFull,
+	// ErrIdempotencyMismatch, a field error for a group in another sub-queue.
+	Apply(ctx context.Context, tx ApplyTx) (ApplyOutcome, error)
+	// Entry returns an entry by id; ErrNotFound.
+	Entry(ctx context.Context, id string) (Entry, error)
+}
+
+// MailStore reads and settles the outbox.
+type MailStore interface {
+	// Mail returns one outbox message; ErrNotFound.
+	Mail(ctx context.Context, id int64) (Mail, error)
+	// OutboxFor lists messages to an address (all when to is empty), newest first.
+	OutboxFor(ctx context.Context, to string, limit int) ([]Mail, error)
+	// UnsentMail lists messages older than before that were never sent.
+	UnsentMail(ctx context.Context, before time.Time, limit int) ([]Mail, error)
+	// MarkMailSent records delivery; redact drops the body (it may hold a code).
+	MarkMailSent(ctx context.Context, id int64, at time.Time, redact bool) error
+	// MarkMailFailed records a failed attempt.
+	MarkMailFailed(ctx context.Context, id int64, reason string) error
+}
+
+// StaffStore keeps staff accounts and tokens.
+type StaffStore interface {
+	// CreateStaff stores an account; ErrStaffExists.
+	CreateStaff(ctx context.Context, s StaffAccount) (StaffAccount, error)
+	// StaffByEmail returns an account; ErrNotFound.
+	StaffByEmail(ctx context.Context, email string) (StaffAccount, error)
+	// CreateStaffToken stores a bearer token's hash.
+	CreateStaffToken(ctx context.Context, staffID int64, hash []byte) error
+	// StaffByToken returns the live account a token hash belongs to; ErrNotFound.
+	StaffByToken(ctx context.Context, hash []byte) (StaffAccount, error)
+	// Audit appends a staff action to the audit log.
+	Audit(ctx context.Context, staffID int64, action, target string, details map[string]any) error
+}
+
+// Store is everything the service needs from persistence.
+type Store interface {
+	EventStore
+	EntryStore
+	MailStore
+	StaffStore
+	// Ping checks the database is reachable.
+	Ping(ctx context.Context) error
+}
+
+// Notifier hears about committed work that a background worker delivers.
+type Notifier interface {
+	// MailQueued asks for an outbox message to be sent. A failure is not
+	// fatal: the outbox sweeper retries unsent mail.
+	MailQueued(ctx context.Context, outboxID int64) error
+}

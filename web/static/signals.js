@@ -1,0 +1,44 @@
+// Collects the device signals of API.md into the form's hidden "signals"
+// field. Optional: the form works without it; a client that sends none is
+// only scored as slightly riskier.
+(function () {
+  "use strict";
+  var started = Date.now();
+  function hash(s) { // FNV-1a, hex; a stable fingerprint, not a secret
+    var h = 0x811c9dc5;
+    for (var i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
+    return ("0000000" + h.toString(16)).slice(-8);
+  }
+  function canvasPrint() {
+    try {
+      var c = document.createElement("canvas"), x = c.getContext("2d");
+      x.textBaseline = "top"; x.font = "14px Arial"; x.fillStyle = "#f60"; x.fillRect(0, 0, 60, 20);
+      x.fillStyle = "#069"; x.fillText("Startline 스타트", 2, 2);
+      var gl = document.createElement("canvas").getContext("webgl"), r = "";
+      if (gl) { var d = gl.getExtension("WEBGL_debug_renderer_info"); r = d ? gl.getParameter(d.UNMASKED_RENDERER_WEBGL) : ""; }
+      return hash(c.toDataURL() + "|" + r);
+    } catch (e) { return ""; }
+  }
+  document.querySelectorAll("form[data-signals]").forEach(function (form) {
+    var prior = {};
+    try { prior = JSON.parse(form.elements.signals.value || "{}"); } catch (e) {}
+    form.addEventListener("submit", function () {
+      var s = {
+        webdriver: !!navigator.webdriver,
+        fill_ms: (prior.fill_ms || 0) + (Date.now() - started),
+        timezone: (Intl.DateTimeFormat().resolvedOptions().timeZone || ""),
+        languages: navigator.languages ? Array.prototype.slice.call(navigator.languages, 0, 5) : [],
+        screen: screen.width + "x" + screen.height,
+        platform: navigator.platform || "",
+        fingerprint: canvasPrint(),
+        touch: "ontouchstart" in window || navigator.maxTouchPoints > 0
+      };
+      form.elements.signals.value = JSON.stringify(s);
+    });
+  });
+  // Keep the current query (e.g. the chosen sub-queue) when switching language.
+  document.querySelectorAll("a[data-keep-query]").forEach(function (a) {
+    var q = new URLSearchParams(location.search); q.set("lang", new URL(a.href).searchParams.get("lang"));
+    a.href = location.pathname + "?" + q.toString();
+  });
+})();

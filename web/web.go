@@ -1,0 +1,395 @@
+// Package web serves the runner pages with server-rendered html/template:
+// event list, the apply flow (sub-queue first, then identity, then the
+// e-mailed code), the receipt and status page, and the dev outbox. The pages
+// work with JavaScript off; a small script only adds device signals.
+package web
+
+import (
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/lottery"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Deps is what the pages need.
+type Deps struct {
+	Svc    *lottery.Service
+	Outbox lottery.MailStore
+	Log    *slog.Logger
+	Dev    bool
+}
+
+type pages struct {
+	Deps
+	tpl map[string]*template.Template
+}
+
+// Register mounts the runner pages and static files on r.
+func Register(r *gin.Engine, d Deps) error {
+	p := &pages{Deps: d, tpl: map[string]*template.Template{}}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if strings.HasSuffix(n, "layout.html") {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return fmt.Errorf("parse %s: %w", n, err)
+		}
+		p.tpl[strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")] = t
+	}
+	static, _ := fs.Sub(staticFS, "static")
+	r.StaticFS("/static", http.FS(static))
+	r.GET("/", p.home)
+	r.GET("/events/:slug", p.event)
+	r.GET("/events/:slug/apply", p.identityForm)
+	r.POST("/events/:slug/apply/code", p.sendCode)
+	r.POST("/events/:slug/apply", p.submit)
+	r.GET("/entries/:id", p.entry)
+	r.GET("/status", p.lookup)
+	if d.Dev {
+		r.GET("/dev/outbox", p.outbox)
+	}
+	r.NoRoute(func(c *gin.Context) { p.fail(c, lottery.ErrNotFound) })
+	return nil
+}
+
+var funcs = template.FuncMap{
+	"fmtTime": func(t time.Time, tz string) string {
+		loc, err := time.LoadLocation(tz)
+		if err != nil {
+			loc = time.UTC
+		}
+		return t.In(loc).Format("2006-01-02 15:04 MST")
+	},
+	"pace": lottery.FormatPace,
+	"dict": func(kv ...string) map[string]string {
+		m := make(map[string]string, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	},
+	"field": func(v view, name, typ, value, auto, help string) formField {
+		f := formField{Name: name, Type: typ, Value: value, Auto: auto, Help: help, Label: v.T("field." + name)}
+		if v.Err != nil && v.Err.Field == name {
+			f.Invalid, f.Message = true, v.ErrText
+		}
+		return f
+	},
+}
+
+// formField is one labelled input with its error, if any.
+type formField struct {
+	Name, Type, Value, Auto, Help, Label, Message string
+	Invalid                                       bool
+}
+
+// view is what every template receives.
+type view struct {
+	Lang    string
+	T       func(key string, args ...any) string
+	Path    string
+	Title   string
+	Dev     bool
+	Data    any
+	Err     *lottery.Error
+	ErrText string
+}
+
+func (p *pages) lang(c *gin.Context) string {
+	if l := c.Query("lang"); l == "en" || l == "ko" {
+		c.SetSameSite(http.SameSiteLaxMode)
+		c.SetCookie("sl_lang", l, 365*24*3600, "/", "", false, true)
+		return l
+	}
+	if l, err := c.Cookie("sl_lang"); err == nil && (l == "en" || l == "ko") {
+		return l
+	}
+	if strings.HasPrefix(strings.ToLower(c.GetHeader("Accept-Language")), "ko") {
+		return "ko"
+	}
+	return "en"
+}
+
+func translator(lang string) func(string, ...any) string {
+	return func(key string, args ...any) string {
+		s, ok := messages[lang][key]
+		if !ok {
+			s, ok = messages["en"][key]
+		}
+		if !ok {
+			return key
+		}
+		if len(args) > 0 {
+			return fmt.Sprintf(s, args...)
+		}
+		return s
+	}
+}
+
+func (p *pages) render(c *gin.Context, status int, page, title string, data any, err error) {
+	lang := p.lang(c)
+	v := view{Lang: lang, T: translator(lang), Path: c.Request.URL.Path, Title: title, Dev: p.Dev, Data: data}
+	if err != nil {
+		var e *lottery.Error
+		if errors.As(err, &e) {
+			v.Err = e
+			v.ErrText = e.Message
+			if m, ok := codeMessages[lang][e.Code]; ok {
+				v.ErrText = m
+			}
+		}
+	}
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	c.Header("X-Frame-Options", "DENY")
+	c.Header("Referrer-Policy", "no-referrer") // status links carry the receipt token
+	c.Status(status)
+	if err := p.tpl[page].Execute(c.Writer, v); err != nil {
+		p.Log.Error("render", "page", page, "err", err)
+	}
+}
+
+// fail renders an error page for a domain or internal error.
+func (p *pages) fail(c *gin.Context, err error) {
+	code := lottery.CodeOf(err)
+	status := http.StatusInternalServerError
+	msg := "error.internal"
+	switch code {
+	case lottery.CodeNotFound:
+		status, msg = http.StatusNotFound, "error.notfound"
+	case lottery.CodeInternal:
+		p.Log.ErrorContext(c.Request.Context(), "page error", "route", c.FullPath(), "err", err)
+	default:
+		status = http.StatusBadRequest
+	}
+	p.render(c, status, "error", "", msg, nil)
+}
+
+func (p *pages) home(c *gin.Context) {
+	evs, err := p.Svc.ListEvents(c.Request.Context())
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	type row struct {
+		Event lottery.Event
+		Phase lottery.EventStatus
+	}
+	now := p.Svc.Now()
+	rows := make([]row, 0, len(evs))
+	for _, e := range evs {
+		rows = append(rows, row{e, e.Phase(now)})
+	}
+	p.render(c, http.StatusOK, "home", "", rows, nil)
+}
+
+type eventPage struct {
+	Event     lottery.Event
+	Phase     lottery.EventStatus
+	SubQueues []lottery.SubQueue
+	Selected  string
+}
+
+func (p *pages) event(c *gin.Context) {
+	ev, err := p.Svc.PublicEvent(c.Request.Context(), c.Param("slug"))
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	p.render(c, http.StatusOK, "event", ev.Name, eventPage{Event: ev, Phase: ev.Phase(p.Svc.Now()),
+		SubQueues: ev.SubQueues(), Selected: c.Query("subqueue")}, nil)
+}
+
+// applyForm carries the runner's answers between the steps.
+type applyForm struct {
+	Event      lottery.Event
+	SubQueue   lottery.SubQueue
+	Course     lottery.Course
+	Name       string
+	Email      string
+	Phone      string
+	BirthDate  string
+	GroupCode  string
+	Previous   string
+	Signals    string
+	Started    string
+	IdemKey    string
+	CodeSent   bool
+	FieldError string
+}
+
+func (p *pages) formEvent(c *gin.Context, subqueue string) (applyForm, error) {
+	ev, err := p.Svc.PublicEvent(c.Request.Context(), c.Param("slug"))
+	if err != nil {
+		return applyForm{}, err
+	}
+	course, pace, _ := strings.Cut(subqueue, ":")
+	sq, ok := ev.SubQueue(course, pace)
+	if !ok {
+		return applyForm{Event: ev}, lottery.Fieldf("subqueue", "choose a course and pace group")
+	}
+	f := applyForm{Event: ev, SubQueue: sq}
+	for _, co := range ev.Courses {
+		if co.Code == course {
+			f.Course = co
+		}
+	}
+	return f, nil
+}
+
+func (p *pages) readForm(c *gin.Context) (applyForm, error) {
+	f, err := p.formEvent(c, c.PostForm("subqueue"))
+	f.Name, f.Email, f.Phone = c.PostForm("name"), c.PostForm("email"), c.PostForm("phone")
+	f.BirthDate, f.GroupCode, f.Previous = c.PostForm("birth_date"), c.PostForm("group_code"), c.PostForm("previous_applications")
+	f.Signals, f.Started, f.IdemKey = c.PostForm("signals"), c.PostForm("started"), c.PostForm("idem")
+	return f, err
+}
+
+// identityForm is step 2; step 1 (the sub-queue) is on the event page.
+func (p *pages) identityForm(c *gin.Context) {
+	f, err := p.formEvent(c, c.Query("subqueue"))
+	if err != nil {
+		if f.Event.Slug == "" {
+			p.fail(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/events/"+url.PathEscape(f.Event.Slug)+"#step1")
+		return
+	}
+	if err := f.Event.CheckOpen(p.Svc.Now()); err != nil {
+		p.render(c, http.StatusForbidden, "identity", f.Event.Name, f, err)
+		return
+	}
+	f.Started = strconv.FormatInt(time.Now().UnixMilli(), 10)
+	p.render(c, http.StatusOK, "identity", f.Event.Name, f, nil)
+}
+
+// sendCode e-mails the code and shows step 3.
+func (p *pages) sendCode(c *gin.Context) {
+	f, err := p.readForm(c)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	if err := p.Svc.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c)); err != nil {
+		if lottery.CodeOf(err) == lottery.CodeInternal {
+			p.fail(c, err)
+			return
+		}
+		p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f, err)
+		return
+	}
+	f.CodeSent = true
+	f.IdemKey = newIdemKey()
+	p.render(c, http.StatusOK, "identity", f.Event.Name, f, nil)
+}
+
+// submit applies with the code and redirects to the receipt.
+func (p *pages) submit(c *gin.Context) {
+	f, err := p.readForm(c)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	f.CodeSent = true
+	req := lottery.ApplyRequest{Course: f.SubQueue.Course, PaceGroup: f.SubQueue.Pace, Name: f.Name, Email: f.Email,
+		Phone: f.Phone, BirthDate: f.BirthDate, OTP: strings.TrimSpace(c.PostForm("otp")), GroupCode: f.GroupCode,
+		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started)}
+	if f.Previous != "" {
+		n, err := strconv.Atoi(f.Previous)
+		if err != nil {
+			p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f,
+				lottery.Fieldf("previous_applications", "give a whole number"))
+			return
+		}
+		req.PreviousApplications = &n
+	}
+	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(), AcceptLanguage: c.GetHeader("Accept-Language")}
+	// The idempotency body is the canonical form, so a double-submitted form
+	// returns the first receipt rather than a duplicate error.
+	c.Request.PostForm.Del("signals")
+	res, err := p.Svc.Apply(c.Request.Context(), f.Event.Slug, req, client, f.IdemKey, []byte(c.Request.PostForm.Encode()))
+	if err != nil {
+		if lottery.CodeOf(err) == lottery.CodeInternal {
+			p.fail(c, err)
+			return
+		}
+		p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/entries/"+res.EntryID+"?token="+url.QueryEscape(res.ReceiptToken)+"&new=1")
+}
+
+func newIdemKey() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "web-" + hex.EncodeToString(b)
+}
+
+type entryPage struct {
+	View  lottery.EntryView
+	Token string
+	New   bool
+	Link  string
+}
+
+func (p *pages) entry(c *gin.Context) {
+	v, err := p.Svc.EntryStatus(c.Request.Context(), c.Param("id"), c.Query("token"))
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, no-store")
+	link := "/entries/" + v.Entry.ID + "?token=" + url.QueryEscape(c.Query("token"))
+	p.render(c, http.StatusOK, "entry", v.Event.Name, entryPage{View: v, Token: c.Query("token"), New: c.Query("new") == "1",
+		Link: link}, nil)
+}
+
+// lookup is the status form for runners who kept the id and token but not the link.
+func (p *pages) lookup(c *gin.Context) {
+	id, tok := strings.TrimSpace(c.Query("entry_id")), strings.TrimSpace(c.Query("token"))
+	if id != "" && tok != "" {
+		if _, err := p.Svc.EntryStatus(c.Request.Context(), id, tok); err == nil {
+			c.Redirect(http.StatusSeeOther, "/entries/"+url.PathEscape(strings.ToLower(id))+"?token="+url.QueryEscape(tok))
+			return
+		}
+		p.render(c, http.StatusNotFound, "lookup", "", id, lottery.ErrNotFound)
+		return
+	}
+	p.render(c, http.StatusOK, "lookup", "", id, nil)
+}
+
+func (p *pages) outbox(c *gin.Context) {
+	msgs, err := p.Outbox.OutboxFor(c.Request.Context(), c.Query("to"), 50)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	p.render(c, http.StatusOK, "outbox", "Outbox", struct {
+		To   string
+		Msgs []lottery.Mail
+	}{c.Query("to"), msgs}, nil)
+}

@@ -1,0 +1,139 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net"
+	"net/mail"
+	"net/url"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+	"github.com/hibiken/asynq"
+
+	"github.com/startline/startline/lottery"
+)
+
+// Sender delivers one message.
+type Sender interface {
+	Send(ctx context.Context, m lottery.Mail) error
+}
+
+// SMTPSender delivers mail over SMTP, with STARTTLS when the server offers it
+// and PLAIN auth when the URL carries credentials.
+type SMTPSender struct {
+	Addr string
+	From string
+	Auth sasl.Client
+}
+
+// NewSMTPSender reads smtp://user:pass@host:port (SMTP_URL).
+func NewSMTPSender(rawURL, from string) (*SMTPSender, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "smtp" || u.Hostname() == "" {
+		return nil, errors.New("SMTP_URL: want smtp://user:pass@host:port")
+	}
+	port := u.Port()
+	if port == "" {
+		port = "587"
+	}
+	s := &SMTPSender{Addr: net.JoinHostPort(u.Hostname(), port), From: from}
+	if u.User != nil {
+		pass, _ := u.User.Password()
+		s.Auth = sasl.NewPlainClient("", u.User.Username(), pass)
+	}
+	return s, nil
+}
+
+// Send delivers m.
+func (s *SMTPSender) Send(ctx context.Context, m lottery.Mail) error {
+	var msg bytes.Buffer
+	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\n"+
+		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+		s.From, m.To, mime.QEncoding.Encode("utf-8", m.Subject), time.Now().UTC().Format(time.RFC1123Z))
+	msg.WriteString(m.Body)
+	from := s.From
+	if a, err := mail.ParseAddress(s.From); err == nil {
+		from = a.Address
+	}
+	done := make(chan error, 1)
+	go func() { done <- smtp.SendMail(s.Addr, s.Auth, from, []string{m.To}, &msg) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("smtp send: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Mailer delivers outbox messages. With no Sender (dev mode without
+// SMTP_URL) messages stay in the outbox, readable at /dev/outbox.
+type Mailer struct {
+	Store  lottery.MailStore
+	Sender Sender
+	Client *Client
+	Redact bool // drop delivered bodies (they may hold codes); off in dev
+	Log    *slog.Logger
+}
+
+// HandleSendMail delivers one outbox message; delivering twice is prevented
+// by the sent_at check.
+func (m *Mailer) HandleSendMail(ctx context.Context, t *asynq.Task) error {
+	var p SendMailPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.OutboxID <= 0 {
+		return fmt.Errorf("mail payload %q: %w", t.Payload(), asynq.SkipRetry)
+	}
+	if m.Sender == nil {
+		return nil
+	}
+	msg, err := m.Store.Mail(ctx, p.OutboxID)
+	if errors.Is(err, lottery.ErrNotFound) {
+		return fmt.Errorf("mail %d: %w", p.OutboxID, asynq.SkipRetry)
+	}
+	if err != nil {
+		return err
+	}
+	if msg.SentAt != nil {
+		return nil
+	}
+	if err := m.Sender.Send(ctx, msg); err != nil {
+		if ferr := m.Store.MarkMailFailed(ctx, msg.ID, err.Error()); ferr != nil {
+			m.Log.ErrorContext(ctx, "record mail failure", "outbox_id", msg.ID, "err", ferr)
+		}
+		return fmt.Errorf("deliver mail %d: %w", msg.ID, err)
+	}
+	if err := m.Store.MarkMailSent(ctx, msg.ID, time.Now().UTC(), m.Redact); err != nil {
+		return err
+	}
+	m.Log.InfoContext(ctx, "mail delivered", "outbox_id", msg.ID, "kind", msg.Kind)
+	return nil
+}
+
+// HandleSweepOutbox re-enqueues mail older than a minute that was never sent.
+func (m *Mailer) HandleSweepOutbox(ctx context.Context, _ *asynq.Task) error {
+	if m.Sender == nil {
+		return nil
+	}
+	pending, err := m.Store.UnsentMail(ctx, time.Now().Add(-time.Minute), 500)
+	if err != nil {
+		return err
+	}
+	for _, msg := range pending {
+		if err := m.Client.MailQueued(ctx, msg.ID); err != nil {
+			return err
+		}
+	}
+	if len(pending) > 0 {
+		m.Log.InfoContext(ctx, "outbox sweep re-enqueued mail", "count", len(pending))
+	}
+	return nil
+}

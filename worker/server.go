@@ -1,0 +1,75 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/hibiken/asynq"
+)
+
+// Server runs the Asynq task server and the periodic scheduler.
+type Server struct {
+	srv   *asynq.Server
+	sched *asynq.Scheduler
+	mux   *asynq.ServeMux
+}
+
+// Options configures a Server.
+type Options struct {
+	Redis       asynq.RedisConnOpt
+	Queue       string
+	Concurrency int
+	Log         *slog.Logger
+	Mailer      *Mailer
+}
+
+// NewServer registers every handler and periodic task.
+func NewServer(o Options) (*Server, error) {
+	if o.Concurrency == 0 {
+		o.Concurrency = 10
+	}
+	srv := asynq.NewServer(o.Redis, asynq.Config{
+		Concurrency: o.Concurrency,
+		Queues:      map[string]int{o.Queue: 1},
+		Logger:      slogAdapter{o.Log},
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			o.Log.WarnContext(ctx, "task failed", "type", t.Type(), "err", err)
+		}),
+	})
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeSendMail, o.Mailer.HandleSendMail)
+	mux.HandleFunc(TypeSweepOutbox, o.Mailer.HandleSweepOutbox)
+	sched := asynq.NewScheduler(o.Redis, &asynq.SchedulerOpts{Logger: slogAdapter{o.Log}})
+	if _, err := sched.Register("@every 1m", NewSweepOutboxTask(o.Queue)); err != nil {
+		return nil, fmt.Errorf("schedule outbox sweep: %w", err)
+	}
+	return &Server{srv: srv, sched: sched, mux: mux}, nil
+}
+
+// Start runs the server and scheduler in the background.
+func (s *Server) Start() error {
+	if err := s.srv.Start(s.mux); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	if err := s.sched.Start(); err != nil {
+		s.srv.Shutdown()
+		return fmt.Errorf("start scheduler: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops taking work and waits for running tasks.
+func (s *Server) Shutdown() {
+	s.sched.Shutdown()
+	s.srv.Shutdown()
+}
+
+// slogAdapter routes Asynq's logs to slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a slogAdapter) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a slogAdapter) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a slogAdapter) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a slogAdapter) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

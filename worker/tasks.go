@@ -1,0 +1,68 @@
+// Package worker runs Startline's background work on Asynq: task types and
+// their payloads, the handlers, the periodic scheduler, and the client the
+// service uses to enqueue work after a commit.
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Task types.
+const (
+	TypeSendMail    = "mail:send"
+	TypeSweepOutbox = "mail:sweep"
+)
+
+// SendMailPayload names the outbox message to deliver.
+type SendMailPayload struct {
+	OutboxID int64 `json:"outbox_id"`
+}
+
+// NewSendMailTask builds the delivery task for one outbox message. The task
+// id makes enqueueing idempotent while a delivery is pending or retrying.
+func NewSendMailTask(outboxID int64, queue string) (*asynq.Task, error) {
+	b, err := json.Marshal(SendMailPayload{OutboxID: outboxID})
+	if err != nil {
+		return nil, fmt.Errorf("mail task: %w", err)
+	}
+	return asynq.NewTask(TypeSendMail, b, asynq.TaskID(fmt.Sprintf("mail:%d", outboxID)), asynq.Queue(queue),
+		asynq.MaxRetry(10), asynq.Timeout(30*time.Second)), nil
+}
+
+// NewSweepOutboxTask builds the periodic task that re-enqueues mail whose
+// delivery task was lost (Redis flushed, enqueue failed after commit).
+func NewSweepOutboxTask(queue string) *asynq.Task {
+	return asynq.NewTask(TypeSweepOutbox, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(50*time.Second))
+}
+
+// Client enqueues tasks; it implements lottery.Notifier.
+type Client struct {
+	c     *asynq.Client
+	queue string
+}
+
+// NewClient wraps an Asynq client for the given queue.
+func NewClient(redis asynq.RedisConnOpt, queue string) *Client {
+	return &Client{c: asynq.NewClient(redis), queue: queue}
+}
+
+// Close releases the client's connections.
+func (c *Client) Close() error { return c.c.Close() }
+
+// MailQueued enqueues delivery of an outbox message.
+func (c *Client) MailQueued(ctx context.Context, outboxID int64) error {
+	t, err := NewSendMailTask(outboxID, c.queue)
+	if err != nil {
+		return err
+	}
+	if _, err := c.c.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue mail %d: %w", outboxID, err)
+	}
+	return nil
+}
