@@ -49,7 +49,7 @@ type subqueueJSON struct {
 
 func eventView(e lottery.Event, now time.Time) eventJSON {
 	v := eventJSON{Slug: e.Slug, Name: e.Name, Status: string(e.Phase(now)), OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
-		TimeZone: e.TimeZone, Commitment: e.Commitment, OfferHold: e.OfferHold.String(), MaxGroupSize: e.MaxGroupSize,
+		TimeZone: e.TimeZone, Commitment: e.Commitment, OfferHold: lottery.FormatHold(e.OfferHold), MaxGroupSize: e.MaxGroupSize,
 		TicketRule: e.TicketRule, Courses: []courseJSON{}, SubQueues: []subqueueJSON{}}
 	for _, c := range e.Courses {
 		cj := courseJSON{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}

@@ -343,6 +343,17 @@ func parsePace(s string) (int, error) {
 	return mi*60 + si, nil
 }
 
+// FormatHold renders an offer hold the way organizers write it ("48h", "90m").
+func FormatHold(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	}
+	return d.String()
+}
+
 // FormatPace renders seconds per km as "m:ss".
 func FormatPace(s int) string {
 	if s <= 0 {

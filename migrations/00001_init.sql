@@ -28,7 +28,7 @@ CREATE TABLE courses (
     event_id    bigint        NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     code        text          NOT NULL CHECK (code ~ '^[a-z0-9-]{1,32}$'),
     name        text          NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
-    distance_km numeric(7, 3) NOT NULL CHECK (distance_km > 0),
+    distance_km numeric(8, 4) NOT NULL CHECK (distance_km > 0),
     position    integer       NOT NULL,
     UNIQUE (event_id, code)
 );
@@ -84,6 +84,7 @@ CREATE TABLE otp_codes (
     attempts   integer     NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     expires_at timestamptz NOT NULL,
     used_at    timestamptz,
+    used_by    uuid, -- the entry the code was consumed for (no FK: set before the entry row exists)
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (event_id, email_key)
 );

@@ -85,6 +85,7 @@ var funcs = template.FuncMap{
 		return t.In(loc).Format("2006-01-02 15:04 MST")
 	},
 	"pace": lottery.FormatPace,
+	"hold": lottery.FormatHold,
 	"dict": func(kv ...string) map[string]string {
 		m := make(map[string]string, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {

@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-sasl"
@@ -25,30 +27,48 @@ type Sender interface {
 	Send(ctx context.Context, m lottery.Mail) error
 }
 
-// SMTPSender delivers mail over SMTP, with STARTTLS when the server offers it
-// and PLAIN auth when the URL carries credentials.
+// SMTPSender delivers mail over SMTP. smtp:// requires STARTTLS except to a
+// loopback host (a local relay or a test server); smtps:// is implicit TLS.
 type SMTPSender struct {
-	Addr string
-	From string
-	Auth sasl.Client
+	Addr      string
+	From      string
+	Auth      sasl.Client
+	implicit  bool
+	plainOK   bool
+	tlsConfig *tls.Config
 }
 
-// NewSMTPSender reads smtp://user:pass@host:port (SMTP_URL).
+// NewSMTPSender reads SMTP_URL: smtp://user:pass@host:port or smtps://...
 func NewSMTPSender(rawURL, from string) (*SMTPSender, error) {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Scheme != "smtp" || u.Hostname() == "" {
-		return nil, errors.New("SMTP_URL: want smtp://user:pass@host:port")
+	if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Hostname() == "" {
+		return nil, errors.New("SMTP_URL: want smtp://user:pass@host:port or smtps://user:pass@host:port")
 	}
 	port := u.Port()
 	if port == "" {
-		port = "587"
+		port = map[string]string{"smtp": "587", "smtps": "465"}[u.Scheme]
 	}
-	s := &SMTPSender{Addr: net.JoinHostPort(u.Hostname(), port), From: from}
+	host := u.Hostname()
+	ip := net.ParseIP(host)
+	s := &SMTPSender{Addr: net.JoinHostPort(host, port), From: from, implicit: u.Scheme == "smtps",
+		plainOK: host == "localhost" || (ip != nil && ip.IsLoopback()), tlsConfig: &tls.Config{ServerName: host}}
 	if u.User != nil {
 		pass, _ := u.User.Password()
 		s.Auth = sasl.NewPlainClient("", u.User.Username(), pass)
 	}
 	return s, nil
+}
+
+func (s *SMTPSender) dial() (*smtp.Client, error) {
+	if s.implicit {
+		return smtp.DialTLS(s.Addr, s.tlsConfig)
+	}
+	c, err := smtp.DialStartTLS(s.Addr, s.tlsConfig)
+	if err != nil && s.plainOK {
+		// A loopback relay or test server without TLS.
+		return smtp.Dial(s.Addr)
+	}
+	return c, err
 }
 
 // Send delivers m.
@@ -57,13 +77,31 @@ func (s *SMTPSender) Send(ctx context.Context, m lottery.Mail) error {
 	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\n"+
 		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
 		s.From, m.To, mime.QEncoding.Encode("utf-8", m.Subject), time.Now().UTC().Format(time.RFC1123Z))
-	msg.WriteString(m.Body)
+	msg.WriteString(strings.ReplaceAll(m.Body, "\n", "\r\n"))
 	from := s.From
 	if a, err := mail.ParseAddress(s.From); err == nil {
 		from = a.Address
 	}
 	done := make(chan error, 1)
-	go func() { done <- smtp.SendMail(s.Addr, s.Auth, from, []string{m.To}, &msg) }()
+	go func() {
+		c, err := s.dial()
+		if err != nil {
+			done <- err
+			return
+		}
+		defer c.Close()
+		if s.Auth != nil {
+			if err := c.Auth(s.Auth); err != nil {
+				done <- err
+				return
+			}
+		}
+		if err := c.SendMail(from, []string{m.To}, &msg); err != nil {
+			done <- err
+			return
+		}
+		done <- c.Quit()
+	}()
 	select {
 	case err := <-done:
 		if err != nil {

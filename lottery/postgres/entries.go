@@ -77,7 +77,7 @@ func (s *Store) SaveOTP(ctx context.Context, o lottery.OTPRecord, m lottery.Mail
 		if err := tx.Exec(`INSERT INTO otp_codes (event_id, email_key, code_hash, attempts, expires_at, used_at, created_at)
 			VALUES (?, ?, ?, 0, ?, NULL, now())
 			ON CONFLICT (event_id, email_key) DO UPDATE SET code_hash = EXCLUDED.code_hash, attempts = 0,
-				expires_at = EXCLUDED.expires_at, used_at = NULL, created_at = now()`,
+				expires_at = EXCLUDED.expires_at, used_at = NULL, used_by = NULL, created_at = now()`,
 			o.EventID, o.EmailKey, o.CodeHash, o.ExpiresAt).Error; err != nil {
 			return fmt.Errorf("save otp: %w", err)
 		}
@@ -124,13 +124,18 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 		}
 
 		var o otpCheck
+		// used_by names the entry that consumed the code, so "this request
+		// consumed it" is exact even for requests in the same microsecond.
 		res := tx.Raw(`UPDATE otp_codes SET attempts = attempts + 1,
-				used_at = CASE WHEN used_at IS NULL AND code_hash = @h AND attempts < @max AND expires_at > @now
-					THEN @now ELSE used_at END
+				used_at = CASE WHEN used_by IS NULL AND code_hash = @h AND attempts < @max AND expires_at > @now
+					THEN @now ELSE used_at END,
+				used_by = CASE WHEN used_by IS NULL AND code_hash = @h AND attempts < @max AND expires_at > @now
+					THEN CAST(@id AS uuid) ELSE used_by END
 			WHERE event_id = @ev AND email_key = @key
-			RETURNING code_hash = @h AS match, used_at IS NOT DISTINCT FROM CAST(@now AS timestamptz) AS consumed,
+			RETURNING code_hash = @h AS match, used_by IS NOT DISTINCT FROM CAST(@id AS uuid) AS consumed,
 				expires_at <= @now AS expired, attempts`,
-			map[string]any{"h": a.OTPHash, "max": a.MaxOTPAttempts, "now": now, "ev": e.EventID, "key": e.EmailKey}).
+			map[string]any{"h": a.OTPHash, "max": a.MaxOTPAttempts, "now": now, "ev": e.EventID, "key": e.EmailKey,
+				"id": e.ID}).
 			Scan(&o)
 		if res.Error != nil {
 			return fmt.Errorf("check otp: %w", res.Error)
@@ -141,8 +146,18 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 		case o.Consumed:
 			// fall through to the insert
 		case o.Match && !o.Expired && o.Attempts <= a.MaxOTPAttempts+1:
-			// The right code, already used: this person's entry exists (or a
-			// concurrent request with the same code is the one that counts).
+			// The right code, already used. A concurrent retry with the same
+			// Idempotency-Key waited on the code's row lock for the request
+			// that used it: answer with that request's receipt.
+			if a.IdempotencyKey != "" {
+				prev, ok, err := findIdempotent(tx, e.EventID, a.IdempotencyKey)
+				if err != nil {
+					return err
+				}
+				if ok {
+					return replay(prev, a.RequestHash, &out)
+				}
+			}
 			var n int64
 			if err := tx.Raw("SELECT count(*) FROM entries WHERE event_id = ? AND email_key = ?", e.EventID, e.EmailKey).
 				Scan(&n).Error; err != nil {

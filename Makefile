@@ -1,0 +1,44 @@
+# Startline: `make run` for a local demo, `make test` for the full suite.
+GO        ?= go
+BIN       := bin/startline
+HTTP_ADDR ?= :8080
+export STARTLINE_ENV ?= dev
+
+.PHONY: run build test bench lint vuln migrate services clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/startline
+
+## run: migrate, seed the demo event, start API + web + workers (dev mode)
+run: build services
+	./$(BIN) migrate
+	./$(BIN) seed-demo
+	@echo "Startline: open http://127.0.0.1$(HTTP_ADDR)/events/demo-marathon  (dev outbox: /dev/outbox)"
+	HTTP_ADDR=$(HTTP_ADDR) ./$(BIN) all
+
+## test: vet and race-test everything against the real PostgreSQL and Redis
+test: services
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+## bench: hot-path benchmarks (see docs/BENCHMARKS.md)
+bench: services
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+
+lint:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+
+vuln:
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@latest ./...
+
+migrate: build
+	./$(BIN) migrate
+
+## services: start PostgreSQL and Redis when they are down (this machine's commands)
+services:
+	@./.ci/services.sh
+
+clean:
+	rm -rf bin

@@ -1,0 +1,53 @@
+package antibot
+
+import "testing"
+
+func ptr[T any](v T) *T { return &v }
+
+func TestAssessApply(t *testing.T) {
+	human := Signals{Webdriver: ptr(false), FillMS: ptr(45000), TimeZone: "Asia/Seoul"}
+	tests := []struct {
+		name     string
+		in       ApplyInput
+		decision Decision
+		reasons  []string
+	}{
+		{"human in a browser", ApplyInput{Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0"}, Accept, nil},
+		{"no script", ApplyInput{UserAgent: "Mozilla/5.0"}, Accept, []string{"no_signals"}},
+		{"honeypot", ApplyInput{Honeypot: "http://spam", Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0"}, Review, []string{"honeypot_filled"}},
+		{"webdriver", ApplyInput{Signals: Signals{Webdriver: ptr(true), FillMS: ptr(40000)}, HasSignals: true, UserAgent: "Mozilla/5.0"}, Review, []string{"webdriver"}},
+		{"fast fill", ApplyInput{Signals: Signals{FillMS: ptr(300)}, HasSignals: true, UserAgent: "Mozilla/5.0"}, Accept, []string{"fast_fill"}},
+		{"headless bot", ApplyInput{Signals: Signals{Webdriver: ptr(true), FillMS: ptr(200)}, HasSignals: true, UserAgent: "HeadlessChrome/120"}, Reject, []string{"webdriver", "fast_fill", "headless_user_agent"}},
+		{"disposable mail", ApplyInput{Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0", DisposableMail: true}, Review, []string{"disposable_email"}},
+		{"bare script", ApplyInput{Honeypot: "x", DisposableMail: true}, Reject, []string{"honeypot_filled", "no_user_agent", "disposable_email", "no_signals"}},
+	}
+	s := Scorer{Rules: DefaultRules}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := s.AssessApply(tt.in)
+			if a.Decision != tt.decision {
+				t.Errorf("decision %s (score %d), want %s", a.Decision, a.Score, tt.decision)
+			}
+			var codes []string
+			sum := 0
+			for _, r := range a.Reasons {
+				codes = append(codes, r.Code)
+				sum += r.Points
+				if r.Detail == "" {
+					t.Errorf("reason %s has no detail", r.Code)
+				}
+			}
+			if len(codes) != len(tt.reasons) {
+				t.Fatalf("reasons %v, want %v", codes, tt.reasons)
+			}
+			for i := range codes {
+				if codes[i] != tt.reasons[i] {
+					t.Errorf("reasons %v, want %v", codes, tt.reasons)
+				}
+			}
+			if sum != a.Score || a.RulesVersion != DefaultRules.Version {
+				t.Errorf("score %d != sum of reasons %d, or version %q", a.Score, sum, a.RulesVersion)
+			}
+		})
+	}
+}

@@ -1,0 +1,193 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/api"
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/postgres"
+	"github.com/startline/startline/lottery/postgres/pgtest"
+)
+
+// clock is a settable, race-safe clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// env is one test's server on its own database.
+type env struct {
+	t         *testing.T
+	store     *postgres.Store
+	svc       *lottery.Service
+	clock     *clock
+	srv       *httptest.Server
+	organizer string // bearer token
+	reviewer  string
+}
+
+var testStart = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+
+func newEnv(t *testing.T, dev bool) *env {
+	t.Helper()
+	store, _ := pgtest.NewStore(t)
+	keys, err := lottery.NewKeys([]byte("test-secret-key-test-secret-key-0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: testStart}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	api.Register(r, api.Deps{Svc: svc, Outbox: store, Log: log, Dev: dev,
+		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	e := &env{t: t, store: store, svc: svc, clock: clk, srv: srv}
+	ctx := context.Background()
+	for _, s := range []struct {
+		email string
+		role  lottery.Role
+		tok   *string
+	}{{"org@example.com", lottery.RoleOrganizer, &e.organizer}, {"rev@example.com", lottery.RoleReviewer, &e.reviewer}} {
+		if _, err := svc.AddStaff(ctx, s.email, s.role, ""); err != nil {
+			t.Fatal(err)
+		}
+		if *s.tok, err = svc.IssueStaffToken(ctx, s.email); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return e
+}
+
+type resp struct {
+	Status int
+	Body   map[string]any
+	Header http.Header
+	Raw    []byte
+}
+
+func (r resp) errCode() string { return r.errField("code") }
+func (r resp) errField(k string) string {
+	e, _ := r.Body["error"].(map[string]any)
+	s, _ := e[k].(string)
+	return s
+}
+func (r resp) str(k string) string { s, _ := r.Body[k].(string); return s }
+
+func (e *env) do(method, path string, body any, headers ...string) resp {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Mozilla/5.0 (test)")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := resp{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
+// eventBody is a valid create-event request opening at testStart for a week.
+func eventBody(slug string) map[string]any {
+	return map[string]any{
+		"slug": slug, "name": "Spring Marathon", "time_zone": "Asia/Seoul",
+		"opens_at": testStart.Format(time.RFC3339), "closes_at": testStart.Add(7 * 24 * time.Hour).Format(time.RFC3339),
+		"offer_hold": "48h", "max_group_size": 4, "ticket_rule": "doubling",
+		"courses": []any{
+			map[string]any{"code": "half", "name": "Half", "distance_km": 21.0975, "pace_groups": []any{
+				map[string]any{"code": "sub-130", "label": "Under 1:30", "capacity": 100, "mode": "lottery"},
+				map[string]any{"code": "open", "label": "Open", "capacity": 300, "mode": "lottery"},
+				map[string]any{"code": "fcfs", "label": "First come", "capacity": 10, "mode": "ordered"},
+			}},
+			map[string]any{"code": "10k", "name": "10K", "distance_km": 10, "pace_groups": []any{
+				map[string]any{"code": "open", "label": "Open", "capacity": 200},
+			}},
+		},
+	}
+}
+
+// openEvent creates and publishes an event through the organizer API.
+func (e *env) openEvent(slug string) {
+	e.t.Helper()
+	if r := e.do("POST", "/api/v1/admin/events", eventBody(slug), "Authorization", "Bearer "+e.organizer); r.Status != 201 {
+		e.t.Fatalf("create event: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("POST", "/api/v1/admin/events/"+slug+"/publish", nil, "Authorization", "Bearer "+e.organizer); r.Status != 200 {
+		e.t.Fatalf("publish: %d %s", r.Status, r.Raw)
+	}
+	e.clock.Set(testStart.Add(time.Hour))
+}
+
+var codeRe = regexp.MustCompile(`is ([0-9]{6})\.`)
+
+// otp requests a code for email and reads it from the outbox.
+func (e *env) otp(slug, email string) string {
+	e.t.Helper()
+	if r := e.do("POST", "/api/v1/events/"+slug+"/otp", map[string]any{"email": email}); r.Status != 202 {
+		e.t.Fatalf("otp: %d %s", r.Status, r.Raw)
+	}
+	msgs, err := e.store.OutboxFor(context.Background(), email, 1)
+	if err != nil || len(msgs) == 0 {
+		e.t.Fatalf("outbox for %s: %v %d", email, err, len(msgs))
+	}
+	m := codeRe.FindStringSubmatch(msgs[0].Body)
+	if m == nil {
+		e.t.Fatalf("no code in %q", msgs[0].Body)
+	}
+	return m[1]
+}
+
+func applyBody(email, code string) map[string]any {
+	return map[string]any{"course": "half", "pace_group": "sub-130", "name": "Kim Minjun", "email": email,
+		"phone": "+82 10-1234-5678", "birth_date": "1990-04-01", "otp": code, "altcha": "",
+		"signals": map[string]any{"webdriver": false, "fill_ms": 42000, "timezone": "Asia/Seoul"}}
+}
+
+func (e *env) countEntries() int64 {
+	var n int64
+	if err := e.store.DB().Raw("SELECT count(*) FROM entries").Scan(&n).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}

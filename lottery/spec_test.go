@@ -1,0 +1,66 @@
+package lottery
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func validSpec() EventSpec {
+	opens := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	return EventSpec{Slug: "spring-2027", Name: "Spring", TimeZone: "Asia/Seoul", OpensAt: opens, ClosesAt: opens.Add(time.Hour),
+		Courses: []CourseSpec{{Code: "full", Name: "Full", DistanceKM: 42.195, PaceGroups: []PaceGroupSpec{
+			{Code: "sub-330", Label: "Sub 3:30", PaceMin: "4:00", PaceMax: "4:58", Capacity: 10}}}}}
+}
+
+func TestEventSpecBuild(t *testing.T) {
+	ev, err := validSpec().Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Status != EventDraft || ev.OfferHold != 48*time.Hour || ev.MaxGroupSize != 1 || ev.TicketRule != TicketRuleNone {
+		t.Errorf("defaults: %+v", ev)
+	}
+	if sq, ok := ev.SubQueue("full", "sub-330"); !ok || sq.Key != "full:sub-330" || sq.Mode != ModeLottery || sq.Capacity != 10 {
+		t.Errorf("sub-queue: %+v %v", sq, ok)
+	}
+	tests := []struct {
+		name  string
+		edit  func(s *EventSpec)
+		field string
+	}{
+		{"slug upper case", func(s *EventSpec) { s.Slug = "Spring" }, "slug"},
+		{"slug too long", func(s *EventSpec) { s.Slug = string(make([]byte, 65)) }, "slug"},
+		{"no name", func(s *EventSpec) { s.Name = " " }, "name"},
+		{"bad zone", func(s *EventSpec) { s.TimeZone = "Nowhere/City" }, "time_zone"},
+		{"no opens_at", func(s *EventSpec) { s.OpensAt = time.Time{} }, "opens_at"},
+		{"closes before opens", func(s *EventSpec) { s.ClosesAt = s.OpensAt.Add(-time.Second) }, "closes_at"},
+		{"hold too short", func(s *EventSpec) { s.OfferHold = "30s" }, "offer_hold"},
+		{"hold garbage", func(s *EventSpec) { s.OfferHold = "two days" }, "offer_hold"},
+		{"group too big", func(s *EventSpec) { s.MaxGroupSize = 17 }, "max_group_size"},
+		{"ticket rule", func(s *EventSpec) { s.TicketRule = "random" }, "ticket_rule"},
+		{"no courses", func(s *EventSpec) { s.Courses = nil }, "courses"},
+		{"course code", func(s *EventSpec) { s.Courses[0].Code = "Full Marathon" }, "courses[0].code"},
+		{"duplicate course", func(s *EventSpec) { s.Courses = append(s.Courses, s.Courses[0]) }, "courses[1].code"},
+		{"distance", func(s *EventSpec) { s.Courses[0].DistanceKM = 0 }, "courses[0].distance_km"},
+		{"no pace groups", func(s *EventSpec) { s.Courses[0].PaceGroups = nil }, "courses[0].pace_groups"},
+		{"pace code", func(s *EventSpec) { s.Courses[0].PaceGroups[0].Code = "sub 3:30" }, "courses[0].pace_groups[0].code"},
+		{"capacity", func(s *EventSpec) { s.Courses[0].PaceGroups[0].Capacity = -5 }, "courses[0].pace_groups[0].capacity"},
+		{"mode", func(s *EventSpec) { s.Courses[0].PaceGroups[0].Mode = "raffle" }, "courses[0].pace_groups[0].mode"},
+		{"pace format", func(s *EventSpec) { s.Courses[0].PaceGroups[0].PaceMin = "fast" }, "courses[0].pace_groups[0].pace_min"},
+		{"pace order", func(s *EventSpec) { s.Courses[0].PaceGroups[0].PaceMin = "6:00" }, "courses[0].pace_groups[0].pace_max"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := validSpec()
+			s.Courses = append([]CourseSpec(nil), s.Courses...)
+			s.Courses[0].PaceGroups = append([]PaceGroupSpec(nil), s.Courses[0].PaceGroups...)
+			tt.edit(&s)
+			_, err := s.Build()
+			var e *Error
+			if !errors.As(err, &e) || e.Code != CodeInvalidField || e.Field != tt.field {
+				t.Errorf("got %v, want invalid_field on %s", err, tt.field)
+			}
+		})
+	}
+}

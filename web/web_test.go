@@ -1,0 +1,187 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/postgres"
+	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/web"
+)
+
+type site struct {
+	t     *testing.T
+	srv   *httptest.Server
+	store *postgres.Store
+}
+
+func newSite(t *testing.T, dev bool) *site {
+	store, _ := pgtest.NewStore(t)
+	keys, _ := lottery.NewKeys([]byte("web-test-secret-key-web-test-secret-key"))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := lottery.NewService(store, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	ctx := context.Background()
+	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
+		t.Fatal(err)
+	}
+	org, _ := store.StaffByEmail(ctx, "org@example.com")
+	_, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "spring", Name: "Spring Marathon", TimeZone: "Asia/Seoul",
+		OpensAt: time.Now().Add(-time.Hour), ClosesAt: time.Now().Add(time.Hour), MaxGroupSize: 4, TicketRule: "doubling",
+		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: []lottery.PaceGroupSpec{
+			{Code: "sub-130", Label: "Under 1:30", PaceMax: "4:15", Capacity: 100}, {Code: "open", Label: "Open", Capacity: 200}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Transition(ctx, org, "spring", "publish"); err != nil {
+		t.Fatal(err)
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	if err := web.Register(r, web.Deps{Svc: svc, Outbox: store, Log: log, Dev: dev}); err != nil {
+		t.Fatal(err)
+	}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store}
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func (s *site) get(path string, header ...string) (int, string, http.Header) {
+	s.t.Helper()
+	req, _ := http.NewRequest("GET", s.srv.URL+path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := noRedirect.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Header
+}
+
+func (s *site) post(path string, form url.Values) (int, string, http.Header) {
+	s.t.Helper()
+	res, err := noRedirect.PostForm(s.srv.URL+path, form)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b), res.Header
+}
+
+var (
+	hiddenRe = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+	codeRe   = regexp.MustCompile(`is ([0-9]{6})\.`)
+)
+
+// TestApplyThroughTheForm walks the runner's pages with plain form posts,
+// as a browser with JavaScript off would.
+func TestApplyThroughTheForm(t *testing.T) {
+	s := newSite(t, true)
+	if code, body, _ := s.get("/"); code != 200 || !strings.Contains(body, "Spring Marathon") {
+		t.Fatalf("home: %d", code)
+	}
+	code, body, _ := s.get("/events/spring")
+	if code != 200 || !strings.Contains(body, `value="half:sub-130"`) || !strings.Contains(body, "Step 1") {
+		t.Fatalf("event page: %d %s", code, body)
+	}
+	code, body, _ = s.get("/events/spring/apply?subqueue=half:sub-130")
+	if code != 200 || !strings.Contains(body, `name="email"`) || !strings.Contains(body, "Under 1:30") {
+		t.Fatalf("identity form: %d", code)
+	}
+	form := url.Values{"subqueue": {"half:sub-130"}, "name": {"Kim Minjun"}, "email": {"minjun@example.com"},
+		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "group_code": {""}, "previous_applications": {"1"},
+		"website": {""}, "started": {"1"}, "signals": {""}}
+	code, body, _ = s.post("/events/spring/apply/code", form)
+	if code != 200 || !strings.Contains(body, `name="otp"`) {
+		t.Fatalf("send code: %d %s", code, body)
+	}
+	step3 := url.Values{}
+	for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {
+		step3.Set(m[1], m[2])
+	}
+	if step3.Get("idem") == "" || step3.Get("email") != "minjun@example.com" {
+		t.Fatalf("step 3 hidden fields: %v", step3)
+	}
+	msgs, _ := s.store.OutboxFor(context.Background(), "minjun@example.com", 1)
+	otp := codeRe.FindStringSubmatch(msgs[0].Body)[1]
+
+	wrong := url.Values{}
+	for k, v := range step3 {
+		wrong[k] = v
+	}
+	wrong.Set("otp", "000000")
+	if otp == "000000" {
+		wrong.Set("otp", "111111")
+	}
+	code, body, _ = s.post("/events/spring/apply", wrong)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `role="alert"`) {
+		t.Fatalf("wrong code: %d", code)
+	}
+
+	step3.Set("otp", otp)
+	code, _, hdr := s.post("/events/spring/apply", step3)
+	if code != http.StatusSeeOther || !strings.HasPrefix(hdr.Get("Location"), "/entries/") {
+		t.Fatalf("submit: %d %v", code, hdr)
+	}
+	receipt := hdr.Get("Location")
+	// A double submit of the same form returns the same receipt.
+	if code, _, hdr := s.post("/events/spring/apply", step3); code != http.StatusSeeOther || hdr.Get("Location") != receipt {
+		t.Errorf("double submit: %d %s, want the receipt %s", code, hdr.Get("Location"), receipt)
+	}
+	code, body, _ = s.get(receipt)
+	if code != 200 || !strings.Contains(body, "Application received") || !strings.Contains(body, "half:sub-130") {
+		t.Fatalf("receipt: %d %s", code, body)
+	}
+	if !strings.Contains(body, "<dd>2</dd>") { // one previous application doubles the tickets
+		t.Errorf("receipt does not show 2 tickets")
+	}
+	u, _ := url.Parse(receipt)
+	if code, _, _ := s.get(u.Path + "?token=wrong"); code != 404 {
+		t.Errorf("status with a wrong token: %d, want 404", code)
+	}
+	id := strings.TrimPrefix(u.Path, "/entries/")
+	if code, _, hdr := s.get("/status?entry_id=" + id + "&token=" + url.QueryEscape(u.Query().Get("token"))); code != http.StatusSeeOther || !strings.HasPrefix(hdr.Get("Location"), u.Path) {
+		t.Errorf("status lookup: %d %v", code, hdr)
+	}
+}
+
+func TestFormErrorsAndLanguages(t *testing.T) {
+	s := newSite(t, false)
+	form := url.Values{"subqueue": {"half:open"}, "name": {"Kim"}, "email": {"nope"}, "phone": {"010-1234-5678"},
+		"birth_date": {"1990-04-01"}}
+	code, body, _ := s.post("/events/spring/apply/code", form)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `class="field invalid"`) {
+		t.Fatalf("bad e-mail: %d", code)
+	}
+	if code, body, _ := s.get("/events/spring?lang=ko"); code != 200 || !strings.Contains(body, "1단계") {
+		t.Errorf("Korean page: %d", code)
+	}
+	if code, body, _ := s.get("/events/spring", "Accept-Language", "ko-KR,ko;q=0.9"); code != 200 || !strings.Contains(body, "코스와 페이스 그룹") {
+		t.Errorf("Accept-Language ko: %d", code)
+	}
+	if code, _, _ := s.get("/events/nope"); code != 404 {
+		t.Errorf("unknown event: %d", code)
+	}
+	if code, _, hdr := s.get("/events/spring/apply?subqueue=half:zzz"); code != http.StatusSeeOther || !strings.Contains(hdr.Get("Location"), "#step1") {
+		t.Errorf("unknown sub-queue: %d %v", code, hdr)
+	}
+	if code, _, _ := s.get("/dev/outbox"); code != 404 {
+		t.Errorf("dev outbox outside dev mode: %d", code)
+	}
+}

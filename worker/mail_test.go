@@ -1,0 +1,222 @@
+package worker_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/postgres"
+	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/worker"
+)
+
+// smtpSink is a real SMTP server on loopback that keeps what it receives.
+type smtpSink struct {
+	mu   sync.Mutex
+	msgs []received
+	got  chan struct{}
+}
+
+type received struct {
+	From string
+	To   []string
+	Data string
+}
+
+func (s *smtpSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: s}, nil }
+
+type sinkSession struct {
+	sink *smtpSink
+	cur  received
+}
+
+func (s *sinkSession) Mail(from string, _ *smtp.MailOptions) error { s.cur.From = from; return nil }
+func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.cur.To = append(s.cur.To, to)
+	return nil
+}
+func (s *sinkSession) Data(r io.Reader) error {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.cur.Data = string(b)
+	s.sink.mu.Lock()
+	s.sink.msgs = append(s.sink.msgs, s.cur)
+	s.sink.mu.Unlock()
+	s.sink.got <- struct{}{}
+	return nil
+}
+func (s *sinkSession) Reset()        { s.cur = received{} }
+func (s *sinkSession) Logout() error { return nil }
+
+func startSink(t *testing.T) (*smtpSink, string) {
+	t.Helper()
+	sink := &smtpSink{got: make(chan struct{}, 10)}
+	srv := smtp.NewServer(sink)
+	srv.Domain = "localhost"
+	srv.AllowInsecureAuth = true
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return sink, ln.Addr().String()
+}
+
+func redisOpt(t *testing.T) asynq.RedisClientOpt {
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		url = "redis://127.0.0.1:6379/0"
+	}
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return asynq.RedisClientOpt{Addr: o.Addr, Password: o.Password, DB: o.DB}
+}
+
+// queueOTP stores an event and a code, queuing its mail, and returns the outbox id.
+func queueOTP(t *testing.T, store *postgres.Store, to string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	ev, err := store.CreateEvent(ctx, lottery.Event{Slug: "mail-test", Name: "Mail Test", TimeZone: "UTC",
+		OpensAt: time.Now(), ClosesAt: time.Now().Add(time.Hour), Status: lottery.EventDraft, OfferHold: time.Hour,
+		MaxGroupSize: 1, TicketRule: "none", Courses: []lottery.Course{{Code: "5k", Name: "5K", DistanceKM: 5,
+			PaceGroups: []lottery.PaceGroup{{Code: "open", Label: "Open", Capacity: 1, Mode: lottery.ModeLottery}}}}},
+		lottery.Actor{Label: "system"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := store.SaveOTP(ctx, lottery.OTPRecord{EventID: ev.ID, EmailKey: to, CodeHash: []byte{1},
+		ExpiresAt: time.Now().Add(time.Minute)}, lottery.Mail{To: to, Subject: "Your code: 123456 / 인증 코드",
+		Body: "Your code is 123456.\n", Kind: "otp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// TestMailThroughAsynqAndSMTP sends an outbox message through the real
+// path: Asynq on Redis, the worker's handler, SMTP to a loopback server.
+func TestMailThroughAsynqAndSMTP(t *testing.T) {
+	store, _ := pgtest.NewStore(t)
+	sink, addr := startSink(t)
+	sender, err := worker.NewSMTPSender("smtp://"+addr, "Startline <no-reply@startline.test>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	queue := "test-mail-" + hex.EncodeToString(b)
+	opt := redisOpt(t)
+	t.Cleanup(func() {
+		insp := asynq.NewInspector(opt)
+		insp.DeleteQueue(queue, true)
+		insp.Close()
+	})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	client := worker.NewClient(opt, queue)
+	defer client.Close()
+	mailer := &worker.Mailer{Store: store, Sender: sender, Client: client, Redact: true, Log: log}
+	srv, err := worker.NewServer(worker.Options{Redis: opt, Queue: queue, Log: log, Mailer: mailer, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+
+	id := queueOTP(t, store, "runner@example.com")
+	if err := client.MailQueued(context.Background(), id); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.MailQueued(context.Background(), id); err != nil { // idempotent enqueue
+		t.Fatal(err)
+	}
+	select {
+	case <-sink.got:
+	case <-time.After(20 * time.Second):
+		t.Fatal("no mail reached the SMTP server")
+	}
+	sink.mu.Lock()
+	m := sink.msgs[0]
+	sink.mu.Unlock()
+	if m.From != "no-reply@startline.test" || len(m.To) != 1 || m.To[0] != "runner@example.com" {
+		t.Errorf("envelope: %+v", m)
+	}
+	if !strings.Contains(m.Data, "Your code is 123456.") || !strings.Contains(m.Data, "Subject: =?utf-8?") {
+		t.Errorf("message: %q", m.Data)
+	}
+	// Delivery is recorded and the body (it held a code) is redacted.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := store.Mail(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.SentAt != nil {
+			if strings.Contains(got.Body, "123456") {
+				t.Errorf("delivered body kept: %q", got.Body)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("mail not marked sent")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Handling the task again sends nothing twice.
+	task, _ := worker.NewSendMailTask(id, queue)
+	if err := mailer.HandleSendMail(context.Background(), task); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sink.got:
+		t.Error("mail sent twice")
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func TestMailFailureIsRetriedAndSwept(t *testing.T) {
+	store, _ := pgtest.NewStore(t)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Nothing listens on this port: delivery fails and is recorded.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := ln.Addr().String()
+	ln.Close()
+	sender, _ := worker.NewSMTPSender("smtp://"+dead, "no-reply@startline.test")
+	mailer := &worker.Mailer{Store: store, Sender: sender, Log: log}
+	id := queueOTP(t, store, "runner@example.com")
+	task, _ := worker.NewSendMailTask(id, "q")
+	if err := mailer.HandleSendMail(context.Background(), task); err == nil {
+		t.Fatal("delivery to a closed port succeeded")
+	}
+	got, _ := store.Mail(context.Background(), id)
+	if got.SentAt != nil || got.Attempts != 1 {
+		t.Errorf("after failure: sent=%v attempts=%d", got.SentAt, got.Attempts)
+	}
+	unsent, err := store.UnsentMail(context.Background(), time.Now().Add(time.Minute), 10)
+	if err != nil || len(unsent) != 1 || unsent[0].ID != id {
+		t.Errorf("sweeper would not find the unsent mail: %v %v", unsent, err)
+	}
+	bad := asynq.NewTask(worker.TypeSendMail, []byte("{"))
+	if err := mailer.HandleSendMail(context.Background(), bad); err == nil || !strings.Contains(err.Error(), asynq.SkipRetry.Error()) {
+		t.Errorf("bad payload: %v, want SkipRetry", err)
+	}
+}
