@@ -13,7 +13,7 @@ build:
 run: build services
 	./$(BIN) migrate
 	./$(BIN) seed-demo
-	@echo "Startline: open http://127.0.0.1$(HTTP_ADDR)/events/demo-marathon  (dev outbox: /dev/outbox)"
+	@echo "Startline: open http://127.0.0.1:$(lastword $(subst :, ,$(HTTP_ADDR)))/events/demo-marathon  (dev outbox: /dev/outbox)"
 	HTTP_ADDR=$(HTTP_ADDR) ./$(BIN) all
 
 ## test: vet and race-test everything against the real PostgreSQL and Redis
