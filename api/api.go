@@ -40,6 +40,9 @@ func Register(r *gin.Engine, d Deps) {
 	v1.POST("/events/:slug/otp", h.requestOTP)
 	v1.POST("/events/:slug/entries", h.apply)
 	v1.GET("/entries/:id", h.entryStatus)
+	v1.GET("/entries/:id/proof", h.entryProof)
+	v1.GET("/events/:slug/draws", h.draws)
+	v1.GET("/events/:slug/draws/:subqueue/artifact.json", h.artifact)
 
 	admin := v1.Group("/admin", h.staffAuth, requireRole(lottery.RoleOrganizer))
 	admin.POST("/events", h.createEvent)

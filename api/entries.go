@@ -88,6 +88,7 @@ type entryJSON struct {
 	Event     string    `json:"event"`
 	Status    string    `json:"status"`
 	SubQueue  string    `json:"subqueue"`
+	Position  *int      `json:"position,omitempty"` // waitlist position after the draw
 	Tickets   int       `json:"tickets"`
 	GroupCode string    `json:"group_code,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -101,8 +102,32 @@ func (h *handler) entryStatus(c *gin.Context) {
 	}
 	e := v.Entry
 	c.Header("Cache-Control", "private, no-store")
-	c.JSON(http.StatusOK, entryJSON{EntryID: e.ID, Event: e.EventSlug, Status: string(e.Status), SubQueue: e.SubQueue,
-		Tickets: e.Tickets, GroupCode: e.GroupCode, CreatedAt: e.CreatedAt})
+	out := entryJSON{EntryID: e.ID, Event: e.EventSlug, Status: string(e.Status), SubQueue: e.SubQueue,
+		Tickets: e.Tickets, GroupCode: e.GroupCode, CreatedAt: e.CreatedAt}
+	if v.Place != nil && !v.Place.Selected {
+		out.Position = &v.Place.WaitlistPosition
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type proofJSON struct {
+	SubQueue    string   `json:"subqueue"`
+	EntriesRoot string   `json:"entries_root"`
+	LeafData    string   `json:"leaf_data"`
+	LeafIndex   int      `json:"leaf_index"`
+	TreeSize    int      `json:"tree_size"`
+	AuditPath   []string `json:"audit_path"`
+}
+
+func (h *handler) entryProof(c *gin.Context) {
+	p, err := h.Svc.EntryProof(c.Request.Context(), c.Param("id"), c.Query("token"))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	c.Header("Cache-Control", "private, max-age=3600")
+	c.JSON(http.StatusOK, proofJSON{SubQueue: p.SubQueue, EntriesRoot: p.EntriesRoot, LeafData: p.LeafData,
+		LeafIndex: p.LeafIndex, TreeSize: p.TreeSize, AuditPath: p.AuditPath})
 }
 
 type outboxMessageJSON struct {

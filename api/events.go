@@ -1,9 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/lottery"
 )
 
 func (h *handler) listEvents(c *gin.Context) {
@@ -55,11 +59,84 @@ func (h *handler) createEvent(c *gin.Context) {
 	c.JSON(http.StatusCreated, eventView(ev, h.Svc.Now()))
 }
 
+type transitionBody struct {
+	Beacon      string `json:"beacon"`
+	BeaconRound string `json:"beacon_round"`
+}
+
 func (h *handler) transition(c *gin.Context) {
-	ev, err := h.Svc.Transition(c.Request.Context(), staffOf(c), c.Param("slug"), c.Param("action"))
+	body, err := readBody(c)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
 	}
-	c.JSON(http.StatusOK, eventView(ev, h.Svc.Now()))
+	var b transitionBody
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := decodeJSON(body, &b); err != nil {
+			writeError(c, h.Log, err)
+			return
+		}
+	}
+	action := c.Param("action")
+	ev, err := h.Svc.Transition(c.Request.Context(), staffOf(c), c.Param("slug"), action,
+		lottery.TransitionParams{Beacon: b.Beacon, BeaconRound: b.BeaconRound})
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	status := http.StatusOK
+	if action == lottery.ActionDraw {
+		status = http.StatusAccepted // drawn by workers; GET .../draws shows progress
+	}
+	c.JSON(status, eventView(ev, h.Svc.Now()))
+}
+
+type drawJSON struct {
+	SubQueue     string     `json:"subqueue"`
+	Status       string     `json:"status"`
+	Capacity     int        `json:"capacity"`
+	Entries      int        `json:"entries"`
+	EntriesRoot  string     `json:"entries_root"`
+	Commitment   string     `json:"commitment"`
+	BeaconRound  string     `json:"beacon_round,omitempty"`
+	SeedSecret   string     `json:"seed_secret,omitempty"`
+	Beacon       *string    `json:"beacon,omitempty"`
+	Selected     int        `json:"selected"`
+	Waitlisted   int        `json:"waitlisted"`
+	ArtifactHash string     `json:"artifact_sha256,omitempty"`
+	ArtifactURL  string     `json:"artifact_url,omitempty"`
+	DrawnAt      *time.Time `json:"drawn_at,omitempty"`
+}
+
+func (h *handler) draws(c *gin.Context) {
+	ev, ds, err := h.Svc.Draws(c.Request.Context(), c.Param("slug"))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	out := make([]drawJSON, 0, len(ds))
+	for _, d := range ds {
+		j := drawJSON{SubQueue: d.SubQueue, Status: d.Status, Capacity: d.Capacity, Entries: d.Entries,
+			EntriesRoot: d.EntriesRoot, Commitment: ev.Commitment, BeaconRound: ev.BeaconRound, SeedSecret: ev.SeedSecret,
+			Selected: d.Selected, Waitlisted: d.Waitlisted, ArtifactHash: d.ArtifactHash, DrawnAt: d.DrawnAt}
+		if ev.RevealedAt != nil {
+			j.Beacon = &ev.Beacon
+		}
+		if d.Status == lottery.DrawDrawn {
+			j.ArtifactURL = "/api/v1/events/" + ev.Slug + "/draws/" + d.SubQueue + "/artifact.json"
+		}
+		out = append(out, j)
+	}
+	c.Header("Cache-Control", "public, max-age=2")
+	c.JSON(http.StatusOK, gin.H{"event": ev.Slug, "status": ev.Phase(h.Svc.Now()), "commitment": ev.Commitment, "draws": out})
+}
+
+func (h *handler) artifact(c *gin.Context) {
+	b, err := h.Svc.Artifact(c.Request.Context(), c.Param("slug"), c.Param("subqueue"))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	c.Header("Cache-Control", "public, max-age=3600, immutable") // a published draw never changes
+	c.Data(http.StatusOK, "application/json", b)
 }

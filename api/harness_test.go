@@ -52,7 +52,7 @@ func newEnv(t *testing.T, dev bool) *env {
 		t.Fatal(err)
 	}
 	clk := &clock{t: testStart}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
@@ -191,3 +191,8 @@ func (e *env) countEntries() int64 {
 	}
 	return n
 }
+
+// testWriter sends the server's warnings and errors to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(bytes.TrimSpace(p))); return len(p), nil }

@@ -19,6 +19,14 @@ type eventJSON struct {
 	TicketRule   string         `json:"ticket_rule"`
 	Courses      []courseJSON   `json:"courses"`
 	SubQueues    []subqueueJSON `json:"subqueues"`
+
+	UnreviewedPolicy   string     `json:"unreviewed_policy"`
+	FrozenAt           *time.Time `json:"frozen_at,omitempty"`
+	BeaconRound        string     `json:"beacon_round,omitempty"`
+	SeedSecret         string     `json:"seed_secret,omitempty"`
+	Beacon             string     `json:"beacon,omitempty"`
+	RevealedAt         *time.Time `json:"revealed_at,omitempty"`
+	ResultsPublishedAt *time.Time `json:"results_published_at,omitempty"`
 }
 
 type courseJSON struct {
@@ -50,7 +58,9 @@ type subqueueJSON struct {
 func eventView(e lottery.Event, now time.Time) eventJSON {
 	v := eventJSON{Slug: e.Slug, Name: e.Name, Status: string(e.Phase(now)), OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
 		TimeZone: e.TimeZone, Commitment: e.Commitment, OfferHold: lottery.FormatHold(e.OfferHold), MaxGroupSize: e.MaxGroupSize,
-		TicketRule: e.TicketRule, Courses: []courseJSON{}, SubQueues: []subqueueJSON{}}
+		TicketRule: e.TicketRule, Courses: []courseJSON{}, SubQueues: []subqueueJSON{},
+		UnreviewedPolicy: e.UnreviewedPolicy, FrozenAt: e.FrozenAt, BeaconRound: e.BeaconRound, SeedSecret: e.SeedSecret,
+		Beacon: e.Beacon, RevealedAt: e.RevealedAt, ResultsPublishedAt: e.ResultsPublishedAt}
 	for _, c := range e.Courses {
 		cj := courseJSON{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
 		for _, p := range c.PaceGroups {
@@ -76,6 +86,7 @@ type eventSpecJSON struct {
 	OfferHold    string `json:"offer_hold"`
 	MaxGroupSize int    `json:"max_group_size"`
 	TicketRule   string `json:"ticket_rule"`
+	Unreviewed   string `json:"unreviewed_policy"`
 	Courses      []struct {
 		Code       string  `json:"code"`
 		Name       string  `json:"name"`
@@ -101,7 +112,8 @@ func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
 		return lottery.EventSpec{}, lottery.Fieldf("closes_at", "give an RFC 3339 time, e.g. 2027-03-08T18:00:00+09:00")
 	}
 	s := lottery.EventSpec{Slug: b.Slug, Name: b.Name, TimeZone: b.TimeZone, OpensAt: opens,
-		ClosesAt: closes, OfferHold: b.OfferHold, MaxGroupSize: b.MaxGroupSize, TicketRule: b.TicketRule}
+		ClosesAt: closes, OfferHold: b.OfferHold, MaxGroupSize: b.MaxGroupSize, TicketRule: b.TicketRule,
+		UnreviewedPolicy: b.Unreviewed}
 	for _, c := range b.Courses {
 		cs := lottery.CourseSpec{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
 		for _, p := range c.PaceGroups {

@@ -55,10 +55,20 @@ type Event struct {
 	TicketRule   string
 	Commitment   string // hex sha256(seed_secret); empty while draft
 	Courses      []Course
-	PublishedAt  *time.Time
-	ClosedAt     *time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// Draw lifecycle.
+	UnreviewedPolicy   string // block | exclude | include: entries still in review at freeze
+	BeaconRound        string // announced at freeze; a round that does not exist yet
+	SeedSecret         string // hex; published at reveal, empty before
+	SeedSealed         []byte // the sealed secret, opened only to reveal it
+	Beacon             string
+	FrozenAt           *time.Time
+	RevealedAt         *time.Time
+	DrawRequestedAt    *time.Time
+	ResultsPublishedAt *time.Time
+	PublishedAt        *time.Time
+	ClosedAt           *time.Time
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // Course is one race distance of an event.
@@ -193,7 +203,11 @@ type EventSpec struct {
 	OfferHold    string // Go duration, e.g. "48h"
 	MaxGroupSize int
 	TicketRule   string
-	Courses      []CourseSpec
+	// UnreviewedPolicy decides what freeze does with entries still in
+	// review: "block" (default) refuses to freeze, "exclude" leaves them out,
+	// "include" draws them.
+	UnreviewedPolicy string
+	Courses          []CourseSpec
 }
 
 // CourseSpec describes one course in an EventSpec.
@@ -258,6 +272,13 @@ func (s EventSpec) Build() (Event, error) {
 	}
 	if e.TicketRule != TicketRuleNone && e.TicketRule != TicketRuleDoubling {
 		return Event{}, Fieldf("ticket_rule", "use \"none\" or \"doubling\"")
+	}
+	e.UnreviewedPolicy = s.UnreviewedPolicy
+	if e.UnreviewedPolicy == "" {
+		e.UnreviewedPolicy = PolicyBlock
+	}
+	if e.UnreviewedPolicy != PolicyBlock && e.UnreviewedPolicy != PolicyExclude && e.UnreviewedPolicy != PolicyInclude {
+		return Event{}, Fieldf("unreviewed_policy", "use \"block\", \"exclude\" or \"include\"")
 	}
 	if len(s.Courses) == 0 {
 		return Event{}, Fieldf("courses", "give at least one course")
@@ -362,29 +383,73 @@ func FormatPace(s int) string {
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
 
-// transitions lists the organizer actions and the stored states they move
-// between. open is not stored: publish makes an event open at opens_at.
-var transitions = map[string]struct {
-	from []EventStatus
-	to   EventStatus
-}{
-	"publish": {from: []EventStatus{EventDraft}, to: EventPublished},
-	"close":   {from: []EventStatus{EventPublished}, to: EventClosed},
-}
+// Policies for entries still in review at freeze.
+const (
+	PolicyBlock   = "block"
+	PolicyExclude = "exclude"
+	PolicyInclude = "include"
+)
 
-// NextStatus returns the stored state the action leads to from the current
-// one, or ErrInvalidTransition. Actions that later issues add (freeze,
-// reveal, draw, publish-results) are refused until implemented.
-func NextStatus(current EventStatus, action string) (EventStatus, error) {
-	t, ok := transitions[action]
-	if !ok {
-		return "", &Error{Code: CodeInvalidTransition, Field: "action", Message: fmt.Sprintf("unknown or unavailable action %q", action)}
+// Organizer actions (POST /api/v1/admin/events/{slug}/{action}).
+const (
+	ActionPublish        = "publish"
+	ActionClose          = "close"
+	ActionFreeze         = "freeze"
+	ActionReveal         = "reveal"
+	ActionDraw           = "draw"
+	ActionPublishResults = "publish-results"
+)
+
+// NextStatus returns the stored state an action leads to from the event's
+// state at now, or ErrInvalidTransition. A published event whose window has
+// ended counts as closed, so freeze needs no explicit close. Reveal, draw and
+// publish-results keep the stored state (frozen, frozen, drawn); the draw
+// worker moves an event to drawn when its last sub-queue is drawn.
+func (e *Event) NextStatus(action string, now time.Time) (EventStatus, error) {
+	phase := e.Phase(now)
+	bad := func(why string) (EventStatus, error) {
+		return "", &Error{Code: CodeInvalidTransition, Field: "action", Message: fmt.Sprintf("cannot %s: %s", action, why)}
 	}
-	for _, f := range t.from {
-		if f == current {
-			return t.to, nil
+	switch action {
+	case ActionPublish:
+		if e.Status == EventDraft {
+			return EventPublished, nil
 		}
+		return bad("the event is " + string(phase))
+	case ActionClose:
+		if e.Status == EventPublished {
+			return EventClosed, nil
+		}
+		return bad("the event is " + string(phase))
+	case ActionFreeze:
+		if phase == EventClosed {
+			return EventFrozen, nil
+		}
+		return bad("registration must be closed first; the event is " + string(phase))
+	case ActionReveal:
+		if e.Status != EventFrozen {
+			return bad("entries must be frozen first; the event is " + string(phase))
+		}
+		if e.RevealedAt != nil {
+			return bad("the seed is already revealed")
+		}
+		return EventFrozen, nil
+	case ActionDraw:
+		if e.Status != EventFrozen {
+			return bad("the event is " + string(phase))
+		}
+		if e.RevealedAt == nil {
+			return bad("reveal the seed first")
+		}
+		return EventFrozen, nil
+	case ActionPublishResults:
+		if e.Status != EventDrawn {
+			return bad("every sub-queue must be drawn first; the event is " + string(phase))
+		}
+		if e.ResultsPublishedAt != nil {
+			return bad("results are already published")
+		}
+		return EventDrawn, nil
 	}
-	return "", &Error{Code: CodeInvalidTransition, Field: "action",
-		Message: fmt.Sprintf("cannot %s an event that is %s", action, current)}
+	return "", &Error{Code: CodeInvalidTransition, Field: "action", Message: fmt.Sprintf("unknown action %q", action)}
 }

@@ -56,27 +56,48 @@ func TestTickets(t *testing.T) {
 }
 
 func TestNextStatus(t *testing.T) {
+	opens := time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	during, after := opens.Add(time.Minute), opens.Add(2*time.Hour)
+	revealed := opens
 	tests := []struct {
-		from   EventStatus
+		name   string
+		ev     Event
 		action string
+		at     time.Time
 		want   EventStatus
 		ok     bool
 	}{
-		{EventDraft, "publish", EventPublished, true},
-		{EventPublished, "publish", "", false},
-		{EventPublished, "close", EventClosed, true},
-		{EventDraft, "close", "", false},
-		{EventClosed, "close", "", false},
-		{EventDraft, "teleport", "", false},
+		{"publish draft", Event{Status: EventDraft}, ActionPublish, during, EventPublished, true},
+		{"publish twice", Event{Status: EventPublished}, ActionPublish, during, "", false},
+		{"close published", Event{Status: EventPublished}, ActionClose, during, EventClosed, true},
+		{"close draft", Event{Status: EventDraft}, ActionClose, during, "", false},
+		{"close closed", Event{Status: EventClosed}, ActionClose, during, "", false},
+		{"freeze while open", Event{Status: EventPublished}, ActionFreeze, during, "", false},
+		{"freeze after window", Event{Status: EventPublished}, ActionFreeze, after, EventFrozen, true},
+		{"freeze closed", Event{Status: EventClosed}, ActionFreeze, during, EventFrozen, true},
+		{"freeze frozen", Event{Status: EventFrozen}, ActionFreeze, after, "", false},
+		{"reveal frozen", Event{Status: EventFrozen}, ActionReveal, after, EventFrozen, true},
+		{"reveal twice", Event{Status: EventFrozen, RevealedAt: &revealed}, ActionReveal, after, "", false},
+		{"reveal closed", Event{Status: EventClosed}, ActionReveal, after, "", false},
+		{"draw unrevealed", Event{Status: EventFrozen}, ActionDraw, after, "", false},
+		{"draw revealed", Event{Status: EventFrozen, RevealedAt: &revealed}, ActionDraw, after, EventFrozen, true},
+		{"draw drawn", Event{Status: EventDrawn, RevealedAt: &revealed}, ActionDraw, after, "", false},
+		{"publish results undrawn", Event{Status: EventFrozen}, ActionPublishResults, after, "", false},
+		{"publish results", Event{Status: EventDrawn}, ActionPublishResults, after, EventDrawn, true},
+		{"publish results twice", Event{Status: EventDrawn, ResultsPublishedAt: &revealed}, ActionPublishResults, after, "", false},
+		{"unknown", Event{Status: EventDraft}, "teleport", during, "", false},
 	}
 	for _, tt := range tests {
-		got, err := NextStatus(tt.from, tt.action)
-		if tt.ok && (err != nil || got != tt.want) {
-			t.Errorf("%s %s: got %s %v, want %s", tt.action, tt.from, got, err, tt.want)
-		}
-		if !tt.ok && !errors.Is(err, ErrInvalidTransition) {
-			t.Errorf("%s %s: got %v, want invalid_transition", tt.action, tt.from, err)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			tt.ev.OpensAt, tt.ev.ClosesAt = opens, opens.Add(time.Hour)
+			got, err := tt.ev.NextStatus(tt.action, tt.at)
+			if tt.ok && (err != nil || got != tt.want) {
+				t.Errorf("got %s %v, want %s", got, err, tt.want)
+			}
+			if !tt.ok && !errors.Is(err, ErrInvalidTransition) {
+				t.Errorf("got %s %v, want invalid_transition", got, err)
+			}
+		})
 	}
 }
 

@@ -51,6 +51,8 @@ type Service struct {
 	random io.Reader
 	scorer antibot.Scorer
 
+	trees treeCache
+
 	cacheMu sync.RWMutex
 	cache   map[string]cachedEvent
 	flight  singleflight.Group
@@ -327,6 +329,7 @@ func statusFor(d antibot.Decision) EntryStatus {
 type EntryView struct {
 	Entry Entry
 	Event Event
+	Place *DrawPlace // after the draw
 }
 
 // EntryStatus returns an entry to the holder of its receipt token. A wrong
@@ -343,7 +346,16 @@ func (s *Service) EntryStatus(ctx context.Context, entryID, token string) (Entry
 	if err != nil {
 		return EntryView{}, fmt.Errorf("entry status: %w", err)
 	}
-	return EntryView{Entry: e, Event: ev}, nil
+	v := EntryView{Entry: e, Event: ev}
+	if ev.Status == EventDrawn || ev.Status == EventSettled {
+		p, err := s.store.EntryPlace(ctx, e.ID)
+		if err == nil {
+			v.Place = &p
+		} else if !errors.Is(err, ErrNotFound) {
+			return EntryView{}, fmt.Errorf("entry status: %w", err)
+		}
+	}
+	return v, nil
 }
 
 // CreateEvent stores a draft event from an organizer's spec.
@@ -360,35 +372,6 @@ func (s *Service) CreateEvent(ctx context.Context, actor StaffAccount, spec Even
 		return Event{}, fmt.Errorf("create event %s: %w", spec.Slug, err)
 	}
 	s.forget(ev.Slug)
-	return out, nil
-}
-
-// Transition runs an organizer action on an event. publish commits to the
-// draw seed: 32 bytes from the CSPRNG, sealed at rest, with sha256(seed)
-// published as the commitment, never to change.
-func (s *Service) Transition(ctx context.Context, actor StaffAccount, slug, action string) (Event, error) {
-	if actor.Role != RoleOrganizer {
-		return Event{}, ErrForbidden
-	}
-	ev, err := s.store.EventBySlug(ctx, slug)
-	if err != nil {
-		return Event{}, fmt.Errorf("%s %s: %w", action, slug, err)
-	}
-	to, err := NextStatus(ev.Status, action)
-	if err != nil {
-		return Event{}, err
-	}
-	var commit *SeedCommit
-	if action == "publish" {
-		if commit, err = s.newSeedCommit(slug); err != nil {
-			return Event{}, fmt.Errorf("publish %s: %w", slug, err)
-		}
-	}
-	out, err := s.store.TransitionEvent(ctx, slug, ev.Status, to, commit, actor.Actor())
-	if err != nil {
-		return Event{}, fmt.Errorf("%s %s: %w", action, slug, err)
-	}
-	s.forget(slug)
 	return out, nil
 }
 

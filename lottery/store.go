@@ -131,6 +131,7 @@ type Store interface {
 	EntryStore
 	MailStore
 	StaffStore
+	DrawStore
 	// Ping checks the database is reachable.
 	Ping(ctx context.Context) error
 }
@@ -140,4 +141,6 @@ type Notifier interface {
 	// MailQueued asks for an outbox message to be sent. A failure is not
 	// fatal: the outbox sweeper retries unsent mail.
 	MailQueued(ctx context.Context, outboxID int64) error
+	// DrawRequested asks for one sub-queue to be drawn.
+	DrawRequested(ctx context.Context, subqueueID int64) error
 }

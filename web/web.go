@@ -67,6 +67,7 @@ func Register(r *gin.Engine, d Deps) error {
 	r.GET("/events/:slug/apply", p.identityForm)
 	r.POST("/events/:slug/apply/code", p.sendCode)
 	r.POST("/events/:slug/apply", p.submit)
+	r.GET("/events/:slug/results", p.results)
 	r.GET("/entries/:id", p.entry)
 	r.GET("/status", p.lookup)
 	if d.Dev {
@@ -355,6 +356,7 @@ type entryPage struct {
 	Token string
 	New   bool
 	Link  string
+	Proof string
 }
 
 func (p *pages) entry(c *gin.Context) {
@@ -365,8 +367,12 @@ func (p *pages) entry(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "private, no-store")
 	link := "/entries/" + v.Entry.ID + "?token=" + url.QueryEscape(c.Query("token"))
+	proof := ""
+	if v.Event.FrozenAt != nil && v.Entry.Status != lottery.EntryRejected && v.Entry.Status != lottery.EntryInReview {
+		proof = "/api/v1/entries/" + v.Entry.ID + "/proof?token=" + url.QueryEscape(c.Query("token"))
+	}
 	p.render(c, http.StatusOK, "entry", v.Event.Name, entryPage{View: v, Token: c.Query("token"), New: c.Query("new") == "1",
-		Link: link}, nil)
+		Link: link, Proof: proof}, nil)
 }
 
 // lookup is the status form for runners who kept the id and token but not the link.
@@ -393,4 +399,62 @@ func (p *pages) outbox(c *gin.Context) {
 		To   string
 		Msgs []lottery.Mail
 	}{c.Query("to"), msgs}, nil)
+}
+
+// resultsPage lists each sub-queue's draw; winner lists are capped on the
+// page (the artifact carries them all).
+type resultsPage struct {
+	Event lottery.Event
+	Phase lottery.EventStatus
+	Draws []drawView
+}
+
+type drawView struct {
+	lottery.DrawInfo
+	OddsPct  string
+	Winners  []string
+	Waitlist []string
+	More     int
+	Artifact string
+}
+
+const maxListed = 500
+
+func (p *pages) results(c *gin.Context) {
+	ev, ds, err := p.Svc.Draws(c.Request.Context(), c.Param("slug"))
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	page := resultsPage{Event: ev, Phase: ev.Phase(p.Svc.Now())}
+	for _, d := range ds {
+		v := drawView{DrawInfo: d}
+		if d.Entries > 0 {
+			pct := 100 * float64(min(d.Capacity, d.Entries)) / float64(d.Entries)
+			v.OddsPct = strconv.FormatFloat(pct, 'f', 1, 64)
+		}
+		if d.Status == lottery.DrawDrawn {
+			v.Artifact = "/api/v1/events/" + ev.Slug + "/draws/" + d.SubQueue + "/artifact.json"
+			a, err := p.Svc.ArtifactOrder(c.Request.Context(), ev.Slug, d.SubQueue)
+			if err != nil {
+				p.fail(c, err)
+				return
+			}
+			for _, o := range a {
+				for _, id := range o.EntryIDs {
+					switch {
+					case len(v.Winners)+len(v.Waitlist) >= maxListed:
+						v.More++
+					case o.Selected:
+						v.Winners = append(v.Winners, id)
+					default:
+						v.Waitlist = append(v.Waitlist, id)
+					}
+				}
+			}
+		}
+		page.Draws = append(page.Draws, v)
+	}
+	c.Header("Cache-Control", "public, max-age=5")
+	p.render(c, http.StatusOK, "results", ev.Name, page, nil)
 }

@@ -24,6 +24,8 @@ type site struct {
 	t     *testing.T
 	srv   *httptest.Server
 	store *postgres.Store
+	svc   *lottery.Service
+	org   lottery.StaffAccount
 }
 
 func newSite(t *testing.T, dev bool) *site {
@@ -43,7 +45,7 @@ func newSite(t *testing.T, dev bool) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Transition(ctx, org, "spring", "publish"); err != nil {
+	if _, err := svc.Transition(ctx, org, "spring", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
 		t.Fatal(err)
 	}
 	gin.SetMode(gin.ReleaseMode)
@@ -51,7 +53,7 @@ func newSite(t *testing.T, dev bool) *site {
 	if err := web.Register(r, web.Deps{Svc: svc, Outbox: store, Log: log, Dev: dev}); err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, srv: httptest.NewServer(r), store: store}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, org: org}
 	t.Cleanup(s.srv.Close)
 	return s
 }
@@ -158,6 +160,31 @@ func TestApplyThroughTheForm(t *testing.T) {
 	id := strings.TrimPrefix(u.Path, "/entries/")
 	if code, _, hdr := s.get("/status?entry_id=" + id + "&token=" + url.QueryEscape(u.Query().Get("token"))); code != http.StatusSeeOther || !strings.HasPrefix(hdr.Get("Location"), u.Path) {
 		t.Errorf("status lookup: %d %v", code, hdr)
+	}
+
+	// After the window: freeze, reveal, draw; the results page and the
+	// runner's status page show the outcome.
+	ctx := context.Background()
+	s.store.DB().Exec("UPDATE events SET closes_at = now() - interval '1 second' WHERE slug = 'spring'")
+	for _, a := range []string{lottery.ActionFreeze, lottery.ActionReveal, lottery.ActionDraw} {
+		if _, err := s.svc.Transition(ctx, s.org, "spring", a, lottery.TransitionParams{}); err != nil {
+			t.Fatalf("%s: %v", a, err)
+		}
+	}
+	var subs []int64
+	s.store.DB().Raw("SELECT subqueue_id FROM draws").Scan(&subs)
+	for _, sq := range subs {
+		if _, err := s.svc.RunDraw(ctx, sq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, body, _ = s.get("/events/spring/results")
+	if code != 200 || !strings.Contains(body, id) || !strings.Contains(body, "artifact.json") || !strings.Contains(body, "100.0%") {
+		t.Errorf("results page: %d %s", code, body)
+	}
+	code, body, _ = s.get(receipt)
+	if code != 200 || !strings.Contains(body, "Selected: you won a slot") || !strings.Contains(body, "/proof?token=") {
+		t.Errorf("status after the draw: %d %s", code, body)
 	}
 }
 

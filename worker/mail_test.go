@@ -96,7 +96,7 @@ func queueOTP(t *testing.T, store *postgres.Store, to string) int64 {
 	ctx := context.Background()
 	ev, err := store.CreateEvent(ctx, lottery.Event{Slug: "mail-test", Name: "Mail Test", TimeZone: "UTC",
 		OpensAt: time.Now(), ClosesAt: time.Now().Add(time.Hour), Status: lottery.EventDraft, OfferHold: time.Hour,
-		MaxGroupSize: 1, TicketRule: "none", Courses: []lottery.Course{{Code: "5k", Name: "5K", DistanceKM: 5,
+		MaxGroupSize: 1, TicketRule: "none", UnreviewedPolicy: lottery.PolicyBlock, Courses: []lottery.Course{{Code: "5k", Name: "5K", DistanceKM: 5,
 			PaceGroups: []lottery.PaceGroup{{Code: "open", Label: "Open", Capacity: 1, Mode: lottery.ModeLottery}}}}},
 		lottery.Actor{Label: "system"})
 	if err != nil {

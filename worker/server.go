@@ -22,6 +22,7 @@ type Options struct {
 	Concurrency int
 	Log         *slog.Logger
 	Mailer      *Mailer
+	Drawer      *Drawer
 }
 
 // NewServer registers every handler and periodic task.
@@ -40,6 +41,9 @@ func NewServer(o Options) (*Server, error) {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeSendMail, o.Mailer.HandleSendMail)
 	mux.HandleFunc(TypeSweepOutbox, o.Mailer.HandleSweepOutbox)
+	if o.Drawer != nil {
+		mux.HandleFunc(TypeDrawSubqueue, o.Drawer.HandleDrawSubqueue)
+	}
 	sched := asynq.NewScheduler(o.Redis, &asynq.SchedulerOpts{Logger: slogAdapter{o.Log}})
 	if _, err := sched.Register("@every 1m", NewSweepOutboxTask(o.Queue)); err != nil {
 		return nil, fmt.Errorf("schedule outbox sweep: %w", err)

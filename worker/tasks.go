@@ -15,8 +15,9 @@ import (
 
 // Task types.
 const (
-	TypeSendMail    = "mail:send"
-	TypeSweepOutbox = "mail:sweep"
+	TypeSendMail     = "mail:send"
+	TypeSweepOutbox  = "mail:sweep"
+	TypeDrawSubqueue = "draw:subqueue"
 )
 
 // SendMailPayload names the outbox message to deliver.
@@ -41,6 +42,23 @@ func NewSweepOutboxTask(queue string) *asynq.Task {
 	return asynq.NewTask(TypeSweepOutbox, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(50*time.Second))
 }
 
+// DrawSubqueuePayload names the sub-queue to draw.
+type DrawSubqueuePayload struct {
+	SubqueueID int64 `json:"subqueue_id"`
+}
+
+// NewDrawSubqueueTask builds the draw task of one sub-queue. Its task id
+// makes a repeated draw request enqueue nothing while one is pending; the
+// draw itself is idempotent, so a retry after a crash is safe.
+func NewDrawSubqueueTask(subqueueID int64, queue string) (*asynq.Task, error) {
+	b, err := json.Marshal(DrawSubqueuePayload{SubqueueID: subqueueID})
+	if err != nil {
+		return nil, fmt.Errorf("draw task: %w", err)
+	}
+	return asynq.NewTask(TypeDrawSubqueue, b, asynq.TaskID(fmt.Sprintf("draw:%d", subqueueID)), asynq.Queue(queue),
+		asynq.MaxRetry(20), asynq.Timeout(10*time.Minute)), nil
+}
+
 // Client enqueues tasks; it implements lottery.Notifier.
 type Client struct {
 	c     *asynq.Client
@@ -63,6 +81,18 @@ func (c *Client) MailQueued(ctx context.Context, outboxID int64) error {
 	}
 	if _, err := c.c.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
 		return fmt.Errorf("enqueue mail %d: %w", outboxID, err)
+	}
+	return nil
+}
+
+// DrawRequested enqueues the draw of one sub-queue.
+func (c *Client) DrawRequested(ctx context.Context, subqueueID int64) error {
+	t, err := NewDrawSubqueueTask(subqueueID, c.queue)
+	if err != nil {
+		return err
+	}
+	if _, err := c.c.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue draw %d: %w", subqueueID, err)
 	}
 	return nil
 }

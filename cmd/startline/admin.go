@@ -123,7 +123,7 @@ func seedDemoCmd(ctx context.Context, cfg config, log *slog.Logger, out io.Write
 	case err != nil:
 		return err
 	}
-	if _, err := a.svc.Transition(ctx, organizer, "demo-marathon", "publish"); err != nil {
+	if _, err := a.svc.Transition(ctx, organizer, "demo-marathon", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "demo event demo-marathon created and published; registration open for 7 days")

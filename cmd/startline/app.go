@@ -145,7 +145,8 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 		} else if !cfg.dev() {
 			log.Warn("SMTP_URL is empty: mail stays in the outbox")
 		}
-		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Log: log, Mailer: mailer})
+		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Log: log, Mailer: mailer,
+			Drawer: &worker.Drawer{Svc: a.svc, Log: log}})
 		if err != nil {
 			return err
 		}

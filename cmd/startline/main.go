@@ -24,13 +24,15 @@ commands:
   seed-demo             create the published demo event and staff logins
   staff add --email E --role organizer|reviewer [--password P]
   staff token --email E print a bearer token for scripts
+  verify ARTIFACT.json|URL
+                        recompute a published draw; exit 0 when it matches, 1 when not
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
+		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errMismatch) {
 			fmt.Fprintln(os.Stderr, "startline:", err)
 		}
 		os.Exit(1)
@@ -41,6 +43,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(out, usage)
 		return errors.New("no command")
+	}
+	if args[0] == "verify" { // for anyone: no configuration, no database
+		return verifyCmd(ctx, args[1:], out)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	cfg, err := loadConfig(out)

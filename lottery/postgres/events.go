@@ -29,6 +29,15 @@ type eventRow struct {
 	ClosedAt         *time.Time
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+
+	UnreviewedPolicy   string
+	FrozenAt           *time.Time
+	BeaconRound        string
+	SeedSecretRevealed *string
+	Beacon             string
+	RevealedAt         *time.Time
+	DrawRequestedAt    *time.Time
+	ResultsPublishedAt *time.Time
 }
 
 func (eventRow) TableName() string { return "events" }
@@ -88,7 +97,7 @@ func (auditRow) TableName() string { return "audit_log" }
 func toEventRow(e lottery.Event) eventRow {
 	r := eventRow{ID: e.ID, Slug: e.Slug, Name: e.Name, TimeZone: e.TimeZone, OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
 		Status: string(e.Status), OfferHoldSeconds: int(e.OfferHold / time.Second), MaxGroupSize: e.MaxGroupSize,
-		TicketRule: e.TicketRule, PublishedAt: e.PublishedAt, ClosedAt: e.ClosedAt}
+		TicketRule: e.TicketRule, PublishedAt: e.PublishedAt, ClosedAt: e.ClosedAt, UnreviewedPolicy: e.UnreviewedPolicy}
 	if e.Commitment != "" {
 		r.Commitment = &e.Commitment
 	}
@@ -100,9 +109,14 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 		ClosesAt: r.ClosesAt.UTC(), Status: lottery.EventStatus(r.Status),
 		OfferHold: time.Duration(r.OfferHoldSeconds) * time.Second, MaxGroupSize: r.MaxGroupSize,
 		TicketRule: r.TicketRule, PublishedAt: r.PublishedAt, ClosedAt: r.ClosedAt, CreatedAt: r.CreatedAt,
-		UpdatedAt: r.UpdatedAt}
+		UpdatedAt: r.UpdatedAt, UnreviewedPolicy: r.UnreviewedPolicy, FrozenAt: r.FrozenAt, BeaconRound: r.BeaconRound,
+		Beacon: r.Beacon, RevealedAt: r.RevealedAt, DrawRequestedAt: r.DrawRequestedAt,
+		ResultsPublishedAt: r.ResultsPublishedAt, SeedSealed: r.SeedSecretSealed}
 	if r.Commitment != nil {
 		e.Commitment = *r.Commitment
+	}
+	if r.SeedSecretRevealed != nil {
+		e.SeedSecret = *r.SeedSecretRevealed
 	}
 	for _, c := range courses {
 		if c.EventID != r.ID {

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/startline/startline/lottery/fairdraw"
+)
+
+// errMismatch makes `startline verify` exit 1 after printing the mismatch.
+var errMismatch = errors.New("verification failed")
+
+// verifyCmd recomputes a published draw from its artifact alone: the
+// commitment, the entries root and the full order. It needs no database
+// and no configuration, so anyone can run it.
+func verifyCmd(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage: startline verify ARTIFACT.json|URL")
+	}
+	data, err := readArtifact(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	a, err := fairdraw.ParseArtifact(data)
+	if err != nil {
+		fmt.Fprintf(out, "FAIL: %v\n", err)
+		return errMismatch
+	}
+	if err := fairdraw.Verify(a); err != nil {
+		fmt.Fprintf(out, "FAIL: %s %s: %v\n", a.EventID, a.SubQueue, err)
+		return errMismatch
+	}
+	selected := 0
+	for _, o := range a.Order {
+		if o.Selected {
+			selected += len(o.EntryIDs)
+		}
+	}
+	fmt.Fprintf(out, "OK: %s %s: commitment, entries_root (%d entries) and order (%d units, %d selected of capacity %d) recomputed\n",
+		a.EventID, a.SubQueue, len(a.Entries), len(a.Order), selected, a.Capacity)
+	return nil
+}
+
+func readArtifact(ctx context.Context, src string) ([]byte, error) {
+	if !strings.HasPrefix(src, "http://") && !strings.HasPrefix(src, "https://") {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return nil, fmt.Errorf("read artifact: %w", err)
+		}
+		return b, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetch artifact: %w", err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch artifact: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetch artifact: %s answered %s", src, res.Status)
+	}
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<30))
+	if err != nil {
+		return nil, fmt.Errorf("fetch artifact: %w", err)
+	}
+	return b, nil
+}

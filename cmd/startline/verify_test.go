@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/fairdraw"
+)
+
+func testArtifact(t *testing.T) []byte {
+	t.Helper()
+	secret := bytes.Repeat([]byte{7}, 32)
+	in := fairdraw.Input{EventID: "demo", SubQueue: "half:sub-130", Capacity: 3, SeedSecret: secret}
+	for i, id := range []string{"0a", "1b", "2c", "3d", "4e", "5f"} {
+		g := ""
+		if i < 2 {
+			g = "g-1"
+		}
+		in.Entries = append(in.Entries, fairdraw.Entry{EntryID: id, Tickets: i + 1, Group: g})
+	}
+	a, err := fairdraw.Draw(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := lottery.MarshalArtifact(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestVerifyCommand(t *testing.T) {
+	good := testArtifact(t)
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"verify", write("good.json", good)}, &out); err != nil || !strings.HasPrefix(out.String(), "OK") {
+		t.Fatalf("good artifact: %v %s", err, out.String())
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(good) }))
+	defer srv.Close()
+	out.Reset()
+	if err := run(context.Background(), []string{"verify", srv.URL + "/artifact.json"}, &out); err != nil {
+		t.Fatalf("URL: %v %s", err, out.String())
+	}
+
+	// Any edited value in the entries, the seed or the order must fail.
+	edits := map[string]func(m map[string]any){
+		"tickets":     func(m map[string]any) { m["entries"].([]any)[2].(map[string]any)["tickets"] = 9.0 },
+		"group":       func(m map[string]any) { m["entries"].([]any)[4].(map[string]any)["group"] = "g-1" },
+		"seed_secret": func(m map[string]any) { m["seed_secret"] = strings.Repeat("08", 32) },
+		"commitment":  func(m map[string]any) { m["commitment"] = strings.Repeat("0", 64) },
+		"capacity":    func(m map[string]any) { m["capacity"] = 4.0 },
+		"order swap": func(m map[string]any) {
+			o := m["order"].([]any)
+			o[0].(map[string]any)["unit_id"], o[1].(map[string]any)["unit_id"] = o[1].(map[string]any)["unit_id"], o[0].(map[string]any)["unit_id"]
+			o[0].(map[string]any)["entry_ids"], o[1].(map[string]any)["entry_ids"] = o[1].(map[string]any)["entry_ids"], o[0].(map[string]any)["entry_ids"]
+		},
+		"selected": func(m map[string]any) {
+			o := m["order"].([]any)
+			last := o[len(o)-1].(map[string]any)
+			last["selected"] = !last["selected"].(bool)
+		},
+	}
+	for name, edit := range edits {
+		t.Run(name, func(t *testing.T) {
+			var m map[string]any
+			json.Unmarshal(good, &m)
+			edit(m)
+			b, _ := json.Marshal(m)
+			out.Reset()
+			err := run(context.Background(), []string{"verify", write(name+".json", b)}, &out)
+			if !errors.Is(err, errMismatch) || !strings.HasPrefix(out.String(), "FAIL") {
+				t.Errorf("edited %s: %v %s", name, err, out.String())
+			}
+		})
+	}
+	// A flipped byte anywhere in the seed secret's hex.
+	bad := bytes.Replace(good, []byte(`"seed_secret": "07`), []byte(`"seed_secret": "17`), 1)
+	if err := run(context.Background(), []string{"verify", write("flip.json", bad)}, &out); !errors.Is(err, errMismatch) {
+		t.Errorf("flipped seed byte: %v", err)
+	}
+}

@@ -1,0 +1,82 @@
+package fairdraw
+
+import (
+	"cmp"
+	"crypto/rand"
+	"fmt"
+	mrand "math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParallelSort(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	r := mrand.New(mrand.NewPCG(3, 4))
+	for _, procs := range []int{1, 2, 3, 5, 8} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{0, 1, 100, 1 << 14, 3<<14 + 7, 200_000} {
+			s := make([]int, n)
+			for i := range s {
+				s[i] = r.IntN(n/2 + 1) // with repeats
+			}
+			want := slices.Clone(s)
+			slices.Sort(want)
+			parallelSort(s, cmp.Compare[int])
+			if !slices.Equal(s, want) {
+				t.Errorf("GOMAXPROCS=%d n=%d: not sorted", procs, n)
+			}
+		}
+	}
+}
+
+func TestParallelFor(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 7} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{0, 1, 5000, 100_003} {
+			hits := make([]int32, n)
+			parallelFor(n, 100, func(lo, hi int) {
+				for i := lo; i < hi; i++ {
+					hits[i]++
+				}
+			})
+			for i, h := range hits {
+				if h != 1 {
+					t.Fatalf("GOMAXPROCS=%d n=%d: index %d visited %d times", procs, n, i, h)
+				}
+			}
+		}
+	}
+}
+
+func TestKeyHasherMatchesEntryKey(t *testing.T) {
+	seed := strings.Repeat("0f", 32)
+	short := "abc" // not one block: falls back to EntryKey
+	for _, s := range []string{seed, short} {
+		kh := newKeyHasher(s)
+		for tickets := range 40 {
+			id := fmt.Sprintf("entry-%d-%s", tickets, strings.Repeat("x", tickets))
+			if got, want := kh.key(id, tickets), EntryKey(s, id, tickets); got != want {
+				t.Errorf("seed %q: key(%s, %d) = %x, want %x", s, id, tickets, got, want)
+			}
+		}
+	}
+}
+
+func TestFoldKey(t *testing.T) {
+	keys := []string{"tickets", "TICKETS", "Tickets", "tic\u212aets", "\u017feed", "seed", "SEED", "group", "gröup", "GRÖUP", "x", "\xff", "\ufffd", ""}
+	for i := 0; i < 200; i++ {
+		b := make([]byte, 3)
+		rand.Read(b)
+		keys = append(keys, string(b))
+	}
+	for _, a := range keys {
+		for _, b := range keys {
+			if got, want := foldKey(a) == foldKey(b), strings.EqualFold(a, b); got != want {
+				t.Errorf("foldKey(%q) == foldKey(%q) is %v, strings.EqualFold %v", a, b, got, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,445 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/fairdraw"
+)
+
+type drawRow struct {
+	SubqueueID     int64 `gorm:"primaryKey"`
+	EventID        int64
+	Status         string
+	Capacity       int
+	EntriesCount   int
+	EntriesRoot    string
+	Selected       int
+	Waitlisted     int
+	Artifact       []byte
+	ArtifactSha256 *string
+	StartedAt      *time.Time
+	DrawnAt        *time.Time
+	FrozenAt       time.Time
+	SubqueueKey    string `gorm:"->;column:subqueue_key"`
+}
+
+func (drawRow) TableName() string { return "draws" }
+
+func fromDrawRow(r drawRow) lottery.DrawInfo {
+	d := lottery.DrawInfo{SubQueueID: r.SubqueueID, SubQueue: r.SubqueueKey, Status: r.Status, Capacity: r.Capacity,
+		Entries: r.EntriesCount, EntriesRoot: r.EntriesRoot, Selected: r.Selected, Waitlisted: r.Waitlisted, DrawnAt: r.DrawnAt}
+	if r.ArtifactSha256 != nil {
+		d.ArtifactHash = *r.ArtifactSha256
+	}
+	return d
+}
+
+// execArrays runs a statement with slice arguments on the transaction's own
+// connection, where pgx binds them as PostgreSQL arrays (GORM would expand
+// them into value lists). One statement moves any number of rows.
+func execArrays(tx *gorm.DB, sql string, args ...any) (int64, error) {
+	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, sql, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// lockEvent loads an event row FOR UPDATE so lifecycle actions serialise.
+func lockEvent(tx *gorm.DB, slug string) (eventRow, error) {
+	var ev eventRow
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("slug = ?", slug).Take(&ev).Error; err != nil {
+		return eventRow{}, notFound(err)
+	}
+	return ev, nil
+}
+
+// moveEntries changes every entry of the event in state from to state to,
+// logging each change, with two statements whatever the count.
+func moveEntries(tx *gorm.DB, eventID int64, from, to lottery.EntryStatus, actor, reason string) (int64, error) {
+	res := tx.Exec(`WITH moved AS (
+			UPDATE entries SET status = ?, updated_at = now() WHERE event_id = ? AND status = ? RETURNING id)
+		INSERT INTO event_log (event_id, entry_id, kind, from_status, to_status, actor, details)
+		SELECT ?, id, 'entry.status', ?, ?, ?, jsonb_build_object('reason', ?::text) FROM moved`,
+		string(to), eventID, string(from), eventID, string(from), string(to), actor, reason)
+	if res.Error != nil {
+		return 0, fmt.Errorf("move entries %s→%s: %w", from, to, res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
+// FreezeEvent fixes each sub-queue's eligible entries and publishes their roots.
+func (s *Store) FreezeEvent(ctx context.Context, slug string, f lottery.FreezeTx, actor lottery.Actor) (lottery.Event, error) {
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		ev, err := lockEvent(tx, slug)
+		if err != nil {
+			return err
+		}
+		if ev.Status != string(f.From) {
+			return lottery.ErrInvalidTransition
+		}
+		// Wait for in-flight applications and hold new writes while the
+		// lists are fixed; freeze is rare and short.
+		if err := tx.Exec("LOCK TABLE entries IN SHARE ROW EXCLUSIVE MODE").Error; err != nil {
+			return fmt.Errorf("lock entries: %w", err)
+		}
+		var inReview int64
+		if err := tx.Raw("SELECT count(*) FROM entries WHERE event_id = ? AND status = 'in_review'", ev.ID).
+			Scan(&inReview).Error; err != nil {
+			return err
+		}
+		switch {
+		case inReview > 0 && f.Policy == lottery.PolicyBlock:
+			return &lottery.Error{Code: lottery.CodeInvalidTransition, Field: "action",
+				Message: fmt.Sprintf("%d entries still await review; resolve them or change the event's unreviewed_policy", inReview)}
+		case inReview > 0 && f.Policy == lottery.PolicyInclude:
+			if _, err := moveEntries(tx, ev.ID, lottery.EntryInReview, lottery.EntryEligible, actor.Label, "unreviewed_included_at_freeze"); err != nil {
+				return err
+			}
+		case inReview > 0:
+			if _, err := moveEntries(tx, ev.ID, lottery.EntryInReview, lottery.EntryRejected, actor.Label, "unreviewed_excluded_at_freeze"); err != nil {
+				return err
+			}
+		}
+		if _, err := moveEntries(tx, ev.ID, lottery.EntryReceived, lottery.EntryEligible, actor.Label, "frozen"); err != nil {
+			return err
+		}
+
+		var subs []subqueueRow
+		if err := tx.Where("event_id = ?", ev.ID).Order("position").Find(&subs).Error; err != nil {
+			return err
+		}
+		for _, sq := range subs {
+			var rows []struct {
+				ID        string
+				Tickets   int
+				GroupCode string
+			}
+			if err := tx.Raw(`SELECT id, tickets, group_code FROM entries
+				WHERE subqueue_id = ? AND status = 'eligible' ORDER BY id`, sq.ID).Scan(&rows).Error; err != nil {
+				return fmt.Errorf("load eligible entries: %w", err)
+			}
+			list := make([]fairdraw.Entry, len(rows))
+			ids, tickets, groups := make([]string, len(rows)), make([]int32, len(rows)), make([]string, len(rows))
+			for i, r := range rows {
+				list[i] = fairdraw.Entry{EntryID: r.ID, Tickets: r.Tickets, Group: f.Alias(r.GroupCode)}
+				ids[i], tickets[i], groups[i] = r.ID, int32(r.Tickets), list[i].Group
+			}
+			root := fairdraw.EntriesRoot(list)
+			if err := tx.Exec(`INSERT INTO draws (subqueue_id, event_id, capacity, entries_count, entries_root, frozen_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, sq.ID, ev.ID, sq.Capacity, len(list), root, f.Now).Error; err != nil {
+				return fmt.Errorf("create draw %s: %w", sq.Key, err)
+			}
+			if len(list) > 0 {
+				if _, err := execArrays(tx, `INSERT INTO draw_entries (subqueue_id, entry_id, tickets, group_code)
+					SELECT $1, e, t, g FROM unnest($2::uuid[], $3::int[], $4::text[]) AS x(e, t, g)`,
+					sq.ID, ids, tickets, groups); err != nil {
+					return fmt.Errorf("freeze entries %s: %w", sq.Key, err)
+				}
+			}
+		}
+		if err := tx.Exec(`UPDATE events SET status = 'frozen', frozen_at = ?, beacon_round = ?, updated_at = now()
+			WHERE id = ?`, f.Now, f.BeaconRound, ev.ID).Error; err != nil {
+			return err
+		}
+		details := map[string]any{"beacon_round": f.BeaconRound, "subqueues": len(subs)}
+		if err := appendLog(tx, ev.ID, lottery.LogRecord{Kind: "event.transition", FromStatus: ev.Status,
+			ToStatus: string(lottery.EventFrozen), Actor: actor.Label, Details: details}); err != nil {
+			return err
+		}
+		return audit(tx, actor.StaffID, "event.freeze", slug, details)
+	})
+	if err != nil {
+		return lottery.Event{}, err
+	}
+	return s.EventBySlug(ctx, slug)
+}
+
+// RevealSeed publishes the seed secret and beacon.
+func (s *Store) RevealSeed(ctx context.Context, slug, secretHex, beacon string, actor lottery.Actor) (lottery.Event, error) {
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE events SET seed_secret_revealed = ?, beacon = ?, revealed_at = now(), updated_at = now()
+			WHERE slug = ? AND status = 'frozen' AND revealed_at IS NULL`, secretHex, beacon, slug)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return lottery.ErrInvalidTransition
+		}
+		ev, err := lockEvent(tx, slug)
+		if err != nil {
+			return err
+		}
+		details := map[string]any{"seed_secret": secretHex, "beacon": beacon}
+		if err := appendLog(tx, ev.ID, lottery.LogRecord{Kind: "event.reveal", FromStatus: ev.Status, ToStatus: ev.Status,
+			Actor: actor.Label, Details: details}); err != nil {
+			return err
+		}
+		return audit(tx, actor.StaffID, "event.reveal", slug, map[string]any{"beacon": beacon})
+	})
+	if err != nil {
+		return lottery.Event{}, err
+	}
+	return s.EventBySlug(ctx, slug)
+}
+
+// RequestDraw records the draw request and lists the sub-queues to draw.
+func (s *Store) RequestDraw(ctx context.Context, slug string, actor lottery.Actor) (lottery.Event, []int64, error) {
+	var pending []int64
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		ev, err := lockEvent(tx, slug)
+		if err != nil {
+			return err
+		}
+		if ev.Status != string(lottery.EventFrozen) || ev.RevealedAt == nil {
+			return lottery.ErrInvalidTransition
+		}
+		if err := tx.Exec("UPDATE events SET draw_requested_at = coalesce(draw_requested_at, now()) WHERE id = ?", ev.ID).Error; err != nil {
+			return err
+		}
+		if err := tx.Raw(`SELECT d.subqueue_id FROM draws d JOIN subqueues q ON q.id = d.subqueue_id
+			WHERE d.event_id = ? AND d.status <> 'drawn' ORDER BY q.position`, ev.ID).Scan(&pending).Error; err != nil {
+			return err
+		}
+		if err := appendLog(tx, ev.ID, lottery.LogRecord{Kind: "event.draw_requested", FromStatus: ev.Status,
+			ToStatus: ev.Status, Actor: actor.Label, Details: map[string]any{"subqueues": len(pending)}}); err != nil {
+			return err
+		}
+		return audit(tx, actor.StaffID, "event.draw", slug, map[string]any{"subqueues": len(pending)})
+	})
+	if err != nil {
+		return lottery.Event{}, nil, err
+	}
+	ev, err := s.EventBySlug(ctx, slug)
+	return ev, pending, err
+}
+
+// PublishResults records that the organizer published the results.
+func (s *Store) PublishResults(ctx context.Context, slug string, actor lottery.Actor) (lottery.Event, error) {
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE events SET results_published_at = now(), updated_at = now()
+			WHERE slug = ? AND status = 'drawn' AND results_published_at IS NULL`, slug)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return lottery.ErrInvalidTransition
+		}
+		ev, err := lockEvent(tx, slug)
+		if err != nil {
+			return err
+		}
+		if err := appendLog(tx, ev.ID, lottery.LogRecord{Kind: "event.results_published", FromStatus: ev.Status,
+			ToStatus: ev.Status, Actor: actor.Label}); err != nil {
+			return err
+		}
+		return audit(tx, actor.StaffID, "event.publish_results", slug, nil)
+	})
+	if err != nil {
+		return lottery.Event{}, err
+	}
+	return s.EventBySlug(ctx, slug)
+}
+
+func drawQuery(tx *gorm.DB) *gorm.DB {
+	return tx.Table("draws d").Select("d.*, q.key AS subqueue_key").Joins("JOIN subqueues q ON q.id = d.subqueue_id")
+}
+
+// Draws lists an event's draws in sub-queue order (without artifacts).
+func (s *Store) Draws(ctx context.Context, eventID int64) ([]lottery.DrawInfo, error) {
+	var rows []drawRow
+	if err := s.db.WithContext(ctx).Table("draws d").
+		Select("d.subqueue_id, d.event_id, d.status, d.capacity, d.entries_count, d.entries_root, d.selected, d.waitlisted, d.artifact_sha256, d.started_at, d.drawn_at, d.frozen_at, q.key AS subqueue_key").
+		Joins("JOIN subqueues q ON q.id = d.subqueue_id").Where("d.event_id = ?", eventID).Order("q.position").
+		Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list draws: %w", err)
+	}
+	out := make([]lottery.DrawInfo, len(rows))
+	for i, r := range rows {
+		out[i] = fromDrawRow(r)
+	}
+	return out, nil
+}
+
+// DrawJob loads a draw's inputs.
+func (s *Store) DrawJob(ctx context.Context, subqueueID int64) (lottery.DrawJob, error) {
+	db := s.db.WithContext(ctx)
+	var d drawRow
+	if err := drawQuery(db).Where("d.subqueue_id = ?", subqueueID).Take(&d).Error; err != nil {
+		return lottery.DrawJob{}, notFound(err)
+	}
+	var ev eventRow
+	if err := db.Where("id = ?", d.EventID).Take(&ev).Error; err != nil {
+		return lottery.DrawJob{}, notFound(err)
+	}
+	job := lottery.DrawJob{Event: fromEventRow(ev, nil, nil), Info: fromDrawRow(d), Artifact: d.Artifact}
+	if d.Status == lottery.DrawDrawn {
+		return job, nil
+	}
+	if ev.SeedSecretRevealed != nil {
+		secret, err := hex.DecodeString(*ev.SeedSecretRevealed)
+		if err != nil {
+			return lottery.DrawJob{}, fmt.Errorf("revealed seed: %w", err)
+		}
+		job.Secret = secret
+	}
+	entries, err := s.DrawEntries(ctx, subqueueID)
+	if err != nil {
+		return lottery.DrawJob{}, err
+	}
+	job.Entries = entries
+	return job, nil
+}
+
+// DrawEntries returns a frozen draw's published entry list, sorted by id.
+func (s *Store) DrawEntries(ctx context.Context, subqueueID int64) ([]fairdraw.Entry, error) {
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT entry_id::text, tickets, group_code FROM draw_entries
+		WHERE subqueue_id = ? ORDER BY entry_id`, subqueueID).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("load draw entries: %w", err)
+	}
+	defer rows.Close()
+	var out []fairdraw.Entry
+	for rows.Next() {
+		var e fairdraw.Entry
+		if err := rows.Scan(&e.EntryID, &e.Tickets, &e.Group); err != nil {
+			return nil, fmt.Errorf("scan draw entry: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// StartDraw marks a frozen draw as in progress.
+func (s *Store) StartDraw(ctx context.Context, subqueueID int64) error {
+	return s.db.WithContext(ctx).Exec(`UPDATE draws SET status = 'drawing', started_at = now()
+		WHERE subqueue_id = ? AND status = 'frozen'`, subqueueID).Error
+}
+
+// SaveDraw stores a draw's result in one transaction.
+func (s *Store) SaveDraw(ctx context.Context, subqueueID int64, artifact []byte, a fairdraw.Artifact) error {
+	sum := sha256.Sum256(artifact)
+	var (
+		ids, units           []string
+		positions, waitlists []int32
+		selected             []bool
+		nSel, nWait          int
+		waitPos              int32
+	)
+	for _, it := range a.Order {
+		if !it.Selected {
+			waitPos++
+		}
+		for _, id := range it.EntryIDs {
+			ids = append(ids, id)
+			units = append(units, it.UnitID)
+			positions = append(positions, int32(it.Position))
+			selected = append(selected, it.Selected)
+			if it.Selected {
+				waitlists = append(waitlists, 0)
+				nSel++
+			} else {
+				waitlists = append(waitlists, waitPos)
+				nWait++
+			}
+		}
+	}
+	return s.Transact(ctx, func(tx *gorm.DB) error {
+		var d drawRow
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("subqueue_id = ?", subqueueID).Take(&d).Error; err != nil {
+			return notFound(err)
+		}
+		if d.Status == lottery.DrawDrawn {
+			return nil // the first stored result stands
+		}
+		if _, err := execArrays(tx, `INSERT INTO draw_results (subqueue_id, entry_id, position, unit_id, selected, waitlist_position)
+			SELECT $1, e, p, u, s, nullif(w, 0) FROM unnest($2::uuid[], $3::int[], $4::text[], $5::bool[], $6::int[]) AS x(e, p, u, s, w)`,
+			subqueueID, ids, positions, units, selected, waitlists); err != nil {
+			return fmt.Errorf("store order: %w", err)
+		}
+		if err := tx.Exec(`WITH moved AS (
+				UPDATE entries e SET status = CASE WHEN r.selected THEN 'selected' ELSE 'waitlisted' END, updated_at = now()
+				FROM draw_results r WHERE r.subqueue_id = ? AND r.entry_id = e.id AND e.status = 'eligible'
+				RETURNING e.id, e.event_id, e.status, r.position, r.waitlist_position)
+			INSERT INTO event_log (event_id, entry_id, kind, from_status, to_status, actor, details)
+			SELECT event_id, id, 'entry.status', 'eligible', status, 'system:draw',
+				jsonb_strip_nulls(jsonb_build_object('position', position, 'waitlist_position', waitlist_position)) FROM moved`,
+			subqueueID).Error; err != nil {
+			return fmt.Errorf("update entry statuses: %w", err)
+		}
+		if err := tx.Exec(`UPDATE draws SET status = 'drawn', artifact = ?, artifact_sha256 = ?, selected = ?, waitlisted = ?,
+			drawn_at = now() WHERE subqueue_id = ?`, artifact, hex.EncodeToString(sum[:]), nSel, nWait, subqueueID).Error; err != nil {
+			return fmt.Errorf("store artifact: %w", err)
+		}
+		if err := appendLog(tx, d.EventID, lottery.LogRecord{Kind: "draw.drawn", Actor: "system:draw",
+			Details: map[string]any{"subqueue": a.SubQueue, "artifact_sha256": hex.EncodeToString(sum[:]),
+				"selected": nSel, "waitlisted": nWait}}); err != nil {
+			return err
+		}
+		res := tx.Exec(`UPDATE events SET status = 'drawn', updated_at = now() WHERE id = ? AND status = 'frozen'
+			AND NOT EXISTS (SELECT 1 FROM draws WHERE event_id = ? AND status <> 'drawn')`, d.EventID, d.EventID)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 1 {
+			return appendLog(tx, d.EventID, lottery.LogRecord{Kind: "event.transition", FromStatus: "frozen",
+				ToStatus: "drawn", Actor: "system:draw"})
+		}
+		return nil
+	})
+}
+
+// DrawArtifact returns a drawn sub-queue's artifact.
+func (s *Store) DrawArtifact(ctx context.Context, eventID int64, subqueue string) ([]byte, error) {
+	var b []byte
+	err := s.db.WithContext(ctx).Raw(`SELECT d.artifact FROM draws d JOIN subqueues q ON q.id = d.subqueue_id
+		WHERE d.event_id = ? AND q.key = ? AND d.status = 'drawn'`, eventID, subqueue).Row().Scan(&b)
+	if err != nil {
+		return nil, notFound(err)
+	}
+	return b, nil
+}
+
+// EntryPlace returns an entry's place in its published draw.
+func (s *Store) EntryPlace(ctx context.Context, entryID string) (lottery.DrawPlace, error) {
+	var rows []struct {
+		SubqueueID       int64
+		Position         int
+		Selected         bool
+		WaitlistPosition *int
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT subqueue_id, position, selected, waitlist_position FROM draw_results
+		WHERE entry_id = ?`, entryID).Scan(&rows).Error; err != nil {
+		return lottery.DrawPlace{}, err
+	}
+	if len(rows) == 0 {
+		return lottery.DrawPlace{}, lottery.ErrNotFound
+	}
+	r := rows[0]
+	p := lottery.DrawPlace{SubQueueID: r.SubqueueID, Position: r.Position, Selected: r.Selected}
+	if r.WaitlistPosition != nil {
+		p.WaitlistPosition = *r.WaitlistPosition
+	}
+	return p, nil
+}
+
+// EntryDrawSubQueue returns the frozen draw listing an entry.
+func (s *Store) EntryDrawSubQueue(ctx context.Context, entryID string) (int64, error) {
+	var ids []int64
+	if err := s.db.WithContext(ctx).Raw("SELECT subqueue_id FROM draw_entries WHERE entry_id = ?", entryID).
+		Scan(&ids).Error; err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, lottery.ErrNotFound
+	}
+	return ids[0], nil
+}

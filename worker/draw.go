@@ -1,0 +1,32 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/startline/startline/lottery"
+)
+
+// Drawer runs sub-queue draws.
+type Drawer struct {
+	Svc *lottery.Service
+	Log *slog.Logger
+}
+
+// HandleDrawSubqueue draws one sub-queue; see lottery.Service.RunDraw.
+func (d *Drawer) HandleDrawSubqueue(ctx context.Context, t *asynq.Task) error {
+	var p DrawSubqueuePayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.SubqueueID <= 0 {
+		return fmt.Errorf("draw payload %q: %w", t.Payload(), asynq.SkipRetry)
+	}
+	art, err := d.Svc.RunDraw(ctx, p.SubqueueID)
+	if err != nil {
+		return err
+	}
+	d.Log.InfoContext(ctx, "sub-queue drawn", "subqueue_id", p.SubqueueID, "artifact_bytes", len(art))
+	return nil
+}
