@@ -102,7 +102,7 @@ func TestDrawLifecycle(t *testing.T) {
 	if d.Body["status"] != "drawn" || sub["status"] != "drawn" || sub["selected"] != float64(30) && sub["capacity"] == float64(100) {
 		t.Fatalf("draws after drawing: %s", d.Raw)
 	}
-	art := e.do("GET", "/api/v1/events/spring/draws/half:sub-130/artifact.json", nil)
+	art := e.do("GET", "/api/v1/events/spring/draws/half:sub-130/artifact.json", nil, "Accept-Encoding", "identity")
 	if art.Status != 200 {
 		t.Fatalf("artifact: %d %s", art.Status, art.Raw)
 	}
@@ -238,10 +238,11 @@ func TestDrawCrashAndRetry(t *testing.T) {
 	if err != nil || string(again) != string(got) {
 		t.Fatalf("third run changed the artifact: %v", err)
 	}
-	var sel, logRows int64
-	e.store.DB().Raw("SELECT count(*) FROM entries WHERE status = 'selected'").Scan(&sel)
-	e.store.DB().Raw("SELECT count(*) FROM event_log WHERE kind = 'entry.status' AND from_status = 'eligible'").Scan(&logRows)
-	if sel != 7 || logRows != 40 {
-		t.Errorf("selected %d (want 7), status log rows %d (want 40)", sel, logRows)
+	var sel, results, logRows int64
+	e.store.DB().Raw("SELECT count(*) FROM draw_results WHERE selected").Scan(&sel)
+	e.store.DB().Raw("SELECT count(*) FROM draw_results").Scan(&results)
+	e.store.DB().Raw("SELECT count(*) FROM event_log WHERE kind = 'draw.drawn'").Scan(&logRows)
+	if sel != 7 || results != 40 || logRows != 1 {
+		t.Errorf("selected %d (want 7), result rows %d (want 40), draw log rows %d (want 1)", sel, results, logRows)
 	}
 }

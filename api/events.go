@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -138,5 +139,16 @@ func (h *handler) artifact(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "public, max-age=3600, immutable") // a published draw never changes
-	c.Data(http.StatusOK, "application/json", b)
+	c.Header("Vary", "Accept-Encoding")
+	if strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
+		c.Header("Content-Encoding", "gzip")
+		c.Data(http.StatusOK, "application/json", b)
+		return
+	}
+	raw, err := lottery.Gunzip(b)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	c.Data(http.StatusOK, "application/json", raw)
 }

@@ -2,6 +2,7 @@ package lottery
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -41,11 +43,49 @@ type DrawInfo struct {
 
 // DrawJob is everything the draw worker needs for one sub-queue.
 type DrawJob struct {
-	Event    Event
-	Info     DrawInfo
-	Entries  []fairdraw.Entry
-	Secret   []byte
-	Artifact []byte // set when already drawn
+	Event        Event
+	Info         DrawInfo
+	Entries      []fairdraw.Entry
+	Secret       []byte
+	ArtifactGzip []byte // set when already drawn
+}
+
+// StoredArtifact is a published artifact as kept: gzip of the canonical
+// JSON, with the SHA-256 and size of the JSON itself.
+type StoredArtifact struct {
+	Gzip   []byte
+	SHA256 string
+	Size   int64
+}
+
+// NewStoredArtifact compresses canonical artifact JSON for storage.
+func NewStoredArtifact(raw []byte) (StoredArtifact, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return StoredArtifact{}, err
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return StoredArtifact{}, fmt.Errorf("compress artifact: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return StoredArtifact{}, fmt.Errorf("compress artifact: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	return StoredArtifact{Gzip: buf.Bytes(), SHA256: hex.EncodeToString(sum[:]), Size: int64(len(raw))}, nil
+}
+
+// Gunzip returns the artifact JSON of a stored artifact.
+func Gunzip(gz []byte) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, fmt.Errorf("decompress artifact: %w", err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("decompress artifact: %w", err)
+	}
+	return b, nil
 }
 
 // DrawPlace is an entry's place in a published draw.
@@ -93,8 +133,11 @@ type DrawStore interface {
 	// SaveDraw stores the artifact, the order and every entry's new status
 	// in one transaction, and moves the event to drawn after its last draw.
 	// A draw already drawn is left as it is (the first result stands).
-	SaveDraw(ctx context.Context, subqueueID int64, artifact []byte, a fairdraw.Artifact) error
-	// DrawArtifact returns a drawn sub-queue's artifact bytes; ErrNotFound.
+	SaveDraw(ctx context.Context, subqueueID int64, stored StoredArtifact, a fairdraw.Artifact) error
+	// DrawOrder returns the first limit places of a drawn sub-queue's
+	// order with their entry ids.
+	DrawOrder(ctx context.Context, subqueueID int64, limit int) ([]DrawPlace, []string, error)
+	// DrawArtifact returns a drawn sub-queue's gzipped artifact; ErrNotFound.
 	DrawArtifact(ctx context.Context, eventID int64, subqueue string) ([]byte, error)
 	// DrawEntries returns a frozen sub-queue's published entry list.
 	DrawEntries(ctx context.Context, subqueueID int64) ([]fairdraw.Entry, error)
@@ -206,7 +249,7 @@ func (s *Service) Draws(ctx context.Context, slug string) (Event, []DrawInfo, er
 	return ev, ds, nil
 }
 
-// Artifact returns the published artifact of one sub-queue's draw.
+// Artifact returns the published artifact of one sub-queue's draw, gzipped.
 func (s *Service) Artifact(ctx context.Context, slug, subqueue string) ([]byte, error) {
 	ev, err := s.PublicEvent(ctx, slug)
 	if err != nil {
@@ -219,16 +262,16 @@ func (s *Service) Artifact(ctx context.Context, slug, subqueue string) ([]byte, 
 	return b, nil
 }
 
-// RunDraw draws one sub-queue. It is deterministic and idempotent: run
-// again after a crash it computes the same artifact, and once a result is
-// stored it is never replaced.
+// RunDraw draws one sub-queue and returns the artifact JSON. It is
+// deterministic and idempotent: run again after a crash it computes the same
+// artifact, and once a result is stored it is never replaced.
 func (s *Service) RunDraw(ctx context.Context, subqueueID int64) ([]byte, error) {
 	job, err := s.store.DrawJob(ctx, subqueueID)
 	if err != nil {
 		return nil, fmt.Errorf("draw %d: %w", subqueueID, err)
 	}
 	if job.Info.Status == DrawDrawn {
-		return job.Artifact, nil
+		return Gunzip(job.ArtifactGzip)
 	}
 	if len(job.Secret) == 0 {
 		return nil, fmt.Errorf("draw %d: seed not revealed: %w", subqueueID, ErrInvalidTransition)
@@ -244,28 +287,26 @@ func (s *Service) RunDraw(ctx context.Context, subqueueID int64) ([]byte, error)
 	if art.EntriesRoot != job.Info.EntriesRoot || art.Commitment != job.Event.Commitment {
 		return nil, fmt.Errorf("draw %d: frozen root or commitment does not match the inputs", subqueueID)
 	}
-	b, err := MarshalArtifact(art)
+	raw, err := MarshalArtifact(art)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.SaveDraw(ctx, subqueueID, b, art); err != nil {
-		return nil, fmt.Errorf("draw %d: %w", subqueueID, err)
-	}
-	stored, err := s.store.DrawJob(ctx, subqueueID)
+	stored, err := NewStoredArtifact(raw)
 	if err != nil {
-		return nil, fmt.Errorf("draw %d: %w", subqueueID, err)
+		return nil, err
 	}
-	if !bytes.Equal(stored.Artifact, b) {
-		s.log.WarnContext(ctx, "draw already stored by another run; kept the first", "subqueue_id", subqueueID)
+	if err := s.store.SaveDraw(ctx, subqueueID, stored, art); err != nil {
+		return nil, fmt.Errorf("draw %d: %w", subqueueID, err)
 	}
 	s.forget(job.Event.Slug)
-	return stored.Artifact, nil
+	return raw, nil
 }
 
-// MarshalArtifact is the canonical artifact encoding: indented JSON with the
-// struct's fixed field order, so the same draw is the same bytes.
+// MarshalArtifact is the canonical artifact encoding: compact JSON in the
+// struct's fixed field order plus a newline, so the same draw is the same
+// bytes (compact because a million-entry artifact is large enough already).
 func MarshalArtifact(a fairdraw.Artifact) ([]byte, error) {
-	b, err := json.MarshalIndent(a, "", "  ")
+	b, err := json.Marshal(a)
 	if err != nil {
 		return nil, fmt.Errorf("encode artifact: %w", err)
 	}
@@ -374,15 +415,7 @@ func (t *cachedTree) proof(entryID string) (int, string, []string, error) {
 	return idx, fairdraw.LeafData(t.entries[i]), path, nil
 }
 
-// ArtifactOrder returns the drawn order of one sub-queue (for the results page).
-func (s *Service) ArtifactOrder(ctx context.Context, slug, subqueue string) ([]fairdraw.OrderItem, error) {
-	b, err := s.Artifact(ctx, slug, subqueue)
-	if err != nil {
-		return nil, err
-	}
-	var a fairdraw.Artifact
-	if err := json.Unmarshal(b, &a); err != nil {
-		return nil, fmt.Errorf("artifact %s %s: %w", slug, subqueue, err)
-	}
-	return a.Order, nil
+// DrawOrder returns the head of a drawn sub-queue's order (results page).
+func (s *Service) DrawOrder(ctx context.Context, subqueueID int64, limit int) ([]DrawPlace, []string, error) {
+	return s.store.DrawOrder(ctx, subqueueID, limit)
 }

@@ -21,36 +21,44 @@ CREATE TABLE draws (
     entries_root  text        NOT NULL CHECK (entries_root ~ '^[0-9a-f]{64}$'),
     selected      integer     NOT NULL DEFAULT 0,
     waitlisted    integer     NOT NULL DEFAULT 0,
-    artifact      bytea,
-    artifact_sha256 text,
+    artifact_gz   bytea, -- gzip of the canonical artifact JSON (a 1M-entry artifact is ~200 MB raw)
+    artifact_sha256 text, -- of the uncompressed JSON
+    artifact_bytes  bigint,
     started_at    timestamptz,
     drawn_at      timestamptz,
     frozen_at     timestamptz NOT NULL DEFAULT now(),
-    CHECK (status <> 'drawn' OR (artifact IS NOT NULL AND artifact_sha256 IS NOT NULL))
+    CHECK (status <> 'drawn' OR (artifact_gz IS NOT NULL AND artifact_sha256 IS NOT NULL))
 );
 CREATE INDEX draws_event_idx ON draws (event_id);
+ALTER TABLE draws ALTER COLUMN artifact_gz SET STORAGE EXTERNAL; -- already compressed
 
 -- The frozen entry list of each draw: exactly the published `entries`.
+-- A row here is an entry's move from received to eligible: bulk changes are
+-- recorded per entry in these append-only tables and once per sub-queue in
+-- event_log, instead of a million UPDATEs and log rows.
 CREATE TABLE draw_entries (
+    entry_id    uuid PRIMARY KEY REFERENCES entries (id),
     subqueue_id bigint  NOT NULL REFERENCES draws (subqueue_id),
-    entry_id    uuid    NOT NULL REFERENCES entries (id),
     tickets     integer NOT NULL CHECK (tickets BETWEEN 1 AND 4096),
-    group_code  text    NOT NULL,
-    PRIMARY KEY (subqueue_id, entry_id)
+    group_code  text    NOT NULL -- a keyed pseudonym of the runners' group code
 );
+CREATE INDEX draw_entries_subqueue_idx ON draw_entries (subqueue_id);
 
--- The published order: every drawn unit member with its position.
+-- The published order: every drawn entry with its unit's position. A row
+-- here is the entry's move from eligible to selected or waitlisted.
+-- No foreign key: the rows are computed from draw_entries by the draw, and
+-- SaveDraw checks their count in the same transaction; a per-row key check
+-- would double the cost of storing a million-entry draw.
 CREATE TABLE draw_results (
-    subqueue_id bigint  NOT NULL REFERENCES draws (subqueue_id),
-    entry_id    uuid    NOT NULL REFERENCES entries (id),
+    entry_id    uuid PRIMARY KEY,
+    subqueue_id bigint  NOT NULL,
     position    integer NOT NULL CHECK (position >= 1),
     unit_id     text    NOT NULL,
     selected    boolean NOT NULL,
     waitlist_position integer CHECK (waitlist_position >= 1),
-    PRIMARY KEY (subqueue_id, entry_id),
     CHECK (selected = (waitlist_position IS NULL))
 );
-CREATE UNIQUE INDEX draw_results_entry_idx ON draw_results (entry_id);
+CREATE INDEX draw_results_order_idx ON draw_results (subqueue_id, position);
 
 -- A drawn result and its frozen inputs never change.
 CREATE TRIGGER draw_entries_append_only BEFORE UPDATE OR DELETE ON draw_entries

@@ -435,23 +435,19 @@ func (p *pages) results(c *gin.Context) {
 		}
 		if d.Status == lottery.DrawDrawn {
 			v.Artifact = "/api/v1/events/" + ev.Slug + "/draws/" + d.SubQueue + "/artifact.json"
-			a, err := p.Svc.ArtifactOrder(c.Request.Context(), ev.Slug, d.SubQueue)
+			places, ids, err := p.Svc.DrawOrder(c.Request.Context(), d.SubQueueID, maxListed)
 			if err != nil {
 				p.fail(c, err)
 				return
 			}
-			for _, o := range a {
-				for _, id := range o.EntryIDs {
-					switch {
-					case len(v.Winners)+len(v.Waitlist) >= maxListed:
-						v.More++
-					case o.Selected:
-						v.Winners = append(v.Winners, id)
-					default:
-						v.Waitlist = append(v.Waitlist, id)
-					}
+			for i, pl := range places {
+				if pl.Selected {
+					v.Winners = append(v.Winners, ids[i])
+				} else {
+					v.Waitlist = append(v.Waitlist, ids[i])
 				}
 			}
+			v.More = d.Selected + d.Waitlisted - len(ids)
 		}
 		page.Draws = append(page.Draws, v)
 	}

@@ -91,7 +91,7 @@ func TestVerifyCommand(t *testing.T) {
 		})
 	}
 	// A flipped byte anywhere in the seed secret's hex.
-	bad := bytes.Replace(good, []byte(`"seed_secret": "07`), []byte(`"seed_secret": "17`), 1)
+	bad := bytes.Replace(good, []byte(`"seed_secret":"07`), []byte(`"seed_secret":"17`), 1)
 	if err := run(context.Background(), []string{"verify", write("flip.json", bad)}, &out); !errors.Is(err, errMismatch) {
 		t.Errorf("flipped seed byte: %v", err)
 	}

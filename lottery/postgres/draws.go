@@ -2,11 +2,12 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -23,7 +24,7 @@ type drawRow struct {
 	EntriesRoot    string
 	Selected       int
 	Waitlisted     int
-	Artifact       []byte
+	ArtifactGz     []byte
 	ArtifactSha256 *string
 	StartedAt      *time.Time
 	DrawnAt        *time.Time
@@ -42,15 +43,46 @@ func fromDrawRow(r drawRow) lottery.DrawInfo {
 	return d
 }
 
-// execArrays runs a statement with slice arguments on the transaction's own
-// connection, where pgx binds them as PostgreSQL arrays (GORM would expand
-// them into value lists). One statement moves any number of rows.
-func execArrays(tx *gorm.DB, sql string, args ...any) (int64, error) {
-	res, err := tx.Statement.ConnPool.ExecContext(tx.Statement.Context, sql, args...)
+// copyFunc streams rows into a table with COPY inside a bulk transaction.
+type copyFunc func(table string, columns []string, rows [][]any) error
+
+// bulkTx runs fn in one transaction on a dedicated connection, where GORM
+// statements and pgx COPY share the transaction: a million rows go in by
+// COPY in a second or two instead of INSERTs.
+func (s *Store) bulkTx(ctx context.Context, fn func(tx *gorm.DB, copyRows copyFunc) error) error {
+	sqlDB, err := s.db.DB()
 	if err != nil {
-		return 0, err
+		return err
 	}
-	return res.RowsAffected()
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("bulk transaction: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return fmt.Errorf("bulk transaction: %w", err)
+	}
+	tx := s.db.WithContext(ctx)
+	tx.Statement.ConnPool = conn
+	copyRows := func(table string, columns []string, rows [][]any) error {
+		return conn.Raw(func(dc any) error {
+			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+			if err != nil {
+				return fmt.Errorf("copy into %s: %w", table, err)
+			}
+			return nil
+		})
+	}
+	if err := fn(tx, copyRows); err != nil {
+		if _, rerr := conn.ExecContext(context.Background(), "ROLLBACK"); rerr != nil {
+			_ = conn.Raw(func(dc any) error { return dc.(*stdlib.Conn).Close() }) // never reuse a broken session
+		}
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
 }
 
 // lockEvent loads an event row FOR UPDATE so lifecycle actions serialise.
@@ -76,9 +108,11 @@ func moveEntries(tx *gorm.DB, eventID int64, from, to lottery.EntryStatus, actor
 	return res.RowsAffected, nil
 }
 
-// FreezeEvent fixes each sub-queue's eligible entries and publishes their roots.
+// FreezeEvent fixes each sub-queue's eligible entries and publishes their
+// roots. An entry's move to eligible is its row in draw_entries (append-only)
+// plus one event_log record per sub-queue.
 func (s *Store) FreezeEvent(ctx context.Context, slug string, f lottery.FreezeTx, actor lottery.Actor) (lottery.Event, error) {
-	err := s.Transact(ctx, func(tx *gorm.DB) error {
+	err := s.bulkTx(ctx, func(tx *gorm.DB, copyRows copyFunc) error {
 		ev, err := lockEvent(tx, slug)
 		if err != nil {
 			return err
@@ -96,12 +130,13 @@ func (s *Store) FreezeEvent(ctx context.Context, slug string, f lottery.FreezeTx
 			Scan(&inReview).Error; err != nil {
 			return err
 		}
+		drawn := []string{string(lottery.EntryReceived)}
 		switch {
 		case inReview > 0 && f.Policy == lottery.PolicyBlock:
 			return &lottery.Error{Code: lottery.CodeInvalidTransition, Field: "action",
 				Message: fmt.Sprintf("%d entries still await review; resolve them or change the event's unreviewed_policy", inReview)}
 		case inReview > 0 && f.Policy == lottery.PolicyInclude:
-			if _, err := moveEntries(tx, ev.ID, lottery.EntryInReview, lottery.EntryEligible, actor.Label, "unreviewed_included_at_freeze"); err != nil {
+			if _, err := moveEntries(tx, ev.ID, lottery.EntryInReview, lottery.EntryReceived, actor.Label, "unreviewed_included_at_freeze"); err != nil {
 				return err
 			}
 		case inReview > 0:
@@ -109,41 +144,33 @@ func (s *Store) FreezeEvent(ctx context.Context, slug string, f lottery.FreezeTx
 				return err
 			}
 		}
-		if _, err := moveEntries(tx, ev.ID, lottery.EntryReceived, lottery.EntryEligible, actor.Label, "frozen"); err != nil {
-			return err
-		}
 
 		var subs []subqueueRow
 		if err := tx.Where("event_id = ?", ev.ID).Order("position").Find(&subs).Error; err != nil {
 			return err
 		}
 		for _, sq := range subs {
-			var rows []struct {
-				ID        string
-				Tickets   int
-				GroupCode string
-			}
-			if err := tx.Raw(`SELECT id, tickets, group_code FROM entries
-				WHERE subqueue_id = ? AND status = 'eligible' ORDER BY id`, sq.ID).Scan(&rows).Error; err != nil {
-				return fmt.Errorf("load eligible entries: %w", err)
-			}
-			list := make([]fairdraw.Entry, len(rows))
-			ids, tickets, groups := make([]string, len(rows)), make([]int32, len(rows)), make([]string, len(rows))
-			for i, r := range rows {
-				list[i] = fairdraw.Entry{EntryID: r.ID, Tickets: r.Tickets, Group: f.Alias(r.GroupCode)}
-				ids[i], tickets[i], groups[i] = r.ID, int32(r.Tickets), list[i].Group
+			list, err := eligibleEntries(tx, sq.ID, drawn, f.Alias)
+			if err != nil {
+				return err
 			}
 			root := fairdraw.EntriesRoot(list)
 			if err := tx.Exec(`INSERT INTO draws (subqueue_id, event_id, capacity, entries_count, entries_root, frozen_at)
 				VALUES (?, ?, ?, ?, ?, ?)`, sq.ID, ev.ID, sq.Capacity, len(list), root, f.Now).Error; err != nil {
 				return fmt.Errorf("create draw %s: %w", sq.Key, err)
 			}
-			if len(list) > 0 {
-				if _, err := execArrays(tx, `INSERT INTO draw_entries (subqueue_id, entry_id, tickets, group_code)
-					SELECT $1, e, t, g FROM unnest($2::uuid[], $3::int[], $4::text[]) AS x(e, t, g)`,
-					sq.ID, ids, tickets, groups); err != nil {
-					return fmt.Errorf("freeze entries %s: %w", sq.Key, err)
-				}
+			rows := make([][]any, len(list))
+			for i, e := range list {
+				rows[i] = []any{e.EntryID, sq.ID, int32(e.Tickets), e.Group}
+			}
+			if err := copyRows("draw_entries", []string{"entry_id", "subqueue_id", "tickets", "group_code"}, rows); err != nil {
+				return err
+			}
+			if err := appendLog(tx, ev.ID, lottery.LogRecord{Kind: "draw.frozen", FromStatus: string(lottery.EntryReceived),
+				ToStatus: string(lottery.EntryEligible), Actor: actor.Label,
+				Details: map[string]any{"subqueue": sq.Key, "entries": len(list), "entries_root": root,
+					"note": "each entry's change is its row in draw_entries"}}); err != nil {
+				return err
 			}
 		}
 		if err := tx.Exec(`UPDATE events SET status = 'frozen', frozen_at = ?, beacon_round = ?, updated_at = now()
@@ -161,6 +188,27 @@ func (s *Store) FreezeEvent(ctx context.Context, slug string, f lottery.FreezeTx
 		return lottery.Event{}, err
 	}
 	return s.EventBySlug(ctx, slug)
+}
+
+// eligibleEntries streams a sub-queue's drawable entries in id order.
+func eligibleEntries(tx *gorm.DB, subqueueID int64, statuses []string, alias func(string) string) ([]fairdraw.Entry, error) {
+	rows, err := tx.Raw(`SELECT id::text, tickets, group_code FROM entries
+		WHERE subqueue_id = ? AND status IN ? ORDER BY id`, subqueueID, statuses).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("load eligible entries: %w", err)
+	}
+	defer rows.Close()
+	var list []fairdraw.Entry
+	for rows.Next() {
+		var e fairdraw.Entry
+		var group string
+		if err := rows.Scan(&e.EntryID, &e.Tickets, &group); err != nil {
+			return nil, err
+		}
+		e.Group = alias(group)
+		list = append(list, e)
+	}
+	return list, rows.Err()
 }
 
 // RevealSeed publishes the seed secret and beacon.
@@ -280,7 +328,7 @@ func (s *Store) DrawJob(ctx context.Context, subqueueID int64) (lottery.DrawJob,
 	if err := db.Where("id = ?", d.EventID).Take(&ev).Error; err != nil {
 		return lottery.DrawJob{}, notFound(err)
 	}
-	job := lottery.DrawJob{Event: fromEventRow(ev, nil, nil), Info: fromDrawRow(d), Artifact: d.Artifact}
+	job := lottery.DrawJob{Event: fromEventRow(ev, nil, nil), Info: fromDrawRow(d), ArtifactGzip: d.ArtifactGz}
 	if d.Status == lottery.DrawDrawn {
 		return job, nil
 	}
@@ -324,35 +372,29 @@ func (s *Store) StartDraw(ctx context.Context, subqueueID int64) error {
 		WHERE subqueue_id = ? AND status = 'frozen'`, subqueueID).Error
 }
 
-// SaveDraw stores a draw's result in one transaction.
-func (s *Store) SaveDraw(ctx context.Context, subqueueID int64, artifact []byte, a fairdraw.Artifact) error {
-	sum := sha256.Sum256(artifact)
-	var (
-		ids, units           []string
-		positions, waitlists []int32
-		selected             []bool
-		nSel, nWait          int
-		waitPos              int32
-	)
+// SaveDraw stores a draw's result in one transaction: the order by COPY
+// into draw_results (each row is that entry's move to selected or
+// waitlisted), the compressed artifact, and one event_log record.
+func (s *Store) SaveDraw(ctx context.Context, subqueueID int64, art lottery.StoredArtifact, a fairdraw.Artifact) error {
+	rows := make([][]any, 0, len(a.Entries))
+	nSel, nWait := 0, 0
+	var waitPos int32
 	for _, it := range a.Order {
+		var wp any
 		if !it.Selected {
 			waitPos++
+			wp = waitPos
 		}
 		for _, id := range it.EntryIDs {
-			ids = append(ids, id)
-			units = append(units, it.UnitID)
-			positions = append(positions, int32(it.Position))
-			selected = append(selected, it.Selected)
+			rows = append(rows, []any{id, subqueueID, int32(it.Position), it.UnitID, it.Selected, wp})
 			if it.Selected {
-				waitlists = append(waitlists, 0)
 				nSel++
 			} else {
-				waitlists = append(waitlists, waitPos)
 				nWait++
 			}
 		}
 	}
-	return s.Transact(ctx, func(tx *gorm.DB) error {
+	return s.bulkTx(ctx, func(tx *gorm.DB, copyRows copyFunc) error {
 		var d drawRow
 		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("subqueue_id = ?", subqueueID).Take(&d).Error; err != nil {
 			return notFound(err)
@@ -360,28 +402,22 @@ func (s *Store) SaveDraw(ctx context.Context, subqueueID int64, artifact []byte,
 		if d.Status == lottery.DrawDrawn {
 			return nil // the first stored result stands
 		}
-		if _, err := execArrays(tx, `INSERT INTO draw_results (subqueue_id, entry_id, position, unit_id, selected, waitlist_position)
-			SELECT $1, e, p, u, s, nullif(w, 0) FROM unnest($2::uuid[], $3::int[], $4::text[], $5::bool[], $6::int[]) AS x(e, p, u, s, w)`,
-			subqueueID, ids, positions, units, selected, waitlists); err != nil {
-			return fmt.Errorf("store order: %w", err)
+		if len(rows) != d.EntriesCount {
+			return fmt.Errorf("draw of sub-queue %d orders %d entries, %d are frozen", subqueueID, len(rows), d.EntriesCount)
 		}
-		if err := tx.Exec(`WITH moved AS (
-				UPDATE entries e SET status = CASE WHEN r.selected THEN 'selected' ELSE 'waitlisted' END, updated_at = now()
-				FROM draw_results r WHERE r.subqueue_id = ? AND r.entry_id = e.id AND e.status = 'eligible'
-				RETURNING e.id, e.event_id, e.status, r.position, r.waitlist_position)
-			INSERT INTO event_log (event_id, entry_id, kind, from_status, to_status, actor, details)
-			SELECT event_id, id, 'entry.status', 'eligible', status, 'system:draw',
-				jsonb_strip_nulls(jsonb_build_object('position', position, 'waitlist_position', waitlist_position)) FROM moved`,
-			subqueueID).Error; err != nil {
-			return fmt.Errorf("update entry statuses: %w", err)
+		if err := copyRows("draw_results", []string{"entry_id", "subqueue_id", "position", "unit_id", "selected",
+			"waitlist_position"}, rows); err != nil {
+			return err
 		}
-		if err := tx.Exec(`UPDATE draws SET status = 'drawn', artifact = ?, artifact_sha256 = ?, selected = ?, waitlisted = ?,
-			drawn_at = now() WHERE subqueue_id = ?`, artifact, hex.EncodeToString(sum[:]), nSel, nWait, subqueueID).Error; err != nil {
+		if err := tx.Exec(`UPDATE draws SET status = 'drawn', artifact_gz = ?, artifact_sha256 = ?, artifact_bytes = ?,
+			selected = ?, waitlisted = ?, drawn_at = now() WHERE subqueue_id = ?`,
+			art.Gzip, art.SHA256, art.Size, nSel, nWait, subqueueID).Error; err != nil {
 			return fmt.Errorf("store artifact: %w", err)
 		}
-		if err := appendLog(tx, d.EventID, lottery.LogRecord{Kind: "draw.drawn", Actor: "system:draw",
-			Details: map[string]any{"subqueue": a.SubQueue, "artifact_sha256": hex.EncodeToString(sum[:]),
-				"selected": nSel, "waitlisted": nWait}}); err != nil {
+		if err := appendLog(tx, d.EventID, lottery.LogRecord{Kind: "draw.drawn", FromStatus: string(lottery.EntryEligible),
+			ToStatus: "selected|waitlisted", Actor: "system:draw",
+			Details: map[string]any{"subqueue": a.SubQueue, "artifact_sha256": art.SHA256, "selected": nSel,
+				"waitlisted": nWait, "note": "each entry's change is its row in draw_results"}}); err != nil {
 			return err
 		}
 		res := tx.Exec(`UPDATE events SET status = 'drawn', updated_at = now() WHERE id = ? AND status = 'frozen'
@@ -397,10 +433,10 @@ func (s *Store) SaveDraw(ctx context.Context, subqueueID int64, artifact []byte,
 	})
 }
 
-// DrawArtifact returns a drawn sub-queue's artifact.
+// DrawArtifact returns a drawn sub-queue's gzipped artifact.
 func (s *Store) DrawArtifact(ctx context.Context, eventID int64, subqueue string) ([]byte, error) {
 	var b []byte
-	err := s.db.WithContext(ctx).Raw(`SELECT d.artifact FROM draws d JOIN subqueues q ON q.id = d.subqueue_id
+	err := s.db.WithContext(ctx).Raw(`SELECT d.artifact_gz FROM draws d JOIN subqueues q ON q.id = d.subqueue_id
 		WHERE d.event_id = ? AND q.key = ? AND d.status = 'drawn'`, eventID, subqueue).Row().Scan(&b)
 	if err != nil {
 		return nil, notFound(err)
@@ -442,4 +478,27 @@ func (s *Store) EntryDrawSubQueue(ctx context.Context, entryID string) (int64, e
 		return 0, lottery.ErrNotFound
 	}
 	return ids[0], nil
+}
+
+// DrawOrder returns the first limit entries of a drawn sub-queue's order.
+func (s *Store) DrawOrder(ctx context.Context, subqueueID int64, limit int) ([]lottery.DrawPlace, []string, error) {
+	var rows []struct {
+		EntryID          string
+		Position         int
+		Selected         bool
+		WaitlistPosition *int
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT entry_id::text, position, selected, waitlist_position FROM draw_results
+		WHERE subqueue_id = ? ORDER BY position, entry_id LIMIT ?`, subqueueID, limit).Scan(&rows).Error; err != nil {
+		return nil, nil, fmt.Errorf("draw order: %w", err)
+	}
+	places, ids := make([]lottery.DrawPlace, len(rows)), make([]string, len(rows))
+	for i, r := range rows {
+		places[i] = lottery.DrawPlace{SubQueueID: subqueueID, Position: r.Position, Selected: r.Selected}
+		if r.WaitlistPosition != nil {
+			places[i].WaitlistPosition = *r.WaitlistPosition
+		}
+		ids[i] = r.EntryID
+	}
+	return places, ids, nil
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -32,8 +33,9 @@ type entryRow struct {
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
 	// Joined, read-only.
-	SubqueueKey string `gorm:"->;column:subqueue_key"`
-	EventSlug   string `gorm:"->;column:event_slug"`
+	SubqueueKey     string `gorm:"->;column:subqueue_key"`
+	EventSlug       string `gorm:"->;column:event_slug"`
+	EffectiveStatus string `gorm:"->;column:effective_status"`
 }
 
 func (entryRow) TableName() string { return "entries" }
@@ -51,18 +53,26 @@ func fromEntryRow(r entryRow) lottery.Entry {
 	return lottery.Entry{ID: r.ID, EventID: r.EventID, SubQueueID: r.SubqueueID, SubQueue: r.SubqueueKey,
 		EventSlug: r.EventSlug, Name: r.Name, Email: r.Email, EmailKey: r.EmailKey, Phone: r.Phone,
 		BirthDate: r.BirthDate, Tickets: r.Tickets, PreviousApplications: r.PreviousApplications,
-		GroupCode: r.GroupCode, Status: lottery.EntryStatus(r.Status),
+		GroupCode: r.GroupCode, Status: lottery.EntryStatus(cmp.Or(r.EffectiveStatus, r.Status)),
 		Risk: antibot.Assessment{Score: r.RiskScore, Decision: antibot.Decision(r.RiskDecision), Reasons: doc.Reasons,
 			RulesVersion: doc.RulesVersion},
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
+// effectiveStatus derives the draw statuses: a received entry is eligible
+// once its row is in draw_entries, selected or waitlisted once it is in
+// draw_results. Later changes (offers) are stored on the entry itself.
+const effectiveStatus = `CASE WHEN e.status = 'received' AND dr.entry_id IS NOT NULL
+	THEN CASE WHEN dr.selected THEN 'selected' ELSE 'waitlisted' END
+	WHEN e.status = 'received' AND de.entry_id IS NOT NULL THEN 'eligible' ELSE e.status END`
+
 // Entry returns one entry with its sub-queue key and event slug.
 func (s *Store) Entry(ctx context.Context, id string) (lottery.Entry, error) {
 	var r entryRow
 	err := s.db.WithContext(ctx).Table("entries e").
-		Select("e.*, q.key AS subqueue_key, ev.slug AS event_slug").
+		Select(`e.*, q.key AS subqueue_key, ev.slug AS event_slug, `+effectiveStatus+` AS effective_status`).
 		Joins("JOIN subqueues q ON q.id = e.subqueue_id").Joins("JOIN events ev ON ev.id = e.event_id").
+		Joins("LEFT JOIN draw_entries de ON de.entry_id = e.id").Joins("LEFT JOIN draw_results dr ON dr.entry_id = e.id").
 		Where("e.id = ?", id).Take(&r).Error
 	if err != nil {
 		return lottery.Entry{}, notFound(err)

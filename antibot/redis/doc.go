@@ -1,0 +1,10 @@
+// Package redis holds the Redis adapters of the anti-bot layer: single-use
+// ids (Replay) and fixed-window rate limits (Limiter, on ulule/limiter's
+// Redis store), plus the rate-limit HTTP headers. Every key it writes starts
+// with the caller's prefix, and no key name carries personal data: e-mail
+// addresses, IPs and tokens appear only as truncated hashes.
+//
+// It uses redis.UniversalClient, so a single node, Sentinel or Cluster
+// (REDIS_CLUSTER_ADDRS) all work; every operation touches one key, so none
+// needs hash tags.
+package redis

@@ -1,0 +1,43 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Replay is a set of single-use ids: spent proof-of-work challenges and,
+// later, other one-shot tokens. An id can be used once until its TTL ends.
+type Replay struct {
+	rdb    goredis.UniversalClient
+	prefix string
+}
+
+// NewReplay returns a replay set whose keys are prefix + "replay:" + a hash of
+// the id. Use one prefix per deployment (e.g. "startline:").
+func NewReplay(rdb goredis.UniversalClient, prefix string) *Replay {
+	return &Replay{rdb: rdb, prefix: prefix + "replay:"}
+}
+
+// Use marks id as used for ttl and reports whether this was its first use, in
+// one round trip (SET NX PX). Give ttl at least the id's remaining validity
+// (for a challenge: until Solved.Expires) so it cannot be used again after
+// the key lapses. An error means the answer is unknown: refuse the request.
+func (r *Replay) Use(ctx context.Context, id string, ttl time.Duration) (firstUse bool, err error) {
+	if id == "" {
+		return false, errors.New("replay: empty id")
+	}
+	if ttl < time.Millisecond {
+		return false, fmt.Errorf("replay: ttl %s: must be at least 1ms", ttl)
+	}
+	ok, err := r.rdb.SetNX(ctx, r.key(id), 1, ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("replay: %w", err)
+	}
+	return ok, nil
+}
+
+func (r *Replay) key(id string) string { return r.prefix + hashValue(nil, id) }

@@ -1,0 +1,70 @@
+package postgres_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/postgres/pgtest"
+)
+
+// BenchmarkDrawEndToEnd1M draws one sub-queue of 1,000,000 entries (tickets
+// 1 to 8, groups of up to 3) from PostgreSQL to a stored, published artifact:
+// load the frozen list, draw, write the order, 1M status changes and their
+// log rows in one transaction. Freeze is timed separately.
+// Run: go test -run '^$' -bench DrawEndToEnd1M -benchtime 1x ./lottery/postgres/
+func BenchmarkDrawEndToEnd1M(b *testing.B) {
+	const n = 1_000_000
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		store, _ := pgtest.NewStore(b)
+		ctx := context.Background()
+		keys, _ := lottery.NewKeys([]byte("bench-secret-key-bench-secret-key-000"))
+		clk := &lottery.FixedClock{T: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
+		svc := lottery.NewService(store, keys, clk, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), lottery.Config{EventCacheTTL: time.Nanosecond})
+		if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
+			b.Fatal(err)
+		}
+		org, _ := store.StaffByEmail(ctx, "org@example.com")
+		_, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "big", Name: "Big", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
+			MaxGroupSize: 4, Courses: []lottery.CourseSpec{{Code: "full", Name: "Full", DistanceKM: 42.195,
+				PaceGroups: []lottery.PaceGroupSpec{{Code: "open", Label: "Open", Capacity: 40_000}}}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := svc.Transition(ctx, org, "big", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
+			b.Fatal(err)
+		}
+		if err := store.DB().Exec(`INSERT INTO entries (id, event_id, subqueue_id, name, email, email_key, phone, birth_date,
+				tickets, group_code, status)
+			SELECT gen_random_uuid(), e.id, q.id, 'Bench ' || g, 'b' || g || '@example.com', 'b' || g || '@example.com',
+				'+821000000000', '1990-01-01', 1 + (g % 8), CASE WHEN g % 10 < 3 THEN 'grp-' || (g / 10) ELSE '' END, 'received'
+			FROM events e JOIN subqueues q ON q.event_id = e.id, generate_series(1, ?) g WHERE e.slug = 'big'`, n).Error; err != nil {
+			b.Fatal(err)
+		}
+		store.DB().Exec("ANALYZE entries")
+		clk.T = clk.T.Add(2 * time.Hour)
+		start := time.Now()
+		if _, err := svc.Transition(ctx, org, "big", lottery.ActionFreeze, lottery.TransitionParams{}); err != nil {
+			b.Fatal(err)
+		}
+		freeze := time.Since(start)
+		if _, err := svc.Transition(ctx, org, "big", lottery.ActionReveal, lottery.TransitionParams{}); err != nil {
+			b.Fatal(err)
+		}
+		var sq int64
+		store.DB().Raw("SELECT subqueue_id FROM draws").Scan(&sq)
+		b.StartTimer()
+		start = time.Now()
+		art, err := svc.RunDraw(ctx, sq)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "draw-s")
+		b.ReportMetric(freeze.Seconds(), "freeze-s")
+		b.ReportMetric(float64(len(art))/1e6, "artifact-MB")
+	}
+}
