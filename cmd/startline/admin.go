@@ -115,7 +115,14 @@ func seedDemoCmd(ctx context.Context, cfg config, log *slog.Logger, out io.Write
 			}
 		}
 	}
-	_, err = a.svc.CreateEvent(ctx, organizer, demoSpec(time.Now()))
+	if err := seedOpenDemo(ctx, a, organizer, out); err != nil {
+		return err
+	}
+	return seedDrawnDemo(ctx, a, organizer, out)
+}
+
+func seedOpenDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, out io.Writer) error {
+	_, err := a.svc.CreateEvent(ctx, organizer, demoSpec(time.Now()))
 	switch {
 	case errors.Is(err, lottery.ErrEventExists):
 		fmt.Fprintln(out, "demo event demo-marathon exists; kept as it is")
@@ -127,5 +134,56 @@ func seedDemoCmd(ctx context.Context, cfg config, log *slog.Logger, out io.Write
 		return err
 	}
 	fmt.Fprintln(out, "demo event demo-marathon created and published; registration open for 7 days")
+	return nil
+}
+
+// seedDrawnDemo creates a past event with synthetic entries and runs its
+// whole lifecycle (close, freeze, reveal, draw, publish-results), so the
+// results page and `startline verify` have a real published draw to show.
+func seedDrawnDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, out io.Writer) error {
+	const slug = "demo-10k-drawn"
+	now := time.Now()
+	spec := lottery.EventSpec{Slug: slug, Name: "Startline Demo 10K (drawn)", TimeZone: "Asia/Seoul",
+		OpensAt: now.Add(-14 * 24 * time.Hour).Truncate(time.Minute), ClosesAt: now.Add(-7 * 24 * time.Hour).Truncate(time.Minute),
+		OfferHold: "48h", MaxGroupSize: 3, UnreviewedPolicy: lottery.PolicyExclude,
+		Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
+			{Code: "sub-50", Label: "Under 50 min", PaceMax: "5:00", Capacity: 60},
+			{Code: "open", Label: "Open", PaceMin: "5:00", Capacity: 90}}}}}
+	_, err := a.svc.CreateEvent(ctx, organizer, spec)
+	switch {
+	case errors.Is(err, lottery.ErrEventExists):
+		fmt.Fprintf(out, "demo event %s exists; kept as it is\n", slug)
+		return nil
+	case err != nil:
+		return err
+	}
+	if _, err := a.svc.Transition(ctx, organizer, slug, lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
+		return err
+	}
+	if _, err := a.store.InsertSyntheticEntries(ctx, slug, 150); err != nil {
+		return err
+	}
+	for _, step := range []struct {
+		action string
+		p      lottery.TransitionParams
+	}{{lottery.ActionFreeze, lottery.TransitionParams{BeaconRound: "none"}}, {lottery.ActionReveal, lottery.TransitionParams{}},
+		{lottery.ActionDraw, lottery.TransitionParams{}}} {
+		if _, err := a.svc.Transition(ctx, organizer, slug, step.action, step.p); err != nil {
+			return fmt.Errorf("demo %s: %w", step.action, err)
+		}
+	}
+	ev, draws, err := a.svc.Draws(ctx, slug)
+	if err != nil {
+		return err
+	}
+	for _, d := range draws { // draw here rather than wait for the worker
+		if _, err := a.svc.RunDraw(ctx, d.SubQueueID); err != nil {
+			return err
+		}
+	}
+	if _, err := a.svc.Transition(ctx, organizer, slug, lottery.ActionPublishResults, lottery.TransitionParams{}); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demo event %s drawn and published (%d sub-queues); results at /events/%s/results\n", slug, len(draws), ev.Slug)
 	return nil
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +28,9 @@ func verifyCmd(ctx context.Context, args []string, out io.Writer) error {
 	data, err := readArtifact(ctx, args[0])
 	if err != nil {
 		return err
+	}
+	if bytes.Contains(data, []byte(`"audit_path"`)) {
+		return verifyProof(data, out)
 	}
 	a, err := fairdraw.ParseArtifact(data)
 	if err != nil {
@@ -74,4 +79,31 @@ func readArtifact(ctx context.Context, src string) ([]byte, error) {
 		return nil, fmt.Errorf("fetch artifact: %w", err)
 	}
 	return b, nil
+}
+
+// proofDoc is GET /api/v1/entries/{id}/proof.
+type proofDoc struct {
+	SubQueue    string   `json:"subqueue"`
+	EntriesRoot string   `json:"entries_root"`
+	LeafData    string   `json:"leaf_data"`
+	LeafIndex   int      `json:"leaf_index"`
+	TreeSize    int      `json:"tree_size"`
+	AuditPath   []string `json:"audit_path"`
+}
+
+// verifyProof checks an entry's RFC 6962 inclusion proof against the root it
+// names; compare that root with the published one (GET .../draws).
+func verifyProof(data []byte, out io.Writer) error {
+	var p proofDoc
+	if err := json.Unmarshal(data, &p); err != nil {
+		fmt.Fprintf(out, "FAIL: proof is not valid JSON: %v\n", err)
+		return errMismatch
+	}
+	if err := fairdraw.VerifyInclusion(p.LeafData, p.LeafIndex, p.TreeSize, p.AuditPath, p.EntriesRoot); err != nil {
+		fmt.Fprintf(out, "FAIL: leaf %q is not at index %d of %s: %v\n", p.LeafData, p.LeafIndex, p.EntriesRoot, err)
+		return errMismatch
+	}
+	fmt.Fprintf(out, "OK: leaf %q is entry %d of %d under entries_root %s (%s); check that root against the published draw\n",
+		p.LeafData, p.LeafIndex, p.TreeSize, p.EntriesRoot, p.SubQueue)
+	return nil
 }

@@ -96,3 +96,34 @@ func TestVerifyCommand(t *testing.T) {
 		t.Errorf("flipped seed byte: %v", err)
 	}
 }
+
+func TestVerifyProof(t *testing.T) {
+	entries := []fairdraw.Entry{{EntryID: "0a", Tickets: 1}, {EntryID: "1b", Tickets: 2, Group: "g-1"}, {EntryID: "2c", Tickets: 1, Group: "g-1"}}
+	idx, size, path, err := fairdraw.InclusionProof(entries, "1b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := proofDoc{SubQueue: "half:open", EntriesRoot: fairdraw.EntriesRoot(entries), LeafData: fairdraw.LeafData(entries[1]),
+		LeafIndex: idx, TreeSize: size, AuditPath: path}
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		edit func(p *proofDoc)
+		ok   bool
+	}{
+		"valid":         {func(*proofDoc) {}, true},
+		"other tickets": {func(p *proofDoc) { p.LeafData = "1b|3|g-1" }, false},
+		"wrong index":   {func(p *proofDoc) { p.LeafIndex = 0 }, false},
+		"wrong root":    {func(p *proofDoc) { p.EntriesRoot = strings.Repeat("0", 64) }, false},
+	} {
+		p := doc
+		tc.edit(&p)
+		b, _ := json.Marshal(p)
+		file := filepath.Join(dir, strings.ReplaceAll(name, " ", "-")+".json")
+		os.WriteFile(file, b, 0o600)
+		var out bytes.Buffer
+		err := run(context.Background(), []string{"verify", file}, &out)
+		if tc.ok != (err == nil) {
+			t.Errorf("%s: %v %s", name, err, out.String())
+		}
+	}
+}

@@ -166,6 +166,10 @@ func objectShape(fields, optional []string, children map[string]*shape) *shape {
 	return s
 }
 
+// knownScalar is the shape of a known field that is neither object nor
+// array.
+var knownScalar = &shape{}
+
 var artifactShape = objectShape(
 	[]string{"algorithm", "event_id", "subqueue", "capacity", "commitment", "seed_secret", "beacon", "entries_root", "entries", "order"},
 	[]string{"seed"},
@@ -249,8 +253,14 @@ func (c *shapeChecker) value(s *shape) (isNull bool, err error) {
 		_, err := c.str(false)
 		return false, err
 	}
+	start := c.pos
 	for c.pos < len(c.data) && !strings.ContainsRune(",]} \t\n\r", rune(c.data[c.pos])) {
 		c.pos++ // a number, true or false
+	}
+	if s == knownScalar && string(c.data[start:c.pos]) == "-0" {
+		// The one non-canonical integer that encoding/json decodes
+		// into an int without complaint.
+		return false, c.errorf(" is -0")
 	}
 	return false, nil
 }
@@ -332,6 +342,9 @@ func (c *shapeChecker) object(s *shape) error {
 			}
 			present |= 1 << i
 			child = s.children[key]
+			if child == nil {
+				child = knownScalar
+			}
 		}
 		c.path = append(c.path, pathStep{key: key})
 		isNull, err := c.value(child)

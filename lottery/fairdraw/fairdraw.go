@@ -146,7 +146,8 @@ func EntryKey(seed, entryID string, tickets int) [32]byte {
 }
 
 // Draw computes the order and selection of one sub-queue. The result does not
-// depend on the order of in.Entries; the artifact lists them by entry_id.
+// depend on the order of in.Entries (the artifact lists them by entry_id) nor
+// on GOMAXPROCS, which bounds the goroutines it hashes and sorts with.
 // Invalid input yields an error wrapping ErrInvalidInput.
 func Draw(in Input) (Artifact, error) {
 	if err := validateHeader(in.EventID, in.SubQueue, in.Beacon, in.Capacity); err != nil {
@@ -326,27 +327,43 @@ func (kh *keyHasher) key(entryID string, tickets int) [32]byte {
 // are sharded by hash across goroutines, each numbering its own with its own
 // map; the numbers mean nothing else, so the sharding cannot show in a draw.
 func numberGroups(src []Entry) (groupOf []int32, limit, grouped, nGroups int) {
-	for j := range src {
-		if src[j].Group != "" {
-			grouped++
-		}
-	}
-	workers := min(runtime.GOMAXPROCS(0), max(1, grouped/16384))
+	const solo = 0xff
+	workers := min(runtime.GOMAXPROCS(0), 64, max(1, len(src)/16384))
 	if len(src) > math.MaxInt32/workers {
 		workers = 1
 	}
+	// shard[j] is the goroutine that numbers src[j]'s group.
+	shard := make([]uint8, len(src))
+	seed := maphash.MakeSeed()
+	var count atomic.Int64
+	parallelFor(len(src), 8192, func(lo, hi int) {
+		n := 0
+		for j := lo; j < hi; j++ {
+			switch g := src[j].Group; {
+			case g == "":
+				shard[j] = solo
+			case workers > 1:
+				shard[j] = uint8(maphash.String(seed, g) % uint64(workers))
+				n++
+			default:
+				n++
+			}
+		}
+		count.Add(int64(n))
+	})
+	grouped = int(count.Load())
+
 	groupOf = make([]int32, len(src))
 	counts := make([]int, workers)
-	seed := maphash.MakeSeed()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
 			groups := make(map[string]int32, grouped/(2*workers))
-			for j := range src {
-				g := src[j].Group
-				if g == "" || (workers > 1 && maphash.String(seed, g)%uint64(workers) != uint64(w)) {
+			for j, sh := range shard {
+				if sh != uint8(w) {
 					continue
 				}
+				g := src[j].Group
 				id, ok := groups[g]
 				if !ok {
 					id = int32(len(groups))

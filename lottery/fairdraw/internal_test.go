@@ -80,3 +80,39 @@ func TestFoldKey(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildOrderTies forces what SHA-256 never yields in practice, units
+// whose keys share their first eight bytes or tie outright, to check the
+// tie-breaks: the full 32-byte key, then unit_id.
+func TestBuildOrderTies(t *testing.T) {
+	key := func(first, last byte) (k [32]byte) {
+		k[0], k[31] = first, last
+		return k
+	}
+	entries := []Entry{ // in entry_id order, as buildOrder expects
+		{EntryID: "a", Tickets: 1, Group: "zz"},
+		{EntryID: "b", Tickets: 1},
+		{EntryID: "c", Tickets: 1},
+		{EntryID: "d", Tickets: 1},
+		{EntryID: "e", Tickets: 1, Group: "zz"},
+	}
+	keys := [][32]byte{
+		key(1, 9), // a: group zz's key is min(a, e) = (1, 5)
+		key(1, 5), // b ties with zz on the whole key: "b" < "zz"
+		key(1, 7), // c ties with the others on the first eight bytes only
+		key(0, 9), // d comes first
+		key(1, 5), // e
+	}
+	idx := []int32{0, 1, 2, 3, 4}
+	got := buildOrder(entries, idx, entries, keys, make([]rank, len(entries)), 3)
+	var ids []string
+	for _, it := range got {
+		ids = append(ids, it.UnitID)
+	}
+	if want := []string{"d", "b", "zz", "c"}; !slices.Equal(ids, want) {
+		t.Errorf("order = %q, want %q", ids, want)
+	}
+	if want := []bool{true, true, false, true}; got[0].Selected != want[0] || got[1].Selected != want[1] || got[2].Selected != want[2] || got[3].Selected != want[3] {
+		t.Errorf("selected = %v %v %v %v, want %v", got[0].Selected, got[1].Selected, got[2].Selected, got[3].Selected, want)
+	}
+}

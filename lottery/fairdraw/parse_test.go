@@ -3,6 +3,7 @@ package fairdraw_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -59,6 +60,9 @@ func TestParseArtifact(t *testing.T) {
 	}{
 		{"extra top-level field", replace(`{"algorithm"`, `{"name":"x","extra":{"deep":[1,null]},"algorithm"`), nil},
 		{"extra entry field", replace(`"tickets":3`, `"tickets":3,"note":null`), nil},
+		{"minus zero in an extra field", replace(`{"algorithm"`, `{"x":-0,"algorithm"`), nil},
+		{"big extra object", replace(`{"algorithm"`, `{"x":{`+bigObject(20, "")+`},"algorithm"`), nil},
+		{"raw UTF-8 extra key", replace(`{"algorithm"`, `{"é":1,"algorithm"`), nil},
 		{"extra order field", replace(`"position":1`, `"position":1,"Label":"x"`), nil},
 		{"whitespace", strings.ReplaceAll(base, ",", " ,\n "), nil},
 		{"no seed", replace(`"seed":"`, `"seed_":"`), nil},
@@ -76,6 +80,8 @@ func TestParseArtifact(t *testing.T) {
 		{"entries not array", replace(`"entries":[`, `"entries":{"a":[`), fairdraw.ErrMalformedArtifact},
 		{"duplicate key", replace(`"capacity":2`, `"capacity":2,"capacity":9`), fairdraw.ErrMalformedArtifact},
 		{"case-variant duplicate", replace(`"capacity":2`, `"capacity":2,"Capacity":9`), fairdraw.ErrMalformedArtifact},
+		{"duplicate in big extra object", replace(`{"algorithm"`, `{"x":{`+bigObject(20, `,"K7":0`)+`},"algorithm"`), fairdraw.ErrMalformedArtifact},
+		{"dotted capital I does not fold to i", replace(`"capacity":2`, `"CAPACİTY":2,"capacity":2`), nil},
 		{"case-variant key", replace(`"capacity":2`, `"CAPACITY":2`), fairdraw.ErrMalformedArtifact},
 		{"kelvin-sign key", replace(`"tickets":3`, `"tic\u212aets":3`), fairdraw.ErrMalformedArtifact},
 		{"capacity string", replace(`"capacity":2`, `"capacity":"2"`), fairdraw.ErrMalformedArtifact},
@@ -84,6 +90,7 @@ func TestParseArtifact(t *testing.T) {
 		{"selected string", replace(`"selected":true`, `"selected":"true"`), fairdraw.ErrMalformedArtifact},
 
 		{"wrong algorithm", replace(`"fairdraw-v1"`, `"fairdraw-v2"`), fairdraw.ErrUnknownAlgorithm},
+		{"capacity minus zero", replace(`"capacity":2`, `"capacity":-0`), fairdraw.ErrMalformedArtifact},
 		{"capacity negative", replace(`"capacity":2`, `"capacity":-1`), fairdraw.ErrInvalidInput},
 		{"tickets zero", replace(`"tickets":3`, `"tickets":0`), fairdraw.ErrInvalidInput},
 		{"tickets too many", replace(`"tickets":3`, `"tickets":4097`), fairdraw.ErrInvalidInput},
@@ -121,6 +128,18 @@ func TestParseArtifact(t *testing.T) {
 			}
 		})
 	}
+}
+
+// bigObject returns the members of an object with n distinct keys, then tail.
+func bigObject(n int, tail string) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"k%d":%d`, i, i)
+	}
+	return b.String() + tail
 }
 
 func FuzzParseArtifact(f *testing.F) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -151,6 +152,8 @@ func TestVerifyVectors(t *testing.T) {
 		})
 	}
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }
 
 // cloneArtifact returns a deep copy of a.
 func cloneArtifact(a fairdraw.Artifact) fairdraw.Artifact {

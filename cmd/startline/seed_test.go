@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/postgres/pgtest"
+)
+
+// TestSeedDemoPublishesAVerifiableDraw runs `startline seed-demo` on a fresh
+// database and checks the drawn demo event's artifact with `startline verify`.
+func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
+	store, dsn := pgtest.NewStore(t)
+	t.Setenv("DATABASE_URL", dsn)
+	t.Setenv("STARTLINE_ENV", "production")
+	t.Setenv("STARTLINE_SECRET_KEY", "seed-test-secret-key-seed-test-secret-key")
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"seed-demo"}, &out); err != nil {
+		t.Fatalf("seed-demo: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"organizer@demo.startline.test", "password:", "otpauth://totp/", "demo-marathon created", "demo-10k-drawn drawn"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("seed-demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if err := run(ctx, []string{"seed-demo"}, &out); err != nil || !strings.Contains(out.String(), "exists") {
+		t.Fatalf("second seed-demo: %v\n%s", err, out.String())
+	}
+
+	ev, err := store.EventBySlug(ctx, "demo-10k-drawn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Status != lottery.EventDrawn || ev.ResultsPublishedAt == nil {
+		t.Fatalf("drawn demo event is %s", ev.Status)
+	}
+	for _, sq := range []string{"10k:sub-50", "10k:open"} {
+		gz, err := store.DrawArtifact(ctx, ev.ID, sq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := lottery.Gunzip(gz)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "artifact.json")
+		os.WriteFile(path, raw, 0o600)
+		out.Reset()
+		if err := run(ctx, []string{"verify", path}, &out); err != nil || !strings.HasPrefix(out.String(), "OK") {
+			t.Errorf("verify %s: %v %s", sq, err, out.String())
+		}
+		if strings.Contains(string(raw), "demo.startline.test") || strings.Contains(string(raw), "Demo Runner") {
+			t.Errorf("artifact %s carries personal data", sq)
+		}
+	}
+	out.Reset()
+	if err := run(ctx, []string{"staff", "token", "--email", "organizer@demo.startline.test"}, &out); err != nil || !strings.HasPrefix(out.String(), "slt_") {
+		t.Errorf("staff token: %v %q", err, out.String())
+	}
+}

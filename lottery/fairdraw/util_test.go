@@ -1,5 +1,0 @@
-package fairdraw_test
-
-import "strconv"
-
-func itoa(i int) string { return strconv.Itoa(i) }
