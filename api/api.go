@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,12 +11,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/startline/startline/antibot/guard"
 	"github.com/startline/startline/lottery"
 )
 
 // Deps is what the API needs.
 type Deps struct {
 	Svc     *lottery.Service
+	Guard   *guard.Guard
 	Outbox  lottery.MailStore
 	Log     *slog.Logger
 	Dev     bool
@@ -24,6 +27,21 @@ type Deps struct {
 }
 
 type handler struct{ Deps }
+
+// NewEngine returns the Gin engine every server uses: release mode, panic
+// recovery, and X-Forwarded-For believed only from the trusted proxies (Gin
+// trusts every proxy by default, which lets any client pick its own IP and
+// escape per-IP limits).
+func NewEngine(trustedProxies []string, mw ...gin.HandlerFunc) (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery())
+	r.Use(mw...)
+	if err := r.SetTrustedProxies(trustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	return r, nil
+}
 
 // Register mounts the API routes on r.
 func Register(r *gin.Engine, d Deps) {
@@ -37,6 +55,7 @@ func Register(r *gin.Engine, d Deps) {
 	v1 := r.Group("/api/v1", h.limitBody)
 	v1.GET("/events", h.listEvents)
 	v1.GET("/events/:slug", h.getEvent)
+	v1.POST("/events/:slug/challenge", h.challenge)
 	v1.POST("/events/:slug/otp", h.requestOTP)
 	v1.POST("/events/:slug/entries", h.apply)
 	v1.GET("/entries/:id", h.entryStatus)

@@ -12,7 +12,7 @@ import (
 func TestApplyAndStatus(t *testing.T) {
 	e := newEnv(t, true)
 	e.openEvent("spring")
-	r := e.do("POST", "/api/v1/events/spring/entries", applyBody("runner@example.com", e.otp("spring", "runner@example.com")))
+	r := e.do("POST", "/api/v1/events/spring/entries", e.applyBody("runner@example.com", e.otp("spring", "runner@example.com")))
 	if r.Status != http.StatusCreated {
 		t.Fatalf("apply: got %d %s, want 201", r.Status, r.Raw)
 	}
@@ -55,11 +55,11 @@ func TestApplyAndStatus(t *testing.T) {
 func TestApplyDuplicatePerson(t *testing.T) {
 	e := newEnv(t, true)
 	e.openEvent("spring")
-	if r := e.do("POST", "/api/v1/events/spring/entries", applyBody("kim.minjun@gmail.com", e.otp("spring", "kim.minjun@gmail.com"))); r.Status != 201 {
+	if r := e.do("POST", "/api/v1/events/spring/entries", e.applyBody("kim.minjun@gmail.com", e.otp("spring", "kim.minjun@gmail.com"))); r.Status != 201 {
 		t.Fatalf("first apply: %d %s", r.Status, r.Raw)
 	}
 	for _, email := range []string{"kim.minjun@gmail.com", "KIM.MINJUN@GMAIL.COM", "kimminjun+again@googlemail.com"} {
-		b := applyBody(email, e.otp("spring", email))
+		b := e.applyBody(email, e.otp("spring", email))
 		b["pace_group"] = "open"
 		r := e.do("POST", "/api/v1/events/spring/entries", b)
 		if r.Status != http.StatusConflict || r.errCode() != "duplicate_entry" {
@@ -87,7 +87,7 @@ func TestApplyOutsideWindow(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e.clock.Set(tt.at)
-			r := e.do("POST", "/api/v1/events/spring/entries", applyBody("early@example.com", code))
+			r := e.do("POST", "/api/v1/events/spring/entries", e.applyBody("early@example.com", code))
 			if r.Status != http.StatusForbidden || r.errCode() != tt.want {
 				t.Errorf("got %d %s, want 403 %s", r.Status, r.Raw, tt.want)
 			}
@@ -102,7 +102,7 @@ func TestApplyOutsideWindow(t *testing.T) {
 	if r := e.do("POST", "/api/v1/admin/events/spring/close", nil, "Authorization", "Bearer "+e.organizer); r.Status != 200 || r.str("status") != "closed" {
 		t.Fatalf("close: %d %s", r.Status, r.Raw)
 	}
-	r := e.do("POST", "/api/v1/events/spring/entries", applyBody("early@example.com", code))
+	r := e.do("POST", "/api/v1/events/spring/entries", e.applyBody("early@example.com", code))
 	if r.Status != http.StatusForbidden || r.errCode() != "registration_closed" {
 		t.Errorf("after close: got %d %s, want 403 registration_closed", r.Status, r.Raw)
 	}
@@ -149,7 +149,7 @@ func TestApplyValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := applyBody("valid@example.com", code)
+			b := e.applyBody("valid@example.com", code)
 			tt.edit(b)
 			r := e.do("POST", "/api/v1/events/spring/entries", b)
 			if r.Status != http.StatusUnprocessableEntity || r.errCode() != "invalid_field" || r.errField("field") != tt.field {
@@ -164,7 +164,7 @@ func TestApplyValidation(t *testing.T) {
 		t.Fatalf("invalid requests stored %d entries", n)
 	}
 	// The code was not consumed by any of them: the valid request still works.
-	if r := e.do("POST", "/api/v1/events/spring/entries", applyBody("valid@example.com", code)); r.Status != 201 {
+	if r := e.do("POST", "/api/v1/events/spring/entries", e.applyBody("valid@example.com", code)); r.Status != 201 {
 		t.Fatalf("valid apply after invalid ones: %d %s", r.Status, r.Raw)
 	}
 
@@ -174,10 +174,10 @@ func TestApplyValidation(t *testing.T) {
 			t.Errorf("%s: got %d %s, want 400 invalid_json", name, r.Status, r.Raw)
 		}
 	}
-	if r := e.do("POST", "/api/v1/events/nope/entries", applyBody("x@example.com", "123456")); r.Status != 404 {
+	if r := e.do("POST", "/api/v1/events/nope/entries", e.applyBody("x@example.com", "123456")); r.Status != 404 {
 		t.Errorf("unknown event: got %d, want 404", r.Status)
 	}
-	b := applyBody("fcfs@example.com", e.otp("spring", "fcfs@example.com"))
+	b := e.applyBody("fcfs@example.com", e.otp("spring", "fcfs@example.com"))
 	b["pace_group"] = "fcfs"
 	if r := e.do("POST", "/api/v1/events/spring/entries", b); r.Status != 403 || r.errCode() != "admission_required" {
 		t.Errorf("ordered sub-queue without admission: got %d %s", r.Status, r.Raw)
@@ -187,7 +187,7 @@ func TestApplyValidation(t *testing.T) {
 func TestIdempotentReplay(t *testing.T) {
 	e := newEnv(t, true)
 	e.openEvent("spring")
-	body := applyBody("idem@example.com", e.otp("spring", "idem@example.com"))
+	body := e.applyBody("idem@example.com", e.otp("spring", "idem@example.com"))
 	first := e.do("POST", "/api/v1/events/spring/entries", body, "Idempotency-Key", "key-1")
 	if first.Status != 201 {
 		t.Fatalf("first: %d %s", first.Status, first.Raw)
@@ -197,16 +197,17 @@ func TestIdempotentReplay(t *testing.T) {
 		t.Errorf("replay: got %d %s, want the first answer %s", again.Status, again.Raw, first.Raw)
 	}
 	body["name"] = "Someone Else"
+	body["altcha"] = e.altcha("spring")
 	other := e.do("POST", "/api/v1/events/spring/entries", body, "Idempotency-Key", "key-1")
 	if other.Status != http.StatusConflict || other.errCode() != "idempotency_key_reused" {
 		t.Errorf("different body, same key: got %d %s, want 409", other.Status, other.Raw)
 	}
-	noKey := e.do("POST", "/api/v1/events/spring/entries", applyBody("idem@example.com", e.otp("spring", "idem@example.com")))
+	noKey := e.do("POST", "/api/v1/events/spring/entries", e.applyBody("idem@example.com", e.otp("spring", "idem@example.com")))
 	if noKey.Status != http.StatusConflict || noKey.errCode() != "duplicate_entry" {
 		t.Errorf("new request without key: got %d %s, want 409 duplicate_entry", noKey.Status, noKey.Raw)
 	}
 	// Concurrent retries of one request with one key all get the same receipt.
-	body2 := applyBody("idem2@example.com", e.otp("spring", "idem2@example.com"))
+	body2 := e.applyBody("idem2@example.com", e.otp("spring", "idem2@example.com"))
 	var wg sync.WaitGroup
 	answers := make([]resp, 20)
 	for i := range answers {
@@ -231,7 +232,7 @@ func TestOTPRules(t *testing.T) {
 	e := newEnv(t, true)
 	e.openEvent("spring")
 	apply := func(email, code string) resp {
-		return e.do("POST", "/api/v1/events/spring/entries", applyBody(email, code))
+		return e.do("POST", "/api/v1/events/spring/entries", e.applyBody(email, code))
 	}
 	wrong := func(code string) string {
 		if code == "000000" {
@@ -272,7 +273,7 @@ func TestOTPRules(t *testing.T) {
 		if r := apply("once@example.com", code); r.Status != 201 {
 			t.Fatalf("first use: %d %s", r.Status, r.Raw)
 		}
-		b := applyBody("once@example.com", code)
+		b := e.applyBody("once@example.com", code)
 		b["pace_group"] = "open"
 		if r := e.do("POST", "/api/v1/events/spring/entries", b); r.Status == 201 {
 			t.Errorf("second use of a code created an entry: %s", r.Raw)
@@ -327,7 +328,7 @@ func TestConcurrentApplies(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			status[i] = e.do("POST", "/api/v1/events/spring/entries", applyBody(fmt.Sprintf("runner%03d@example.com", i), codes[i])).Status
+			status[i] = e.do("POST", "/api/v1/events/spring/entries", e.applyBody(fmt.Sprintf("runner%03d@example.com", i), codes[i])).Status
 		}()
 	}
 	wg.Wait()
@@ -348,7 +349,7 @@ func TestConcurrentApplies(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b := applyBody("same@example.com", code)
+			b := e.applyBody("same@example.com", code)
 			if i%2 == 1 {
 				b["email"] = "Same@Example.com"
 			}

@@ -24,7 +24,7 @@ func (e *env) applyN(slug string, n int) (ids, tokens []string) {
 	e.t.Helper()
 	for i := 0; i < n; i++ {
 		email := fmt.Sprintf("r%03d@example.com", i)
-		b := applyBody(email, e.otp(slug, email))
+		b := e.applyBody(email, e.otp(slug, email))
 		b["name"] = fmt.Sprintf("Runner %d", i)
 		if i%3 == 0 && i < n/2 {
 			b["group_code"] = fmt.Sprintf("family-%d", i/9)
@@ -48,7 +48,7 @@ func TestDrawLifecycle(t *testing.T) {
 	e.openEvent("spring")
 	ids, tokens := e.applyN("spring", 30)
 	// A flagged entry: the default policy blocks the freeze until it is resolved.
-	flagged := applyBody("bot@example.com", e.otp("spring", "bot@example.com"))
+	flagged := e.applyBody("bot@example.com", e.otp("spring", "bot@example.com"))
 	flagged["signals"] = map[string]any{"webdriver": true, "fill_ms": 40000}
 	if r := e.do("POST", "/api/v1/events/spring/entries", flagged); r.str("status") != "in_review" {
 		t.Fatalf("flagged apply: %s", r.Raw)
@@ -69,7 +69,7 @@ func TestDrawLifecycle(t *testing.T) {
 	if fr.Status != 200 || fr.str("status") != "frozen" || fr.str("beacon_round") != "drand:quicknet:9000000" {
 		t.Fatalf("freeze: %d %s", fr.Status, fr.Raw)
 	}
-	if r := e.do("POST", "/api/v1/events/spring/entries", applyBody("late@example.com", "123456")); r.Status != 403 {
+	if r := e.do("POST", "/api/v1/events/spring/entries", e.applyBody("late@example.com", "123456")); r.Status != 403 {
 		t.Errorf("apply after freeze: %d", r.Status)
 	}
 

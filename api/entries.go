@@ -7,6 +7,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/startline/startline/antibot/guard"
+	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/lottery"
 )
 
@@ -23,6 +25,9 @@ func (h *handler) requestOTP(c *gin.Context) {
 	var b otpBody
 	if err := decodeJSON(body, &b); err != nil {
 		writeError(c, h.Log, err)
+		return
+	}
+	if !h.limit(c, append(h.clientKeys(c), emailKey(abredis.KindOTPEmail, b.Email)...)...) {
 		return
 	}
 	if err := h.Svc.RequestOTP(c.Request.Context(), c.Param("slug"), b.Email, ""); err != nil {
@@ -66,12 +71,20 @@ func (h *handler) apply(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
+	if !h.limit(c, append(h.clientKeys(c), emailKey(abredis.KindEmail, b.Email)...)...) {
+		return
+	}
+	idem := c.GetHeader("Idempotency-Key")
+	if err := h.Guard.CheckProof(c.Request.Context(), b.Altcha, guard.RequestOwner(idem, body), h.Svc.Now()); err != nil {
+		writeError(c, h.Log, guardError(err))
+		return
+	}
 	req := lottery.ApplyRequest{Course: b.Course, PaceGroup: b.PaceGroup, Name: b.Name, Email: b.Email, Phone: b.Phone,
 		BirthDate: b.BirthDate, OTP: b.OTP, GroupCode: b.GroupCode, PreviousApplications: b.PreviousApplications,
 		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals}
 	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(),
 		AcceptLanguage: c.GetHeader("Accept-Language")}
-	res, err := h.Svc.Apply(c.Request.Context(), c.Param("slug"), req, client, c.GetHeader("Idempotency-Key"), body)
+	res, err := h.Svc.Apply(c.Request.Context(), c.Param("slug"), req, client, idem, body)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return

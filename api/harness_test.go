@@ -13,8 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
+	"github.com/startline/startline/antibot/guard/guardtest"
+	"github.com/startline/startline/antibot/pow"
+	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
@@ -44,7 +45,16 @@ type env struct {
 
 var testStart = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
 
-func newEnv(t *testing.T, dev bool) *env {
+var generous = guardtest.Generous
+
+func newEnv(t *testing.T, dev bool) *env { return newEnvRules(t, dev, generous, true) }
+
+// deadRedisURL points at a closed port: every Redis call fails fast.
+const deadRedisURL = "redis://127.0.0.1:1/0"
+
+var redisURLOverride = map[*testing.T]string{}
+
+func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *env {
 	t.Helper()
 	store, _ := pgtest.NewStore(t)
 	keys, err := lottery.NewKeys([]byte("test-secret-key-test-secret-key-0123456789"))
@@ -54,9 +64,12 @@ func newEnv(t *testing.T, dev bool) *env {
 	clk := &clock{t: testStart}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	api.Register(r, api.Deps{Svc: svc, Outbox: store, Log: log, Dev: dev,
+	r, err := api.NewEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
+	api.Register(r, api.Deps{Svc: svc, Guard: g, Outbox: store, Log: log, Dev: dev,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
@@ -178,9 +191,24 @@ func (e *env) otp(slug, email string) string {
 	return m[1]
 }
 
-func applyBody(email, code string) map[string]any {
+// altcha solves a fresh proof-of-work challenge of the event.
+func (e *env) altcha(slug string) string {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/events/"+slug+"/challenge", nil)
+	if r.Status != 200 {
+		e.t.Fatalf("challenge: %d %s", r.Status, r.Raw)
+	}
+	var ch pow.Challenge
+	if err := json.Unmarshal(r.Raw, &ch); err != nil {
+		e.t.Fatal(err)
+	}
+	return guardtest.Solve(e.t, ch)
+}
+
+// applyBody is a valid application to spring's half:sub-130 with a solved challenge.
+func (e *env) applyBody(email, code string) map[string]any {
 	return map[string]any{"course": "half", "pace_group": "sub-130", "name": "Kim Minjun", "email": email,
-		"phone": "+82 10-1234-5678", "birth_date": "1990-04-01", "otp": code, "altcha": "",
+		"phone": "+82 10-1234-5678", "birth_date": "1990-04-01", "otp": code, "altcha": e.altcha("spring"),
 		"signals": map[string]any{"webdriver": false, "fill_ms": 42000, "timezone": "Asia/Seoul"}}
 }
 

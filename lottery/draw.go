@@ -12,8 +12,6 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -341,33 +339,29 @@ func (s *Service) EntryProof(ctx context.Context, entryID, token string) (Proof,
 	if err != nil {
 		return Proof{}, fmt.Errorf("proof: %w", err)
 	}
-	idx, leaf, path, err := tree.proof(v.Entry.ID)
+	idx, leaf, path, err := tree.Proof(v.Entry.ID)
+	if errors.Is(err, fairdraw.ErrEntryNotFound) {
+		return Proof{}, ErrNotFound
+	}
 	if err != nil {
 		return Proof{}, fmt.Errorf("proof: %w", err)
 	}
-	return Proof{SubQueue: v.Entry.SubQueue, EntriesRoot: tree.root, LeafData: leaf, LeafIndex: idx,
-		TreeSize: tree.size, AuditPath: path}, nil
+	return Proof{SubQueue: v.Entry.SubQueue, EntriesRoot: tree.Root(), LeafData: leaf, LeafIndex: idx,
+		TreeSize: tree.Size(), AuditPath: path}, nil
 }
 
-// treeCache keeps the frozen entry lists of recently proven sub-queues: the
-// lists never change after freeze, and reloading a million rows per proof
-// would make proofs the slowest route.
+// treeCache keeps the Merkle trees of recently proven sub-queues: a frozen
+// list never changes, and a built tree answers each proof in O(log n)
+// instead of rehashing a million leaves per request.
 type treeCache struct {
 	mu    sync.Mutex
-	trees map[int64]*cachedTree
+	trees map[int64]*fairdraw.Tree
 	order []int64
-}
-
-type cachedTree struct {
-	entries []fairdraw.Entry
-	index   map[string]int
-	root    string
-	size    int
 }
 
 const maxCachedTrees = 4
 
-func (c *treeCache) get(ctx context.Context, id int64, store DrawStore) (*cachedTree, error) {
+func (c *treeCache) get(ctx context.Context, id int64, store DrawStore) (*fairdraw.Tree, error) {
 	c.mu.Lock()
 	t, ok := c.trees[id]
 	c.mu.Unlock()
@@ -378,16 +372,11 @@ func (c *treeCache) get(ctx context.Context, id int64, store DrawStore) (*cached
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(entries, func(a, b fairdraw.Entry) int { return strings.Compare(a.EntryID, b.EntryID) })
-	t = &cachedTree{entries: entries, index: make(map[string]int, len(entries)), size: len(entries)}
-	for i, e := range t.entries {
-		t.index[e.EntryID] = i
-	}
-	t.root = fairdraw.EntriesRoot(t.entries)
+	t = fairdraw.NewTree(entries)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.trees == nil {
-		c.trees = map[int64]*cachedTree{}
+		c.trees = map[int64]*fairdraw.Tree{}
 	}
 	if _, ok := c.trees[id]; !ok {
 		c.trees[id] = t
@@ -398,21 +387,6 @@ func (c *treeCache) get(ctx context.Context, id int64, store DrawStore) (*cached
 		}
 	}
 	return t, nil
-}
-
-func (t *cachedTree) proof(entryID string) (int, string, []string, error) {
-	i, ok := t.index[entryID]
-	if !ok {
-		return 0, "", nil, ErrNotFound
-	}
-	idx, size, path, err := fairdraw.InclusionProof(t.entries, entryID)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	if idx != i || size != t.size {
-		return 0, "", nil, fmt.Errorf("proof index mismatch")
-	}
-	return idx, fairdraw.LeafData(t.entries[i]), path, nil
 }
 
 // DrawOrder returns the head of a drawn sub-queue's order (results page).

@@ -45,6 +45,10 @@ func derive(master []byte, purpose string) []byte {
 	return m.Sum(nil)
 }
 
+// Derive returns an independent key for an adapter's own purpose
+// (proof-of-work signatures, rate-limit key hashing).
+func (k *Keys) Derive(purpose string) []byte { return derive(k.cookie, purpose) }
+
 // CookieKey is the key for signing the device cookie.
 func (k *Keys) CookieKey() []byte { return k.cookie }
 

@@ -149,6 +149,7 @@ var codeMessages = map[string]map[string]string{
 		"registration_closed":   "Registration is closed.",
 		"group_full":            "That group is full.",
 		"rate_limited":          "Too many attempts. Please wait a moment and try again.",
+		"invalid_proof_of_work": "The browser check did not complete. Please submit again.",
 	},
 	"ko": {
 		"invalid_otp":           "코드가 틀렸거나, 만료되었거나, 이미 사용되었습니다. 필요하면 새 코드를 받으세요.",
@@ -157,5 +158,6 @@ var codeMessages = map[string]map[string]string{
 		"registration_closed":   "접수가 마감되었습니다.",
 		"group_full":            "그룹 정원이 찼습니다.",
 		"rate_limited":          "시도가 너무 많습니다. 잠시 후 다시 시도하세요.",
+		"invalid_proof_of_work": "브라우저 확인이 끝나지 않았습니다. 다시 제출해 주세요.",
 	},
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -21,6 +22,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/startline/startline/antibot/guard"
+	"github.com/startline/startline/antibot/identity"
+	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/lottery"
 )
 
@@ -33,6 +37,7 @@ var staticFS embed.FS
 // Deps is what the pages need.
 type Deps struct {
 	Svc    *lottery.Service
+	Guard  *guard.Guard
 	Outbox lottery.MailStore
 	Log    *slog.Logger
 	Dev    bool
@@ -221,6 +226,7 @@ func (p *pages) event(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
+	p.Guard.EnsureDevice(c.Writer, c.Request)
 	p.render(c, http.StatusOK, "event", ev.Name, eventPage{Event: ev, Phase: ev.Phase(p.Svc.Now()),
 		SubQueues: ev.SubQueues(), Selected: c.Query("subqueue")}, nil)
 }
@@ -241,6 +247,7 @@ type applyForm struct {
 	IdemKey    string
 	CodeSent   bool
 	FieldError string
+	Challenge  string // ALTCHA challenge JSON the page script solves before submitting
 }
 
 func (p *pages) formEvent(c *gin.Context, subqueue string) (applyForm, error) {
@@ -296,6 +303,11 @@ func (p *pages) sendCode(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
+	keys := append(p.clientKeys(c), abredis.Key{Kind: abredis.KindOTPEmail, Value: normalizedEmail(f.Email)})
+	if _, err := p.Guard.Allow(c.Request.Context(), keys...); err != nil {
+		p.render(c, http.StatusTooManyRequests, "identity", f.Event.Name, f, guardErr(err))
+		return
+	}
 	if err := p.Svc.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c)); err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)
@@ -306,7 +318,45 @@ func (p *pages) sendCode(c *gin.Context) {
 	}
 	f.CodeSent = true
 	f.IdemKey = newIdemKey()
+	p.withChallenge(c, &f)
 	p.render(c, http.StatusOK, "identity", f.Event.Name, f, nil)
+}
+
+// withChallenge embeds a fresh proof-of-work challenge for the page script.
+func (p *pages) withChallenge(c *gin.Context, f *applyForm) {
+	ch, err := p.Guard.Challenge(p.Svc.Now(), p.Guard.ChallengeRisk(c.Request))
+	if err != nil {
+		p.Log.ErrorContext(c.Request.Context(), "challenge", "err", err)
+		return
+	}
+	b, _ := json.Marshal(ch)
+	f.Challenge = string(b)
+}
+
+func (p *pages) clientKeys(c *gin.Context) []abredis.Key {
+	keys := []abredis.Key{{Kind: abredis.KindIP, Value: abredis.ClientKey(c.ClientIP())}}
+	if id, ok := p.Guard.Device(c.Request); ok {
+		keys = append(keys, abredis.Key{Kind: abredis.KindDevice, Value: id})
+	}
+	return keys
+}
+
+func normalizedEmail(raw string) string {
+	if e, err := identity.NormalizeEmail(raw); err == nil {
+		return e.Key
+	}
+	return strings.ToLower(strings.TrimSpace(raw))
+}
+
+// guardErr turns the guard's refusals into errors the form can show.
+func guardErr(err error) error {
+	switch {
+	case errors.Is(err, guard.ErrRateLimited):
+		return &lottery.Error{Code: lottery.CodeRateLimited, Message: "too many attempts"}
+	case errors.Is(err, guard.ErrProof):
+		return &lottery.Error{Code: lottery.CodeInvalidProofOfWork, Field: "altcha", Message: "the browser check did not complete"}
+	}
+	return err
 }
 
 // submit applies with the code and redirects to the receipt.
@@ -333,8 +383,21 @@ func (p *pages) submit(c *gin.Context) {
 	// The idempotency body is the canonical form, so a double-submitted form
 	// returns the first receipt rather than a duplicate error.
 	c.Request.PostForm.Del("signals")
-	res, err := p.Svc.Apply(c.Request.Context(), f.Event.Slug, req, client, f.IdemKey, []byte(c.Request.PostForm.Encode()))
+	body := []byte(c.Request.PostForm.Encode())
+	keys := append(p.clientKeys(c), abredis.Key{Kind: abredis.KindEmail, Value: normalizedEmail(f.Email)})
+	if _, err := p.Guard.Allow(c.Request.Context(), keys...); err != nil {
+		p.withChallenge(c, &f)
+		p.render(c, http.StatusTooManyRequests, "identity", f.Event.Name, f, guardErr(err))
+		return
+	}
+	if err := p.Guard.CheckProof(c.Request.Context(), c.PostForm("altcha"), guard.RequestOwner(f.IdemKey, body), p.Svc.Now()); err != nil {
+		p.withChallenge(c, &f)
+		p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f, guardErr(err))
+		return
+	}
+	res, err := p.Svc.Apply(c.Request.Context(), f.Event.Slug, req, client, f.IdemKey, body)
 	if err != nil {
+		p.withChallenge(c, &f)
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)
 			return

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
+	"github.com/startline/startline/antibot/guard/guardtest"
+	"github.com/startline/startline/antibot/pow"
+	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
@@ -48,9 +51,11 @@ func newSite(t *testing.T, dev bool) *site {
 	if _, err := svc.Transition(ctx, org, "spring", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
 		t.Fatal(err)
 	}
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	if err := web.Register(r, web.Deps{Svc: svc, Outbox: store, Log: log, Dev: dev}); err != nil {
+	r, err := api.NewEngine(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := web.Register(r, web.Deps{Svc: svc, Guard: guardtest.New(t, log, guardtest.Options{}), Outbox: store, Log: log, Dev: dev}); err != nil {
 		t.Fatal(err)
 	}
 	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, org: org}
@@ -87,8 +92,9 @@ func (s *site) post(path string, form url.Values) (int, string, http.Header) {
 }
 
 var (
-	hiddenRe = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
-	codeRe   = regexp.MustCompile(`is ([0-9]{6})\.`)
+	hiddenRe    = regexp.MustCompile(`<input type="hidden" name="([a-z_]+)" value="([^"]*)">`)
+	challengeRe = regexp.MustCompile(`data-altcha-challenge="([^"]*)"`)
+	codeRe      = regexp.MustCompile(`is ([0-9]{6})\.`)
 )
 
 // TestApplyThroughTheForm walks the runner's pages with plain form posts,
@@ -117,6 +123,18 @@ func TestApplyThroughTheForm(t *testing.T) {
 	for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {
 		step3.Set(m[1], m[2])
 	}
+	// The page script's job: solve the embedded proof-of-work challenge.
+	solve := func(page string) string {
+		m := challengeRe.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no embedded challenge")
+		}
+		var ch pow.Challenge
+		if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &ch); err != nil {
+			t.Fatal(err)
+		}
+		return guardtest.Solve(t, ch)
+	}
 	if step3.Get("idem") == "" || step3.Get("email") != "minjun@example.com" {
 		t.Fatalf("step 3 hidden fields: %v", step3)
 	}
@@ -127,6 +145,7 @@ func TestApplyThroughTheForm(t *testing.T) {
 	for k, v := range step3 {
 		wrong[k] = v
 	}
+	wrong.Set("altcha", solve(body))
 	wrong.Set("otp", "000000")
 	if otp == "000000" {
 		wrong.Set("otp", "111111")
@@ -136,7 +155,12 @@ func TestApplyThroughTheForm(t *testing.T) {
 		t.Fatalf("wrong code: %d", code)
 	}
 
+	// Without the browser check the form is refused and shown again.
 	step3.Set("otp", otp)
+	if code, body, _ = s.post("/events/spring/apply", step3); code != http.StatusUnprocessableEntity || !strings.Contains(body, "browser check") {
+		t.Fatalf("submit without proof of work: %d", code)
+	}
+	step3.Set("altcha", solve(body))
 	code, _, hdr := s.post("/events/spring/apply", step3)
 	if code != http.StatusSeeOther || !strings.HasPrefix(hdr.Get("Location"), "/entries/") {
 		t.Fatalf("submit: %d %v", code, hdr)

@@ -41,3 +41,25 @@ func (r *Replay) Use(ctx context.Context, id string, ttl time.Duration) (firstUs
 }
 
 func (r *Replay) key(id string) string { return r.prefix + hashValue(nil, id) }
+
+// Claim is Use with an owner: the first caller claims id for owner, and a
+// later call succeeds only for the same owner. It lets an identical retry
+// (same Idempotency-Key and body) present the same proof of work and get
+// its stored answer, while any other reuse is refused. One round trip
+// (SET NX GET, Redis 7).
+func (r *Replay) Claim(ctx context.Context, id, owner string, ttl time.Duration) (bool, error) {
+	if id == "" || owner == "" {
+		return false, errors.New("replay: empty id or owner")
+	}
+	if ttl < time.Millisecond {
+		return false, fmt.Errorf("replay: ttl %s: must be at least 1ms", ttl)
+	}
+	prev, err := r.rdb.SetArgs(ctx, r.key(id), owner, goredis.SetArgs{Mode: "NX", Get: true, TTL: ttl}).Result()
+	switch {
+	case errors.Is(err, goredis.Nil):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("replay: %w", err)
+	}
+	return prev == owner, nil
+}

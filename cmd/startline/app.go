@@ -12,7 +12,11 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+	"github.com/ulule/limiter/v3"
 
+	"github.com/startline/startline/antibot/guard"
+	"github.com/startline/startline/antibot/pow"
+	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
@@ -29,6 +33,7 @@ type app struct {
 	asynqOpt asynq.RedisConnOpt
 	tasks    *worker.Client
 	svc      *lottery.Service
+	guard    *guard.Guard
 }
 
 func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
@@ -57,6 +62,14 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	a.tasks = worker.NewClient(a.asynqOpt, cfg.Queue)
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, lottery.Config{PhoneRegion: cfg.PhoneRegion})
+	lim, err := abredis.NewLimiter(a.redis, "startline:", rateRules(), cfg.RateLimitFailOpen, log,
+		abredis.WithHashSecret(keys.Derive("ratelimit-keys")))
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.guard = &guard.Guard{Limiter: lim, Replay: abredis.NewReplay(a.redis, "startline:"),
+		PoW: pow.Issuer{Key: keys.Derive("altcha")}, CookieKey: keys.CookieKey(), FailOpen: cfg.RateLimitFailOpen, Log: log}
 	return a, nil
 }
 
@@ -80,16 +93,30 @@ func (a *app) ready(ctx context.Context) error {
 	return nil
 }
 
+// rateRules are the production limits: the library defaults, with the
+// per-IP budget raised so a household or a campus behind one NAT address
+// still gets in (devices and addresses carry the tighter limits).
+func rateRules() []abredis.Rule {
+	rules := []abredis.Rule{
+		{Kind: abredis.KindIP, Rate: limiter.Rate{Limit: 120, Period: time.Minute}},
+		{Kind: abredis.KindIP, Rate: limiter.Rate{Limit: 2000, Period: time.Hour}},
+	}
+	for _, r := range abredis.DefaultRules() {
+		if r.Kind != abredis.KindIP {
+			rules = append(rules, r)
+		}
+	}
+	return rules
+}
+
 // router builds the Gin engine with the API and web pages.
 func (a *app) router() (*gin.Engine, error) {
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.Use(gin.Recovery(), requestLog(a.log))
-	if err := r.SetTrustedProxies(a.cfg.TrustedProxies); err != nil {
-		return nil, fmt.Errorf("trusted proxies: %w", err)
+	r, err := api.NewEngine(a.cfg.TrustedProxies, requestLog(a.log))
+	if err != nil {
+		return nil, err
 	}
-	api.Register(r, api.Deps{Svc: a.svc, Outbox: a.store, Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready})
-	if err := web.Register(r, web.Deps{Svc: a.svc, Outbox: a.store, Log: a.log, Dev: a.cfg.dev()}); err != nil {
+	api.Register(r, api.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.store, Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready})
+	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.store, Log: a.log, Dev: a.cfg.dev()}); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -25,6 +25,7 @@ type config struct {
 	SMTPFrom          string
 	Queue             string
 	PhoneRegion       string
+	RateLimitFailOpen bool
 }
 
 func (c config) dev() bool { return c.Env == "dev" }
@@ -49,6 +50,12 @@ func loadConfig(out io.Writer) (config, error) {
 		SMTPFrom:    getenv("SMTP_FROM", "Startline <no-reply@startline.invalid>"),
 		Queue:       getenv("STARTLINE_QUEUE", "startline"),
 		PhoneRegion: getenv("STARTLINE_PHONE_REGION", "KR"),
+	}
+	switch v := getenv("STARTLINE_RATELIMIT_ON_REDIS_ERROR", "open"); v {
+	case "open", "closed":
+		c.RateLimitFailOpen = v == "open"
+	default:
+		return c, fmt.Errorf("STARTLINE_RATELIMIT_ON_REDIS_ERROR: want open or closed, got %q", v)
 	}
 	if c.Env != "dev" && c.Env != "production" {
 		return c, fmt.Errorf("STARTLINE_ENV: want dev or production, got %q", c.Env)
