@@ -66,6 +66,18 @@ func TestApplyDuplicatePerson(t *testing.T) {
 			t.Errorf("%s: got %d %s, want 409 duplicate_entry", email, r.Status, r.Raw)
 		}
 	}
+	// The same person under another address: caught by phone, then by name + birth date.
+	other := e.applyBody("minjun.k@example.com", e.otp("spring", "minjun.k@example.com"))
+	first := e.applyBody("kim.minjun@gmail.com", "")
+	other["phone"] = "010 " + first["phone"].(string)[7:] // the same number written the Korean way
+	if r := e.do("POST", "/api/v1/events/spring/entries", other); r.Status != http.StatusConflict || r.errField("field") != "phone" {
+		t.Errorf("same phone: got %d %s, want 409 on phone", r.Status, r.Raw)
+	}
+	other = e.applyBody("minjun.k@example.com", e.otp("spring", "minjun.k@example.com"))
+	other["name"] = "  " + strings.ToUpper(first["name"].(string)) + " "
+	if r := e.do("POST", "/api/v1/events/spring/entries", other); r.Status != http.StatusConflict || r.errField("field") != "name" {
+		t.Errorf("same name and birth date: got %d %s, want 409 on name", r.Status, r.Raw)
+	}
 	if n := e.countEntries(); n != 1 {
 		t.Errorf("entries: got %d, want 1", n)
 	}

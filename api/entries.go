@@ -84,6 +84,7 @@ func (h *handler) apply(c *gin.Context) {
 		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals}
 	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(),
 		AcceptLanguage: c.GetHeader("Accept-Language")}
+	client.DeviceID, _ = h.Guard.Device(c.Request)
 	res, err := h.Svc.Apply(c.Request.Context(), c.Param("slug"), req, client, idem, body)
 	if err != nil {
 		writeError(c, h.Log, err)

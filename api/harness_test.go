@@ -3,6 +3,9 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"hash/fnv"
+	"strings"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -206,9 +209,14 @@ func (e *env) altcha(slug string) string {
 }
 
 // applyBody is a valid application to spring's half:sub-130 with a solved challenge.
+// Each address gets its own phone number and name, so distinct addresses are
+// distinct people under every identity key.
 func (e *env) applyBody(email, code string) map[string]any {
-	return map[string]any{"course": "half", "pace_group": "sub-130", "name": "Kim Minjun", "email": email,
-		"phone": "+82 10-1234-5678", "birth_date": "1990-04-01", "otp": code, "altcha": e.altcha("spring"),
+	h := fnv.New32a()
+	h.Write([]byte(strings.ToLower(email)))
+	n := h.Sum32() % 100_000_000
+	return map[string]any{"course": "half", "pace_group": "sub-130", "name": fmt.Sprintf("Kim Minjun %d", n), "email": email,
+		"phone": fmt.Sprintf("+82 10-%04d-%04d", n/10000, n%10000), "birth_date": "1990-04-01", "otp": code, "altcha": e.altcha("spring"),
 		"signals": map[string]any{"webdriver": false, "fill_ms": 42000, "timezone": "Asia/Seoul"}}
 }
 

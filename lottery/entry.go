@@ -47,6 +47,15 @@ type Entry struct {
 	Risk                 antibot.Assessment
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+
+	// Identity and device keys, for de-duplication, clustering and review.
+	PersonKey   string // normalized name + birth date
+	ClientIP    string
+	UserAgent   string
+	DeviceID    string // the signed first-party cookie's id
+	Fingerprint string // canvas/WebGL/fonts hash from the form's script
+	Signals     json.RawMessage
+	ClusterID   string
 }
 
 // ApplyRequest is the runner's application as received (API.md fields).
@@ -71,6 +80,7 @@ type ClientInfo struct {
 	IP             string
 	UserAgent      string
 	AcceptLanguage string
+	DeviceID       string // from a validly signed sl_device cookie, else empty
 }
 
 var (

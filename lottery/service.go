@@ -231,6 +231,16 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 	}
 	entry.Risk = s.assess(req, client, entry)
 	entry.Status = statusFor(entry.Risk.Decision)
+	entry.ClientIP, entry.DeviceID = client.IP, client.DeviceID
+	entry.UserAgent = truncate(client.UserAgent, 512)
+	if len(req.Signals) > 0 && json.Valid(req.Signals) {
+		entry.Signals = req.Signals
+		var sig struct {
+			Fingerprint string `json:"fingerprint"`
+		}
+		_ = json.Unmarshal(req.Signals, &sig) // a non-object simply has no fingerprint
+		entry.Fingerprint = truncate(sig.Fingerprint, 128)
+	}
 	var reqHash []byte
 	if idemKey != "" {
 		h := sha256.Sum256(body)
@@ -298,7 +308,14 @@ func (s *Service) validate(ev *Event, req ApplyRequest, now time.Time) (Entry, e
 	}
 	return Entry{ID: id.String(), EventID: ev.ID, SubQueueID: sq.ID, SubQueue: sq.Key, Name: name, Email: addr.Address,
 		EmailKey: addr.Key, Phone: phone, BirthDate: birth, Tickets: ev.Tickets(prev), PreviousApplications: prev,
-		GroupCode: group}, nil
+		GroupCode: group, PersonKey: identity.PersonKey(name, birth)}, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }
 
 func (s *Service) assess(req ApplyRequest, client ClientInfo, e Entry) antibot.Assessment {

@@ -380,6 +380,7 @@ func (p *pages) submit(c *gin.Context) {
 		req.PreviousApplications = &n
 	}
 	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(), AcceptLanguage: c.GetHeader("Accept-Language")}
+	client.DeviceID, _ = p.Guard.Device(c.Request)
 	// The idempotency body is the canonical form, so a double-submitted form
 	// returns the first receipt rather than a duplicate error.
 	c.Request.PostForm.Del("signals")

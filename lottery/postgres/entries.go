@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"time"
 
 	"gorm.io/gorm"
@@ -32,6 +33,13 @@ type entryRow struct {
 	RiskReasons          []byte `gorm:"type:jsonb"`
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
+	PersonKey            string
+	ClientIP             *string `gorm:"column:client_ip"`
+	UserAgent            string
+	DeviceID             string
+	Fingerprint          string
+	Signals              []byte `gorm:"type:jsonb"`
+	ClusterID            *string
 	// Joined, read-only.
 	SubqueueKey     string `gorm:"->;column:subqueue_key"`
 	EventSlug       string `gorm:"->;column:event_slug"`
@@ -56,7 +64,17 @@ func fromEntryRow(r entryRow) lottery.Entry {
 		GroupCode: r.GroupCode, Status: lottery.EntryStatus(cmp.Or(r.EffectiveStatus, r.Status)),
 		Risk: antibot.Assessment{Score: r.RiskScore, Decision: antibot.Decision(r.RiskDecision), Reasons: doc.Reasons,
 			RulesVersion: doc.RulesVersion},
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, PersonKey: r.PersonKey, UserAgent: r.UserAgent,
+		DeviceID: r.DeviceID, Fingerprint: r.Fingerprint, Signals: r.Signals, ClientIP: deref(r.ClientIP),
+		ClusterID: deref(r.ClusterID)}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // effectiveStatus derives the draw statuses: a received entry is eligible
@@ -197,16 +215,28 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 
 		var ids []string
 		risk, _ := json.Marshal(riskDoc{Reasons: e.Risk.Reasons, RulesVersion: e.Risk.RulesVersion})
+		signals := "{}"
+		if len(e.Signals) > 0 {
+			signals = string(e.Signals)
+		}
+		var ip any
+		if net.ParseIP(e.ClientIP) != nil {
+			ip = e.ClientIP
+		}
+		// ON CONFLICT without a target: any identity key (e-mail, phone,
+		// person) already taken in this event means a duplicate.
 		if err := tx.Raw(`INSERT INTO entries (id, event_id, subqueue_id, name, email, email_key, phone, birth_date, tickets,
-				previous_applications, group_code, status, risk_score, risk_decision, risk_reasons, created_at, updated_at)
+				previous_applications, group_code, status, risk_score, risk_decision, risk_reasons, created_at, updated_at,
+				person_key, client_ip, user_agent, device_id, fingerprint, signals)
 			SELECT ?::uuid, ?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::date, ?::int, ?::int, ?::text, ?::text,
-				?::int, ?::text, ?::jsonb, ?::timestamptz, ?::timestamptz
+				?::int, ?::text, ?::jsonb, ?::timestamptz, ?::timestamptz, ?::text, ?::inet, ?::text, ?::text, ?::text, ?::jsonb
 			WHERE EXISTS (SELECT 1 FROM events WHERE id = ? AND status = 'published' AND opens_at <= ? AND closes_at > ?)
-			ON CONFLICT (event_id, email_key) DO NOTHING
+			ON CONFLICT DO NOTHING
 			RETURNING id`,
 			e.ID, e.EventID, e.SubQueueID, e.Name, e.Email, e.EmailKey, e.Phone, e.BirthDate.Format(time.DateOnly),
 			e.Tickets, e.PreviousApplications, e.GroupCode, string(e.Status), e.Risk.Score, string(e.Risk.Decision),
-			string(risk), now, now, e.EventID, now, now).Scan(&ids).Error; err != nil {
+			string(risk), now, now, e.PersonKey, ip, e.UserAgent, e.DeviceID, e.Fingerprint, signals,
+			e.EventID, now, now).Scan(&ids).Error; err != nil {
 			return fmt.Errorf("insert entry: %w", err)
 		}
 		if len(ids) == 0 {
@@ -306,5 +336,21 @@ func whyNotInserted(tx *gorm.DB, e lottery.Entry, now time.Time) error {
 	case !now.Before(ev.ClosesAt):
 		return lottery.ErrClosed
 	}
-	return lottery.ErrDuplicateEntry
+	var taken struct{ Email, Phone, Person bool }
+	if err := tx.Raw(`SELECT bool_or(email_key = ?) AS email, bool_or(phone = ?) AS phone,
+			bool_or(person_key = ? AND person_key <> '') AS person
+		FROM entries WHERE event_id = ? AND (email_key = ? OR phone = ? OR (person_key = ? AND person_key <> ''))`,
+		e.EmailKey, e.Phone, e.PersonKey, e.EventID, e.EmailKey, e.Phone, e.PersonKey).Scan(&taken).Error; err != nil {
+		return fmt.Errorf("find duplicate: %w", err)
+	}
+	dup := *lottery.ErrDuplicateEntry
+	switch {
+	case taken.Email:
+		dup.Field = "email"
+	case taken.Phone:
+		dup.Field, dup.Message = "phone", "an entry with this phone number exists for this event"
+	case taken.Person:
+		dup.Field, dup.Message = "name", "an entry for this name and birth date exists for this event"
+	}
+	return &dup
 }

@@ -135,13 +135,6 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 	return e
 }
 
-func deref(p *int) int {
-	if p == nil {
-		return 0
-	}
-	return *p
-}
-
 func optInt(v int) *int {
 	if v == 0 {
 		return nil
