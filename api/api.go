@@ -63,6 +63,13 @@ func Register(r *gin.Engine, d Deps) {
 	v1.GET("/events/:slug/draws", h.draws)
 	v1.GET("/events/:slug/draws/:subqueue/artifact.json", h.artifact)
 
+	v1.POST("/staff/login", h.staffLogin)
+	v1.POST("/staff/logout", h.staffLogout)
+	review := v1.Group("/review", h.staffAuth, requireRole(lottery.RoleReviewer, lottery.RoleOrganizer))
+	review.GET("/queue", h.reviewQueue)
+	review.GET("/entries/:id", h.reviewEntry)
+	review.POST("/entries/:id/decision", h.decide)
+
 	admin := v1.Group("/admin", h.staffAuth, requireRole(lottery.RoleOrganizer))
 	admin.POST("/events", h.createEvent)
 	admin.POST("/events/:slug/:action", h.transition)
@@ -99,15 +106,24 @@ func readBody(c *gin.Context) ([]byte, error) {
 
 const staffKey = "staff"
 
-// staffAuth accepts `Authorization: Bearer <token>` from `startline staff token`.
+// StaffCookie is the staff browser session cookie (HttpOnly, SameSite=Strict).
+const StaffCookie = "sl_staff"
+
+// staffAuth accepts `Authorization: Bearer <token>` from `startline staff
+// token`, or the browser session cookie set by staff login.
 func (h *handler) staffAuth(c *gin.Context) {
 	tok, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	if !ok {
+		if ck, err := c.Cookie(StaffCookie); err == nil {
+			tok, ok = ck, true
+		}
+	}
 	if !ok {
 		c.Header("WWW-Authenticate", `Bearer realm="startline"`)
 		writeError(c, h.Log, lottery.ErrUnauthorized)
 		return
 	}
-	acct, err := h.Svc.AuthenticateToken(c.Request.Context(), strings.TrimSpace(tok))
+	acct, err := h.Svc.AuthenticateStaff(c.Request.Context(), strings.TrimSpace(tok))
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="startline", error="invalid_token"`)
 		writeError(c, h.Log, err)

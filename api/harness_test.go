@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pquerna/otp"
+
 	"github.com/startline/startline/antibot/guard/guardtest"
 	"github.com/startline/startline/antibot/pow"
 	abredis "github.com/startline/startline/antibot/redis"
@@ -44,6 +46,7 @@ type env struct {
 	srv       *httptest.Server
 	organizer string // bearer token
 	reviewer  string
+	totp      map[string]string // staff e-mail → TOTP secret
 }
 
 var testStart = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -76,16 +79,22 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: store, svc: svc, clock: clk, srv: srv}
+	e := &env{t: t, store: store, svc: svc, clock: clk, srv: srv, totp: map[string]string{}}
 	ctx := context.Background()
 	for _, s := range []struct {
 		email string
 		role  lottery.Role
 		tok   *string
 	}{{"org@example.com", lottery.RoleOrganizer, &e.organizer}, {"rev@example.com", lottery.RoleReviewer, &e.reviewer}} {
-		if _, err := svc.AddStaff(ctx, s.email, s.role, ""); err != nil {
+		enr, err := svc.AddStaff(ctx, s.email, s.role, "correct horse battery staple")
+		if err != nil {
 			t.Fatal(err)
 		}
+		key, err := otp.NewKeyFromURL(enr.TOTPURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.totp[s.email] = key.Secret()
 		if *s.tok, err = svc.IssueStaffToken(ctx, s.email); err != nil {
 			t.Fatal(err)
 		}

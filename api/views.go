@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/startline/startline/lottery"
@@ -123,4 +124,12 @@ func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
 		s.Courses = append(s.Courses, cs)
 	}
 	return s, nil
+}
+
+// jsonOrNull embeds stored JSON as is (nil when empty).
+func jsonOrNull(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return json.RawMessage(b)
 }

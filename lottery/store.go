@@ -132,6 +132,7 @@ type Store interface {
 	MailStore
 	StaffStore
 	DrawStore
+	ReviewStore
 	// Ping checks the database is reachable.
 	Ping(ctx context.Context) error
 }

@@ -87,11 +87,7 @@ const effectiveStatus = `CASE WHEN e.status = 'received' AND dr.entry_id IS NOT 
 // Entry returns one entry with its sub-queue key and event slug.
 func (s *Store) Entry(ctx context.Context, id string) (lottery.Entry, error) {
 	var r entryRow
-	err := s.db.WithContext(ctx).Table("entries e").
-		Select(`e.*, q.key AS subqueue_key, ev.slug AS event_slug, `+effectiveStatus+` AS effective_status`).
-		Joins("JOIN subqueues q ON q.id = e.subqueue_id").Joins("JOIN events ev ON ev.id = e.event_id").
-		Joins("LEFT JOIN draw_entries de ON de.entry_id = e.id").Joins("LEFT JOIN draw_results dr ON dr.entry_id = e.id").
-		Where("e.id = ?", id).Take(&r).Error
+	err := entrySelect(s.db.WithContext(ctx)).Where("e.id = ?", id).Take(&r).Error
 	if err != nil {
 		return lottery.Entry{}, notFound(err)
 	}

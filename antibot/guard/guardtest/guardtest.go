@@ -25,6 +25,7 @@ var Generous = []abredis.Rule{
 	{Kind: abredis.KindDevice, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
 	{Kind: abredis.KindEmail, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
 	{Kind: abredis.KindOTPEmail, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
+	{Kind: abredis.KindStaffLogin, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
 }
 
 // Options tunes New; zero values take the defaults.

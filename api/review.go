@@ -1,0 +1,159 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/antibot"
+	abredis "github.com/startline/startline/antibot/redis"
+	"github.com/startline/startline/lottery"
+)
+
+type loginBody struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	OTP      string `json:"otp"`
+}
+
+// staffLogin checks password + TOTP, rate-limited per address and per IP,
+// and sets the session cookie.
+func (h *handler) staffLogin(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	var b loginBody
+	if err := decodeJSON(body, &b); err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	if !h.limit(c, abredis.Key{Kind: abredis.KindStaffLogin, Value: "ip:" + abredis.ClientKey(c.ClientIP())},
+		abredis.Key{Kind: abredis.KindStaffLogin, Value: "email:" + b.Email}) {
+		return
+	}
+	tok, acct, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	SetStaffCookie(c, tok)
+	c.JSON(http.StatusOK, gin.H{"email": acct.Email, "role": acct.Role, "expires_at": time.Now().Add(lottery.SessionTTL)})
+}
+
+// SetStaffCookie sets the staff session cookie (shared with the web console).
+func SetStaffCookie(c *gin.Context, tok string) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: StaffCookie, Value: tok, Path: "/", MaxAge: int(lottery.SessionTTL.Seconds()),
+		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode})
+}
+
+func (h *handler) staffLogout(c *gin.Context) {
+	if ck, err := c.Cookie(StaffCookie); err == nil {
+		if err := h.Svc.Logout(c.Request.Context(), ck); err != nil {
+			writeError(c, h.Log, err)
+			return
+		}
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: StaffCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode})
+	c.JSON(http.StatusOK, gin.H{"logged_out": true})
+}
+
+type reviewItemJSON struct {
+	EntryID   string           `json:"entry_id"`
+	RiskScore int              `json:"risk_score"`
+	Reasons   []antibot.Reason `json:"reasons"`
+	ClusterID string           `json:"cluster_id"`
+	Status    string           `json:"status"`
+	SubQueue  string           `json:"subqueue"`
+	CreatedAt time.Time        `json:"created_at"`
+}
+
+func reviewItem(e lottery.Entry) reviewItemJSON {
+	reasons := e.Risk.Reasons
+	if reasons == nil {
+		reasons = []antibot.Reason{}
+	}
+	return reviewItemJSON{EntryID: e.ID, RiskScore: e.Risk.Score, Reasons: reasons, ClusterID: e.ClusterID,
+		Status: string(e.Status), SubQueue: e.SubQueue, CreatedAt: e.CreatedAt}
+}
+
+func (h *handler) reviewQueue(c *gin.Context) {
+	ev, entries, err := h.Svc.ReviewQueue(c.Request.Context(), staffOf(c), c.Query("event"),
+		lottery.ReviewFilter{Reason: c.Query("reason"), ClusterID: c.Query("cluster")})
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	out := make([]reviewItemJSON, 0, len(entries))
+	for _, e := range entries {
+		out = append(out, reviewItem(e))
+	}
+	c.Header("Cache-Control", "private, no-store")
+	c.JSON(http.StatusOK, gin.H{"event": ev.Slug, "entries": out})
+}
+
+type reviewDetailJSON struct {
+	reviewItemJSON
+	Name         string           `json:"name"`
+	Email        string           `json:"email"`
+	EmailKey     string           `json:"email_key"`
+	Phone        string           `json:"phone"`
+	BirthDate    string           `json:"birth_date"`
+	GroupCode    string           `json:"group_code"`
+	Tickets      int              `json:"tickets"`
+	ClientIP     string           `json:"client_ip"`
+	UserAgent    string           `json:"user_agent"`
+	DeviceID     string           `json:"device_id"`
+	Fingerprint  string           `json:"fingerprint"`
+	Signals      any              `json:"signals"`
+	RulesVersion string           `json:"rules_version"`
+	Linked       []reviewItemJSON `json:"linked"`
+}
+
+func (h *handler) reviewEntry(c *gin.Context) {
+	d, err := h.Svc.ReviewEntry(c.Request.Context(), staffOf(c), c.Param("id"))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	e := d.Entry
+	out := reviewDetailJSON{reviewItemJSON: reviewItem(e), Name: e.Name, Email: e.Email, EmailKey: e.EmailKey, Phone: e.Phone,
+		BirthDate: e.BirthDate.Format(time.DateOnly), GroupCode: e.GroupCode, Tickets: e.Tickets, ClientIP: e.ClientIP,
+		UserAgent: e.UserAgent, DeviceID: e.DeviceID, Fingerprint: e.Fingerprint, Signals: jsonOrNull(e.Signals),
+		RulesVersion: e.Risk.RulesVersion, Linked: []reviewItemJSON{}}
+	for _, l := range d.Linked {
+		out.Linked = append(out.Linked, reviewItem(l))
+	}
+	c.Header("Cache-Control", "private, no-store")
+	c.JSON(http.StatusOK, out)
+}
+
+type decisionBody struct {
+	Decision string `json:"decision"`
+	Note     string `json:"note"`
+}
+
+func (h *handler) decide(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	var b decisionBody
+	if err := decodeJSON(body, &b); err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	changed, err := h.Svc.Decide(c.Request.Context(), staffOf(c), c.Param("id"), b.Decision, b.Note)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	if changed == nil {
+		changed = []string{}
+	}
+	c.JSON(http.StatusOK, gin.H{"entry_id": c.Param("id"), "decision": b.Decision, "changed": changed})
+}

@@ -1,0 +1,167 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/startline/startline/lottery"
+)
+
+// CreateSession stores a staff session.
+func (s *Store) CreateSession(ctx context.Context, staffID int64, hash []byte, expires time.Time) error {
+	if err := s.db.WithContext(ctx).Exec(`INSERT INTO staff_sessions (staff_id, token_hash, expires_at) VALUES (?, ?, ?)`,
+		staffID, hash, expires).Error; err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+// StaffBySession returns the account of a live session.
+func (s *Store) StaffBySession(ctx context.Context, hash []byte, now time.Time) (lottery.StaffAccount, error) {
+	var r staffRow
+	err := s.db.WithContext(ctx).Table("staff s").Select("s.*").Joins("JOIN staff_sessions t ON t.staff_id = s.id").
+		Where("t.token_hash = ? AND t.revoked_at IS NULL AND t.expires_at > ? AND s.disabled_at IS NULL", hash, now).
+		Take(&r).Error
+	if err != nil {
+		return lottery.StaffAccount{}, notFound(err)
+	}
+	return fromStaffRow(r), nil
+}
+
+// RevokeSession ends a session.
+func (s *Store) RevokeSession(ctx context.Context, hash []byte) error {
+	return s.db.WithContext(ctx).Exec(`UPDATE staff_sessions SET revoked_at = now() WHERE token_hash = ? AND revoked_at IS NULL`,
+		hash).Error
+}
+
+// UseTOTPStep records a TOTP step unless it or a later one was used.
+func (s *Store) UseTOTPStep(ctx context.Context, staffID int64, step int64) (bool, error) {
+	res := s.db.WithContext(ctx).Exec(`UPDATE staff SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, staffID, step)
+	if res.Error != nil {
+		return false, fmt.Errorf("use totp step: %w", res.Error)
+	}
+	return res.RowsAffected == 1, nil
+}
+
+// entrySelect reads entries with their sub-queue key, event slug and
+// derived status (see effectiveStatus).
+func entrySelect(tx *gorm.DB) *gorm.DB {
+	return tx.Table("entries e").
+		Select(`e.*, q.key AS subqueue_key, ev.slug AS event_slug, ` + effectiveStatus + ` AS effective_status`).
+		Joins("JOIN subqueues q ON q.id = e.subqueue_id").Joins("JOIN events ev ON ev.id = e.event_id").
+		Joins("LEFT JOIN draw_entries de ON de.entry_id = e.id").Joins("LEFT JOIN draw_results dr ON dr.entry_id = e.id")
+}
+
+func fromEntryRows(rows []entryRow) []lottery.Entry {
+	out := make([]lottery.Entry, len(rows))
+	for i, r := range rows {
+		out[i] = fromEntryRow(r)
+	}
+	return out
+}
+
+// ReviewQueue lists flagged entries, riskiest first.
+func (s *Store) ReviewQueue(ctx context.Context, eventID int64, f lottery.ReviewFilter) ([]lottery.Entry, error) {
+	q := entrySelect(s.db.WithContext(ctx)).Where("e.event_id = ? AND e.status = 'in_review'", eventID)
+	if f.Reason != "" {
+		doc, _ := json.Marshal(map[string]any{"reasons": []map[string]string{{"code": f.Reason}}})
+		q = q.Where("e.risk_reasons @> ?::jsonb", string(doc))
+	}
+	if f.ClusterID != "" {
+		q = q.Where("e.cluster_id = ?::uuid", f.ClusterID)
+	}
+	var rows []entryRow
+	if err := q.Order("e.risk_score DESC, e.created_at").Limit(f.Limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("review queue: %w", err)
+	}
+	return fromEntryRows(rows), nil
+}
+
+// LinkedEntries lists entries sharing a key or the cluster with e.
+func (s *Store) LinkedEntries(ctx context.Context, e lottery.Entry, limit int) ([]lottery.Entry, error) {
+	var rows []entryRow
+	q := entrySelect(s.db.WithContext(ctx)).Where("e.event_id = ? AND e.id <> ?", e.EventID, e.ID).
+		Where(s.db.Where("e.email_key = ?", e.EmailKey).Or("e.phone = ?", e.Phone).
+			Or("e.device_id <> '' AND e.device_id = ?", e.DeviceID).
+			Or("e.fingerprint <> '' AND e.fingerprint = ?", e.Fingerprint).
+			Or("e.client_ip IS NOT NULL AND host(e.client_ip) = host(?::inet) AND e.user_agent = ?", nullIP(e.ClientIP), e.UserAgent).
+			Or("e.cluster_id IS NOT NULL AND e.cluster_id::text = ?", e.ClusterID))
+	if err := q.Order("e.created_at").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("linked entries: %w", err)
+	}
+	return fromEntryRows(rows), nil
+}
+
+func nullIP(ip string) any {
+	if ip == "" {
+		return nil
+	}
+	return ip
+}
+
+// Decide applies a review decision while the event is not yet frozen.
+func (s *Store) Decide(ctx context.Context, d lottery.Decision) ([]string, error) {
+	var changed []string
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		changed = nil
+		var target entryRow
+		if err := tx.Raw(`SELECT e.* FROM entries e JOIN events ev ON ev.id = e.event_id
+			WHERE e.id = ? AND ev.status IN ('published', 'closed') FOR UPDATE OF e`, d.EntryID).Scan(&target).Error; err != nil {
+			return err
+		}
+		if target.ID == "" {
+			var n int64
+			tx.Raw("SELECT count(*) FROM entries WHERE id = ?", d.EntryID).Scan(&n)
+			if n == 0 {
+				return lottery.ErrNotFound
+			}
+			return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "entries are frozen; decisions are closed"}
+		}
+		to, from := lottery.EntryRejected, []string{string(lottery.EntryInReview)}
+		var ids []string
+		switch d.Decision {
+		case lottery.DecisionApprove:
+			to, ids = lottery.EntryReceived, []string{target.ID}
+		case lottery.DecisionReject:
+			ids = []string{target.ID}
+		case lottery.DecisionRejectCluster:
+			from = append(from, string(lottery.EntryReceived))
+			if target.ClusterID == nil {
+				ids = []string{target.ID}
+			} else if err := tx.Raw(`SELECT id FROM entries WHERE cluster_id = ? AND event_id = ? ORDER BY id FOR UPDATE`,
+				*target.ClusterID, target.EventID).Scan(&ids).Error; err != nil {
+				return err
+			}
+		}
+		if target.Status != string(lottery.EntryInReview) && d.Decision != lottery.DecisionRejectCluster {
+			return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this entry is not in review (it is " + target.Status + ")"}
+		}
+		var moved []struct {
+			ID     string
+			Status string
+		}
+		if err := tx.Raw(`WITH old AS (SELECT id, status FROM entries WHERE id IN ? AND status IN ?)
+			UPDATE entries e SET status = ?, updated_at = now() FROM old WHERE e.id = old.id
+			RETURNING e.id, old.status`, ids, from, string(to)).Scan(&moved).Error; err != nil {
+			return fmt.Errorf("apply decision: %w", err)
+		}
+		actor := d.Actor.Actor()
+		for _, m := range moved {
+			changed = append(changed, m.ID)
+			if err := appendLog(tx, target.EventID, lottery.LogRecord{Kind: "entry.review", EntryID: m.ID, FromStatus: m.Status,
+				ToStatus: string(to), Actor: actor.Label, Details: map[string]any{"decision": d.Decision, "note": d.Note,
+					"decided_on": target.ID}}); err != nil {
+				return err
+			}
+		}
+		return audit(tx, d.Actor.ID, "review."+d.Decision, target.ID, map[string]any{"note": d.Note, "changed": changed})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return changed, nil
+}
