@@ -25,6 +25,7 @@ import (
 	"github.com/startline/startline/antibot/guard"
 	"github.com/startline/startline/antibot/identity"
 	abredis "github.com/startline/startline/antibot/redis"
+	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
 )
 
@@ -75,6 +76,7 @@ func Register(r *gin.Engine, d Deps) error {
 	r.GET("/events/:slug/results", p.results)
 	r.GET("/entries/:id", p.entry)
 	r.GET("/status", p.lookup)
+	p.registerStaff(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}
@@ -181,16 +183,13 @@ func (p *pages) render(c *gin.Context, status int, page, title string, data any,
 
 // fail renders an error page for a domain or internal error.
 func (p *pages) fail(c *gin.Context, err error) {
-	code := lottery.CodeOf(err)
-	status := http.StatusInternalServerError
+	status := api.StatusOf(err)
 	msg := "error.internal"
-	switch code {
+	switch lottery.CodeOf(err) {
 	case lottery.CodeNotFound:
-		status, msg = http.StatusNotFound, "error.notfound"
+		msg = "error.notfound"
 	case lottery.CodeInternal:
 		p.Log.ErrorContext(c.Request.Context(), "page error", "route", c.FullPath(), "err", err)
-	default:
-		status = http.StatusBadRequest
 	}
 	p.render(c, status, "error", "", msg, nil)
 }

@@ -1,0 +1,197 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/antibot"
+	abredis "github.com/startline/startline/antibot/redis"
+	"github.com/startline/startline/api"
+	"github.com/startline/startline/lottery"
+)
+
+// The reviewers' console: login (password + TOTP), the queue, entry pages
+// and decisions. Sessions are the API's (cookie sl_staff, SameSite=Strict);
+// forms also carry a CSRF token bound to the session.
+
+func (p *pages) registerStaff(r *gin.Engine) {
+	r.GET("/staff/login", p.loginForm)
+	r.POST("/staff/login", p.login)
+	r.POST("/staff/logout", p.logout)
+	r.GET("/review", p.reviewQueue)
+	r.GET("/review/entries/:id", p.reviewEntry)
+	r.POST("/review/entries/:id/decision", p.reviewDecision)
+}
+
+// staff returns the signed-in staff member, or redirects to the login page.
+func (p *pages) staff(c *gin.Context) (lottery.StaffAccount, string, bool) {
+	tok, err := c.Cookie(api.StaffCookie)
+	if err == nil {
+		acct, err := p.Svc.AuthenticateStaff(c.Request.Context(), tok)
+		if err == nil && lottery.CanReview(acct.Role) {
+			return acct, tok, true
+		}
+	}
+	c.Redirect(http.StatusSeeOther, "/staff/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+	return lottery.StaffAccount{}, "", false
+}
+
+func (p *pages) csrf(session string) string {
+	m := hmac.New(sha256.New, p.Guard.CookieKey)
+	m.Write([]byte("csrf|" + session))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+type loginPage struct {
+	Email string
+	Next  string
+}
+
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		return "/review"
+	}
+	return next
+}
+
+func (p *pages) loginForm(c *gin.Context) {
+	p.render(c, http.StatusOK, "staff_login", "Staff", loginPage{Next: safeNext(c.Query("next"))}, nil)
+}
+
+func (p *pages) login(c *gin.Context) {
+	email := c.PostForm("email")
+	page := loginPage{Email: email, Next: safeNext(c.PostForm("next"))}
+	keys := []abredis.Key{{Kind: abredis.KindStaffLogin, Value: "ip:" + abredis.ClientKey(c.ClientIP())},
+		{Kind: abredis.KindStaffLogin, Value: "email:" + email}}
+	if _, err := p.Guard.Allow(c.Request.Context(), keys...); err != nil {
+		p.render(c, http.StatusTooManyRequests, "staff_login", "Staff", page, guardErr(err))
+		return
+	}
+	tok, _, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"))
+	if err != nil {
+		if lottery.CodeOf(err) == lottery.CodeInternal {
+			p.fail(c, err)
+			return
+		}
+		p.render(c, http.StatusUnauthorized, "staff_login", "Staff", page, err)
+		return
+	}
+	api.SetStaffCookie(c, tok)
+	c.Redirect(http.StatusSeeOther, page.Next)
+}
+
+func (p *pages) logout(c *gin.Context) {
+	if tok, err := c.Cookie(api.StaffCookie); err == nil && hmac.Equal([]byte(c.PostForm("csrf")), []byte(p.csrf(tok))) {
+		_ = p.Svc.Logout(c.Request.Context(), tok)
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: api.StaffCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode})
+	c.Redirect(http.StatusSeeOther, "/staff/login")
+}
+
+type queuePage struct {
+	Staff   lottery.StaffAccount
+	CSRF    string
+	Events  []lottery.Event
+	Event   lottery.Event
+	Entries []lottery.Entry
+	Reason  string
+	Cluster string
+	Reasons []string
+}
+
+// reasonCodes are the filters offered on the queue page.
+var reasonCodes = []string{"honeypot_filled", "webdriver", "fast_fill", "headless_user_agent", "disposable_email",
+	"no_user_agent", "no_signals"}
+
+func (p *pages) reviewQueue(c *gin.Context) {
+	acct, tok, ok := p.staff(c)
+	if !ok {
+		return
+	}
+	evs, err := p.Svc.ListEvents(c.Request.Context())
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	page := queuePage{Staff: acct, CSRF: p.csrf(tok), Events: evs, Reason: c.Query("reason"), Cluster: c.Query("cluster"),
+		Reasons: reasonCodes}
+	slug := c.Query("event")
+	if slug == "" && len(evs) > 0 {
+		slug = evs[0].Slug
+	}
+	if slug != "" {
+		ev, entries, err := p.Svc.ReviewQueue(c.Request.Context(), acct, slug,
+			lottery.ReviewFilter{Reason: page.Reason, ClusterID: page.Cluster, Limit: 200})
+		if err != nil {
+			p.fail(c, err)
+			return
+		}
+		page.Event, page.Entries = ev, entries
+	}
+	c.Header("Cache-Control", "private, no-store")
+	p.render(c, http.StatusOK, "review_queue", "Review", page, nil)
+}
+
+type entryReviewPage struct {
+	Staff   lottery.StaffAccount
+	CSRF    string
+	Detail  lottery.ReviewDetail
+	Signals string
+	Reasons []antibot.Reason
+	Done    string
+}
+
+func (p *pages) reviewEntry(c *gin.Context) {
+	acct, tok, ok := p.staff(c)
+	if !ok {
+		return
+	}
+	d, err := p.Svc.ReviewEntry(c.Request.Context(), acct, c.Param("id"))
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	sig := "{}"
+	if len(d.Entry.Signals) > 0 {
+		var v any
+		if json.Unmarshal(d.Entry.Signals, &v) == nil {
+			b, _ := json.MarshalIndent(v, "", "  ")
+			sig = string(b)
+		}
+	}
+	c.Header("Cache-Control", "private, no-store")
+	p.render(c, http.StatusOK, "review_entry", "Review", entryReviewPage{Staff: acct, CSRF: p.csrf(tok), Detail: d,
+		Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done")}, nil)
+}
+
+func (p *pages) reviewDecision(c *gin.Context) {
+	acct, tok, ok := p.staff(c)
+	if !ok {
+		return
+	}
+	if !hmac.Equal([]byte(c.PostForm("csrf")), []byte(p.csrf(tok))) {
+		p.fail(c, lottery.ErrForbidden)
+		return
+	}
+	id := c.Param("id")
+	_, err := p.Svc.Decide(c.Request.Context(), acct, id, c.PostForm("decision"), c.PostForm("note"))
+	if err != nil {
+		var e *lottery.Error
+		if errors.As(err, &e) && e.Code != lottery.CodeInternal {
+			c.Redirect(http.StatusSeeOther, "/review/entries/"+url.PathEscape(id)+"?done="+url.QueryEscape("error: "+e.Message))
+			return
+		}
+		p.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/review?event="+url.QueryEscape(c.PostForm("event")))
+}

@@ -1,0 +1,100 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/startline/startline/antibot/guard/guardtest"
+	"github.com/startline/startline/antibot/pow"
+	"github.com/startline/startline/lottery"
+)
+
+// applyViaForm walks the form with the given signals JSON and returns the receipt path.
+func (s *site) applyViaForm(email, signals string) string {
+	s.t.Helper()
+	form := url.Values{"subqueue": {"half:open"}, "name": {"Runner " + email}, "email": {email},
+		"phone": {"010-5555-" + email[:4]}, "birth_date": {"1985-02-03"}, "signals": {signals}}
+	_, body, _ := s.post("/events/spring/apply/code", form)
+	step3 := url.Values{}
+	for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {
+		step3.Set(m[1], html.UnescapeString(m[2]))
+	}
+	var ch pow.Challenge
+	json.Unmarshal([]byte(html.UnescapeString(challengeRe.FindStringSubmatch(body)[1])), &ch)
+	step3.Set("altcha", guardtest.Solve(s.t, ch))
+	msgs, _ := s.store.OutboxFor(context.Background(), email, 1)
+	step3.Set("otp", codeRe.FindStringSubmatch(msgs[0].Body)[1])
+	code, _, hdr := s.post("/events/spring/apply", step3)
+	if code != http.StatusSeeOther {
+		s.t.Fatalf("apply %s: %d", email, code)
+	}
+	return hdr.Get("Location")
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func TestReviewerConsole(t *testing.T) {
+	s := newSite(t, true)
+	enr, err := s.svc.AddStaff(context.Background(), "rev@example.com", lottery.RoleReviewer, "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
+	receipt := s.applyViaForm("1001@example.com", `{"webdriver":true,"fill_ms":30000}`)
+	id := strings.TrimPrefix(strings.Split(receipt, "?")[0], "/entries/")
+
+	if code, _, hdr := s.get("/review"); code != http.StatusSeeOther || !strings.HasPrefix(hdr.Get("Location"), "/staff/login") {
+		t.Fatalf("queue without a session: %d %v", code, hdr)
+	}
+	code, _, _ := s.post("/staff/login", url.Values{"email": {"rev@example.com"}, "password": {"wrong"}, "otp": {"000000"}})
+	if code != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d", code)
+	}
+	totpCode, _ := totp.GenerateCode(key.Secret(), time.Now())
+	code, _, hdr := s.post("/staff/login", url.Values{"email": {"rev@example.com"}, "password": {"correct horse battery staple"},
+		"otp": {totpCode}, "next": {"/review?event=spring"}})
+	if code != http.StatusSeeOther || hdr.Get("Location") != "/review?event=spring" {
+		t.Fatalf("login: %d %v", code, hdr)
+	}
+	cookie := strings.Split(hdr.Get("Set-Cookie"), ";")[0]
+	code, body, _ := s.get("/review?event=spring", "Cookie", cookie)
+	if code != 200 || !strings.Contains(body, id[:8]) || !strings.Contains(body, "webdriver") {
+		t.Fatalf("queue page: %d %s", code, body)
+	}
+	code, body, _ = s.get("/review/entries/"+id, "Cookie", cookie)
+	if code != 200 || !strings.Contains(body, "navigator.webdriver was true") || !strings.Contains(body, "&#34;fill_ms&#34;: 30000") {
+		t.Fatalf("entry page: %d %s", code, body)
+	}
+	csrf := csrfRe.FindStringSubmatch(body)[1]
+	post := func(vals url.Values) (int, http.Header) {
+		req, _ := http.NewRequest("POST", s.srv.URL+"/review/entries/"+id+"/decision", strings.NewReader(vals.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", cookie)
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode, res.Header
+	}
+	if code, _ := post(url.Values{"decision": {"reject"}, "note": {"bot"}, "csrf": {"forged"}}); code != http.StatusForbidden {
+		t.Errorf("decision without the CSRF token: %d", code)
+	}
+	if code, _ := post(url.Values{"decision": {"reject"}, "note": {"webdriver on a 30 s fill"}, "csrf": {csrf}, "event": {"spring"}}); code != http.StatusSeeOther {
+		t.Fatalf("decision: %d", code)
+	}
+	v, err := s.svc.EntryStatus(context.Background(), id, strings.Split(receipt, "token=")[1][:32])
+	if err != nil || v.Entry.Status != lottery.EntryRejected {
+		t.Errorf("after reject: %v %v", v.Entry.Status, err)
+	}
+}
