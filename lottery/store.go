@@ -133,6 +133,7 @@ type Store interface {
 	StaffStore
 	DrawStore
 	ReviewStore
+	ClusterStore
 	// Ping checks the database is reachable.
 	Ping(ctx context.Context) error
 }

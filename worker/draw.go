@@ -30,3 +30,16 @@ func (d *Drawer) HandleDrawSubqueue(ctx context.Context, t *asynq.Task) error {
 	d.Log.InfoContext(ctx, "sub-queue drawn", "subqueue_id", p.SubqueueID, "artifact_bytes", len(art))
 	return nil
 }
+
+// HandleClusterSweep recomputes clusters of every open event, flagging
+// suspicious ones for review.
+func (d *Drawer) HandleClusterSweep(ctx context.Context, _ *asynq.Task) error {
+	n, err := d.Svc.RecomputeAllClusters(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		d.Log.InfoContext(ctx, "clusters flagged entries for review", "flagged", n)
+	}
+	return nil
+}

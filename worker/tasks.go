@@ -96,3 +96,13 @@ func (c *Client) DrawRequested(ctx context.Context, subqueueID int64) error {
 	}
 	return nil
 }
+
+// TypeClusterSweep recomputes linked-entry clusters of open events.
+const TypeClusterSweep = "cluster:sweep"
+
+// NewClusterSweepTask builds the periodic clustering task; Unique keeps
+// one pending at a time.
+func NewClusterSweepTask(queue string) *asynq.Task {
+	return asynq.NewTask(TypeClusterSweep, nil, asynq.Queue(queue), asynq.MaxRetry(1), asynq.Unique(25*time.Second),
+		asynq.Timeout(5*time.Minute))
+}

@@ -110,7 +110,7 @@ func (s *Store) Decide(ctx context.Context, d lottery.Decision) ([]string, error
 		changed = nil
 		var target entryRow
 		if err := tx.Raw(`SELECT e.* FROM entries e JOIN events ev ON ev.id = e.event_id
-			WHERE e.id = ? AND ev.status IN ('published', 'closed') FOR UPDATE OF e`, d.EntryID).Scan(&target).Error; err != nil {
+			WHERE e.id = ? AND ev.status IN ('published', 'closed') FOR UPDATE OF e FOR SHARE OF ev`, d.EntryID).Scan(&target).Error; err != nil {
 			return err
 		}
 		if target.ID == "" {

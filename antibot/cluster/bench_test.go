@@ -1,0 +1,35 @@
+package cluster
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkBuild100k clusters an event of 100,000 entries with 5 links each
+// (e-mail, phone, fingerprint, device cookie, IP + user agent): what the
+// worker does per event.
+func BenchmarkBuild100k(b *testing.B) {
+	entries := population(rand.New(rand.NewPCG(1, 1)), 100_000)
+	b.ReportAllocs()
+	for b.Loop() {
+		Build(entries, Options{})
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(entries)), "ns/entry")
+}
+
+// BenchmarkIndexAdd links one entry of a 100,000-entry event as it arrives.
+func BenchmarkIndexAdd(b *testing.B) {
+	entries := population(rand.New(rand.NewPCG(1, 1)), 100_000)
+	b.ReportAllocs()
+	ix := NewIndex(Options{})
+	i := 0
+	for b.Loop() {
+		if i == len(entries) {
+			b.StopTimer()
+			ix, i = NewIndex(Options{}), 0
+			b.StartTimer()
+		}
+		ix.Add(entries[i])
+		i++
+	}
+}

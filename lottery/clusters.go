@@ -1,0 +1,116 @@
+package lottery
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/startline/startline/antibot/cluster"
+)
+
+// ClusterInput is what clustering reads of an entry.
+type ClusterInput struct {
+	ID, EmailKey, Phone, DeviceID, Fingerprint, ClientIP, UserAgent, PersonKey string
+	Status                                                                     EntryStatus
+}
+
+// ClusterUpdate is the result of one clustering pass over an event.
+type ClusterUpdate struct {
+	EventID int64
+	// ClusterOf maps each entry in a cluster of two or more to the
+	// cluster's id (its smallest entry id); other entries get none.
+	ClusterOf map[string]string
+	// Flag lists received entries to move to review, with the reason.
+	Flag map[string]string
+}
+
+// ClusterStore reads and writes clustering results.
+type ClusterStore interface {
+	// ClusterInputs lists an event's entries' identity and device keys.
+	ClusterInputs(ctx context.Context, eventID int64) ([]ClusterInput, error)
+	// SaveClusters stores cluster ids and flags entries for review, in one
+	// transaction, with a log record per flagged entry.
+	SaveClusters(ctx context.Context, u ClusterUpdate) (flagged int, err error)
+	// OpenEvents lists the events whose entries may still change.
+	OpenEvents(ctx context.Context) ([]Event, error)
+}
+
+// FlagClusterSize is the size from which a cluster joined by a device or a
+// fingerprint goes to review: a couple on one laptop is common, a device
+// entering four different people is not.
+const FlagClusterSize = 4
+
+// clusterOptions: device cookie ids never become "too common to mean
+// anything" (households do not share cookies; a bot farm does), other keys
+// stop linking past 25 entries (a campus NAT, a default fingerprint).
+var clusterOptions = cluster.Options{MaxKeyFanout: cluster.DefaultMaxKeyFanout,
+	PerKind: map[cluster.LinkKind]int{cluster.KindDevice: -1}}
+
+// RecomputeClusters links an event's entries that share an e-mail key,
+// phone, device cookie, fingerprint, IP + user agent or name + birth date,
+// stores the cluster of each, and sends received entries of suspicious
+// device groups (FlagClusterSize or more joined by a device or fingerprint) to
+// review. It returns how many entries it flagged.
+func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) {
+	rows, err := s.store.ClusterInputs(ctx, ev.ID)
+	if err != nil {
+		return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
+	}
+	// Two passes: every link for the cluster a reviewer sees, and only the
+	// strong device links (cookie, fingerprint) to decide what to flag, so
+	// a household behind one router with one browser version is not
+	// flagged for sharing an IP and user agent.
+	all := make([]cluster.Entry, len(rows))
+	devices := make([]cluster.Entry, len(rows))
+	status := make(map[string]EntryStatus, len(rows))
+	for i, r := range rows {
+		dev := []cluster.Link{{Kind: cluster.KindDevice, Value: r.DeviceID}, {Kind: cluster.KindFingerprint, Value: r.Fingerprint}}
+		devices[i] = cluster.Entry{ID: r.ID, Links: dev}
+		all[i] = cluster.Entry{ID: r.ID, Links: append(dev, cluster.Link{Kind: cluster.KindEmail, Value: r.EmailKey},
+			cluster.Link{Kind: cluster.KindPhone, Value: r.Phone}, cluster.IPUALink(r.ClientIP, r.UserAgent),
+			cluster.Link{Kind: cluster.KindNameBirth, Value: r.PersonKey})}
+		status[r.ID] = r.Status
+	}
+	u := ClusterUpdate{EventID: ev.ID, ClusterOf: map[string]string{}, Flag: map[string]string{}}
+	for _, c := range cluster.Build(all, clusterOptions) {
+		if c.Shape.Size < 2 {
+			continue
+		}
+		for _, id := range c.Members {
+			u.ClusterOf[id] = c.ID
+		}
+	}
+	for _, c := range cluster.Build(devices, clusterOptions) {
+		if c.Shape.Size < FlagClusterSize {
+			continue
+		}
+		for _, id := range c.Members {
+			if status[id] == EntryReceived {
+				u.Flag[id] = fmt.Sprintf("one of %d entries made from the same device or browser fingerprint (%d e-mails)",
+					c.Shape.Size, c.Shape.DistinctEmails)
+			}
+		}
+	}
+	n, err := s.store.SaveClusters(ctx, u)
+	if err != nil {
+		return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
+	}
+	return n, nil
+}
+
+// RecomputeAllClusters runs RecomputeClusters for every event still taking
+// or reviewing entries.
+func (s *Service) RecomputeAllClusters(ctx context.Context) (int, error) {
+	evs, err := s.store.OpenEvents(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("clusters: %w", err)
+	}
+	total := 0
+	for _, ev := range evs {
+		n, err := s.RecomputeClusters(ctx, ev)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}

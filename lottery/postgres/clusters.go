@@ -1,0 +1,96 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/lottery"
+)
+
+// ClusterInputs lists an event's entries' keys.
+func (s *Store) ClusterInputs(ctx context.Context, eventID int64) ([]lottery.ClusterInput, error) {
+	rows, err := s.db.WithContext(ctx).Raw(`SELECT id::text, email_key, phone, device_id, fingerprint,
+			coalesce(host(client_ip), ''), user_agent, person_key, status
+		FROM entries WHERE event_id = ?`, eventID).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("cluster inputs: %w", err)
+	}
+	defer rows.Close()
+	var out []lottery.ClusterInput
+	for rows.Next() {
+		var r lottery.ClusterInput
+		if err := rows.Scan(&r.ID, &r.EmailKey, &r.Phone, &r.DeviceID, &r.Fingerprint, &r.ClientIP, &r.UserAgent,
+			&r.PersonKey, &r.Status); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SaveClusters stores cluster ids and flags entries, in one transaction.
+func (s *Store) SaveClusters(ctx context.Context, u lottery.ClusterUpdate) (int, error) {
+	ids, cids := make([]string, 0, len(u.ClusterOf)), make([]string, 0, len(u.ClusterOf))
+	for id, c := range u.ClusterOf {
+		ids, cids = append(ids, id), append(cids, c)
+	}
+	flagged := 0
+	err := s.bulkTx(ctx, func(tx *gorm.DB, _ copyFunc) error {
+		flagged = 0
+		// Freeze locks the event row for update: wait for it, and change
+		// nothing once the entry lists are fixed.
+		var st string
+		if err := tx.Raw("SELECT status FROM events WHERE id = ? FOR SHARE", u.EventID).Row().Scan(&st); err != nil {
+			return fmt.Errorf("lock event: %w", err)
+		}
+		if st != string(lottery.EventPublished) && st != string(lottery.EventClosed) {
+			return nil
+		}
+		if err := tx.Exec(`UPDATE entries SET cluster_id = NULL WHERE event_id = ? AND cluster_id IS NOT NULL`, u.EventID).Error; err != nil {
+			return fmt.Errorf("clear clusters: %w", err)
+		}
+		if len(ids) > 0 {
+			if _, err := tx.Statement.ConnPool.ExecContext(ctx, `UPDATE entries e SET cluster_id = x.c
+				FROM unnest($1::uuid[], $2::uuid[]) AS x(id, c) WHERE e.id = x.id AND e.event_id = $3`, ids, cids, u.EventID); err != nil {
+				return fmt.Errorf("store clusters: %w", err)
+			}
+		}
+		for id, why := range u.Flag {
+			reason, _ := json.Marshal(antibot.Reason{Code: "linked_cluster", Points: 50, Detail: why})
+			res := tx.Exec(`UPDATE entries SET status = 'in_review', risk_decision = 'review', updated_at = now(),
+					risk_score = least(risk_score + 50, 1000),
+					risk_reasons = jsonb_set(risk_reasons, '{reasons}', coalesce(risk_reasons->'reasons', '[]') || ?::jsonb)
+				WHERE id = ? AND status = 'received'`, "["+string(reason)+"]", id)
+			if res.Error != nil {
+				return fmt.Errorf("flag %s: %w", id, res.Error)
+			}
+			if res.RowsAffected == 0 {
+				continue
+			}
+			flagged++
+			if err := appendLog(tx, u.EventID, lottery.LogRecord{Kind: "entry.flagged", EntryID: id, FromStatus: "received",
+				ToStatus: "in_review", Actor: "system:cluster", Details: map[string]any{"reason": why}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return flagged, err
+}
+
+// OpenEvents lists published and closed events (entries may still change).
+func (s *Store) OpenEvents(ctx context.Context) ([]lottery.Event, error) {
+	var rows []eventRow
+	if err := s.db.WithContext(ctx).Where("status IN ('published', 'closed')").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("open events: %w", err)
+	}
+	out := make([]lottery.Event, len(rows))
+	for i, r := range rows {
+		out[i] = fromEventRow(r, nil, nil)
+	}
+	return out, nil
+}
