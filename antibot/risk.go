@@ -54,6 +54,8 @@ type ApplyInput struct {
 	HasSignals     bool
 	AcceptLanguage string
 	UserAgent      string
+	// UAPlatform is the Sec-CH-UA-Platform client hint, when the browser sent it.
+	UAPlatform     string
 	DisposableMail bool
 }
 
@@ -70,12 +72,13 @@ type Rules struct {
 	NoSignalsPoints int
 	DisposablePts   int
 	NoUserAgentPts  int
+	MismatchPts     int // a signal contradicting the request (language, platform)
 }
 
 // DefaultRules are the rules used when an event sets none.
 var DefaultRules = Rules{Version: "apply-v1", ReviewAt: 50, RejectAt: 100, MinFillMS: 2500,
 	HoneypotPoints: 70, WebdriverPoints: 60, FastFillPoints: 40, NoSignalsPoints: 10, DisposablePts: 60,
-	NoUserAgentPts: 30}
+	NoUserAgentPts: 30, MismatchPts: 15}
 
 // Scorer scores applications under a rule set.
 type Scorer struct{ Rules Rules }
@@ -108,6 +111,16 @@ func (s Scorer) AssessApply(in ApplyInput) Assessment {
 			add("fast_fill", r.FastFillPoints, fmt.Sprintf("form filled in %d ms (< %d ms)", *in.Signals.FillMS, r.MinFillMS))
 		}
 	}
+	if in.HasSignals && len(in.Signals.Languages) > 0 && in.AcceptLanguage != "" &&
+		!strings.Contains(strings.ToLower(in.AcceptLanguage), primaryTag(in.Signals.Languages[0])) {
+		add("language_mismatch", r.MismatchPts, fmt.Sprintf("navigator.languages starts with %q, Accept-Language is %q",
+			in.Signals.Languages[0], in.AcceptLanguage))
+	}
+	if hint := strings.Trim(in.UAPlatform, `"`); hint != "" && in.HasSignals && in.Signals.Platform != "" &&
+		!platformMatches(hint, in.Signals.Platform) {
+		add("platform_mismatch", r.MismatchPts, fmt.Sprintf("client hint says %q, navigator.platform says %q",
+			hint, in.Signals.Platform))
+	}
 	if strings.Contains(strings.ToLower(in.UserAgent), "headless") {
 		add("headless_user_agent", r.WebdriverPoints, "the User-Agent names a headless browser")
 	}
@@ -123,4 +136,28 @@ func (s Scorer) AssessApply(in ApplyInput) Assessment {
 		a.Score = 1000
 	}
 	return a
+}
+
+// primaryTag is the language of a BCP 47 tag, lower-cased ("ko" of "ko-KR").
+func primaryTag(tag string) string {
+	t, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(tag)), "-")
+	return t
+}
+
+// platformMatches compares a Sec-CH-UA-Platform value ("Windows", "macOS",
+// "Android", "iOS", "Linux", "Chrome OS") with navigator.platform
+// ("Win32", "MacIntel", "Linux armv8l", "iPhone"...).
+func platformMatches(hint, platform string) bool {
+	h, p := strings.ToLower(hint), strings.ToLower(platform)
+	switch {
+	case strings.HasPrefix(h, "windows"):
+		return strings.HasPrefix(p, "win")
+	case h == "macos":
+		return strings.HasPrefix(p, "mac")
+	case h == "android", h == "linux", h == "chrome os", h == "chromeos":
+		return strings.Contains(p, "linux") || strings.Contains(p, "android") || strings.Contains(p, "cros")
+	case h == "ios":
+		return strings.HasPrefix(p, "iphone") || strings.HasPrefix(p, "ipad") || strings.HasPrefix(p, "ipod")
+	}
+	return true // a platform we do not know: no opinion
 }

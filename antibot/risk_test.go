@@ -20,6 +20,10 @@ func TestAssessApply(t *testing.T) {
 		{"headless bot", ApplyInput{Signals: Signals{Webdriver: ptr(true), FillMS: ptr(200)}, HasSignals: true, UserAgent: "HeadlessChrome/120"}, Reject, []string{"webdriver", "fast_fill", "headless_user_agent"}},
 		{"disposable mail", ApplyInput{Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0", DisposableMail: true}, Review, []string{"disposable_email"}},
 		{"bare script", ApplyInput{Honeypot: "x", DisposableMail: true}, Reject, []string{"honeypot_filled", "no_user_agent", "disposable_email", "no_signals"}},
+		{"Korean phone, consistent", ApplyInput{Signals: Signals{FillMS: ptr(60000), Languages: []string{"ko-KR", "en"}, Platform: "iPhone"},
+			HasSignals: true, UserAgent: "Mozilla/5.0 (iPhone)", AcceptLanguage: "ko-KR,ko;q=0.9,en;q=0.8", UAPlatform: `"iOS"`}, Accept, nil},
+		{"spoofed language and platform", ApplyInput{Signals: Signals{FillMS: ptr(60000), Languages: []string{"en-US"}, Platform: "Linux x86_64"},
+			HasSignals: true, UserAgent: "Mozilla/5.0", AcceptLanguage: "ko-KR", UAPlatform: `"Windows"`}, Accept, []string{"language_mismatch", "platform_mismatch"}},
 	}
 	s := Scorer{Rules: DefaultRules}
 	for _, tt := range tests {

@@ -39,6 +39,7 @@ func TestAdminEvents(t *testing.T) {
 		{"capacity", func(b map[string]any) {
 			b["courses"].([]any)[0].(map[string]any)["pace_groups"].([]any)[1].(map[string]any)["capacity"] = -1
 		}, "courses[0].pace_groups[1].capacity"},
+		{"risk rules", func(b map[string]any) { b["risk_rules"] = map[string]any{"review_at": 50, "reject_at": 20} }, "risk_rules.reject_at"},
 		{"mode", func(b map[string]any) {
 			b["courses"].([]any)[1].(map[string]any)["pace_groups"].([]any)[0].(map[string]any)["mode"] = "auction"
 		}, "courses[1].pace_groups[0].mode"},

@@ -381,3 +381,27 @@ func TestConcurrentApplies(t *testing.T) {
 		t.Errorf("entries for one person: got %d, want 1", same)
 	}
 }
+
+// An event can tighten the scoring thresholds; the decision records the
+// rule version it used.
+func TestEventRiskRules(t *testing.T) {
+	e := newEnv(t, true)
+	b := eventBody("spring")
+	b["risk_rules"] = map[string]any{"review_at": 30, "min_fill_ms": 10000}
+	if r := e.do("POST", "/api/v1/admin/events", b, "Authorization", "Bearer "+e.organizer); r.Status != 201 {
+		t.Fatalf("create: %d %s", r.Status, r.Raw)
+	}
+	e.do("POST", "/api/v1/admin/events/spring/publish", nil, "Authorization", "Bearer "+e.organizer)
+	e.clock.Set(testStart.Add(time.Hour))
+	body := e.applyBody("quick@example.com", e.otp("spring", "quick@example.com"))
+	body["signals"] = map[string]any{"webdriver": false, "fill_ms": 8000}
+	r := e.do("POST", "/api/v1/events/spring/entries", body)
+	if r.Status != 201 || r.str("status") != "in_review" {
+		t.Fatalf("an 8 s fill under a 10 s minimum and a review threshold of 30: %d %s", r.Status, r.Raw)
+	}
+	var version string
+	e.store.DB().Raw("SELECT risk_reasons->>'rules_version' FROM entries").Scan(&version)
+	if !strings.Contains(version, "spring:review30") {
+		t.Errorf("stored rules version %q", version)
+	}
+}

@@ -83,7 +83,8 @@ func (h *handler) apply(c *gin.Context) {
 		BirthDate: b.BirthDate, OTP: b.OTP, GroupCode: b.GroupCode, PreviousApplications: b.PreviousApplications,
 		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals}
 	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(),
-		AcceptLanguage: c.GetHeader("Accept-Language")}
+		AcceptLanguage: c.GetHeader("Accept-Language"),
+		UAPlatform:     c.GetHeader("Sec-CH-UA-Platform")}
 	client.DeviceID, _ = h.Guard.Device(c.Request)
 	res, err := h.Svc.Apply(c.Request.Context(), c.Param("slug"), req, client, idem, body)
 	if err != nil {

@@ -88,7 +88,12 @@ type eventSpecJSON struct {
 	MaxGroupSize int    `json:"max_group_size"`
 	TicketRule   string `json:"ticket_rule"`
 	Unreviewed   string `json:"unreviewed_policy"`
-	Courses      []struct {
+	RiskRules    *struct {
+		ReviewAt  int `json:"review_at"`
+		RejectAt  int `json:"reject_at"`
+		MinFillMS int `json:"min_fill_ms"`
+	} `json:"risk_rules"`
+	Courses []struct {
 		Code       string  `json:"code"`
 		Name       string  `json:"name"`
 		DistanceKM float64 `json:"distance_km"`
@@ -115,6 +120,10 @@ func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
 	s := lottery.EventSpec{Slug: b.Slug, Name: b.Name, TimeZone: b.TimeZone, OpensAt: opens,
 		ClosesAt: closes, OfferHold: b.OfferHold, MaxGroupSize: b.MaxGroupSize, TicketRule: b.TicketRule,
 		UnreviewedPolicy: b.Unreviewed}
+	if b.RiskRules != nil {
+		s.RiskRules = &lottery.RiskRulesSpec{ReviewAt: b.RiskRules.ReviewAt, RejectAt: b.RiskRules.RejectAt,
+			MinFillMS: b.RiskRules.MinFillMS}
+	}
 	for _, c := range b.Courses {
 		cs := lottery.CourseSpec{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
 		for _, p := range c.PaceGroups {

@@ -81,6 +81,7 @@ type ClientInfo struct {
 	UserAgent      string
 	AcceptLanguage string
 	DeviceID       string // from a validly signed sl_device cookie, else empty
+	UAPlatform     string // Sec-CH-UA-Platform client hint
 }
 
 var (

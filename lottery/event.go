@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/startline/startline/antibot"
 )
 
 // EventStatus is an event's lifecycle state. Stored states are draft,
@@ -55,6 +57,9 @@ type Event struct {
 	TicketRule   string
 	Commitment   string // hex sha256(seed_secret); empty while draft
 	Courses      []Course
+	// RiskRules overrides the apply scoring thresholds for this event; nil
+	// uses the service's defaults. Its Version names the override.
+	RiskRules *antibot.Rules
 	// Draw lifecycle.
 	UnreviewedPolicy   string // block | exclude | include: entries still in review at freeze
 	BeaconRound        string // announced at freeze; a round that does not exist yet
@@ -207,7 +212,16 @@ type EventSpec struct {
 	// review: "block" (default) refuses to freeze, "exclude" leaves them out,
 	// "include" draws them.
 	UnreviewedPolicy string
+	RiskRules        *RiskRulesSpec
 	Courses          []CourseSpec
+}
+
+// RiskRulesSpec overrides scoring thresholds for one event; zero fields keep
+// the defaults.
+type RiskRulesSpec struct {
+	ReviewAt  int
+	RejectAt  int
+	MinFillMS int
 }
 
 // CourseSpec describes one course in an EventSpec.
@@ -279,6 +293,28 @@ func (s EventSpec) Build() (Event, error) {
 	}
 	if e.UnreviewedPolicy != PolicyBlock && e.UnreviewedPolicy != PolicyExclude && e.UnreviewedPolicy != PolicyInclude {
 		return Event{}, Fieldf("unreviewed_policy", "use \"block\", \"exclude\" or \"include\"")
+	}
+	if s.RiskRules != nil {
+		r := antibot.DefaultRules
+		if s.RiskRules.ReviewAt != 0 {
+			r.ReviewAt = s.RiskRules.ReviewAt
+		}
+		if s.RiskRules.RejectAt != 0 {
+			r.RejectAt = s.RiskRules.RejectAt
+		}
+		if s.RiskRules.MinFillMS != 0 {
+			r.MinFillMS = s.RiskRules.MinFillMS
+		}
+		switch {
+		case r.ReviewAt < 1 || r.ReviewAt > 1000:
+			return Event{}, Fieldf("risk_rules.review_at", "give a score from 1 to 1000")
+		case r.RejectAt < r.ReviewAt || r.RejectAt > 1000:
+			return Event{}, Fieldf("risk_rules.reject_at", "give a score from review_at to 1000")
+		case r.MinFillMS < 0 || r.MinFillMS > 600000:
+			return Event{}, Fieldf("risk_rules.min_fill_ms", "give 0 to 600000 milliseconds")
+		}
+		r.Version = fmt.Sprintf("%s/%s:review%d-reject%d-fill%d", r.Version, s.Slug, r.ReviewAt, r.RejectAt, r.MinFillMS)
+		e.RiskRules = &r
 	}
 	if len(s.Courses) == 0 {
 		return Event{}, Fieldf("courses", "give at least one course")

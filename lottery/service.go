@@ -229,7 +229,7 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 	if len(idemKey) > 255 {
 		return ApplyResult{}, Fieldf("Idempotency-Key", "use at most 255 characters")
 	}
-	entry.Risk = s.assess(req, client, entry)
+	entry.Risk = s.assess(&ev, req, client, entry)
 	entry.Status = statusFor(entry.Risk.Decision)
 	entry.ClientIP, entry.DeviceID = client.IP, client.DeviceID
 	entry.UserAgent = truncate(client.UserAgent, 512)
@@ -318,8 +318,9 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-func (s *Service) assess(req ApplyRequest, client ClientInfo, e Entry) antibot.Assessment {
-	in := antibot.ApplyInput{Honeypot: req.Website, UserAgent: client.UserAgent, AcceptLanguage: client.AcceptLanguage}
+func (s *Service) assess(ev *Event, req ApplyRequest, client ClientInfo, e Entry) antibot.Assessment {
+	in := antibot.ApplyInput{Honeypot: req.Website, UserAgent: client.UserAgent, AcceptLanguage: client.AcceptLanguage,
+		UAPlatform: client.UAPlatform}
 	if len(req.Signals) > 0 && string(req.Signals) != "null" {
 		if err := json.Unmarshal(req.Signals, &in.Signals); err == nil {
 			in.HasSignals = true
@@ -327,6 +328,9 @@ func (s *Service) assess(req ApplyRequest, client ClientInfo, e Entry) antibot.A
 	}
 	if at := strings.LastIndexByte(e.EmailKey, '@'); at >= 0 {
 		in.DisposableMail = s.cfg.Disposable.IsDisposable(e.EmailKey[at+1:])
+	}
+	if ev.RiskRules != nil {
+		return antibot.Scorer{Rules: *ev.RiskRules}.AssessApply(in)
 	}
 	return s.scorer.AssessApply(in)
 }

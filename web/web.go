@@ -378,7 +378,8 @@ func (p *pages) submit(c *gin.Context) {
 		}
 		req.PreviousApplications = &n
 	}
-	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(), AcceptLanguage: c.GetHeader("Accept-Language")}
+	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(), AcceptLanguage: c.GetHeader("Accept-Language"),
+		UAPlatform: c.GetHeader("Sec-CH-UA-Platform")}
 	client.DeviceID, _ = p.Guard.Device(c.Request)
 	// The idempotency body is the canonical form, so a double-submitted form
 	// returns the first receipt rather than a duplicate error.

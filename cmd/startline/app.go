@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -15,6 +16,7 @@ import (
 	"github.com/ulule/limiter/v3"
 
 	"github.com/startline/startline/antibot/guard"
+	"github.com/startline/startline/antibot/identity"
 	"github.com/startline/startline/antibot/pow"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
@@ -61,7 +63,15 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.tasks = worker.NewClient(a.asynqOpt, cfg.Queue)
-	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, lottery.Config{PhoneRegion: cfg.PhoneRegion})
+	svcCfg := lottery.Config{PhoneRegion: cfg.PhoneRegion}
+	if cfg.DisposableFile != "" {
+		if svcCfg.Disposable, err = loadDisposable(cfg.DisposableFile); err != nil {
+			a.close()
+			return nil, err
+		}
+		log.Info("disposable-domain list loaded", "file", cfg.DisposableFile, "domains", svcCfg.Disposable.Len())
+	}
+	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	lim, err := abredis.NewLimiter(a.redis, "startline:", rateRules(), cfg.RateLimitFailOpen, log,
 		abredis.WithHashSecret(keys.Derive("ratelimit-keys")))
 	if err != nil {
@@ -91,6 +101,19 @@ func (a *app) ready(ctx context.Context) error {
 		return fmt.Errorf("ping redis: %w", err)
 	}
 	return nil
+}
+
+func loadDisposable(path string) (*identity.DisposableList, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("STARTLINE_DISPOSABLE_DOMAINS: %w", err)
+	}
+	defer f.Close()
+	l, err := identity.LoadDisposable(f)
+	if err != nil {
+		return nil, fmt.Errorf("STARTLINE_DISPOSABLE_DOMAINS %s: %w", path, err)
+	}
+	return l, nil
 }
 
 // rateRules are the production limits: the library defaults, with the

@@ -26,6 +26,7 @@ type config struct {
 	Queue             string
 	PhoneRegion       string
 	RateLimitFailOpen bool
+	DisposableFile    string
 }
 
 func (c config) dev() bool { return c.Env == "dev" }
@@ -50,6 +51,8 @@ func loadConfig(out io.Writer) (config, error) {
 		SMTPFrom:    getenv("SMTP_FROM", "Startline <no-reply@startline.invalid>"),
 		Queue:       getenv("STARTLINE_QUEUE", "startline"),
 		PhoneRegion: getenv("STARTLINE_PHONE_REGION", "KR"),
+		// A newer copy of the disposable-email-domains list, without a release.
+		DisposableFile: getenv("STARTLINE_DISPOSABLE_DOMAINS", ""),
 	}
 	switch v := getenv("STARTLINE_RATELIMIT_ON_REDIS_ERROR", "open"); v {
 	case "open", "closed":

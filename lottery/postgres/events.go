@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/lottery"
 )
 
@@ -38,6 +39,7 @@ type eventRow struct {
 	RevealedAt         *time.Time
 	DrawRequestedAt    *time.Time
 	ResultsPublishedAt *time.Time
+	RiskRules          []byte `gorm:"type:jsonb"`
 }
 
 func (eventRow) TableName() string { return "events" }
@@ -98,6 +100,9 @@ func toEventRow(e lottery.Event) eventRow {
 	r := eventRow{ID: e.ID, Slug: e.Slug, Name: e.Name, TimeZone: e.TimeZone, OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
 		Status: string(e.Status), OfferHoldSeconds: int(e.OfferHold / time.Second), MaxGroupSize: e.MaxGroupSize,
 		TicketRule: e.TicketRule, PublishedAt: e.PublishedAt, ClosedAt: e.ClosedAt, UnreviewedPolicy: e.UnreviewedPolicy}
+	if e.RiskRules != nil {
+		r.RiskRules, _ = json.Marshal(e.RiskRules)
+	}
 	if e.Commitment != "" {
 		r.Commitment = &e.Commitment
 	}
@@ -117,6 +122,12 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 	}
 	if r.SeedSecretRevealed != nil {
 		e.SeedSecret = *r.SeedSecretRevealed
+	}
+	if len(r.RiskRules) > 0 {
+		var rules antibot.Rules
+		if json.Unmarshal(r.RiskRules, &rules) == nil && rules.Version != "" {
+			e.RiskRules = &rules
+		}
 	}
 	for _, c := range courses {
 		if c.EventID != r.ID {
