@@ -60,6 +60,7 @@ func Register(r *gin.Engine, d Deps) {
 	v1.POST("/events/:slug/entries", h.apply)
 	v1.GET("/entries/:id", h.entryStatus)
 	v1.GET("/entries/:id/proof", h.entryProof)
+	v1.POST("/offers/:id/:action", h.offerAction)
 	v1.GET("/events/:slug/draws", h.draws)
 	v1.GET("/events/:slug/draws/:subqueue/artifact.json", h.artifact)
 
@@ -73,6 +74,8 @@ func Register(r *gin.Engine, d Deps) {
 	admin := v1.Group("/admin", h.staffAuth, requireRole(lottery.RoleOrganizer))
 	admin.POST("/events", h.createEvent)
 	admin.POST("/events/:slug/:action", h.transition)
+	admin.POST("/events/:slug/subqueues/:key/capacity", h.setCapacity)
+	admin.GET("/events/:slug/offers", h.offerStats)
 
 	if d.Dev {
 		r.GET("/dev/outbox.json", h.outboxJSON)

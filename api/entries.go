@@ -99,14 +99,15 @@ func (h *handler) apply(c *gin.Context) {
 }
 
 type entryJSON struct {
-	EntryID   string    `json:"entry_id"`
-	Event     string    `json:"event"`
-	Status    string    `json:"status"`
-	SubQueue  string    `json:"subqueue"`
-	Position  *int      `json:"position,omitempty"` // waitlist position after the draw
-	Tickets   int       `json:"tickets"`
-	GroupCode string    `json:"group_code,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	EntryID   string     `json:"entry_id"`
+	Event     string     `json:"event"`
+	Status    string     `json:"status"`
+	SubQueue  string     `json:"subqueue"`
+	Position  *int       `json:"position,omitempty"` // waitlist position after the draw
+	Offer     *offerJSON `json:"offer,omitempty"`
+	Tickets   int        `json:"tickets"`
+	GroupCode string     `json:"group_code,omitempty"`
+	CreatedAt time.Time  `json:"created_at"`
 }
 
 func (h *handler) entryStatus(c *gin.Context) {
@@ -121,6 +122,10 @@ func (h *handler) entryStatus(c *gin.Context) {
 		Tickets: e.Tickets, GroupCode: e.GroupCode, CreatedAt: e.CreatedAt}
 	if v.Place != nil && !v.Place.Selected {
 		out.Position = &v.Place.WaitlistPosition
+	}
+	if v.Offer != nil {
+		o := offerView(*v.Offer)
+		out.Offer = &o
 	}
 	c.JSON(http.StatusOK, out)
 }
@@ -164,4 +169,40 @@ func (h *handler) outboxJSON(c *gin.Context) {
 		out = append(out, outboxMessageJSON{To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: m.CreatedAt})
 	}
 	c.JSON(http.StatusOK, gin.H{"messages": out})
+}
+
+type offerJSON struct {
+	OfferID   string     `json:"offer_id"`
+	Status    string     `json:"status"`
+	SubQueue  string     `json:"subqueue"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
+}
+
+func offerView(o lottery.Offer) offerJSON {
+	return offerJSON{OfferID: o.ID, Status: string(o.Status), SubQueue: o.SubQueue, ExpiresAt: o.ExpiresAt, DecidedAt: o.DecidedAt}
+}
+
+type tokenBody struct {
+	Token string `json:"token"`
+}
+
+// offerAction accepts or declines an offer with the entry's receipt token.
+func (h *handler) offerAction(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	var b tokenBody
+	if err := decodeJSON(body, &b); err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	o, err := h.Svc.OfferAction(c.Request.Context(), c.Param("id"), b.Token, c.Param("action"))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	c.JSON(http.StatusOK, offerView(o))
 }

@@ -29,6 +29,7 @@ var statusByCode = map[string]int{
 	lottery.CodeInvalidTransition:   http.StatusConflict,
 	lottery.CodeIdempotencyMismatch: http.StatusConflict,
 	lottery.CodeGroupFull:           http.StatusConflict,
+	lottery.CodeOfferExpired:        http.StatusConflict,
 	lottery.CodeConflict:            http.StatusConflict,
 	lottery.CodeEventExists:         http.StatusConflict,
 	lottery.CodeStaffExists:         http.StatusConflict,

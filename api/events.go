@@ -152,3 +152,59 @@ func (h *handler) artifact(c *gin.Context) {
 	}
 	c.Data(http.StatusOK, "application/json", raw)
 }
+
+type capacityBody struct {
+	Capacity *int `json:"capacity"`
+}
+
+func (h *handler) setCapacity(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	var b capacityBody
+	if err := decodeJSON(body, &b); err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	if b.Capacity == nil {
+		writeError(c, h.Log, lottery.Fieldf("capacity", "give the new capacity"))
+		return
+	}
+	issued, err := h.Svc.SetCapacity(c.Request.Context(), staffOf(c), c.Param("slug"), c.Param("key"), *b.Capacity)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"subqueue": c.Param("key"), "capacity": *b.Capacity, "offers_issued": len(issued)})
+}
+
+func (h *handler) offerStats(c *gin.Context) {
+	stats, err := h.Svc.OfferStats(c.Request.Context(), staffOf(c), c.Param("slug"))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	type row struct {
+		SubQueue string  `json:"subqueue"`
+		Capacity int     `json:"capacity"`
+		Pending  int     `json:"pending"`
+		Accepted int     `json:"accepted"`
+		Paid     int     `json:"paid"`
+		Declined int     `json:"declined"`
+		Expired  int     `json:"expired"`
+		Void     int     `json:"void"`
+		FillRate float64 `json:"fill_rate"` // paid ÷ capacity
+	}
+	out := make([]row, 0, len(stats))
+	for _, s := range stats {
+		r := row{SubQueue: s.SubQueue, Capacity: s.Capacity, Pending: s.Pending, Accepted: s.Accepted, Paid: s.Paid,
+			Declined: s.Declined, Expired: s.Expired, Void: s.Void}
+		if s.Capacity > 0 {
+			r.FillRate = float64(s.Paid) / float64(s.Capacity)
+		}
+		out = append(out, r)
+	}
+	c.JSON(http.StatusOK, gin.H{"subqueues": out})
+}

@@ -120,8 +120,6 @@ type DrawStore interface {
 	// RequestDraw records the draw request and returns the sub-queues not
 	// yet drawn; ErrInvalidTransition.
 	RequestDraw(ctx context.Context, slug string, actor Actor) (Event, []int64, error)
-	// PublishResults records publication; ErrInvalidTransition.
-	PublishResults(ctx context.Context, slug string, actor Actor) (Event, error)
 	// Draws lists an event's draws in sub-queue order.
 	Draws(ctx context.Context, eventID int64) ([]DrawInfo, error)
 	// DrawJob loads one sub-queue's draw inputs; ErrNotFound.
@@ -216,7 +214,12 @@ func (s *Service) Transition(ctx context.Context, actor StaffAccount, slug, acti
 		}
 		return out, nil
 	case ActionPublishResults:
-		return s.store.PublishResults(ctx, slug, actor.Actor())
+		out, issued, err := s.store.IssueDrawOffers(ctx, slug, s.offerTx(ev, "", ""), actor.Actor())
+		if err != nil {
+			return Event{}, err
+		}
+		s.notifyOffers(ctx, issued)
+		return out, nil
 	}
 	return Event{}, ErrInvalidTransition
 }

@@ -351,6 +351,7 @@ type EntryView struct {
 	Entry Entry
 	Event Event
 	Place *DrawPlace // after the draw
+	Offer *Offer     // once offered a slot
 }
 
 // EntryStatus returns an entry to the holder of its receipt token. A wrong
@@ -368,6 +369,14 @@ func (s *Service) EntryStatus(ctx context.Context, entryID, token string) (Entry
 		return EntryView{}, fmt.Errorf("entry status: %w", err)
 	}
 	v := EntryView{Entry: e, Event: ev}
+	if ev.ResultsPublishedAt != nil {
+		o, err := s.store.EntryOffer(ctx, e.ID)
+		if err == nil {
+			v.Offer = &o
+		} else if !errors.Is(err, ErrNotFound) {
+			return EntryView{}, fmt.Errorf("entry status: %w", err)
+		}
+	}
 	if ev.Status == EventDrawn || ev.Status == EventSettled {
 		p, err := s.store.EntryPlace(ctx, e.ID)
 		if err == nil {

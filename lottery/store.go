@@ -134,6 +134,7 @@ type Store interface {
 	DrawStore
 	ReviewStore
 	ClusterStore
+	OfferStore
 	// Ping checks the database is reachable.
 	Ping(ctx context.Context) error
 }
@@ -145,4 +146,6 @@ type Notifier interface {
 	MailQueued(ctx context.Context, outboxID int64) error
 	// DrawRequested asks for one sub-queue to be drawn.
 	DrawRequested(ctx context.Context, subqueueID int64) error
+	// OffersIssued queues the offers' mails and schedules their expiry.
+	OffersIssued(ctx context.Context, issued []OfferIssue) error
 }

@@ -43,3 +43,22 @@ func (d *Drawer) HandleClusterSweep(ctx context.Context, _ *asynq.Task) error {
 	}
 	return nil
 }
+
+// HandleExpireOffer expires an offer whose hold ended and cascades its slot.
+func (d *Drawer) HandleExpireOffer(ctx context.Context, t *asynq.Task) error {
+	var p ExpireOfferPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.OfferID == "" {
+		return fmt.Errorf("expire payload %q: %w", t.Payload(), asynq.SkipRetry)
+	}
+	return d.Svc.ExpireOffer(ctx, p.OfferID)
+}
+
+// HandleReconcileOffers expires, from PostgreSQL, every offer past its hold
+// that its task missed (Redis flushed, worker down).
+func (d *Drawer) HandleReconcileOffers(ctx context.Context, _ *asynq.Task) error {
+	n, err := d.Svc.ExpireDue(ctx)
+	if n > 0 {
+		d.Log.InfoContext(ctx, "reconciler expired offers", "count", n)
+	}
+	return err
+}

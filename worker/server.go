@@ -44,6 +44,8 @@ func NewServer(o Options) (*Server, error) {
 	if o.Drawer != nil {
 		mux.HandleFunc(TypeDrawSubqueue, o.Drawer.HandleDrawSubqueue)
 		mux.HandleFunc(TypeClusterSweep, o.Drawer.HandleClusterSweep)
+		mux.HandleFunc(TypeExpireOffer, o.Drawer.HandleExpireOffer)
+		mux.HandleFunc(TypeReconcileOffers, o.Drawer.HandleReconcileOffers)
 	}
 	sched := asynq.NewScheduler(o.Redis, &asynq.SchedulerOpts{Logger: slogAdapter{o.Log}})
 	if _, err := sched.Register("@every 1m", NewSweepOutboxTask(o.Queue)); err != nil {
@@ -54,6 +56,9 @@ func NewServer(o Options) (*Server, error) {
 		// entries takes ~0.25 s (docs/BENCHMARKS.md).
 		if _, err := sched.Register("@every 30s", NewClusterSweepTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule cluster sweep: %w", err)
+		}
+		if _, err := sched.Register("@every 1m", NewReconcileOffersTask(o.Queue)); err != nil {
+			return nil, fmt.Errorf("schedule offer reconciler: %w", err)
 		}
 	}
 	return &Server{srv: srv, sched: sched, mux: mux}, nil

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/startline/startline/lottery"
 )
 
 // Task types.
@@ -105,4 +107,50 @@ const TypeClusterSweep = "cluster:sweep"
 func NewClusterSweepTask(queue string) *asynq.Task {
 	return asynq.NewTask(TypeClusterSweep, nil, asynq.Queue(queue), asynq.MaxRetry(1), asynq.Unique(25*time.Second),
 		asynq.Timeout(5*time.Minute))
+}
+
+// Offer task types.
+const (
+	TypeExpireOffer     = "offer:expire"
+	TypeReconcileOffers = "offer:reconcile"
+)
+
+// ExpireOfferPayload names the offer to expire.
+type ExpireOfferPayload struct {
+	OfferID string `json:"offer_id"`
+}
+
+// NewExpireOfferTask builds the task that expires an offer at its end; the
+// task id keeps one per offer.
+func NewExpireOfferTask(offerID string, at time.Time, queue string) (*asynq.Task, error) {
+	b, err := json.Marshal(ExpireOfferPayload{OfferID: offerID})
+	if err != nil {
+		return nil, fmt.Errorf("expire task: %w", err)
+	}
+	return asynq.NewTask(TypeExpireOffer, b, asynq.TaskID("offer-expire:"+offerID), asynq.Queue(queue), asynq.ProcessAt(at),
+		asynq.MaxRetry(20), asynq.Timeout(time.Minute)), nil
+}
+
+// NewReconcileOffersTask builds the periodic reconciler task.
+func NewReconcileOffersTask(queue string) *asynq.Task {
+	return asynq.NewTask(TypeReconcileOffers, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(50*time.Second))
+}
+
+// OffersIssued queues each offer's mail and its expiry at ExpiresAt.
+func (c *Client) OffersIssued(ctx context.Context, issued []lottery.OfferIssue) error {
+	for _, is := range issued {
+		if is.OutboxID != 0 {
+			if err := c.MailQueued(ctx, is.OutboxID); err != nil {
+				return err
+			}
+		}
+		t, err := NewExpireOfferTask(is.Offer.ID, is.Offer.ExpiresAt, c.queue)
+		if err != nil {
+			return err
+		}
+		if _, err := c.c.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return fmt.Errorf("enqueue expiry of %s: %w", is.Offer.ID, err)
+		}
+	}
+	return nil
 }

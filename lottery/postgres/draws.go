@@ -270,33 +270,6 @@ func (s *Store) RequestDraw(ctx context.Context, slug string, actor lottery.Acto
 	return ev, pending, err
 }
 
-// PublishResults records that the organizer published the results.
-func (s *Store) PublishResults(ctx context.Context, slug string, actor lottery.Actor) (lottery.Event, error) {
-	err := s.Transact(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`UPDATE events SET results_published_at = now(), updated_at = now()
-			WHERE slug = ? AND status = 'drawn' AND results_published_at IS NULL`, slug)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return lottery.ErrInvalidTransition
-		}
-		ev, err := lockEvent(tx, slug)
-		if err != nil {
-			return err
-		}
-		if err := appendLog(tx, ev.ID, lottery.LogRecord{Kind: "event.results_published", FromStatus: ev.Status,
-			ToStatus: ev.Status, Actor: actor.Label}); err != nil {
-			return err
-		}
-		return audit(tx, actor.StaffID, "event.publish_results", slug, nil)
-	})
-	if err != nil {
-		return lottery.Event{}, err
-	}
-	return s.EventBySlug(ctx, slug)
-}
-
 func drawQuery(tx *gorm.DB) *gorm.DB {
 	return tx.Table("draws d").Select("d.*, q.key AS subqueue_key").Joins("JOIN subqueues q ON q.id = d.subqueue_id")
 }

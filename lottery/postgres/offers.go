@@ -1,0 +1,401 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/fairdraw"
+)
+
+type offerRow struct {
+	ID          string `gorm:"primaryKey"`
+	EventID     int64
+	SubqueueID  int64
+	EntryID     string
+	UnitID      string
+	Status      string
+	Round       int
+	IssuedAt    time.Time
+	ExpiresAt   time.Time
+	DecidedAt   *time.Time
+	SubqueueKey string `gorm:"->;column:subqueue_key"`
+	EventSlug   string `gorm:"->;column:event_slug"`
+}
+
+func (offerRow) TableName() string { return "offers" }
+
+func fromOfferRow(r offerRow) lottery.Offer {
+	return lottery.Offer{ID: r.ID, EventID: r.EventID, SubQueueID: r.SubqueueID, SubQueue: r.SubqueueKey, EntryID: r.EntryID,
+		UnitID: r.UnitID, Status: lottery.OfferStatus(r.Status), Round: r.Round, IssuedAt: r.IssuedAt.UTC(),
+		ExpiresAt: r.ExpiresAt.UTC(), DecidedAt: r.DecidedAt}.WithEventSlug(r.EventSlug)
+}
+
+func offerQuery(tx *gorm.DB) *gorm.DB {
+	return tx.Table("offers o").Select("o.*, q.key AS subqueue_key, ev.slug AS event_slug").
+		Joins("JOIN subqueues q ON q.id = o.subqueue_id").Joins("JOIN events ev ON ev.id = o.event_id")
+}
+
+// Offer returns one offer.
+func (s *Store) Offer(ctx context.Context, id string) (lottery.Offer, error) {
+	var r offerRow
+	if err := offerQuery(s.db.WithContext(ctx)).Where("o.id = ?", id).Take(&r).Error; err != nil {
+		return lottery.Offer{}, notFound(err)
+	}
+	return fromOfferRow(r), nil
+}
+
+// EntryOffer returns an entry's offer.
+func (s *Store) EntryOffer(ctx context.Context, entryID string) (lottery.Offer, error) {
+	var r offerRow
+	if err := offerQuery(s.db.WithContext(ctx)).Where("o.entry_id = ?", entryID).Take(&r).Error; err != nil {
+		return lottery.Offer{}, notFound(err)
+	}
+	return fromOfferRow(r), nil
+}
+
+// DueOffers lists live, unpaid offers whose hold ended.
+func (s *Store) DueOffers(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	var ids []string
+	if err := s.db.WithContext(ctx).Raw(`SELECT id::text FROM offers WHERE status IN ('pending', 'accepted') AND expires_at <= ?
+		ORDER BY expires_at LIMIT ?`, now, limit).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("due offers: %w", err)
+	}
+	return ids, nil
+}
+
+// OfferStats counts offers per sub-queue.
+func (s *Store) OfferStats(ctx context.Context, eventID int64) ([]lottery.OfferStats, error) {
+	var rows []struct {
+		Key                                               string
+		Capacity                                          int
+		Pending, Accepted, Paid, Declined, Expired, Voids int
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT q.key, q.capacity,
+			count(o.id) FILTER (WHERE o.status = 'pending') AS pending, count(o.id) FILTER (WHERE o.status = 'accepted') AS accepted,
+			count(o.id) FILTER (WHERE o.status = 'paid') AS paid, count(o.id) FILTER (WHERE o.status = 'declined') AS declined,
+			count(o.id) FILTER (WHERE o.status = 'expired') AS expired, count(o.id) FILTER (WHERE o.status = 'void') AS voids
+		FROM subqueues q LEFT JOIN offers o ON o.subqueue_id = q.id WHERE q.event_id = ? GROUP BY q.id ORDER BY q.position`,
+		eventID).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("offer stats: %w", err)
+	}
+	out := make([]lottery.OfferStats, len(rows))
+	for i, r := range rows {
+		out[i] = lottery.OfferStats{SubQueue: r.Key, Capacity: r.Capacity, Pending: r.Pending, Accepted: r.Accepted,
+			Paid: r.Paid, Declined: r.Declined, Expired: r.Expired, Void: r.Voids}
+	}
+	return out, nil
+}
+
+// unit is a group or solo entry to offer together.
+type unit struct {
+	id       string
+	members  []string
+	position int
+}
+
+// issueOffers offers a slot to every member of the units: offers by COPY,
+// entry statuses, one log record per entry and one mail per entry.
+func issueOffers(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqueueID int64, key string, units []unit,
+	round int, o lottery.OfferTx, why string) ([]lottery.Offer, []int64, error) {
+	var members []string
+	for _, u := range units {
+		members = append(members, u.members...)
+	}
+	if len(members) == 0 {
+		return nil, nil, nil
+	}
+	emails := map[string]string{}
+	rows, err := tx.Statement.ConnPool.QueryContext(ctx, `SELECT id::text, email FROM entries WHERE id = ANY($1::uuid[])`, members)
+	if err != nil {
+		return nil, nil, fmt.Errorf("offer recipients: %w", err)
+	}
+	for rows.Next() {
+		var id, email string
+		if err := rows.Scan(&id, &email); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		emails[id] = email
+	}
+	rows.Close()
+	expires := o.Now.Add(o.Hold)
+	var offers []lottery.Offer
+	var copyOffers [][]any
+	var ids, tos, subjects, bodies []string
+	for _, u := range units {
+		for _, m := range u.members {
+			off := lottery.Offer{ID: o.NewID(), EventID: eventID, SubQueueID: subqueueID, SubQueue: key, EntryID: m, UnitID: u.id,
+				Status: lottery.OfferPending, Round: round, IssuedAt: o.Now, ExpiresAt: expires}
+			offers = append(offers, off)
+			copyOffers = append(copyOffers, []any{off.ID, eventID, subqueueID, m, u.id, "pending", int32(round), o.Now, expires})
+			mail := o.Mail(off)
+			ids, tos, subjects, bodies = append(ids, off.ID), append(tos, emails[m]), append(subjects, mail.Subject), append(bodies, mail.Body)
+		}
+	}
+	if err := copyRows("offers", []string{"id", "event_id", "subqueue_id", "entry_id", "unit_id", "status", "round",
+		"issued_at", "expires_at"}, copyOffers); err != nil {
+		return nil, nil, err
+	}
+	if _, err := tx.Statement.ConnPool.ExecContext(ctx, `WITH moved AS (
+			SELECT o.entry_id, o.id, e.status AS old FROM offers o JOIN entries e ON e.id = o.entry_id WHERE o.id = ANY($1::uuid[])),
+		upd AS (UPDATE entries e SET status = 'offered', updated_at = now() FROM moved WHERE e.id = moved.entry_id)
+		INSERT INTO event_log (event_id, entry_id, kind, from_status, to_status, actor, details)
+		SELECT $2, entry_id, 'offer.issued', CASE WHEN old = 'received' THEN $3 ELSE old END, 'offered', 'system:offers',
+			jsonb_build_object('offer_id', id, 'round', $4::int, 'reason', $5::text) FROM moved`,
+		ids, eventID, map[bool]string{true: "selected", false: "waitlisted"}[round == 0], round, why); err != nil {
+		return nil, nil, fmt.Errorf("mark offered: %w", err)
+	}
+	var outbox []int64
+	mrows, err := tx.Statement.ConnPool.QueryContext(ctx, `INSERT INTO outbox (to_addr, subject, body, kind)
+		SELECT t, s, b, 'offer' FROM unnest($1::text[], $2::text[], $3::text[]) AS x(t, s, b) RETURNING id`, tos, subjects, bodies)
+	if err != nil {
+		return nil, nil, fmt.Errorf("queue offer mail: %w", err)
+	}
+	for mrows.Next() {
+		var id int64
+		if err := mrows.Scan(&id); err != nil {
+			mrows.Close()
+			return nil, nil, err
+		}
+		outbox = append(outbox, id)
+	}
+	mrows.Close()
+	return offers, outbox, mrows.Err()
+}
+
+// cascade offers the sub-queue's free slots to waitlisted units never
+// offered before, by DRAW-SPEC's released-slot rule. The sub-queue row lock
+// serialises every change of its offers, so a freed slot is offered once.
+func cascade(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqueueID int64, o lottery.OfferTx) ([]lottery.Offer, []int64, error) {
+	var sq subqueueRow
+	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", subqueueID).Take(&sq).Error; err != nil {
+		return nil, nil, fmt.Errorf("lock sub-queue: %w", err)
+	}
+	var live int
+	if err := tx.Raw(`SELECT count(*) FROM offers WHERE subqueue_id = ? AND status IN ('pending', 'accepted', 'paid')`,
+		subqueueID).Row().Scan(&live); err != nil {
+		return nil, nil, err
+	}
+	free := sq.Capacity - live
+	var chosen []unit
+	last := 0
+	for free > 0 {
+		var page []struct {
+			UnitID  string
+			Members string
+			Pos     int
+		}
+		if err := tx.Raw(`SELECT unit_id, string_agg(entry_id::text, ',' ORDER BY entry_id) AS members, min(position) AS pos
+			FROM draw_results dr WHERE subqueue_id = ? AND NOT selected
+				AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.entry_id = dr.entry_id)
+			GROUP BY unit_id HAVING min(position) > ? ORDER BY pos LIMIT 500`, subqueueID, last).Scan(&page).Error; err != nil {
+			return nil, nil, fmt.Errorf("load waitlist: %w", err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		items := make([]fairdraw.OrderItem, len(page))
+		for i, p := range page {
+			items[i] = fairdraw.OrderItem{Position: p.Pos, UnitID: p.UnitID, EntryIDs: strings.Split(p.Members, ",")}
+			last = p.Pos
+		}
+		offered, remaining := fairdraw.Release(items, free)
+		for _, it := range offered {
+			chosen = append(chosen, unit{id: it.UnitID, members: it.EntryIDs, position: it.Position})
+		}
+		free = remaining
+	}
+	if len(chosen) == 0 {
+		return nil, nil, nil
+	}
+	var round int
+	if err := tx.Raw(`SELECT coalesce(max(round), 0) + 1 FROM offers WHERE subqueue_id = ?`, subqueueID).Row().Scan(&round); err != nil {
+		return nil, nil, err
+	}
+	return issueOffers(ctx, tx, copyRows, eventID, subqueueID, sq.Key, chosen, round, o, "released slot")
+}
+
+// IssueDrawOffers offers every selected entry its slot and publishes results.
+func (s *Store) IssueDrawOffers(ctx context.Context, slug string, o lottery.OfferTx, actor lottery.Actor) (lottery.Event, []lottery.OfferIssue, error) {
+	var issued []lottery.OfferIssue
+	err := s.bulkTx(ctx, func(tx *gorm.DB, copyRows copyFunc) error {
+		issued = nil
+		ev, err := lockEvent(tx, slug)
+		if err != nil {
+			return err
+		}
+		if ev.Status != string(lottery.EventDrawn) || ev.ResultsPublishedAt != nil {
+			return lottery.ErrInvalidTransition
+		}
+		var subs []subqueueRow
+		if err := tx.Where("event_id = ?", ev.ID).Order("position").Find(&subs).Error; err != nil {
+			return err
+		}
+		total := 0
+		for _, sq := range subs {
+			var page []struct {
+				UnitID  string
+				Members string
+				Pos     int
+			}
+			if err := tx.Raw(`SELECT unit_id, string_agg(entry_id::text, ',' ORDER BY entry_id) AS members, min(position) AS pos
+				FROM draw_results WHERE subqueue_id = ? AND selected GROUP BY unit_id ORDER BY pos`, sq.ID).Scan(&page).Error; err != nil {
+				return err
+			}
+			units := make([]unit, len(page))
+			for i, p := range page {
+				units[i] = unit{id: p.UnitID, members: strings.Split(p.Members, ","), position: p.Pos}
+			}
+			offers, mails, err := issueOffers(ctx, tx, copyRows, ev.ID, sq.ID, sq.Key, units, 0, o, "selected in the draw")
+			if err != nil {
+				return err
+			}
+			issued = append(issued, pair(offers, mails)...)
+			total += len(offers)
+		}
+		if err := tx.Exec(`UPDATE events SET results_published_at = ?, updated_at = now() WHERE id = ?`, o.Now, ev.ID).Error; err != nil {
+			return err
+		}
+		details := map[string]any{"offers": total, "hold": o.Hold.String()}
+		if err := appendLog(tx, ev.ID, lottery.LogRecord{Kind: "event.results_published", FromStatus: ev.Status,
+			ToStatus: ev.Status, Actor: actor.Label, Details: details}); err != nil {
+			return err
+		}
+		return audit(tx, actor.StaffID, "event.publish_results", slug, details)
+	})
+	if err != nil {
+		return lottery.Event{}, nil, err
+	}
+	ev, err := s.EventBySlug(ctx, slug)
+	return ev, issued, err
+}
+
+// pair joins issued offers with queued mails for the notifier (mails are
+// matched by position only for delivery; any order will do).
+func pair(offers []lottery.Offer, mails []int64) []lottery.OfferIssue {
+	out := make([]lottery.OfferIssue, len(offers))
+	for i := range offers {
+		out[i].Offer = offers[i]
+		if i < len(mails) {
+			out[i].OutboxID = mails[i]
+		}
+	}
+	return out
+}
+
+// ChangeOffer accepts, declines or expires an offer and cascades freed slots.
+func (s *Store) ChangeOffer(ctx context.Context, o lottery.OfferTx) (lottery.Offer, []lottery.OfferIssue, error) {
+	var out lottery.Offer
+	var issued []lottery.OfferIssue
+	var committedErr error
+	err := s.bulkTx(ctx, func(tx *gorm.DB, copyRows copyFunc) error {
+		issued, committedErr = nil, nil
+		var r offerRow
+		if err := offerQuery(tx).Where("o.id = ?", o.OfferID).Clauses(clause.Locking{Strength: "UPDATE", Table: clause.Table{Name: "o"}}).
+			Take(&r).Error; err != nil {
+			return notFound(err)
+		}
+		live := r.Status == string(lottery.OfferPending) || r.Status == string(lottery.OfferAccepted)
+		due := !o.Now.Before(r.ExpiresAt)
+		var to lottery.OfferStatus
+		switch {
+		case o.Action == lottery.OfferActionAccept && r.Status == string(lottery.OfferAccepted) && !due,
+			o.Action == lottery.OfferActionDecline && r.Status == string(lottery.OfferDeclined):
+			out = fromOfferRow(r) // repeated request: same answer
+			return nil
+		case r.Status == string(lottery.OfferExpired) && o.Action != lottery.OfferActionExpire:
+			return lottery.ErrOfferExpired
+		case !live:
+			return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this offer is " + r.Status}
+		case due:
+			to, committedErr = lottery.OfferExpired, lottery.ErrOfferExpired
+			if o.Action == lottery.OfferActionExpire {
+				committedErr = nil
+			}
+		case o.Action == lottery.OfferActionExpire:
+			return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this offer's hold has not ended"}
+		case o.Action == lottery.OfferActionAccept:
+			to = lottery.OfferAccepted
+		default:
+			to = lottery.OfferDeclined
+		}
+		if err := tx.Exec(`UPDATE offers SET status = ?, decided_at = ? WHERE id = ?`, string(to), o.Now, r.ID).Error; err != nil {
+			return fmt.Errorf("update offer: %w", err)
+		}
+		entryTo := map[lottery.OfferStatus]lottery.EntryStatus{lottery.OfferAccepted: lottery.EntryOffered,
+			lottery.OfferDeclined: lottery.EntryDeclined, lottery.OfferExpired: lottery.EntryExpired}[to]
+		if err := tx.Exec(`UPDATE entries SET status = ?, updated_at = now() WHERE id = ?`, string(entryTo), r.EntryID).Error; err != nil {
+			return err
+		}
+		if err := appendLog(tx, r.EventID, lottery.LogRecord{Kind: "offer." + string(to), EntryID: r.EntryID, FromStatus: r.Status,
+			ToStatus: string(to), Actor: map[bool]string{true: "system:expiry", false: "runner"}[to == lottery.OfferExpired],
+			Details: map[string]any{"offer_id": r.ID, "entry_status": entryTo}}); err != nil {
+			return err
+		}
+		r.Status, r.DecidedAt = string(to), &o.Now
+		out = fromOfferRow(r)
+		if to == lottery.OfferAccepted {
+			return nil
+		}
+		offers, mails, err := cascade(ctx, tx, copyRows, r.EventID, r.SubqueueID, o)
+		issued = pair(offers, mails)
+		return err
+	})
+	if err != nil {
+		return lottery.Offer{}, nil, err
+	}
+	return out, issued, committedErr
+}
+
+// SetCapacity changes a sub-queue's capacity and cascades added slots.
+func (s *Store) SetCapacity(ctx context.Context, slug, key string, capacity int, o lottery.OfferTx, actor lottery.Actor) ([]lottery.OfferIssue, error) {
+	var issued []lottery.OfferIssue
+	err := s.bulkTx(ctx, func(tx *gorm.DB, copyRows copyFunc) error {
+		issued = nil
+		ev, err := lockEvent(tx, slug)
+		if err != nil {
+			return err
+		}
+		var sq subqueueRow
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("event_id = ? AND key = ?", ev.ID, key).Take(&sq).Error; err != nil {
+			return notFound(err)
+		}
+		frozen := ev.Status == string(lottery.EventFrozen) || (ev.Status == string(lottery.EventDrawn) && ev.ResultsPublishedAt == nil)
+		if frozen {
+			return &lottery.Error{Code: lottery.CodeConflict, Field: "capacity",
+				Message: "capacity is fixed between freeze and publishing results; change it after publish-results"}
+		}
+		var live int
+		if err := tx.Raw(`SELECT count(*) FROM offers WHERE subqueue_id = ? AND status IN ('pending', 'accepted', 'paid')`,
+			sq.ID).Row().Scan(&live); err != nil {
+			return err
+		}
+		if capacity < live {
+			return &lottery.Error{Code: lottery.CodeConflict, Field: "capacity",
+				Message: fmt.Sprintf("%d slots are held by live offers; capacity cannot go below that", live)}
+		}
+		if err := tx.Exec(`UPDATE subqueues SET capacity = ? WHERE id = ?`, capacity, sq.ID).Error; err != nil {
+			return err
+		}
+		details := map[string]any{"subqueue": key, "from": sq.Capacity, "to": capacity}
+		if err := appendLog(tx, ev.ID, lottery.LogRecord{Kind: "subqueue.capacity", Actor: actor.Label, Details: details}); err != nil {
+			return err
+		}
+		if err := audit(tx, actor.StaffID, "subqueue.capacity", slug+"/"+key, details); err != nil {
+			return err
+		}
+		if ev.ResultsPublishedAt == nil {
+			return nil
+		}
+		offers, mails, err := cascade(ctx, tx, copyRows, ev.ID, sq.ID, o)
+		issued = pair(offers, mails)
+		return err
+	})
+	return issued, err
+}
