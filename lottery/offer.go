@@ -234,3 +234,8 @@ func (s *Service) OfferStats(ctx context.Context, actor StaffAccount, slug strin
 }
 
 func isCode(err error, code string) bool { return CodeOf(err) == code }
+
+// OfferOf returns an offer by id (pages that already checked the token).
+func (s *Service) OfferOf(ctx context.Context, id string) (Offer, error) {
+	return s.store.Offer(ctx, id)
+}

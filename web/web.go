@@ -75,6 +75,7 @@ func Register(r *gin.Engine, d Deps) error {
 	r.POST("/events/:slug/apply", p.submit)
 	r.GET("/events/:slug/results", p.results)
 	r.GET("/entries/:id", p.entry)
+	r.POST("/offers/:id/:action", p.offerAction)
 	r.GET("/status", p.lookup)
 	p.registerStaff(r)
 	if d.Dev {
@@ -517,4 +518,18 @@ func (p *pages) results(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "public, max-age=5")
 	p.render(c, http.StatusOK, "results", ev.Name, page, nil)
+}
+
+// offerAction accepts or declines an offer from the status page.
+func (p *pages) offerAction(c *gin.Context) {
+	tok := c.PostForm("token")
+	o, err := p.Svc.OfferAction(c.Request.Context(), c.Param("id"), tok, c.Param("action"))
+	if err != nil && lottery.CodeOf(err) != lottery.CodeOfferExpired {
+		p.fail(c, err)
+		return
+	}
+	if err != nil { // expired: the status page says so
+		o, _ = p.Svc.OfferOf(c.Request.Context(), c.Param("id"))
+	}
+	c.Redirect(http.StatusSeeOther, "/entries/"+o.EntryID+"?token="+url.QueryEscape(tok))
 }

@@ -203,12 +203,32 @@ func TestApplyThroughTheForm(t *testing.T) {
 		}
 	}
 	code, body, _ = s.get("/events/spring/results")
-	if code != 200 || !strings.Contains(body, id) || !strings.Contains(body, "artifact.json") || !strings.Contains(body, "100.0%") {
+	if code != 200 || !strings.Contains(body, id) || !strings.Contains(body, "artifact.json") || !strings.Contains(body, "100.0%") || !strings.Contains(body, "Check the draw yourself") {
 		t.Errorf("results page: %d %s", code, body)
 	}
 	code, body, _ = s.get(receipt)
 	if code != 200 || !strings.Contains(body, "Selected: you won a slot") || !strings.Contains(body, "/proof?token=") {
 		t.Errorf("status after the draw: %d %s", code, body)
+	}
+
+	// Results published: the runner holds an offer and accepts it from the page.
+	if _, err := s.svc.Transition(ctx, s.org, "spring", lottery.ActionPublishResults, lottery.TransitionParams{}); err != nil {
+		t.Fatal(err)
+	}
+	code, body, _ = s.get(receipt)
+	m := regexp.MustCompile(`formaction="(/offers/[0-9a-f-]+/accept)"`).FindStringSubmatch(body)
+	if code != 200 || m == nil || !strings.Contains(body, "A slot is held for you") {
+		t.Fatalf("offer on the status page: %d %s", code, body)
+	}
+	code, _, hdr = s.post(m[1], url.Values{"token": {u.Query().Get("token")}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("accept: %d", code)
+	}
+	if _, body, _ = s.get(hdr.Get("Location")); !strings.Contains(body, "You accepted") {
+		t.Errorf("after accepting: %s", body)
+	}
+	if code, _, _ := s.post(m[1], url.Values{"token": {"forged"}}); code != http.StatusNotFound {
+		t.Errorf("accept with a forged token: %d", code)
 	}
 }
 

@@ -82,3 +82,18 @@
     });
   });
 })();
+
+// Offer countdown: "12:34:56 left" next to the hold's end.
+(function () {
+  "use strict";
+  document.querySelectorAll("time[data-countdown]").forEach(function (el) {
+    var end = Date.parse(el.getAttribute("datetime")), base = el.textContent;
+    function tick() {
+      var s = Math.max(0, Math.floor((end - Date.now()) / 1000));
+      var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60), r = s % 60;
+      el.textContent = base + " (" + h + ":" + ("0" + m).slice(-2) + ":" + ("0" + r).slice(-2) + ")";
+      if (s > 0) setTimeout(tick, 1000);
+    }
+    tick();
+  });
+})();
