@@ -61,6 +61,7 @@ func Register(r *gin.Engine, d Deps) {
 	v1.GET("/entries/:id", h.entryStatus)
 	v1.GET("/entries/:id/proof", h.entryProof)
 	v1.POST("/offers/:id/:action", h.offerAction)
+	v1.POST("/payments/:provider/webhook", h.paymentWebhook)
 	v1.GET("/events/:slug/draws", h.draws)
 	v1.GET("/events/:slug/draws/:subqueue/artifact.json", h.artifact)
 

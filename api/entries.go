@@ -199,10 +199,34 @@ func (h *handler) offerAction(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
+	if c.Param("action") == "pay" {
+		p, err := h.Svc.Pay(c.Request.Context(), c.Param("id"), b.Token, c.Query("return"))
+		if err != nil {
+			writeError(c, h.Log, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"offer_id": p.OfferID, "payment_id": p.ID, "status": p.Status, "checkout_url": p.CheckoutURL})
+		return
+	}
 	o, err := h.Svc.OfferAction(c.Request.Context(), c.Param("id"), b.Token, c.Param("action"))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
 	}
 	c.JSON(http.StatusOK, offerView(o))
+}
+
+// paymentWebhook takes a provider's signed webhook. A bad signature is 401,
+// a delivery seen before is 200 and changes nothing.
+func (h *handler) paymentWebhook(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	if err := h.Svc.HandlePaymentWebhook(c.Request.Context(), c.Param("provider"), body, c.Request.Header); err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"received": true})
 }

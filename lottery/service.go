@@ -51,7 +51,8 @@ type Service struct {
 	random io.Reader
 	scorer antibot.Scorer
 
-	trees treeCache
+	trees    treeCache
+	payments PaymentProvider
 
 	cacheMu sync.RWMutex
 	cache   map[string]cachedEvent
@@ -81,6 +82,9 @@ func NewService(store Store, keys *Keys, clock Clock, notify Notifier, log *slog
 	return &Service{store: store, keys: keys, clock: clock, notify: notify, log: log, cfg: cfg, random: rand.Reader,
 		scorer: antibot.Scorer{Rules: cfg.Rules}, cache: map[string]cachedEvent{}}
 }
+
+// UsePayments sets the payment provider (the sandbox in dev, Stripe in production).
+func (s *Service) UsePayments(p PaymentProvider) { s.payments = p }
 
 // Keys exposes the service's purpose keys to adapters (cookie signing).
 func (s *Service) Keys() *Keys { return s.keys }

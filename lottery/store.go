@@ -135,6 +135,7 @@ type Store interface {
 	ReviewStore
 	ClusterStore
 	OfferStore
+	PaymentStore
 	// Ping checks the database is reachable.
 	Ping(ctx context.Context) error
 }

@@ -27,6 +27,7 @@ import (
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/payments/sandbox"
 )
 
 //go:embed templates/*.html
@@ -37,11 +38,12 @@ var staticFS embed.FS
 
 // Deps is what the pages need.
 type Deps struct {
-	Svc    *lottery.Service
-	Guard  *guard.Guard
-	Outbox lottery.MailStore
-	Log    *slog.Logger
-	Dev    bool
+	Svc     *lottery.Service
+	Guard   *guard.Guard
+	Sandbox *sandbox.Provider // the test checkout, dev mode only
+	Outbox  lottery.MailStore
+	Log     *slog.Logger
+	Dev     bool
 }
 
 type pages struct {
@@ -80,6 +82,10 @@ func Register(r *gin.Engine, d Deps) error {
 	p.registerStaff(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
+	}
+	if d.Sandbox != nil {
+		r.GET("/sandbox/checkout/:id", p.sandboxCheckout)
+		r.POST("/sandbox/checkout/:id/:outcome", p.sandboxOutcome)
 	}
 	r.NoRoute(func(c *gin.Context) { p.fail(c, lottery.ErrNotFound) })
 	return nil
@@ -520,9 +526,19 @@ func (p *pages) results(c *gin.Context) {
 	p.render(c, http.StatusOK, "results", ev.Name, page, nil)
 }
 
-// offerAction accepts or declines an offer from the status page.
+// offerAction accepts, declines or pays an offer from the status page.
 func (p *pages) offerAction(c *gin.Context) {
 	tok := c.PostForm("token")
+	if c.Param("action") == "pay" {
+		pay, err := p.Svc.Pay(c.Request.Context(), c.Param("id"), tok, "")
+		if err != nil {
+			p.fail(c, err)
+			return
+		}
+		o, _ := p.Svc.OfferOf(c.Request.Context(), pay.OfferID)
+		c.Redirect(http.StatusSeeOther, pay.CheckoutURL+"&back="+url.QueryEscape("/entries/"+o.EntryID+"?token="+tok))
+		return
+	}
 	o, err := p.Svc.OfferAction(c.Request.Context(), c.Param("id"), tok, c.Param("action"))
 	if err != nil && lottery.CodeOf(err) != lottery.CodeOfferExpired {
 		p.fail(c, err)
@@ -532,4 +548,25 @@ func (p *pages) offerAction(c *gin.Context) {
 		o, _ = p.Svc.OfferOf(c.Request.Context(), c.Param("id"))
 	}
 	c.Redirect(http.StatusSeeOther, "/entries/"+o.EntryID+"?token="+url.QueryEscape(tok))
+}
+
+// sandboxCheckout is the sandbox provider's hosted test checkout.
+func (p *pages) sandboxCheckout(c *gin.Context) {
+	p.render(c, http.StatusOK, "sandbox", "Test checkout", map[string]string{"ID": c.Param("id"), "Offer": c.Query("offer"),
+		"Amount": c.Query("amount"), "Currency": strings.ToUpper(c.Query("currency")), "Back": safeNext(c.Query("back"))}, nil)
+}
+
+// sandboxOutcome plays the provider: it signs the webhook for the chosen
+// outcome and delivers it to the same handler a real provider would reach.
+func (p *pages) sandboxOutcome(c *gin.Context) {
+	payload, header, err := p.Sandbox.Event(c.Param("id"), c.PostForm("offer"), c.Param("outcome"), p.Svc.Now())
+	if err != nil {
+		p.fail(c, lottery.Fieldf("outcome", "%v", err))
+		return
+	}
+	if err := p.Svc.HandlePaymentWebhook(c.Request.Context(), p.Sandbox.Name(), payload, header); err != nil {
+		p.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("back")))
 }

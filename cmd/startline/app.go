@@ -21,6 +21,7 @@ import (
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/web"
 	"github.com/startline/startline/worker"
@@ -36,6 +37,7 @@ type app struct {
 	tasks    *worker.Client
 	svc      *lottery.Service
 	guard    *guard.Guard
+	sandbox  *sandbox.Provider
 }
 
 func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
@@ -72,6 +74,12 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		log.Info("disposable-domain list loaded", "file", cfg.DisposableFile, "domains", svcCfg.Disposable.Len())
 	}
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
+	if cfg.dev() {
+		// The built-in test provider; production payments need a real
+		// provider (Stripe adapter: lottery/payments/stripe).
+		a.sandbox = sandbox.New(keys.Derive("sandbox"))
+		a.svc.UsePayments(a.sandbox)
+	}
 	lim, err := abredis.NewLimiter(a.redis, "startline:", rateRules(), cfg.RateLimitFailOpen, log,
 		abredis.WithHashSecret(keys.Derive("ratelimit-keys")))
 	if err != nil {
@@ -139,7 +147,7 @@ func (a *app) router() (*gin.Engine, error) {
 		return nil, err
 	}
 	api.Register(r, api.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.store, Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready})
-	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.store, Log: a.log, Dev: a.cfg.dev()}); err != nil {
+	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Sandbox: a.sandbox, Outbox: a.store, Log: a.log, Dev: a.cfg.dev()}); err != nil {
 		return nil, err
 	}
 	return r, nil

@@ -1,0 +1,166 @@
+package lottery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// paymentRank orders payment states: a state never moves to a lower rank,
+// so a late "authorized" webhook cannot undo a capture.
+var paymentRank = map[PaymentStatus]int{PaymentCreated: 0, PaymentAuthorized: 1, PaymentFailed: 2, PaymentCaptured: 3,
+	PaymentCanceled: 4, PaymentRefunded: 5}
+
+// Later reports whether moving from a to b goes forward.
+func (a PaymentStatus) Later(b PaymentStatus) bool { return paymentRank[b] > paymentRank[a] }
+
+// PaymentStore keeps payments and webhook deliveries.
+type PaymentStore interface {
+	// SavePayment records a payment's state, only ever moving it forward;
+	// it returns the stored state.
+	SavePayment(ctx context.Context, provider string, p Payment) (Payment, error)
+	// FindPayment returns a stored payment; ErrNotFound.
+	FindPayment(ctx context.Context, provider, id string) (Payment, error)
+	// RecordPaymentEvent stores a webhook delivery; false when it was
+	// processed before (deliveries are idempotent by event id).
+	RecordPaymentEvent(ctx context.Context, provider string, e PaymentEvent) (bool, error)
+	// MarkOfferPaid moves a live offer to paid and its entry to confirmed,
+	// under the offer's row lock; ErrOfferExpired when the hold ended (or
+	// the offer was declined) first, so the caller refunds.
+	MarkOfferPaid(ctx context.Context, offerID, paymentID string, tx OfferTx) (Offer, error)
+	// EventPrice returns the price of a slot in an event.
+	EventPrice(ctx context.Context, eventID int64) (int64, string, error)
+}
+
+// Pay starts the payment of an accepted (or pending, accepted now) offer
+// and returns where to send the runner.
+func (s *Service) Pay(ctx context.Context, offerID, token, returnURL string) (Payment, error) {
+	if s.payments == nil {
+		return Payment{}, &Error{Code: CodeUnavailable, Message: "payments are not configured"}
+	}
+	o, err := s.OfferAction(ctx, offerID, token, OfferActionAccept)
+	if err != nil {
+		return Payment{}, err
+	}
+	amount, currency, err := s.store.EventPrice(ctx, o.EventID)
+	if err != nil {
+		return Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
+	}
+	p, err := s.payments.CreatePayment(ctx, PaymentRequest{OfferID: o.ID, AmountMinor: amount, Currency: currency,
+		Description: "Startline slot " + o.SubQueue, ReturnURL: returnURL, IdempotencyKey: "pay:" + o.ID})
+	if err != nil {
+		return Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
+	}
+	p.OfferID = o.ID
+	stored, err := s.store.SavePayment(ctx, s.payments.Name(), p)
+	if err != nil {
+		return Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
+	}
+	stored.CheckoutURL = p.CheckoutURL
+	return stored, nil
+}
+
+// HandlePaymentWebhook verifies and applies one webhook delivery. The same
+// delivery twice changes nothing; deliveries may arrive in any order. An
+// authorization is captured only while the offer still holds its slot; a
+// payment for an offer that expired or was declined is cancelled (the hold
+// released, or the capture refunded).
+func (s *Service) HandlePaymentWebhook(ctx context.Context, provider string, payload []byte, header map[string][]string) error {
+	if s.payments == nil || provider != s.payments.Name() {
+		return ErrNotFound
+	}
+	ev, err := s.payments.ParseWebhook(payload, header, s.clock.Now())
+	if errors.Is(err, ErrInvalidSignature) {
+		return ErrInvalidSignature
+	}
+	if err != nil {
+		return &Error{Code: CodeInvalidJSON, Message: "webhook: " + err.Error()}
+	}
+	fresh, err := s.store.RecordPaymentEvent(ctx, provider, ev)
+	if err != nil || !fresh {
+		return err
+	}
+	p, err := s.store.FindPayment(ctx, provider, ev.PaymentID)
+	if errors.Is(err, ErrNotFound) {
+		p = Payment{ID: ev.PaymentID, OfferID: ev.OfferID, Status: PaymentCreated}
+	} else if err != nil {
+		return fmt.Errorf("webhook %s: %w", ev.ID, err)
+	}
+	if p.OfferID == "" {
+		p.OfferID = ev.OfferID
+	}
+	if !p.Status.Later(ev.Status) {
+		return nil // an older state arriving late
+	}
+	p.Status = ev.Status
+	if p, err = s.store.SavePayment(ctx, provider, p); err != nil {
+		return fmt.Errorf("webhook %s: %w", ev.ID, err)
+	}
+	switch p.Status {
+	case PaymentAuthorized:
+		return s.captureOrRelease(ctx, provider, p)
+	case PaymentCaptured:
+		return s.settle(ctx, provider, p)
+	}
+	return nil
+}
+
+// captureOrRelease captures an authorization while the offer is live, and
+// releases it otherwise.
+func (s *Service) captureOrRelease(ctx context.Context, provider string, p Payment) error {
+	o, err := s.store.Offer(ctx, p.OfferID)
+	if err != nil {
+		return fmt.Errorf("payment %s: %w", p.ID, err)
+	}
+	if !o.Status.Live() || !s.clock.Now().Before(o.ExpiresAt) {
+		return s.release(ctx, provider, p, "the offer ended before payment")
+	}
+	captured, err := s.payments.Capture(ctx, p.ID, "capture:"+p.ID)
+	if err != nil {
+		return fmt.Errorf("capture %s: %w", p.ID, err)
+	}
+	captured.OfferID = p.OfferID
+	if _, err := s.store.SavePayment(ctx, provider, captured); err != nil {
+		return err
+	}
+	if captured.Status == PaymentCaptured {
+		return s.settle(ctx, provider, captured)
+	}
+	return nil
+}
+
+// settle marks the offer paid; a capture that lost the race with expiry is
+// refunded (a late payment is voided).
+func (s *Service) settle(ctx context.Context, provider string, p Payment) error {
+	o, err := s.store.Offer(ctx, p.OfferID)
+	if err != nil {
+		return fmt.Errorf("payment %s: %w", p.ID, err)
+	}
+	if o.Status == OfferPaid {
+		return nil
+	}
+	ev, err := s.cachedEvent(ctx, o.eventSlug)
+	if err != nil {
+		return err
+	}
+	_, err = s.store.MarkOfferPaid(ctx, o.ID, p.ID, s.offerTx(ev, o.ID, ""))
+	if isCode(err, CodeOfferExpired) {
+		return s.release(ctx, provider, p, "payment arrived after the offer ended")
+	}
+	return err
+}
+
+func (s *Service) release(ctx context.Context, provider string, p Payment, why string) error {
+	out, err := s.payments.Cancel(ctx, p.ID, "cancel:"+p.ID)
+	if err != nil {
+		return fmt.Errorf("release %s: %w", p.ID, err)
+	}
+	out.OfferID = p.OfferID
+	if _, err := s.store.SavePayment(ctx, provider, out); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "payment released", "payment", p.ID, "offer_id", p.OfferID, "why", why,
+		"status", strings.ToLower(string(out.Status)))
+	return nil
+}

@@ -1,0 +1,171 @@
+// Package sandbox is the built-in test payment provider: a hosted test
+// checkout (dev mode) where the runner chooses pay, fail or cancel, and
+// webhooks signed exactly like Stripe's (t=…,v1=HMAC-SHA256), so the whole
+// authorization-hold flow runs locally without an account anywhere.
+package sandbox
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/startline/startline/lottery"
+)
+
+// SignatureHeader carries the webhook signature.
+const SignatureHeader = "Sandbox-Signature"
+
+// Provider is the sandbox payment provider. Payment states live in memory:
+// it is for development and tests, never for money.
+type Provider struct {
+	key      []byte
+	mu       sync.Mutex
+	payments map[string]lottery.Payment
+}
+
+// New returns a sandbox provider signing with key.
+func New(key []byte) *Provider { return &Provider{key: key, payments: map[string]lottery.Payment{}} }
+
+// Name is "sandbox".
+func (p *Provider) Name() string { return "sandbox" }
+
+// CreatePayment returns the same payment for the same offer (idempotent)
+// with a link to the hosted test checkout.
+func (p *Provider) CreatePayment(_ context.Context, r lottery.PaymentRequest) (lottery.Payment, error) {
+	m := hmac.New(sha256.New, p.key)
+	m.Write([]byte("payment|" + r.IdempotencyKey))
+	id := "sbx_" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:15])
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pay, ok := p.payments[id]
+	if !ok {
+		pay = lottery.Payment{ID: id, OfferID: r.OfferID, Status: lottery.PaymentCreated, AmountMinor: r.AmountMinor,
+			Currency: r.Currency}
+		p.payments[id] = pay
+	}
+	q := url.Values{"offer": {r.OfferID}, "amount": {strconv.FormatInt(r.AmountMinor, 10)}, "currency": {r.Currency},
+		"return": {r.ReturnURL}}
+	pay.CheckoutURL = "/sandbox/checkout/" + id + "?" + q.Encode()
+	return pay, nil
+}
+
+func (p *Provider) set(id string, st lottery.PaymentStatus) lottery.Payment {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pay := p.payments[id]
+	pay.ID, pay.Status = id, st
+	p.payments[id] = pay
+	return pay
+}
+
+// Capture collects an authorized payment.
+func (p *Provider) Capture(_ context.Context, id, _ string) (lottery.Payment, error) {
+	return p.set(id, lottery.PaymentCaptured), nil
+}
+
+// Cancel releases an authorization or refunds a capture.
+func (p *Provider) Cancel(_ context.Context, id, _ string) (lottery.Payment, error) {
+	p.mu.Lock()
+	captured := p.payments[id].Status == lottery.PaymentCaptured
+	p.mu.Unlock()
+	if captured {
+		return p.set(id, lottery.PaymentRefunded), nil
+	}
+	return p.set(id, lottery.PaymentCanceled), nil
+}
+
+// webhook is the sandbox's event document.
+type webhook struct {
+	ID        string `json:"id"`
+	Type      string `json:"type"` // authorized | captured | failed | canceled
+	PaymentID string `json:"payment_id"`
+	OfferID   string `json:"offer_id"`
+	Created   int64  `json:"created"`
+}
+
+// Event builds and signs the webhook the sandbox sends when the runner
+// finishes the test checkout (outcome pay, fail or cancel).
+func (p *Provider) Event(paymentID, offerID, outcome string, now time.Time) ([]byte, http.Header, error) {
+	typ := map[string]string{"pay": "authorized", "fail": "failed", "cancel": "canceled", "capture": "captured"}[outcome]
+	if typ == "" {
+		return nil, nil, fmt.Errorf("sandbox: unknown outcome %q", outcome)
+	}
+	if typ == "authorized" {
+		p.set(paymentID, lottery.PaymentAuthorized)
+	}
+	b, err := json.Marshal(webhook{ID: fmt.Sprintf("evt_%s_%s_%d", paymentID, typ, now.UnixNano()), Type: typ,
+		PaymentID: paymentID, OfferID: offerID, Created: now.Unix()})
+	if err != nil {
+		return nil, nil, err
+	}
+	h := http.Header{}
+	h.Set(SignatureHeader, Sign(p.key, b, now))
+	return b, h, nil
+}
+
+// Sign returns a signature header value for payload at time t.
+func Sign(key, payload []byte, t time.Time) string {
+	ts := strconv.FormatInt(t.Unix(), 10)
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(ts + "."))
+	m.Write(payload)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Tolerance is how old a signed webhook may be.
+const Tolerance = 5 * time.Minute
+
+// ParseWebhook verifies the signature and decodes the event.
+func (p *Provider) ParseWebhook(payload []byte, header http.Header, now time.Time) (lottery.PaymentEvent, error) {
+	var ts string
+	var sigs []string
+	for _, part := range strings.Split(header.Get(SignatureHeader), ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			sigs = append(sigs, v)
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || len(sigs) == 0 {
+		return lottery.PaymentEvent{}, lottery.ErrInvalidSignature
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > Tolerance || d < -Tolerance {
+		return lottery.PaymentEvent{}, lottery.ErrInvalidSignature
+	}
+	want := Sign(p.key, payload, time.Unix(sec, 0))
+	_, wantSig, _ := strings.Cut(want, ",v1=")
+	ok := false
+	for _, s := range sigs {
+		ok = ok || hmac.Equal([]byte(s), []byte(wantSig))
+	}
+	if !ok {
+		return lottery.PaymentEvent{}, lottery.ErrInvalidSignature
+	}
+	var w webhook
+	if err := json.Unmarshal(payload, &w); err != nil {
+		return lottery.PaymentEvent{}, fmt.Errorf("sandbox webhook: %w", err)
+	}
+	st := map[string]lottery.PaymentStatus{"authorized": lottery.PaymentAuthorized, "captured": lottery.PaymentCaptured,
+		"failed": lottery.PaymentFailed, "canceled": lottery.PaymentCanceled}[w.Type]
+	if st == "" || w.ID == "" || w.PaymentID == "" {
+		return lottery.PaymentEvent{}, errors.New("sandbox webhook: unknown event")
+	}
+	return lottery.PaymentEvent{ID: w.ID, PaymentID: w.PaymentID, OfferID: w.OfferID, Status: st,
+		Created: time.Unix(w.Created, 0)}, nil
+}
+
+var _ lottery.PaymentProvider = (*Provider)(nil)
