@@ -132,6 +132,15 @@ func TestOfferLifecycle(t *testing.T) {
 	if stats.Status != 200 || len(stats.Body["subqueues"].([]any)) != 4 {
 		t.Errorf("offer stats: %d %s", stats.Status, stats.Raw)
 	}
+	// The database itself refuses an offer beyond capacity, whatever the code does.
+	e.store.DB().Exec("UPDATE subqueues SET capacity = (SELECT count(*) FROM offers WHERE subqueue_id = ? AND status IN ('pending','accepted','paid')) WHERE id = ?", sq, sq)
+	err := e.store.DB().Exec(`INSERT INTO offers (id, event_id, subqueue_id, entry_id, unit_id, status, round, issued_at, expires_at)
+		SELECT gen_random_uuid(), o.event_id, o.subqueue_id, dr.entry_id, dr.unit_id, 'pending', 99, now(), now() + interval '1 hour'
+		FROM offers o, draw_results dr WHERE o.subqueue_id = ? AND dr.subqueue_id = ? AND NOT dr.selected
+			AND NOT EXISTS (SELECT 1 FROM offers x WHERE x.entry_id = dr.entry_id) LIMIT 1`, sq, sq).Error
+	if err == nil {
+		t.Error("an offer beyond capacity was stored")
+	}
 	// A group is offered all together or not at all.
 	var split int64
 	e.store.DB().Raw(`SELECT count(*) FROM (SELECT dr.unit_id FROM draw_results dr LEFT JOIN offers o ON o.entry_id = dr.entry_id

@@ -63,6 +63,9 @@ type OfferTx struct {
 	Action  string
 	Now     time.Time
 	Hold    time.Duration
+	// HoldFor gives the hold per event when one transaction spans events
+	// (the reconciler); Hold is used when it is nil.
+	HoldFor func(eventID int64) time.Duration
 	Mail    func(Offer) Mail // the mail of each offer issued by the cascade
 	NewID   func() string
 }
@@ -98,6 +101,11 @@ type OfferStore interface {
 	EntryOffer(ctx context.Context, entryID string) (Offer, error)
 	// DueOffers lists live offers whose hold ended before now.
 	DueOffers(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// DueOfferEvents lists the events that have offers due at now.
+	DueOfferEvents(ctx context.Context, now time.Time) ([]int64, error)
+	// ExpireDue expires up to limit due offers in one transaction with one
+	// cascade per sub-queue; it returns how many it expired.
+	ExpireDue(ctx context.Context, tx OfferTx, limit int) (int, []OfferIssue, error)
 	// OfferStats counts an event's offers per sub-queue.
 	OfferStats(ctx context.Context, eventID int64) ([]OfferStats, error)
 }
@@ -179,24 +187,52 @@ func (s *Service) ExpireOffer(ctx context.Context, offerID string) error {
 }
 
 // ExpireDue is the reconciler: it expires every offer past its hold that
-// the expiry task missed (Redis flushed, worker down), from PostgreSQL truth.
+// the expiry task missed (Redis flushed, worker down), from PostgreSQL truth,
+// in batches, and offers the freed slots to the waitlist.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
-	n := 0
+	const batch = 20000
+	total := 0
 	for {
-		ids, err := s.store.DueOffers(ctx, s.clock.Now(), 500)
+		tx, err := s.reconcileTx(ctx)
 		if err != nil {
-			return n, fmt.Errorf("reconcile offers: %w", err)
+			return total, fmt.Errorf("reconcile offers: %w", err)
 		}
-		for _, id := range ids {
-			if err := s.ExpireOffer(ctx, id); err != nil {
-				return n, err
-			}
-			n++
+		n, issued, err := s.store.ExpireDue(ctx, tx, batch)
+		s.notifyOffers(ctx, issued)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("reconcile offers: %w", err)
 		}
-		if len(ids) < 500 {
-			return n, nil
+		if n < batch {
+			return total, nil
 		}
 	}
+}
+
+// reconcileTx builds an OfferTx for offers of any event: the hold and the
+// mail come from each offer's event. The events are loaded here, before the
+// transaction: a callback that queried the pool while its transaction holds
+// a connection would deadlock the pool under load.
+func (s *Service) reconcileTx(ctx context.Context) (OfferTx, error) {
+	now := s.clock.Now()
+	ids, err := s.store.DueOfferEvents(ctx, now)
+	if err != nil {
+		return OfferTx{}, err
+	}
+	events := make(map[int64]Event, len(ids))
+	for _, id := range ids {
+		if events[id], err = s.store.EventByID(ctx, id); err != nil {
+			return OfferTx{}, err
+		}
+	}
+	hold := func(eventID int64) time.Duration {
+		if ev, ok := events[eventID]; ok {
+			return ev.OfferHold
+		}
+		return 48 * time.Hour // an offer that fell due after the preload; the next pass sees its event
+	}
+	return OfferTx{Now: now, HoldFor: hold,
+		Mail: func(o Offer) Mail { return s.offerMail(events[o.EventID], o) }, NewID: func() string { return uuid.NewString() }}, nil
 }
 
 // SetCapacity changes a sub-queue's capacity; added slots go to the

@@ -68,3 +68,62 @@ func BenchmarkDrawEndToEnd1M(b *testing.B) {
 		b.ReportMetric(float64(len(art))/1e6, "artifact-MB")
 	}
 }
+
+// BenchmarkExpire10k: 10,000 offers expire at the same moment; the
+// reconciler expires them all and offers the freed slots to the next
+// 10,000 runners on the waitlist.
+// Run: go test -run '^$' -bench Expire10k -benchtime 1x ./lottery/postgres/
+func BenchmarkExpire10k(b *testing.B) {
+	const slots = 10_000
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		store, _ := pgtest.NewStore(b)
+		ctx := context.Background()
+		keys, _ := lottery.NewKeys([]byte("bench-secret-key-bench-secret-key-000"))
+		clk := &lottery.FixedClock{T: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
+		svc := lottery.NewService(store, keys, clk, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), lottery.Config{EventCacheTTL: time.Nanosecond})
+		svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, "")
+		org, _ := store.StaffByEmail(ctx, "org@example.com")
+		if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "big", Name: "Big", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
+			OfferHold: "48h", Courses: []lottery.CourseSpec{{Code: "full", Name: "Full", DistanceKM: 42.195,
+				PaceGroups: []lottery.PaceGroupSpec{{Code: "open", Label: "Open", Capacity: slots}}}}}); err != nil {
+			b.Fatal(err)
+		}
+		svc.Transition(ctx, org, "big", lottery.ActionPublish, lottery.TransitionParams{})
+		if _, err := store.InsertSyntheticEntries(ctx, "big", 3*slots); err != nil {
+			b.Fatal(err)
+		}
+		clk.T = clk.T.Add(2 * time.Hour)
+		for _, a := range []string{lottery.ActionFreeze, lottery.ActionReveal} {
+			if _, err := svc.Transition(ctx, org, "big", a, lottery.TransitionParams{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		var sq int64
+		store.DB().Raw("SELECT subqueue_id FROM draws").Scan(&sq)
+		if _, err := svc.RunDraw(ctx, sq); err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := svc.Transition(ctx, org, "big", lottery.ActionPublishResults, lottery.TransitionParams{}); err != nil {
+			b.Fatal(err)
+		}
+		issue := time.Since(start)
+		clk.T = clk.T.Add(48*time.Hour + time.Second)
+		b.StartTimer()
+		start = time.Now()
+		n, err := svc.ExpireDue(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		elapsed := time.Since(start)
+		b.StopTimer()
+		var live int
+		store.DB().Raw("SELECT count(*) FROM offers WHERE status = 'pending'").Scan(&live)
+		if n < slots || live != slots {
+			b.Fatalf("expired %d, %d pending after the cascade; want %d and %d", n, live, slots, slots)
+		}
+		b.ReportMetric(elapsed.Seconds(), "expire+reoffer-s")
+		b.ReportMetric(issue.Seconds(), "initial-offers-s")
+	}
+}

@@ -198,6 +198,19 @@ func (s *Store) ListEvents(ctx context.Context) ([]lottery.Event, error) {
 	return loadEvents(s.db.WithContext(ctx), rows)
 }
 
+// EventByID returns one event with its courses.
+func (s *Store) EventByID(ctx context.Context, id int64) (lottery.Event, error) {
+	var r eventRow
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
+		return lottery.Event{}, notFound(err)
+	}
+	evs, err := loadEvents(s.db.WithContext(ctx), []eventRow{r})
+	if err != nil {
+		return lottery.Event{}, err
+	}
+	return evs[0], nil
+}
+
 // EventBySlug returns one event with its courses.
 func (s *Store) EventBySlug(ctx context.Context, slug string) (lottery.Event, error) {
 	var r eventRow

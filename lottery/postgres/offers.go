@@ -124,7 +124,11 @@ func issueOffers(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, s
 		emails[id] = email
 	}
 	rows.Close()
-	expires := o.Now.Add(o.Hold)
+	hold := o.Hold
+	if o.HoldFor != nil {
+		hold = o.HoldFor(eventID)
+	}
+	expires := o.Now.Add(hold)
 	var offers []lottery.Offer
 	var copyOffers [][]any
 	var ids, tos, subjects, bodies []string
@@ -185,26 +189,42 @@ func cascade(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqu
 	free := sq.Capacity - live
 	var chosen []unit
 	last := 0
+	const page = 2000
 	for free > 0 {
-		var page []struct {
-			UnitID  string
-			Members string
-			Pos     int
+		// Walk the waitlist by position (index order): members of a unit
+		// share its position, so rows group into units as they come.
+		var rows []struct {
+			UnitID   string
+			EntryID  string
+			Position int
 		}
-		if err := tx.Raw(`SELECT unit_id, string_agg(entry_id::text, ',' ORDER BY entry_id) AS members, min(position) AS pos
-			FROM draw_results dr WHERE subqueue_id = ? AND NOT selected
+		if err := tx.Raw(`SELECT unit_id, entry_id::text AS entry_id, position FROM draw_results dr
+			WHERE subqueue_id = ? AND NOT selected AND position > ?
 				AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.entry_id = dr.entry_id)
-			GROUP BY unit_id HAVING min(position) > ? ORDER BY pos LIMIT 500`, subqueueID, last).Scan(&page).Error; err != nil {
+			ORDER BY position, entry_id LIMIT ?`, subqueueID, last, page).Scan(&rows).Error; err != nil {
 			return nil, nil, fmt.Errorf("load waitlist: %w", err)
 		}
-		if len(page) == 0 {
+		if len(rows) == 0 {
 			break
 		}
-		items := make([]fairdraw.OrderItem, len(page))
-		for i, p := range page {
-			items[i] = fairdraw.OrderItem{Position: p.Pos, UnitID: p.UnitID, EntryIDs: strings.Split(p.Members, ",")}
-			last = p.Pos
+		if len(rows) == page { // the last unit may continue on the next page
+			cut := rows[len(rows)-1].Position
+			for len(rows) > 0 && rows[len(rows)-1].Position == cut {
+				rows = rows[:len(rows)-1]
+			}
+			if len(rows) == 0 {
+				return nil, nil, fmt.Errorf("a waitlist unit larger than %d entries", page)
+			}
 		}
+		var items []fairdraw.OrderItem
+		for _, r := range rows {
+			if n := len(items); n > 0 && items[n-1].Position == r.Position {
+				items[n-1].EntryIDs = append(items[n-1].EntryIDs, r.EntryID)
+				continue
+			}
+			items = append(items, fairdraw.OrderItem{Position: r.Position, UnitID: r.UnitID, EntryIDs: []string{r.EntryID}})
+		}
+		last = items[len(items)-1].Position
 		offered, remaining := fairdraw.Release(items, free)
 		for _, it := range offered {
 			chosen = append(chosen, unit{id: it.UnitID, members: it.EntryIDs, position: it.Position})
@@ -398,4 +418,75 @@ func (s *Store) SetCapacity(ctx context.Context, slug, key string, capacity int,
 		return err
 	})
 	return issued, err
+}
+
+// ExpireDue expires up to limit offers whose hold ended, in one
+// transaction, and runs one cascade per sub-queue. Offers are locked first
+// (SKIP LOCKED: one a runner is changing right now is left to that change
+// or the next pass), then sub-queues, the same order as ChangeOffer, so the
+// two never deadlock.
+func (s *Store) ExpireDue(ctx context.Context, o lottery.OfferTx, limit int) (int, []lottery.OfferIssue, error) {
+	var n int
+	var issued []lottery.OfferIssue
+	err := s.bulkTx(ctx, func(tx *gorm.DB, copyRows copyFunc) error {
+		n, issued = 0, nil
+		var due []struct {
+			ID         string
+			EntryID    string
+			EventID    int64
+			SubqueueID int64
+			Status     string
+		}
+		if err := tx.Raw(`SELECT id::text, entry_id::text, event_id, subqueue_id, status FROM offers
+			WHERE status IN ('pending', 'accepted') AND expires_at <= ? ORDER BY subqueue_id, id
+			LIMIT ? FOR UPDATE SKIP LOCKED`, o.Now, limit).Scan(&due).Error; err != nil {
+			return fmt.Errorf("lock due offers: %w", err)
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		ids, entries, from := make([]string, len(due)), make([]string, len(due)), make([]string, len(due))
+		events := make([]int64, len(due))
+		for i, d := range due {
+			ids[i], entries[i], from[i], events[i] = d.ID, d.EntryID, d.Status, d.EventID
+		}
+		if _, err := tx.Statement.ConnPool.ExecContext(ctx, `UPDATE offers SET status = 'expired', decided_at = $2
+			WHERE id = ANY($1::uuid[])`, ids, o.Now); err != nil {
+			return fmt.Errorf("expire offers: %w", err)
+		}
+		if _, err := tx.Statement.ConnPool.ExecContext(ctx, `UPDATE entries SET status = 'expired', updated_at = now()
+			WHERE id = ANY($1::uuid[])`, entries); err != nil {
+			return fmt.Errorf("expire entries: %w", err)
+		}
+		if _, err := tx.Statement.ConnPool.ExecContext(ctx, `INSERT INTO event_log (event_id, entry_id, kind, from_status, to_status, actor, details)
+			SELECT ev, en, 'offer.expired', st, 'expired', 'system:reconciler', jsonb_build_object('offer_id', id, 'entry_status', 'expired')
+			FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::uuid[]) AS x(ev, en, st, id)`, events, entries, from, ids); err != nil {
+			return fmt.Errorf("log expiries: %w", err)
+		}
+		n = len(due)
+		done := map[int64]bool{}
+		for _, d := range due {
+			if done[d.SubqueueID] {
+				continue
+			}
+			done[d.SubqueueID] = true
+			offers, mails, err := cascade(ctx, tx, copyRows, d.EventID, d.SubqueueID, o)
+			if err != nil {
+				return err
+			}
+			issued = append(issued, pair(offers, mails)...)
+		}
+		return nil
+	})
+	return n, issued, err
+}
+
+// DueOfferEvents lists events with offers due at now.
+func (s *Store) DueOfferEvents(ctx context.Context, now time.Time) ([]int64, error) {
+	var ids []int64
+	if err := s.db.WithContext(ctx).Raw(`SELECT DISTINCT event_id FROM offers
+		WHERE status IN ('pending', 'accepted') AND expires_at <= ?`, now).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("due offer events: %w", err)
+	}
+	return ids, nil
 }
