@@ -134,10 +134,13 @@ func TestOfferLifecycle(t *testing.T) {
 	}
 	// The database itself refuses an offer beyond capacity, whatever the code does.
 	e.store.DB().Exec("UPDATE subqueues SET capacity = (SELECT count(*) FROM offers WHERE subqueue_id = ? AND status IN ('pending','accepted','paid')) WHERE id = ?", sq, sq)
-	err := e.store.DB().Exec(`INSERT INTO offers (id, event_id, subqueue_id, entry_id, unit_id, status, round, issued_at, expires_at)
-		SELECT gen_random_uuid(), o.event_id, o.subqueue_id, dr.entry_id, dr.unit_id, 'pending', 99, now(), now() + interval '1 hour'
-		FROM offers o, draw_results dr WHERE o.subqueue_id = ? AND dr.subqueue_id = ? AND NOT dr.selected
-			AND NOT EXISTS (SELECT 1 FROM offers x WHERE x.entry_id = dr.entry_id) LIMIT 1`, sq, sq).Error
+	var revivable int64
+	e.store.DB().Raw("SELECT count(*) FROM offers WHERE subqueue_id = ? AND status = 'expired'", sq).Scan(&revivable)
+	err = e.store.DB().Exec(`UPDATE offers SET status = 'pending' WHERE id = (SELECT id FROM offers
+		WHERE subqueue_id = ? AND status = 'expired' LIMIT 1)`, sq).Error
+	if revivable == 0 {
+		t.Fatal("test setup: no expired offer to revive")
+	}
 	if err == nil {
 		t.Error("an offer beyond capacity was stored")
 	}
