@@ -73,12 +73,15 @@ type Rules struct {
 	DisposablePts   int
 	NoUserAgentPts  int
 	MismatchPts     int // a signal contradicting the request (language, platform)
+	ScriptUAPoints  int // an HTTP library's user agent (curl, python-requests…)
 }
 
 // DefaultRules are the rules used when an event sets none.
-var DefaultRules = Rules{Version: "apply-v1", ReviewAt: 50, RejectAt: 100, MinFillMS: 2500,
-	HoneypotPoints: 70, WebdriverPoints: 60, FastFillPoints: 40, NoSignalsPoints: 10, DisposablePts: 60,
-	NoUserAgentPts: 30, MismatchPts: 15}
+// The form's script always sends signals (the proof of work needs
+// JavaScript anyway), so a client that sends none is a script: review.
+var DefaultRules = Rules{Version: "apply-v2", ReviewAt: 50, RejectAt: 100, MinFillMS: 2500,
+	HoneypotPoints: 70, WebdriverPoints: 60, FastFillPoints: 40, NoSignalsPoints: 50, DisposablePts: 60,
+	NoUserAgentPts: 30, MismatchPts: 15, ScriptUAPoints: 50}
 
 // Scorer scores applications under a rule set.
 type Scorer struct{ Rules Rules }
@@ -121,6 +124,9 @@ func (s Scorer) AssessApply(in ApplyInput) Assessment {
 		add("platform_mismatch", r.MismatchPts, fmt.Sprintf("client hint says %q, navigator.platform says %q",
 			hint, in.Signals.Platform))
 	}
+	if lib := scriptingAgent(in.UserAgent); lib != "" {
+		add("scripting_user_agent", r.ScriptUAPoints, "the User-Agent is the HTTP library "+lib)
+	}
 	if strings.Contains(strings.ToLower(in.UserAgent), "headless") {
 		add("headless_user_agent", r.WebdriverPoints, "the User-Agent names a headless browser")
 	}
@@ -160,4 +166,18 @@ func platformMatches(hint, platform string) bool {
 		return strings.HasPrefix(p, "iphone") || strings.HasPrefix(p, "ipad") || strings.HasPrefix(p, "ipod")
 	}
 	return true // a platform we do not know: no opinion
+}
+
+// scriptingAgents are HTTP libraries and tools, not browsers.
+var scriptingAgents = []string{"curl/", "wget/", "python-requests", "python-urllib", "aiohttp", "httpx", "go-http-client",
+	"okhttp", "java/", "apache-httpclient", "node-fetch", "axios/", "libwww-perl", "ruby", "postmanruntime", "scrapy"}
+
+func scriptingAgent(ua string) string {
+	l := strings.ToLower(ua)
+	for _, a := range scriptingAgents {
+		if strings.Contains(l, a) {
+			return strings.TrimSuffix(a, "/")
+		}
+	}
+	return ""
 }

@@ -13,13 +13,15 @@ func TestAssessApply(t *testing.T) {
 		reasons  []string
 	}{
 		{"human in a browser", ApplyInput{Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0"}, Accept, nil},
-		{"no script", ApplyInput{UserAgent: "Mozilla/5.0"}, Accept, []string{"no_signals"}},
+		{"no script", ApplyInput{UserAgent: "Mozilla/5.0"}, Review, []string{"no_signals"}},
+		{"python script", ApplyInput{UserAgent: "python-requests/2.31"}, Reject, []string{"no_signals", "scripting_user_agent"}},
 		{"honeypot", ApplyInput{Honeypot: "http://spam", Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0"}, Review, []string{"honeypot_filled"}},
 		{"webdriver", ApplyInput{Signals: Signals{Webdriver: ptr(true), FillMS: ptr(40000)}, HasSignals: true, UserAgent: "Mozilla/5.0"}, Review, []string{"webdriver"}},
 		{"fast fill", ApplyInput{Signals: Signals{FillMS: ptr(300)}, HasSignals: true, UserAgent: "Mozilla/5.0"}, Accept, []string{"fast_fill"}},
 		{"headless bot", ApplyInput{Signals: Signals{Webdriver: ptr(true), FillMS: ptr(200)}, HasSignals: true, UserAgent: "HeadlessChrome/120"}, Reject, []string{"webdriver", "fast_fill", "headless_user_agent"}},
 		{"disposable mail", ApplyInput{Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0", DisposableMail: true}, Review, []string{"disposable_email"}},
 		{"bare script", ApplyInput{Honeypot: "x", DisposableMail: true}, Reject, []string{"honeypot_filled", "no_user_agent", "disposable_email", "no_signals"}},
+		{"curl with forged signals", ApplyInput{Signals: human, HasSignals: true, UserAgent: "curl/8.5.0"}, Review, []string{"scripting_user_agent"}},
 		{"Korean phone, consistent", ApplyInput{Signals: Signals{FillMS: ptr(60000), Languages: []string{"ko-KR", "en"}, Platform: "iPhone"},
 			HasSignals: true, UserAgent: "Mozilla/5.0 (iPhone)", AcceptLanguage: "ko-KR,ko;q=0.9,en;q=0.8", UAPlatform: `"iOS"`}, Accept, nil},
 		{"spoofed language and platform", ApplyInput{Signals: Signals{FillMS: ptr(60000), Languages: []string{"en-US"}, Platform: "Linux x86_64"},

@@ -3,27 +3,41 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 )
 
 func TestClustersFlagSharedDevices(t *testing.T) {
 	e := newEnv(t, true)
 	e.openEvent("spring")
-	apply := func(email, fingerprint string) string {
+	device := func() string { // a browser's signed device cookie
+		ch := e.do("POST", "/api/v1/events/spring/challenge", nil)
+		for _, c := range (&http.Response{Header: ch.Header}).Cookies() {
+			if c.Name == "sl_device" {
+				return "sl_device=" + c.Value
+			}
+		}
+		t.Fatal("no device cookie")
+		return ""
+	}
+	apply := func(email, cookie string) string {
 		b := e.applyBody(email, e.otp("spring", email))
-		b["signals"] = map[string]any{"webdriver": false, "fill_ms": 40000, "fingerprint": fingerprint}
-		r := e.do("POST", "/api/v1/events/spring/entries", b)
+		// Every phone of one model reports the same fingerprint: it must not flag.
+		b["signals"] = map[string]any{"webdriver": false, "fill_ms": 40000, "fingerprint": "a1b2c3d4"}
+		r := e.do("POST", "/api/v1/events/spring/entries", b, "Cookie", cookie)
 		if r.Status != 201 || r.str("status") != "received" {
 			t.Fatalf("%s: %d %s", email, r.Status, r.Raw)
 		}
 		return r.str("entry_id")
 	}
 	var farm []string
+	machine := device()
 	for i := 0; i < 5; i++ { // one machine entering five people
-		farm = append(farm, apply(fmt.Sprintf("farm%d@example.com", i), "f00dfeed"))
+		farm = append(farm, apply(fmt.Sprintf("farm%d@example.com", i), machine))
 	}
-	couple := []string{apply("ana@example.com", "c0ffee01"), apply("ben@example.com", "c0ffee01")}
-	solo := apply("solo@example.com", "5010a0b1")
+	laptop := device()
+	couple := []string{apply("ana@example.com", laptop), apply("ben@example.com", laptop)}
+	solo := apply("solo@example.com", device())
 
 	ev, err := e.store.EventBySlug(context.Background(), "spring")
 	if err != nil {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -31,7 +32,7 @@ func (h *handler) staffLogin(c *gin.Context) {
 		return
 	}
 	if !h.limit(c, abredis.Key{Kind: abredis.KindStaffLogin, Value: "ip:" + abredis.ClientKey(c.ClientIP())},
-		abredis.Key{Kind: abredis.KindStaffLogin, Value: "email:" + b.Email}) {
+		abredis.Key{Kind: abredis.KindStaffLogin, Value: "email:" + strings.ToLower(strings.TrimSpace(b.Email))}) {
 		return
 	}
 	tok, acct, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP)

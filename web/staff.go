@@ -70,7 +70,7 @@ func (p *pages) login(c *gin.Context) {
 	email := c.PostForm("email")
 	page := loginPage{Email: email, Next: safeNext(c.PostForm("next"))}
 	keys := []abredis.Key{{Kind: abredis.KindStaffLogin, Value: "ip:" + abredis.ClientKey(c.ClientIP())},
-		{Kind: abredis.KindStaffLogin, Value: "email:" + email}}
+		{Kind: abredis.KindStaffLogin, Value: "email:" + strings.ToLower(strings.TrimSpace(email))}}
 	if _, err := p.Guard.Allow(c.Request.Context(), keys...); err != nil {
 		p.render(c, http.StatusTooManyRequests, "staff_login", "Staff", page, guardErr(err))
 		return

@@ -1,0 +1,353 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Targets the report checks (issue text).
+const (
+	targetKeptOutPct     = 99.0 // attack entries kept out of the draw
+	targetLegitFlaggedPc = 0.5  // legitimate runners flagged, at most
+)
+
+// Row is one scenario's tally. For staff_password_spraying, Received counts
+// successful logins.
+type Row struct {
+	Scenario    string         `json:"scenario"`
+	Description string         `json:"description"`
+	Available   bool           `json:"available"`
+	Note        string         `json:"note,omitempty"`
+	Attempts    int            `json:"attempts"`
+	Received    int            `json:"reached_draw"`
+	Flagged     int            `json:"flagged"`
+	Rejected    int            `json:"rejected"`
+	Blocked     int            `json:"blocked"`
+	Errors      int            `json:"errors"`
+	Breaches    int            `json:"breaches"` // defence-specific failures (see Note); 0 is the goal
+	Codes       map[string]int `json:"codes"`
+	KeptOutPct  float64        `json:"kept_out_pct"`
+	MeetsTarget bool           `json:"meets_target"`
+	DurationMS  int64          `json:"duration_ms"`
+	// Changed counts entries whose status changed between the apply answer
+	// and the settled re-read ("received->in_review": flagged by clustering).
+	Changed map[string]int  `json:"changed_after_apply,omitempty"`
+	Created []*CreatedEntry `json:"-"`
+}
+
+// CreatedEntry is an entry a 201 created and the kind it is counted as.
+type CreatedEntry struct {
+	ID, Token string
+	Kind      Kind
+	Situation string // legitimate runners: alone, shared_ip, shared_ip+shared_device
+}
+
+func kindName(k Kind) string {
+	switch k {
+	case KindReceived:
+		return "received"
+	case KindFlagged:
+		return "in_review"
+	case KindRejected:
+		return "rejected"
+	case KindBlocked:
+		return "blocked"
+	}
+	return "error"
+}
+
+func newRow(name, desc string) *Row {
+	return &Row{Scenario: name, Description: desc, Available: true, Codes: map[string]int{}}
+}
+
+// add counts one outcome.
+func (r *Row) add(o Outcome) {
+	r.Attempts++
+	r.bump(o.Kind, 1)
+	if o.Code != "" {
+		r.Codes[o.Code]++
+	}
+	if o.EntryID != "" {
+		r.Created = append(r.Created, &CreatedEntry{ID: o.EntryID, Token: o.Token, Kind: o.Kind})
+	}
+}
+
+func (r *Row) bump(k Kind, d int) {
+	switch k {
+	case KindReceived:
+		r.Received += d
+	case KindFlagged:
+		r.Flagged += d
+	case KindRejected:
+		r.Rejected += d
+	case KindBlocked:
+		r.Blocked += d
+	default:
+		r.Errors += d
+	}
+}
+
+// recount moves a created entry to its settled kind.
+func (r *Row) recount(e *CreatedEntry, k Kind) {
+	if k == e.Kind {
+		return
+	}
+	r.bump(e.Kind, -1)
+	r.bump(k, 1)
+	if r.Changed == nil {
+		r.Changed = map[string]int{}
+	}
+	r.Changed[kindName(e.Kind)+"->"+kindName(k)]++
+	e.Kind = k
+}
+
+// keptOut is the share of decided attempts (those that did not end in an
+// error) that did not reach the draw. Flagged entries count as kept out:
+// reviewers are assumed to reject them.
+func keptOut(attempts, received, errors int) float64 {
+	decided := attempts - errors
+	if decided <= 0 {
+		return 0
+	}
+	return 100 * float64(decided-received) / float64(decided)
+}
+
+// finish computes the derived fields.
+func (r *Row) finish() {
+	r.KeptOutPct = keptOut(r.Attempts, r.Received, r.Errors)
+	r.MeetsTarget = r.Available && r.Attempts > r.Errors && r.KeptOutPct >= targetKeptOutPct && r.Breaches == 0
+}
+
+// Legit is the legitimate crowd's tally.
+type Legit struct {
+	Total              int            `json:"total"`
+	Received           int            `json:"received"`
+	Flagged            int            `json:"flagged"`
+	Rejected           int            `json:"rejected"`
+	Blocked            int            `json:"blocked"`
+	Errors             int            `json:"errors"`
+	Codes              map[string]int `json:"codes"`
+	FlaggedPct         float64        `json:"flagged_pct"`
+	BlockedPct         float64        `json:"blocked_pct"`
+	SharedIPPeople     int            `json:"shared_ip_people"`
+	SharedDevicePeople int            `json:"shared_device_people"`
+	SharedPhonePeople  int            `json:"parent_phone_children"`
+	Households         int            `json:"households"`
+	FlaggedTargetMet   bool           `json:"flagged_target_met"`
+	NoRejectsMet       bool           `json:"no_rejects_met"`
+	DurationMS         int64          `json:"duration_ms"`
+	// Harmed lists the flagged, rejected and blocked runners' situations
+	// (shared IP, shared device, outcome), never their personal data.
+	Harmed  map[string]int  `json:"harmed,omitempty"`
+	Changed map[string]int  `json:"changed_after_apply,omitempty"`
+	Created []*CreatedEntry `json:"-"`
+}
+
+// add counts one runner's outcome; situation says whether they share an IP
+// or a device.
+func (l *Legit) add(o Outcome, situation string) {
+	l.Total++
+	l.bump(o.Kind, 1)
+	if o.Code != "" {
+		l.Codes[o.Code]++
+	}
+	if o.EntryID != "" {
+		l.Created = append(l.Created, &CreatedEntry{ID: o.EntryID, Token: o.Token, Kind: o.Kind, Situation: situation})
+	} else if o.Kind != KindReceived {
+		if l.Harmed == nil {
+			l.Harmed = map[string]int{}
+		}
+		l.Harmed[situation+"/"+o.Code]++
+	}
+}
+
+func (l *Legit) bump(k Kind, d int) {
+	switch k {
+	case KindReceived:
+		l.Received += d
+	case KindFlagged:
+		l.Flagged += d
+	case KindRejected:
+		l.Rejected += d
+	case KindBlocked:
+		l.Blocked += d
+	default:
+		l.Errors += d
+	}
+}
+
+func (l *Legit) recount(e *CreatedEntry, k Kind) {
+	if k == e.Kind {
+		return
+	}
+	l.bump(e.Kind, -1)
+	l.bump(k, 1)
+	if l.Changed == nil {
+		l.Changed = map[string]int{}
+	}
+	l.Changed[kindName(e.Kind)+"->"+kindName(k)]++
+	e.Kind = k
+}
+
+func (l *Legit) finish() {
+	for _, e := range l.Created {
+		if e.Kind != KindReceived {
+			if l.Harmed == nil {
+				l.Harmed = map[string]int{}
+			}
+			l.Harmed[e.Situation+"/"+kindName(e.Kind)]++
+		}
+	}
+	if l.Total > 0 {
+		l.FlaggedPct = 100 * float64(l.Flagged) / float64(l.Total)
+		l.BlockedPct = 100 * float64(l.Blocked) / float64(l.Total)
+	}
+	l.FlaggedTargetMet = l.Total > 0 && l.FlaggedPct <= targetLegitFlaggedPc
+	l.NoRejectsMet = l.Total > 0 && l.Rejected == 0
+}
+
+// Report is the whole run.
+type Report struct {
+	Base     string   `json:"base"`
+	Event    string   `json:"event"`
+	Seed     uint64   `json:"seed"`
+	Run      string   `json:"run"`
+	Command  string   `json:"command"`
+	Warnings []string `json:"warnings,omitempty"`
+	// SettleMS is how long botsim waited after the last apply before
+	// re-reading every created entry's status (0: statuses as answered).
+	SettleMS    int64     `json:"settle_ms"`
+	StartedAt   time.Time `json:"started_at"`
+	DurationMS  int64     `json:"duration_ms"`
+	Requests    int64     `json:"requests"`
+	Legit       *Legit    `json:"legit,omitempty"`
+	Attacks     []*Row    `json:"attacks"`
+	AttackTotal *Row      `json:"attack_total,omitempty"`
+}
+
+// total sums the available attack rows.
+func total(rows []*Row) *Row {
+	t := newRow("all attacks", "")
+	for _, r := range rows {
+		if !r.Available {
+			continue
+		}
+		t.Attempts += r.Attempts
+		t.Received += r.Received
+		t.Flagged += r.Flagged
+		t.Rejected += r.Rejected
+		t.Blocked += r.Blocked
+		t.Errors += r.Errors
+		t.Breaches += r.Breaches
+		t.DurationMS += r.DurationMS
+		for k, v := range r.Changed {
+			if t.Changed == nil {
+				t.Changed = map[string]int{}
+			}
+			t.Changed[k] += v
+		}
+	}
+	t.KeptOutPct = keptOut(t.Attempts, t.Received, t.Errors)
+	t.MeetsTarget = t.Attempts > t.Errors && t.KeptOutPct >= targetKeptOutPct && t.Breaches == 0
+	return t
+}
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "NO"
+}
+
+// codes formats a histogram, largest first.
+func codes(m map[string]int) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	keys := slices.Collect(maps.Keys(m))
+	slices.SortFunc(keys, func(a, b string) int {
+		if m[a] != m[b] {
+			return m[b] - m[a]
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+// writeText prints the tables.
+func (rep *Report) writeText(w io.Writer) {
+	fmt.Fprintf(w, "botsim %s  event=%s  seed=%d  run=%s  requests=%d  took %s\n\n", rep.Base, rep.Event, rep.Seed, rep.Run,
+		rep.Requests, (time.Duration(rep.DurationMS) * time.Millisecond).Round(100*time.Millisecond))
+	if rep.SettleMS > 0 {
+		fmt.Fprintf(w, "statuses re-read %s after the last apply (clustering and other checks run after the answer)\n",
+			time.Duration(rep.SettleMS)*time.Millisecond)
+	} else {
+		fmt.Fprintln(w, "statuses as answered by apply (-settle 0): checks that run later are not reflected")
+	}
+	for _, warn := range rep.Warnings {
+		fmt.Fprintf(w, "WARNING: %s\n", warn)
+	}
+	if len(rep.Warnings) > 0 {
+		fmt.Fprintln(w)
+	}
+	if len(rep.Attacks) > 0 {
+		fmt.Fprintf(w, "Attack scenarios (kept out = not received; flagged entries are assumed rejected by reviewers; target >= %.0f%%)\n", targetKeptOutPct)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		width := len("all attacks")
+		for _, r := range rep.Attacks {
+			width = max(width, len(r.Scenario))
+		}
+		fmt.Fprintf(tw, "%-*s\tattempts\treached draw\tflagged\trejected\tblocked\terrors\tbreaches\tkept out %%\ttarget\t\n", width, "scenario")
+		line := func(r *Row) {
+			if !r.Available {
+				fmt.Fprintf(tw, "%-*s\t-\t-\t-\t-\t-\t-\t-\tn/a\tnot available\t\n", width, r.Scenario)
+				return
+			}
+			fmt.Fprintf(tw, "%-*s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.2f\t%s\t\n", width, r.Scenario, r.Attempts, r.Received, r.Flagged,
+				r.Rejected, r.Blocked, r.Errors, r.Breaches, r.KeptOutPct, yesNo(r.MeetsTarget))
+		}
+		for _, r := range rep.Attacks {
+			line(r)
+		}
+		if rep.AttackTotal != nil {
+			line(rep.AttackTotal)
+		}
+		tw.Flush()
+		fmt.Fprintln(w)
+		for _, r := range rep.Attacks {
+			fmt.Fprintf(w, "  %-*s  %s\n", width, r.Scenario, codes(r.Codes))
+			if len(r.Changed) > 0 {
+				fmt.Fprintf(w, "  %-*s  changed after apply: %s\n", width, "", codes(r.Changed))
+			}
+			if r.Note != "" {
+				fmt.Fprintf(w, "  %-*s  note: %s\n", width, "", r.Note)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	if l := rep.Legit; l != nil {
+		fmt.Fprintf(w, "Legitimate runners (%d households; %d people behind a shared household IP, %d on a shared device, %d children with a parent's phone)\n",
+			l.Households, l.SharedIPPeople, l.SharedDevicePeople, l.SharedPhonePeople)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "total\treceived\tflagged\trejected\tblocked\terrors\tflagged %\tblocked %\tflagged <= 0.5%\tnone rejected\t")
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%s\t%s\t\n", l.Total, l.Received, l.Flagged, l.Rejected, l.Blocked,
+			l.Errors, l.FlaggedPct, l.BlockedPct, yesNo(l.FlaggedTargetMet), yesNo(l.NoRejectsMet))
+		tw.Flush()
+		fmt.Fprintf(w, "  codes: %s\n", codes(l.Codes))
+		if len(l.Changed) > 0 {
+			fmt.Fprintf(w, "  changed after apply: %s\n", codes(l.Changed))
+		}
+		if len(l.Harmed) > 0 {
+			fmt.Fprintf(w, "  harmed runners by situation: %s\n", codes(l.Harmed))
+		}
+	}
+}
