@@ -8,8 +8,10 @@ import (
 )
 
 // paymentRank orders payment states: a state never moves to a lower rank,
-// so a late "authorized" webhook cannot undo a capture.
-var paymentRank = map[PaymentStatus]int{PaymentCreated: 0, PaymentAuthorized: 1, PaymentFailed: 2, PaymentCaptured: 3,
+// so a late "authorized" webhook cannot undo a capture. A failed attempt
+// ranks below authorized: after a declined card the runner may retry, and
+// the later authorization must still count.
+var paymentRank = map[PaymentStatus]int{PaymentCreated: 0, PaymentFailed: 1, PaymentAuthorized: 2, PaymentCaptured: 3,
 	PaymentCanceled: 4, PaymentRefunded: 5}
 
 // Later reports whether moving from a to b goes forward.
@@ -73,6 +75,9 @@ func (s *Service) HandlePaymentWebhook(ctx context.Context, provider string, pay
 	ev, err := s.payments.ParseWebhook(payload, header, s.clock.Now())
 	if errors.Is(err, ErrInvalidSignature) {
 		return ErrInvalidSignature
+	}
+	if errors.Is(err, ErrIgnoredWebhook) {
+		return nil
 	}
 	if err != nil {
 		return &Error{Code: CodeInvalidJSON, Message: "webhook: " + err.Error()}

@@ -68,5 +68,10 @@ type PaymentEvent struct {
 	Created   time.Time // for ordering out-of-order deliveries
 }
 
+// ErrIgnoredWebhook marks a verified delivery Startline has no use for (an
+// event type it does not handle, a payment it did not create): answered 200
+// so the provider stops retrying.
+var ErrIgnoredWebhook = &Error{Code: "ignored_webhook", Message: "event ignored"}
+
 // ErrInvalidSignature refuses a webhook whose signature does not verify.
 var ErrInvalidSignature = &Error{Code: CodeUnauthorized, Message: "webhook signature does not verify"}

@@ -11,7 +11,7 @@ import (
 )
 
 // paymentRankSQL orders payment states as lottery.PaymentStatus.Later does.
-const paymentRankSQL = `CASE %s WHEN 'created' THEN 0 WHEN 'authorized' THEN 1 WHEN 'failed' THEN 2
+const paymentRankSQL = `CASE %s WHEN 'created' THEN 0 WHEN 'failed' THEN 1 WHEN 'authorized' THEN 2
 	WHEN 'captured' THEN 3 WHEN 'canceled' THEN 4 WHEN 'refunded' THEN 5 END`
 
 // SavePayment upserts a payment, never moving its status backwards.

@@ -35,13 +35,14 @@ type Config struct {
 	// BaseURL overrides the API's base URL, e.g. http://127.0.0.1:12111 for
 	// stripe-mock; empty means https://api.stripe.com.
 	BaseURL string
-	// ReturnURLBase is Startline's absolute public URL; a relative
-	// PaymentRequest.ReturnURL is resolved against it, because Stripe
-	// redirects only to absolute URLs.
+	// ReturnURLBase is Startline's absolute public URL. A relative
+	// PaymentRequest.ReturnURL is resolved against it (Stripe redirects
+	// only to absolute URLs), and an absolute one must share its scheme and
+	// host. Empty: return URLs must be absolute and may point anywhere.
 	ReturnURLBase string
-	// PaymentMethodTypes restricts the payment methods offered (e.g. "card");
-	// empty lets Stripe choose from the Dashboard's settings, showing only
-	// methods that support a separate capture.
+	// PaymentMethodTypes restricts the payment methods offered, e.g.
+	// "card" (card holds last about 7 days); empty enables Stripe's automatic
+	// payment methods as set in the Dashboard.
 	PaymentMethodTypes []string
 	// HTTPClient is used for API calls; nil means stripe-go's default (80 s
 	// timeout).
@@ -297,6 +298,10 @@ func (p *Provider) resolveReturnURL(raw string) (string, error) {
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", lottery.Fieldf("return_url", "the return URL must be absolute (set ReturnURLBase)")
+	}
+	if p.returnBase != nil && (u.Scheme != p.returnBase.Scheme || !strings.EqualFold(u.Host, p.returnBase.Host)) {
+		// Stripe redirects the runner there: no open redirect to other sites.
+		return "", lottery.Fieldf("return_url", "the return URL must be on Startline's own site")
 	}
 	return u.String(), nil
 }

@@ -256,18 +256,26 @@ func TestCreatePaymentInvalid(t *testing.T) {
 		name      string
 		edit      func(*lottery.PaymentRequest)
 		wantField string
+		noBase    bool // ReturnURLBase unset
 	}{
-		{"no offer", func(r *lottery.PaymentRequest) { r.OfferID = "" }, "offer_id"},
-		{"zero amount", func(r *lottery.PaymentRequest) { r.AmountMinor = 0 }, "amount"},
-		{"negative amount", func(r *lottery.PaymentRequest) { r.AmountMinor = -5 }, "amount"},
-		{"bad currency", func(r *lottery.PaymentRequest) { r.Currency = "wons" }, "currency"},
-		{"relative return URL without a base", func(r *lottery.PaymentRequest) { r.ReturnURL = "/offers/off_1" }, "return_url"},
-		{"return URL of another scheme", func(r *lottery.PaymentRequest) { r.ReturnURL = "javascript:alert(1)" }, "return_url"},
+		{"no offer", func(r *lottery.PaymentRequest) { r.OfferID = "" }, "offer_id", false},
+		{"zero amount", func(r *lottery.PaymentRequest) { r.AmountMinor = 0 }, "amount", false},
+		{"negative amount", func(r *lottery.PaymentRequest) { r.AmountMinor = -5 }, "amount", false},
+		{"bad currency", func(r *lottery.PaymentRequest) { r.Currency = "wons" }, "currency", false},
+		{"relative return URL without a base", func(r *lottery.PaymentRequest) { r.ReturnURL = "/offers/off_1" }, "return_url", true},
+		{"return URL of another scheme", func(r *lottery.PaymentRequest) { r.ReturnURL = "javascript:alert(1)" }, "return_url", false},
+		{"return URL on another site", func(r *lottery.PaymentRequest) { r.ReturnURL = "https://evil.test/offers/off_1" }, "return_url", false},
+		{"return URL over plain http", func(r *lottery.PaymentRequest) { r.ReturnURL = "http://startline.test/offers/off_1" }, "return_url", false},
+		{"protocol-relative return URL to another site", func(r *lottery.PaymentRequest) { r.ReturnURL = "//evil.test/x" }, "return_url", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			px := &proxy{}
-			p := newProvider(t, newProxy(t, "", px).URL, nil)
+			p := newProvider(t, newProxy(t, "", px).URL, func(c *Config) {
+				if !tt.noBase {
+					c.ReturnURLBase = "https://startline.test"
+				}
+			})
 			req := valid
 			tt.edit(&req)
 			_, err := p.CreatePayment(context.Background(), req)

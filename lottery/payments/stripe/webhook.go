@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -46,7 +45,7 @@ var eventStatus = map[string]lottery.PaymentStatus{
 // ErrIgnoredEvent is a verified delivery that Startline has no use for: an
 // event type it does not handle, or a PaymentIntent it did not create. The
 // webhook handler answers it 200 so Stripe stops resending it.
-var ErrIgnoredEvent = errors.New("stripe: event ignored")
+var ErrIgnoredEvent error = lottery.ErrIgnoredWebhook
 
 // SignWebhook returns a Stripe-Signature header value for payload signed
 // with secret at t, as Stripe signs deliveries: "t=<unix>,v1=<hex
