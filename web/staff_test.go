@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +24,8 @@ import (
 func (s *site) applyViaForm(email, signals string) string {
 	s.t.Helper()
 	form := url.Values{"subqueue": {"half:open"}, "name": {"Runner " + email}, "email": {email},
-		"phone": {"010-5555-" + email[:4]}, "birth_date": {"1985-02-03"}, "signals": {signals}}
+		"phone": {"010-5555-" + email[:4]}, "birth_date": {"1985-02-03"}, "signals": {signals},
+		"started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}}
 	_, body, _ := s.post("/events/spring/apply/code", form)
 	step3 := url.Values{}
 	for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {

@@ -28,6 +28,7 @@ import (
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
+	"github.com/startline/startline/lottery/payments/stripe"
 )
 
 //go:embed templates/*.html
@@ -41,9 +42,11 @@ type Deps struct {
 	Svc     *lottery.Service
 	Guard   *guard.Guard
 	Sandbox *sandbox.Provider // the test checkout, dev mode only
-	Outbox  lottery.MailStore
-	Log     *slog.Logger
-	Dev     bool
+	// StripePublishableKey lets the checkout page load Stripe's payment element.
+	StripePublishableKey string
+	Outbox               lottery.MailStore
+	Log                  *slog.Logger
+	Dev                  bool
 }
 
 type pages struct {
@@ -536,7 +539,20 @@ func (p *pages) offerAction(c *gin.Context) {
 			return
 		}
 		o, _ := p.Svc.OfferOf(c.Request.Context(), pay.OfferID)
-		c.Redirect(http.StatusSeeOther, pay.CheckoutURL+"&back="+url.QueryEscape("/entries/"+o.EntryID+"?token="+tok))
+		back := "/entries/" + o.EntryID + "?token=" + tok
+		if strings.HasPrefix(pay.CheckoutURL, stripe.CheckoutScheme) {
+			// The client secret goes in the page, never in a URL.
+			secret, ret, err := stripe.ParseCheckoutURL(pay.CheckoutURL)
+			if err != nil {
+				p.fail(c, err)
+				return
+			}
+			c.Header("Cache-Control", "no-store")
+			p.render(c, http.StatusOK, "stripe_checkout", "Payment", map[string]string{"Key": p.StripePublishableKey,
+				"Secret": secret, "Return": ret, "Back": back}, nil)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, pay.CheckoutURL+"&back="+url.QueryEscape(back))
 		return
 	}
 	o, err := p.Svc.OfferAction(c.Request.Context(), c.Param("id"), tok, c.Param("action"))

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,7 +64,18 @@ func newSite(t *testing.T, dev bool) *site {
 	return s
 }
 
-var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+// noRedirect is the test browser: it stops at redirects and sends a
+// browser's user agent (Go's default one is scored as a script).
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	Transport: browserUA{http.DefaultTransport}}
+
+type browserUA struct{ rt http.RoundTripper }
+
+func (b browserUA) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148")
+	return b.rt.RoundTrip(r)
+}
 
 func (s *site) get(path string, header ...string) (int, string, http.Header) {
 	s.t.Helper()
@@ -114,7 +126,7 @@ func TestApplyThroughTheForm(t *testing.T) {
 	}
 	form := url.Values{"subqueue": {"half:sub-130"}, "name": {"Kim Minjun"}, "email": {"minjun@example.com"},
 		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "group_code": {""}, "previous_applications": {"1"},
-		"website": {""}, "started": {"1"}, "signals": {""}}
+		"website": {""}, "started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}, "signals": {""}}
 	code, body, _ = s.post("/events/spring/apply/code", form)
 	if code != 200 || !strings.Contains(body, `name="otp"`) {
 		t.Fatalf("send code: %d %s", code, body)

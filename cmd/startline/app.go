@@ -22,6 +22,7 @@ import (
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
+	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/web"
 	"github.com/startline/startline/worker"
@@ -74,11 +75,21 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		log.Info("disposable-domain list loaded", "file", cfg.DisposableFile, "domains", svcCfg.Disposable.Len())
 	}
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
-	if cfg.dev() {
-		// The built-in test provider; production payments need a real
-		// provider (Stripe adapter: lottery/payments/stripe).
+	switch {
+	case cfg.StripeSecretKey != "":
+		sp, err := stripe.New(stripe.Config{APIKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookKey,
+			ReturnURLBase: cfg.PublicURL})
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		a.svc.UsePayments(sp)
+	case cfg.dev():
+		// The built-in test provider with its hosted test checkout.
 		a.sandbox = sandbox.New(keys.Derive("sandbox"))
 		a.svc.UsePayments(a.sandbox)
+	default:
+		log.Warn("no payment provider: set STRIPE_SECRET_KEY; offers can be accepted but not paid")
 	}
 	lim, err := abredis.NewLimiter(a.redis, "startline:", rateRules(), cfg.RateLimitFailOpen, log,
 		abredis.WithHashSecret(keys.Derive("ratelimit-keys")))
@@ -147,7 +158,7 @@ func (a *app) router() (*gin.Engine, error) {
 		return nil, err
 	}
 	api.Register(r, api.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.store, Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready})
-	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Sandbox: a.sandbox, Outbox: a.store, Log: a.log, Dev: a.cfg.dev()}); err != nil {
+	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.store, Log: a.log, Dev: a.cfg.dev()}); err != nil {
 		return nil, err
 	}
 	return r, nil

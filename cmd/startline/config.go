@@ -27,6 +27,10 @@ type config struct {
 	PhoneRegion       string
 	RateLimitFailOpen bool
 	DisposableFile    string
+	StripeSecretKey   string
+	StripeWebhookKey  string
+	StripePublicKey   string
+	PublicURL         string
 }
 
 func (c config) dev() bool { return c.Env == "dev" }
@@ -53,6 +57,11 @@ func loadConfig(out io.Writer) (config, error) {
 		PhoneRegion: getenv("STARTLINE_PHONE_REGION", "KR"),
 		// A newer copy of the disposable-email-domains list, without a release.
 		DisposableFile: getenv("STARTLINE_DISPOSABLE_DOMAINS", ""),
+		// Payments: Stripe when a secret key is set, else the sandbox in dev.
+		StripeSecretKey:  getenv("STRIPE_SECRET_KEY", ""),
+		StripeWebhookKey: getenv("STRIPE_WEBHOOK_SECRET", ""),
+		StripePublicKey:  getenv("STRIPE_PUBLISHABLE_KEY", ""),
+		PublicURL:        getenv("STARTLINE_PUBLIC_URL", ""),
 	}
 	switch v := getenv("STARTLINE_RATELIMIT_ON_REDIS_ERROR", "open"); v {
 	case "open", "closed":
@@ -92,6 +101,9 @@ func loadConfig(out io.Writer) (config, error) {
 	default:
 		return c, errors.New("STARTLINE_SECRET_KEY is required in production (32 or more characters)")
 	}
+	if c.StripeSecretKey != "" && (c.StripeWebhookKey == "" || c.StripePublicKey == "" || c.PublicURL == "") {
+		return c, errors.New("STRIPE_SECRET_KEY needs STRIPE_WEBHOOK_SECRET, STRIPE_PUBLISHABLE_KEY and STARTLINE_PUBLIC_URL")
+	}
 	if len(c.SecretKey) < 32 {
 		return c, errors.New("STARTLINE_SECRET_KEY: use 32 or more characters")
 	}
@@ -121,7 +133,7 @@ func devSecret(out io.Writer) ([]byte, error) {
 // masked renders the config for the start-up log without secrets.
 func (c config) masked() []any {
 	return []any{"env", c.Env, "http_addr", c.HTTPAddr, "database_url", maskURL(c.DatabaseURL),
-		"redis_url", maskURL(c.RedisURL), "smtp", c.SMTPURL != "", "trusted_proxies", c.TrustedProxies, "queue", c.Queue}
+		"redis_url", maskURL(c.RedisURL), "smtp", c.SMTPURL != "", "stripe", c.StripeSecretKey != "", "trusted_proxies", c.TrustedProxies, "queue", c.Queue}
 }
 
 func maskURL(s string) string {
