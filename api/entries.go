@@ -17,14 +17,9 @@ type otpBody struct {
 }
 
 func (h *handler) requestOTP(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
 	var b otpBody
-	if err := decodeJSON(body, &b); err != nil {
-		writeError(c, h.Log, err)
+	_, ok := h.bind(c, &b)
+	if !ok {
 		return
 	}
 	if !h.limit(c, append(h.clientKeys(c), emailKey(abredis.KindOTPEmail, b.Email)...)...) {
@@ -61,14 +56,9 @@ type applyJSON struct {
 }
 
 func (h *handler) apply(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
 	var b applyBody
-	if err := decodeJSON(body, &b); err != nil {
-		writeError(c, h.Log, err)
+	body, ok := h.bind(c, &b)
+	if !ok {
 		return
 	}
 	if !h.limit(c, append(h.clientKeys(c), emailKey(abredis.KindEmail, b.Email)...)...) {
@@ -189,14 +179,9 @@ type tokenBody struct {
 
 // offerAction accepts or declines an offer with the entry's receipt token.
 func (h *handler) offerAction(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
 	var b tokenBody
-	if err := decodeJSON(body, &b); err != nil {
-		writeError(c, h.Log, err)
+	_, ok := h.bind(c, &b)
+	if !ok {
 		return
 	}
 	if c.Param("action") == "pay" {

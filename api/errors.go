@@ -86,3 +86,17 @@ func decodeJSON(body []byte, v any) error {
 	}
 	return nil
 }
+
+// bind reads the JSON body into v, answering 400/422 itself on failure. It
+// returns the raw body (apply hashes it for idempotency) and whether to go on.
+func (h *handler) bind(c *gin.Context, v any) ([]byte, bool) {
+	body, err := readBody(c)
+	if err == nil {
+		err = decodeJSON(body, v)
+	}
+	if err != nil {
+		writeError(c, h.Log, err)
+		return nil, false
+	}
+	return body, true
+}

@@ -37,14 +37,9 @@ func (h *handler) getEvent(c *gin.Context) {
 }
 
 func (h *handler) createEvent(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
 	var b eventSpecJSON
-	if err := decodeJSON(body, &b); err != nil {
-		writeError(c, h.Log, err)
+	_, ok := h.bind(c, &b)
+	if !ok {
 		return
 	}
 	spec, err := b.spec()
@@ -158,14 +153,9 @@ type capacityBody struct {
 }
 
 func (h *handler) setCapacity(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
 	var b capacityBody
-	if err := decodeJSON(body, &b); err != nil {
-		writeError(c, h.Log, err)
+	_, ok := h.bind(c, &b)
+	if !ok {
 		return
 	}
 	if b.Capacity == nil {

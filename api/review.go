@@ -21,14 +21,9 @@ type loginBody struct {
 // staffLogin checks password + TOTP, rate-limited per address and per IP,
 // and sets the session cookie.
 func (h *handler) staffLogin(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
 	var b loginBody
-	if err := decodeJSON(body, &b); err != nil {
-		writeError(c, h.Log, err)
+	_, ok := h.bind(c, &b)
+	if !ok {
 		return
 	}
 	if !h.limit(c, abredis.Key{Kind: abredis.KindStaffLogin, Value: "ip:" + abredis.ClientKey(c.ClientIP())},
@@ -138,14 +133,9 @@ type decisionBody struct {
 }
 
 func (h *handler) decide(c *gin.Context) {
-	body, err := readBody(c)
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
 	var b decisionBody
-	if err := decodeJSON(body, &b); err != nil {
-		writeError(c, h.Log, err)
+	_, ok := h.bind(c, &b)
+	if !ok {
 		return
 	}
 	changed, err := h.Svc.Decide(c.Request.Context(), staffOf(c), c.Param("id"), b.Decision, b.Note)

@@ -137,14 +137,8 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 	e := a.Entry
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
 		committedErr = nil
-		if a.IdempotencyKey != "" {
-			prev, ok, err := findIdempotent(tx, e.EventID, a.IdempotencyKey)
-			if err != nil {
-				return err
-			}
-			if ok {
-				return replay(prev, a.RequestHash, &out)
-			}
+		if done, err := tryReplay(tx, a, &out); done || err != nil {
+			return err
 		}
 
 		var o otpCheck
@@ -173,14 +167,8 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 			// The right code, already used. A concurrent retry with the same
 			// Idempotency-Key waited on the code's row lock for the request
 			// that used it: answer with that request's receipt.
-			if a.IdempotencyKey != "" {
-				prev, ok, err := findIdempotent(tx, e.EventID, a.IdempotencyKey)
-				if err != nil {
-					return err
-				}
-				if ok {
-					return replay(prev, a.RequestHash, &out)
-				}
+			if done, err := tryReplay(tx, a, &out); done || err != nil {
+				return err
 			}
 			var n int64
 			if err := tx.Raw("SELECT count(*) FROM entries WHERE event_id = ? AND email_key = ?", e.EventID, e.EmailKey).
@@ -264,6 +252,19 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 		return lottery.ApplyOutcome{}, committedErr
 	}
 	return out, nil
+}
+
+// tryReplay answers from an earlier request with the same Idempotency-Key:
+// done is true when one exists (out holds its answer, or err the mismatch).
+func tryReplay(tx *gorm.DB, a lottery.ApplyTx, out *lottery.ApplyOutcome) (done bool, err error) {
+	if a.IdempotencyKey == "" {
+		return false, nil
+	}
+	prev, ok, err := findIdempotent(tx, a.Entry.EventID, a.IdempotencyKey)
+	if err != nil || !ok {
+		return false, err
+	}
+	return true, replay(prev, a.RequestHash, out)
 }
 
 func findIdempotent(tx *gorm.DB, eventID int64, key string) (idemRow, bool, error) {

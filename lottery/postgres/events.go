@@ -200,21 +200,17 @@ func (s *Store) ListEvents(ctx context.Context) ([]lottery.Event, error) {
 
 // EventByID returns one event with its courses.
 func (s *Store) EventByID(ctx context.Context, id int64) (lottery.Event, error) {
-	var r eventRow
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
-		return lottery.Event{}, notFound(err)
-	}
-	evs, err := loadEvents(s.db.WithContext(ctx), []eventRow{r})
-	if err != nil {
-		return lottery.Event{}, err
-	}
-	return evs[0], nil
+	return s.eventWhere(ctx, "id = ?", id)
 }
 
 // EventBySlug returns one event with its courses.
 func (s *Store) EventBySlug(ctx context.Context, slug string) (lottery.Event, error) {
+	return s.eventWhere(ctx, "slug = ?", slug)
+}
+
+func (s *Store) eventWhere(ctx context.Context, cond string, arg any) (lottery.Event, error) {
 	var r eventRow
-	if err := s.db.WithContext(ctx).Where("slug = ?", slug).Take(&r).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where(cond, arg).Take(&r).Error; err != nil {
 		return lottery.Event{}, notFound(err)
 	}
 	evs, err := loadEvents(s.db.WithContext(ctx), []eventRow{r})

@@ -181,9 +181,8 @@ func cascade(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqu
 	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", subqueueID).Take(&sq).Error; err != nil {
 		return nil, nil, fmt.Errorf("lock sub-queue: %w", err)
 	}
-	var live int
-	if err := tx.Raw(`SELECT count(*) FROM offers WHERE subqueue_id = ? AND status IN ('pending', 'accepted', 'paid')`,
-		subqueueID).Row().Scan(&live); err != nil {
+	live, err := liveOffers(tx, subqueueID)
+	if err != nil {
 		return nil, nil, err
 	}
 	free := sq.Capacity - live
@@ -391,9 +390,8 @@ func (s *Store) SetCapacity(ctx context.Context, slug, key string, capacity int,
 			return &lottery.Error{Code: lottery.CodeConflict, Field: "capacity",
 				Message: "capacity is fixed between freeze and publishing results; change it after publish-results"}
 		}
-		var live int
-		if err := tx.Raw(`SELECT count(*) FROM offers WHERE subqueue_id = ? AND status IN ('pending', 'accepted', 'paid')`,
-			sq.ID).Row().Scan(&live); err != nil {
+		live, err := liveOffers(tx, sq.ID)
+		if err != nil {
 			return err
 		}
 		if capacity < live {
@@ -489,4 +487,12 @@ func (s *Store) DueOfferEvents(ctx context.Context, now time.Time) ([]int64, err
 		return nil, fmt.Errorf("due offer events: %w", err)
 	}
 	return ids, nil
+}
+
+// liveOffers counts the offers holding slots of a sub-queue.
+func liveOffers(tx *gorm.DB, subqueueID int64) (int, error) {
+	var live int
+	err := tx.Raw(`SELECT count(*) FROM offers WHERE subqueue_id = ? AND status IN ('pending', 'accepted', 'paid')`,
+		subqueueID).Row().Scan(&live)
+	return live, err
 }
