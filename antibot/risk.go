@@ -181,3 +181,39 @@ func scriptingAgent(ua string) string {
 	}
 	return ""
 }
+
+// OTPInput is what the scorer sees of a request for an e-mail code.
+type OTPInput struct {
+	UserAgent      string
+	DisposableMail bool
+}
+
+// AssessOTP scores a code request. Only a reject stops it (the code is not
+// mailed; the answer is the same 202, so nothing is revealed): a browser
+// never reaches reject on these signals alone.
+func (s Scorer) AssessOTP(in OTPInput) Assessment {
+	r := s.Rules
+	a := Assessment{RulesVersion: r.Version + "/otp", Reasons: []Reason{}}
+	add := func(code string, pts int, detail string) {
+		a.Score += pts
+		a.Reasons = append(a.Reasons, Reason{Code: code, Points: pts, Detail: detail})
+	}
+	if in.UserAgent == "" {
+		add("no_user_agent", r.NoUserAgentPts, "the request had no User-Agent")
+	}
+	if lib := scriptingAgent(in.UserAgent); lib != "" {
+		add("scripting_user_agent", r.ScriptUAPoints, "the User-Agent is the HTTP library "+lib)
+	}
+	if in.DisposableMail {
+		add("disposable_email", r.DisposablePts, "the e-mail domain is a disposable-mail provider")
+	}
+	switch {
+	case a.Score >= r.RejectAt:
+		a.Decision = Reject
+	case a.Score >= r.ReviewAt:
+		a.Decision = Review
+	default:
+		a.Decision = Accept
+	}
+	return a
+}

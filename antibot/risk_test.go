@@ -57,3 +57,23 @@ func TestAssessApply(t *testing.T) {
 		})
 	}
 }
+
+func TestAssessOTP(t *testing.T) {
+	s := Scorer{Rules: DefaultRules}
+	tests := []struct {
+		name string
+		in   OTPInput
+		want Decision
+	}{
+		{"browser", OTPInput{UserAgent: "Mozilla/5.0"}, Accept},
+		{"browser, disposable address", OTPInput{UserAgent: "Mozilla/5.0", DisposableMail: true}, Review},
+		{"script", OTPInput{UserAgent: "python-requests/2.31"}, Review},
+		{"script, disposable address", OTPInput{UserAgent: "curl/8.5", DisposableMail: true}, Reject},
+		{"no user agent, disposable address", OTPInput{DisposableMail: true}, Review},
+	}
+	for _, tt := range tests {
+		if got := s.AssessOTP(tt.in); got.Decision != tt.want {
+			t.Errorf("%s: %s (score %d), want %s", tt.name, got.Decision, got.Score, tt.want)
+		}
+	}
+}

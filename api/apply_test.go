@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -322,6 +323,12 @@ func TestOTPRules(t *testing.T) {
 		}
 		if r := e.do("POST", "/api/v1/events/spring/otp", map[string]any{"email": "bad"}); r.Status != 422 || r.errField("field") != "email" {
 			t.Errorf("bad email: got %d %s", r.Status, r.Raw)
+		}
+		// A script asking codes for a disposable address gets the same answer and no mail.
+		r = e.do("POST", "/api/v1/events/spring/otp", map[string]any{"email": "bot@mailinator.com"}, "User-Agent", "curl/8.5.0")
+		msgs, _ := e.store.OutboxFor(context.Background(), "bot@mailinator.com", 1)
+		if r.Status != 202 || len(msgs) != 0 {
+			t.Errorf("scripted code request for a disposable address: %d, %d mails", r.Status, len(msgs))
 		}
 	})
 }

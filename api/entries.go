@@ -25,7 +25,8 @@ func (h *handler) requestOTP(c *gin.Context) {
 	if !h.limit(c, append(h.clientKeys(c), emailKey(abredis.KindOTPEmail, b.Email)...)...) {
 		return
 	}
-	if err := h.Svc.RequestOTP(c.Request.Context(), c.Param("slug"), b.Email, ""); err != nil {
+	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
+	if err := h.Svc.RequestOTP(c.Request.Context(), c.Param("slug"), b.Email, "", client); err != nil {
 		writeError(c, h.Log, err)
 		return
 	}

@@ -148,7 +148,7 @@ func (s *Service) forget(slug string) {
 // RequestOTP e-mails a fresh 6-digit code for applying to an event. It
 // answers the same whether or not the address is known, so it cannot be used
 // to find out who applied.
-func (s *Service) RequestOTP(ctx context.Context, slug, email string, lang string) error {
+func (s *Service) RequestOTP(ctx context.Context, slug, email string, lang string, client ClientInfo) error {
 	ev, err := s.PublicEvent(ctx, slug)
 	if err != nil {
 		return err
@@ -159,6 +159,17 @@ func (s *Service) RequestOTP(ctx context.Context, slug, email string, lang strin
 	addr, err := identity.NormalizeEmail(email)
 	if err != nil {
 		return Fieldf("email", "give a valid e-mail address")
+	}
+	scorer := s.scorer
+	if ev.RiskRules != nil {
+		scorer = antibot.Scorer{Rules: *ev.RiskRules}
+	}
+	if a := scorer.AssessOTP(antibot.OTPInput{UserAgent: client.UserAgent,
+		DisposableMail: s.cfg.Disposable.IsDisposable(addr.Domain)}); a.Decision == antibot.Reject {
+		// Same answer as a sent code: nothing is revealed, nothing is mailed.
+		s.log.InfoContext(ctx, "otp request refused", "event", slug, "score", a.Score, "reasons", reasonCodes(a),
+			"rules", a.RulesVersion)
+		return nil
 	}
 	code, err := s.newOTPCode()
 	if err != nil {
@@ -420,4 +431,12 @@ func (s *Service) newSeedCommit(slug string) (*SeedCommit, error) {
 	}
 	sum := sha256.Sum256(secret)
 	return &SeedCommit{Sealed: sealed, Commitment: hex.EncodeToString(sum[:])}, nil
+}
+
+func reasonCodes(a antibot.Assessment) []string {
+	out := make([]string, len(a.Reasons))
+	for i, r := range a.Reasons {
+		out[i] = r.Code
+	}
+	return out
 }

@@ -317,7 +317,8 @@ func (p *pages) sendCode(c *gin.Context) {
 		p.render(c, http.StatusTooManyRequests, "identity", f.Event.Name, f, guardErr(err))
 		return
 	}
-	if err := p.Svc.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c)); err != nil {
+	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
+	if err := p.Svc.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c), client); err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)
 			return
