@@ -91,10 +91,7 @@ type Scorer struct{ Rules Rules }
 func (s Scorer) AssessApply(in ApplyInput) Assessment {
 	r := s.Rules
 	a := Assessment{RulesVersion: r.Version, Reasons: []Reason{}}
-	add := func(code string, pts int, detail string) {
-		a.Score += pts
-		a.Reasons = append(a.Reasons, Reason{Code: code, Points: pts, Detail: detail})
-	}
+	add := a.add
 	if in.Honeypot != "" {
 		add("honeypot_filled", r.HoneypotPoints, "the hidden website field was filled")
 	}
@@ -130,6 +127,18 @@ func (s Scorer) AssessApply(in ApplyInput) Assessment {
 	if strings.Contains(strings.ToLower(in.UserAgent), "headless") {
 		add("headless_user_agent", r.WebdriverPoints, "the User-Agent names a headless browser")
 	}
+	a.decide(r)
+	return a
+}
+
+// add records a rule that fired.
+func (a *Assessment) add(code string, pts int, detail string) {
+	a.Score += pts
+	a.Reasons = append(a.Reasons, Reason{Code: code, Points: pts, Detail: detail})
+}
+
+// decide sets the decision from the score under the rules' thresholds.
+func (a *Assessment) decide(r Rules) {
 	switch {
 	case a.Score >= r.RejectAt:
 		a.Decision = Reject
@@ -138,10 +147,7 @@ func (s Scorer) AssessApply(in ApplyInput) Assessment {
 	default:
 		a.Decision = Accept
 	}
-	if a.Score > 1000 {
-		a.Score = 1000
-	}
-	return a
+	a.Score = min(a.Score, 1000)
 }
 
 // primaryTag is the language of a BCP 47 tag, lower-cased ("ko" of "ko-KR").
@@ -194,10 +200,7 @@ type OTPInput struct {
 func (s Scorer) AssessOTP(in OTPInput) Assessment {
 	r := s.Rules
 	a := Assessment{RulesVersion: r.Version + "/otp", Reasons: []Reason{}}
-	add := func(code string, pts int, detail string) {
-		a.Score += pts
-		a.Reasons = append(a.Reasons, Reason{Code: code, Points: pts, Detail: detail})
-	}
+	add := a.add
 	if in.UserAgent == "" {
 		add("no_user_agent", r.NoUserAgentPts, "the request had no User-Agent")
 	}
@@ -207,13 +210,6 @@ func (s Scorer) AssessOTP(in OTPInput) Assessment {
 	if in.DisposableMail {
 		add("disposable_email", r.DisposablePts, "the e-mail domain is a disposable-mail provider")
 	}
-	switch {
-	case a.Score >= r.RejectAt:
-		a.Decision = Reject
-	case a.Score >= r.ReviewAt:
-		a.Decision = Review
-	default:
-		a.Decision = Accept
-	}
+	a.decide(r)
 	return a
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 )
 
@@ -20,15 +21,8 @@ func BenchmarkDrawEndToEnd1M(b *testing.B) {
 	const n = 1_000_000
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		store, _ := pgtest.NewStore(b)
+		store, svc, clk, org := benchService(b)
 		ctx := context.Background()
-		keys, _ := lottery.NewKeys([]byte("bench-secret-key-bench-secret-key-000"))
-		clk := &lottery.FixedClock{T: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
-		svc := lottery.NewService(store, keys, clk, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), lottery.Config{EventCacheTTL: time.Nanosecond})
-		if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
-			b.Fatal(err)
-		}
-		org, _ := store.StaffByEmail(ctx, "org@example.com")
 		_, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "big", Name: "Big", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
 			MaxGroupSize: 4, Courses: []lottery.CourseSpec{{Code: "full", Name: "Full", DistanceKM: 42.195,
 				PaceGroups: []lottery.PaceGroupSpec{{Code: "open", Label: "Open", Capacity: 40_000}}}}})
@@ -77,13 +71,8 @@ func BenchmarkExpire10k(b *testing.B) {
 	const slots = 10_000
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		store, _ := pgtest.NewStore(b)
+		store, svc, clk, org := benchService(b)
 		ctx := context.Background()
-		keys, _ := lottery.NewKeys([]byte("bench-secret-key-bench-secret-key-000"))
-		clk := &lottery.FixedClock{T: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
-		svc := lottery.NewService(store, keys, clk, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), lottery.Config{EventCacheTTL: time.Nanosecond})
-		svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, "")
-		org, _ := store.StaffByEmail(ctx, "org@example.com")
 		if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "big", Name: "Big", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
 			OfferHold: "48h", Courses: []lottery.CourseSpec{{Code: "full", Name: "Full", DistanceKM: 42.195,
 				PaceGroups: []lottery.PaceGroupSpec{{Code: "open", Label: "Open", Capacity: slots}}}}}); err != nil {
@@ -126,4 +115,24 @@ func BenchmarkExpire10k(b *testing.B) {
 		b.ReportMetric(elapsed.Seconds(), "expire+reoffer-s")
 		b.ReportMetric(issue.Seconds(), "initial-offers-s")
 	}
+}
+
+// benchService is a service on a fresh database with a fixed clock and an
+// organizer account.
+func benchService(b *testing.B) (*postgres.Store, *lottery.Service, *lottery.FixedClock, lottery.StaffAccount) {
+	b.Helper()
+	store, _ := pgtest.NewStore(b)
+	ctx := context.Background()
+	keys, _ := lottery.NewKeys([]byte("bench-secret-key-bench-secret-key-000"))
+	clk := &lottery.FixedClock{T: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
+	svc := lottery.NewService(store, keys, clk, nil, slog.New(slog.NewTextHandler(io.Discard, nil)),
+		lottery.Config{EventCacheTTL: time.Nanosecond})
+	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
+		b.Fatal(err)
+	}
+	org, err := store.StaffByEmail(ctx, "org@example.com")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return store, svc, clk, org
 }
