@@ -7,6 +7,8 @@ package antibot
 import (
 	"fmt"
 	"strings"
+
+	"github.com/startline/startline/antibot/ipintel"
 )
 
 // Decision is what the service does with a request.
@@ -57,6 +59,8 @@ type ApplyInput struct {
 	// UAPlatform is the Sec-CH-UA-Platform client hint, when the browser sent it.
 	UAPlatform     string
 	DisposableMail bool
+	// Network is what ipintel knows of the client's address.
+	Network ipintel.Network
 }
 
 // Rules holds the thresholds of the apply scorer. They are data so an event
@@ -74,14 +78,20 @@ type Rules struct {
 	NoUserAgentPts  int
 	MismatchPts     int // a signal contradicting the request (language, platform)
 	ScriptUAPoints  int // an HTTP library's user agent (curl, python-requests…)
+	GeoMismatchPts  int // the device's time zone is in another country than its network
+	HostingPts      int // the request came from a cloud, hosting or VPN network
 }
 
 // DefaultRules are the rules used when an event sets none.
 // The form's script always sends signals (the proof of work needs
 // JavaScript anyway), so a client that sends none is a script: review.
-var DefaultRules = Rules{Version: "apply-v2", ReviewAt: 50, RejectAt: 100, MinFillMS: 2500,
+// A geographic mismatch or a hosting network alone stays below review
+// (travellers, roaming phones and office VPNs are people); both together
+// are a proxy replaying a phone's signals. The cluster sweep adds the
+// shape: one fingerprint seen through many mismatched networks.
+var DefaultRules = Rules{Version: "apply-v3", ReviewAt: 50, RejectAt: 100, MinFillMS: 2500,
 	HoneypotPoints: 70, WebdriverPoints: 60, FastFillPoints: 40, NoSignalsPoints: 50, DisposablePts: 60,
-	NoUserAgentPts: 30, MismatchPts: 15, ScriptUAPoints: 50}
+	NoUserAgentPts: 30, MismatchPts: 15, ScriptUAPoints: 50, GeoMismatchPts: 30, HostingPts: 25}
 
 // Scorer scores applications under a rule set.
 type Scorer struct{ Rules Rules }
@@ -127,8 +137,37 @@ func (s Scorer) AssessApply(in ApplyInput) Assessment {
 	if strings.Contains(strings.ToLower(in.UserAgent), "headless") {
 		add("headless_user_agent", r.WebdriverPoints, "the User-Agent names a headless browser")
 	}
+	if in.HasSignals {
+		if c := GeoMismatch(in.Signals.TimeZone, in.Network); c != "" {
+			add(ReasonGeoMismatch, r.GeoMismatchPts, fmt.Sprintf("the device's time zone %s is in %s, its network in %s",
+				in.Signals.TimeZone, c, in.Network.Country))
+		}
+	}
+	a.addNetwork(r, in.Network)
 	a.decide(r)
 	return a
+}
+
+// ReasonGeoMismatch is the reason code of a time zone contradicting the
+// network's country; the cluster sweep looks for it.
+const ReasonGeoMismatch = "geo_mismatch"
+
+// GeoMismatch returns the time zone's country when it contradicts the
+// network's, else "". Relays (iCloud Private Relay, WARP) and unknown
+// zones or networks never contradict anything.
+func GeoMismatch(timeZone string, n ipintel.Network) string {
+	c := ipintel.ZoneCountry(timeZone)
+	if c == "" || n.Country == "" || n.Kind == ipintel.Relay || c == n.Country {
+		return ""
+	}
+	return c
+}
+
+// addNetwork scores a hosting network: a data centre, cloud or VPN exit.
+func (a *Assessment) addNetwork(r Rules, n ipintel.Network) {
+	if n.Kind == ipintel.Hosting {
+		a.add("hosting_network", r.HostingPts, "the request came from a hosting network ("+n.String()+")")
+	}
 }
 
 // add records a rule that fired.
@@ -192,6 +231,7 @@ func scriptingAgent(ua string) string {
 type OTPInput struct {
 	UserAgent      string
 	DisposableMail bool
+	Network        ipintel.Network
 }
 
 // AssessOTP scores a code request. Only a reject stops it (the code is not
@@ -210,6 +250,7 @@ func (s Scorer) AssessOTP(in OTPInput) Assessment {
 	if in.DisposableMail {
 		add("disposable_email", r.DisposablePts, "the e-mail domain is a disposable-mail provider")
 	}
+	a.addNetwork(r, in.Network)
 	a.decide(r)
 	return a
 }

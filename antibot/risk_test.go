@@ -1,6 +1,18 @@
 package antibot
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/startline/startline/antibot/ipintel"
+)
+
+var (
+	korea      = ipintel.Network{Country: "KR"}
+	poland     = ipintel.Network{Country: "PL"}
+	seoulCloud = ipintel.Network{Country: "KR", Kind: ipintel.Hosting, ASN: 16509, Org: "Amazon.com, Inc."}
+	m247       = ipintel.Network{Country: "RO", Kind: ipintel.Hosting, ASN: 9009, Org: "M247 Europe SRL"}
+	relay      = ipintel.Network{Country: "US", Kind: ipintel.Relay, ASN: 36183, Org: "Akamai"}
+)
 
 func ptr[T any](v T) *T { return &v }
 
@@ -26,6 +38,17 @@ func TestAssessApply(t *testing.T) {
 			HasSignals: true, UserAgent: "Mozilla/5.0 (iPhone)", AcceptLanguage: "ko-KR,ko;q=0.9,en;q=0.8", UAPlatform: `"iOS"`}, Accept, nil},
 		{"spoofed language and platform", ApplyInput{Signals: Signals{FillMS: ptr(60000), Languages: []string{"en-US"}, Platform: "Linux x86_64"},
 			HasSignals: true, UserAgent: "Mozilla/5.0", AcceptLanguage: "ko-KR", UAPlatform: `"Windows"`}, Accept, []string{"language_mismatch", "platform_mismatch"}},
+		{"phone at home", ApplyInput{Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0", Network: korea}, Accept, nil},
+		{"traveller or roaming phone", ApplyInput{Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0", Network: poland},
+			Accept, []string{"geo_mismatch"}},
+		{"office VPN at home", ApplyInput{Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0", Network: seoulCloud},
+			Accept, []string{"hosting_network"}},
+		{"phone's signals through a VPN exit abroad", ApplyInput{Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0",
+			Network: m247}, Review, []string{"geo_mismatch", "hosting_network"}},
+		{"iCloud Private Relay", ApplyInput{Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0", Network: relay}, Accept, nil},
+		{"UTC has no country", ApplyInput{Signals: Signals{FillMS: ptr(60000), TimeZone: "UTC"}, HasSignals: true,
+			UserAgent: "Mozilla/5.0", Network: poland}, Accept, nil},
+		{"no signals, no geography", ApplyInput{UserAgent: "Mozilla/5.0", Network: poland}, Review, []string{"no_signals"}},
 	}
 	s := Scorer{Rules: DefaultRules}
 	for _, tt := range tests {
@@ -70,6 +93,9 @@ func TestAssessOTP(t *testing.T) {
 		{"script", OTPInput{UserAgent: "python-requests/2.31"}, Review},
 		{"script, disposable address", OTPInput{UserAgent: "curl/8.5", DisposableMail: true}, Reject},
 		{"no user agent, disposable address", OTPInput{DisposableMail: true}, Review},
+		{"browser through a VPN exit", OTPInput{UserAgent: "Mozilla/5.0", Network: m247}, Accept},
+		{"script on a cloud VM", OTPInput{UserAgent: "python-requests/2.31", Network: seoulCloud}, Review},
+		{"bare client on a cloud VM, disposable address", OTPInput{DisposableMail: true, Network: seoulCloud}, Reject},
 	}
 	for _, tt := range tests {
 		if got := s.AssessOTP(tt.in); got.Decision != tt.want {

@@ -69,7 +69,7 @@ func (h *handler) challenge(c *gin.Context) {
 	if !h.limit(c, h.clientKeys(c)...) {
 		return
 	}
-	risk := h.Guard.ChallengeRisk(c.Request)
+	risk := h.Guard.ChallengeRisk(c.Request, h.Svc.Network(c.ClientIP()))
 	h.Guard.EnsureDevice(c.Writer, c.Request)
 	ch, err := h.Guard.Challenge(h.Svc.Now(), risk)
 	if err != nil {

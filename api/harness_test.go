@@ -60,6 +60,10 @@ const deadRedisURL = "redis://127.0.0.1:1/0"
 
 var redisURLOverride = map[*testing.T]string{}
 
+// trustedProxiesOverride lets a test speak for clients at other addresses
+// through X-Forwarded-For (the server believes it from loopback only).
+var trustedProxiesOverride = map[*testing.T][]string{}
+
 func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *env {
 	t.Helper()
 	store, _ := pgtest.NewStore(t)
@@ -70,7 +74,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	clk := &clock{t: testStart}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
-	r, err := api.NewEngine(nil)
+	r, err := api.NewEngine(trustedProxiesOverride[t])
 	if err != nil {
 		t.Fatal(err)
 	}

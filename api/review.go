@@ -30,18 +30,20 @@ func (h *handler) staffLogin(c *gin.Context) {
 		abredis.Key{Kind: abredis.KindStaffLogin, Value: "email:" + strings.ToLower(strings.TrimSpace(b.Email))}) {
 		return
 	}
-	tok, acct, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP)
+	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
+	sess, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP, client)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
 	}
-	SetStaffCookie(c, tok)
-	c.JSON(http.StatusOK, gin.H{"email": acct.Email, "role": acct.Role, "expires_at": time.Now().Add(lottery.SessionTTL)})
+	SetStaffCookie(c, sess.Token, sess.ExpiresAt.Sub(h.Svc.Now()))
+	c.JSON(http.StatusOK, gin.H{"email": sess.Account.Email, "role": sess.Account.Role, "expires_at": sess.ExpiresAt})
 }
 
-// SetStaffCookie sets the staff session cookie (shared with the web console).
-func SetStaffCookie(c *gin.Context, tok string) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: StaffCookie, Value: tok, Path: "/", MaxAge: int(lottery.SessionTTL.Seconds()),
+// SetStaffCookie sets the staff session cookie (shared with the web console)
+// to last as long as the session.
+func SetStaffCookie(c *gin.Context, tok string, ttl time.Duration) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: StaffCookie, Value: tok, Path: "/", MaxAge: int(ttl.Round(time.Second).Seconds()),
 		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode})
 }
 

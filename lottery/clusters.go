@@ -11,6 +11,9 @@ import (
 type ClusterInput struct {
 	ID, EmailKey, Phone, DeviceID, Fingerprint, ClientIP, UserAgent, PersonKey string
 	Status                                                                     EntryStatus
+	// GeoMismatch: the apply assessment found the device's time zone in
+	// another country than its network (antibot.ReasonGeoMismatch).
+	GeoMismatch bool
 }
 
 // ClusterUpdate is the result of one clustering pass over an event.
@@ -39,6 +42,10 @@ type ClusterStore interface {
 // entering four different people is not.
 const FlagClusterSize = 4
 
+// MinGeoOutliers is the fewest mismatched entries of one device class that
+// can be flagged as a proxy farm (see cluster.MismatchOutliers).
+const MinGeoOutliers = 3
+
 // clusterOptions: device cookie ids never become "too common to mean
 // anything" (households do not share cookies; a bot farm does), other keys
 // stop linking past 25 entries (a campus NAT, a default fingerprint).
@@ -49,7 +56,8 @@ var clusterOptions = cluster.Options{MaxKeyFanout: cluster.DefaultMaxKeyFanout,
 // phone, device cookie, fingerprint, IP + user agent or name + birth date,
 // stores the cluster of each, and sends received entries of suspicious
 // device groups (FlagClusterSize or more joined by a device or fingerprint) to
-// review. It returns how many entries it flagged.
+// review, as are the mismatched entries of a device fingerprint seen through
+// improbably many networks abroad. It returns how many entries it flagged.
 func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) {
 	rows, err := s.store.ClusterInputs(ctx, ev.ID)
 	if err != nil {
@@ -62,6 +70,7 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 	all := make([]cluster.Entry, len(rows))
 	devices := make([]cluster.Entry, len(rows))
 	status := make(map[string]EntryStatus, len(rows))
+	classes := make([]cluster.Member, len(rows))
 	for i, r := range rows {
 		// Only the signed device cookie decides flags: a canvas/WebGL
 		// fingerprint is shared by every phone of one model and OS version
@@ -72,6 +81,9 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 			cluster.Link{Kind: cluster.KindPhone, Value: r.Phone}, cluster.IPUALink(r.ClientIP, r.UserAgent),
 			cluster.Link{Kind: cluster.KindNameBirth, Value: r.PersonKey})}
 		status[r.ID] = r.Status
+		if r.Fingerprint != "" {
+			classes[i] = cluster.Member{ID: r.ID, Class: r.Fingerprint + "\x00" + r.UserAgent, Mismatch: r.GeoMismatch}
+		}
 	}
 	u := ClusterUpdate{EventID: ev.ID, ClusterOf: map[string]string{}, Flag: map[string]string{}}
 	for _, c := range cluster.Build(all, clusterOptions) {
@@ -89,6 +101,17 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 		for _, id := range c.Members {
 			if status[id] == EntryReceived {
 				u.Flag[id] = fmt.Sprintf("one of %d entries, for different people, made from the same device", c.Shape.Size)
+			}
+		}
+	}
+	// A fingerprint is shared by every phone of a model, so it flags nothing
+	// by itself; one replayed through networks abroad again and again does.
+	for _, o := range cluster.MismatchOutliers(classes, MinGeoOutliers) {
+		for _, id := range o.Mismatched {
+			if status[id] == EntryReceived && u.Flag[id] == "" {
+				u.Flag[id] = fmt.Sprintf("one of %d entries from one device fingerprint whose network is in another "+
+					"country than the device's time zone (%d entries have this fingerprint; about %.1f such were expected)",
+					len(o.Mismatched), o.Size, o.Expected)
 			}
 		}
 	}

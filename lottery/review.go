@@ -1,6 +1,7 @@
 package lottery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,10 +11,18 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/antibot/ipintel"
 )
 
 // SessionTTL is how long a staff browser session lasts.
 const SessionTTL = 12 * time.Hour
+
+// RiskySessionTTL is how long a session lasts when its login scored for
+// review: a stolen password buys little time, a real staff member signs in
+// again soon.
+const RiskySessionTTL = 30 * time.Minute
 
 const sessionPrefix = "sls_"
 
@@ -72,50 +81,129 @@ type ReviewDetail struct {
 	Linked []Entry
 }
 
+// StaffSession is an open staff browser session.
+type StaffSession struct {
+	Token     string
+	Account   StaffAccount
+	ExpiresAt time.Time
+	Risk      antibot.Assessment
+}
+
+// LoginHistory is what the audit log tells about an account's logins.
+type LoginHistory struct {
+	Failures       int      // failed and blocked attempts within the window asked for
+	Countries      []string // network countries of its successful logins
+	LoggedInBefore bool
+}
+
+// staffFailureWindow is how far back failed logins count towards a login's risk.
+const staffFailureWindow = time.Hour
+
 // StaffLogin checks a password and a TOTP code and opens a browser session.
-// Every failure is ErrInvalidCredentials, whichever part was wrong.
-func (s *Service) StaffLogin(ctx context.Context, email, password, code string) (string, StaffAccount, error) {
+// Every failure is ErrInvalidCredentials, whichever part was wrong. Each
+// attempt on an account is risk-scored first: a reject is refused with the
+// same error even when the credentials are right (and the code is not
+// used up); a review gets a short session. Every attempt is audited with its
+// assessment and network country, never the address.
+func (s *Service) StaffLogin(ctx context.Context, email, password, code string, client ClientInfo) (StaffSession, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	acct, err := s.store.StaffByEmail(ctx, email)
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return "", StaffAccount{}, fmt.Errorf("login: %w", err)
+		return StaffSession{}, fmt.Errorf("login: %w", err)
+	}
+	// Read the history for unknown addresses too, so both take as long.
+	hist, err := s.store.StaffLoginHistory(ctx, acct.ID, staffFailureWindow)
+	if err != nil {
+		return StaffSession{}, fmt.Errorf("login: %w", err)
+	}
+	network := s.Network(client.IP)
+	risk := s.cfg.StaffRules.AssessStaffLogin(antibot.StaffLoginInput{UserAgent: client.UserAgent, Network: network,
+		RecentFailures: hist.Failures, KnownCountries: hist.Countries, FirstLogin: !hist.LoggedInBefore})
+	audit := func(action string, details map[string]any) error {
+		details["risk"], details["country"] = risk, network.Country
+		return s.store.Audit(ctx, acct.ID, action, email, details)
 	}
 	hash := []byte(acct.PasswordHash)
 	if acct.ID == 0 {
 		hash = dummyHash
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || acct.ID == 0 {
+	// The password is checked even when the risk refuses the login, so a
+	// refusal takes as long as a wrong password.
+	passwordOK := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil && acct.ID != 0
+	if acct.ID != 0 && risk.Decision == antibot.Reject {
+		_ = audit("staff.login_blocked", map[string]any{"password_ok": passwordOK})
+		s.log.WarnContext(ctx, "staff login refused on risk", "staff_id", acct.ID, "score", risk.Score,
+			"reasons", reasonCodes(risk), "rules", risk.RulesVersion, "country", network.Country)
+		return StaffSession{}, ErrInvalidCredentials
+	}
+	if !passwordOK {
 		if acct.ID != 0 {
-			_ = s.store.Audit(ctx, acct.ID, "staff.login_failed", email, map[string]any{"why": "password"})
+			_ = audit("staff.login_failed", map[string]any{"why": "password"})
 		}
-		return "", StaffAccount{}, ErrInvalidCredentials
+		return StaffSession{}, ErrInvalidCredentials
 	}
 	secret, err := s.TOTPSecret(acct)
 	if err != nil {
-		return "", StaffAccount{}, fmt.Errorf("login: %w", err)
+		return StaffSession{}, fmt.Errorf("login: %w", err)
 	}
 	now := s.clock.Now()
 	step, ok := totpStep(secret, strings.TrimSpace(code), now)
 	if !ok {
-		_ = s.store.Audit(ctx, acct.ID, "staff.login_failed", email, map[string]any{"why": "totp"})
-		return "", StaffAccount{}, ErrInvalidCredentials
+		_ = audit("staff.login_failed", map[string]any{"why": "totp"})
+		return StaffSession{}, ErrInvalidCredentials
 	}
 	fresh, err := s.store.UseTOTPStep(ctx, acct.ID, step)
 	if err != nil {
-		return "", StaffAccount{}, fmt.Errorf("login: %w", err)
+		return StaffSession{}, fmt.Errorf("login: %w", err)
 	}
 	if !fresh {
-		_ = s.store.Audit(ctx, acct.ID, "staff.login_failed", email, map[string]any{"why": "totp_reused"})
-		return "", StaffAccount{}, ErrInvalidCredentials
+		_ = audit("staff.login_failed", map[string]any{"why": "totp_reused"})
+		return StaffSession{}, ErrInvalidCredentials
 	}
-	tok := sessionPrefix + randomToken(32)
-	if err := s.store.CreateSession(ctx, acct.ID, hashToken(tok), now.Add(SessionTTL)); err != nil {
-		return "", StaffAccount{}, fmt.Errorf("login: %w", err)
+	ttl := SessionTTL
+	if risk.Decision == antibot.Review {
+		ttl = RiskySessionTTL
+		s.log.WarnContext(ctx, "staff login on a short session", "staff_id", acct.ID, "score", risk.Score,
+			"reasons", reasonCodes(risk), "rules", risk.RulesVersion, "country", network.Country)
 	}
-	if err := s.store.Audit(ctx, acct.ID, "staff.login", email, nil); err != nil {
-		return "", StaffAccount{}, fmt.Errorf("login: %w", err)
+	sess := StaffSession{Token: sessionPrefix + randomToken(32), Account: acct, ExpiresAt: now.Add(ttl), Risk: risk}
+	if err := s.store.CreateSession(ctx, acct.ID, hashToken(sess.Token), sess.ExpiresAt); err != nil {
+		return StaffSession{}, fmt.Errorf("login: %w", err)
 	}
-	return tok, acct, nil
+	if err := audit("staff.login", map[string]any{"session_expires_at": sess.ExpiresAt,
+		"short_session": ttl != SessionTTL}); err != nil {
+		return StaffSession{}, fmt.Errorf("login: %w", err)
+	}
+	if ttl != SessionTTL {
+		s.alertStaff(ctx, acct, network, risk, now)
+	}
+	return sess, nil
+}
+
+// alertStaff tells a staff member that their account was signed in to on a
+// short session because the sign-in looked unusual, so a stolen password and
+// TOTP seed are noticed by their owner. A mail that cannot be queued is
+// logged, not fatal: the login itself is audited.
+func (s *Service) alertStaff(ctx context.Context, acct StaffAccount, n ipintel.Network, risk antibot.Assessment, at time.Time) {
+	var why strings.Builder
+	for _, r := range risk.Reasons {
+		fmt.Fprintf(&why, "- %s\n", r.Detail)
+	}
+	body := fmt.Sprintf("Someone signed in to your Startline staff account (%s) at %s from a network in %s.\n"+
+		"The sign-in looked unusual, so its session ends after %d minutes:\n%s\n"+
+		"If this was you, nothing needs doing. If it was not, ask an organizer to disable the account and "+
+		"enrol a new password and authenticator now.\n",
+		acct.Email, at.UTC().Format("2006-01-02 15:04 MST"), cmp.Or(n.Country, "an unknown country"),
+		int(RiskySessionTTL.Minutes()), why.String())
+	id, err := s.store.QueueMail(ctx, Mail{To: acct.Email, Subject: "Unusual sign-in to your Startline staff account",
+		Body: body, Kind: "staff_alert"})
+	if err != nil {
+		s.log.ErrorContext(ctx, "staff alert not queued", "staff_id", acct.ID, "err", err)
+		return
+	}
+	if s.notify != nil {
+		_ = s.notify.MailQueued(ctx, id) // the outbox sweep retries
+	}
 }
 
 // totpStep validates a 6-digit code with one step of clock skew and returns

@@ -22,6 +22,7 @@ import (
 
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/antibot/identity"
+	"github.com/startline/startline/antibot/ipintel"
 )
 
 // OTP policy: 6 digits, valid 10 minutes, 5 attempts, single use.
@@ -37,6 +38,8 @@ type Config struct {
 	PhoneRegion   string        // region for phone numbers given without +country (default KR)
 	Disposable    *identity.DisposableList
 	Rules         antibot.Rules
+	StaffRules    antibot.StaffRules // staff login scoring (default antibot.DefaultStaffRules)
+	Networks      *ipintel.DB        // where client addresses are; nil: the embedded tables, loaded on first use
 }
 
 // Service runs registration: events, e-mail codes, applications, status,
@@ -79,8 +82,21 @@ func NewService(store Store, keys *Keys, clock Clock, notify Notifier, log *slog
 	if cfg.Rules.Version == "" {
 		cfg.Rules = antibot.DefaultRules
 	}
+	if cfg.StaffRules.Version == "" {
+		cfg.StaffRules = antibot.DefaultStaffRules
+	}
 	return &Service{store: store, keys: keys, clock: clock, notify: notify, log: log, cfg: cfg, random: rand.Reader,
 		scorer: antibot.Scorer{Rules: cfg.Rules}, cache: map[string]cachedEvent{}}
+}
+
+// Network is what the IP tables know of a client address (country and
+// network kind, never the address itself), for scoring and for reviewers.
+func (s *Service) Network(ip string) ipintel.Network {
+	db := s.cfg.Networks
+	if db == nil {
+		db = ipintel.Default()
+	}
+	return db.LookupString(ip)
 }
 
 // UsePayments sets the payment provider (the sandbox in dev, Stripe in production).
@@ -165,7 +181,7 @@ func (s *Service) RequestOTP(ctx context.Context, slug, email string, lang strin
 		scorer = antibot.Scorer{Rules: *ev.RiskRules}
 	}
 	if a := scorer.AssessOTP(antibot.OTPInput{UserAgent: client.UserAgent,
-		DisposableMail: s.cfg.Disposable.IsDisposable(addr.Domain)}); a.Decision == antibot.Reject {
+		DisposableMail: s.cfg.Disposable.IsDisposable(addr.Domain), Network: s.Network(client.IP)}); a.Decision == antibot.Reject {
 		// Same answer as a sent code: nothing is revealed, nothing is mailed.
 		s.log.InfoContext(ctx, "otp request refused", "event", slug, "score", a.Score, "reasons", reasonCodes(a),
 			"rules", a.RulesVersion)
@@ -344,6 +360,7 @@ func (s *Service) assess(ev *Event, req ApplyRequest, client ClientInfo, e Entry
 	if at := strings.LastIndexByte(e.EmailKey, '@'); at >= 0 {
 		in.DisposableMail = s.cfg.Disposable.IsDisposable(e.EmailKey[at+1:])
 	}
+	in.Network = s.Network(client.IP)
 	if ev.RiskRules != nil {
 		return antibot.Scorer{Rules: *ev.RiskRules}.AssessApply(in)
 	}

@@ -125,6 +125,12 @@ type StaffStore interface {
 	StaffByToken(ctx context.Context, hash []byte) (StaffAccount, error)
 	// Audit appends a staff action to the audit log.
 	Audit(ctx context.Context, staffID int64, action, target string, details map[string]any) error
+	// StaffLoginHistory summarises an account's audited login attempts for
+	// risk scoring: failed and blocked attempts within the last window, the
+	// countries of its successful logins, and whether it ever logged in.
+	StaffLoginHistory(ctx context.Context, staffID int64, window time.Duration) (LoginHistory, error)
+	// QueueMail puts one message in the outbox and returns its id.
+	QueueMail(ctx context.Context, m Mail) (int64, error)
 }
 
 // Store is everything the service needs from persistence.

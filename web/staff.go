@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/antibot/ipintel"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
@@ -75,7 +76,8 @@ func (p *pages) login(c *gin.Context) {
 		p.render(c, http.StatusTooManyRequests, "staff_login", "Staff", page, guardErr(err))
 		return
 	}
-	tok, _, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"))
+	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
+	sess, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), client)
 	if err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)
@@ -84,7 +86,7 @@ func (p *pages) login(c *gin.Context) {
 		p.render(c, http.StatusUnauthorized, "staff_login", "Staff", page, err)
 		return
 	}
-	api.SetStaffCookie(c, tok)
+	api.SetStaffCookie(c, sess.Token, sess.ExpiresAt.Sub(p.Svc.Now()))
 	c.Redirect(http.StatusSeeOther, page.Next)
 }
 
@@ -109,8 +111,9 @@ type queuePage struct {
 }
 
 // reasonCodes are the filters offered on the queue page.
-var reasonCodes = []string{"honeypot_filled", "webdriver", "fast_fill", "headless_user_agent", "disposable_email",
-	"no_user_agent", "no_signals"}
+var reasonCodes = []string{"linked_cluster", "geo_mismatch", "hosting_network", "honeypot_filled", "webdriver",
+	"fast_fill", "headless_user_agent", "scripting_user_agent", "disposable_email", "no_user_agent", "no_signals",
+	"language_mismatch", "platform_mismatch"}
 
 func (p *pages) reviewQueue(c *gin.Context) {
 	acct, tok, ok := p.staff(c)
@@ -148,6 +151,7 @@ type entryReviewPage struct {
 	Signals string
 	Reasons []antibot.Reason
 	Done    string
+	Network ipintel.Network // where the entry's address is, looked up now
 }
 
 func (p *pages) reviewEntry(c *gin.Context) {
@@ -170,7 +174,7 @@ func (p *pages) reviewEntry(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "private, no-store")
 	p.render(c, http.StatusOK, "review_entry", "Review", entryReviewPage{Staff: acct, CSRF: p.csrf(tok), Detail: d,
-		Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done")}, nil)
+		Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done"), Network: p.Svc.Network(d.Entry.ClientIP)}, nil)
 }
 
 func (p *pages) reviewDecision(c *gin.Context) {

@@ -74,7 +74,8 @@ func TestReviewerConsole(t *testing.T) {
 		t.Fatalf("queue page: %d %s", code, body)
 	}
 	code, body, _ = s.get("/review/entries/"+id, "Cookie", cookie)
-	if code != 200 || !strings.Contains(body, "navigator.webdriver was true") || !strings.Contains(body, "&#34;fill_ms&#34;: 30000") {
+	if code != 200 || !strings.Contains(body, "navigator.webdriver was true") || !strings.Contains(body, "&#34;fill_ms&#34;: 30000") ||
+		!strings.Contains(body, "IP Geolocation by DB-IP") {
 		t.Fatalf("entry page: %d %s", code, body)
 	}
 	csrf := csrfRe.FindStringSubmatch(body)[1]

@@ -334,7 +334,7 @@ func (p *pages) sendCode(c *gin.Context) {
 
 // withChallenge embeds a fresh proof-of-work challenge for the page script.
 func (p *pages) withChallenge(c *gin.Context, f *applyForm) {
-	ch, err := p.Guard.Challenge(p.Svc.Now(), p.Guard.ChallengeRisk(c.Request))
+	ch, err := p.Guard.Challenge(p.Svc.Now(), p.Guard.ChallengeRisk(c.Request, p.Svc.Network(c.ClientIP())))
 	if err != nil {
 		p.Log.ErrorContext(c.Request.Context(), "challenge", "err", err)
 		return

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/startline/startline/antibot/ipintel"
 	"github.com/startline/startline/antibot/pow"
 	abredis "github.com/startline/startline/antibot/redis"
 )
@@ -75,10 +76,15 @@ func (g *Guard) Challenge(now time.Time, risk int) (pow.Challenge, error) {
 	return g.PoW.New(now, d(risk))
 }
 
-// ChallengeRisk scores a client before it has applied: no device cookie or
-// an automation-looking user agent earns a harder puzzle.
-func (g *Guard) ChallengeRisk(r *http.Request) int {
+// ChallengeRisk scores a client before it has applied: no device cookie, an
+// automation-looking user agent or a hosting network (a cloud VM, a VPN or
+// proxy exit) earns a harder puzzle. n is what ipintel knows of the client's
+// address.
+func (g *Guard) ChallengeRisk(r *http.Request, n ipintel.Network) int {
 	risk := 0
+	if n.Kind == ipintel.Hosting {
+		risk += 30
+	}
 	if _, ok := g.Device(r); !ok {
 		risk += 30
 	}

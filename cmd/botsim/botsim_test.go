@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/startline/startline/antibot/identity"
+	"github.com/startline/startline/antibot/ipintel"
 )
 
 var testSubQueues = []SubQueue{
@@ -208,7 +209,7 @@ func TestLegitPopulation(t *testing.T) {
 			t.Errorf("fill_ms %d outside 20-180 s", p.FillMS)
 		}
 		d := pop.Devices[p.Device]
-		if d.Webdriver || d.TimeZone != "Asia/Seoul" || d.UserAgent == "" || d.Fingerprint == "" ||
+		if d.Webdriver || (d.TimeZone != "Asia/Seoul" && !p.Abroad) || d.UserAgent == "" || d.Fingerprint == "" ||
 			!strings.HasPrefix(d.Languages[0], "ko") || strings.Contains(strings.ToLower(d.UserAgent), "headless") {
 			t.Errorf("device %+v does not look like a runner's browser", d)
 		}
@@ -229,6 +230,9 @@ func TestLegitPopulation(t *testing.T) {
 	}
 	if pop.SharedPhonePeople != 4 {
 		t.Errorf("%d children with a parent's phone, want 1%% of %d", pop.SharedPhonePeople, n)
+	}
+	if pop.AbroadPeople != 8 {
+		t.Errorf("%d runners abroad, want 2%% of %d", pop.AbroadPeople, n)
 	}
 	shared := 0
 	for ip, c := range ipUsers {
@@ -477,6 +481,30 @@ func TestFingerprintsCollideLikeRealDevices(t *testing.T) {
 		}
 		if !unique && (shared == 0 || len(byFP) > 400) {
 			t.Errorf("realistic fingerprints: %d distinct over 2000 devices, %d shared", len(byFP), shared)
+		}
+	}
+}
+
+// The simulated crowd's addresses must be where botsim says they are, or the
+// server's geography rules would be measured against a wrong map: runners'
+// addresses are Korean access networks, proxies are abroad.
+func TestAddressesAreWhereTheySayTheyAre(t *testing.T) {
+	db := ipintel.Default()
+	g := newGenerator(rand.New(rand.NewPCG(7, 7)), nil, time.Now(), false)
+	for range 2000 {
+		if n := db.LookupString(g.legitIP()); n.Country != "KR" {
+			t.Fatalf("a runner's address is in %v", n)
+		}
+		if n := db.LookupString(g.ip(proxyPrefixes)); n.Country == "KR" || n.Country == "" {
+			t.Fatalf("a proxy address is in %v", n)
+		}
+	}
+	for _, a := range abroadNetworks {
+		for range 200 {
+			ip := g.ip([]string{a.prefix})
+			if n := db.LookupString(ip); n.Country != ipintel.ZoneCountry(a.zone) || n.Kind != ipintel.Access {
+				t.Fatalf("%s (%s) is %v, want a home network in %s", ip, a.prefix, n, ipintel.ZoneCountry(a.zone))
+			}
 		}
 	}
 }

@@ -356,7 +356,8 @@ func parseEvent(body []byte) ([]SubQueue, string, error) {
 func runLegit(ctx context.Context, s *sim, g *generator, n, conc int) *Legit {
 	pop := g.legitPopulation(n)
 	l := &Legit{Codes: map[string]int{}, Households: len(pop.Households),
-		SharedIPPeople: pop.SharedIPPeople, SharedDevicePeople: pop.SharedDevicePeople, SharedPhonePeople: pop.SharedPhonePeople}
+		SharedIPPeople: pop.SharedIPPeople, SharedDevicePeople: pop.SharedDevicePeople, SharedPhonePeople: pop.SharedPhonePeople,
+		AbroadPeople: pop.AbroadPeople}
 	deviceUsers := map[int]int{}
 	for _, p := range pop.People {
 		deviceUsers[p.Device]++
@@ -391,6 +392,8 @@ func runLegit(ctx context.Context, s *sim, g *generator, n, conc int) *Legit {
 					situation = "shared_ip+shared_device"
 				case len(members) > 1:
 					situation = "shared_ip"
+				case p.Abroad:
+					situation = "abroad"
 				}
 				results[hi] = append(results[hi], result{o, situation})
 				out = append(out, o)

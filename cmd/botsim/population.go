@@ -59,6 +59,8 @@ type Person struct {
 	IdemKey   string // Idempotency-Key their browser sends
 	// SharesPhone marks a child entered with a parent's mobile number.
 	SharesPhone bool
+	// Abroad marks a runner applying from a network in another country.
+	Abroad bool
 }
 
 // Population is the legitimate crowd. Households are the units run in
@@ -74,6 +76,8 @@ type Population struct {
 	SharedDevicePeople int
 	// SharedPhonePeople counts children entered with a parent's number.
 	SharedPhonePeople int
+	// AbroadPeople counts runners applying from abroad.
+	AbroadPeople int
 }
 
 // SubQueue is one course and pace group of the event.
@@ -414,7 +418,7 @@ func (g *generator) shortestCourse() (SubQueue, bool) {
 // Address blocks of Korean ISPs and mobile carriers (for runners) and of
 // hosting and proxy networks (for attackers); drawn addresses are unique.
 var (
-	koreanPrefixes = []string{"1.224.0.0/11", "14.32.0.0/11", "27.160.0.0/11", "39.112.0.0/12", "49.160.0.0/11",
+	koreanPrefixes = []string{"1.224.0.0/11", "14.32.0.0/11", "27.160.0.0/12", "39.112.0.0/12", "49.160.0.0/12",
 		"58.120.0.0/13", "59.0.0.0/11", "61.72.0.0/13", "106.240.0.0/12", "110.8.0.0/13", "112.144.0.0/12",
 		"115.136.0.0/13", "118.32.0.0/11", "121.128.0.0/10", "175.192.0.0/10", "180.64.0.0/13", "211.36.128.0/17",
 		"218.144.0.0/12", "220.64.0.0/11", "223.32.0.0/11"}
@@ -626,13 +630,23 @@ const (
 	householdShare    = 0.15 // people behind a household IP shared with 1–4 others
 	sharedDeviceShare = 0.05 // people applying on a device someone else also used
 	childPhoneShare   = 0.01 // children (7–12) entered for the 5K with a parent's mobile number
+	abroadShare       = 0.02 // runners abroad (travelling, working, studying) on a local home network
 )
+
+// abroadNetworks are home broadband blocks abroad, each with its local time
+// zone (the test checks the server's tables agree on the country).
+var abroadNetworks = []struct{ prefix, zone string }{
+	{"73.0.0.0/8", "America/Los_Angeles"}, {"24.0.0.0/12", "America/New_York"}, {"86.192.0.0/11", "Europe/Paris"},
+	{"79.192.0.0/10", "Europe/Berlin"}, {"220.96.0.0/14", "Asia/Tokyo"}, {"180.0.0.0/10", "Asia/Tokyo"},
+}
 
 // legitPopulation builds n runners: ~15% in households of 2–5 behind one IP,
 // ~5% sharing a device with a household member (a parent registering a
 // spouse), ~1% children entered for the shortest course with a parent's
-// phone number (children that age rarely have their own), everyone else
-// alone with their own address and browser.
+// phone number (children that age rarely have their own), ~2% abroad on a
+// home network there (half of their devices on local time, half still on
+// Seoul time: a laptop set by hand, a tablet without a SIM), everyone else
+// alone with their own address and browser at home.
 func (g *generator) legitPopulation(n int) Population {
 	var pop Population
 	inHouseholds := int(float64(n)*householdShare + 0.5)
@@ -693,9 +707,21 @@ func (g *generator) legitPopulation(n int) Population {
 		pop.SharedIPPeople += size
 		placed += size
 	}
+	wantAbroad := int(float64(n)*abroadShare + 0.5)
 	for len(pop.People) < n {
 		hh := len(pop.Households)
-		i := addPerson(g.person("", 18, 68, ""), g.legitIP(), newDevice(), hh)
+		ip, dev := g.legitIP(), newDevice()
+		abroad := pop.AbroadPeople < wantAbroad
+		if abroad {
+			a := abroadNetworks[g.pick(len(abroadNetworks))]
+			ip = g.ip([]string{a.prefix})
+			if pop.AbroadPeople%2 == 0 {
+				pop.Devices[dev].TimeZone = a.zone
+			}
+			pop.AbroadPeople++
+		}
+		i := addPerson(g.person("", 18, 68, ""), ip, dev, hh)
+		pop.People[i].Abroad = abroad
 		pop.Households = append(pop.Households, []int{i})
 	}
 	return pop

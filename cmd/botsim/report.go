@@ -137,6 +137,7 @@ type Legit struct {
 	SharedIPPeople     int            `json:"shared_ip_people"`
 	SharedDevicePeople int            `json:"shared_device_people"`
 	SharedPhonePeople  int            `json:"parent_phone_children"`
+	AbroadPeople       int            `json:"abroad"`
 	Households         int            `json:"households"`
 	FlaggedTargetMet   bool           `json:"flagged_target_met"`
 	NoRejectsMet       bool           `json:"no_rejects_met"`
@@ -335,8 +336,8 @@ func (rep *Report) writeText(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	if l := rep.Legit; l != nil {
-		fmt.Fprintf(w, "Legitimate runners (%d households; %d people behind a shared household IP, %d on a shared device, %d children with a parent's phone)\n",
-			l.Households, l.SharedIPPeople, l.SharedDevicePeople, l.SharedPhonePeople)
+		fmt.Fprintf(w, "Legitimate runners (%d households; %d people behind a shared household IP, %d on a shared device, %d children with a parent's phone, %d abroad)\n",
+			l.Households, l.SharedIPPeople, l.SharedDevicePeople, l.SharedPhonePeople, l.AbroadPeople)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "total\treceived\tflagged\trejected\tblocked\terrors\tflagged %\tblocked %\tflagged <= 0.5%\tnone rejected\t")
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%s\t%s\t\n", l.Total, l.Received, l.Flagged, l.Rejected, l.Blocked,

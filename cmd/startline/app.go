@@ -17,6 +17,7 @@ import (
 
 	"github.com/startline/startline/antibot/guard"
 	"github.com/startline/startline/antibot/identity"
+	"github.com/startline/startline/antibot/ipintel"
 	"github.com/startline/startline/antibot/pow"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
@@ -74,6 +75,18 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		}
 		log.Info("disposable-domain list loaded", "file", cfg.DisposableFile, "domains", svcCfg.Disposable.Len())
 	}
+	// Loaded now, not on the first apply, so a bad override fails at start
+	// and no runner waits for the parse.
+	if cfg.IPIntelDir != "" {
+		if svcCfg.Networks, err = ipintel.Open(cfg.IPIntelDir); err != nil {
+			a.close()
+			return nil, fmt.Errorf("STARTLINE_IPINTEL_DIR: %w", err)
+		}
+	} else {
+		svcCfg.Networks = ipintel.Default()
+	}
+	countries, networks := svcCfg.Networks.Len()
+	log.Info("IP tables loaded", "dir", cfg.IPIntelDir, "country_ranges", countries, "hosting_ranges", networks)
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	switch {
 	case cfg.StripeSecretKey != "":

@@ -27,6 +27,7 @@ type config struct {
 	PhoneRegion       string
 	RateLimitFailOpen bool
 	DisposableFile    string
+	IPIntelDir        string
 	StripeSecretKey   string
 	StripeWebhookKey  string
 	StripePublicKey   string
@@ -57,6 +58,7 @@ func loadConfig(out io.Writer) (config, error) {
 		PhoneRegion: getenv("STARTLINE_PHONE_REGION", "KR"),
 		// A newer copy of the disposable-email-domains list, without a release.
 		DisposableFile: getenv("STARTLINE_DISPOSABLE_DOMAINS", ""),
+		IPIntelDir:     getenv("STARTLINE_IPINTEL_DIR", ""),
 		// Payments: Stripe when a secret key is set, else the sandbox in dev.
 		StripeSecretKey:  getenv("STRIPE_SECRET_KEY", ""),
 		StripeWebhookKey: getenv("STRIPE_WEBHOOK_SECRET", ""),

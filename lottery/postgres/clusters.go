@@ -14,8 +14,9 @@ import (
 // ClusterInputs lists an event's entries' keys.
 func (s *Store) ClusterInputs(ctx context.Context, eventID int64) ([]lottery.ClusterInput, error) {
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT id::text, email_key, phone, device_id, fingerprint,
-			coalesce(host(client_ip), ''), user_agent, person_key, status
-		FROM entries WHERE event_id = ?`, eventID).Rows()
+			coalesce(host(client_ip), ''), user_agent, person_key, status,
+			risk_reasons @> ?::jsonb
+		FROM entries WHERE event_id = ?`, geoMismatchDoc, eventID).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("cluster inputs: %w", err)
 	}
@@ -24,13 +25,16 @@ func (s *Store) ClusterInputs(ctx context.Context, eventID int64) ([]lottery.Clu
 	for rows.Next() {
 		var r lottery.ClusterInput
 		if err := rows.Scan(&r.ID, &r.EmailKey, &r.Phone, &r.DeviceID, &r.Fingerprint, &r.ClientIP, &r.UserAgent,
-			&r.PersonKey, &r.Status); err != nil {
+			&r.PersonKey, &r.Status, &r.GeoMismatch); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
+
+// geoMismatchDoc matches a risk document with a geo_mismatch reason.
+var geoMismatchDoc = `{"reasons":[{"code":"` + antibot.ReasonGeoMismatch + `"}]}`
 
 // SaveClusters stores cluster ids and flags entries, in one transaction.
 func (s *Store) SaveClusters(ctx context.Context, u lottery.ClusterUpdate) (int, error) {

@@ -37,6 +37,11 @@ func insertMail(tx *gorm.DB, m lottery.Mail) (int64, error) {
 	return r.ID, nil
 }
 
+// QueueMail puts one message in the outbox.
+func (s *Store) QueueMail(ctx context.Context, m lottery.Mail) (int64, error) {
+	return insertMail(s.db.WithContext(ctx), m)
+}
+
 // Mail returns one outbox message.
 func (s *Store) Mail(ctx context.Context, id int64) (lottery.Mail, error) {
 	var r mailRow
