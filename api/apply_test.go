@@ -195,6 +195,10 @@ func TestApplyValidation(t *testing.T) {
 	if r := e.do("POST", "/api/v1/events/spring/entries", b); r.Status != 403 || r.errCode() != "admission_required" {
 		t.Errorf("ordered sub-queue without admission: got %d %s", r.Status, r.Raw)
 	}
+	b["admission_token"], b["altcha"] = "made-up", e.altcha("spring")
+	if r := e.do("POST", "/api/v1/events/spring/entries", b); r.Status != 403 || r.errCode() != "admission_required" {
+		t.Errorf("ordered sub-queue with a made-up admission token: got %d %s", r.Status, r.Raw)
+	}
 }
 
 func TestIdempotentReplay(t *testing.T) {

@@ -254,7 +254,10 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 	if err != nil {
 		return ApplyResult{}, err
 	}
-	if sq, _ := ev.SubQueue(req.Course, req.PaceGroup); sq.Mode == ModeOrdered && req.AdmissionToken == "" {
+	// Ordered sub-queues admit only through the waiting room, which does not
+	// issue admission tokens yet: no token can be valid, so none is taken
+	// on trust.
+	if sq, _ := ev.SubQueue(req.Course, req.PaceGroup); sq.Mode == ModeOrdered {
 		return ApplyResult{}, ErrAdmissionRequired
 	}
 	if len(idemKey) > 255 {
