@@ -86,7 +86,7 @@ func (a addr128) cmp(b addr128) int {
 
 type countryRange struct {
 	lo, hi  addr128
-	country [2]byte
+	country uint16 // index into DB.codes, so a lookup allocates nothing
 }
 
 type netRange struct {
@@ -102,6 +102,7 @@ type org struct {
 
 // DB answers lookups. It is read-only once loaded and safe for concurrent use.
 type DB struct {
+	codes     []string
 	countries []countryRange
 	nets      []netRange
 	orgs      []org
@@ -116,7 +117,7 @@ func (db *DB) Lookup(addr netip.Addr) Network {
 	a := toAddr128(addr.Unmap())
 	var n Network
 	if i, ok := find(db.countries, a, func(r countryRange) (addr128, addr128) { return r.lo, r.hi }); ok {
-		n.Country = string(db.countries[i].country[:])
+		n.Country = db.codes[db.countries[i].country]
 	}
 	if i, ok := find(db.nets, a, func(r netRange) (addr128, addr128) { return r.lo, r.hi }); ok {
 		o := db.orgs[db.nets[i].org]
@@ -177,6 +178,7 @@ func Load(f Files) (*DB, error) {
 	// Capacity for today's tables (about 700,000 country ranges): growing
 	// the slice by copying was most of the start-up time.
 	db := &DB{countries: make([]countryRange, 0, 1<<20), nets: make([]netRange, 0, 1<<16)}
+	codeIndex := map[string]uint16{}
 	for _, t := range []struct {
 		name string
 		r    io.Reader
@@ -185,7 +187,13 @@ func Load(f Files) (*DB, error) {
 			if len(rest[0]) != 2 {
 				return fmt.Errorf("country %q is not two letters", rest[0])
 			}
-			db.countries = append(db.countries, countryRange{lo, hi, [2]byte{rest[0][0], rest[0][1]}})
+			c, ok := codeIndex[rest[0]]
+			if !ok {
+				c = uint16(len(db.codes))
+				codeIndex[rest[0]] = c
+				db.codes = append(db.codes, rest[0])
+			}
+			db.countries = append(db.countries, countryRange{lo, hi, c})
 			return nil
 		}); err != nil {
 			return nil, fmt.Errorf("load %s: %w", t.name, err)
