@@ -4,22 +4,28 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 )
+
+// deviceCookie gets a browser's signed device cookie from the challenge route.
+func (e *env) deviceCookie(slug string) string {
+	e.t.Helper()
+	ch := e.do("POST", "/api/v1/events/"+slug+"/challenge", nil)
+	for _, c := range (&http.Response{Header: ch.Header}).Cookies() {
+		if c.Name == "sl_device" {
+			return "sl_device=" + c.Value
+		}
+	}
+	e.t.Fatal("no device cookie")
+	return ""
+}
 
 func TestClustersFlagSharedDevices(t *testing.T) {
 	e := newEnv(t, true)
 	e.openEvent("spring")
-	device := func() string { // a browser's signed device cookie
-		ch := e.do("POST", "/api/v1/events/spring/challenge", nil)
-		for _, c := range (&http.Response{Header: ch.Header}).Cookies() {
-			if c.Name == "sl_device" {
-				return "sl_device=" + c.Value
-			}
-		}
-		t.Fatal("no device cookie")
-		return ""
-	}
+	device := func() string { return e.deviceCookie("spring") }
 	apply := func(email, cookie string) string {
 		b := e.applyBody(email, e.otp("spring", email))
 		// Every phone of one model reports the same fingerprint: it must not flag.
@@ -81,5 +87,46 @@ func TestClustersFlagSharedDevices(t *testing.T) {
 		if st, _ := status(id); st != "rejected" {
 			t.Errorf("after reject_cluster %s is %s", id, st)
 		}
+	}
+}
+
+// Entries that arrive after the last sweep are still clustered before the
+// eligible set is fixed: freeze runs a final pass.
+func TestFreezeRunsAFinalClusterPass(t *testing.T) {
+	e := newEnv(t, true)
+	e.openEvent("spring")
+	e.applyN("spring", 3)
+	machine := e.deviceCookie("spring")
+	var farm []string
+	for i := range 4 {
+		email := fmt.Sprintf("late-farm%d@example.com", i)
+		r := e.do("POST", "/api/v1/events/spring/entries", e.applyBody(email, e.otp("spring", email)), "Cookie", machine)
+		if r.Status != 201 || r.str("status") != "received" {
+			t.Fatalf("farm apply: %d %s", r.Status, r.Raw)
+		}
+		farm = append(farm, r.str("entry_id"))
+	}
+	e.clock.Set(testStart.Add(8 * 24 * time.Hour)) // the window ends before any sweep ran
+	if r := e.action("spring", "freeze", nil); r.Status != http.StatusConflict || !strings.Contains(r.errField("message"), "await review") {
+		t.Fatalf("freeze with a farm nobody swept: %d %s; want the final pass to flag it and the policy to block", r.Status, r.Raw)
+	}
+	for _, id := range farm {
+		var st string
+		e.store.DB().Raw("SELECT status FROM entries WHERE id = ?", id).Row().Scan(&st)
+		if st != "in_review" {
+			t.Errorf("farm entry %s: %s", id, st)
+		}
+	}
+	e.store.DB().Exec("UPDATE events SET unreviewed_policy = 'exclude' WHERE slug = 'spring'")
+	if r := e.action("spring", "freeze", nil); r.Status != 200 {
+		t.Fatalf("freeze excluding the unreviewed: %d %s", r.Status, r.Raw)
+	}
+	d := e.do("GET", "/api/v1/events/spring/draws", nil)
+	total := 0.0
+	for _, x := range d.Body["draws"].([]any) {
+		total += x.(map[string]any)["entries"].(float64)
+	}
+	if total != 3 {
+		t.Errorf("%v entries frozen into the draws, want the 3 runners: %s", total, d.Raw)
 	}
 }

@@ -185,6 +185,12 @@ func (s *Service) Transition(ctx context.Context, actor StaffAccount, slug, acti
 		if !beaconRoundRe.MatchString(p.BeaconRound) {
 			return Event{}, Fieldf("beacon_round", "use up to 128 letters, digits and : . _ / -")
 		}
+		// The window is over, so no entry arrives after this pass: entries
+		// that came after the last sweep are linked and flagged before the
+		// eligible set is fixed.
+		if _, err := s.RecomputeClusters(ctx, ev); err != nil {
+			return Event{}, fmt.Errorf("freeze %s: %w", slug, err)
+		}
 		return s.store.FreezeEvent(ctx, slug, FreezeTx{From: ev.Status, Policy: ev.UnreviewedPolicy,
 			BeaconRound: p.BeaconRound, Now: now, Alias: s.groupAlias(slug)}, actor.Actor())
 	case ActionReveal:
