@@ -71,6 +71,11 @@ func TestGeographyScoresProxiesAndFlagsFarms(t *testing.T) {
 		}
 	}
 
+	d := e.do("GET", "/api/v1/review/entries/"+vpn.id, nil, "Authorization", "Bearer "+e.reviewer)
+	if n, _ := d.Body["network"].(map[string]any); n["country"] != "HK" || n["kind"] != "hosting" || n["asn"] != 9009.0 {
+		t.Errorf("review detail network: %s", d.Raw)
+	}
+
 	// A farm replays one phone's signals through residential proxies abroad:
 	// each entry alone looks like a traveller.
 	abroad := []string{"5.184.1.10", "23.24.0.10", "23.24.1.10", "62.147.0.10", "62.147.1.10", "2.58.100.10"}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"net/http"
 	"strings"
 	"time"
@@ -107,8 +108,18 @@ type reviewDetailJSON struct {
 	DeviceID     string           `json:"device_id"`
 	Fingerprint  string           `json:"fingerprint"`
 	Signals      any              `json:"signals"`
+	Network      networkJSON      `json:"network"`
 	RulesVersion string           `json:"rules_version"`
 	Linked       []reviewItemJSON `json:"linked"`
+}
+
+// networkJSON is what the IP tables say of the entry's address now
+// (IP geolocation by DB-IP, https://db-ip.com).
+type networkJSON struct {
+	Country string `json:"country"`
+	Kind    string `json:"kind"` // "access", "hosting" or "relay"
+	ASN     uint32 `json:"asn,omitempty"`
+	Org     string `json:"org,omitempty"`
 }
 
 func (h *handler) reviewEntry(c *gin.Context) {
@@ -122,6 +133,8 @@ func (h *handler) reviewEntry(c *gin.Context) {
 		BirthDate: e.BirthDate.Format(time.DateOnly), GroupCode: e.GroupCode, Tickets: e.Tickets, ClientIP: e.ClientIP,
 		UserAgent: e.UserAgent, DeviceID: e.DeviceID, Fingerprint: e.Fingerprint, Signals: jsonOrNull(e.Signals),
 		RulesVersion: e.Risk.RulesVersion, Linked: []reviewItemJSON{}}
+	n := h.Svc.Network(e.ClientIP)
+	out.Network = networkJSON{Country: n.Country, Kind: cmp.Or(string(n.Kind), "access"), ASN: n.ASN, Org: n.Org}
 	for _, l := range d.Linked {
 		out.Linked = append(out.Linked, reviewItem(l))
 	}
