@@ -130,3 +130,47 @@ func TestFreezeRunsAFinalClusterPass(t *testing.T) {
 		t.Errorf("%v entries frozen into the draws, want the 3 runners: %s", total, d.Raw)
 	}
 }
+
+// One person entering twice with a typo in the name, a new mailbox, phone
+// and network is linked for the reviewer by name + birth date similarity,
+// and flagged by nothing on that alone.
+func TestClustersLinkSimilarNames(t *testing.T) {
+	trustedProxiesOverride[t] = []string{"127.0.0.1/32", "::1/128"}
+	t.Cleanup(func() { delete(trustedProxiesOverride, t) })
+	e := newEnv(t, true)
+	e.openEvent("spring")
+	apply := func(email, name, birth, ip string) string {
+		t.Helper()
+		b := e.applyBody(email, e.otp("spring", email))
+		b["name"], b["birth_date"] = name, birth
+		r := e.do("POST", "/api/v1/events/spring/entries", b, "X-Forwarded-For", ip)
+		if r.Status != 201 || r.str("status") != "received" {
+			t.Fatalf("%s: %d %s", email, r.Status, r.Raw)
+		}
+		return r.str("entry_id")
+	}
+	first := apply("minjun@example.com", "김민준", "1991-02-03", "118.32.10.20")
+	typo := apply("mj.kim@example.net", "김민중", "1991-02-03", "1.224.5.6")
+	other := apply("minji@example.com", "김민지", "1991-02-03", "14.32.1.2")
+	twin := apply("minjun2@example.com", "김민준", "1991-02-04", "59.0.1.2")
+
+	ev, err := e.store.EventBySlug(context.Background(), "spring")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.svc.RecomputeClusters(context.Background(), ev); err != nil || n != 0 {
+		t.Fatalf("flagged %d, %v; similar names alone flag nothing", n, err)
+	}
+	cluster := func(id string) (c string) {
+		e.store.DB().Raw("SELECT coalesce(cluster_id::text, '') FROM entries WHERE id = ?", id).Row().Scan(&c)
+		return
+	}
+	if c := cluster(first); c == "" || cluster(typo) != c {
+		t.Errorf("typo not linked: %q %q", c, cluster(typo))
+	}
+	for name, id := range map[string]string{"a different name": other, "another birthday": twin} {
+		if c := cluster(id); c != "" {
+			t.Errorf("%s linked into cluster %s", name, c)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/startline/startline/antibot/cluster"
+	"github.com/startline/startline/antibot/identity"
 )
 
 // ClusterInput is what clustering reads of an entry.
@@ -71,6 +72,15 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 	devices := make([]cluster.Entry, len(rows))
 	status := make(map[string]EntryStatus, len(rows))
 	classes := make([]cluster.Member, len(rows))
+	// Name + birth date links by similarity, not only equality: a typo
+	// ("Minjoon" for "Minjun") with a new mailbox and phone is still linked
+	// for the reviewer (it flags nothing by itself: different people with
+	// alike names share birthdays at this scale).
+	persons := make([]string, len(rows))
+	for i, r := range rows {
+		persons[i] = r.PersonKey
+	}
+	person := identity.SimilarPersons(persons)
 	for i, r := range rows {
 		// Only the signed device cookie decides flags: a canvas/WebGL
 		// fingerprint is shared by every phone of one model and OS version
@@ -79,7 +89,7 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 		dev := []cluster.Link{{Kind: cluster.KindDevice, Value: r.DeviceID}, {Kind: cluster.KindFingerprint, Value: r.Fingerprint}}
 		all[i] = cluster.Entry{ID: r.ID, Links: append(dev, cluster.Link{Kind: cluster.KindEmail, Value: r.EmailKey},
 			cluster.Link{Kind: cluster.KindPhone, Value: r.Phone}, cluster.IPUALink(r.ClientIP, r.UserAgent),
-			cluster.Link{Kind: cluster.KindNameBirth, Value: r.PersonKey})}
+			cluster.Link{Kind: cluster.KindNameBirth, Value: person[r.PersonKey]})}
 		status[r.ID] = r.Status
 		if r.Fingerprint != "" {
 			classes[i] = cluster.Member{ID: r.ID, Class: r.Fingerprint + "\x00" + r.UserAgent, Mismatch: r.GeoMismatch}

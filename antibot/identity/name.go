@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
@@ -72,15 +73,109 @@ const SameNameThreshold = 0.94
 // differ rather than a whole character. Compare with SameNameThreshold. An
 // empty name scores 0 against anything.
 func NameSimilarity(a, b string) float64 {
-	ta, tb := strings.Fields(NormalizeName(a)), strings.Fields(NormalizeName(b))
-	if len(ta) == 0 || len(tb) == 0 {
+	return prepareName(a).similarity(prepareName(b))
+}
+
+// firstLetter is the block letter of a normalized name: its first rune, or
+// for a Hangul syllable its initial consonant, as the jamo comparison sees it.
+func firstLetter(name string) rune {
+	r, _ := utf8.DecodeRuneInString(name)
+	if r >= hangulBase && r <= hangulLast {
+		return 0x1100 + (r-hangulBase)/588
+	}
+	return r
+}
+
+// preparedName is a name ready for comparison: its tokens in a fixed order,
+// and run together, so that neither order ("Minjun Kim") nor spacing
+// ("김 민준") matters.
+type preparedName struct{ sorted, joined []rune }
+
+func prepareName(name string) preparedName {
+	return prepareNormalized(NormalizeName(name))
+}
+
+// prepareNormalized is prepareName for a name NormalizeName already returned
+// (as person keys hold them).
+func prepareNormalized(name string) preparedName {
+	t := strings.Fields(name)
+	if len(t) == 0 {
+		return preparedName{}
+	}
+	return preparedName{similarityRunes(sortedTokens(t), " "), similarityRunes(t, "")}
+}
+
+func (a preparedName) similarity(b preparedName) float64 {
+	if len(a.joined) == 0 || len(b.joined) == 0 {
 		return 0
 	}
-	// Compare the tokens in a fixed order, and the tokens run together, so
-	// that neither order ("Minjun Kim") nor spacing ("김 민준") matters.
-	sorted := jaroWinkler(similarityRunes(sortedTokens(ta), " "), similarityRunes(sortedTokens(tb), " "))
-	joined := jaroWinkler(similarityRunes(ta, ""), similarityRunes(tb, ""))
-	return max(sorted, joined)
+	return max(jaroWinkler(a.sorted, b.sorted), jaroWinkler(a.joined, b.joined))
+}
+
+// SimilarPersons links person keys (see PersonKey) of one birth date whose
+// names are alike (NameSimilarity at least SameNameThreshold): "kim
+// minjun|1990-03-15" and "kim minjoon|1990-03-15" are probably one person
+// entering twice with a typo. It returns each key's group representative (the
+// smallest key of its group, so the result does not depend on input order);
+// a key alike to no other is its own. Comparisons run within blocks of one
+// birth date and one first letter (first jamo for Hangul), which keeps a
+// million entries to a few million comparisons; a typo in the very first
+// letter is missed. Empty keys are ignored.
+func SimilarPersons(keys []string) map[string]string {
+	type block struct {
+		date  string
+		first rune
+	}
+	blocks := map[block][]string{}
+	rep := make(map[string]string, len(keys))
+	for _, k := range keys {
+		if _, seen := rep[k]; seen || k == "" {
+			continue
+		}
+		rep[k] = k
+		name, date, ok := strings.Cut(k, "|")
+		if !ok || name == "" {
+			continue
+		}
+		b := block{date, firstLetter(name)}
+		blocks[b] = append(blocks[b], k)
+	}
+	parent := map[string]string{}
+	var find func(string) string
+	find = func(k string) string {
+		p, ok := parent[k]
+		if !ok || p == k {
+			return k
+		}
+		r := find(p)
+		parent[k] = r
+		return r
+	}
+	for _, ks := range blocks {
+		if len(ks) < 2 {
+			continue // most blocks: nothing to compare, nothing to prepare
+		}
+		names := make([]preparedName, len(ks))
+		for i, k := range ks {
+			name, _, _ := strings.Cut(k, "|")
+			names[i] = prepareNormalized(name)
+		}
+		for i := range ks {
+			for j := i + 1; j < len(ks); j++ {
+				if names[i].similarity(names[j]) < SameNameThreshold {
+					continue
+				}
+				a, b := find(ks[i]), find(ks[j])
+				if a != b {
+					parent[max(a, b)] = min(a, b) // the smaller key is the root
+				}
+			}
+		}
+	}
+	for k := range rep {
+		rep[k] = find(k)
+	}
+	return rep
 }
 
 func sortedTokens(t []string) []string {
@@ -95,9 +190,33 @@ const maxSimilarityRunes = 256
 
 // similarityRunes joins tokens and decomposes Hangul syllables into jamo.
 func similarityRunes(tokens []string, sep string) []rune {
-	r := []rune(norm.NFD.String(strings.Join(tokens, sep)))
+	s := strings.Join(tokens, sep)
+	r := make([]rune, 0, len(s))
+	for _, c := range s {
+		switch {
+		case c < utf8.RuneSelf:
+			r = append(r, c)
+		case c >= hangulBase && c <= hangulLast:
+			// A syllable's NFD by arithmetic (Unicode 3.12), the common
+			// case, without the normalizer's tables.
+			i := c - hangulBase
+			r = append(r, 0x1100+i/588, 0x1161+i%588/28)
+			if t := i % 28; t != 0 {
+				r = append(r, 0x11A7+t)
+			}
+		default:
+			r = []rune(norm.NFD.String(s)) // other scripts: the full decomposition
+			return r[:min(len(r), maxSimilarityRunes)]
+		}
+	}
 	return r[:min(len(r), maxSimilarityRunes)]
 }
+
+// The precomposed Hangul syllables.
+const (
+	hangulBase = 0xAC00
+	hangulLast = 0xD7A3
+)
 
 // jaroWinkler is the Jaro-Winkler similarity with the usual prefix scale 0.1
 // over at most four leading runes.
@@ -110,8 +229,14 @@ func jaroWinkler(a, b []rune) float64 {
 	}
 	window := max(len(a), len(b))/2 - 1
 	window = max(window, 0)
-	matchedA := make([]bool, len(a))
-	matchedB := make([]bool, len(b))
+	// Names fit the stack buffer; only pathological input allocates.
+	var buf [128]bool
+	matched := buf[:0]
+	if len(a)+len(b) > len(buf) {
+		matched = make([]bool, 0, len(a)+len(b))
+	}
+	matched = matched[:len(a)+len(b)]
+	matchedA, matchedB := matched[:len(a):len(a)], matched[len(a):]
 	matches := 0
 	for i, r := range a {
 		lo, hi := max(0, i-window), min(len(b), i+window+1)

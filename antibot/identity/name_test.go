@@ -1,11 +1,16 @@
 package identity
 
 import (
+	"maps"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestNormalizeName(t *testing.T) {
@@ -186,4 +191,89 @@ func FuzzNormalizeName(f *testing.F) {
 			t.Fatalf("NameSimilarity(%q, itself) = %v", raw, s)
 		}
 	})
+}
+
+func TestSimilarPersons(t *testing.T) {
+	d := time.Date(1990, 3, 15, 0, 0, 0, 0, time.UTC)
+	key := func(name string, birth time.Time) string { return PersonKey(name, birth) }
+	keys := []string{
+		key("Kim Minjun", d), key("Kim Minjoon", d), key("Minjun Kim", d), // one person, three spellings
+		key("Kim Minjun", d.AddDate(0, 0, 1)), // another birthday: another person
+		key("김민준", d), key("김민중", d),          // a mistyped syllable
+		key("김민지", d),       // a different name
+		key("Park Jiho", d), // nothing alike
+		"",
+	}
+	got := SimilarPersons(keys)
+	same := func(a, b string) bool { return got[a] == got[b] }
+	for _, tt := range []struct {
+		a, b string
+		want bool
+	}{
+		{keys[0], keys[1], true},
+		{keys[0], keys[2], true}, // exact key: the same already
+		{keys[0], keys[3], false},
+		{keys[4], keys[5], true},
+		{keys[4], keys[6], false},
+		{keys[0], keys[7], false},
+	} {
+		if same(tt.a, tt.b) != tt.want {
+			t.Errorf("%q ~ %q: %v, want %v (%v)", tt.a, tt.b, !tt.want, tt.want, got)
+		}
+	}
+	if got[keys[1]] != min(keys[0], keys[1]) || got[keys[7]] != keys[7] {
+		t.Errorf("representatives: %v", got)
+	}
+	if _, ok := got[""]; ok {
+		t.Error("the empty key is not a person")
+	}
+	// Order does not matter.
+	rev := slices.Clone(keys)
+	slices.Reverse(rev)
+	if again := SimilarPersons(rev); !maps.Equal(again, got) {
+		t.Errorf("reversed input: %v, want %v", again, got)
+	}
+}
+
+// A million entries have about 20,000 distinct birth dates; the blocks keep
+// the comparisons near-linear.
+func BenchmarkSimilarPersons100k(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	surnames := []string{"김", "이", "박", "최", "정", "강", "조", "윤", "장", "임"}
+	syll := []rune("민준서연지호우현수아하은도윤예린시우주원채")
+	keys := make([]string, 100_000)
+	base := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range keys {
+		name := surnames[r.IntN(len(surnames))] + string(syll[r.IntN(len(syll))]) + string(syll[r.IntN(len(syll))])
+		keys[i] = PersonKey(name, base.AddDate(0, 0, r.IntN(365*40)))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		SimilarPersons(keys)
+	}
+}
+
+// The arithmetic Hangul decomposition is exactly NFD.
+func TestSimilarityRunesMatchNFD(t *testing.T) {
+	var all strings.Builder
+	for r := rune(hangulBase); r <= hangulLast; r++ {
+		all.WriteRune(r)
+	}
+	for _, s := range []string{string([]rune(all.String())[:100]), "김민준", "kim minjun", "김 민준 kim", "ελένη", "nguyễn"} {
+		want := []rune(norm.NFD.String(s))
+		want = want[:min(len(want), maxSimilarityRunes)]
+		if got := similarityRunes([]string{s}, ""); !slices.Equal(got, want) {
+			t.Errorf("%q: %U, want %U", s, got[:min(len(got), 8)], want[:min(len(want), 8)])
+		}
+	}
+	n := 0
+	for r := rune(hangulBase); r <= hangulLast; r++ {
+		if got, want := similarityRunes([]string{string(r)}, ""), []rune(norm.NFD.String(string(r))); !slices.Equal(got, want) {
+			t.Fatalf("%c: %U, want %U", r, got, want)
+		}
+		n++
+	}
+	if n != 11172 {
+		t.Fatalf("%d syllables", n)
+	}
 }
