@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/startline/startline/antibot/ipintel"
 )
 
 // The request side of the device signals: a phone's time zone seen through
@@ -23,10 +25,13 @@ func TestGeographyScoresProxiesAndFlagsFarms(t *testing.T) {
 		}
 	}
 	type result struct{ id, status string }
-	apply := func(email, ip, fingerprint string) result {
+	apply := func(email, ip, fingerprint string, profile ...string) result {
 		t.Helper()
 		b := e.applyBody(email, e.otp("spring", email))
 		b["signals"].(map[string]any)["fingerprint"] = fingerprint
+		if len(profile) == 2 {
+			b["signals"].(map[string]any)["screen"], b["signals"].(map[string]any)["platform"] = profile[0], profile[1]
+		}
 		r := e.do("POST", "/api/v1/events/spring/entries", b, "X-Forwarded-For", ip)
 		if r.Status != 201 {
 			t.Fatalf("%s: %d %s", email, r.Status, r.Raw)
@@ -113,6 +118,35 @@ func TestGeographyScoresProxiesAndFlagsFarms(t *testing.T) {
 	for _, id := range append(append(neighbours, home.id, mobile.id), traveller.id) {
 		if st := status(id); st != "received" {
 			t.Errorf("entry %s: %s; a runner on a popular phone, or one traveller, is not a farm", id, st)
+		}
+	}
+
+	// A smarter farm sends a fresh random fingerprint each time; the browser
+	// profile it copies (user agent, screen, platform) still groups it.
+	iphone := []string{"1179x2556", "iPhone"}
+	for i := range 6 {
+		neighbours = append(neighbours, apply(fmt.Sprintf("iphone%d@example.com", i), fmt.Sprintf("118.32.12.%d", 10+i),
+			fmt.Sprintf("own-%d", i), iphone...).id)
+	}
+	var farm2 []string
+	for i := range 6 {
+		ip := fmt.Sprintf("62.147.%d.10", 2+i)
+		if n := e.svc.Network(ip); n.Country == "" || n.Country == "KR" || n.Kind != ipintel.Access {
+			t.Fatalf("precondition: %s is %v, want a home network abroad", ip, n)
+		}
+		farm2 = append(farm2, apply(fmt.Sprintf("farm2-%d@example.com", i), ip, fmt.Sprintf("random-%d", i), iphone...).id)
+	}
+	if n, err := e.svc.RecomputeClusters(context.Background(), ev); err != nil || n != len(farm2) {
+		t.Fatalf("second sweep flagged %d, %v; want the %d entries of the random-fingerprint farm", n, err, len(farm2))
+	}
+	for _, id := range farm2 {
+		if st := status(id); st != "in_review" {
+			t.Errorf("random-fingerprint farm entry %s: %s", id, st)
+		}
+	}
+	for _, id := range neighbours {
+		if st := status(id); st != "received" {
+			t.Errorf("runner %s on the same iPhone at home: %s", id, st)
 		}
 	}
 }

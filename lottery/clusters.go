@@ -15,6 +15,8 @@ type ClusterInput struct {
 	// GeoMismatch: the apply assessment found the device's time zone in
 	// another country than its network (antibot.ReasonGeoMismatch).
 	GeoMismatch bool
+	// Screen and Platform are the form's signals of the same names.
+	Screen, Platform string
 }
 
 // ClusterUpdate is the result of one clustering pass over an event.
@@ -71,7 +73,11 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 	all := make([]cluster.Entry, len(rows))
 	devices := make([]cluster.Entry, len(rows))
 	status := make(map[string]EntryStatus, len(rows))
+	// Two ways to call devices "the same kind": by fingerprint, and by
+	// browser profile (user agent, screen, platform), which a farm sending a
+	// fresh random fingerprint per entry still shares.
 	classes := make([]cluster.Member, len(rows))
+	profiles := make([]cluster.Member, len(rows))
 	// Name + birth date links by similarity, not only equality: a typo
 	// ("Minjoon" for "Minjun") with a new mailbox and phone is still linked
 	// for the reviewer (it flags nothing by itself: different people with
@@ -94,6 +100,10 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 		if r.Fingerprint != "" {
 			classes[i] = cluster.Member{ID: r.ID, Class: r.Fingerprint + "\x00" + r.UserAgent, Mismatch: r.GeoMismatch}
 		}
+		if r.UserAgent != "" && r.Screen != "" {
+			profiles[i] = cluster.Member{ID: r.ID, Class: r.UserAgent + "\x00" + r.Screen + "\x00" + r.Platform,
+				Mismatch: r.GeoMismatch}
+		}
 	}
 	u := ClusterUpdate{EventID: ev.ID, ClusterOf: map[string]string{}, Flag: map[string]string{}}
 	for _, c := range cluster.Build(all, clusterOptions) {
@@ -114,14 +124,20 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 			}
 		}
 	}
-	// A fingerprint is shared by every phone of a model, so it flags nothing
-	// by itself; one replayed through networks abroad again and again does.
-	for _, o := range cluster.MismatchOutliers(classes, MinGeoOutliers) {
-		for _, id := range o.Mismatched {
-			if status[id] == EntryReceived && u.Flag[id] == "" {
-				u.Flag[id] = fmt.Sprintf("one of %d entries from one device fingerprint whose network is in another "+
-					"country than the device's time zone (%d entries have this fingerprint; about %.1f such were expected)",
-					len(o.Mismatched), o.Size, o.Expected)
+	// A fingerprint or a browser profile is shared by every phone of a
+	// model, so it flags nothing by itself; one replayed through networks
+	// abroad again and again does.
+	for _, k := range []struct {
+		what    string
+		members []cluster.Member
+	}{{"device fingerprint", classes}, {"browser profile (user agent, screen, platform)", profiles}} {
+		for _, o := range cluster.MismatchOutliers(k.members, MinGeoOutliers) {
+			for _, id := range o.Mismatched {
+				if status[id] == EntryReceived && u.Flag[id] == "" {
+					u.Flag[id] = fmt.Sprintf("one of %d entries from one %s whose network is in another country "+
+						"than the device's time zone (%d entries have this %s; about %.1f such were expected)",
+						len(o.Mismatched), k.what, o.Size, k.what, o.Expected)
+				}
 			}
 		}
 	}

@@ -35,6 +35,7 @@ var scenarios = []scenario{
 	{"one_device_many_identities", "one browser (cookie jar, fingerprint, IP) applying for many identities", 100, runOneDevice},
 	{"headless_fast", "headless Chrome on cloud VMs, webdriver set, forms filled in 0.2-0.9 s", 100, runHeadless},
 	{"ip_rotation_one_fingerprint", "a new proxy IP and cookie jar per entry, one browser fingerprint and user agent", 100, runIPRotation},
+	{"ip_rotation_random_fingerprints", "the same through proxies, with a fresh random fingerprint on every entry", 100, runIPRotationRandomFP},
 	{"scripted_client_no_signals", "a plain HTTP script (python-requests user agent, no form signals, no cookies kept) with mailboxes it reads", 100, runScriptedClient},
 	{"otp_guessing", "entries for mailboxes the attacker cannot read, guessing the 6-digit code", 100, runOTPGuessing},
 	{"pow_replay", "one solved proof of work replayed across different applications", 50, runPoWReplay},
@@ -326,6 +327,24 @@ func runIPRotation(ctx context.Context, e *env, n int, row *Row) {
 	for range n {
 		id := e.attackerIdentity("")
 		a, ip, sig := e.s.newAgent(dev), e.g.ip(proxyPrefixes), signalsOf(dev, e.spoofedFill())
+		jobs = append(jobs, one(func(ctx context.Context) Outcome { return e.s.fullApply(ctx, a, ip, id, sig, "") }))
+	}
+	for _, o := range runJobs(ctx, e.conc, jobs) {
+		row.add(o)
+	}
+}
+
+// runIPRotationRandomFP is runIPRotation by an attacker who knows
+// fingerprints are compared: every entry reports a fresh random one (the
+// fingerprint is computed client-side, so forging it costs nothing).
+func runIPRotationRandomFP(ctx context.Context, e *env, n int, row *Row) {
+	dev := e.spoofedDevice()
+	jobs := make([]job, 0, n)
+	for range n {
+		d := dev
+		d.Fingerprint = fingerprint("random", fmt.Sprint(e.g.r.Uint64()))
+		id := e.attackerIdentity("")
+		a, ip, sig := e.s.newAgent(d), e.g.ip(proxyPrefixes), signalsOf(d, e.spoofedFill())
 		jobs = append(jobs, one(func(ctx context.Context) Outcome { return e.s.fullApply(ctx, a, ip, id, sig, "") }))
 	}
 	for _, o := range runJobs(ctx, e.conc, jobs) {

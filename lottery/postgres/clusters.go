@@ -15,7 +15,7 @@ import (
 func (s *Store) ClusterInputs(ctx context.Context, eventID int64) ([]lottery.ClusterInput, error) {
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT id::text, email_key, phone, device_id, fingerprint,
 			coalesce(host(client_ip), ''), user_agent, person_key, status,
-			risk_reasons @> ?::jsonb
+			risk_reasons @> ?::jsonb, coalesce(signals->>'screen', ''), coalesce(signals->>'platform', '')
 		FROM entries WHERE event_id = ?`, geoMismatchDoc, eventID).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("cluster inputs: %w", err)
@@ -25,7 +25,8 @@ func (s *Store) ClusterInputs(ctx context.Context, eventID int64) ([]lottery.Clu
 	for rows.Next() {
 		var r lottery.ClusterInput
 		if err := rows.Scan(&r.ID, &r.EmailKey, &r.Phone, &r.DeviceID, &r.Fingerprint, &r.ClientIP, &r.UserAgent,
-			&r.PersonKey, &r.Status, &r.GeoMismatch); err != nil {
+			&r.PersonKey, &r.Status, &r.GeoMismatch, &r.Screen,
+			&r.Platform); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
