@@ -152,4 +152,16 @@ func requireRole(roles ...lottery.Role) gin.HandlerFunc {
 	}
 }
 
+// Client is what the service is told about the requester: the client IP
+// (believed from trusted proxies only), the headers the scorers compare, and
+// the signed device cookie's id. The API and the web pages both build it here.
+func Client(c *gin.Context, g *guard.Guard) lottery.ClientInfo {
+	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(),
+		AcceptLanguage: c.GetHeader("Accept-Language"), UAPlatform: c.GetHeader("Sec-CH-UA-Platform")}
+	if g != nil {
+		client.DeviceID, _ = g.Device(c.Request)
+	}
+	return client
+}
+
 func staffOf(c *gin.Context) lottery.StaffAccount { return c.MustGet(staffKey).(lottery.StaffAccount) }

@@ -25,8 +25,7 @@ func (h *handler) requestOTP(c *gin.Context) {
 	if !h.limit(c, append(h.clientKeys(c), emailKey(abredis.KindOTPEmail, b.Email)...)...) {
 		return
 	}
-	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
-	if err := h.Svc.RequestOTP(c.Request.Context(), c.Param("slug"), b.Email, "", client); err != nil {
+	if err := h.Svc.RequestOTP(c.Request.Context(), c.Param("slug"), b.Email, "", Client(c, h.Guard)); err != nil {
 		writeError(c, h.Log, err)
 		return
 	}
@@ -73,11 +72,7 @@ func (h *handler) apply(c *gin.Context) {
 	req := lottery.ApplyRequest{Course: b.Course, PaceGroup: b.PaceGroup, Name: b.Name, Email: b.Email, Phone: b.Phone,
 		BirthDate: b.BirthDate, OTP: b.OTP, GroupCode: b.GroupCode, PreviousApplications: b.PreviousApplications,
 		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals}
-	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(),
-		AcceptLanguage: c.GetHeader("Accept-Language"),
-		UAPlatform:     c.GetHeader("Sec-CH-UA-Platform")}
-	client.DeviceID, _ = h.Guard.Device(c.Request)
-	res, err := h.Svc.Apply(c.Request.Context(), c.Param("slug"), req, client, idem, body)
+	res, err := h.Svc.Apply(c.Request.Context(), c.Param("slug"), req, Client(c, h.Guard), idem, body)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return

@@ -31,8 +31,7 @@ func (h *handler) staffLogin(c *gin.Context) {
 		abredis.Key{Kind: abredis.KindStaffLogin, Value: "email:" + strings.ToLower(strings.TrimSpace(b.Email))}) {
 		return
 	}
-	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
-	sess, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP, client)
+	sess, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP, Client(c, h.Guard))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
@@ -133,7 +132,7 @@ func (h *handler) reviewEntry(c *gin.Context) {
 		BirthDate: e.BirthDate.Format(time.DateOnly), GroupCode: e.GroupCode, Tickets: e.Tickets, ClientIP: e.ClientIP,
 		UserAgent: e.UserAgent, DeviceID: e.DeviceID, Fingerprint: e.Fingerprint, Signals: jsonOrNull(e.Signals),
 		RulesVersion: e.Risk.RulesVersion, Linked: []reviewItemJSON{}}
-	n := h.Svc.Network(e.ClientIP)
+	n := d.Network
 	out.Network = networkJSON{Country: n.Country, Kind: cmp.Or(string(n.Kind), "access"), ASN: n.ASN, Org: n.Org}
 	for _, l := range d.Linked {
 		out.Linked = append(out.Linked, reviewItem(l))

@@ -76,9 +76,10 @@ type Decision struct {
 
 // ReviewDetail is everything a reviewer sees about one entry.
 type ReviewDetail struct {
-	Entry  Entry
-	Event  Event
-	Linked []Entry
+	Entry   Entry
+	Event   Event
+	Linked  []Entry
+	Network ipintel.Network // where the entry's address is, looked up now
 }
 
 // StaffSession is an open staff browser session.
@@ -286,7 +287,7 @@ func (s *Service) ReviewEntry(ctx context.Context, actor StaffAccount, id string
 	if err := s.store.Audit(ctx, actor.ID, "review.view", e.ID, nil); err != nil {
 		return ReviewDetail{}, fmt.Errorf("review %s: %w", id, err)
 	}
-	return ReviewDetail{Entry: e, Event: ev, Linked: linked}, nil
+	return ReviewDetail{Entry: e, Event: ev, Linked: linked, Network: s.Network(e.ClientIP)}, nil
 }
 
 // Decide applies a reviewer's decision: approve (into the draw), reject,

@@ -13,7 +13,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot"
-	"github.com/startline/startline/antibot/ipintel"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
@@ -76,8 +75,7 @@ func (p *pages) login(c *gin.Context) {
 		p.render(c, http.StatusTooManyRequests, "staff_login", "Staff", page, guardErr(err))
 		return
 	}
-	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
-	sess, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), client)
+	sess, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), api.Client(c, p.Guard))
 	if err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)
@@ -151,7 +149,6 @@ type entryReviewPage struct {
 	Signals string
 	Reasons []antibot.Reason
 	Done    string
-	Network ipintel.Network // where the entry's address is, looked up now
 }
 
 func (p *pages) reviewEntry(c *gin.Context) {
@@ -174,7 +171,7 @@ func (p *pages) reviewEntry(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "private, no-store")
 	p.render(c, http.StatusOK, "review_entry", "Review", entryReviewPage{Staff: acct, CSRF: p.csrf(tok), Detail: d,
-		Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done"), Network: p.Svc.Network(d.Entry.ClientIP)}, nil)
+		Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done")}, nil)
 }
 
 func (p *pages) reviewDecision(c *gin.Context) {

@@ -317,8 +317,7 @@ func (p *pages) sendCode(c *gin.Context) {
 		p.render(c, http.StatusTooManyRequests, "identity", f.Event.Name, f, guardErr(err))
 		return
 	}
-	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
-	if err := p.Svc.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c), client); err != nil {
+	if err := p.Svc.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c), api.Client(c, p.Guard)); err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)
 			return
@@ -389,9 +388,7 @@ func (p *pages) submit(c *gin.Context) {
 		}
 		req.PreviousApplications = &n
 	}
-	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(), AcceptLanguage: c.GetHeader("Accept-Language"),
-		UAPlatform: c.GetHeader("Sec-CH-UA-Platform")}
-	client.DeviceID, _ = p.Guard.Device(c.Request)
+	client := api.Client(c, p.Guard)
 	// The idempotency body is the canonical form, so a double-submitted form
 	// returns the first receipt rather than a duplicate error.
 	c.Request.PostForm.Del("signals")

@@ -263,15 +263,14 @@ func eachRow(r io.Reader, fields int, row func(lo, hi addr128, rest []string) er
 			cols[i], line = line[:c], line[c+1:]
 		}
 		for i := range rest {
-			c := bytes.IndexByte(line, ',')
-			if c < 0 || i == len(rest)-1 {
-				c = len(line)
+			c := len(line) // the last column takes the rest of the line
+			if i < len(rest)-1 {
+				if c = bytes.IndexByte(line, ','); c < 0 {
+					return fmt.Errorf("line %d: want %d columns", n, fields)
+				}
 			}
 			rest[i] = string(line[:c])
 			line = line[min(c+1, len(line)):]
-		}
-		if rest[len(rest)-1] == "" && fields > 3 && !bytes.Contains(sc.Bytes(), []byte(",")) {
-			return fmt.Errorf("line %d: want %d columns", n, fields)
 		}
 		lo, ok1 := parseAddr(cols[0])
 		hi, ok2 := parseAddr(cols[1])

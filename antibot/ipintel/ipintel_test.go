@@ -136,6 +136,7 @@ func TestLoadRejectsBadRows(t *testing.T) {
 		{"range", Files{Country4: strings.NewReader("1.0.0.9,1.0.0.1,AU\n")}, "bad range"},
 		{"family", Files{Country6: strings.NewReader("1.0.0.0,::1,AU\n")}, "bad range"},
 		{"columns", Files{ASN4: strings.NewReader("1.0.0.0,1.0.0.255\n")}, "want 4 columns"},
+		{"asn without name", Files{ASN4: strings.NewReader("1.0.0.0,1.0.0.255,13335\n")}, "want 4 columns"},
 		{"asn", Files{ASN6: strings.NewReader("::1,::2,AS12,x\n")}, "asn ipv6: line 1"},
 	}
 	for _, tt := range tests {
