@@ -226,7 +226,7 @@ func TestIdempotentReplay(t *testing.T) {
 	// Concurrent retries of one request with one key all get the same receipt.
 	body2 := e.applyBody("idem2@example.com", e.otp("spring", "idem2@example.com"))
 	var wg sync.WaitGroup
-	answers := make([]resp, 20)
+	answers := make([]resp, 40)
 	for i := range answers {
 		wg.Add(1)
 		go func() {

@@ -158,18 +158,23 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 		if res.Error != nil {
 			return fmt.Errorf("check otp: %w", res.Error)
 		}
+		if o.Match && !o.Expired && !o.Consumed {
+			// The right code, already used. A concurrent retry with the same
+			// Idempotency-Key waited on the code's row lock for the request
+			// that used it: answer with that request's receipt, however many
+			// of the retries have counted an attempt meanwhile.
+			if done, err := tryReplay(tx, a, &out); done || err != nil {
+				return err
+			}
+		}
 		switch {
 		case res.RowsAffected == 0:
 			return &lottery.Error{Code: lottery.CodeInvalidOTP, Field: "otp", Message: "request a code for this e-mail address first"}
 		case o.Consumed:
 			// fall through to the insert
 		case o.Match && !o.Expired && o.Attempts <= a.MaxOTPAttempts+1:
-			// The right code, already used. A concurrent retry with the same
-			// Idempotency-Key waited on the code's row lock for the request
-			// that used it: answer with that request's receipt.
-			if done, err := tryReplay(tx, a, &out); done || err != nil {
-				return err
-			}
+			// The right code, used by another request: a duplicate when that
+			// request's entry exists.
 			var n int64
 			if err := tx.Raw("SELECT count(*) FROM entries WHERE event_id = ? AND email_key = ?", e.EventID, e.EmailKey).
 				Scan(&n).Error; err != nil {
