@@ -163,6 +163,16 @@ func GeoMismatch(timeZone string, n ipintel.Network) string {
 	return c
 }
 
+// addAgent scores a missing user agent or an HTTP library's.
+func (a *Assessment) addAgent(r Rules, ua string) {
+	if ua == "" {
+		a.add("no_user_agent", r.NoUserAgentPts, "the request had no User-Agent")
+	}
+	if lib := scriptingAgent(ua); lib != "" {
+		a.add("scripting_user_agent", r.ScriptUAPoints, "the User-Agent is the HTTP library "+lib)
+	}
+}
+
 // addNetwork scores a hosting network: a data centre, cloud or VPN exit.
 func (a *Assessment) addNetwork(r Rules, n ipintel.Network) {
 	if n.Kind == ipintel.Hosting {
@@ -241,11 +251,43 @@ func (s Scorer) AssessOTP(in OTPInput) Assessment {
 	r := s.Rules
 	a := Assessment{RulesVersion: r.Version + "/otp", Reasons: []Reason{}}
 	add := a.add
-	if in.UserAgent == "" {
-		add("no_user_agent", r.NoUserAgentPts, "the request had no User-Agent")
+	a.addAgent(r, in.UserAgent)
+	if in.DisposableMail {
+		add("disposable_email", r.DisposablePts, "the e-mail domain is a disposable-mail provider")
 	}
-	if lib := scriptingAgent(in.UserAgent); lib != "" {
-		add("scripting_user_agent", r.ScriptUAPoints, "the User-Agent is the HTTP library "+lib)
+	a.addNetwork(r, in.Network)
+	a.decide(r)
+	return a
+}
+
+// QueueJoinInput is what the scorer sees of a waiting-room join. A join
+// carries no form signals (it happens before the form), so it is scored on
+// the request and the e-mail address; the apply that follows is scored in
+// full, and a flagged join sends that entry to review.
+type QueueJoinInput struct {
+	UserAgent      string
+	AcceptLanguage string
+	DeviceCookie   bool // the client kept the signed sl_device cookie from its challenge
+	DisposableMail bool
+	Network        ipintel.Network
+}
+
+// AssessQueueJoin scores a join. Review keeps the ticket in line but marks
+// it, reject refuses it a place: a browser that fetched its challenge
+// reaches neither on these signals alone.
+func (s Scorer) AssessQueueJoin(in QueueJoinInput) Assessment {
+	r := s.Rules
+	a := Assessment{RulesVersion: r.Version + "/queue", Reasons: []Reason{}}
+	add := a.add
+	a.addAgent(r, in.UserAgent)
+	if strings.Contains(strings.ToLower(in.UserAgent), "headless") {
+		add("headless_user_agent", r.WebdriverPoints, "the User-Agent names a headless browser")
+	}
+	if in.AcceptLanguage == "" {
+		add("no_accept_language", r.MismatchPts, "the request had no Accept-Language (every browser sends one)")
+	}
+	if !in.DeviceCookie {
+		add("no_device_cookie", r.MismatchPts, "the client did not keep the device cookie set with its challenge")
 	}
 	if in.DisposableMail {
 		add("disposable_email", r.DisposablePts, "the e-mail domain is a disposable-mail provider")

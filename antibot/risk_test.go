@@ -103,3 +103,35 @@ func TestAssessOTP(t *testing.T) {
 		}
 	}
 }
+
+func TestAssessQueueJoin(t *testing.T) {
+	s := Scorer{Rules: DefaultRules}
+	browser := QueueJoinInput{UserAgent: "Mozilla/5.0 (iPhone)", AcceptLanguage: "ko-KR", DeviceCookie: true}
+	with := func(f func(*QueueJoinInput)) QueueJoinInput { in := browser; f(&in); return in }
+	tests := []struct {
+		name      string
+		in        QueueJoinInput
+		want      Decision
+		wantScore int
+	}{
+		{"browser", browser, Accept, 0},
+		{"browser without its cookie", with(func(in *QueueJoinInput) { in.DeviceCookie = false }), Accept, 15},
+		{"browser through a VPN exit", with(func(in *QueueJoinInput) { in.Network = m247 }), Accept, 25},
+		{"browser, disposable address", with(func(in *QueueJoinInput) { in.DisposableMail = true }), Review, 60},
+		{"headless browser", with(func(in *QueueJoinInput) { in.UserAgent = "HeadlessChrome/120" }), Review, 60},
+		{"script", QueueJoinInput{UserAgent: "python-requests/2.31"}, Review, 80},
+		{"script on a cloud VM", QueueJoinInput{UserAgent: "curl/8.5", Network: seoulCloud}, Reject, 105},
+		{"bare client, disposable address", QueueJoinInput{DisposableMail: true}, Reject, 120},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := s.AssessQueueJoin(tt.in)
+			if got.Decision != tt.want || got.Score != tt.wantScore {
+				t.Errorf("%s with score %d (%v), want %s with %d", got.Decision, got.Score, got.Reasons, tt.want, tt.wantScore)
+			}
+			if got.RulesVersion != DefaultRules.Version+"/queue" {
+				t.Errorf("rules version %q", got.RulesVersion)
+			}
+		})
+	}
+}

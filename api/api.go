@@ -58,6 +58,8 @@ func Register(r *gin.Engine, d Deps) {
 	v1.POST("/events/:slug/challenge", h.challenge)
 	v1.POST("/events/:slug/otp", h.requestOTP)
 	v1.POST("/events/:slug/entries", h.apply)
+	v1.POST("/events/:slug/queue", h.joinQueue)
+	v1.GET("/queue/:ticket", h.queueStatus)
 	v1.GET("/entries/:id", h.entryStatus)
 	v1.GET("/entries/:id/proof", h.entryProof)
 	v1.POST("/offers/:id/:action", h.offerAction)

@@ -25,6 +25,7 @@ var statusByCode = map[string]int{
 	lottery.CodeRegistrationNotOpen: http.StatusForbidden,
 	lottery.CodeRegistrationClosed:  http.StatusForbidden,
 	lottery.CodeAdmissionRequired:   http.StatusForbidden,
+	lottery.CodeQueueRefused:        http.StatusForbidden,
 	lottery.CodeNotFound:            http.StatusNotFound,
 	lottery.CodeInvalidTransition:   http.StatusConflict,
 	lottery.CodeIdempotencyMismatch: http.StatusConflict,

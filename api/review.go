@@ -108,6 +108,7 @@ type reviewDetailJSON struct {
 	Fingerprint  string           `json:"fingerprint"`
 	Signals      any              `json:"signals"`
 	Network      networkJSON      `json:"network"`
+	QueueJoin    any              `json:"queue_join,omitempty"` // the waiting-room join's assessment (ordered groups)
 	RulesVersion string           `json:"rules_version"`
 	Linked       []reviewItemJSON `json:"linked"`
 }
@@ -134,6 +135,9 @@ func (h *handler) reviewEntry(c *gin.Context) {
 		RulesVersion: e.Risk.RulesVersion, Linked: []reviewItemJSON{}}
 	n := d.Network
 	out.Network = networkJSON{Country: n.Country, Kind: cmp.Or(string(n.Kind), "access"), ASN: n.ASN, Org: n.Org}
+	if d.QueueJoin != nil {
+		out.QueueJoin = d.QueueJoin
+	}
 	for _, l := range d.Linked {
 		out.Linked = append(out.Linked, reviewItem(l))
 	}

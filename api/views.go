@@ -45,15 +45,18 @@ type paceGroupJSON struct {
 	PaceMax  string `json:"pace_max,omitempty"`
 	Capacity int    `json:"capacity"`
 	Mode     string `json:"mode"`
+	// AdmitPerMinute is the waiting room's rate; ordered pace groups only.
+	AdmitPerMinute int `json:"admit_per_minute,omitempty"`
 }
 
 type subqueueJSON struct {
-	Key       string `json:"key"`
-	Course    string `json:"course"`
-	PaceGroup string `json:"pace_group"`
-	Label     string `json:"label"`
-	Capacity  int    `json:"capacity"`
-	Mode      string `json:"mode"`
+	Key            string `json:"key"`
+	Course         string `json:"course"`
+	PaceGroup      string `json:"pace_group"`
+	Label          string `json:"label"`
+	Capacity       int    `json:"capacity"`
+	Mode           string `json:"mode"`
+	AdmitPerMinute int    `json:"admit_per_minute,omitempty"`
 }
 
 func eventView(e lottery.Event, now time.Time) eventJSON {
@@ -66,11 +69,15 @@ func eventView(e lottery.Event, now time.Time) eventJSON {
 		cj := courseJSON{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
 		for _, p := range c.PaceGroups {
 			key := lottery.SubQueueKey(c.Code, p.Code)
+			admit := 0
+			if p.Mode == lottery.ModeOrdered {
+				admit = p.AdmitPerMinute
+			}
 			cj.PaceGroups = append(cj.PaceGroups, paceGroupJSON{Key: key, Code: p.Code, Label: p.Label,
 				PaceMin: lottery.FormatPace(p.PaceMinS), PaceMax: lottery.FormatPace(p.PaceMaxS), Capacity: p.Capacity,
-				Mode: string(p.Mode)})
+				Mode: string(p.Mode), AdmitPerMinute: admit})
 			v.SubQueues = append(v.SubQueues, subqueueJSON{Key: key, Course: c.Code, PaceGroup: p.Code, Label: p.Label,
-				Capacity: p.Capacity, Mode: string(p.Mode)})
+				Capacity: p.Capacity, Mode: string(p.Mode), AdmitPerMinute: admit})
 		}
 		v.Courses = append(v.Courses, cj)
 	}
@@ -104,6 +111,8 @@ type eventSpecJSON struct {
 			PaceMax  string `json:"pace_max"`
 			Capacity int    `json:"capacity"`
 			Mode     string `json:"mode"`
+			// AdmitPerMinute is the waiting room's rate for an ordered pace group.
+			AdmitPerMinute int `json:"admit_per_minute"`
 		} `json:"pace_groups"`
 	} `json:"courses"`
 }
@@ -128,7 +137,7 @@ func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
 		cs := lottery.CourseSpec{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
 		for _, p := range c.PaceGroups {
 			cs.PaceGroups = append(cs.PaceGroups, lottery.PaceGroupSpec{Code: p.Code, Label: p.Label, PaceMin: p.PaceMin,
-				PaceMax: p.PaceMax, Capacity: p.Capacity, Mode: p.Mode})
+				PaceMax: p.PaceMax, Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute})
 		}
 		s.Courses = append(s.Courses, cs)
 	}

@@ -94,6 +94,8 @@ type PaceGroup struct {
 	PaceMaxS int
 	Capacity int
 	Mode     Mode
+	// AdmitPerMinute is how fast an ordered sub-queue's waiting room admits.
+	AdmitPerMinute int
 }
 
 // SubQueue is a flattened course × pace group.
@@ -105,6 +107,8 @@ type SubQueue struct {
 	Label    string
 	Capacity int
 	Mode     Mode
+	// AdmitPerMinute is the waiting room's admission rate (ordered mode).
+	AdmitPerMinute int
 }
 
 // SubQueueKey joins a course and pace code into the canonical key.
@@ -116,10 +120,23 @@ func (e *Event) SubQueues() []SubQueue {
 	for _, c := range e.Courses {
 		for _, p := range c.PaceGroups {
 			out = append(out, SubQueue{ID: p.ID, Key: SubQueueKey(c.Code, p.Code), Course: c.Code, Pace: p.Code,
-				Label: p.Label, Capacity: p.Capacity, Mode: p.Mode})
+				Label: p.Label, Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute})
 		}
 	}
 	return out
+}
+
+// pick finds the sub-queue a runner chose, or the field error naming what
+// is wrong with the choice.
+func (e *Event) pick(course, pace string) (SubQueue, error) {
+	if course == "" || !e.HasCourse(course) {
+		return SubQueue{}, Fieldf("course", "choose one of the event's courses")
+	}
+	sq, ok := e.SubQueue(course, pace)
+	if !ok {
+		return SubQueue{}, Fieldf("pace_group", "choose one of the course's pace groups")
+	}
+	return sq, nil
 }
 
 // SubQueue finds a sub-queue by course and pace code.
@@ -131,7 +148,7 @@ func (e *Event) SubQueue(course, pace string) (SubQueue, bool) {
 		for _, p := range c.PaceGroups {
 			if p.Code == pace {
 				return SubQueue{ID: p.ID, Key: SubQueueKey(c.Code, p.Code), Course: c.Code, Pace: p.Code,
-					Label: p.Label, Capacity: p.Capacity, Mode: p.Mode}, true
+					Label: p.Label, Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute}, true
 			}
 		}
 	}
@@ -240,6 +257,9 @@ type PaceGroupSpec struct {
 	PaceMax  string
 	Capacity int
 	Mode     string
+	// AdmitPerMinute sets an ordered sub-queue's admission rate; 0 takes
+	// DefaultAdmitPerMinute.
+	AdmitPerMinute int
 }
 
 // Build validates the spec and returns the draft event it describes, or a
@@ -367,6 +387,13 @@ func (s EventSpec) Build() (Event, error) {
 			if mode != ModeLottery && mode != ModeOrdered {
 				return Event{}, Fieldf(pp+".mode", "use \"lottery\" or \"ordered\"")
 			}
+			admit := ps.AdmitPerMinute
+			if admit == 0 {
+				admit = DefaultAdmitPerMinute
+			}
+			if admit < 1 || admit > 100_000 {
+				return Event{}, Fieldf(pp+".admit_per_minute", "give 1 to 100000 admissions per minute")
+			}
 			minS, err := parsePace(ps.PaceMin)
 			if err != nil {
 				return Event{}, Fieldf(pp+".pace_min", "%v", err)
@@ -379,7 +406,7 @@ func (s EventSpec) Build() (Event, error) {
 				return Event{}, Fieldf(pp+".pace_max", "must not be faster than pace_min")
 			}
 			c.PaceGroups = append(c.PaceGroups, PaceGroup{Code: ps.Code, Label: label, PaceMinS: minS, PaceMaxS: maxS,
-				Capacity: ps.Capacity, Mode: mode})
+				Capacity: ps.Capacity, Mode: mode, AdmitPerMinute: admit})
 		}
 		e.Courses = append(e.Courses, c)
 	}

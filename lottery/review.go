@@ -80,6 +80,9 @@ type ReviewDetail struct {
 	Event   Event
 	Linked  []Entry
 	Network ipintel.Network // where the entry's address is, looked up now
+	// QueueJoin is the assessment of the waiting-room join that admitted
+	// the entry (ordered sub-queues); nil for drawn ones.
+	QueueJoin *antibot.Assessment
 }
 
 // StaffSession is an open staff browser session.
@@ -284,10 +287,16 @@ func (s *Service) ReviewEntry(ctx context.Context, actor StaffAccount, id string
 	if err != nil {
 		return ReviewDetail{}, fmt.Errorf("review %s: %w", id, err)
 	}
+	d := ReviewDetail{Entry: e, Event: ev, Linked: linked, Network: s.Network(e.ClientIP)}
+	if t, err := s.store.EntryTicket(ctx, e.ID); err == nil {
+		d.QueueJoin = &t.Risk
+	} else if !errors.Is(err, ErrNotFound) {
+		return ReviewDetail{}, fmt.Errorf("review %s: %w", id, err)
+	}
 	if err := s.store.Audit(ctx, actor.ID, "review.view", e.ID, nil); err != nil {
 		return ReviewDetail{}, fmt.Errorf("review %s: %w", id, err)
 	}
-	return ReviewDetail{Entry: e, Event: ev, Linked: linked, Network: s.Network(e.ClientIP)}, nil
+	return d, nil
 }
 
 // Decide applies a reviewer's decision: approve (into the draw), reject,

@@ -59,7 +59,10 @@ type Service struct {
 
 	cacheMu sync.RWMutex
 	cache   map[string]cachedEvent
+	lines   map[string]cachedLine
 	flight  singleflight.Group
+
+	ticketKey, admitKey []byte // waiting-room tickets and admission tokens
 }
 
 type cachedEvent struct {
@@ -85,8 +88,12 @@ func NewService(store Store, keys *Keys, clock Clock, notify Notifier, log *slog
 	if cfg.StaffRules.Version == "" {
 		cfg.StaffRules = antibot.DefaultStaffRules
 	}
-	return &Service{store: store, keys: keys, clock: clock, notify: notify, log: log, cfg: cfg, random: rand.Reader,
-		scorer: antibot.Scorer{Rules: cfg.Rules}, cache: map[string]cachedEvent{}}
+	s := &Service{store: store, keys: keys, clock: clock, notify: notify, log: log, cfg: cfg, random: rand.Reader,
+		scorer: antibot.Scorer{Rules: cfg.Rules}, cache: map[string]cachedEvent{}, lines: map[string]cachedLine{}}
+	if keys != nil {
+		s.ticketKey, s.admitKey = keys.Derive("queue-ticket"), keys.Derive("admission")
+	}
+	return s
 }
 
 // Network is what the IP tables know of a client address (country and
@@ -254,17 +261,36 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 	if err != nil {
 		return ApplyResult{}, err
 	}
-	// Ordered sub-queues admit only through the waiting room, which does not
-	// issue admission tokens yet: no token can be valid, so none is taken
-	// on trust.
+	// Ordered sub-queues take only runners the waiting room admitted: the
+	// token is bound to this sub-queue and e-mail address here, and used
+	// once, before it lapses, in the apply transaction.
+	var admission *AdmissionUse
+	joinFlagged := false
 	if sq, _ := ev.SubQueue(req.Course, req.PaceGroup); sq.Mode == ModeOrdered {
-		return ApplyResult{}, ErrAdmissionRequired
+		if req.AdmissionToken == "" {
+			return ApplyResult{}, ErrAdmissionRequired
+		}
+		ticket, review, ok := s.checkAdmission(req.AdmissionToken, sq.ID, entry.EmailKey)
+		if !ok {
+			return ApplyResult{}, &Error{Code: CodeAdmissionRequired, Field: "admission_token",
+				Message: "this admission token is not for this pace group and e-mail address"}
+		}
+		admission, joinFlagged = &AdmissionUse{TicketID: ticket, Offers: s.offerTx(ev, "", "")}, review
 	}
 	if len(idemKey) > 255 {
 		return ApplyResult{}, Fieldf("Idempotency-Key", "use at most 255 characters")
 	}
 	entry.Risk = s.assess(&ev, req, client, entry)
+	if joinFlagged && entry.Risk.Decision == antibot.Accept {
+		// The join's own reasons are on its ticket; the entry says why it waits.
+		entry.Risk.Reasons = append(entry.Risk.Reasons, antibot.Reason{Code: "queue_join_flagged",
+			Detail: "the waiting-room join that admitted this entry was flagged for review"})
+		entry.Risk.Decision = antibot.Review
+	}
 	entry.Status = statusFor(entry.Risk.Decision)
+	if admission != nil && entry.Status == EntryReceived {
+		entry.Status = EntryWaitlisted // in line for a slot; offered in the same transaction when one is free
+	}
 	entry.ClientIP, entry.DeviceID = client.IP, client.DeviceID
 	entry.UserAgent = truncate(client.UserAgent, 512)
 	if len(req.Signals) > 0 && json.Valid(req.Signals) {
@@ -281,22 +307,21 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 		reqHash = h[:]
 	}
 	out, err := s.store.Apply(ctx, ApplyTx{Entry: entry, OTPHash: s.keys.OTPHash(ev.ID, entry.EmailKey, req.OTP),
-		MaxOTPAttempts: OTPMaxAttempts, MaxGroupSize: ev.MaxGroupSize, Now: now, IdempotencyKey: idemKey, RequestHash: reqHash})
+		MaxOTPAttempts: OTPMaxAttempts, MaxGroupSize: ev.MaxGroupSize, Now: now, IdempotencyKey: idemKey, RequestHash: reqHash,
+		Admission: admission})
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply %s: %w", slug, err)
 	}
+	s.notifyOffers(ctx, out.Issued)
 	return ApplyResult{EntryID: out.EntryID, ReceiptToken: s.keys.ReceiptToken(out.EntryID), Status: out.Status,
 		SubQueue: out.SubQueue, Replayed: out.Replayed}, nil
 }
 
 // validate checks every field in form order and builds the entry.
 func (s *Service) validate(ev *Event, req ApplyRequest, now time.Time) (Entry, error) {
-	if req.Course == "" || !ev.HasCourse(req.Course) {
-		return Entry{}, Fieldf("course", "choose one of the event's courses")
-	}
-	sq, ok := ev.SubQueue(req.Course, req.PaceGroup)
-	if !ok {
-		return Entry{}, Fieldf("pace_group", "choose one of the course's pace groups")
+	sq, err := ev.pick(req.Course, req.PaceGroup)
+	if err != nil {
+		return Entry{}, err
 	}
 	name, ok := cleanName(req.Name)
 	if !ok {
@@ -404,7 +429,9 @@ func (s *Service) EntryStatus(ctx context.Context, entryID, token string) (Entry
 		return EntryView{}, fmt.Errorf("entry status: %w", err)
 	}
 	v := EntryView{Entry: e, Event: ev}
-	if ev.ResultsPublishedAt != nil {
+	// Ordered sub-queues offer slots as runners apply, not at publication.
+	if ev.ResultsPublishedAt != nil || e.Status == EntryOffered || e.Status == EntryConfirmed ||
+		e.Status == EntryDeclined || e.Status == EntryExpired {
 		o, err := s.store.EntryOffer(ctx, e.ID)
 		if err == nil {
 			v.Offer = &o

@@ -51,6 +51,15 @@ type ApplyTx struct {
 	Now            time.Time
 	IdempotencyKey string // empty when the client sent none
 	RequestHash    []byte
+	// Admission is set for an ordered sub-queue: the admitted ticket the
+	// entry uses up, and how a free slot is offered to it.
+	Admission *AdmissionUse
+}
+
+// AdmissionUse is the waiting-room ticket an ordered application uses.
+type AdmissionUse struct {
+	TicketID string
+	Offers   OfferTx
 }
 
 // ApplyOutcome is the stored result of an application: the new entry, or
@@ -60,6 +69,7 @@ type ApplyOutcome struct {
 	Status   EntryStatus
 	SubQueue string
 	Replayed bool
+	Issued   []OfferIssue // an ordered sub-queue's slot offered at once
 }
 
 // EventStore keeps events and their lifecycle.
@@ -144,6 +154,7 @@ type Store interface {
 	ClusterStore
 	OfferStore
 	PaymentStore
+	QueueStore
 	// Ping checks the database is reachable.
 	Ping(ctx context.Context) error
 }

@@ -53,6 +53,16 @@ func (d *Drawer) HandleExpireOffer(ctx context.Context, t *asynq.Task) error {
 	return d.Svc.ExpireOffer(ctx, p.OfferID)
 }
 
+// HandleAdmitQueues runs one admission pass over every waiting room. Its
+// state is all in PostgreSQL, so a lost or doubled task costs nothing.
+func (d *Drawer) HandleAdmitQueues(ctx context.Context, _ *asynq.Task) error {
+	n, err := d.Svc.AdmitQueues(ctx)
+	if n > 0 {
+		d.Log.InfoContext(ctx, "waiting rooms admitted runners", "count", n)
+	}
+	return err
+}
+
 // HandleReconcileOffers expires, from PostgreSQL, every offer past its hold
 // that its task missed (Redis flushed, worker down).
 func (d *Drawer) HandleReconcileOffers(ctx context.Context, _ *asynq.Task) error {

@@ -46,6 +46,7 @@ func NewServer(o Options) (*Server, error) {
 		mux.HandleFunc(TypeClusterSweep, o.Drawer.HandleClusterSweep)
 		mux.HandleFunc(TypeExpireOffer, o.Drawer.HandleExpireOffer)
 		mux.HandleFunc(TypeReconcileOffers, o.Drawer.HandleReconcileOffers)
+		mux.HandleFunc(TypeAdmitQueues, o.Drawer.HandleAdmitQueues)
 	}
 	sched := asynq.NewScheduler(o.Redis, &asynq.SchedulerOpts{Logger: slogAdapter{o.Log}})
 	if _, err := sched.Register("@every 1m", NewSweepOutboxTask(o.Queue)); err != nil {
@@ -59,6 +60,10 @@ func NewServer(o Options) (*Server, error) {
 		}
 		if _, err := sched.Register("@every 1m", NewReconcileOffersTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule offer reconciler: %w", err)
+		}
+		// Waiting rooms move every 5 s; ETAs assume it (poll_after_seconds >= 5).
+		if _, err := sched.Register("@every 5s", NewAdmitQueuesTask(o.Queue)); err != nil {
+			return nil, fmt.Errorf("schedule waiting-room admission: %w", err)
 		}
 	}
 	return &Server{srv: srv, sched: sched, mux: mux}, nil

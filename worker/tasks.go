@@ -136,6 +136,16 @@ func NewReconcileOffersTask(queue string) *asynq.Task {
 	return asynq.NewTask(TypeReconcileOffers, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(50*time.Second))
 }
 
+// TypeAdmitQueues is the waiting rooms' periodic admission pass.
+const TypeAdmitQueues = "queue:admit"
+
+// NewAdmitQueuesTask builds the admission pass task. Unique for less than
+// its period, so a slow pass is never doubled but the next one still runs.
+func NewAdmitQueuesTask(queue string) *asynq.Task {
+	return asynq.NewTask(TypeAdmitQueues, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(4*time.Second),
+		asynq.Timeout(30*time.Second))
+}
+
 // OffersIssued queues each offer's mail and its expiry at ExpiresAt.
 func (c *Client) OffersIssued(ctx context.Context, issued []lottery.OfferIssue) error {
 	for _, is := range issued {

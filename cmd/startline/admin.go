@@ -59,7 +59,8 @@ func printEnrolment(out io.Writer, enr lottery.Enrolment) {
 }
 
 // demoSpec is the demo event: four courses, 3–4 pace groups each, open for
-// the next 7 days.
+// the next 7 days. The 5K's walkers' group sells first come through the
+// waiting room; every other group is drawn.
 func demoSpec(now time.Time) lottery.EventSpec {
 	pg := func(code, label, min, max string, capacity int) lottery.PaceGroupSpec {
 		return lottery.PaceGroupSpec{Code: code, Label: label, PaceMin: min, PaceMax: max, Capacity: capacity, Mode: "lottery"}
@@ -71,7 +72,8 @@ func demoSpec(now time.Time) lottery.EventSpec {
 		Courses: []lottery.CourseSpec{
 			{Code: "5k", Name: "5K", DistanceKM: 5, PaceGroups: []lottery.PaceGroupSpec{
 				pg("sub-25", "Under 25 min", "", "5:00", 300), pg("sub-35", "25–35 min", "5:00", "7:00", 400),
-				pg("open", "Over 35 min", "7:00", "", 500)}},
+				pg("open", "Over 35 min", "7:00", "", 500),
+				{Code: "walk", Label: "Walkers, first come", PaceMin: "9:00", Capacity: 200, Mode: "ordered", AdmitPerMinute: 60}}},
 			{Code: "10k", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
 				pg("sub-45", "Under 45 min", "", "4:30", 200), pg("sub-60", "45–60 min", "4:30", "6:00", 400),
 				pg("open", "Over 60 min", "6:00", "", 600)}},

@@ -150,6 +150,9 @@ func (s *Store) FreezeEvent(ctx context.Context, slug string, f lottery.FreezeTx
 			return err
 		}
 		for _, sq := range subs {
+			if sq.Mode == string(lottery.ModeOrdered) {
+				continue // first come: offered as runners applied, never drawn
+			}
 			list, err := eligibleEntries(tx, sq.ID, drawn, f.Alias)
 			if err != nil {
 				return err

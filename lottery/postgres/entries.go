@@ -135,8 +135,9 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 	var committedErr error // failures whose writes (a code attempt) must still commit
 	now := a.Now.UTC().Truncate(time.Microsecond)
 	e := a.Entry
+	var issued []lottery.OfferIssue // the cascade may offer a slot to this entry or one ahead of it
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
-		committedErr = nil
+		committedErr, e.Status, issued = nil, a.Entry.Status, nil
 		if done, err := tryReplay(tx, a, &out); done || err != nil {
 			return err
 		}
@@ -237,6 +238,24 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 				"tickets": e.Tickets}}); err != nil {
 			return err
 		}
+		if a.Admission != nil {
+			if err := useAdmission(tx, a.Admission.TicketID, e, now); err != nil {
+				return err
+			}
+			if e.Status == lottery.EntryWaitlisted {
+				offers, mails, err := cascade(tx.Statement.Context, tx, insertRows(tx.Statement.Context, tx), e.EventID,
+					e.SubQueueID, a.Admission.Offers)
+				if err != nil {
+					return err
+				}
+				issued = pair(offers, mails)
+				for _, o := range offers {
+					if o.EntryID == e.ID {
+						e.Status = lottery.EntryOffered
+					}
+				}
+			}
+		}
 		if a.IdempotencyKey != "" {
 			res := tx.Exec(`INSERT INTO idempotency_keys (event_id, key, request_hash, entry_id, status)
 				VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, e.EventID, a.IdempotencyKey, a.RequestHash, e.ID, string(e.Status))
@@ -247,7 +266,7 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 				return lottery.ErrIdempotencyMismatch
 			}
 		}
-		out = lottery.ApplyOutcome{EntryID: e.ID, Status: e.Status, SubQueue: e.SubQueue}
+		out = lottery.ApplyOutcome{EntryID: e.ID, Status: e.Status, SubQueue: e.SubQueue, Issued: issued}
 		return nil
 	})
 	if err != nil {

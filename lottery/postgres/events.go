@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -67,6 +68,8 @@ type subqueueRow struct {
 	Capacity int
 	Mode     string
 	Position int
+	// AdmitPerMinute is the waiting room's rate (ordered sub-queues).
+	AdmitPerMinute int
 }
 
 func (subqueueRow) TableName() string { return "subqueues" }
@@ -139,7 +142,8 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 				continue
 			}
 			course.PaceGroups = append(course.PaceGroups, lottery.PaceGroup{ID: s.ID, Code: s.PaceCode, Label: s.Label,
-				PaceMinS: deref(s.PaceMinS), PaceMaxS: deref(s.PaceMaxS), Capacity: s.Capacity, Mode: lottery.Mode(s.Mode)})
+				PaceMinS: deref(s.PaceMinS), PaceMaxS: deref(s.PaceMaxS), Capacity: s.Capacity, Mode: lottery.Mode(s.Mode),
+				AdmitPerMinute: s.AdmitPerMinute})
 		}
 		e.Courses = append(e.Courses, course)
 	}
@@ -240,10 +244,15 @@ func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.
 			for _, p := range c.PaceGroups {
 				sr := subqueueRow{EventID: r.ID, CourseID: cr.ID, Key: lottery.SubQueueKey(c.Code, p.Code), PaceCode: p.Code,
 					Label: p.Label, PaceMinS: optInt(p.PaceMinS), PaceMaxS: optInt(p.PaceMaxS), Capacity: p.Capacity,
-					Mode: string(p.Mode), Position: pos}
+					Mode: string(p.Mode), Position: pos, AdmitPerMinute: cmp.Or(p.AdmitPerMinute, lottery.DefaultAdmitPerMinute)}
 				pos++
 				if err := tx.Omit("ID").Create(&sr).Error; err != nil {
 					return err
+				}
+				if p.Mode == lottery.ModeOrdered {
+					if err := createLine(tx, r.ID, sr.ID); err != nil {
+						return err
+					}
 				}
 			}
 		}

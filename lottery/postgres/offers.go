@@ -103,6 +103,13 @@ type unit struct {
 // entry statuses, one log record per entry and one mail per entry.
 func issueOffers(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqueueID int64, key string, units []unit,
 	round int, o lottery.OfferTx, why string) ([]lottery.Offer, []int64, error) {
+	// A drawn entry's stored status stays received; the log names the
+	// status it had in effect: selected by the draw, or waitlisted. An
+	// ordered sub-queue's received entry is one a reviewer approved.
+	drawn := map[bool]string{true: "selected", false: "waitlisted"}[round == 0]
+	if why == whyOrdered {
+		drawn = string(lottery.EntryReceived)
+	}
 	var members []string
 	for _, u := range units {
 		members = append(members, u.members...)
@@ -152,7 +159,7 @@ func issueOffers(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, s
 		INSERT INTO event_log (event_id, entry_id, kind, from_status, to_status, actor, details)
 		SELECT $2, entry_id, 'offer.issued', CASE WHEN old = 'received' THEN $3 ELSE old END, 'offered', 'system:offers',
 			jsonb_build_object('offer_id', id, 'round', $4::int, 'reason', $5::text) FROM moved`,
-		ids, eventID, map[bool]string{true: "selected", false: "waitlisted"}[round == 0], round, why); err != nil {
+		ids, eventID, drawn, round, why); err != nil {
 		return nil, nil, fmt.Errorf("mark offered: %w", err)
 	}
 	var outbox []int64
@@ -176,9 +183,11 @@ func issueOffers(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, s
 // cascade offers the sub-queue's free slots to waitlisted units never
 // offered before, by DRAW-SPEC's released-slot rule. The sub-queue row lock
 // serialises every change of its offers, so a freed slot is offered once.
+// It is NO KEY UPDATE: an ordered application holds the row's KEY SHARE
+// lock from its entry's foreign key, and FOR UPDATE would deadlock two.
 func cascade(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqueueID int64, o lottery.OfferTx) ([]lottery.Offer, []int64, error) {
 	var sq subqueueRow
-	if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", subqueueID).Take(&sq).Error; err != nil {
+	if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("id = ?", subqueueID).Take(&sq).Error; err != nil {
 		return nil, nil, fmt.Errorf("lock sub-queue: %w", err)
 	}
 	live, err := liveOffers(tx, subqueueID)
@@ -186,6 +195,9 @@ func cascade(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqu
 		return nil, nil, err
 	}
 	free := sq.Capacity - live
+	if sq.Mode == string(lottery.ModeOrdered) {
+		return cascadeOrdered(ctx, tx, copyRows, eventID, sq, free, o)
+	}
 	var chosen []unit
 	last := 0
 	const page = 2000
@@ -382,7 +394,7 @@ func (s *Store) SetCapacity(ctx context.Context, slug, key string, capacity int,
 			return err
 		}
 		var sq subqueueRow
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Where("event_id = ? AND key = ?", ev.ID, key).Take(&sq).Error; err != nil {
+		if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("event_id = ? AND key = ?", ev.ID, key).Take(&sq).Error; err != nil {
 			return notFound(err)
 		}
 		frozen := ev.Status == string(lottery.EventFrozen) || (ev.Status == string(lottery.EventDrawn) && ev.ResultsPublishedAt == nil)
@@ -408,7 +420,7 @@ func (s *Store) SetCapacity(ctx context.Context, slug, key string, capacity int,
 		if err := audit(tx, actor.StaffID, "subqueue.capacity", slug+"/"+key, details); err != nil {
 			return err
 		}
-		if ev.ResultsPublishedAt == nil {
+		if ev.ResultsPublishedAt == nil && sq.Mode != string(lottery.ModeOrdered) {
 			return nil
 		}
 		offers, mails, err := cascade(ctx, tx, copyRows, ev.ID, sq.ID, o)
@@ -495,4 +507,38 @@ func liveOffers(tx *gorm.DB, subqueueID int64) (int, error) {
 	err := tx.Raw(`SELECT count(*) FROM offers WHERE subqueue_id = ? AND status IN ('pending', 'accepted', 'paid')`,
 		subqueueID).Row().Scan(&live)
 	return live, err
+}
+
+const whyOrdered = "first come through the waiting room"
+
+// cascadeOrdered offers an ordered sub-queue's free slots to its entries
+// waiting for one (waitlisted on apply, or approved by a reviewer), in the
+// order of their places in the waiting room.
+func cascadeOrdered(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID int64, sq subqueueRow, free int,
+	o lottery.OfferTx) ([]lottery.Offer, []int64, error) {
+	if free <= 0 {
+		return nil, nil, nil
+	}
+	var rows []struct {
+		EntryID string
+		Place   int
+	}
+	if err := tx.Raw(`SELECT e.id::text AS entry_id, t.place FROM entries e JOIN queue_tickets t ON t.entry_id = e.id
+		WHERE e.subqueue_id = ? AND e.status IN ('waitlisted', 'received')
+			AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.entry_id = e.id)
+		ORDER BY t.place LIMIT ?`, sq.ID, free).Scan(&rows).Error; err != nil {
+		return nil, nil, fmt.Errorf("load ordered waitlist: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, nil, nil
+	}
+	units := make([]unit, len(rows))
+	for i, r := range rows {
+		units[i] = unit{id: r.EntryID, members: []string{r.EntryID}, position: r.Place}
+	}
+	var round int
+	if err := tx.Raw(`SELECT coalesce(max(round), -1) + 1 FROM offers WHERE subqueue_id = ?`, sq.ID).Row().Scan(&round); err != nil {
+		return nil, nil, err
+	}
+	return issueOffers(ctx, tx, copyRows, eventID, sq.ID, sq.Key, units, round, o, whyOrdered)
 }

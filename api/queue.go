@@ -1,0 +1,79 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	abredis "github.com/startline/startline/antibot/redis"
+	"github.com/startline/startline/lottery"
+)
+
+type joinBody struct {
+	Course    string `json:"course"`
+	PaceGroup string `json:"pace_group"`
+	Email     string `json:"email"`
+	Altcha    string `json:"altcha"`
+}
+
+type joinJSON struct {
+	Ticket   string `json:"ticket"`
+	Position int64  `json:"position"`
+	Ahead    int64  `json:"ahead"`
+}
+
+// joinQueue gives a runner a place in an ordered sub-queue's waiting room.
+// A join costs a proof of work and counts against the same IP, device and
+// e-mail budgets as an application, so holding many places costs as much
+// as many entries.
+func (h *handler) joinQueue(c *gin.Context) {
+	var b joinBody
+	if _, ok := h.bind(c, &b); !ok {
+		return
+	}
+	if !h.limit(c, append(h.clientKeys(c), emailKey(abredis.KindEmail, b.Email)...)...) {
+		return
+	}
+	if err := h.Guard.CheckProof(c.Request.Context(), b.Altcha, "", h.Svc.Now()); err != nil {
+		writeError(c, h.Log, guardError(err))
+		return
+	}
+	res, err := h.Svc.JoinQueue(c.Request.Context(), c.Param("slug"),
+		lottery.JoinRequest{Course: b.Course, PaceGroup: b.PaceGroup, Email: b.Email}, Client(c, h.Guard))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, joinJSON{Ticket: res.Ticket, Position: res.Place, Ahead: res.Ahead})
+}
+
+type queueJSON struct {
+	Position           int64      `json:"position"`
+	Ahead              int64      `json:"ahead"`
+	ETASeconds         int        `json:"eta_seconds"`
+	Admitted           bool       `json:"admitted"`
+	AdmissionToken     string     `json:"admission_token,omitempty"`
+	AdmissionExpiresAt *time.Time `json:"admission_expires_at,omitempty"`
+	Used               bool       `json:"used,omitempty"`
+	Lapsed             bool       `json:"lapsed,omitempty"`
+	SoldOut            bool       `json:"sold_out,omitempty"`
+	PollAfterSeconds   int        `json:"poll_after_seconds"`
+}
+
+// queueStatus answers a waiting-room poll (the hottest path at a release):
+// no database read for a waiting ticket. It is not rate-limited per client:
+// a poll is cheaper than the Redis round trip a limit would cost, and
+// poll_after_seconds tells well-behaved clients how often to ask.
+func (h *handler) queueStatus(c *gin.Context) {
+	v, err := h.Svc.QueueStatus(c.Request.Context(), c.Param("ticket"))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	c.Header("Cache-Control", "private, no-store")
+	c.JSON(http.StatusOK, queueJSON{Position: v.Place, Ahead: v.Ahead, ETASeconds: v.ETASeconds, Admitted: v.Admitted,
+		AdmissionToken: v.AdmissionToken, AdmissionExpiresAt: v.AdmissionExpiresAt, Used: v.Used, Lapsed: v.Lapsed,
+		SoldOut: v.SoldOut, PollAfterSeconds: v.PollAfter()})
+}

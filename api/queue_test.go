@@ -1,0 +1,321 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/startline/startline/lottery"
+)
+
+// fcfs prepares spring's ordered half:fcfs with a capacity and an
+// admission rate, and returns its id.
+func (e *env) fcfs(capacity, perMinute int) int64 {
+	e.t.Helper()
+	e.openEvent("spring")
+	var sq int64
+	e.store.DB().Raw(`UPDATE subqueues SET capacity = ?, admit_per_minute = ? WHERE key = 'half:fcfs' RETURNING id`,
+		capacity, perMinute).Scan(&sq)
+	return sq
+}
+
+// join takes a place in half:fcfs's line.
+func (e *env) join(email string, headers ...string) resp {
+	e.t.Helper()
+	return e.do("POST", "/api/v1/events/spring/queue", map[string]any{"course": "half", "pace_group": "fcfs",
+		"email": email, "altcha": e.altcha("spring")}, headers...)
+}
+
+func (e *env) poll(ticket string) resp {
+	e.t.Helper()
+	return e.do("GET", "/api/v1/queue/"+ticket, nil)
+}
+
+// admit runs the worker's admission pass.
+func (e *env) admit() {
+	e.t.Helper()
+	if _, err := e.svc.AdmitQueues(context.Background()); err != nil {
+		e.t.Fatalf("admission pass: %v", err)
+	}
+}
+
+// applyFCFS applies to half:fcfs with an admission token.
+func (e *env) applyFCFS(email, token string) resp {
+	e.t.Helper()
+	b := e.applyBody(email, e.otp("spring", email))
+	b["pace_group"], b["admission_token"] = "fcfs", token
+	return e.do("POST", "/api/v1/events/spring/entries", b)
+}
+
+func num(r resp, k string) int64 { f, _ := r.Body[k].(float64); return int64(f) }
+
+func TestWaitingRoomFirstCome(t *testing.T) {
+	e := newEnv(t, true)
+	sq := e.fcfs(2, 60) // one admission a second
+
+	// Bad joins change nothing.
+	bad := []struct {
+		name      string
+		body      map[string]any
+		status    int
+		code      string
+		wantField string
+	}{
+		{"lottery pace group", map[string]any{"course": "half", "pace_group": "sub-130", "email": "a@example.com", "altcha": e.altcha("spring")}, 422, "invalid_field", "pace_group"},
+		{"unknown course", map[string]any{"course": "ultra", "pace_group": "fcfs", "email": "a@example.com", "altcha": e.altcha("spring")}, 422, "invalid_field", "course"},
+		{"bad e-mail", map[string]any{"course": "half", "pace_group": "fcfs", "email": "not-an-address", "altcha": e.altcha("spring")}, 422, "invalid_field", "email"},
+		{"no proof of work", map[string]any{"course": "half", "pace_group": "fcfs", "email": "a@example.com"}, 422, "invalid_proof_of_work", "altcha"},
+	}
+	for _, tt := range bad {
+		r := e.do("POST", "/api/v1/events/spring/queue", tt.body)
+		if r.Status != tt.status || r.errCode() != tt.code || r.errField("field") != tt.wantField {
+			t.Errorf("%s: got %d %s", tt.name, r.Status, r.Raw)
+		}
+	}
+	var tickets int64
+	e.store.DB().Raw("SELECT count(*) FROM queue_tickets").Scan(&tickets)
+	if tickets != 0 {
+		t.Fatalf("bad joins stored %d tickets", tickets)
+	}
+
+	// Four runners join in order and keep their places.
+	people := []string{"ana@example.com", "ben@example.com", "cho@example.com", "dan@example.com"}
+	tk := map[string]string{}
+	for i, p := range people {
+		r := e.join(p)
+		if r.Status != http.StatusCreated || num(r, "position") != int64(i+1) || num(r, "ahead") != int64(i) {
+			t.Fatalf("join %s: %d %s", p, r.Status, r.Raw)
+		}
+		tk[p] = r.str("ticket")
+	}
+	if r := e.poll(tk["dan@example.com"]); r.Status != 200 || num(r, "position") != 4 || num(r, "ahead") != 3 ||
+		r.Body["admitted"] != false || num(r, "eta_seconds") != 4 || r.Body["admission_token"] != nil {
+		t.Fatalf("poll before admission: %d %s", r.Status, r.Raw)
+	}
+	forged := []byte(tk["ana@example.com"])
+	forged[10] ^= 1
+	for _, bad := range []string{string(forged), "nonsense", ""} {
+		if r := e.poll(bad); r.Status != http.StatusNotFound {
+			t.Errorf("poll %q: %d", bad, r.Status)
+		}
+	}
+
+	// Nobody applies without being admitted.
+	if r := e.applyFCFS("ana@example.com", ""); r.Status != 403 || r.errCode() != "admission_required" {
+		t.Fatalf("apply before admission: %d %s", r.Status, r.Raw)
+	}
+
+	// A new line starts with a second's worth of admissions: Ana. Five
+	// seconds later there is credit for five, but only one more free slot.
+	e.admit()
+	e.clock.Add(5 * time.Second)
+	e.admit()
+	a := e.poll(tk["ana@example.com"])
+	b := e.poll(tk["ben@example.com"])
+	c := e.poll(tk["cho@example.com"])
+	if a.Body["admitted"] != true || a.str("admission_token") == "" || b.Body["admitted"] != true || c.Body["admitted"] != false ||
+		num(c, "ahead") != 0 {
+		t.Fatalf("after admission: ana %s / ben %s / cho %s", a.Raw, b.Raw, c.Raw)
+	}
+
+	// The token is bound to its holder's e-mail address.
+	if r := e.applyFCFS("cho@example.com", a.str("admission_token")); r.Status != 403 || r.errCode() != "admission_required" {
+		t.Fatalf("someone else's token: %d %s", r.Status, r.Raw)
+	}
+	r := e.applyFCFS("ana@example.com", a.str("admission_token"))
+	if r.Status != http.StatusCreated || r.str("status") != "offered" || r.str("subqueue") != "half:fcfs" {
+		t.Fatalf("ana applies: %d %s", r.Status, r.Raw)
+	}
+	anaEntry, anaReceipt := r.str("entry_id"), r.str("receipt_token")
+	st := e.do("GET", "/api/v1/entries/"+anaEntry+"?token="+anaReceipt, nil)
+	offer, _ := st.Body["offer"].(map[string]any)
+	if st.str("status") != "offered" || offer == nil || offer["status"] != "pending" {
+		t.Fatalf("ana's status: %s", st.Raw)
+	}
+	if a := e.poll(tk["ana@example.com"]); a.Body["used"] != true || a.Body["admission_token"] != nil {
+		t.Errorf("poll after use: %s", a.Raw)
+	}
+	// Used once: a second application with the same token changes nothing.
+	if r := e.applyFCFS("ana@example.com", a.str("admission_token")); r.Status/100 == 2 {
+		t.Fatalf("token reused: %d %s", r.Status, r.Raw)
+	}
+	if r := e.applyFCFS("ben@example.com", b.str("admission_token")); r.str("status") != "offered" {
+		t.Fatalf("ben applies: %d %s", r.Status, r.Raw)
+	}
+	e.admit()
+	if c := e.poll(tk["cho@example.com"]); c.Body["admitted"] != false || c.Body["sold_out"] != true {
+		t.Fatalf("cho while every slot is held: %s", c.Raw)
+	}
+	if live, capacity := e.live(sq); live != 2 || capacity != 2 {
+		t.Fatalf("%d live offers for %d slots", live, capacity)
+	}
+
+	// Ana declines: her slot goes to the next place in line, Cho.
+	oid, _ := e.offerOf(anaEntry)
+	if r := e.do("POST", "/api/v1/offers/"+oid+"/decline", map[string]any{"token": anaReceipt}); r.Status != 200 {
+		t.Fatalf("decline: %d %s", r.Status, r.Raw)
+	}
+	e.clock.Add(5 * time.Second)
+	e.admit()
+	c = e.poll(tk["cho@example.com"])
+	if c.Body["admitted"] != true {
+		t.Fatalf("cho after a slot came back: %s", c.Raw)
+	}
+	if r := e.applyFCFS("cho@example.com", c.str("admission_token")); r.str("status") != "offered" {
+		t.Fatalf("cho applies: %d %s", r.Status, r.Raw)
+	}
+
+	// An admission not used within its window lapses and frees its slot.
+	if r := e.do("POST", "/api/v1/admin/events/spring/subqueues/half:fcfs/capacity", map[string]any{"capacity": 3},
+		"Authorization", "Bearer "+e.organizer); r.Status != 200 {
+		t.Fatalf("capacity: %d %s", r.Status, r.Raw)
+	}
+	e.clock.Add(5 * time.Second)
+	e.admit()
+	d := e.poll(tk["dan@example.com"])
+	if d.Body["admitted"] != true {
+		t.Fatalf("dan after capacity grew: %s", d.Raw)
+	}
+	e.clock.Add(11 * time.Minute)
+	e.admit()
+	if d := e.poll(tk["dan@example.com"]); d.Body["lapsed"] != true || d.Body["admitted"] != false {
+		t.Fatalf("dan after his window: %s", d.Raw)
+	}
+	if r := e.applyFCFS("dan@example.com", d.str("admission_token")); r.Status != 403 || r.errCode() != "admission_required" {
+		t.Fatalf("lapsed token: %d %s", r.Status, r.Raw)
+	}
+
+	// Every change of the ordered entries is in the event log.
+	var kinds []string
+	e.store.DB().Raw(`SELECT kind FROM event_log WHERE entry_id = ? ORDER BY id`, anaEntry).Scan(&kinds)
+	if len(kinds) != 3 || kinds[0] != "entry.created" || kinds[1] != "offer.issued" || kinds[2] != "offer.declined" {
+		t.Errorf("ana's log: %v", kinds)
+	}
+	var admissions int64
+	e.store.DB().Raw(`SELECT count(*) FROM event_log WHERE kind = 'queue.admitted'`).Scan(&admissions)
+	if admissions < 3 {
+		t.Errorf("%d admission records", admissions)
+	}
+}
+
+func TestWaitingRoomJoinScoring(t *testing.T) {
+	e := newEnv(t, true)
+	e.fcfs(5, 600)
+	// A script's join keeps its place but is flagged; with a disposable
+	// address as well it is refused a place, and the refusal is kept.
+	script := []string{"User-Agent", "python-requests/2.31"}
+	flagged := e.join("bot@example.com", script...)
+	if flagged.Status != http.StatusCreated {
+		t.Fatalf("flagged join: %d %s", flagged.Status, flagged.Raw)
+	}
+	if r := e.join("bot@mailinator.com", script...); r.Status != http.StatusForbidden || r.errCode() != "queue_refused" {
+		t.Fatalf("refused join: %d %s", r.Status, r.Raw)
+	}
+	var rows []struct {
+		Status       string
+		RiskDecision string
+		Place        *int64
+	}
+	e.store.DB().Raw(`SELECT status, risk_decision, place FROM queue_tickets ORDER BY place NULLS LAST`).Scan(&rows)
+	if len(rows) != 2 || rows[0].RiskDecision != "review" || rows[0].Place == nil || rows[1].Status != string(lottery.TicketRefused) ||
+		rows[1].RiskDecision != "reject" || rows[1].Place != nil {
+		t.Fatalf("stored tickets: %+v", rows)
+	}
+
+	// The flagged join's entry goes to review however clean the apply was;
+	// approved, it is offered the slot its place earned.
+	e.admit()
+	p := e.poll(flagged.str("ticket"))
+	r := e.applyFCFS("bot@example.com", p.str("admission_token"))
+	if r.Status != http.StatusCreated || r.str("status") != "in_review" {
+		t.Fatalf("apply after a flagged join: %d %s", r.Status, r.Raw)
+	}
+	id := r.str("entry_id")
+	rv := e.do("GET", "/api/v1/review/entries/"+id, nil, "Authorization", "Bearer "+e.reviewer)
+	join, _ := rv.Body["queue_join"].(map[string]any)
+	if rv.Status != 200 || !strings.Contains(string(rv.Raw), "queue_join_flagged") || join == nil || join["decision"] != "review" ||
+		!strings.Contains(fmt.Sprint(join["reasons"]), "scripting_user_agent") {
+		t.Fatalf("review detail: %d %s", rv.Status, rv.Raw)
+	}
+	if r := e.do("POST", "/api/v1/review/entries/"+id+"/decision", map[string]any{"decision": "approve", "note": "a person"},
+		"Authorization", "Bearer "+e.reviewer); r.Status != 200 {
+		t.Fatalf("approve: %d %s", r.Status, r.Raw)
+	}
+	e.admit()
+	if _, st := e.offerOf(id); st != "pending" {
+		t.Fatalf("approved entry's offer: %q", st)
+	}
+}
+
+// TestWaitingRoomCapacityUnderConcurrency: admitted runners apply at once
+// while capacity drops under them; offers never exceed it, the rest wait in
+// line order, and a freed slot goes to the earliest place.
+func TestWaitingRoomCapacityUnderConcurrency(t *testing.T) {
+	e := newEnv(t, true)
+	sq := e.fcfs(8, 6000)
+	const n = 8
+	emails := make([]string, n)
+	tokens := make([]string, n)
+	for i := range emails {
+		emails[i] = "runner" + string(rune('a'+i)) + "@example.com"
+		tokens[i] = e.join(emails[i]).str("ticket")
+	}
+	e.admit()
+	bodies := make([]map[string]any, n)
+	for i := range emails {
+		p := e.poll(tokens[i])
+		if p.Body["admitted"] != true {
+			t.Fatalf("runner %d not admitted: %s", i, p.Raw)
+		}
+		bodies[i] = e.applyBody(emails[i], e.otp("spring", emails[i]))
+		bodies[i]["pace_group"], bodies[i]["admission_token"] = "fcfs", p.str("admission_token")
+	}
+	e.store.DB().Exec(`UPDATE subqueues SET capacity = 3 WHERE id = ?`, sq) // the organizer cut the group meanwhile
+	var wg sync.WaitGroup
+	status := make([]string, n)
+	entry := make([]string, n)
+	for i := range bodies {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			r := e.do("POST", "/api/v1/events/spring/entries", bodies[i])
+			status[i], entry[i] = r.str("status"), r.str("entry_id")
+		}(i)
+	}
+	wg.Wait()
+	offered, waiting := 0, 0
+	for _, s := range status {
+		switch s {
+		case "offered":
+			offered++
+		case "waitlisted":
+			waiting++
+		}
+	}
+	if live, capacity := e.live(sq); offered != 3 || waiting != n-3 || live != 3 || capacity != 3 {
+		t.Fatalf("offered %d, waitlisted %d, live %d of %d: %v", offered, waiting, live, capacity, status)
+	}
+	// Free one slot: the waitlisted entry with the earliest place gets it.
+	var first string
+	e.store.DB().Raw(`SELECT e.id::text FROM entries e JOIN queue_tickets t ON t.entry_id = e.id
+		WHERE e.status = 'waitlisted' ORDER BY t.place LIMIT 1`).Scan(&first)
+	for i := range entry {
+		if status[i] == "offered" {
+			oid, _ := e.offerOf(entry[i])
+			if r := e.do("POST", "/api/v1/offers/"+oid+"/decline", map[string]any{"token": e.svc.Keys().ReceiptToken(entry[i])}); r.Status != 200 {
+				t.Fatalf("decline: %d %s", r.Status, r.Raw)
+			}
+			break
+		}
+	}
+	if _, st := e.offerOf(first); st != "pending" {
+		t.Fatalf("earliest waitlisted place's offer: %q", st)
+	}
+	if live, _ := e.live(sq); live != 3 {
+		t.Fatalf("live after the cascade: %d", live)
+	}
+}

@@ -1,0 +1,307 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/lottery"
+)
+
+type ticketRow struct {
+	ID                 string `gorm:"primaryKey"`
+	EventID            int64
+	SubqueueID         int64
+	Place              *int64
+	EmailKey           string
+	Status             string
+	RiskScore          int
+	RiskDecision       string
+	RiskReasons        []byte
+	ClientIP           *string
+	UserAgent          string
+	DeviceID           string
+	JoinedAt           time.Time
+	AdmittedAt         *time.Time
+	AdmissionExpiresAt *time.Time
+	UsedAt             *time.Time
+	EntryID            *string
+}
+
+func (ticketRow) TableName() string { return "queue_tickets" }
+
+func fromTicketRow(r ticketRow) lottery.QueueTicket {
+	var doc riskDoc
+	_ = json.Unmarshal(r.RiskReasons, &doc) // written by us; a bad document only loses the explanation
+	t := lottery.QueueTicket{ID: r.ID, EventID: r.EventID, SubQueueID: r.SubqueueID, Place: deref(r.Place),
+		EmailKey: r.EmailKey, Status: lottery.TicketStatus(r.Status), ClientIP: deref(r.ClientIP), UserAgent: r.UserAgent,
+		DeviceID: r.DeviceID, JoinedAt: r.JoinedAt.UTC(), AdmittedAt: r.AdmittedAt, AdmissionExpiresAt: r.AdmissionExpiresAt,
+		UsedAt: r.UsedAt, EntryID: deref(r.EntryID),
+		Risk: antibot.Assessment{Score: r.RiskScore, Decision: antibot.Decision(r.RiskDecision), Reasons: doc.Reasons,
+			RulesVersion: doc.RulesVersion}}
+	return t
+}
+
+// createLine makes an ordered sub-queue's line and its place sequence, in
+// the transaction that creates the sub-queue.
+func createLine(tx *gorm.DB, eventID, subqueueID int64) error {
+	if err := tx.Exec(fmt.Sprintf("CREATE SEQUENCE queue_place_%d AS bigint", subqueueID)).Error; err != nil {
+		return fmt.Errorf("create place sequence: %w", err)
+	}
+	return tx.Exec(`INSERT INTO queue_lines (subqueue_id, event_id) VALUES (?, ?)`, subqueueID, eventID).Error
+}
+
+// JoinQueue stores a ticket in one statement. A placed ticket takes the
+// next number of its line's sequence, so joins never wait on each other;
+// the insert is guarded by the window like an application.
+func (s *Store) JoinQueue(ctx context.Context, t lottery.QueueTicket) (lottery.QueueTicket, error) {
+	now := t.JoinedAt.UTC().Truncate(time.Microsecond)
+	risk, _ := json.Marshal(riskDoc{Reasons: t.Risk.Reasons, RulesVersion: t.Risk.RulesVersion})
+	var places []struct{ Place *int64 }
+	err := s.db.WithContext(ctx).Raw(`INSERT INTO queue_tickets (id, event_id, subqueue_id, place, email_key, status,
+			risk_score, risk_decision, risk_reasons, client_ip, user_agent, device_id, joined_at)
+		SELECT ?, ?, ?, CASE WHEN ? THEN NULL ELSE nextval(format('queue_place_%s', ?::bigint)::regclass) END,
+			?, ?, ?, ?, ?::jsonb, ?::inet, ?, ?, ?
+		WHERE EXISTS (SELECT 1 FROM events WHERE id = ? AND status = 'published' AND opens_at <= ? AND closes_at > ?)
+		RETURNING place`,
+		t.ID, t.EventID, t.SubQueueID, t.Status == lottery.TicketRefused, t.SubQueueID, t.EmailKey, string(t.Status),
+		t.Risk.Score, string(t.Risk.Decision), string(risk), nullIP(t.ClientIP), t.UserAgent, t.DeviceID, now,
+		t.EventID, now, now).Scan(&places).Error
+	if err != nil {
+		return lottery.QueueTicket{}, fmt.Errorf("store ticket: %w", err)
+	}
+	if len(places) == 0 {
+		return lottery.QueueTicket{}, whyNotOpen(s.db.WithContext(ctx), t.EventID, now)
+	}
+	t.Place = deref(places[0].Place)
+	return t, nil
+}
+
+// whyNotOpen tells a closed window from one not open yet.
+func whyNotOpen(tx *gorm.DB, eventID int64, now time.Time) error {
+	var notYet bool
+	if err := tx.Raw(`SELECT status = 'published' AND opens_at > ? FROM events WHERE id = ?`, now, eventID).
+		Row().Scan(&notYet); err != nil {
+		return fmt.Errorf("event window: %w", err)
+	}
+	if notYet {
+		return lottery.ErrNotOpen
+	}
+	return lottery.ErrClosed
+}
+
+// QueueLine returns a line's counters with its sub-queue's rate.
+func (s *Store) QueueLine(ctx context.Context, subqueueID int64) (lottery.QueueLine, error) {
+	var r struct {
+		Slug, Key       string
+		AdmittedThrough int64
+		AdmitPerMinute  int
+		SoldOut         bool
+	}
+	res := s.db.WithContext(ctx).Raw(`SELECT ev.slug, q.key, coalesce(l.admitted_through, 0) AS admitted_through,
+			q.admit_per_minute, coalesce(l.sold_out, false) AS sold_out
+		FROM subqueues q JOIN events ev ON ev.id = q.event_id LEFT JOIN queue_lines l ON l.subqueue_id = q.id
+		WHERE q.id = ?`, subqueueID).Scan(&r)
+	if res.Error != nil {
+		return lottery.QueueLine{}, fmt.Errorf("queue line: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return lottery.QueueLine{}, lottery.ErrNotFound
+	}
+	return lottery.QueueLine{SubQueueID: subqueueID, EventSlug: r.Slug, SubQueueKey: r.Key, AdmittedThrough: r.AdmittedThrough,
+		AdmitPerMinute: r.AdmitPerMinute, SoldOut: r.SoldOut}, nil
+}
+
+// QueueTicket returns one ticket.
+func (s *Store) QueueTicket(ctx context.Context, id string) (lottery.QueueTicket, error) {
+	return s.ticketWhere(ctx, "id", id)
+}
+
+// EntryTicket returns the ticket an entry used.
+func (s *Store) EntryTicket(ctx context.Context, entryID string) (lottery.QueueTicket, error) {
+	return s.ticketWhere(ctx, "entry_id", entryID)
+}
+
+// ticketWhere reads the ticket whose unique column col equals v.
+func (s *Store) ticketWhere(ctx context.Context, col, v string) (lottery.QueueTicket, error) {
+	var r ticketRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT id::text, event_id, subqueue_id, place, email_key, status, risk_score,
+			risk_decision, risk_reasons, host(client_ip) AS client_ip, user_agent, device_id, joined_at, admitted_at,
+			admission_expires_at, used_at, entry_id::text FROM queue_tickets WHERE `+col+` = ?::uuid`, v).Scan(&r).Error; err != nil {
+		return lottery.QueueTicket{}, fmt.Errorf("queue ticket: %w", err)
+	}
+	if r.ID == "" {
+		return lottery.QueueTicket{}, lottery.ErrNotFound
+	}
+	return fromTicketRow(r), nil
+}
+
+// ActiveQueues lists the lines of events not yet frozen or settled: they
+// admit while the window is open and offer released slots after it.
+func (s *Store) ActiveQueues(ctx context.Context) ([]lottery.QueueRef, error) {
+	var out []lottery.QueueRef
+	if err := s.db.WithContext(ctx).Raw(`SELECT l.event_id, l.subqueue_id AS sub_queue_id FROM queue_lines l
+		JOIN events ev ON ev.id = l.event_id WHERE ev.status IN ('published', 'closed', 'frozen', 'drawn')
+		ORDER BY l.event_id, l.subqueue_id`).Scan(&out).Error; err != nil {
+		return nil, fmt.Errorf("active queues: %w", err)
+	}
+	return out, nil
+}
+
+// AdmitQueue runs one admission pass. The line's row lock keeps passes of
+// one line apart; joins never take it. The pass then locks the sub-queue
+// (inside cascade) after lapsed tickets, as an ordered application locks
+// its own admitted ticket and then the sub-queue, so the two never deadlock.
+func (s *Store) AdmitQueue(ctx context.Context, a lottery.AdmitTx) (lottery.AdmitResult, []lottery.OfferIssue, error) {
+	var res lottery.AdmitResult
+	var issued []lottery.OfferIssue
+	now := a.Now.UTC().Truncate(time.Microsecond)
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		res, issued = lottery.AdmitResult{}, nil
+		var l struct {
+			EventID         int64
+			AdmittedThrough int64
+			CreditAt        *time.Time
+			AdmitPerMinute  int
+			Open            bool
+		}
+		if err := tx.Raw(`SELECT l.event_id, l.admitted_through, l.credit_at, q.admit_per_minute,
+				ev.status = 'published' AND ev.opens_at <= ? AND ev.closes_at > ? AS open
+			FROM queue_lines l JOIN subqueues q ON q.id = l.subqueue_id JOIN events ev ON ev.id = l.event_id
+			WHERE l.subqueue_id = ? FOR UPDATE OF l`, now, now, a.SubQueueID).Scan(&l).Error; err != nil {
+			return fmt.Errorf("lock line: %w", err)
+		}
+		if l.EventID == 0 {
+			return lottery.ErrNotFound
+		}
+		lapsed := tx.Exec(`UPDATE queue_tickets SET status = 'lapsed' WHERE subqueue_id = ? AND status = 'admitted'
+			AND admission_expires_at <= ?`, a.SubQueueID, now)
+		if lapsed.Error != nil {
+			return fmt.Errorf("lapse admissions: %w", lapsed.Error)
+		}
+		res.Lapsed = int(lapsed.RowsAffected)
+		offers, mails, err := cascade(ctx, tx, insertRows(ctx, tx), l.EventID, a.SubQueueID, a.Offers)
+		if err != nil {
+			return err
+		}
+		issued = pair(offers, mails)
+
+		// Free slots: capacity less what live offers hold, less what runners
+		// already admitted or applied may still claim.
+		var capacity, live, claimed int64
+		if err := tx.Raw(`SELECT q.capacity,
+				(SELECT count(*) FROM offers o WHERE o.subqueue_id = q.id AND o.status IN ('pending', 'accepted', 'paid')),
+				(SELECT count(*) FROM queue_tickets t WHERE t.subqueue_id = q.id AND t.status = 'admitted')
+				+ (SELECT count(*) FROM entries e WHERE e.subqueue_id = q.id AND e.status IN ('in_review', 'received', 'waitlisted'))
+			FROM subqueues q WHERE q.id = ?`, a.SubQueueID).Row().Scan(&capacity, &live, &claimed); err != nil {
+			return fmt.Errorf("free slots: %w", err)
+		}
+		free := capacity - live - claimed
+		res.SoldOut = live >= capacity
+
+		// Admissions are earned at the line's rate since credit_at, saving up
+		// at most a minute's worth (so a runner arriving at a quiet line is
+		// let in at once); a pass spends whole admissions and keeps the
+		// fraction for the next.
+		rate := float64(l.AdmitPerMinute) / 60 // per second
+		creditAt := now.Add(-time.Second)      // a new line starts with a second's worth
+		if l.CreditAt != nil {
+			creditAt = *l.CreditAt
+		}
+		if burst := now.Add(-time.Minute); creditAt.Before(burst) {
+			creditAt = burst
+		}
+		credit := int64(now.Sub(creditAt).Seconds() * rate)
+		res.AdmittedThrough = l.AdmittedThrough
+		if n := min(credit, free); n > 0 && l.Open {
+			// Lowest places first, so a join that committed after an earlier
+			// pass went past its place is admitted now.
+			var places []int64
+			if err := tx.Raw(`UPDATE queue_tickets SET status = 'admitted', admitted_at = ?, admission_expires_at = ?
+				WHERE id IN (SELECT id FROM queue_tickets WHERE subqueue_id = ? AND status = 'waiting' ORDER BY place LIMIT ?)
+				RETURNING place`, now, now.Add(a.Window), a.SubQueueID, n).Scan(&places).Error; err != nil {
+				return fmt.Errorf("admit: %w", err)
+			}
+			res.Admitted = len(places)
+			if res.Admitted > 0 {
+				creditAt = creditAt.Add(time.Duration(float64(res.Admitted) / rate * float64(time.Second)))
+				res.AdmittedThrough = max(res.AdmittedThrough, slices.Max(places))
+				if err := appendLog(tx, l.EventID, lottery.LogRecord{Kind: "queue.admitted", Actor: "system:waiting-room",
+					Details: map[string]any{"subqueue_id": a.SubQueueID, "admitted": res.Admitted, "first_place": slices.Min(places),
+						"last_place": slices.Max(places), "lapsed": res.Lapsed, "free_slots": free}}); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.Exec(`UPDATE queue_lines SET admitted_through = ?, credit_at = ?, sold_out = ?, updated_at = now()
+			WHERE subqueue_id = ?`, res.AdmittedThrough, creditAt, res.SoldOut, a.SubQueueID).Error
+	})
+	if err != nil {
+		return lottery.AdmitResult{}, nil, err
+	}
+	return res, issued, nil
+}
+
+// useAdmission spends an admitted ticket on an ordered application, in the
+// apply transaction: the ticket must be this person's, for this sub-queue,
+// admitted and not lapsed.
+func useAdmission(tx *gorm.DB, ticketID string, e lottery.Entry, now time.Time) error {
+	res := tx.Exec(`UPDATE queue_tickets SET status = 'used', used_at = ?, entry_id = ?
+		WHERE id = ? AND subqueue_id = ? AND email_key = ? AND status = 'admitted' AND admission_expires_at > ?`,
+		now, e.ID, ticketID, e.SubQueueID, e.EmailKey, now)
+	if res.Error != nil {
+		return fmt.Errorf("use admission: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		var status string
+		tx.Raw(`SELECT status FROM queue_tickets WHERE id = ?`, ticketID).Row().Scan(&status) //nolint:errcheck // empty: unknown
+		msg := "this admission is not valid; join the waiting room again"
+		switch lottery.TicketStatus(status) {
+		case lottery.TicketUsed:
+			msg = "this admission was already used"
+		case lottery.TicketAdmitted, lottery.TicketLapsed:
+			msg = "your admission window has ended; join the waiting room again"
+		case lottery.TicketWaiting:
+			msg = "you have not been admitted yet; keep your place in the waiting room"
+		}
+		return &lottery.Error{Code: lottery.CodeAdmissionRequired, Field: "admission_token", Message: msg}
+	}
+	return nil
+}
+
+// insertRows is a copyFunc for ordinary transactions, where a handful of
+// rows go in by one INSERT instead of COPY.
+func insertRows(ctx context.Context, tx *gorm.DB) copyFunc {
+	return func(table string, columns []string, rows [][]any) error {
+		if len(rows) == 0 {
+			return nil
+		}
+		var sb strings.Builder
+		fmt.Fprintf(&sb, "INSERT INTO %s (%s) VALUES ", table, strings.Join(columns, ", "))
+		args := make([]any, 0, len(rows)*len(columns))
+		for i, r := range rows {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteByte('(')
+			for j := range r {
+				if j > 0 {
+					sb.WriteString(", ")
+				}
+				fmt.Fprintf(&sb, "$%d", len(args)+j+1)
+			}
+			sb.WriteByte(')')
+			args = append(args, r...)
+		}
+		if _, err := tx.Statement.ConnPool.ExecContext(ctx, sb.String(), args...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		return nil
+	}
+}
