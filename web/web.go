@@ -79,6 +79,9 @@ func Register(r *gin.Engine, d Deps) error {
 	r.POST("/events/:slug/apply/code", p.sendCode)
 	r.POST("/events/:slug/apply", p.submit)
 	r.GET("/events/:slug/results", p.results)
+	r.GET("/events/:slug/queue", p.queueForm)
+	r.POST("/events/:slug/queue", p.joinQueue)
+	r.GET("/queue/:ticket", p.queueWait)
 	r.GET("/entries/:id", p.entry)
 	r.POST("/offers/:id/:action", p.offerAction)
 	r.GET("/status", p.lookup)
@@ -104,6 +107,7 @@ var funcs = template.FuncMap{
 	},
 	"pace": lottery.FormatPace,
 	"hold": lottery.FormatHold,
+	"eta":  formatETA,
 	"dict": func(kv ...string) map[string]string {
 		m := make(map[string]string, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -227,6 +231,7 @@ type eventPage struct {
 	Phase     lottery.EventStatus
 	SubQueues []lottery.SubQueue
 	Selected  string
+	Lottery   bool // some pace group is drawn, so step 1 needs its form button
 }
 
 func (p *pages) event(c *gin.Context) {
@@ -236,8 +241,11 @@ func (p *pages) event(c *gin.Context) {
 		return
 	}
 	p.Guard.EnsureDevice(c.Writer, c.Request)
-	p.render(c, http.StatusOK, "event", ev.Name, eventPage{Event: ev, Phase: ev.Phase(p.Svc.Now()),
-		SubQueues: ev.SubQueues(), Selected: c.Query("subqueue")}, nil)
+	page := eventPage{Event: ev, Phase: ev.Phase(p.Svc.Now()), SubQueues: ev.SubQueues(), Selected: c.Query("subqueue")}
+	for _, sq := range page.SubQueues {
+		page.Lottery = page.Lottery || sq.Mode != lottery.ModeOrdered
+	}
+	p.render(c, http.StatusOK, "event", ev.Name, page, nil)
 }
 
 // applyForm carries the runner's answers between the steps.
@@ -257,6 +265,9 @@ type applyForm struct {
 	CodeSent   bool
 	FieldError string
 	Challenge  string // ALTCHA challenge JSON the page script solves before submitting
+	// AdmissionToken is the waiting room's admission, carried through every
+	// step of an ordered sub-queue's form.
+	AdmissionToken string
 }
 
 func (p *pages) formEvent(c *gin.Context, subqueue string) (applyForm, error) {
@@ -283,6 +294,7 @@ func (p *pages) readForm(c *gin.Context) (applyForm, error) {
 	f.Name, f.Email, f.Phone = c.PostForm("name"), c.PostForm("email"), c.PostForm("phone")
 	f.BirthDate, f.GroupCode, f.Previous = c.PostForm("birth_date"), c.PostForm("group_code"), c.PostForm("previous_applications")
 	f.Signals, f.Started, f.IdemKey = c.PostForm("signals"), c.PostForm("started"), c.PostForm("idem")
+	f.AdmissionToken = c.PostForm("admission_token")
 	return f, err
 }
 
@@ -295,6 +307,13 @@ func (p *pages) identityForm(c *gin.Context) {
 			return
 		}
 		c.Redirect(http.StatusSeeOther, "/events/"+url.PathEscape(f.Event.Slug)+"#step1")
+		return
+	}
+	// The waiting page links here with the admission and the e-mail address
+	// it is bound to; without an admission an ordered group starts in line.
+	f.AdmissionToken, f.Email = c.Query("admission_token"), c.Query("email")
+	if f.SubQueue.Mode == lottery.ModeOrdered && f.AdmissionToken == "" {
+		c.Redirect(http.StatusSeeOther, queueJoinPath(f.Event.Slug, f.SubQueue))
 		return
 	}
 	if err := f.Event.CheckOpen(p.Svc.Now()); err != nil {
@@ -332,14 +351,18 @@ func (p *pages) sendCode(c *gin.Context) {
 }
 
 // withChallenge embeds a fresh proof-of-work challenge for the page script.
-func (p *pages) withChallenge(c *gin.Context, f *applyForm) {
+func (p *pages) withChallenge(c *gin.Context, f *applyForm) { f.Challenge = p.challenge(c) }
+
+// challenge is a fresh proof-of-work challenge as JSON; empty when none
+// could be issued (the submit then fails the check and shows the form again).
+func (p *pages) challenge(c *gin.Context) string {
 	ch, err := p.Guard.Challenge(p.Svc.Now(), p.Guard.ChallengeRisk(c.Request, p.Svc.Network(c.ClientIP())))
 	if err != nil {
 		p.Log.ErrorContext(c.Request.Context(), "challenge", "err", err)
-		return
+		return ""
 	}
 	b, _ := json.Marshal(ch)
-	f.Challenge = string(b)
+	return string(b)
 }
 
 func (p *pages) clientKeys(c *gin.Context) []abredis.Key {
@@ -378,7 +401,7 @@ func (p *pages) submit(c *gin.Context) {
 	f.CodeSent = true
 	req := lottery.ApplyRequest{Course: f.SubQueue.Course, PaceGroup: f.SubQueue.Pace, Name: f.Name, Email: f.Email,
 		Phone: f.Phone, BirthDate: f.BirthDate, OTP: strings.TrimSpace(c.PostForm("otp")), GroupCode: f.GroupCode,
-		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started)}
+		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started), AdmissionToken: f.AdmissionToken}
 	if f.Previous != "" {
 		n, err := strconv.Atoi(f.Previous)
 		if err != nil {
