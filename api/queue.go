@@ -17,10 +17,14 @@ type joinBody struct {
 	Altcha    string `json:"altcha"`
 }
 
+// joinJSON is a join's answer. A pre-queue ticket has position 0 until the
+// opening (opens_at), when the pre-queue is placed in random order.
 type joinJSON struct {
-	Ticket   string `json:"ticket"`
-	Position int64  `json:"position"`
-	Ahead    int64  `json:"ahead"`
+	Ticket   string     `json:"ticket"`
+	Position int64      `json:"position"`
+	Ahead    int64      `json:"ahead"`
+	Prequeue bool       `json:"prequeue,omitempty"`
+	OpensAt  *time.Time `json:"opens_at,omitempty"`
 }
 
 // joinQueue gives a runner a place in an ordered sub-queue's waiting room.
@@ -46,7 +50,11 @@ func (h *handler) joinQueue(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusCreated, joinJSON{Ticket: res.Ticket, Position: res.Place, Ahead: res.Ahead})
+	out := joinJSON{Ticket: res.Ticket, Position: res.Place, Ahead: res.Ahead, Prequeue: res.Prequeue}
+	if res.Prequeue {
+		out.OpensAt = &res.OpensAt
+	}
+	c.JSON(http.StatusCreated, out)
 }
 
 type queueJSON struct {
@@ -60,6 +68,12 @@ type queueJSON struct {
 	Lapsed             bool       `json:"lapsed,omitempty"`
 	SoldOut            bool       `json:"sold_out,omitempty"`
 	PollAfterSeconds   int        `json:"poll_after_seconds"`
+	// Prequeue: no place until opens_at; eta_seconds counts down to it.
+	Prequeue bool       `json:"prequeue,omitempty"`
+	OpensAt  *time.Time `json:"opens_at,omitempty"`
+	// Ticket replaces a pre-queue ticket once it has a place: polling the
+	// new one is cheaper for the server.
+	Ticket string `json:"ticket,omitempty"`
 }
 
 // queueStatus answers a waiting-room poll (the hottest path at a release):
@@ -73,7 +87,11 @@ func (h *handler) queueStatus(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "private, no-store")
-	c.JSON(http.StatusOK, queueJSON{Position: v.Place, Ahead: v.Ahead, ETASeconds: v.ETASeconds, Admitted: v.Admitted,
+	out := queueJSON{Position: v.Place, Ahead: v.Ahead, ETASeconds: v.ETASeconds, Admitted: v.Admitted,
 		AdmissionToken: v.AdmissionToken, AdmissionExpiresAt: v.AdmissionExpiresAt, Used: v.Used, Lapsed: v.Lapsed,
-		SoldOut: v.SoldOut, PollAfterSeconds: v.PollAfter()})
+		SoldOut: v.SoldOut, PollAfterSeconds: v.PollAfter(), Prequeue: v.Prequeue, Ticket: v.Ticket}
+	if v.Prequeue {
+		out.OpensAt = &v.OpensAt
+	}
+	c.JSON(http.StatusOK, out)
 }

@@ -319,3 +319,157 @@ func TestWaitingRoomCapacityUnderConcurrency(t *testing.T) {
 		t.Fatalf("live after the cascade: %d", live)
 	}
 }
+
+// prequeueEvent creates and publishes body (an eventBody) with a pre-queue
+// of minutes on half:fcfs, leaving the clock before the opening.
+func (e *env) prequeueEvent(body map[string]any, minutes int) {
+	e.t.Helper()
+	body["courses"].([]any)[0].(map[string]any)["pace_groups"].([]any)[2].(map[string]any)["prequeue_minutes"] = minutes
+	if r := e.do("POST", "/api/v1/admin/events", body, "Authorization", "Bearer "+e.organizer); r.Status != 201 {
+		e.t.Fatalf("create: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("POST", "/api/v1/admin/events/spring/publish", nil, "Authorization", "Bearer "+e.organizer); r.Status != 200 {
+		e.t.Fatalf("publish: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestWaitingRoomPrequeue: joins before the opening wait without a place
+// and are placed in random order at the opening, ahead of later joins.
+func TestWaitingRoomPrequeue(t *testing.T) {
+	e := newEnv(t, true)
+	body := eventBody("spring")
+	groups := body["courses"].([]any)[0].(map[string]any)["pace_groups"].([]any)
+	groups[2].(map[string]any)["prequeue_minutes"] = 30
+	groups[0].(map[string]any)["prequeue_minutes"] = 30
+	if r := e.do("POST", "/api/v1/admin/events", body, "Authorization", "Bearer "+e.organizer); r.Status != 422 ||
+		r.errField("field") != "courses[0].pace_groups[0].prequeue_minutes" {
+		t.Fatalf("pre-queue on a lottery group: %d %s", r.Status, r.Raw)
+	}
+	delete(groups[0].(map[string]any), "prequeue_minutes")
+	e.prequeueEvent(body, 30)
+	if r := e.do("GET", "/api/v1/events/spring", nil); !strings.Contains(string(r.Raw), `"prequeue_minutes":30`) {
+		t.Errorf("event view without the pre-queue: %s", r.Raw)
+	}
+
+	// Before the pre-queue opens, and for a lottery group, nobody joins.
+	e.clock.Set(testStart.Add(-31 * time.Minute))
+	if r := e.join("early@example.com"); r.Status != 403 || r.errCode() != "registration_not_open" {
+		t.Fatalf("join before the pre-queue: %d %s", r.Status, r.Raw)
+	}
+
+	// Twelve runners join the pre-queue: no place yet, a countdown instead.
+	e.clock.Set(testStart.Add(-20 * time.Minute))
+	var tickets []string
+	for i := range 12 {
+		r := e.join(fmt.Sprintf("pre%02d@example.com", i))
+		if r.Status != http.StatusCreated || num(r, "position") != 0 || r.Body["prequeue"] != true ||
+			r.str("opens_at") != testStart.Format(time.RFC3339) {
+			t.Fatalf("pre-queue join %d: %d %s", i, r.Status, r.Raw)
+		}
+		tickets = append(tickets, r.str("ticket"))
+	}
+	if r := e.poll(tickets[0]); r.Status != 200 || r.Body["prequeue"] != true || num(r, "eta_seconds") != 20*60 ||
+		num(r, "poll_after_seconds") != 30 || r.Body["admitted"] != false {
+		t.Fatalf("pre-queue poll: %d %s", r.Status, r.Raw)
+	}
+	// The admission pass before the opening neither places nor admits.
+	e.admit()
+	var placed int64
+	e.store.DB().Raw(`SELECT count(*) FROM queue_tickets WHERE place IS NOT NULL`).Scan(&placed)
+	if placed != 0 {
+		t.Fatalf("%d tickets placed before the opening", placed)
+	}
+
+	// At the opening, the first join opens the line: the pre-queue gets
+	// places 1-12 in a random order, the late joiner 13.
+	e.clock.Set(testStart.Add(time.Second))
+	late := e.join("late@example.com")
+	if late.Status != http.StatusCreated || num(late, "position") != 13 || late.Body["prequeue"] != nil {
+		t.Fatalf("join after the opening: %d %s", late.Status, late.Raw)
+	}
+	seen := map[int64]bool{}
+	inOrder := true
+	for i, tk := range tickets {
+		r := e.poll(tk)
+		p := num(r, "position")
+		if r.Status != 200 || p < 1 || p > 12 || seen[p] || r.Body["prequeue"] != nil || r.str("ticket") == "" {
+			t.Fatalf("pre-queue ticket %d after the opening: %d %s", i, r.Status, r.Raw)
+		}
+		seen[p] = true
+		inOrder = inOrder && p == int64(i+1)
+		// The re-issued ticket answers the same without a database read.
+		if again := e.poll(r.str("ticket")); num(again, "position") != p || again.str("ticket") != "" {
+			t.Errorf("re-issued ticket %d: %s", i, again.Raw)
+		}
+	}
+	if inOrder {
+		t.Errorf("the pre-queue kept its join order (1 chance in 12!)")
+	}
+	var log struct {
+		N    int64
+		Seed string
+	}
+	e.store.DB().Raw(`SELECT count(*) AS n, max(details->>'seed') AS seed FROM event_log WHERE kind = 'queue.opened'
+		AND (details->>'prequeued')::int = 12`).Scan(&log)
+	if log.N != 1 || len(log.Seed) != 64 {
+		t.Fatalf("queue.opened log: %+v", log)
+	}
+	// The order is the one the logged seed gives: anyone auditing the
+	// database can recompute it.
+	var mismatched int64
+	e.store.DB().Raw(`SELECT count(*) FROM (SELECT place, row_number() OVER (ORDER BY sha256(convert_to(? || id::text, 'UTF8')), id) AS want
+		FROM queue_tickets WHERE place <= 12) x WHERE place <> want`, log.Seed).Scan(&mismatched)
+	if mismatched != 0 {
+		t.Errorf("%d places differ from the logged seed's order", mismatched)
+	}
+	// Admission starts from place 1.
+	e.admit()
+	var first int64
+	e.store.DB().Raw(`SELECT min(place) FROM queue_tickets WHERE status = 'admitted'`).Scan(&first)
+	if first != 1 {
+		t.Errorf("first admitted place: %d", first)
+	}
+}
+
+// TestWaitingRoomOpeningRace: joins racing the opening never take a place
+// ahead of the pre-queue, and places stay unique.
+func TestWaitingRoomOpeningRace(t *testing.T) {
+	e := newEnv(t, true)
+	e.prequeueEvent(eventBody("spring"), 60)
+	e.clock.Set(testStart.Add(-time.Minute))
+	const pre, post = 20, 20
+	for i := range pre {
+		if r := e.join(fmt.Sprintf("pre%02d@example.com", i)); r.Status != http.StatusCreated {
+			t.Fatalf("pre-queue join: %d %s", r.Status, r.Raw)
+		}
+	}
+	bodies := make([]map[string]any, post)
+	for i := range bodies {
+		bodies[i] = map[string]any{"course": "half", "pace_group": "fcfs", "email": fmt.Sprintf("post%02d@example.com", i),
+			"altcha": e.altcha("spring")}
+	}
+	e.clock.Set(testStart)
+	var wg sync.WaitGroup
+	answers := make([]resp, post)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = e.do("POST", "/api/v1/events/spring/queue", bodies[i])
+		}()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); e.admit() }() // the worker's pass races the joins to open the line
+	wg.Wait()
+	for i, a := range answers {
+		if a.Status != http.StatusCreated || num(a, "position") <= pre {
+			t.Errorf("join %d at the opening: %d %s", i, a.Status, a.Raw)
+		}
+	}
+	var r struct{ N, Placed, Distinct, Max int64 }
+	e.store.DB().Raw(`SELECT count(*) AS n, count(place) AS placed, count(DISTINCT place) AS distinct, max(place) AS max
+		FROM queue_tickets`).Scan(&r)
+	if r.N != pre+post || r.Placed != r.N || r.Distinct != r.N || r.Max != pre+post {
+		t.Errorf("tickets: %+v", r)
+	}
+}

@@ -47,6 +47,8 @@ type paceGroupJSON struct {
 	Mode     string `json:"mode"`
 	// AdmitPerMinute is the waiting room's rate; ordered pace groups only.
 	AdmitPerMinute int `json:"admit_per_minute,omitempty"`
+	// PrequeueMinutes is how early the waiting room opens; ordered only.
+	PrequeueMinutes int `json:"prequeue_minutes,omitempty"`
 }
 
 type subqueueJSON struct {
@@ -57,6 +59,9 @@ type subqueueJSON struct {
 	Capacity       int    `json:"capacity"`
 	Mode           string `json:"mode"`
 	AdmitPerMinute int    `json:"admit_per_minute,omitempty"`
+	// PrequeueMinutes: the waiting room takes joins this long before
+	// opens_at and places them in random order at the opening.
+	PrequeueMinutes int `json:"prequeue_minutes,omitempty"`
 }
 
 func eventView(e lottery.Event, now time.Time) eventJSON {
@@ -75,9 +80,9 @@ func eventView(e lottery.Event, now time.Time) eventJSON {
 			}
 			cj.PaceGroups = append(cj.PaceGroups, paceGroupJSON{Key: key, Code: p.Code, Label: p.Label,
 				PaceMin: lottery.FormatPace(p.PaceMinS), PaceMax: lottery.FormatPace(p.PaceMaxS), Capacity: p.Capacity,
-				Mode: string(p.Mode), AdmitPerMinute: admit})
+				Mode: string(p.Mode), AdmitPerMinute: admit, PrequeueMinutes: p.PrequeueMinutes})
 			v.SubQueues = append(v.SubQueues, subqueueJSON{Key: key, Course: c.Code, PaceGroup: p.Code, Label: p.Label,
-				Capacity: p.Capacity, Mode: string(p.Mode), AdmitPerMinute: admit})
+				Capacity: p.Capacity, Mode: string(p.Mode), AdmitPerMinute: admit, PrequeueMinutes: p.PrequeueMinutes})
 		}
 		v.Courses = append(v.Courses, cj)
 	}
@@ -113,6 +118,8 @@ type eventSpecJSON struct {
 			Mode     string `json:"mode"`
 			// AdmitPerMinute is the waiting room's rate for an ordered pace group.
 			AdmitPerMinute int `json:"admit_per_minute"`
+			// PrequeueMinutes opens an ordered pace group's waiting room early.
+			PrequeueMinutes int `json:"prequeue_minutes"`
 		} `json:"pace_groups"`
 	} `json:"courses"`
 }
@@ -137,7 +144,7 @@ func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
 		cs := lottery.CourseSpec{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
 		for _, p := range c.PaceGroups {
 			cs.PaceGroups = append(cs.PaceGroups, lottery.PaceGroupSpec{Code: p.Code, Label: p.Label, PaceMin: p.PaceMin,
-				PaceMax: p.PaceMax, Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute})
+				PaceMax: p.PaceMax, Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute, PrequeueMinutes: p.PrequeueMinutes})
 		}
 		s.Courses = append(s.Courses, cs)
 	}

@@ -96,6 +96,9 @@ type PaceGroup struct {
 	Mode     Mode
 	// AdmitPerMinute is how fast an ordered sub-queue's waiting room admits.
 	AdmitPerMinute int
+	// PrequeueMinutes is how long before the window an ordered sub-queue's
+	// waiting room takes joins, to be placed in random order at the opening.
+	PrequeueMinutes int
 }
 
 // SubQueue is a flattened course × pace group.
@@ -109,6 +112,13 @@ type SubQueue struct {
 	Mode     Mode
 	// AdmitPerMinute is the waiting room's admission rate (ordered mode).
 	AdmitPerMinute int
+	// PrequeueMinutes opens the waiting room that long before the window.
+	PrequeueMinutes int
+}
+
+func subQueueOf(c Course, p PaceGroup) SubQueue {
+	return SubQueue{ID: p.ID, Key: SubQueueKey(c.Code, p.Code), Course: c.Code, Pace: p.Code, Label: p.Label,
+		Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute, PrequeueMinutes: p.PrequeueMinutes}
 }
 
 // SubQueueKey joins a course and pace code into the canonical key.
@@ -119,8 +129,7 @@ func (e *Event) SubQueues() []SubQueue {
 	var out []SubQueue
 	for _, c := range e.Courses {
 		for _, p := range c.PaceGroups {
-			out = append(out, SubQueue{ID: p.ID, Key: SubQueueKey(c.Code, p.Code), Course: c.Code, Pace: p.Code,
-				Label: p.Label, Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute})
+			out = append(out, subQueueOf(c, p))
 		}
 	}
 	return out
@@ -147,8 +156,7 @@ func (e *Event) SubQueue(course, pace string) (SubQueue, bool) {
 		}
 		for _, p := range c.PaceGroups {
 			if p.Code == pace {
-				return SubQueue{ID: p.ID, Key: SubQueueKey(c.Code, p.Code), Course: c.Code, Pace: p.Code,
-					Label: p.Label, Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute}, true
+				return subQueueOf(c, p), true
 			}
 		}
 	}
@@ -195,6 +203,17 @@ func (e *Event) CheckOpen(now time.Time) error {
 	default:
 		return ErrClosed
 	}
+}
+
+// CheckJoin is CheckOpen for a waiting-room join: an ordered sub-queue with
+// a pre-queue also takes joins in the PrequeueMinutes before the opening.
+func (e *Event) CheckJoin(now time.Time, sq SubQueue) error {
+	err := e.CheckOpen(now)
+	if err == ErrNotOpen && e.Phase(now) == EventPublished && sq.PrequeueMinutes > 0 &&
+		!now.Before(e.OpensAt.Add(-time.Duration(sq.PrequeueMinutes)*time.Minute)) {
+		return nil
+	}
+	return err
 }
 
 // Tickets returns the draw tickets an entry holds under the event's rule:
@@ -260,6 +279,9 @@ type PaceGroupSpec struct {
 	// AdmitPerMinute sets an ordered sub-queue's admission rate; 0 takes
 	// DefaultAdmitPerMinute.
 	AdmitPerMinute int
+	// PrequeueMinutes opens an ordered sub-queue's waiting room this long
+	// before the window (0: at the opening); at most a week.
+	PrequeueMinutes int
 }
 
 // Build validates the spec and returns the draft event it describes, or a
@@ -394,6 +416,12 @@ func (s EventSpec) Build() (Event, error) {
 			if admit < 1 || admit > 100_000 {
 				return Event{}, Fieldf(pp+".admit_per_minute", "give 1 to 100000 admissions per minute")
 			}
+			if ps.PrequeueMinutes < 0 || ps.PrequeueMinutes > MaxPrequeueMinutes {
+				return Event{}, Fieldf(pp+".prequeue_minutes", "give 0 to %d minutes", MaxPrequeueMinutes)
+			}
+			if ps.PrequeueMinutes > 0 && mode != ModeOrdered {
+				return Event{}, Fieldf(pp+".prequeue_minutes", "only an ordered pace group has a waiting room to open early")
+			}
 			minS, err := parsePace(ps.PaceMin)
 			if err != nil {
 				return Event{}, Fieldf(pp+".pace_min", "%v", err)
@@ -406,7 +434,7 @@ func (s EventSpec) Build() (Event, error) {
 				return Event{}, Fieldf(pp+".pace_max", "must not be faster than pace_min")
 			}
 			c.PaceGroups = append(c.PaceGroups, PaceGroup{Code: ps.Code, Label: label, PaceMinS: minS, PaceMaxS: maxS,
-				Capacity: ps.Capacity, Mode: mode, AdmitPerMinute: admit})
+				Capacity: ps.Capacity, Mode: mode, AdmitPerMinute: admit, PrequeueMinutes: ps.PrequeueMinutes})
 		}
 		e.Courses = append(e.Courses, c)
 	}

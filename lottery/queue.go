@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 const (
 	AdmissionWindow       = 10 * time.Minute
 	DefaultAdmitPerMinute = 600
+	MaxPrequeueMinutes    = 7 * 24 * 60
 )
 
 // TicketStatus is where a waiting-room ticket stands.
@@ -52,7 +54,7 @@ type QueueTicket struct {
 	ID                 string
 	EventID            int64
 	SubQueueID         int64
-	Place              int64 // 1-based; 0 when refused
+	Place              int64 // 1-based; 0 when refused or in the pre-queue
 	EmailKey           string
 	Status             TicketStatus
 	Risk               antibot.Assessment
@@ -74,6 +76,8 @@ type QueueLine struct {
 	AdmittedThrough int64 // the highest place admitted
 	AdmitPerMinute  int
 	SoldOut         bool // every slot is held by a live offer
+	OpensAt         time.Time
+	Opened          bool // the pre-queue has been placed; joins now take places
 }
 
 // AdmitTx is one admission pass over one line.
@@ -87,6 +91,7 @@ type AdmitTx struct {
 // AdmitResult is what one admission pass did.
 type AdmitResult struct {
 	Lapsed          int
+	Prequeued       int // tickets placed by opening the line in this pass
 	Admitted        int
 	AdmittedThrough int64
 	SoldOut         bool
@@ -101,9 +106,12 @@ type QueueRef struct {
 // QueueStore keeps the waiting room's lines and tickets.
 type QueueStore interface {
 	// JoinQueue stores a ticket. Unless it is refused it takes the line's
-	// next place in the same transaction; ErrClosed (or ErrNotOpen) when
-	// the registration window is not open at t.JoinedAt.
-	JoinQueue(ctx context.Context, t QueueTicket) (QueueTicket, error)
+	// next place in the same transaction once the line is open, or waits
+	// in the pre-queue without a place (Place 0) before the opening, if the
+	// sub-queue has one; ErrClosed (or ErrNotOpen) otherwise. lineOpen
+	// says the caller knows the line is open (it never closes again),
+	// which saves the pre-queue's lock.
+	JoinQueue(ctx context.Context, t QueueTicket, lineOpen bool) (QueueTicket, error)
 	// QueueLine returns a sub-queue's line (zero counters before the first join).
 	QueueLine(ctx context.Context, subqueueID int64) (QueueLine, error)
 	// QueueTicket returns a ticket; ErrNotFound.
@@ -111,7 +119,8 @@ type QueueStore interface {
 	// EntryTicket returns the ticket an entry was admitted with; ErrNotFound.
 	EntryTicket(ctx context.Context, entryID string) (QueueTicket, error)
 	// AdmitQueue runs one admission pass in one transaction: lapse unused
-	// admissions, offer free slots to waiting entries in line order, then
+	// admissions, open the line once the window has opened (placing the
+	// pre-queue in random order), offer free slots to waiting entries in line order, then
 	// admit the next places at the line's rate while slots stay free.
 	AdmitQueue(ctx context.Context, a AdmitTx) (AdmitResult, []OfferIssue, error)
 	// ActiveQueues lists the lines of events still published or closed.
@@ -125,12 +134,16 @@ type JoinRequest struct {
 	Email     string
 }
 
-// JoinResult is a place in line and the ticket that proves it.
+// JoinResult is a place in line and the ticket that proves it. A ticket in
+// the pre-queue has no place yet (Place 0, Prequeue set): it gets one at
+// OpensAt.
 type JoinResult struct {
-	Ticket string
-	Place  int64
-	Ahead  int64
-	Risk   antibot.Assessment
+	Ticket   string
+	Place    int64
+	Ahead    int64
+	Prequeue bool
+	OpensAt  time.Time
+	Risk     antibot.Assessment
 }
 
 // QueueView is what a ticket's holder sees of their place in line.
@@ -146,6 +159,13 @@ type QueueView struct {
 	Used               bool // the admission was used to apply
 	Lapsed             bool // the admission window ended unused
 	SoldOut            bool
+	// Prequeue: the ticket waits for the opening at OpensAt, when it gets a
+	// place in random order among everyone who joined before.
+	Prequeue bool
+	OpensAt  time.Time
+	// Ticket is the ticket re-issued with its place, once a pre-queue
+	// ticket has one: polling it needs no database read.
+	Ticket string
 }
 
 // PollAfter is how long a client should wait before polling again: every
@@ -168,15 +188,15 @@ func (s *Service) JoinQueue(ctx context.Context, slug string, req JoinRequest, c
 		return JoinResult{}, err
 	}
 	now := s.clock.Now()
-	if err := ev.CheckOpen(now); err != nil {
-		return JoinResult{}, err
-	}
 	sq, err := ev.pick(req.Course, req.PaceGroup)
 	if err != nil {
 		return JoinResult{}, err
 	}
 	if sq.Mode != ModeOrdered {
 		return JoinResult{}, Fieldf("pace_group", "this pace group is drawn by lottery: apply through the form, there is no line")
+	}
+	if err := ev.CheckJoin(now, sq); err != nil {
+		return JoinResult{}, err
 	}
 	addr, err := identity.NormalizeEmail(req.Email)
 	if err != nil {
@@ -198,7 +218,11 @@ func (s *Service) JoinQueue(ctx context.Context, slug string, req JoinRequest, c
 	if risk.Decision == antibot.Reject {
 		t.Status = TicketRefused
 	}
-	out, err := s.store.JoinQueue(ctx, t)
+	line, err := s.queueLine(ctx, sq.ID)
+	if err != nil {
+		return JoinResult{}, err
+	}
+	out, err := s.store.JoinQueue(ctx, t, line.Opened)
 	if err != nil {
 		return JoinResult{}, fmt.Errorf("join queue %s: %w", slug, err)
 	}
@@ -207,12 +231,13 @@ func (s *Service) JoinQueue(ctx context.Context, slug string, req JoinRequest, c
 			"reasons", reasonCodes(risk), "rules", risk.RulesVersion)
 		return JoinResult{Risk: risk}, ErrQueueRefused
 	}
-	line, err := s.queueLine(ctx, sq.ID)
-	if err != nil {
-		return JoinResult{}, err
+	res := JoinResult{Ticket: s.ticketString(out.ID, sq.ID, out.Place), Place: out.Place, Risk: risk}
+	if out.Place == 0 {
+		res.Prequeue, res.OpensAt = true, ev.OpensAt
+	} else {
+		res.Ahead = max(0, out.Place-line.AdmittedThrough-1)
 	}
-	return JoinResult{Ticket: s.ticketString(out.ID, sq.ID, out.Place), Place: out.Place,
-		Ahead: max(0, out.Place-line.AdmittedThrough-1), Risk: risk}, nil
+	return res, nil
 }
 
 // QueueStatus answers a waiting-room poll. Polls of waiting tickets, by far
@@ -230,15 +255,34 @@ func (s *Service) QueueStatus(ctx context.Context, ticket string) (QueueView, er
 	}
 	v := QueueView{EventSlug: line.EventSlug, SubQueue: SubQueue{ID: sqID, Key: line.SubQueueKey}, Place: place,
 		SoldOut: line.SoldOut}
+	var t QueueTicket
+	if place == 0 {
+		// A pre-queue ticket: before the opening its answer needs nothing
+		// but the line; after it, one read finds the place, and the
+		// re-issued ticket spares the next polls that read.
+		if !line.Opened {
+			v.Prequeue, v.OpensAt = true, line.OpensAt
+			v.ETASeconds = max(0, int(math.Ceil(line.OpensAt.Sub(s.clock.Now()).Seconds())))
+			return v, nil
+		}
+		if t, err = s.store.QueueTicket(ctx, id); err != nil {
+			return QueueView{}, fmt.Errorf("queue status: %w", err)
+		}
+		if t.Place == 0 { // refused: it never had a place
+			return QueueView{}, ErrNotFound
+		}
+		place, v.Place, v.Ticket = t.Place, t.Place, s.ticketString(id, sqID, t.Place)
+	}
 	if place > line.AdmittedThrough {
 		v.Ahead = place - line.AdmittedThrough - 1
 		rate := max(line.AdmitPerMinute, 1)
 		v.ETASeconds = int((v.Ahead+1)*60+int64(rate)-1) / rate
 		return v, nil
 	}
-	t, err := s.store.QueueTicket(ctx, id)
-	if err != nil {
-		return QueueView{}, fmt.Errorf("queue status: %w", err)
+	if t.ID == "" {
+		if t, err = s.store.QueueTicket(ctx, id); err != nil {
+			return QueueView{}, fmt.Errorf("queue status: %w", err)
+		}
 	}
 	switch t.Status {
 	case TicketAdmitted:
@@ -380,4 +424,27 @@ func (s *Service) mac(key, msg []byte) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write(msg)
 	return m.Sum(nil)[:16]
+}
+
+// SealAddress seals an e-mail address for a link (the waiting page's link
+// to the form), so the address never appears in a URL in the clear.
+func (s *Service) SealAddress(addr string) string {
+	b, err := s.keys.Seal([]byte(addr), "queue/address")
+	if err != nil {
+		return "" // the form simply starts without the address
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// OpenAddress opens a SealAddress value; "" for anything else.
+func (s *Service) OpenAddress(sealed string) string {
+	b, err := base64.RawURLEncoding.DecodeString(sealed)
+	if err != nil || sealed == "" {
+		return ""
+	}
+	addr, err := s.keys.Open(b, "queue/address")
+	if err != nil {
+		return ""
+	}
+	return string(addr)
 }

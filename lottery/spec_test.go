@@ -47,6 +47,13 @@ func TestEventSpecBuild(t *testing.T) {
 		{"pace code", func(s *EventSpec) { s.Courses[0].PaceGroups[0].Code = "sub 3:30" }, "courses[0].pace_groups[0].code"},
 		{"capacity", func(s *EventSpec) { s.Courses[0].PaceGroups[0].Capacity = -5 }, "courses[0].pace_groups[0].capacity"},
 		{"mode", func(s *EventSpec) { s.Courses[0].PaceGroups[0].Mode = "raffle" }, "courses[0].pace_groups[0].mode"},
+		{"pre-queue on a drawn group", func(s *EventSpec) { s.Courses[0].PaceGroups[0].PrequeueMinutes = 30 }, "courses[0].pace_groups[0].prequeue_minutes"},
+		{"pre-queue too long", func(s *EventSpec) {
+			s.Courses[0].PaceGroups[0].Mode, s.Courses[0].PaceGroups[0].PrequeueMinutes = "ordered", 10081
+		}, "courses[0].pace_groups[0].prequeue_minutes"},
+		{"pre-queue negative", func(s *EventSpec) {
+			s.Courses[0].PaceGroups[0].Mode, s.Courses[0].PaceGroups[0].PrequeueMinutes = "ordered", -1
+		}, "courses[0].pace_groups[0].prequeue_minutes"},
 		{"pace format", func(s *EventSpec) { s.Courses[0].PaceGroups[0].PaceMin = "fast" }, "courses[0].pace_groups[0].pace_min"},
 		{"pace order", func(s *EventSpec) { s.Courses[0].PaceGroups[0].PaceMin = "6:00" }, "courses[0].pace_groups[0].pace_max"},
 	}
@@ -60,6 +67,35 @@ func TestEventSpecBuild(t *testing.T) {
 			var e *Error
 			if !errors.As(err, &e) || e.Code != CodeInvalidField || e.Field != tt.field {
 				t.Errorf("got %v, want invalid_field on %s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestCheckJoin(t *testing.T) {
+	opens := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+	ev := Event{Status: EventPublished, OpensAt: opens, ClosesAt: opens.Add(time.Hour)}
+	early := SubQueue{Mode: ModeOrdered, PrequeueMinutes: 30}
+	plain := SubQueue{Mode: ModeOrdered}
+	tests := []struct {
+		name string
+		ev   Event
+		sq   SubQueue
+		at   time.Time
+		want error
+	}{
+		{"before the pre-queue", ev, early, opens.Add(-31 * time.Minute), ErrNotOpen},
+		{"pre-queue opens", ev, early, opens.Add(-30 * time.Minute), nil},
+		{"in the pre-queue", ev, early, opens.Add(-time.Second), nil},
+		{"no pre-queue", ev, plain, opens.Add(-time.Second), ErrNotOpen},
+		{"open", ev, plain, opens, nil},
+		{"closed", ev, early, opens.Add(time.Hour), ErrClosed},
+		{"draft", Event{Status: EventDraft, OpensAt: opens, ClosesAt: opens.Add(time.Hour)}, early, opens.Add(-time.Minute), ErrNotOpen},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.ev.CheckJoin(tt.at, tt.sq); err != tt.want {
+				t.Errorf("CheckJoin: %v, want %v", err, tt.want)
 			}
 		})
 	}

@@ -126,6 +126,10 @@ var messages = map[string]map[string]string{
 		"queue.rejoin":                     "Join the line again",
 		"queue.used":                       "Your application was submitted. Its status link is on the receipt page and in your e-mail.",
 		"queue.keep":                       "This page's link is your place in line: do not share it.",
+		"prequeue.title":                   "Waiting rooms open early",
+		"prequeue.explain":                 "Registration opens at %s. Everyone who joins the waiting room before then gets a place in line in random order at the opening: joining earlier, or faster, gives no advantage.",
+		"prequeue.in":                      "You are in the waiting room",
+		"prequeue.opens":                   "Places are drawn at",
 	},
 	"ko": {
 		"lang.other": "English", "lang.other.code": "en",
@@ -251,6 +255,10 @@ var messages = map[string]map[string]string{
 		"queue.rejoin":                     "다시 줄 서기",
 		"queue.used":                       "신청서가 제출되었습니다. 상태 확인 링크는 접수 페이지와 이메일에 있습니다.",
 		"queue.keep":                       "이 페이지 링크가 내 순번입니다. 다른 사람과 공유하지 마세요.",
+		"prequeue.title":                   "미리 열린 대기실",
+		"prequeue.explain":                 "접수는 %s에 시작됩니다. 그 전에 대기실에 들어온 모든 사람은 시작 시각에 무작위 순서로 순번을 받습니다. 먼저 또는 빨리 들어와도 유리하지 않습니다.",
+		"prequeue.in":                      "대기실에 들어왔습니다",
+		"prequeue.opens":                   "순번 추첨 시각",
 	},
 }
 

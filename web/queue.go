@@ -29,7 +29,8 @@ type joinPage struct {
 	Course    lottery.Course
 	SubQueue  lottery.SubQueue
 	Email     string
-	Open      bool // the form is shown only while registration is open
+	Open      bool // the form is shown only while the line takes joins
+	Prequeue  bool // it takes them before the window: places are drawn at the opening
 	Challenge string
 }
 
@@ -70,11 +71,12 @@ func (p *pages) queueForm(c *gin.Context) {
 	}
 	p.Guard.EnsureDevice(c.Writer, c.Request) // the join is scored partly on keeping it
 	c.Header("Cache-Control", "no-store")
-	if err := q.Event.CheckOpen(p.Svc.Now()); err != nil {
+	if err := q.Event.CheckJoin(p.Svc.Now(), q.SubQueue); err != nil {
 		p.render(c, http.StatusForbidden, "queue", q.Event.Name, q, err)
 		return
 	}
 	q.Open, q.Challenge = true, p.challenge(c)
+	q.Prequeue = q.Event.CheckOpen(p.Svc.Now()) != nil
 	p.render(c, http.StatusOK, "queue", q.Event.Name, q, nil)
 }
 
@@ -182,7 +184,7 @@ func (p *pages) queueWait(c *gin.Context) {
 		case v.Admitted && !v.Used:
 			q := url.Values{"subqueue": {w.SubQueue.Key}, "admission_token": {v.AdmissionToken}}
 			if e := jc.Get("email"); e != "" {
-				q.Set("email", e)
+				q.Set("who", p.Svc.SealAddress(e))
 			}
 			w.ApplyURL = "/events/" + url.PathEscape(w.Event.Slug) + "/apply?" + q.Encode()
 		case v.Lapsed:

@@ -190,15 +190,18 @@ func TestWaitingRoomPages(t *testing.T) {
 	}
 	apply, _ := url.Parse(html.UnescapeString(a[1]))
 	token := apply.Query().Get("admission_token")
-	if token == "" || apply.Query().Get("email") != "ana@example.com" || apply.Query().Get("subqueue") != "half:fcfs" {
+	// The address rides along sealed: never in the clear in a URL.
+	if token == "" || apply.Query().Get("who") == "" || strings.Contains(a[1], "ana") || apply.Query().Has("email") ||
+		apply.Query().Get("subqueue") != "half:fcfs" {
 		t.Fatalf("apply link: %s", a[1])
 	}
 	// The joining browser's cookie stands in for a link without its query.
-	if _, body, _ := b.do("GET", "/queue/"+ticket, nil); !strings.Contains(body, `href="`+a[1]+`"`) {
+	if _, body, _ := b.do("GET", "/queue/"+ticket, nil); !strings.Contains(body, "admission_token="+token) ||
+		!strings.Contains(body, "who=") {
 		t.Errorf("admitted page without the query: %s", body)
 	}
 	// Without the joining browser's cookie the link still carries the admission.
-	if _, body, _ := s.get(wait); !strings.Contains(body, "admission_token="+token) || strings.Contains(body, "email=") {
+	if _, body, _ := s.get(wait); !strings.Contains(body, "admission_token="+token) || strings.Contains(body, "who=") {
 		t.Errorf("admitted page in another browser: %s", body)
 	}
 
@@ -265,5 +268,56 @@ func TestOrderedApplyNeedsAdmission(t *testing.T) {
 	code, body, _ = b.do("POST", "/events/summer/apply", step3)
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "waiting room") {
 		t.Errorf("submit without admission: %d %s", code, body)
+	}
+}
+
+// TestPrequeuePages: before the window, the event page offers the early
+// waiting room; a runner joins it and waits without a place, then gets one
+// at the opening.
+func TestPrequeuePages(t *testing.T) {
+	s := newSite(t, true)
+	ctx := context.Background()
+	opens := time.Now().Add(10 * time.Minute)
+	_, err := s.svc.CreateEvent(ctx, s.org, lottery.EventSpec{Slug: "summer", Name: "Summer 10K", TimeZone: "Asia/Seoul",
+		OpensAt: opens, ClosesAt: opens.Add(time.Hour), MaxGroupSize: 1, TicketRule: "none",
+		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: []lottery.PaceGroupSpec{
+			{Code: "fcfs", Label: "First come", Capacity: 50, Mode: "ordered", PrequeueMinutes: 30},
+			{Code: "open", Label: "Open", Capacity: 100}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Transition(ctx, s.org, "summer", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(s)
+	code, body, _ := b.do("GET", "/events/summer", nil)
+	if code != 200 || !strings.Contains(body, "Waiting rooms open early") ||
+		!strings.Contains(body, `href="/events/summer/queue?course=half&amp;pace=fcfs"`) || strings.Contains(body, `id="step1"`) {
+		t.Fatalf("event page before the opening: %d %s", code, body)
+	}
+	code, body, hdr := b.join("ana@example.com")
+	if code != http.StatusSeeOther {
+		t.Fatalf("pre-queue join: %d %s", code, body)
+	}
+	wait := hdr.Get("Location")
+	code, body, _ = b.do("GET", wait, nil)
+	if code != 200 || !strings.Contains(body, "You are in the waiting room") || !strings.Contains(body, "random order") ||
+		!strings.Contains(body, "data-countdown") || refreshRe.FindStringSubmatch(body) == nil {
+		t.Fatalf("pre-queue page: %d %s", code, body)
+	}
+	// The same in Korean.
+	if _, body, _ = b.do("GET", wait+"&lang=ko", nil); !strings.Contains(body, "대기실에 들어왔습니다") {
+		t.Errorf("Korean pre-queue page: %s", body)
+	}
+	b.do("GET", wait+"&lang=en", nil)
+
+	// The window opens; the admission pass places the pre-queue.
+	s.store.DB().Exec(`UPDATE events SET opens_at = now() - interval '1 second' WHERE slug = 'summer'`)
+	if _, err := s.svc.AdmitQueues(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, body, _ = b.do("GET", wait, nil); strings.Contains(body, "You are in the waiting room") ||
+		!strings.Contains(body, "It&#39;s your turn") {
+		t.Fatalf("page after the opening: %s", body)
 	}
 }

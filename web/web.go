@@ -232,6 +232,9 @@ type eventPage struct {
 	SubQueues []lottery.SubQueue
 	Selected  string
 	Lottery   bool // some pace group is drawn, so step 1 needs its form button
+	// Prequeues are the ordered pace groups whose waiting room already
+	// takes joins before the window opens.
+	Prequeues []lottery.SubQueue
 }
 
 func (p *pages) event(c *gin.Context) {
@@ -241,9 +244,13 @@ func (p *pages) event(c *gin.Context) {
 		return
 	}
 	p.Guard.EnsureDevice(c.Writer, c.Request)
-	page := eventPage{Event: ev, Phase: ev.Phase(p.Svc.Now()), SubQueues: ev.SubQueues(), Selected: c.Query("subqueue")}
+	now := p.Svc.Now()
+	page := eventPage{Event: ev, Phase: ev.Phase(now), SubQueues: ev.SubQueues(), Selected: c.Query("subqueue")}
 	for _, sq := range page.SubQueues {
 		page.Lottery = page.Lottery || sq.Mode != lottery.ModeOrdered
+		if page.Phase == lottery.EventPublished && sq.Mode == lottery.ModeOrdered && ev.CheckJoin(now, sq) == nil {
+			page.Prequeues = append(page.Prequeues, sq)
+		}
 	}
 	p.render(c, http.StatusOK, "event", ev.Name, page, nil)
 }
@@ -309,9 +316,13 @@ func (p *pages) identityForm(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/events/"+url.PathEscape(f.Event.Slug)+"#step1")
 		return
 	}
-	// The waiting page links here with the admission and the e-mail address
-	// it is bound to; without an admission an ordered group starts in line.
-	f.AdmissionToken, f.Email = c.Query("admission_token"), c.Query("email")
+	// The waiting page links here with the admission and, sealed, the
+	// e-mail address it is bound to (an address never travels in a URL in
+	// the clear); without an admission an ordered group starts in line.
+	f.AdmissionToken = c.Query("admission_token")
+	if f.AdmissionToken != "" {
+		f.Email = p.Svc.OpenAddress(c.Query("who"))
+	}
 	if f.SubQueue.Mode == lottery.ModeOrdered && f.AdmissionToken == "" {
 		c.Redirect(http.StatusSeeOther, queueJoinPath(f.Event.Slug, f.SubQueue))
 		return

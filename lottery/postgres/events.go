@@ -69,7 +69,8 @@ type subqueueRow struct {
 	Mode     string
 	Position int
 	// AdmitPerMinute is the waiting room's rate (ordered sub-queues).
-	AdmitPerMinute int
+	AdmitPerMinute  int
+	PrequeueMinutes int
 }
 
 func (subqueueRow) TableName() string { return "subqueues" }
@@ -143,7 +144,7 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 			}
 			course.PaceGroups = append(course.PaceGroups, lottery.PaceGroup{ID: s.ID, Code: s.PaceCode, Label: s.Label,
 				PaceMinS: deref(s.PaceMinS), PaceMaxS: deref(s.PaceMaxS), Capacity: s.Capacity, Mode: lottery.Mode(s.Mode),
-				AdmitPerMinute: s.AdmitPerMinute})
+				AdmitPerMinute: s.AdmitPerMinute, PrequeueMinutes: s.PrequeueMinutes})
 		}
 		e.Courses = append(e.Courses, course)
 	}
@@ -244,7 +245,8 @@ func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.
 			for _, p := range c.PaceGroups {
 				sr := subqueueRow{EventID: r.ID, CourseID: cr.ID, Key: lottery.SubQueueKey(c.Code, p.Code), PaceCode: p.Code,
 					Label: p.Label, PaceMinS: optInt(p.PaceMinS), PaceMaxS: optInt(p.PaceMaxS), Capacity: p.Capacity,
-					Mode: string(p.Mode), Position: pos, AdmitPerMinute: cmp.Or(p.AdmitPerMinute, lottery.DefaultAdmitPerMinute)}
+					Mode: string(p.Mode), Position: pos, AdmitPerMinute: cmp.Or(p.AdmitPerMinute, lottery.DefaultAdmitPerMinute),
+					PrequeueMinutes: p.PrequeueMinutes}
 				pos++
 				if err := tx.Omit("ID").Create(&sr).Error; err != nil {
 					return err

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -57,30 +59,132 @@ func createLine(tx *gorm.DB, eventID, subqueueID int64) error {
 	return tx.Exec(`INSERT INTO queue_lines (subqueue_id, event_id) VALUES (?, ?)`, subqueueID, eventID).Error
 }
 
-// JoinQueue stores a ticket in one statement. A placed ticket takes the
-// next number of its line's sequence, so joins never wait on each other;
-// the insert is guarded by the window like an application.
-func (s *Store) JoinQueue(ctx context.Context, t lottery.QueueTicket) (lottery.QueueTicket, error) {
+// ticketColumns are what a join inserts; both join statements select
+// their values in this order.
+const ticketColumns = `INSERT INTO queue_tickets (id, event_id, subqueue_id, place, email_key, status,
+	risk_score, risk_decision, risk_reasons, client_ip, user_agent, device_id, joined_at)`
+
+// JoinQueue stores a ticket in one statement. Once the line is open a
+// placed ticket takes the next number of its line's sequence, so joins
+// never wait on each other. Before that the ticket waits in the pre-queue
+// without a place, under a share lock on the line row that keeps it apart
+// from the opening; a join after opens_at that finds the line not yet
+// opened opens it and takes the place after the pre-queue's.
+func (s *Store) JoinQueue(ctx context.Context, t lottery.QueueTicket, lineOpen bool) (lottery.QueueTicket, error) {
 	now := t.JoinedAt.UTC().Truncate(time.Microsecond)
 	risk, _ := json.Marshal(riskDoc{Reasons: t.Risk.Reasons, RulesVersion: t.Risk.RulesVersion})
-	var places []struct{ Place *int64 }
-	err := s.db.WithContext(ctx).Raw(`INSERT INTO queue_tickets (id, event_id, subqueue_id, place, email_key, status,
-			risk_score, risk_decision, risk_reasons, client_ip, user_agent, device_id, joined_at)
-		SELECT ?, ?, ?, CASE WHEN ? THEN NULL ELSE nextval(format('queue_place_%s', ?::bigint)::regclass) END,
-			?, ?, ?, ?, ?::jsonb, ?::inet, ?, ?, ?
-		WHERE EXISTS (SELECT 1 FROM events WHERE id = ? AND status = 'published' AND opens_at <= ? AND closes_at > ?)
-		RETURNING place`,
-		t.ID, t.EventID, t.SubQueueID, t.Status == lottery.TicketRefused, t.SubQueueID, t.EmailKey, string(t.Status),
-		t.Risk.Score, string(t.Risk.Decision), string(risk), nullIP(t.ClientIP), t.UserAgent, t.DeviceID, now,
-		t.EventID, now, now).Scan(&places).Error
-	if err != nil {
-		return lottery.QueueTicket{}, fmt.Errorf("store ticket: %w", err)
+	db := s.db.WithContext(ctx)
+	values := []any{t.ID, t.EventID, t.SubQueueID, t.Status == lottery.TicketRefused, t.SubQueueID, t.EmailKey,
+		string(t.Status), t.Risk.Score, string(t.Risk.Decision), string(risk), nullIP(t.ClientIP), t.UserAgent, t.DeviceID, now}
+	for try := 0; ; try++ {
+		var places []struct{ Place *int64 }
+		var err error
+		if lineOpen {
+			err = db.Raw(ticketColumns+`
+				SELECT ?, ?, ?, CASE WHEN ? THEN NULL ELSE nextval(format('queue_place_%s', ?::bigint)::regclass) END,
+					?, ?, ?, ?, ?::jsonb, ?::inet, ?, ?, ?
+				WHERE EXISTS (SELECT 1 FROM events WHERE id = ? AND status = 'published' AND opens_at <= ? AND closes_at > ?)
+				RETURNING place`, append(values, t.EventID, now, now)...).Scan(&places).Error
+		} else {
+			// A waiting share lock re-reads the line row once the opening
+			// commits, so a join never takes a place ahead of the pre-queue.
+			err = db.Raw(ticketColumns+`
+				SELECT ?, ?, ?, CASE WHEN ? OR l.opened_at IS NULL THEN NULL
+						ELSE nextval(format('queue_place_%s', ?::bigint)::regclass) END,
+					?, ?, ?, ?, ?::jsonb, ?::inet, ?, ?, ?
+				FROM queue_lines l JOIN subqueues q ON q.id = l.subqueue_id JOIN events ev ON ev.id = l.event_id
+				WHERE l.subqueue_id = ? AND ev.status = 'published' AND ev.closes_at > ?
+					AND CASE WHEN l.opened_at IS NULL
+						THEN ev.opens_at > ? AND ev.opens_at - make_interval(mins => q.prequeue_minutes) <= ?
+						ELSE ev.opens_at <= ? END
+				FOR SHARE OF l
+				RETURNING place`, append(values, t.SubQueueID, now, now, now, now)...).Scan(&places).Error
+		}
+		if err != nil {
+			return lottery.QueueTicket{}, fmt.Errorf("store ticket: %w", err)
+		}
+		if len(places) > 0 {
+			t.Place = deref(places[0].Place)
+			return t, nil
+		}
+		if lineOpen || try > 0 {
+			return lottery.QueueTicket{}, whyNotOpen(db, t.EventID, now)
+		}
+		// The window is open but the line was not opened yet: open it
+		// (placing the pre-queue), then join behind it.
+		opened, err := s.OpenLine(ctx, t.SubQueueID, now)
+		if err != nil {
+			return lottery.QueueTicket{}, err
+		}
+		if !opened {
+			return lottery.QueueTicket{}, whyNotOpen(db, t.EventID, now)
+		}
+		lineOpen = true
 	}
-	if len(places) == 0 {
-		return lottery.QueueTicket{}, whyNotOpen(s.db.WithContext(ctx), t.EventID, now)
+}
+
+// OpenLine opens a line whose window has opened, placing its pre-queue.
+// It reports whether the line is open (false: the window is not open).
+func (s *Store) OpenLine(ctx context.Context, subqueueID int64, now time.Time) (bool, error) {
+	now = now.UTC().Truncate(time.Microsecond)
+	open := false
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		var l struct {
+			EventID  int64
+			OpenedAt *time.Time
+			Open     bool
+		}
+		if err := tx.Raw(`SELECT l.event_id, l.opened_at, ev.status = 'published' AND ev.opens_at <= ? AS open
+			FROM queue_lines l JOIN events ev ON ev.id = l.event_id WHERE l.subqueue_id = ? FOR UPDATE OF l`,
+			now, subqueueID).Scan(&l).Error; err != nil {
+			return fmt.Errorf("lock line: %w", err)
+		}
+		if l.EventID == 0 {
+			return lottery.ErrNotFound
+		}
+		open = l.OpenedAt != nil || l.Open
+		if l.OpenedAt != nil || !l.Open {
+			return nil
+		}
+		_, err := openLine(tx, l.EventID, subqueueID, now)
+		return err
+	})
+	return open, err
+}
+
+// openLine places a line's pre-queue in random order and marks the line
+// open; the caller holds the line row's lock. The order is that of
+// SHA-256(seed || ticket id) under a fresh secret seed, recorded in the
+// event log so an audit can recompute it from the tickets; nobody can
+// predict or steer it before the opening.
+func openLine(tx *gorm.DB, eventID, subqueueID int64, now time.Time) (int, error) {
+	seed := make([]byte, 32)
+	if _, err := rand.Read(seed); err != nil {
+		return 0, fmt.Errorf("pre-queue seed: %w", err)
 	}
-	t.Place = deref(places[0].Place)
-	return t, nil
+	seedHex := hex.EncodeToString(seed)
+	res := tx.Exec(`UPDATE queue_tickets t SET place = r.place
+		FROM (SELECT id, row_number() OVER (ORDER BY sha256(convert_to(? || id::text, 'UTF8')), id) AS place
+			FROM queue_tickets WHERE subqueue_id = ? AND place IS NULL AND status = 'waiting') r
+		WHERE t.id = r.id`, seedHex, subqueueID)
+	if res.Error != nil {
+		return 0, fmt.Errorf("place pre-queue: %w", res.Error)
+	}
+	n := int(res.RowsAffected)
+	if n > 0 {
+		// Sequences are not transactional, but no join takes a number
+		// while the line is unopened and its row is locked.
+		if err := tx.Exec(fmt.Sprintf("SELECT setval('queue_place_%d', ?)", subqueueID), n).Error; err != nil {
+			return 0, fmt.Errorf("advance places: %w", err)
+		}
+	}
+	if err := tx.Exec(`UPDATE queue_lines SET opened_at = ?, prequeued = ?, updated_at = now() WHERE subqueue_id = ?`,
+		now, n, subqueueID).Error; err != nil {
+		return 0, fmt.Errorf("open line: %w", err)
+	}
+	return n, appendLog(tx, eventID, lottery.LogRecord{Kind: "queue.opened", Actor: "system:waiting-room",
+		Details: map[string]any{"subqueue_id": subqueueID, "prequeued": n,
+			"order": "sha256(seed || ticket id), ascending", "seed": seedHex}})
 }
 
 // whyNotOpen tells a closed window from one not open yet.
@@ -103,9 +207,11 @@ func (s *Store) QueueLine(ctx context.Context, subqueueID int64) (lottery.QueueL
 		AdmittedThrough int64
 		AdmitPerMinute  int
 		SoldOut         bool
+		OpensAt         time.Time
+		OpenedAt        *time.Time
 	}
 	res := s.db.WithContext(ctx).Raw(`SELECT ev.slug, q.key, coalesce(l.admitted_through, 0) AS admitted_through,
-			q.admit_per_minute, coalesce(l.sold_out, false) AS sold_out
+			q.admit_per_minute, coalesce(l.sold_out, false) AS sold_out, ev.opens_at, l.opened_at
 		FROM subqueues q JOIN events ev ON ev.id = q.event_id LEFT JOIN queue_lines l ON l.subqueue_id = q.id
 		WHERE q.id = ?`, subqueueID).Scan(&r)
 	if res.Error != nil {
@@ -115,7 +221,7 @@ func (s *Store) QueueLine(ctx context.Context, subqueueID int64) (lottery.QueueL
 		return lottery.QueueLine{}, lottery.ErrNotFound
 	}
 	return lottery.QueueLine{SubQueueID: subqueueID, EventSlug: r.Slug, SubQueueKey: r.Key, AdmittedThrough: r.AdmittedThrough,
-		AdmitPerMinute: r.AdmitPerMinute, SoldOut: r.SoldOut}, nil
+		AdmitPerMinute: r.AdmitPerMinute, SoldOut: r.SoldOut, OpensAt: r.OpensAt.UTC(), Opened: r.OpenedAt != nil}, nil
 }
 
 // QueueTicket returns one ticket.
@@ -170,11 +276,13 @@ func (s *Store) AdmitQueue(ctx context.Context, a lottery.AdmitTx) (lottery.Admi
 			CreditAt        *time.Time
 			AdmitPerMinute  int
 			Open            bool
+			OpenedAt        *time.Time
+			Started         bool
 		}
-		if err := tx.Raw(`SELECT l.event_id, l.admitted_through, l.credit_at, q.admit_per_minute,
-				ev.status = 'published' AND ev.opens_at <= ? AND ev.closes_at > ? AS open
+		if err := tx.Raw(`SELECT l.event_id, l.admitted_through, l.credit_at, q.admit_per_minute, l.opened_at,
+				ev.status = 'published' AND ev.opens_at <= ? AND ev.closes_at > ? AS open, ev.opens_at <= ? AS started
 			FROM queue_lines l JOIN subqueues q ON q.id = l.subqueue_id JOIN events ev ON ev.id = l.event_id
-			WHERE l.subqueue_id = ? FOR UPDATE OF l`, now, now, a.SubQueueID).Scan(&l).Error; err != nil {
+			WHERE l.subqueue_id = ? FOR UPDATE OF l`, now, now, now, a.SubQueueID).Scan(&l).Error; err != nil {
 			return fmt.Errorf("lock line: %w", err)
 		}
 		if l.EventID == 0 {
@@ -186,6 +294,12 @@ func (s *Store) AdmitQueue(ctx context.Context, a lottery.AdmitTx) (lottery.Admi
 			return fmt.Errorf("lapse admissions: %w", lapsed.Error)
 		}
 		res.Lapsed = int(lapsed.RowsAffected)
+		if l.Started && l.OpenedAt == nil { // even after the window: the pre-queue's places still count
+			var err error
+			if res.Prequeued, err = openLine(tx, l.EventID, a.SubQueueID, now); err != nil {
+				return err
+			}
+		}
 		offers, mails, err := cascade(ctx, tx, insertRows(ctx, tx), l.EventID, a.SubQueueID, a.Offers)
 		if err != nil {
 			return err
@@ -224,7 +338,8 @@ func (s *Store) AdmitQueue(ctx context.Context, a lottery.AdmitTx) (lottery.Admi
 			// pass went past its place is admitted now.
 			var places []int64
 			if err := tx.Raw(`UPDATE queue_tickets SET status = 'admitted', admitted_at = ?, admission_expires_at = ?
-				WHERE id IN (SELECT id FROM queue_tickets WHERE subqueue_id = ? AND status = 'waiting' ORDER BY place LIMIT ?)
+				WHERE id IN (SELECT id FROM queue_tickets WHERE subqueue_id = ? AND status = 'waiting' AND place IS NOT NULL
+					ORDER BY place LIMIT ?)
 				RETURNING place`, now, now.Add(a.Window), a.SubQueueID, n).Scan(&places).Error; err != nil {
 				return fmt.Errorf("admit: %w", err)
 			}

@@ -10,12 +10,14 @@ import (
 	"time"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 )
 
 // queueBench is a service with the production event cache (2 s) and an open
-// event whose only pace group is ordered.
-func queueBench(b *testing.B) *lottery.Service {
+// event whose only pace group is ordered. With prequeue the group has a
+// pre-queue and the clock stands ten minutes before the opening.
+func queueBench(b *testing.B, prequeue bool) (*lottery.Service, *postgres.Store, *lottery.FixedClock) {
 	b.Helper()
 	store, _ := pgtest.NewStore(b)
 	ctx := context.Background()
@@ -28,14 +30,25 @@ func queueBench(b *testing.B) *lottery.Service {
 	org, _ := store.StaffByEmail(ctx, "org@example.com")
 	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "drop", Name: "Drop", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
 		OfferHold: "1h", Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10,
-			PaceGroups: []lottery.PaceGroupSpec{{Code: "fcfs", Label: "First come", Capacity: 1000, Mode: "ordered"}}}}}); err != nil {
+			PaceGroups: []lottery.PaceGroupSpec{{Code: "fcfs", Label: "First come", Capacity: 1000, Mode: "ordered",
+				PrequeueMinutes: prequeueMinutes(prequeue)}}}}}); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := svc.Transition(ctx, org, "drop", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
 		b.Fatal(err)
 	}
 	clk.T = clk.T.Add(time.Minute)
-	return svc
+	if prequeue {
+		clk.T = clk.T.Add(-11 * time.Minute)
+	}
+	return svc, store, clk
+}
+
+func prequeueMinutes(on bool) int {
+	if on {
+		return 60
+	}
+	return 0
 }
 
 var browser = lottery.ClientInfo{IP: "211.234.10.20", UserAgent: "Mozilla/5.0 (iPhone)", AcceptLanguage: "ko-KR", DeviceID: "dev"}
@@ -43,8 +56,15 @@ var browser = lottery.ClientInfo{IP: "211.234.10.20", UserAgent: "Mozilla/5.0 (i
 // BenchmarkQueueJoin: parallel joins of one line; each is one PostgreSQL
 // transaction that takes the line's next place.
 // Run: go test -run '^$' -bench QueueJoin -cpu 16 ./lottery/postgres/
-func BenchmarkQueueJoin(b *testing.B) {
-	svc := queueBench(b)
+func BenchmarkQueueJoin(b *testing.B) { benchJoin(b, false) }
+
+// BenchmarkQueueJoinPrequeue: the same before the opening, into the
+// pre-queue: each join also takes a share lock on the line's row.
+// Run: go test -run '^$' -bench QueueJoinPrequeue -cpu 16 ./lottery/postgres/
+func BenchmarkQueueJoinPrequeue(b *testing.B) { benchJoin(b, true) }
+
+func benchJoin(b *testing.B, prequeue bool) {
+	svc, _, _ := queueBench(b, prequeue)
 	ctx := context.Background()
 	var n atomic.Int64
 	b.ResetTimer()
@@ -63,7 +83,7 @@ func BenchmarkQueueJoin(b *testing.B) {
 // signed ticket and the cached line, with no PostgreSQL read.
 // Run: go test -run '^$' -bench QueuePoll -cpu 16 ./lottery/postgres/
 func BenchmarkQueuePoll(b *testing.B) {
-	svc := queueBench(b)
+	svc, _, _ := queueBench(b, false)
 	ctx := context.Background()
 	tickets := make([]string, 100)
 	for i := range tickets {
@@ -84,4 +104,44 @@ func BenchmarkQueuePoll(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkQueueOpen100k: opening a line whose pre-queue holds 100,000
+// tickets: one UPDATE placing them in seeded random order, in one
+// transaction that joins wait for.
+// Run: go test -run '^$' -bench QueueOpen100k -benchtime 5x ./lottery/postgres/
+func BenchmarkQueueOpen100k(b *testing.B) {
+	svc, store, clk := queueBench(b, true)
+	ctx := context.Background()
+	res, err := svc.JoinQueue(ctx, "drop", lottery.JoinRequest{Course: "10k", PaceGroup: "fcfs", Email: "first@example.com"}, browser)
+	if err != nil || !res.Prequeue {
+		b.Fatal(err, res)
+	}
+	db := store.DB()
+	var sq, ev int64
+	db.Raw(`SELECT subqueue_id, event_id FROM queue_lines`).Row().Scan(&sq, &ev) //nolint:errcheck // checked below
+	if err := db.Exec(`INSERT INTO queue_tickets (id, event_id, subqueue_id, email_key, status, joined_at)
+		SELECT gen_random_uuid(), ?, ?, 'r' || i || '@example.com', 'waiting', now() FROM generate_series(1, 99999) i`,
+		ev, sq).Error; err != nil {
+		b.Fatal(err)
+	}
+	opening := clk.T.Add(11 * time.Minute)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		if err := db.Exec(`UPDATE queue_tickets SET place = NULL`).Error; err != nil {
+			b.Fatal(err)
+		}
+		db.Exec(`UPDATE queue_lines SET opened_at = NULL`)
+		b.StartTimer()
+		if ok, err := store.OpenLine(ctx, sq, opening); err != nil || !ok {
+			b.Fatal(err, ok)
+		}
+	}
+	b.StopTimer()
+	var placed int64
+	db.Raw(`SELECT count(DISTINCT place) FROM queue_tickets`).Scan(&placed)
+	if placed != 100_000 {
+		b.Fatalf("%d places", placed)
+	}
 }
