@@ -334,6 +334,23 @@ func TestOTPRules(t *testing.T) {
 		if r.Status != 202 || len(msgs) != 0 {
 			t.Errorf("scripted code request for a disposable address: %d, %d mails", r.Status, len(msgs))
 		}
+		// Both decisions are kept, with their reasons, so the refusal can
+		// be explained later; the record cannot be rewritten.
+		var reqs []struct {
+			EmailKey, RiskDecision, RiskReasons string
+			Mailed                              bool
+			ClientIP                            *string
+		}
+		e.store.DB().Raw(`SELECT email_key, risk_decision, risk_reasons::text, mailed, host(client_ip) AS client_ip
+			FROM otp_requests WHERE email_key IN ('hash@example.com', 'bot@mailinator.com') ORDER BY id`).Scan(&reqs)
+		if len(reqs) != 2 || !reqs[0].Mailed || reqs[0].RiskDecision != "accept" || reqs[1].Mailed ||
+			reqs[1].RiskDecision != "reject" || !strings.Contains(reqs[1].RiskReasons, "disposable_email") ||
+			!strings.Contains(reqs[1].RiskReasons, "apply-v3/otp") || reqs[1].ClientIP == nil {
+			t.Errorf("stored code requests: %+v", reqs)
+		}
+		if err := e.store.DB().Exec(`UPDATE otp_requests SET mailed = true`).Error; err == nil {
+			t.Error("otp_requests is not append-only")
+		}
 	})
 }
 

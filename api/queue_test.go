@@ -241,6 +241,11 @@ func TestWaitingRoomJoinScoring(t *testing.T) {
 		!strings.Contains(fmt.Sprint(join["reasons"]), "scripting_user_agent") {
 		t.Fatalf("review detail: %d %s", rv.Status, rv.Raw)
 	}
+	// The address's code request is there with its assessment.
+	if reqs, _ := rv.Body["otp_requests"].([]any); len(reqs) != 1 || reqs[0].(map[string]any)["mailed"] != true ||
+		reqs[0].(map[string]any)["rules_version"] == "" {
+		t.Errorf("review detail's code requests: %s", rv.Raw)
+	}
 	if r := e.do("POST", "/api/v1/review/entries/"+id+"/decision", map[string]any{"decision": "approve", "note": "a person"},
 		"Authorization", "Bearer "+e.reviewer); r.Status != 200 {
 		t.Fatalf("approve: %d %s", r.Status, r.Raw)

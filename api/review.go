@@ -109,8 +109,20 @@ type reviewDetailJSON struct {
 	Signals      any              `json:"signals"`
 	Network      networkJSON      `json:"network"`
 	QueueJoin    any              `json:"queue_join,omitempty"` // the waiting-room join's assessment (ordered groups)
+	OTPRequests  []otpRequestJSON `json:"otp_requests"`         // the address's code requests, newest first
 	RulesVersion string           `json:"rules_version"`
 	Linked       []reviewItemJSON `json:"linked"`
+}
+
+// otpRequestJSON is one code request and its assessment; a refused one
+// (mailed false) was answered like a mailed one.
+type otpRequestJSON struct {
+	RequestedAt  time.Time        `json:"requested_at"`
+	Mailed       bool             `json:"mailed"`
+	RiskScore    int              `json:"risk_score"`
+	Decision     string           `json:"decision"`
+	Reasons      []antibot.Reason `json:"reasons"`
+	RulesVersion string           `json:"rules_version"`
 }
 
 // networkJSON is what the IP tables say of the entry's address now
@@ -132,7 +144,15 @@ func (h *handler) reviewEntry(c *gin.Context) {
 	out := reviewDetailJSON{reviewItemJSON: reviewItem(e), Name: e.Name, Email: e.Email, EmailKey: e.EmailKey, Phone: e.Phone,
 		BirthDate: e.BirthDate.Format(time.DateOnly), GroupCode: e.GroupCode, Tickets: e.Tickets, ClientIP: e.ClientIP,
 		UserAgent: e.UserAgent, DeviceID: e.DeviceID, Fingerprint: e.Fingerprint, Signals: jsonOrNull(e.Signals),
-		RulesVersion: e.Risk.RulesVersion, Linked: []reviewItemJSON{}}
+		RulesVersion: e.Risk.RulesVersion, Linked: []reviewItemJSON{}, OTPRequests: []otpRequestJSON{}}
+	for _, o := range d.OTPRequests {
+		reasons := o.Risk.Reasons
+		if reasons == nil {
+			reasons = []antibot.Reason{}
+		}
+		out.OTPRequests = append(out.OTPRequests, otpRequestJSON{RequestedAt: o.RequestedAt, Mailed: o.Mailed,
+			RiskScore: o.Risk.Score, Decision: string(o.Risk.Decision), Reasons: reasons, RulesVersion: o.Risk.RulesVersion})
+	}
 	n := d.Network
 	out.Network = networkJSON{Country: n.Country, Kind: cmp.Or(string(n.Kind), "access"), ASN: n.ASN, Org: n.Org}
 	if d.QueueJoin != nil {

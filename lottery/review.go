@@ -83,6 +83,9 @@ type ReviewDetail struct {
 	// QueueJoin is the assessment of the waiting-room join that admitted
 	// the entry (ordered sub-queues); nil for drawn ones.
 	QueueJoin *antibot.Assessment
+	// OTPRequests are the address's latest code requests for the event,
+	// newest first, with their assessments (refused ones included).
+	OTPRequests []OTPRequest
 }
 
 // StaffSession is an open staff browser session.
@@ -291,6 +294,9 @@ func (s *Service) ReviewEntry(ctx context.Context, actor StaffAccount, id string
 	if t, err := s.store.EntryTicket(ctx, e.ID); err == nil {
 		d.QueueJoin = &t.Risk
 	} else if !errors.Is(err, ErrNotFound) {
+		return ReviewDetail{}, fmt.Errorf("review %s: %w", id, err)
+	}
+	if d.OTPRequests, err = s.store.OTPRequests(ctx, e.EventID, e.EmailKey, 10); err != nil {
 		return ReviewDetail{}, fmt.Errorf("review %s: %w", id, err)
 	}
 	if err := s.store.Audit(ctx, actor.ID, "review.view", e.ID, nil); err != nil {

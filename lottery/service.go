@@ -187,21 +187,28 @@ func (s *Service) RequestOTP(ctx context.Context, slug, email string, lang strin
 	if ev.RiskRules != nil {
 		scorer = antibot.Scorer{Rules: *ev.RiskRules}
 	}
-	if a := scorer.AssessOTP(antibot.OTPInput{UserAgent: client.UserAgent,
-		DisposableMail: s.cfg.Disposable.IsDisposable(addr.Domain), Network: s.Network(client.IP)}); a.Decision == antibot.Reject {
-		// Same answer as a sent code: nothing is revealed, nothing is mailed.
+	now := s.clock.Now()
+	a := scorer.AssessOTP(antibot.OTPInput{UserAgent: client.UserAgent,
+		DisposableMail: s.cfg.Disposable.IsDisposable(addr.Domain), Network: s.Network(client.IP)})
+	rec := OTPRecord{EventID: ev.ID, EmailKey: addr.Key, RequestedAt: now, Risk: a, ClientIP: client.IP,
+		UserAgent: truncate(client.UserAgent, 512)}
+	if a.Decision == antibot.Reject {
+		// Same answer as a sent code: nothing is revealed, nothing is
+		// mailed; the stored assessment explains the refusal later.
 		s.log.InfoContext(ctx, "otp request refused", "event", slug, "score", a.Score, "reasons", reasonCodes(a),
 			"rules", a.RulesVersion)
+		if err := s.store.RefuseOTP(ctx, rec); err != nil {
+			return fmt.Errorf("request otp %s: %w", slug, err)
+		}
 		return nil
 	}
 	code, err := s.newOTPCode()
 	if err != nil {
 		return fmt.Errorf("request otp: %w", err)
 	}
-	now := s.clock.Now()
 	m := otpMail(ev, addr.Address, code, lang)
-	id, err := s.store.SaveOTP(ctx, OTPRecord{EventID: ev.ID, EmailKey: addr.Key,
-		CodeHash: s.keys.OTPHash(ev.ID, addr.Key, code), ExpiresAt: now.Add(OTPValidity)}, m)
+	rec.CodeHash, rec.ExpiresAt = s.keys.OTPHash(ev.ID, addr.Key, code), now.Add(OTPValidity)
+	id, err := s.store.SaveOTP(ctx, rec, m)
 	if err != nil {
 		return fmt.Errorf("request otp %s: %w", slug, err)
 	}

@@ -3,6 +3,8 @@ package lottery
 import (
 	"context"
 	"time"
+
+	"github.com/startline/startline/antibot"
 )
 
 // Actor names who caused a change, for the event and audit logs. Staff
@@ -40,6 +42,18 @@ type OTPRecord struct {
 	EmailKey  string
 	CodeHash  []byte
 	ExpiresAt time.Time
+	// The request's assessment, kept whether the code is mailed or not.
+	RequestedAt time.Time
+	Risk        antibot.Assessment
+	ClientIP    string
+	UserAgent   string
+}
+
+// OTPRequest is one stored code request and its assessment.
+type OTPRequest struct {
+	RequestedAt time.Time
+	Mailed      bool
+	Risk        antibot.Assessment
 }
 
 // ApplyTx is everything one application writes, in one transaction.
@@ -100,6 +114,10 @@ type EntryStore interface {
 	// SaveOTP replaces the person's code for the event and queues the mail,
 	// in one transaction; it returns the outbox id.
 	SaveOTP(ctx context.Context, otp OTPRecord, mail Mail) (int64, error)
+	// RefuseOTP records a refused code request's assessment (no code, no mail).
+	RefuseOTP(ctx context.Context, otp OTPRecord) error
+	// OTPRequests lists an address's latest code requests for an event, newest first.
+	OTPRequests(ctx context.Context, eventID int64, emailKey string, limit int) ([]OTPRequest, error)
 	// Apply checks and consumes the e-mail code and stores the entry, its log
 	// record and its idempotency record in one transaction. Errors:
 	// ErrInvalidOTP, ErrDuplicateEntry, ErrClosed, ErrGroupFull,

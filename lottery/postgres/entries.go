@@ -105,11 +105,55 @@ func (s *Store) SaveOTP(ctx context.Context, o lottery.OTPRecord, m lottery.Mail
 			o.EventID, o.EmailKey, o.CodeHash, o.ExpiresAt).Error; err != nil {
 			return fmt.Errorf("save otp: %w", err)
 		}
+		if err := insertOTPRequest(tx, o, true); err != nil {
+			return err
+		}
 		var err error
 		id, err = insertMail(tx, m)
 		return err
 	})
 	return id, err
+}
+
+// RefuseOTP records a refused code request.
+func (s *Store) RefuseOTP(ctx context.Context, o lottery.OTPRecord) error {
+	return insertOTPRequest(s.db.WithContext(ctx), o, false)
+}
+
+func insertOTPRequest(tx *gorm.DB, o lottery.OTPRecord, mailed bool) error {
+	risk, _ := json.Marshal(riskDoc{Reasons: o.Risk.Reasons, RulesVersion: o.Risk.RulesVersion})
+	if err := tx.Exec(`INSERT INTO otp_requests (event_id, email_key, requested_at, mailed, risk_score, risk_decision,
+			risk_reasons, client_ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?::inet, ?)`,
+		o.EventID, o.EmailKey, o.RequestedAt.UTC(), mailed, o.Risk.Score, cmp.Or(string(o.Risk.Decision), "accept"),
+		string(risk), nullIP(o.ClientIP), o.UserAgent).Error; err != nil {
+		return fmt.Errorf("record otp request: %w", err)
+	}
+	return nil
+}
+
+// OTPRequests lists an address's latest code requests, newest first.
+func (s *Store) OTPRequests(ctx context.Context, eventID int64, emailKey string, limit int) ([]lottery.OTPRequest, error) {
+	var rows []struct {
+		RequestedAt  time.Time
+		Mailed       bool
+		RiskScore    int
+		RiskDecision string
+		RiskReasons  []byte
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT requested_at, mailed, risk_score, risk_decision, risk_reasons
+		FROM otp_requests WHERE event_id = ? AND email_key = ? ORDER BY requested_at DESC, id DESC LIMIT ?`,
+		eventID, emailKey, limit).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("otp requests: %w", err)
+	}
+	out := make([]lottery.OTPRequest, 0, len(rows))
+	for _, r := range rows {
+		var doc riskDoc
+		_ = json.Unmarshal(r.RiskReasons, &doc) // written by us; a bad document only loses the explanation
+		out = append(out, lottery.OTPRequest{RequestedAt: r.RequestedAt.UTC(), Mailed: r.Mailed,
+			Risk: antibot.Assessment{Score: r.RiskScore, Decision: antibot.Decision(r.RiskDecision), Reasons: doc.Reasons,
+				RulesVersion: doc.RulesVersion}})
+	}
+	return out, nil
 }
 
 type otpCheck struct {
