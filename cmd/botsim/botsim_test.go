@@ -328,16 +328,50 @@ func TestRunJobsCountsUnrunAttempts(t *testing.T) {
 }
 
 func TestParseEvent(t *testing.T) {
-	body := []byte(`{"slug":"demo","status":"open","subqueues":[
-		{"key":"half:sub-130","course":"half","pace_group":"sub-130","capacity":150,"mode":"lottery"},
-		{"key":"full:elite","course":"full","pace_group":"elite","capacity":10,"mode":"ordered"}]}`)
-	got, status, err := parseEvent(body)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name     string
+		body     string
+		want     eventInfo
+		wantLine string // key of line(); empty: none
+		wantErr  bool
+	}{
+		{"lottery and ordered", `{"slug":"demo","status":"open","subqueues":[
+			{"key":"half:sub-130","course":"half","pace_group":"sub-130","capacity":150,"mode":"lottery"},
+			{"key":"5k:walk","course":"5k","pace_group":"walk","capacity":200,"mode":"ordered","admit_per_minute":60},
+			{"key":"full:elite","course":"full","pace_group":"elite","capacity":10,"mode":"ordered","admit_per_minute":5}]}`,
+			eventInfo{Status: "open",
+				Lottery: []SubQueue{{Key: "half:sub-130", Course: "half", PaceGroup: "sub-130", Capacity: 150}},
+				Ordered: []SubQueue{{Key: "5k:walk", Course: "5k", PaceGroup: "walk", Capacity: 200, AdmitPerMinute: 60},
+					{Key: "full:elite", Course: "full", PaceGroup: "elite", Capacity: 10, AdmitPerMinute: 5}}},
+			"5k:walk", false},
+		{"no mode is a lottery; unknown modes are skipped", `{"status":"open","subqueues":[
+			{"key":"10k:open","capacity":300},{"key":"10k:auction","capacity":5,"mode":"auction"}]}`,
+			eventInfo{Status: "open", Lottery: []SubQueue{{Key: "10k:open", Course: "10k", PaceGroup: "open", Capacity: 300}}},
+			"", false},
+		{"only ordered", `{"status":"open","subqueues":[{"key":"5k:walk","capacity":200,"mode":"ordered"}]}`,
+			eventInfo{}, "", true},
+		{"not JSON", `<html>`, eventInfo{}, "", true},
 	}
-	want := []SubQueue{{Key: "half:sub-130", Course: "half", PaceGroup: "sub-130", Capacity: 150}}
-	if diff := cmp.Diff(want, got); diff != "" || status != "open" {
-		t.Errorf("status %q, sub-queues (-want +got):\n%s", status, diff)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseEvent([]byte(tt.body))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("event (-want +got):\n%s", diff)
+			}
+			line := ""
+			if l := got.line(); l != nil {
+				line = l.Key
+			}
+			if line != tt.wantLine {
+				t.Errorf("line() = %q, want %q", line, tt.wantLine)
+			}
+		})
 	}
 }
 

@@ -53,6 +53,12 @@ func (s *sim) newAgent(d Device) *agent {
 	return &agent{c: &http.Client{Transport: s.tr, Jar: jar, Timeout: 60 * time.Second, CheckRedirect: noRedirect}, dev: d}
 }
 
+// newCookielessAgent is a client that drops every cookie, as a plain HTTP
+// script does: the device cookie set with a challenge never comes back.
+func (s *sim) newCookielessAgent(d Device) *agent {
+	return &agent{c: &http.Client{Transport: s.tr, Timeout: 60 * time.Second, CheckRedirect: noRedirect}, dev: d}
+}
+
 // reply is a server answer.
 type reply struct {
 	status int
@@ -139,7 +145,7 @@ const (
 	KindReceived Kind = iota // 201 received: in the draw once frozen
 	KindFlagged              // 201 in_review: waits for a reviewer
 	KindRejected             // 201 rejected: auto-rejected by the risk score
-	KindBlocked              // refused before an entry existed (401, 409, 422, 429, or no code delivered)
+	KindBlocked              // refused before an entry existed (401, 409, 422, 429, a refused or lapsed place in line, or no code delivered)
 	KindError                // transport failure, 5xx or an answer botsim did not expect
 )
 
@@ -163,7 +169,9 @@ func errorOutcome(step string, err error) Outcome {
 	return Outcome{Kind: KindError, Code: step + ":transport"}
 }
 
-// refusal classifies a non-success answer of step.
+// refusal classifies a non-success answer of step. A 403 is a refusal only
+// for the waiting room's codes: any other (registration closed) means the
+// run itself is broken.
 func refusal(step string, r reply) Outcome {
 	code := r.code
 	if code == "" {
@@ -172,6 +180,10 @@ func refusal(step string, r reply) Outcome {
 	switch r.status {
 	case http.StatusUnauthorized, http.StatusConflict, http.StatusUnprocessableEntity, http.StatusTooManyRequests:
 		return Outcome{Kind: KindBlocked, Code: step + ":" + code}
+	case http.StatusForbidden:
+		if code == codeQueueRefused || code == codeAdmissionRequired {
+			return Outcome{Kind: KindBlocked, Code: step + ":" + code}
+		}
 	}
 	return Outcome{Kind: KindError, Code: step + ":" + code}
 }
@@ -203,7 +215,9 @@ func applyOutcome(r reply, err error) Outcome {
 }
 
 // statusKind maps an entry status (API.md) to an outcome: anything past
-// review that is still in or through the draw counts as received.
+// review that is still in or through the draw counts as received. On an
+// ordered sub-queue, offered (holding a slot) and waitlisted (waiting in
+// line order for one) are its "draw".
 func statusKind(status string) (Kind, bool) {
 	switch status {
 	case "received", "eligible", "selected", "waitlisted", "offered", "confirmed", "declined", "expired":
@@ -359,6 +373,8 @@ type ApplyBody struct {
 	Altcha    string   `json:"altcha"`
 	Signals   *Signals `json:"signals,omitempty"`
 	Website   string   `json:"website"`
+	// AdmissionToken is the waiting room's pass (ordered sub-queues only).
+	AdmissionToken string `json:"admission_token,omitempty"`
 }
 
 func applyBodyFor(id Identity, otp, altcha string, sig *Signals) ApplyBody {
@@ -378,6 +394,12 @@ func (s *sim) apply(ctx context.Context, a *agent, ip string, body ApplyBody, id
 // of work, a code by mail (read from the dev outbox, as the owner of the
 // mailbox would), then the application.
 func (s *sim) fullApply(ctx context.Context, a *agent, ip string, id Identity, sig *Signals, idemKey string) Outcome {
+	return s.fullApplyAdmitted(ctx, a, ip, id, sig, idemKey, "")
+}
+
+// fullApplyAdmitted is fullApply carrying a waiting-room admission token
+// (empty for lottery sub-queues).
+func (s *sim) fullApplyAdmitted(ctx context.Context, a *agent, ip string, id Identity, sig *Signals, idemKey, admission string) Outcome {
 	altcha, o := s.solveChallenge(ctx, a, ip)
 	if o != nil {
 		return *o
@@ -390,5 +412,7 @@ func (s *sim) fullApply(ctx context.Context, a *agent, ip string, id Identity, s
 	if o != nil {
 		return *o
 	}
-	return applyOutcome(s.apply(ctx, a, ip, applyBodyFor(id, code, altcha, sig), idemKey))
+	body := applyBodyFor(id, code, altcha, sig)
+	body.AdmissionToken = admission
+	return applyOutcome(s.apply(ctx, a, ip, body, idemKey))
 }

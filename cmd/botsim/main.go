@@ -3,9 +3,11 @@
 // household IPs and devices) and attack populations (Gmail variants,
 // disposable domains, one device with many identities, headless browsers,
 // IP rotation behind one fingerprint, a plain script without signals, OTP
-// guessing, proof-of-work replay, staff password spraying), and reports per
-// scenario how many attack entries reached the draw and how many legitimate
-// runners were flagged or rejected. After the last apply it waits for the
+// guessing, proof-of-work replay, staff password spraying, and scripted,
+// headless and farmed joins to the waiting room of an ordered pace group),
+// and reports per scenario how many attack entries reached the draw and how
+// many legitimate runners (in the lottery crowd and in the waiting room)
+// were flagged or rejected. After the last apply it waits for the
 // server's asynchronous checks (-settle) and re-reads every entry's status.
 //
 // The server must run in dev mode (codes are read from /dev/outbox.json) and
@@ -43,6 +45,7 @@ type options struct {
 	base         string
 	event        string
 	legit        int
+	legitQueue   int
 	seed         uint64
 	run          string
 	conc         int
@@ -66,6 +69,7 @@ func main() {
 	fs.StringVar(&o.base, "base", "http://127.0.0.1:8080", "base URL of the Startline server")
 	fs.StringVar(&o.event, "event", "demo-marathon", "slug of an event open for registration")
 	fs.IntVar(&o.legit, "legit", 400, "legitimate runners to simulate (0: none)")
+	fs.IntVar(&o.legitQueue, "legit-queue", 30, "legitimate runners who join the waiting room of the event's ordered pace group, wait to be admitted and apply (0: none; skipped when the event has none)")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed for identities, devices and timing")
 	fs.StringVar(&o.run, "run", "", "run tag mixed into the seed so a rerun against the same database gets fresh people (default: random; pass one to reproduce a run on a fresh database)")
 	fs.IntVar(&o.conc, "concurrency", 16, "requests in flight at once")
@@ -170,8 +174,8 @@ func run(ctx context.Context, o options, logw io.Writer) (*Report, error) {
 	if o.fingerprints != "realistic" && o.fingerprints != "unique" {
 		return nil, fmt.Errorf("-fingerprints %q: want realistic or unique", o.fingerprints)
 	}
-	if o.legit < 0 || o.conc < 1 || o.attempts < 0 || o.timeout <= 0 || o.maxRequests < 1 {
-		return nil, errors.New("-legit and -attempts must be >= 0, -concurrency, -timeout and -max-requests > 0")
+	if o.legit < 0 || o.legitQueue < 0 || o.conc < 1 || o.attempts < 0 || o.timeout <= 0 || o.maxRequests < 1 {
+		return nil, errors.New("-legit, -legit-queue and -attempts must be >= 0, -concurrency, -timeout and -max-requests > 0")
 	}
 	if !o.allowRemote {
 		if err := checkLoopback(o.base); err != nil {
@@ -191,18 +195,30 @@ func run(ctx context.Context, o options, logw io.Writer) (*Report, error) {
 	defer cancel()
 
 	s := newSim(o.base, o.event, o.maxRequests)
-	subqueues, warnings, err := preflight(ctx, s, logw)
+	ev, warnings, err := preflight(ctx, s, logw)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{Base: s.base, Event: o.event, Seed: o.seed, Run: o.run, StartedAt: time.Now().UTC(), Warnings: warnings,
 		Command: o.command}
 	start := time.Now()
-	g := newGenerator(scenarioRand(o.seed, o.run, "legit"), subqueues, time.Now(), o.fingerprints == "unique")
+	g := newGenerator(scenarioRand(o.seed, o.run, "legit"), ev.Lottery, time.Now(), o.fingerprints == "unique")
+	line := ev.line()
 
 	if withLegit && o.legit > 0 {
 		fmt.Fprintf(logw, "botsim: legit: %d runners...\n", o.legit)
 		rep.Legit = runLegit(ctx, s, g, o.legit, o.conc)
+	}
+	if withLegit && o.legitQueue > 0 {
+		if line == nil {
+			w := "-legit-queue: the event has no ordered pace group (no waiting room); skipped"
+			fmt.Fprintln(logw, "botsim: warning:", w)
+			rep.Warnings = append(rep.Warnings, w)
+		} else {
+			fmt.Fprintf(logw, "botsim: legit-queue: %d runners through the waiting room of %s...\n", o.legitQueue, line.Key)
+			qg := g.withRand(scenarioRand(o.seed, o.run, "legit-queue"))
+			rep.LegitQueue = runLegitQueue(ctx, s, qg, *line, o.legitQueue, o.conc)
+		}
 	}
 	for _, sc := range attacks {
 		n := sc.attempts
@@ -212,7 +228,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*Report, error) {
 		fmt.Fprintf(logw, "botsim: %s: %d attempts...\n", sc.name, n)
 		row := newRow(sc.name, sc.desc)
 		t0 := time.Now()
-		e := &env{s: s, g: g.withRand(scenarioRand(o.seed, o.run, sc.name)), conc: o.conc}
+		e := &env{s: s, g: g.withRand(scenarioRand(o.seed, o.run, sc.name)), conc: o.conc, line: line}
 		sc.run(ctx, e, n, row)
 		row.DurationMS = time.Since(t0).Milliseconds()
 		if ctx.Err() != nil && row.Note == "" {
@@ -221,8 +237,13 @@ func run(ctx context.Context, o options, logw io.Writer) (*Report, error) {
 		rep.Attacks = append(rep.Attacks, row)
 	}
 	settle(ctx, s, rep, o.settle, o.conc, logw)
-	if rep.Legit != nil {
-		rep.Legit.finish()
+	for _, l := range []*Legit{rep.Legit, rep.LegitQueue} {
+		if l != nil {
+			l.finish()
+		}
+	}
+	if rep.Legit != nil && rep.LegitQueue != nil {
+		rep.LegitAll = combineLegit(rep.Legit, rep.LegitQueue)
 	}
 	for _, r := range rep.Attacks {
 		r.finish()
@@ -237,34 +258,34 @@ func run(ctx context.Context, o options, logw io.Writer) (*Report, error) {
 
 // preflight checks the server: reachable, the event open with lottery
 // sub-queues, the dev outbox readable, and X-Forwarded-For believed.
-func preflight(ctx context.Context, s *sim, logw io.Writer) ([]SubQueue, []string, error) {
+func preflight(ctx context.Context, s *sim, logw io.Writer) (eventInfo, []string, error) {
 	r, err := s.call(ctx, nil, "", http.MethodGet, "/healthz", nil, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: GET %s/healthz: %v", errUnreachable, s.base, err)
+		return eventInfo{}, nil, fmt.Errorf("%w: GET %s/healthz: %v", errUnreachable, s.base, err)
 	}
 	if r.status != http.StatusOK {
-		return nil, nil, fmt.Errorf("GET /healthz answered %d", r.status)
+		return eventInfo{}, nil, fmt.Errorf("GET /healthz answered %d", r.status)
 	}
 	r, err = s.call(ctx, nil, "", http.MethodGet, "/api/v1/events/"+url.PathEscape(s.event), nil, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errUnreachable, err)
+		return eventInfo{}, nil, fmt.Errorf("%w: %v", errUnreachable, err)
 	}
 	if r.status != http.StatusOK {
-		return nil, nil, fmt.Errorf("event %q: GET answered %d %s (create it with `startline seed-demo`)", s.event, r.status, r.code)
+		return eventInfo{}, nil, fmt.Errorf("event %q: GET answered %d %s (create it with `startline seed-demo`)", s.event, r.status, r.code)
 	}
-	subqueues, status, err := parseEvent(r.body)
+	ev, err := parseEvent(r.body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("event %q: %w", s.event, err)
+		return eventInfo{}, nil, fmt.Errorf("event %q: %w", s.event, err)
 	}
-	if status != "" && status != "open" && status != "published" {
-		fmt.Fprintf(logw, "botsim: warning: event status is %q; applications may be refused\n", status)
+	if ev.Status != "" && ev.Status != "open" && ev.Status != "published" {
+		fmt.Fprintf(logw, "botsim: warning: event status is %q; applications may be refused\n", ev.Status)
 	}
 	r, err = s.call(ctx, nil, "", http.MethodGet, "/dev/outbox.json?to=probe%40botsim.invalid", nil, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errUnreachable, err)
+		return eventInfo{}, nil, fmt.Errorf("%w: %v", errUnreachable, err)
 	}
 	if r.status != http.StatusOK {
-		return nil, nil, fmt.Errorf("GET /dev/outbox.json answered %d: start the server with STARTLINE_ENV=dev so botsim can read the codes it is mailed", r.status)
+		return eventInfo{}, nil, fmt.Errorf("GET /dev/outbox.json answered %d: start the server with STARTLINE_ENV=dev so botsim can read the codes it is mailed", r.status)
 	}
 	var warnings []string
 	switch ok, known := xffBelieved(ctx, s); {
@@ -277,7 +298,7 @@ func preflight(ctx context.Context, s *sim, logw io.Writer) ([]SubQueue, []strin
 	for _, w := range warnings {
 		fmt.Fprintln(logw, "botsim: warning:", w)
 	}
-	return subqueues, warnings, nil
+	return ev, warnings, nil
 }
 
 // xffBelieved asks for two challenges from one made-up address and one from
@@ -316,26 +337,42 @@ func xffBelieved(ctx context.Context, s *sim) (ok, known bool) {
 type eventJSON struct {
 	Status    string `json:"status"`
 	SubQueues []struct {
-		Key       string `json:"key"`
-		Course    string `json:"course"`
-		PaceGroup string `json:"pace_group"`
-		Capacity  int    `json:"capacity"`
-		Mode      string `json:"mode"`
+		Key            string `json:"key"`
+		Course         string `json:"course"`
+		PaceGroup      string `json:"pace_group"`
+		Capacity       int    `json:"capacity"`
+		Mode           string `json:"mode"`
+		AdmitPerMinute int    `json:"admit_per_minute"`
 	} `json:"subqueues"`
 }
 
-// parseEvent returns the event's lottery sub-queues (ordered ones need a
-// waiting-room admission token, which botsim does not simulate).
-func parseEvent(body []byte) ([]SubQueue, string, error) {
-	var ev eventJSON
-	if err := json.Unmarshal(body, &ev); err != nil {
-		return nil, "", fmt.Errorf("event JSON: %w", err)
+// eventInfo is what botsim uses of the event: its lottery sub-queues (the
+// crowd and the lottery attacks apply there) and its ordered ones (reached
+// through the waiting room).
+type eventInfo struct {
+	Status  string
+	Lottery []SubQueue
+	Ordered []SubQueue
+}
+
+// line is the ordered sub-queue whose waiting room botsim joins: the first
+// the event lists, or nil when it has none.
+func (ev eventInfo) line() *SubQueue {
+	if len(ev.Ordered) == 0 {
+		return nil
 	}
-	var out []SubQueue
-	for _, q := range ev.SubQueues {
-		if q.Mode != "" && q.Mode != "lottery" {
-			continue
-		}
+	return &ev.Ordered[0]
+}
+
+// parseEvent sorts the event's sub-queues by mode. It fails without a
+// lottery sub-queue; an event without ordered ones simply has no waiting room.
+func parseEvent(body []byte) (eventInfo, error) {
+	var raw eventJSON
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return eventInfo{}, fmt.Errorf("event JSON: %w", err)
+	}
+	ev := eventInfo{Status: raw.Status}
+	for _, q := range raw.SubQueues {
 		course, pace, ok := strings.Cut(q.Key, ":")
 		if !ok {
 			course, pace = q.Course, q.PaceGroup
@@ -343,12 +380,19 @@ func parseEvent(body []byte) ([]SubQueue, string, error) {
 		if course == "" || pace == "" {
 			continue
 		}
-		out = append(out, SubQueue{Key: q.Key, Course: course, PaceGroup: pace, Capacity: q.Capacity})
+		sq := SubQueue{Key: q.Key, Course: course, PaceGroup: pace, Capacity: q.Capacity}
+		switch q.Mode {
+		case "", "lottery":
+			ev.Lottery = append(ev.Lottery, sq)
+		case "ordered":
+			sq.AdmitPerMinute = q.AdmitPerMinute
+			ev.Ordered = append(ev.Ordered, sq)
+		}
 	}
-	if len(out) == 0 {
-		return nil, ev.Status, errors.New("no lottery sub-queues")
+	if len(ev.Lottery) == 0 {
+		return ev, errors.New("no lottery sub-queues")
 	}
-	return out, ev.Status, nil
+	return ev, nil
 }
 
 // runLegit runs the legitimate crowd: households in parallel, the members of
@@ -421,18 +465,21 @@ func runLegit(ctx context.Context, s *sim, g *generator, n, conc int) *Legit {
 // to its settled kind.
 func settle(ctx context.Context, s *sim, rep *Report, wait time.Duration, conc int, logw io.Writer) {
 	type item struct {
-		e       *CreatedEntry
-		recount func(*CreatedEntry, Kind)
+		e *CreatedEntry
+		t tally
 	}
 	var items []item
-	if rep.Legit != nil {
-		for _, e := range rep.Legit.Created {
-			items = append(items, item{e, rep.Legit.recount})
+	for _, l := range []*Legit{rep.Legit, rep.LegitQueue} {
+		if l == nil {
+			continue
+		}
+		for _, e := range l.Created {
+			items = append(items, item{e, l})
 		}
 	}
 	for _, r := range rep.Attacks {
 		for _, e := range r.Created {
-			items = append(items, item{e, r.recount})
+			items = append(items, item{e, r})
 		}
 	}
 	if len(items) == 0 || wait <= 0 {
@@ -447,6 +494,7 @@ func settle(ctx context.Context, s *sim, rep *Report, wait time.Duration, conc i
 	case <-time.After(wait):
 	}
 	got := make([]Kind, len(items))
+	statuses := make([]string, len(items))
 	jobs := make([]job, len(items))
 	failed := 0
 	for i, it := range items {
@@ -456,6 +504,7 @@ func settle(ctx context.Context, s *sim, rep *Report, wait time.Duration, conc i
 			if err != nil {
 				return Outcome{Kind: KindError}
 			}
+			statuses[i] = st
 			if k, ok := statusKind(st); ok {
 				got[i] = k
 			}
@@ -468,7 +517,10 @@ func settle(ctx context.Context, s *sim, rep *Report, wait time.Duration, conc i
 		}
 	}
 	for i, it := range items { // single-threaded: recount touches shared tallies
-		it.recount(it.e, got[i])
+		it.t.recount(it.e, got[i])
+		if statuses[i] != "" {
+			it.t.settled(statuses[i])
+		}
 	}
 	if failed > 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d of %d entries could not be re-read after the settle wait; they keep their apply status", failed, len(items)))

@@ -86,6 +86,8 @@ type SubQueue struct {
 	Course    string
 	PaceGroup string
 	Capacity  int
+	// AdmitPerMinute is the waiting room's admission rate (ordered only).
+	AdmitPerMinute int
 }
 
 // generator draws realistic, distinct identities. It remembers every name,
@@ -722,6 +724,33 @@ func (g *generator) legitPopulation(n int) Population {
 		}
 		i := addPerson(g.person("", 18, 68, ""), ip, dev, hh)
 		pop.People[i].Abroad = abroad
+		pop.Households = append(pop.Households, []int{i})
+	}
+	return pop
+}
+
+// queueRunners draws n people who join line's waiting room, each alone on
+// their own browser and home connection (abroad in the crowd's share, half
+// of those on local time), entered for line's course and pace group.
+func (g *generator) queueRunners(n int, line SubQueue) Population {
+	var pop Population
+	wantAbroad := int(float64(n)*abroadShare + 0.5)
+	for i := range n {
+		d, ip := g.humanDevice(), g.legitIP()
+		abroad := i < wantAbroad
+		if abroad {
+			a := abroadNetworks[g.pick(len(abroadNetworks))]
+			ip = g.ip([]string{a.prefix})
+			if i%2 == 0 {
+				d.TimeZone = a.zone
+			}
+			pop.AbroadPeople++
+		}
+		id := g.person("", 18, 68, "")
+		id.Course, id.PaceGroup = line.Course, line.PaceGroup
+		pop.Devices = append(pop.Devices, d)
+		pop.People = append(pop.People, Person{Identity: id, FillMS: g.humanFillMS(), IP: ip, Device: i, Household: i,
+			IdemKey: g.idemKey(), Abroad: abroad})
 		pop.Households = append(pop.Households, []int{i})
 	}
 	return pop

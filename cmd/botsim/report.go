@@ -36,8 +36,59 @@ type Row struct {
 	DurationMS  int64          `json:"duration_ms"`
 	// Changed counts entries whose status changed between the apply answer
 	// and the settled re-read ("received->in_review": flagged by clustering).
-	Changed map[string]int  `json:"changed_after_apply,omitempty"`
+	Changed map[string]int `json:"changed_after_apply,omitempty"`
+	QueueTally
 	Created []*CreatedEntry `json:"-"`
+}
+
+// QueueTally is what a waiting-room tally adds: the line joined, how long
+// admission took, and the entries' settled statuses (offered and waitlisted
+// both count as reaching the draw, but only an offer holds a slot).
+type QueueTally struct {
+	Line          string         `json:"waiting_room,omitempty"` // the ordered sub-queue joined; empty for lottery rows
+	AdmissionWait *WaitStats     `json:"admission_wait,omitempty"`
+	Statuses      map[string]int `json:"settled_statuses,omitempty"`
+}
+
+// settled counts one entry's status as re-read after the settle wait.
+func (q *QueueTally) settled(status string) {
+	if q.Statuses == nil {
+		q.Statuses = map[string]int{}
+	}
+	q.Statuses[status]++
+}
+
+// tally is a row or crowd whose created entries settle re-reads.
+type tally interface {
+	recount(e *CreatedEntry, k Kind)
+	settled(status string)
+}
+
+// WaitStats summarizes how long admitted attempts waited in line, from the
+// join's answer to the poll that carried the admission token.
+type WaitStats struct {
+	Admitted int   `json:"admitted"`
+	P50MS    int64 `json:"p50_ms"`
+	P90MS    int64 `json:"p90_ms"`
+	MaxMS    int64 `json:"max_ms"`
+}
+
+// waitStats summarizes waits (nearest-rank percentiles); nil for none.
+func waitStats(waits []time.Duration) *WaitStats {
+	if len(waits) == 0 {
+		return nil
+	}
+	w := slices.Clone(waits)
+	slices.Sort(w)
+	rank := func(p int) int64 { return w[(p*len(w)+99)/100-1].Milliseconds() }
+	return &WaitStats{Admitted: len(w), P50MS: rank(50), P90MS: rank(90), MaxMS: w[len(w)-1].Milliseconds()}
+}
+
+func (w *WaitStats) String() string {
+	sec := func(ms int64) string {
+		return (time.Duration(ms) * time.Millisecond).Round(100 * time.Millisecond).String()
+	}
+	return fmt.Sprintf("%d admitted after p50 %s, p90 %s, max %s", w.Admitted, sec(w.P50MS), sec(w.P90MS), sec(w.MaxMS))
 }
 
 // CreatedEntry is an entry a 201 created and the kind it is counted as.
@@ -144,8 +195,9 @@ type Legit struct {
 	DurationMS         int64          `json:"duration_ms"`
 	// Harmed lists the flagged, rejected and blocked runners' situations
 	// (shared IP, shared device, outcome), never their personal data.
-	Harmed  map[string]int  `json:"harmed,omitempty"`
-	Changed map[string]int  `json:"changed_after_apply,omitempty"`
+	Harmed  map[string]int `json:"harmed,omitempty"`
+	Changed map[string]int `json:"changed_after_apply,omitempty"`
+	QueueTally
 	Created []*CreatedEntry `json:"-"`
 }
 
@@ -204,12 +256,49 @@ func (l *Legit) finish() {
 			l.Harmed[e.Situation+"/"+kindName(e.Kind)]++
 		}
 	}
+	l.rates()
+}
+
+// rates computes the shares and the target checks from the counts.
+func (l *Legit) rates() {
 	if l.Total > 0 {
 		l.FlaggedPct = 100 * float64(l.Flagged) / float64(l.Total)
 		l.BlockedPct = 100 * float64(l.Blocked) / float64(l.Total)
 	}
 	l.FlaggedTargetMet = l.Total > 0 && l.FlaggedPct <= targetLegitFlaggedPc
 	l.NoRejectsMet = l.Total > 0 && l.Rejected == 0
+}
+
+// combineLegit adds two finished tallies (the lottery crowd and the
+// waiting room) into one, which the targets are checked on as a whole.
+func combineLegit(crowd, queue *Legit) *Legit {
+	all := *crowd
+	all.Codes, all.Harmed, all.Changed, all.Created, all.QueueTally = map[string]int{}, nil, nil, nil, QueueTally{}
+	all.Total += queue.Total
+	all.Received += queue.Received
+	all.Flagged += queue.Flagged
+	all.Rejected += queue.Rejected
+	all.Blocked += queue.Blocked
+	all.Errors += queue.Errors
+	all.DurationMS += queue.DurationMS
+	for _, l := range []*Legit{crowd, queue} {
+		all.Codes = addCounts(all.Codes, l.Codes)
+		all.Harmed = addCounts(all.Harmed, l.Harmed)
+		all.Changed = addCounts(all.Changed, l.Changed)
+	}
+	all.rates()
+	return &all
+}
+
+// addCounts adds src into dst, allocating dst only when there is something to add.
+func addCounts(dst, src map[string]int) map[string]int {
+	for k, v := range src {
+		if dst == nil {
+			dst = map[string]int{}
+		}
+		dst[k] += v
+	}
+	return dst
 }
 
 // Report is the whole run.
@@ -227,6 +316,8 @@ type Report struct {
 	DurationMS  int64     `json:"duration_ms"`
 	Requests    int64     `json:"requests"`
 	Legit       *Legit    `json:"legit,omitempty"`
+	LegitQueue  *Legit    `json:"legit_queue,omitempty"` // runners through the waiting room
+	LegitAll    *Legit    `json:"legit_all,omitempty"`   // both, when both ran
 	Attacks     []*Row    `json:"attacks"`
 	AttackTotal *Row      `json:"attack_total,omitempty"`
 }
@@ -246,12 +337,7 @@ func total(rows []*Row) *Row {
 		t.Errors += r.Errors
 		t.Breaches += r.Breaches
 		t.DurationMS += r.DurationMS
-		for k, v := range r.Changed {
-			if t.Changed == nil {
-				t.Changed = map[string]int{}
-			}
-			t.Changed[k] += v
-		}
+		t.Changed = addCounts(t.Changed, r.Changed)
 	}
 	t.KeptOutPct = keptOut(t.Attempts, t.Received, t.Errors)
 	t.MeetsTarget = t.Attempts > t.Errors && t.KeptOutPct >= targetKeptOutPct && t.Breaches == 0
@@ -329,26 +415,76 @@ func (rep *Report) writeText(w io.Writer) {
 			if len(r.Changed) > 0 {
 				fmt.Fprintf(w, "  %-*s  changed after apply: %s\n", width, "", codes(r.Changed))
 			}
+			r.QueueTally.writeText(w, fmt.Sprintf("  %-*s  ", width, ""))
 			if r.Note != "" {
 				fmt.Fprintf(w, "  %-*s  note: %s\n", width, "", r.Note)
 			}
 		}
 		fmt.Fprintln(w)
 	}
+	rep.writeLegit(w)
+}
+
+// writeText prints a waiting-room tally's extra lines, each after indent.
+func (q *QueueTally) writeText(w io.Writer, indent string) {
+	if q.Line == "" {
+		return
+	}
+	if q.AdmissionWait != nil {
+		fmt.Fprintf(w, "%swaiting room %s: %s\n", indent, q.Line, q.AdmissionWait)
+	} else {
+		fmt.Fprintf(w, "%swaiting room %s: nobody admitted\n", indent, q.Line)
+	}
+	if len(q.Statuses) > 0 {
+		fmt.Fprintf(w, "%ssettled entry statuses: %s\n", indent, codes(q.Statuses))
+	}
+}
+
+// writeLegit prints the legitimate runners' table: the lottery crowd, the
+// waiting room and, when both ran, the two together.
+func (rep *Report) writeLegit(w io.Writer) {
+	type named struct {
+		name string
+		l    *Legit
+	}
+	var rows []named
+	for _, r := range []named{{"lottery crowd", rep.Legit}, {"waiting room", rep.LegitQueue}, {"all", rep.LegitAll}} {
+		if r.l != nil {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	var about []string
 	if l := rep.Legit; l != nil {
-		fmt.Fprintf(w, "Legitimate runners (%d households; %d people behind a shared household IP, %d on a shared device, %d children with a parent's phone, %d abroad)\n",
-			l.Households, l.SharedIPPeople, l.SharedDevicePeople, l.SharedPhonePeople, l.AbroadPeople)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "total\treceived\tflagged\trejected\tblocked\terrors\tflagged %\tblocked %\tflagged <= 0.5%\tnone rejected\t")
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%s\t%s\t\n", l.Total, l.Received, l.Flagged, l.Rejected, l.Blocked,
-			l.Errors, l.FlaggedPct, l.BlockedPct, yesNo(l.FlaggedTargetMet), yesNo(l.NoRejectsMet))
-		tw.Flush()
-		fmt.Fprintf(w, "  codes: %s\n", codes(l.Codes))
+		about = append(about, fmt.Sprintf("lottery crowd: %d households; %d people behind a shared household IP, %d on a shared device, %d children with a parent's phone, %d abroad",
+			l.Households, l.SharedIPPeople, l.SharedDevicePeople, l.SharedPhonePeople, l.AbroadPeople))
+	}
+	if l := rep.LegitQueue; l != nil {
+		about = append(about, fmt.Sprintf("waiting room: %d runners join %s, wait for admission, then apply; received = offered or waitlisted", l.Total, l.Line))
+	}
+	fmt.Fprintf(w, "Legitimate runners (%s)\n", strings.Join(about, "; "))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-13s\ttotal\treceived\tflagged\trejected\tblocked\terrors\tflagged %%\tblocked %%\tflagged <= 0.5%%\tnone rejected\t\n", "runners")
+	for _, r := range rows {
+		l := r.l
+		fmt.Fprintf(tw, "%-13s\t%d\t%d\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%s\t%s\t\n", r.name, l.Total, l.Received, l.Flagged, l.Rejected,
+			l.Blocked, l.Errors, l.FlaggedPct, l.BlockedPct, yesNo(l.FlaggedTargetMet), yesNo(l.NoRejectsMet))
+	}
+	tw.Flush()
+	for _, r := range rows {
+		if r.l == rep.LegitAll {
+			continue
+		}
+		l := r.l
+		fmt.Fprintf(w, "  %s codes: %s\n", r.name, codes(l.Codes))
 		if len(l.Changed) > 0 {
-			fmt.Fprintf(w, "  changed after apply: %s\n", codes(l.Changed))
+			fmt.Fprintf(w, "  %s changed after apply: %s\n", r.name, codes(l.Changed))
 		}
 		if len(l.Harmed) > 0 {
-			fmt.Fprintf(w, "  harmed runners by situation: %s\n", codes(l.Harmed))
+			fmt.Fprintf(w, "  %s harmed runners by situation: %s\n", r.name, codes(l.Harmed))
 		}
+		l.QueueTally.writeText(w, "  ")
 	}
 }

@@ -21,11 +21,13 @@ type scenario struct {
 }
 
 // env is what scenarios share: the server, a generator with its own random
-// stream, and the run's concurrency.
+// stream, the run's concurrency, and the ordered sub-queue whose waiting
+// room the queue_* scenarios join (nil: the event has none).
 type env struct {
 	s    *sim
 	g    *generator // used only while jobs are being built, never inside them
 	conc int
+	line *SubQueue
 }
 
 // scenarios lists the attacks in the order they run.
@@ -41,6 +43,9 @@ var scenarios = []scenario{
 	{"pow_replay", "one solved proof of work replayed across different applications", 50, runPoWReplay},
 	{"staff_password_spraying", "common passwords (and a guessed TOTP) against the demo staff logins", 50, runStaffSpraying},
 	{"staff_spraying_address_variants", "the same spraying, re-spelling the staff address (case, spaces) on every try", 50, runStaffAddressVariants},
+	{"queue_scripted_joins", "waiting-room joins from a plain HTTP script (python-requests user agent, no cookies, no Accept-Language), a fresh proxy IP each; a place granted is followed through to an apply without form signals", 50, runQueueScripted},
+	{"queue_headless_joins", "waiting-room joins from headless Chrome (its user agent and client hints) on 5 cloud VMs, followed through to an apply with webdriver set and a 0.2-0.9 s form", 50, runQueueHeadless},
+	{"queue_browser_farm", "waiting-room joins by a farm replaying one phone's browser profile (one fingerprint, Seoul time, Korean) through proxies abroad, a fresh cookie jar and mailbox each, followed through to the apply", 50, runQueueFarm},
 }
 
 func scenarioRand(seed uint64, run, name string) *rand.Rand {
@@ -627,4 +632,85 @@ func staffSpray(ctx context.Context, e *env, n int, row *Row, variants bool) {
 			"%d beyond the %d-per-address budget (breaches = successful logins + guesses beyond the budget)",
 			n, checked, over, staffLoginBudget)
 	}
+}
+
+// --- waiting room (ordered sub-queues) -------------------------------------
+//
+// Each attempt joins the line, waits for admission and applies with the
+// admission token; its outcome is the fate of the entry that follows
+// (reached draw: offered or waitlisted, unreviewed), or blocked when no
+// entry could exist (403 queue_refused, 429, no admission before sold out).
+
+// onLine enters id for the waiting room's course and pace group.
+func (e *env) onLine(id Identity) Identity {
+	id.Course, id.PaceGroup = e.line.Course, e.line.PaceGroup
+	return id
+}
+
+// noLine marks row unavailable when the event has no waiting room.
+func noLine(e *env, row *Row) bool {
+	if e.line == nil {
+		row.Available = false
+		row.Note = "the event has no ordered pace group: no waiting room to join"
+		return true
+	}
+	row.Line = e.line.Key
+	return false
+}
+
+// runQueue runs the attempts through the waiting room and counts them.
+func runQueue(ctx context.Context, e *env, row *Row, qs []queuer) {
+	rs := waitingRoom(ctx, e.s, e.conc, qs)
+	for _, r := range rs {
+		row.add(r.o)
+	}
+	row.AdmissionWait = waitStats(admissionWaits(rs))
+}
+
+func runQueueScripted(ctx context.Context, e *env, n int, row *Row) {
+	if noLine(e, row) {
+		return
+	}
+	dev := Device{UserAgent: "python-requests/2.32.3"} // no Accept-Language, no client hints
+	qs := make([]queuer, 0, n)
+	for range n {
+		qs = append(qs, queuer{a: e.s.newCookielessAgent(dev), ip: e.g.ip(proxyPrefixes), id: e.onLine(e.attackerIdentity(""))})
+	}
+	runQueue(ctx, e, row, qs)
+}
+
+func runQueueHeadless(ctx context.Context, e *env, n int, row *Row) {
+	if noLine(e, row) {
+		return
+	}
+	var vms []string
+	for range 5 {
+		vms = append(vms, e.g.ip(cloudPrefixes))
+	}
+	dev := Device{UserAgent: headlessUA, Platform: "Linux x86_64", Screen: "800x600",
+		Fingerprint: fingerprint("headless", fmt.Sprint(e.g.r.Uint64())), Languages: []string{"en-US"},
+		AcceptLang: "en-US,en;q=0.9", TimeZone: "UTC", Webdriver: true,
+		Hints: chromiumHints(`"Not/A)Brand";v="8", "Chromium";v="126", "HeadlessChrome";v="126"`, "Linux", false)}
+	qs := make([]queuer, 0, n)
+	for i := range n {
+		qs = append(qs, queuer{a: e.s.newAgent(dev), ip: vms[i%len(vms)], id: e.onLine(e.attackerIdentity("")),
+			sig: signalsOf(dev, 200+e.g.pick(700))})
+	}
+	runQueue(ctx, e, row, qs)
+}
+
+// runQueueFarm is ip_rotation_one_fingerprint at the waiting room: every
+// join and apply looks like the same phone in Seoul, seen through proxies
+// abroad.
+func runQueueFarm(ctx context.Context, e *env, n int, row *Row) {
+	if noLine(e, row) {
+		return
+	}
+	dev := e.spoofedDevice()
+	qs := make([]queuer, 0, n)
+	for range n {
+		qs = append(qs, queuer{a: e.s.newAgent(dev), ip: e.g.ip(proxyPrefixes), id: e.onLine(e.attackerIdentity("")),
+			sig: signalsOf(dev, e.spoofedFill())})
+	}
+	runQueue(ctx, e, row, qs)
 }
