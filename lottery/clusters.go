@@ -119,7 +119,7 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 			continue
 		}
 		for _, id := range c.Members {
-			if status[id] == EntryReceived {
+			if flaggable(status[id]) {
 				u.Flag[id] = fmt.Sprintf("one of %d entries, for different people, made from the same device", c.Shape.Size)
 			}
 		}
@@ -133,7 +133,7 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 	}{{"device fingerprint", classes}, {"browser profile (user agent, screen, platform)", profiles}} {
 		for _, o := range cluster.MismatchOutliers(k.members, MinGeoOutliers) {
 			for _, id := range o.Mismatched {
-				if status[id] == EntryReceived && u.Flag[id] == "" {
+				if flaggable(status[id]) && u.Flag[id] == "" {
 					u.Flag[id] = fmt.Sprintf("one of %d entries from one %s whose network is in another country "+
 						"than the device's time zone (%d entries have this %s; about %.1f such were expected)",
 						len(o.Mismatched), k.what, o.Size, k.what, o.Expected)
@@ -146,6 +146,14 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 		return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
 	}
 	return n, nil
+}
+
+// flaggable says whether the sweep may still send an entry to review:
+// received (drawn groups), or in an ordered group waiting for a slot or
+// holding an offer not yet accepted (the store checks the group and the
+// offer), since an ordered entry is never "received".
+func flaggable(s EntryStatus) bool {
+	return s == EntryReceived || s == EntryWaitlisted || s == EntryOffered
 }
 
 // RecomputeAllClusters runs RecomputeClusters for every event still taking

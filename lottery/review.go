@@ -56,7 +56,7 @@ type ReviewStore interface {
 	// Decide applies a review decision in one transaction with its log and
 	// audit records and returns the entries it changed.
 	// ErrInvalidTransition when the entry is not in review (or the event is frozen).
-	Decide(ctx context.Context, d Decision) ([]string, error)
+	Decide(ctx context.Context, d Decision, o OfferTx) ([]string, []OfferIssue, error)
 }
 
 // ReviewFilter narrows the review queue.
@@ -323,7 +323,18 @@ func (s *Service) Decide(ctx context.Context, actor StaffAccount, id, decision, 
 	if decision != DecisionApprove && note == "" {
 		return nil, Fieldf("note", "say why the entry is rejected")
 	}
-	changed, err := s.store.Decide(ctx, Decision{EntryID: strings.ToLower(id), Decision: decision, Note: note, Actor: actor})
+	e, err := s.store.Entry(ctx, strings.ToLower(id))
+	if err != nil {
+		return nil, fmt.Errorf("decide %s: %w", id, err)
+	}
+	ev, err := s.cachedEvent(ctx, e.EventSlug)
+	if err != nil {
+		return nil, fmt.Errorf("decide %s: %w", id, err)
+	}
+	// A rejection can free a slot an entry held in an ordered group.
+	changed, issued, err := s.store.Decide(ctx, Decision{EntryID: e.ID, Decision: decision, Note: note, Actor: actor},
+		s.offerTx(ev, "", ""))
+	s.notifyOffers(ctx, issued)
 	if err != nil {
 		return nil, fmt.Errorf("decide %s: %w", id, err)
 	}

@@ -65,19 +65,15 @@ func (s *Store) SaveClusters(ctx context.Context, u lottery.ClusterUpdate) (int,
 			}
 		}
 		for id, why := range u.Flag {
-			reason, _ := json.Marshal(antibot.Reason{Code: "linked_cluster", Points: 50, Detail: why})
-			res := tx.Exec(`UPDATE entries SET status = 'in_review', risk_decision = 'review', updated_at = now(),
-					risk_score = least(risk_score + 50, 1000),
-					risk_reasons = jsonb_set(risk_reasons, '{reasons}', coalesce(risk_reasons->'reasons', '[]') || ?::jsonb)
-				WHERE id = ? AND status = 'received'`, "["+string(reason)+"]", id)
-			if res.Error != nil {
-				return fmt.Errorf("flag %s: %w", id, res.Error)
+			from, err := flagEntry(tx, id, why)
+			if err != nil {
+				return err
 			}
-			if res.RowsAffected == 0 {
+			if from == "" {
 				continue
 			}
 			flagged++
-			if err := appendLog(tx, u.EventID, lottery.LogRecord{Kind: "entry.flagged", EntryID: id, FromStatus: "received",
+			if err := appendLog(tx, u.EventID, lottery.LogRecord{Kind: "entry.flagged", EntryID: id, FromStatus: from,
 				ToStatus: "in_review", Actor: "system:cluster", Details: map[string]any{"reason": why}}); err != nil {
 				return err
 			}
@@ -85,6 +81,37 @@ func (s *Store) SaveClusters(ctx context.Context, u lottery.ClusterUpdate) (int,
 		return nil
 	})
 	return flagged, err
+}
+
+// flagEntry sends one entry to review and returns the status it left, or
+// "" when it may no longer be flagged. A drawn group's entry must still be
+// received. An ordered group's entry may also be waitlisted or hold a
+// pending offer, which keeps its slot through the review but cannot be
+// accepted meanwhile; its row is locked first, as offer changes lock it
+// before the entry, so an acceptance racing the sweep wins or waits.
+func flagEntry(tx *gorm.DB, id, why string) (string, error) {
+	var offer []string
+	if err := tx.Raw(`SELECT status FROM offers WHERE entry_id = ? FOR UPDATE`, id).Scan(&offer).Error; err != nil {
+		return "", fmt.Errorf("lock offer of %s: %w", id, err)
+	}
+	if len(offer) > 0 && offer[0] != string(lottery.OfferPending) {
+		return "", nil
+	}
+	reason, _ := json.Marshal(antibot.Reason{Code: "linked_cluster", Points: 50, Detail: why})
+	var from []string
+	if err := tx.Raw(`WITH old AS (SELECT e.id, e.status FROM entries e JOIN subqueues q ON q.id = e.subqueue_id
+			WHERE e.id = ? AND (e.status = 'received' OR (q.mode = 'ordered' AND e.status IN ('waitlisted', 'offered')))
+			FOR UPDATE OF e)
+		UPDATE entries e SET status = 'in_review', risk_decision = 'review', updated_at = now(),
+			risk_score = least(risk_score + 50, 1000),
+			risk_reasons = jsonb_set(risk_reasons, '{reasons}', coalesce(risk_reasons->'reasons', '[]') || ?::jsonb)
+		FROM old WHERE e.id = old.id RETURNING old.status`, id, "["+string(reason)+"]").Scan(&from).Error; err != nil {
+		return "", fmt.Errorf("flag %s: %w", id, err)
+	}
+	if len(from) == 0 {
+		return "", nil
+	}
+	return from[0], nil
 }
 
 // OpenEvents lists published and closed events (entries may still change).

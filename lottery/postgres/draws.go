@@ -144,6 +144,13 @@ func (s *Store) FreezeEvent(ctx context.Context, slug string, f lottery.FreezeTx
 				return err
 			}
 		}
+		if inReview > 0 {
+			// Ordered groups' entries flagged while holding an offer: the
+			// admission pass cascades any slot this frees.
+			if _, err := settleReviewedOffers(tx, ev.ID, nil, actor.Label); err != nil {
+				return err
+			}
+		}
 
 		var subs []subqueueRow
 		if err := tx.Where("event_id = ?", ev.ID).Order("position").Find(&subs).Error; err != nil {

@@ -351,6 +351,9 @@ func (s *Store) ChangeOffer(ctx context.Context, o lottery.OfferTx) (lottery.Off
 			}
 		case o.Action == lottery.OfferActionExpire:
 			return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this offer's hold has not ended"}
+		case o.Action == lottery.OfferActionAccept && entryInReview(tx, r.EntryID):
+			return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "your entry is being reviewed; " +
+				"the slot stays held for you, and you can accept once a reviewer has cleared it"}
 		case o.Action == lottery.OfferActionAccept:
 			to = lottery.OfferAccepted
 		default:
@@ -382,6 +385,15 @@ func (s *Store) ChangeOffer(ctx context.Context, o lottery.OfferTx) (lottery.Off
 		return lottery.Offer{}, nil, err
 	}
 	return out, issued, committedErr
+}
+
+// entryInReview reports whether an offer's entry was sent to review after
+// its offer was issued (ordered groups); the offer row is locked, so the
+// sweep cannot flag it in between.
+func entryInReview(tx *gorm.DB, entryID string) bool {
+	var st string
+	_ = tx.Raw(`SELECT status FROM entries WHERE id = ?`, entryID).Row().Scan(&st) // no row: not in review
+	return st == string(lottery.EntryInReview)
 }
 
 // SetCapacity changes a sub-queue's capacity and cascades added slots.

@@ -306,13 +306,17 @@ func (s *Store) AdmitQueue(ctx context.Context, a lottery.AdmitTx) (lottery.Admi
 		}
 		issued = pair(offers, mails)
 
-		// Free slots: capacity less what live offers hold, less what runners
-		// already admitted or applied may still claim.
+		// Free slots: capacity less what live offers hold, less what entries
+		// waiting for a slot may claim. Admitted runners who have not applied
+		// yet do not count: joins are cheap, and a bot that joined many
+		// times and never applies would otherwise stall the line for a whole
+		// admission window. Admitted runners who apply when every slot is
+		// taken wait for one, in line order.
 		var capacity, live, claimed int64
 		if err := tx.Raw(`SELECT q.capacity,
 				(SELECT count(*) FROM offers o WHERE o.subqueue_id = q.id AND o.status IN ('pending', 'accepted', 'paid')),
-				(SELECT count(*) FROM queue_tickets t WHERE t.subqueue_id = q.id AND t.status = 'admitted')
-				+ (SELECT count(*) FROM entries e WHERE e.subqueue_id = q.id AND e.status IN ('in_review', 'received', 'waitlisted'))
+				(SELECT count(*) FROM entries e WHERE e.subqueue_id = q.id AND e.status IN ('in_review', 'received', 'waitlisted')
+					AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.entry_id = e.id AND o.status = 'pending'))
 			FROM subqueues q WHERE q.id = ?`, a.SubQueueID).Row().Scan(&capacity, &live, &claimed); err != nil {
 			return fmt.Errorf("free slots: %w", err)
 		}

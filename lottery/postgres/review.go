@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -103,11 +104,20 @@ func nullIP(ip string) any {
 	return ip
 }
 
-// Decide applies a review decision while the event is not yet frozen.
-func (s *Store) Decide(ctx context.Context, d lottery.Decision) ([]string, error) {
+// Decide applies a review decision while the event is not yet frozen. In
+// an ordered sub-queue a decided entry may hold a pending offer: approval
+// gives it back, rejection voids it and cascades the slot.
+func (s *Store) Decide(ctx context.Context, d lottery.Decision, o lottery.OfferTx) ([]string, []lottery.OfferIssue, error) {
 	var changed []string
+	var issued []lottery.OfferIssue
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
-		changed = nil
+		changed, issued = nil, nil
+		// Offers before entries, the order offer changes lock in.
+		if err := tx.Exec(`SELECT 1 FROM offers o JOIN entries e ON e.id = o.entry_id
+			WHERE e.id = ? OR e.cluster_id = (SELECT cluster_id FROM entries WHERE id = ?) FOR UPDATE OF o`,
+			d.EntryID, d.EntryID).Error; err != nil {
+			return fmt.Errorf("lock offers: %w", err)
+		}
 		var target entryRow
 		if err := tx.Raw(`SELECT e.* FROM entries e JOIN events ev ON ev.id = e.event_id
 			WHERE e.id = ? AND ev.status IN ('published', 'closed') FOR UPDATE OF e FOR SHARE OF ev`, d.EntryID).Scan(&target).Error; err != nil {
@@ -158,10 +168,69 @@ func (s *Store) Decide(ctx context.Context, d lottery.Decision) ([]string, error
 				return err
 			}
 		}
+		if len(changed) > 0 {
+			freed, err := settleReviewedOffers(tx, target.EventID, changed, actor.Label)
+			if err != nil {
+				return err
+			}
+			for _, sq := range freed {
+				offers, mails, err := cascade(ctx, tx, insertRows(ctx, tx), target.EventID, sq, o)
+				if err != nil {
+					return err
+				}
+				issued = append(issued, pair(offers, mails)...)
+			}
+		}
 		return audit(tx, d.Actor.ID, "review."+d.Decision, target.ID, map[string]any{"note": d.Note, "changed": changed})
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return changed, nil
+	return changed, issued, nil
+}
+
+// settleReviewedOffers squares offers with review outcomes in an ordered
+// sub-queue, where an entry can be flagged while it holds a pending offer
+// (the offer keeps its slot during review, but cannot be accepted): an
+// approved entry (back to received) holding one is offered again, and a
+// rejected entry's offer is void, freeing its slot. It returns the
+// sub-queues whose slots were freed, for the caller to cascade. ids limits
+// it to those entries; nil means the whole event.
+func settleReviewedOffers(tx *gorm.DB, eventID int64, ids []string, actor string) ([]int64, error) {
+	scope, args := "", []any{eventID}
+	if ids != nil {
+		scope, args = " AND e.id IN ?", append(args, ids)
+	}
+	var kept []string
+	if err := tx.Raw(`UPDATE entries e SET status = 'offered', updated_at = now() WHERE e.event_id = ? AND e.status = 'received'`+
+		scope+` AND EXISTS (SELECT 1 FROM offers o WHERE o.entry_id = e.id AND o.status = 'pending') RETURNING e.id`, args...).
+		Scan(&kept).Error; err != nil {
+		return nil, fmt.Errorf("restore reviewed offers: %w", err)
+	}
+	for _, id := range kept {
+		if err := appendLog(tx, eventID, lottery.LogRecord{Kind: "entry.status", EntryID: id, FromStatus: "received",
+			ToStatus: "offered", Actor: actor, Details: map[string]any{"reason": "approved_with_pending_offer"}}); err != nil {
+			return nil, err
+		}
+	}
+	var voided []struct {
+		ID, EntryID string
+		SubqueueID  int64
+	}
+	if err := tx.Raw(`UPDATE offers o SET status = 'void', decided_at = now() FROM entries e
+		WHERE e.id = o.entry_id AND o.event_id = ? AND o.status = 'pending' AND e.status = 'rejected'`+scope+`
+		RETURNING o.id::text, o.entry_id::text, o.subqueue_id`, args...).Scan(&voided).Error; err != nil {
+		return nil, fmt.Errorf("void rejected entries' offers: %w", err)
+	}
+	var freed []int64
+	for _, v := range voided {
+		if err := appendLog(tx, eventID, lottery.LogRecord{Kind: "offer.void", EntryID: v.EntryID, FromStatus: "pending",
+			ToStatus: "void", Actor: actor, Details: map[string]any{"offer_id": v.ID, "reason": "entry_rejected"}}); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(freed, v.SubqueueID) {
+			freed = append(freed, v.SubqueueID)
+		}
+	}
+	return freed, nil
 }
