@@ -120,8 +120,9 @@ type QueueStore interface {
 	EntryTicket(ctx context.Context, entryID string) (QueueTicket, error)
 	// AdmitQueue runs one admission pass in one transaction: lapse unused
 	// admissions, open the line once the window has opened (placing the
-	// pre-queue in random order), offer free slots to waiting entries in line order, then
-	// admit the next places at the line's rate while slots stay free.
+	// pre-queue in random order), offer free slots to waiting entries in
+	// line order, then admit the next places at the line's rate, at most
+	// as many as there are free slots.
 	AdmitQueue(ctx context.Context, a AdmitTx) (AdmitResult, []OfferIssue, error)
 	// ActiveQueues lists the lines of events still published or closed.
 	ActiveQueues(ctx context.Context) ([]QueueRef, error)
@@ -359,6 +360,9 @@ func (s *Service) AdmitQueues(ctx context.Context) (int, error) {
 			continue
 		}
 		total += res.Admitted
+		if res.Prequeued > 0 {
+			s.log.InfoContext(ctx, "waiting room opened", "subqueue_id", r.SubQueueID, "prequeued", res.Prequeued)
+		}
 	}
 	return total, errors.Join(errs...)
 }
