@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -72,11 +73,38 @@ func TestProofOfWork(t *testing.T) {
 	}
 }
 
+// TestEventLimit: code requests, applies and joins of one event share the
+// event's budget, whoever sends them; another event is not affected.
+func TestEventLimit(t *testing.T) {
+	rules := append([]abredis.Rule{{Kind: abredis.KindEvent, Rate: limiter.Rate{Limit: 3, Period: time.Minute}}}, generous[:5]...)
+	e := newEnvRules(t, true, rules, true)
+	e.openEvent("spring")
+	for i := range 3 {
+		if r := e.do("POST", "/api/v1/events/spring/otp", map[string]any{"email": fmt.Sprintf("r%d@example.com", i)}); r.Status != 202 {
+			t.Fatalf("code request %d: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	for name, r := range map[string]resp{
+		"code request": e.do("POST", "/api/v1/events/spring/otp", map[string]any{"email": "late@example.com"}),
+		"apply":        e.do("POST", "/api/v1/events/spring/entries", e.applyBody("late@example.com", "123456")),
+		"join": e.do("POST", "/api/v1/events/spring/queue", map[string]any{"course": "half", "pace_group": "fcfs",
+			"email": "late@example.com", "altcha": "x"}),
+	} {
+		if r.Status != http.StatusTooManyRequests || r.errCode() != "rate_limited" || r.Header.Get("Retry-After") == "" {
+			t.Errorf("%s over the event's budget: %d %s", name, r.Status, r.Raw)
+		}
+	}
+	// Reads are not counted.
+	if r := e.do("GET", "/api/v1/events/spring", nil); r.Status != 200 {
+		t.Errorf("event read: %d", r.Status)
+	}
+}
+
 func TestRateLimits(t *testing.T) {
 	rules := append([]abredis.Rule{
 		{Kind: abredis.KindIP, Rate: limiter.Rate{Limit: 6, Period: time.Minute}},
 		{Kind: abredis.KindOTPEmail, Rate: limiter.Rate{Limit: 2, Period: 10 * time.Minute}},
-	}, generous[1], generous[2])
+	}, generous[1], generous[2], generous[5])
 	e := newEnvRules(t, true, rules, true)
 	e.openEvent("spring")
 	for i := 0; i < 2; i++ {

@@ -22,7 +22,7 @@ func (h *handler) requestOTP(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !h.limit(c, append(h.clientKeys(c), emailKey(abredis.KindOTPEmail, b.Email)...)...) {
+	if !h.limit(c, RunnerKeys(c, h.Guard, abredis.KindOTPEmail, b.Email)...) {
 		return
 	}
 	if err := h.Svc.RequestOTP(c.Request.Context(), c.Param("slug"), b.Email, "", Client(c, h.Guard)); err != nil {
@@ -61,7 +61,7 @@ func (h *handler) apply(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !h.limit(c, append(h.clientKeys(c), emailKey(abredis.KindEmail, b.Email)...)...) {
+	if !h.limit(c, RunnerKeys(c, h.Guard, abredis.KindEmail, b.Email)...) {
 		return
 	}
 	idem := c.GetHeader("Idempotency-Key")

@@ -36,7 +36,7 @@ func (h *handler) joinQueue(c *gin.Context) {
 	if _, ok := h.bind(c, &b); !ok {
 		return
 	}
-	if !h.limit(c, append(h.clientKeys(c), emailKey(abredis.KindEmail, b.Email)...)...) {
+	if !h.limit(c, RunnerKeys(c, h.Guard, abredis.KindEmail, b.Email)...) {
 		return
 	}
 	if err := h.Guard.CheckProof(c.Request.Context(), b.Altcha, "", h.Svc.Now()); err != nil {

@@ -98,8 +98,7 @@ func (p *pages) joinQueue(c *gin.Context) {
 		q.Challenge = p.challenge(c)
 		p.render(c, status, "queue", q.Event.Name, q, err)
 	}
-	keys := append(p.clientKeys(c), abredis.Key{Kind: abredis.KindEmail, Value: normalizedEmail(q.Email)})
-	if _, err := p.Guard.Allow(c.Request.Context(), keys...); err != nil {
+	if _, err := p.Guard.Allow(c.Request.Context(), api.RunnerKeys(c, p.Guard, abredis.KindEmail, q.Email)...); err != nil {
 		show(http.StatusTooManyRequests, guardErr(err))
 		return
 	}

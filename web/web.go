@@ -23,7 +23,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot/guard"
-	"github.com/startline/startline/antibot/identity"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
@@ -342,8 +341,7 @@ func (p *pages) sendCode(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	keys := append(p.clientKeys(c), abredis.Key{Kind: abredis.KindOTPEmail, Value: normalizedEmail(f.Email)})
-	if _, err := p.Guard.Allow(c.Request.Context(), keys...); err != nil {
+	if _, err := p.Guard.Allow(c.Request.Context(), api.RunnerKeys(c, p.Guard, abredis.KindOTPEmail, f.Email)...); err != nil {
 		p.render(c, http.StatusTooManyRequests, "identity", f.Event.Name, f, guardErr(err))
 		return
 	}
@@ -374,21 +372,6 @@ func (p *pages) challenge(c *gin.Context) string {
 	}
 	b, _ := json.Marshal(ch)
 	return string(b)
-}
-
-func (p *pages) clientKeys(c *gin.Context) []abredis.Key {
-	keys := []abredis.Key{{Kind: abredis.KindIP, Value: abredis.ClientKey(c.ClientIP())}}
-	if id, ok := p.Guard.Device(c.Request); ok {
-		keys = append(keys, abredis.Key{Kind: abredis.KindDevice, Value: id})
-	}
-	return keys
-}
-
-func normalizedEmail(raw string) string {
-	if e, err := identity.NormalizeEmail(raw); err == nil {
-		return e.Key
-	}
-	return strings.ToLower(strings.TrimSpace(raw))
 }
 
 // guardErr turns the guard's refusals into errors the form can show.
@@ -427,8 +410,7 @@ func (p *pages) submit(c *gin.Context) {
 	// returns the first receipt rather than a duplicate error.
 	c.Request.PostForm.Del("signals")
 	body := []byte(c.Request.PostForm.Encode())
-	keys := append(p.clientKeys(c), abredis.Key{Kind: abredis.KindEmail, Value: normalizedEmail(f.Email)})
-	if _, err := p.Guard.Allow(c.Request.Context(), keys...); err != nil {
+	if _, err := p.Guard.Allow(c.Request.Context(), api.RunnerKeys(c, p.Guard, abredis.KindEmail, f.Email)...); err != nil {
 		p.withChallenge(c, &f)
 		p.render(c, http.StatusTooManyRequests, "identity", f.Event.Name, f, guardErr(err))
 		return
