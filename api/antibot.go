@@ -42,10 +42,9 @@ func (h *handler) limit(c *gin.Context, keys ...abredis.Key) bool {
 
 // clientKeys are the keys every runner request is counted under: the client
 // IP (IPv6 by /64) and the device cookie when the client keeps one.
-func (h *handler) clientKeys(c *gin.Context) []abredis.Key { return ClientKeys(c, h.Guard) }
+func (h *handler) clientKeys(c *gin.Context) []abredis.Key { return clientKeys(c, h.Guard) }
 
-// ClientKeys is clientKeys for the web pages, which count the same way.
-func ClientKeys(c *gin.Context, g *guard.Guard) []abredis.Key {
+func clientKeys(c *gin.Context, g *guard.Guard) []abredis.Key {
 	keys := []abredis.Key{{Kind: abredis.KindIP, Value: abredis.ClientKey(c.ClientIP())}}
 	if id, ok := g.Device(c.Request); ok {
 		keys = append(keys, abredis.Key{Kind: abredis.KindDevice, Value: id})
@@ -56,9 +55,10 @@ func ClientKeys(c *gin.Context, g *guard.Guard) []abredis.Key {
 // RunnerKeys are the keys of a request that writes for an event (a code
 // request, an application, a join): the client's, the event's (a valve
 // that sheds load above what the database sustains, cheaply, before any
-// PostgreSQL work) and the normalized address's under kind.
+// PostgreSQL work) and the normalized address's under kind. The pages count
+// through it too.
 func RunnerKeys(c *gin.Context, g *guard.Guard, kind abredis.Kind, email string) []abredis.Key {
-	keys := append(ClientKeys(c, g), abredis.Key{Kind: abredis.KindEvent, Value: c.Param("slug")})
+	keys := append(clientKeys(c, g), abredis.Key{Kind: abredis.KindEvent, Value: c.Param("slug")})
 	return append(keys, emailKey(kind, email)...)
 }
 
