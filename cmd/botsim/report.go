@@ -129,31 +129,40 @@ func (r *Row) add(o Outcome) {
 }
 
 func (r *Row) bump(k Kind, d int) {
-	switch k {
-	case KindReceived:
-		r.Received += d
-	case KindFlagged:
-		r.Flagged += d
-	case KindRejected:
-		r.Rejected += d
-	case KindBlocked:
-		r.Blocked += d
-	default:
-		r.Errors += d
-	}
+	*kindCount(k, &r.Received, &r.Flagged, &r.Rejected, &r.Blocked, &r.Errors) += d
 }
 
 // recount moves a created entry to its settled kind.
-func (r *Row) recount(e *CreatedEntry, k Kind) {
+func (r *Row) recount(e *CreatedEntry, k Kind) { recount(e, k, r.bump, &r.Changed) }
+
+// kindCount picks the counter of kind k among a tally's five (Row and Legit
+// name them alike but serialize "received" differently).
+func kindCount(k Kind, received, flagged, rejected, blocked, errors *int) *int {
+	switch k {
+	case KindReceived:
+		return received
+	case KindFlagged:
+		return flagged
+	case KindRejected:
+		return rejected
+	case KindBlocked:
+		return blocked
+	}
+	return errors
+}
+
+// recount moves a created entry to its settled kind in a tally and notes
+// the change ("received->in_review": flagged after the apply answered).
+func recount(e *CreatedEntry, k Kind, bump func(Kind, int), changed *map[string]int) {
 	if k == e.Kind {
 		return
 	}
-	r.bump(e.Kind, -1)
-	r.bump(k, 1)
-	if r.Changed == nil {
-		r.Changed = map[string]int{}
+	bump(e.Kind, -1)
+	bump(k, 1)
+	if *changed == nil {
+		*changed = map[string]int{}
 	}
-	r.Changed[kindName(e.Kind)+"->"+kindName(k)]++
+	(*changed)[kindName(e.Kind)+"->"+kindName(k)]++
 	e.Kind = k
 }
 
@@ -220,32 +229,10 @@ func (l *Legit) add(o Outcome, situation string) {
 }
 
 func (l *Legit) bump(k Kind, d int) {
-	switch k {
-	case KindReceived:
-		l.Received += d
-	case KindFlagged:
-		l.Flagged += d
-	case KindRejected:
-		l.Rejected += d
-	case KindBlocked:
-		l.Blocked += d
-	default:
-		l.Errors += d
-	}
+	*kindCount(k, &l.Received, &l.Flagged, &l.Rejected, &l.Blocked, &l.Errors) += d
 }
 
-func (l *Legit) recount(e *CreatedEntry, k Kind) {
-	if k == e.Kind {
-		return
-	}
-	l.bump(e.Kind, -1)
-	l.bump(k, 1)
-	if l.Changed == nil {
-		l.Changed = map[string]int{}
-	}
-	l.Changed[kindName(e.Kind)+"->"+kindName(k)]++
-	e.Kind = k
-}
+func (l *Legit) recount(e *CreatedEntry, k Kind) { recount(e, k, l.bump, &l.Changed) }
 
 func (l *Legit) finish() {
 	for _, e := range l.Created {
