@@ -129,7 +129,14 @@ type DrawStore interface {
 	// SaveDraw stores the artifact, the order and every entry's new status
 	// in one transaction, and moves the event to drawn after its last draw.
 	// A draw already drawn is left as it is (the first result stands).
+	// Whatever the interleaving of concurrent saves, the last one moves the
+	// event.
 	SaveDraw(ctx context.Context, subqueueID int64, stored StoredArtifact, a fairdraw.Artifact) error
+	// SettleDrawnEvent moves a frozen event whose draws are all drawn to
+	// drawn, and reports whether it did; ErrNotFound.
+	SettleDrawnEvent(ctx context.Context, slug, actor string) (bool, error)
+	// DrawnFrozenEvents lists the frozen events whose draws are all drawn.
+	DrawnFrozenEvents(ctx context.Context) ([]string, error)
 	// DrawOrder returns the first limit places of a drawn sub-queue's
 	// order with their entry ids.
 	DrawOrder(ctx context.Context, subqueueID int64, limit int) ([]DrawPlace, []string, error)
@@ -210,6 +217,9 @@ func (s *Service) Transition(ctx context.Context, actor StaffAccount, slug, acti
 		if err != nil {
 			return Event{}, err
 		}
+		if len(pending) == 0 && out.Status == EventDrawn {
+			s.log.WarnContext(ctx, "event left frozen after its last draw; moved to drawn", "event", slug, "by", "draw request")
+		}
 		for _, id := range pending {
 			if s.notify == nil {
 				break
@@ -278,6 +288,13 @@ func (s *Service) RunDraw(ctx context.Context, subqueueID int64) ([]byte, error)
 		return nil, fmt.Errorf("draw %d: %w", subqueueID, err)
 	}
 	if job.Info.Status == DrawDrawn {
+		if job.Event.Status == EventFrozen {
+			// A redelivered task for a drawn sub-queue of a frozen event:
+			// the event may have been left behind; repair it now.
+			if _, err := s.settleDrawn(ctx, job.Event.Slug, "system:draw"); err != nil {
+				return nil, fmt.Errorf("draw %d: %w", subqueueID, err)
+			}
+		}
 		return Gunzip(job.ArtifactGzip)
 	}
 	if len(job.Secret) == 0 {
@@ -307,6 +324,40 @@ func (s *Service) RunDraw(ctx context.Context, subqueueID int64) ([]byte, error)
 	}
 	s.forget(job.Event.Slug)
 	return raw, nil
+}
+
+// ReconcileDraws moves to drawn every frozen event whose sub-queues are all
+// drawn, which nothing else would ever move (a draw's final save lost, or
+// one from before saves serialised on the event), and returns how many it
+// moved. The draw worker runs it periodically.
+func (s *Service) ReconcileDraws(ctx context.Context) (int, error) {
+	slugs, err := s.store.DrawnFrozenEvents(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reconcile draws: %w", err)
+	}
+	moved := 0
+	for _, slug := range slugs {
+		ok, err := s.settleDrawn(ctx, slug, "system:reconciler")
+		if err != nil {
+			return moved, fmt.Errorf("reconcile draws: %w", err)
+		}
+		if ok {
+			moved++
+		}
+	}
+	return moved, nil
+}
+
+// settleDrawn moves slug to drawn when all its draws are, logging the
+// repair: an event found left behind is a fault worth an operator's look.
+func (s *Service) settleDrawn(ctx context.Context, slug, actor string) (bool, error) {
+	moved, err := s.store.SettleDrawnEvent(ctx, slug, actor)
+	if err != nil || !moved {
+		return false, err
+	}
+	s.forget(slug)
+	s.log.WarnContext(ctx, "event left frozen after its last draw; moved to drawn", "event", slug, "by", actor)
+	return true, nil
 }
 
 // MarshalArtifact is the canonical artifact encoding: compact JSON in the

@@ -31,6 +31,13 @@ func (d *Drawer) HandleDrawSubqueue(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
+// HandleReconcileDraws moves to drawn every frozen event whose sub-queues
+// are all drawn; the service logs each one it repairs.
+func (d *Drawer) HandleReconcileDraws(ctx context.Context, _ *asynq.Task) error {
+	_, err := d.Svc.ReconcileDraws(ctx)
+	return err
+}
+
 // HandleClusterSweep recomputes clusters of every open event, flagging
 // suspicious ones for review.
 func (d *Drawer) HandleClusterSweep(ctx context.Context, _ *asynq.Task) error {

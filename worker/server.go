@@ -47,6 +47,7 @@ func NewServer(o Options) (*Server, error) {
 		mux.HandleFunc(TypeExpireOffer, o.Drawer.HandleExpireOffer)
 		mux.HandleFunc(TypeReconcileOffers, o.Drawer.HandleReconcileOffers)
 		mux.HandleFunc(TypeAdmitQueues, o.Drawer.HandleAdmitQueues)
+		mux.HandleFunc(TypeReconcileDraws, o.Drawer.HandleReconcileDraws)
 	}
 	sched := asynq.NewScheduler(o.Redis, &asynq.SchedulerOpts{Logger: slogAdapter{o.Log}})
 	if _, err := sched.Register("@every 1m", NewSweepOutboxTask(o.Queue)); err != nil {
@@ -60,6 +61,9 @@ func NewServer(o Options) (*Server, error) {
 		}
 		if _, err := sched.Register("@every 1m", NewReconcileOffersTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule offer reconciler: %w", err)
+		}
+		if _, err := sched.Register("@every 1m", NewReconcileDrawsTask(o.Queue)); err != nil {
+			return nil, fmt.Errorf("schedule draw reconciler: %w", err)
 		}
 		// Waiting rooms move every 5 s; ETAs assume it (poll_after_seconds >= 5).
 		if _, err := sched.Register("@every 5s", NewAdmitQueuesTask(o.Queue)); err != nil {

@@ -61,6 +61,15 @@ func NewDrawSubqueueTask(subqueueID int64, queue string) (*asynq.Task, error) {
 		asynq.MaxRetry(20), asynq.Timeout(10*time.Minute)), nil
 }
 
+// TypeReconcileDraws moves to drawn the frozen events whose sub-queues are
+// all drawn.
+const TypeReconcileDraws = "draw:reconcile"
+
+// NewReconcileDrawsTask builds the periodic draw reconciler task.
+func NewReconcileDrawsTask(queue string) *asynq.Task {
+	return asynq.NewTask(TypeReconcileDraws, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(50*time.Second))
+}
+
 // Client enqueues tasks; it implements lottery.Notifier.
 type Client struct {
 	c     *asynq.Client

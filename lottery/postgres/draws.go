@@ -267,6 +267,13 @@ func (s *Store) RequestDraw(ctx context.Context, slug string, actor lottery.Acto
 			WHERE d.event_id = ? AND d.status <> 'drawn' ORDER BY q.position`, ev.ID).Scan(&pending).Error; err != nil {
 			return err
 		}
+		if len(pending) == 0 {
+			// Every sub-queue is drawn yet the event is frozen: a final
+			// save was lost. Asking again repairs it.
+			if _, err := settleDrawnEvent(tx, ev.ID, actor.Label); err != nil {
+				return err
+			}
+		}
 		if err := appendLog(tx, ev.ID, lottery.LogRecord{Kind: "event.draw_requested", FromStatus: ev.Status,
 			ToStatus: ev.Status, Actor: actor.Label, Details: map[string]any{"subqueues": len(pending)}}); err != nil {
 			return err
@@ -403,17 +410,68 @@ func (s *Store) SaveDraw(ctx context.Context, subqueueID int64, art lottery.Stor
 				"waitlisted": nWait, "note": "each entry's change is its row in draw_results"}}); err != nil {
 			return err
 		}
-		res := tx.Exec(`UPDATE events SET status = 'drawn', updated_at = now() WHERE id = ? AND status = 'frozen'
-			AND NOT EXISTS (SELECT 1 FROM draws WHERE event_id = ? AND status <> 'drawn')`, d.EventID, d.EventID)
-		if res.Error != nil {
-			return res.Error
+		// Lock the event before looking at the other draws: concurrent
+		// saves of its sub-queues then check one after another, and each
+		// check (a new read-committed snapshot) sees every save committed
+		// before it, so the last one saved always moves the event. NO KEY
+		// UPDATE: the strength the UPDATE below takes anyway, compatible
+		// with the KEY SHARE locks that the foreign keys of the other
+		// saves' log rows hold (FOR UPDATE would deadlock with them).
+		if err := tx.Exec("SELECT 1 FROM events WHERE id = ? FOR NO KEY UPDATE", d.EventID).Error; err != nil {
+			return fmt.Errorf("lock event: %w", err)
 		}
-		if res.RowsAffected == 1 {
-			return appendLog(tx, d.EventID, lottery.LogRecord{Kind: "event.transition", FromStatus: "frozen",
-				ToStatus: "drawn", Actor: "system:draw"})
-		}
-		return nil
+		_, err := settleDrawnEvent(tx, d.EventID, "system:draw")
+		return err
 	})
+}
+
+// settleDrawnEvent moves a frozen event to drawn when every one of its
+// draws is drawn (and it has at least one), logging the transition; it
+// reports whether it moved the event. The caller holds the event's row lock.
+func settleDrawnEvent(tx *gorm.DB, eventID int64, actor string) (bool, error) {
+	res := tx.Exec(`UPDATE events SET status = 'drawn', updated_at = now() WHERE id = ? AND status = 'frozen'
+		AND EXISTS (SELECT 1 FROM draws WHERE event_id = ?)
+		AND NOT EXISTS (SELECT 1 FROM draws WHERE event_id = ? AND status <> 'drawn')`, eventID, eventID, eventID)
+	if res.Error != nil {
+		return false, fmt.Errorf("settle drawn event: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return false, nil
+	}
+	return true, appendLog(tx, eventID, lottery.LogRecord{Kind: "event.transition", FromStatus: "frozen",
+		ToStatus: "drawn", Actor: actor})
+}
+
+// SettleDrawnEvent moves the frozen event slug to drawn when all its draws
+// are drawn: the repair of an event a lost or crashed final save left
+// behind. It reports whether it moved the event.
+func (s *Store) SettleDrawnEvent(ctx context.Context, slug, actor string) (bool, error) {
+	var moved bool
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		ev, err := lockEvent(tx, slug)
+		if err != nil {
+			return err
+		}
+		moved, err = settleDrawnEvent(tx, ev.ID, actor)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("settle draw of %s: %w", slug, err)
+	}
+	return moved, nil
+}
+
+// DrawnFrozenEvents lists the slugs of frozen events whose every draw is
+// drawn: events the reconciler must move to drawn.
+func (s *Store) DrawnFrozenEvents(ctx context.Context) ([]string, error) {
+	var slugs []string
+	if err := s.db.WithContext(ctx).Raw(`SELECT e.slug FROM events e WHERE e.status = 'frozen'
+		AND EXISTS (SELECT 1 FROM draws d WHERE d.event_id = e.id)
+		AND NOT EXISTS (SELECT 1 FROM draws d WHERE d.event_id = e.id AND d.status <> 'drawn')
+		ORDER BY e.id`).Scan(&slugs).Error; err != nil {
+		return nil, fmt.Errorf("list drawn frozen events: %w", err)
+	}
+	return slugs, nil
 }
 
 // DrawArtifact returns a drawn sub-queue's gzipped artifact.
