@@ -61,7 +61,8 @@ type errorDetail struct {
 }
 
 // writeError answers with the error's code; internal errors are logged once
-// and answered without detail.
+// and answered without detail, unavailable ones (a dependency down) with
+// Retry-After and logged once per interval.
 func writeError(c *gin.Context, log *slog.Logger, err error) {
 	var e *lottery.Error
 	if !errors.As(err, &e) {
@@ -69,6 +70,9 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		c.AbortWithStatusJSON(http.StatusInternalServerError,
 			errorBody{errorDetail{Code: lottery.CodeInternal, Message: "internal error"}})
 		return
+	}
+	if e.Code == lottery.CodeUnavailable {
+		Unavailable(c, log, err) // Retry-After; the outage is logged once per interval
 	}
 	c.AbortWithStatusJSON(StatusOf(e), errorBody{errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
 }

@@ -74,6 +74,9 @@ var (
 	ErrStaffExists         = &Error{Code: CodeStaffExists, Field: "email", Message: "a staff account with this e-mail exists"}
 	ErrInvalidCredentials  = &Error{Code: CodeInvalidCredentials, Message: "wrong e-mail, password or code"}
 	ErrAdmissionRequired   = &Error{Code: CodeAdmissionRequired, Field: "admission_token", Message: "this sub-queue admits entries through its waiting room"}
+	// ErrUnavailable: a dependency (PostgreSQL, Redis) could not be reached;
+	// the request may be retried. Stores wrap driver errors with it.
+	ErrUnavailable = &Error{Code: CodeUnavailable, Message: "temporarily unavailable; try again shortly"}
 )
 
 // Fieldf returns a validation error for one input field.

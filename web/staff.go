@@ -39,6 +39,10 @@ func (p *pages) staff(c *gin.Context) (lottery.StaffAccount, string, bool) {
 		if err == nil && lottery.CanReview(acct.Role) {
 			return acct, tok, true
 		}
+		if lottery.CodeOf(err) == lottery.CodeUnavailable {
+			p.fail(c, err) // the session may be fine: do not send them to log in again
+			return lottery.StaffAccount{}, "", false
+		}
 	}
 	c.Redirect(http.StatusSeeOther, "/staff/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 	return lottery.StaffAccount{}, "", false
@@ -187,7 +191,7 @@ func (p *pages) reviewDecision(c *gin.Context) {
 	_, err := p.Svc.Decide(c.Request.Context(), acct, id, c.PostForm("decision"), c.PostForm("note"))
 	if err != nil {
 		var e *lottery.Error
-		if errors.As(err, &e) && e.Code != lottery.CodeInternal {
+		if errors.As(err, &e) && e.Code != lottery.CodeInternal && e.Code != lottery.CodeUnavailable {
 			c.Redirect(http.StatusSeeOther, "/review/entries/"+url.PathEscape(id)+"?done="+url.QueryEscape("error: "+e.Message))
 			return
 		}

@@ -173,6 +173,10 @@ func translator(lang string) func(string, ...any) string {
 }
 
 func (p *pages) render(c *gin.Context, status int, page, title string, data any, err error) {
+	if lottery.CodeOf(err) == lottery.CodeUnavailable {
+		p.fail(c, err) // a dependency is down: not the form's fault, a 503 page
+		return
+	}
 	lang := p.lang(c)
 	v := view{Lang: lang, T: translator(lang), Path: c.Request.URL.Path, Title: title, Dev: p.Dev, Data: data}
 	if err != nil {
@@ -201,6 +205,9 @@ func (p *pages) fail(c *gin.Context, err error) {
 	switch lottery.CodeOf(err) {
 	case lottery.CodeNotFound:
 		msg = "error.notfound"
+	case lottery.CodeUnavailable:
+		msg = "error.unavailable"
+		api.Unavailable(c, p.Log, err) // Retry-After; the outage is logged once per interval
 	case lottery.CodeInternal:
 		p.Log.ErrorContext(c.Request.Context(), "page error", "route", c.FullPath(), "err", err)
 	}
@@ -381,6 +388,8 @@ func guardErr(err error) error {
 		return &lottery.Error{Code: lottery.CodeRateLimited, Message: "too many attempts"}
 	case errors.Is(err, guard.ErrProof):
 		return &lottery.Error{Code: lottery.CodeInvalidProofOfWork, Field: "altcha", Message: "the browser check did not complete"}
+	case errors.Is(err, abredis.ErrUnavailable):
+		return fmt.Errorf("%w: %w", lottery.ErrUnavailable, err)
 	}
 	return err
 }

@@ -103,7 +103,9 @@ func (c *Client) DrawRequested(ctx context.Context, subqueueID int64) error {
 		return err
 	}
 	if _, err := c.c.EnqueueContext(ctx, t); err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("enqueue draw %d: %w", subqueueID, err)
+		// Redis is not taking tasks; the request is recorded in PostgreSQL
+		// and asking again enqueues what is still undrawn: 503, retry.
+		return fmt.Errorf("enqueue draw %d: %w: %w", subqueueID, lottery.ErrUnavailable, err)
 	}
 	return nil
 }

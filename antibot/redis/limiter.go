@@ -14,7 +14,7 @@ import (
 )
 
 // ErrUnavailable is wrapped by Allow when Redis cannot be reached and the
-// limiter fails closed: answer 503 unavailable.
+// limiter fails closed, and by Replay's checks: answer 503 unavailable.
 var ErrUnavailable = errors.New("rate limiter unavailable")
 
 // Kind names what a rate limit counts; it appears in Redis key names, so it

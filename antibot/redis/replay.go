@@ -35,7 +35,7 @@ func (r *Replay) Use(ctx context.Context, id string, ttl time.Duration) (firstUs
 	}
 	ok, err := r.rdb.SetNX(ctx, r.key(id), 1, ttl).Result()
 	if err != nil {
-		return false, fmt.Errorf("replay: %w", err)
+		return false, fmt.Errorf("replay: %w: %w", ErrUnavailable, err)
 	}
 	return ok, nil
 }
@@ -59,7 +59,7 @@ func (r *Replay) Claim(ctx context.Context, id, owner string, ttl time.Duration)
 	case errors.Is(err, goredis.Nil):
 		return true, nil
 	case err != nil:
-		return false, fmt.Errorf("replay: %w", err)
+		return false, fmt.Errorf("replay: %w: %w", ErrUnavailable, err)
 	}
 	return prev == owner, nil
 }

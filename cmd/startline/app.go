@@ -188,7 +188,9 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 			route = "unmatched"
 		}
 		lvl := slog.LevelDebug
-		if c.Writer.Status() >= 500 {
+		// 503s are a dependency outage, logged once per interval by the
+		// error writers: one line per request would flood the log.
+		if c.Writer.Status() >= 500 && c.Writer.Status() != http.StatusServiceUnavailable {
 			lvl = slog.LevelWarn
 		}
 		log.Log(c.Request.Context(), lvl, "http", "method", c.Request.Method, "route", route,

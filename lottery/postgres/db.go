@@ -43,7 +43,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if opt.MaxOpenConns == 0 {
 		opt.MaxOpenConns = 40
 	}
-	db, err := gorm.Open(gormpg.Open(dsn), &gorm.Config{
+	db, err := gorm.Open(dialector{gormpg.Open(dsn).(*gormpg.Dialector)}, &gorm.Config{
 		TranslateError:         true,
 		SkipDefaultTransaction: true, // our writes choose their own transactions
 		Logger:                 logger.Discard,
@@ -86,19 +86,20 @@ func (s *Store) Ping(ctx context.Context) error {
 		return err
 	}
 	if err := sqlDB.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping database: %w", err)
+		return fmt.Errorf("ping database: %w", unavailable(err))
 	}
 	return nil
 }
 
 // Transact runs fn in a transaction, retrying serialization failures and
-// deadlocks a bounded number of times.
+// deadlocks a bounded number of times. A connection lost inside fn (a raw
+// row scan GORM does not translate) is reported as lottery.ErrUnavailable.
 func (s *Store) Transact(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = s.db.WithContext(ctx).Transaction(fn)
 		if !retryable(err) {
-			return err
+			return unavailable(err)
 		}
 		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
 	}
@@ -119,11 +120,13 @@ func isUnique(err error, constraint string) bool {
 	return errors.Is(err, gorm.ErrDuplicatedKey) && constraint == ""
 }
 
+// notFound translates a missing row to lottery.ErrNotFound and a lost
+// connection (from a row scan GORM does not translate) to ErrUnavailable.
 func notFound(err error) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) || errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
 		return lottery.ErrNotFound
 	}
-	return err
+	return unavailable(err)
 }
 
 // Migrate creates the database named in dsn if it is missing and applies

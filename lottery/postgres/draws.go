@@ -50,6 +50,10 @@ type copyFunc func(table string, columns []string, rows [][]any) error
 // statements and pgx COPY share the transaction: a million rows go in by
 // COPY in a second or two instead of INSERTs.
 func (s *Store) bulkTx(ctx context.Context, fn func(tx *gorm.DB, copyRows copyFunc) error) error {
+	return unavailable(s.runBulkTx(ctx, fn))
+}
+
+func (s *Store) runBulkTx(ctx context.Context, fn func(tx *gorm.DB, copyRows copyFunc) error) error {
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
