@@ -15,6 +15,7 @@ import (
 	"github.com/startline/startline/antibot"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 )
 
@@ -55,12 +56,9 @@ type loginPage struct {
 	Next  string
 }
 
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		return "/review"
-	}
-	return next
-}
+// safeNext is where to go after signing in: next when it is a path on this
+// site (httpkit.LocalPath), else the review queue.
+func safeNext(next string) string { return httpkit.SafeRedirect(next, "/review") }
 
 func (p *pages) loginForm(c *gin.Context) {
 	p.render(c, http.StatusOK, "staff_login", "Staff", loginPage{Next: safeNext(c.Query("next"))}, nil)
