@@ -82,7 +82,7 @@ func (p *pages) login(c *gin.Context) {
 		p.render(c, http.StatusUnauthorized, "staff_login", "Staff", page, err)
 		return
 	}
-	api.SetStaffCookie(c, sess.Token, sess.ExpiresAt.Sub(p.Svc.Now()))
+	api.SetStaffCookie(c, p.Site, sess.Token, sess.ExpiresAt.Sub(p.Svc.Now()))
 	c.Redirect(http.StatusSeeOther, page.Next)
 }
 
@@ -90,8 +90,7 @@ func (p *pages) logout(c *gin.Context) {
 	if tok, err := c.Cookie(api.StaffCookie); err == nil && hmac.Equal([]byte(c.PostForm("csrf")), []byte(p.csrf(tok))) {
 		_ = p.Svc.Logout(c.Request.Context(), tok)
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: api.StaffCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode})
+	api.ClearStaffCookie(c, p.Site)
 	c.Redirect(http.StatusSeeOther, "/staff/login")
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/startline/startline/antibot/guard"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
@@ -46,6 +47,10 @@ type Deps struct {
 	Outbox               lottery.MailStore
 	Log                  *slog.Logger
 	Dev                  bool
+	// Site is the public URL and trusted-proxy policy: every cookie's
+	// Secure attribute, the pay flow's return URLs, which redirects stay on
+	// the site.
+	Site *httpkit.Site
 }
 
 type pages struct {
@@ -143,8 +148,8 @@ type view struct {
 
 func (p *pages) lang(c *gin.Context) string {
 	if l := c.Query("lang"); l == "en" || l == "ko" {
-		c.SetSameSite(http.SameSiteLaxMode)
-		c.SetCookie("sl_lang", l, 365*24*3600, "/", "", false, true)
+		p.Site.SetCookie(c.Writer, c.Request, &http.Cookie{Name: "sl_lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		return l
 	}
 	if l, err := c.Cookie("sl_lang"); err == nil && (l == "en" || l == "ko") {
