@@ -43,6 +43,7 @@ type siteOptions struct {
 	trusted []string // STARTLINE_TRUSTED_PROXIES
 	clock   *testClock
 	sandbox *sandbox.Provider
+	ordered bool // spring also has half:fcfs, a first-come group with a waiting room
 }
 
 // newSiteWith is newSite with the public URL, trusted proxies, a settable
@@ -66,10 +67,13 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	}
 	org, _ := store.StaffByEmail(ctx, "org@example.com")
 	now := clk.Now()
+	groups := []lottery.PaceGroupSpec{{Code: "open", Label: "Open", Capacity: 200}}
+	if o.ordered {
+		groups = append(groups, lottery.PaceGroupSpec{Code: "fcfs", Label: "First come", Capacity: 50, Mode: "ordered"})
+	}
 	_, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "spring", Name: "Spring Marathon", TimeZone: "Asia/Seoul",
 		OpensAt: now.Add(-time.Hour), ClosesAt: now.Add(time.Hour), MaxGroupSize: 1, TicketRule: "none",
-		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: []lottery.PaceGroupSpec{
-			{Code: "open", Label: "Open", Capacity: 200}, {Code: "fcfs", Label: "First come", Capacity: 50, Mode: "ordered"}}}}})
+		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: groups}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +148,9 @@ func (s *site) staffCode(email string) string {
 	return code
 }
 
+// loopback trusts the test client as a proxy.
+var loopback = []string{"127.0.0.1/32", "::1"}
+
 // TestCookiesSecureInProduction sets every cookie the service writes in
 // production configurations: Secure behind an https public URL or a trusted
 // proxy's X-Forwarded-Proto: https, never on a client's own header.
@@ -156,11 +163,12 @@ func TestCookiesSecureInProduction(t *testing.T) {
 		header     http.Header
 		wantSecure bool
 	}{
-		{"https public URL", siteOptions{public: "https://run.example"}, http.Header{}, true},
-		{"trusted proxy says https", siteOptions{trusted: []string{"127.0.0.1/32", "::1"}}, viaProxy, true},
-		{"untrusted client says https", siteOptions{public: "http://run.example", trusted: []string{"10.0.0.0/8"}}, viaProxy, false},
-		{"untrusted client, no public URL", siteOptions{trusted: []string{"10.0.0.0/8"}}, viaProxy, false},
-		{"trusted proxy over plain http", siteOptions{trusted: []string{"127.0.0.1/32", "::1"}},
+		{"https public URL", siteOptions{public: "https://run.example", ordered: true}, http.Header{}, true},
+		{"trusted proxy says https", siteOptions{trusted: loopback, ordered: true}, viaProxy, true},
+		{"untrusted client says https", siteOptions{public: "http://run.example", trusted: []string{"10.0.0.0/8"}, ordered: true},
+			viaProxy, false},
+		{"untrusted client, no public URL", siteOptions{trusted: []string{"10.0.0.0/8"}, ordered: true}, viaProxy, false},
+		{"trusted proxy over plain http", siteOptions{trusted: loopback, ordered: true},
 			http.Header{"X-Forwarded-Proto": {"http"}}, false},
 	}
 	const form = "application/x-www-form-urlencoded"
