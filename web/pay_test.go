@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
@@ -208,4 +209,70 @@ func TestSandboxBackStaysOnSite(t *testing.T) {
 			t.Errorf("cancel with back=%q: %d to %q, want 303 to /", back, res.StatusCode, loc)
 		}
 	}
+}
+
+// TestPayThroughTrustedProxy pays as a browser and as an API client behind a
+// TLS-terminating proxy the server trusts: return URLs and the checkout URL
+// are the public https origin the proxy names, and a public return URL is
+// accepted from the proxy but not on a client's own word.
+func TestPayThroughTrustedProxy(t *testing.T) {
+	s, _, sel := drawnSite(t, siteOptions{trusted: loopback}, 6, 4)
+	proxy := http.Header{"X-Forwarded-For": {"198.51.100.7"}, "X-Forwarded-Proto": {"https"}, "X-Forwarded-Host": {"run.example"}}
+
+	t.Run("web", func(t *testing.T) {
+		entry := sel[0]
+		back := "/entries/" + entry + "?token=" + s.receipt(entry)
+		checkout := s.startPay(entry, proxy)
+		if got, want := checkout.Query().Get("return"), "https://run.example"+back; got != want {
+			t.Errorf("return URL handed to the provider: %q, want %q", got, want)
+		}
+		form := s.checkoutForm(checkout, proxy)
+		res := s.outcome(checkout.Path, "pay", form, proxy)
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != back {
+			t.Errorf("pay: %d to %q, want 303 to %q", res.StatusCode, res.Header.Get("Location"), back)
+		}
+		if got := s.standing(entry); got.Offer != "paid" {
+			t.Errorf("after paying: %+v", got)
+		}
+	})
+
+	t.Run("API", func(t *testing.T) {
+		entry := sel[1]
+		back := "/entries/" + entry + "?token=" + s.receipt(entry)
+		body, _ := json.Marshal(map[string]string{"token": s.receipt(entry)})
+		pay := "/api/v1/offers/" + s.offerID(entry) + "/pay?return=" + url.QueryEscape("https://run.example"+back)
+
+		// The same public return URL, straight from a client: not this site.
+		res, raw := s.send("POST", pay, "application/json", body, http.Header{"X-Forwarded-Proto": {"https"}})
+		if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(raw, `"field":"return"`) {
+			t.Errorf("public return URL without the proxy: %d %s, want 422 on return", res.StatusCode, raw)
+		}
+		res, raw = s.send("POST", "/api/v1/offers/"+s.offerID(entry)+"/pay?return="+url.QueryEscape("https://evil.example/x"),
+			"application/json", body, proxy)
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("return URL on another site: %d %s, want 422", res.StatusCode, raw)
+		}
+
+		res, raw = s.send("POST", pay, "application/json", body, proxy)
+		var out struct {
+			CheckoutURL string `json:"checkout_url"`
+		}
+		json.Unmarshal([]byte(raw), &out)
+		checkout, err := url.Parse(out.CheckoutURL)
+		if res.StatusCode != http.StatusOK || err != nil || checkout.Scheme != "https" || checkout.Host != "run.example" ||
+			!strings.HasPrefix(checkout.Path, "/sandbox/checkout/sbx_") {
+			t.Fatalf("pay: %d %s, want a checkout URL on https://run.example", res.StatusCode, raw)
+		}
+		form := s.checkoutForm(checkout, proxy)
+		if form.Get("back") != back {
+			t.Errorf("checkout page returns to %q, want %q", form.Get("back"), back)
+		}
+		res = s.outcome(checkout.Path, "pay", form, proxy)
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != back {
+			t.Errorf("pay: %d to %q, want 303 to %q", res.StatusCode, res.Header.Get("Location"), back)
+		}
+		if got := s.standing(entry); got.Offer != "paid" {
+			t.Errorf("after paying: %+v", got)
+		}
+	})
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/startline/startline/antibot/guard"
 	abredis "github.com/startline/startline/antibot/redis"
@@ -552,13 +553,28 @@ func (p *pages) results(c *gin.Context) {
 func (p *pages) offerAction(c *gin.Context) {
 	tok := c.PostForm("token")
 	if c.Param("action") == "pay" {
-		pay, err := p.Svc.Pay(c.Request.Context(), c.Param("id"), tok, "")
+		if _, err := uuid.Parse(c.Param("id")); err != nil {
+			p.fail(c, lottery.ErrNotFound)
+			return
+		}
+		o, err := p.Svc.OfferOf(c.Request.Context(), strings.ToLower(c.Param("id")))
 		if err != nil {
 			p.fail(c, err)
 			return
 		}
-		o, _ := p.Svc.OfferOf(c.Request.Context(), pay.OfferID)
-		back := "/entries/" + o.EntryID + "?token=" + tok
+		// The provider sends the runner back to the entry's page on the
+		// public origin (through a proxy: the one the browser used).
+		back := "/entries/" + url.PathEscape(o.EntryID) + "?token=" + url.QueryEscape(tok)
+		ret, err := p.Site.Absolute(c.Request, back)
+		if err != nil {
+			p.fail(c, err)
+			return
+		}
+		pay, err := p.Svc.Pay(c.Request.Context(), o.ID, tok, ret)
+		if err != nil {
+			p.fail(c, err)
+			return
+		}
 		if strings.HasPrefix(pay.CheckoutURL, stripe.CheckoutScheme) {
 			// The client secret goes in the page, never in a URL.
 			secret, ret, err := stripe.ParseCheckoutURL(pay.CheckoutURL)
