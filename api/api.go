@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot/guard"
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 )
 
@@ -24,6 +25,9 @@ type Deps struct {
 	Dev     bool
 	Readyz  func(ctx context.Context) error // PostgreSQL and Redis reachable
 	MaxBody int64
+	// Site is the public URL and trusted-proxy policy: cookies' Secure
+	// attribute and the absolute URLs the pay route answers.
+	Site *httpkit.Site
 }
 
 type handler struct{ Deps }

@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -181,12 +182,30 @@ func (h *handler) offerAction(c *gin.Context) {
 		return
 	}
 	if c.Param("action") == "pay" {
-		p, err := h.Svc.Pay(c.Request.Context(), c.Param("id"), b.Token, c.Query("return"))
+		// The return URL is a path or a URL on this site's public origin
+		// (behind a trusted proxy, the one the client used); the provider
+		// gets it absolute.
+		ret := c.Query("return")
+		if ret != "" {
+			local, err := h.Site.OnSite(c.Request, ret)
+			if err == nil {
+				ret, err = h.Site.Absolute(c.Request, local)
+			}
+			if err != nil {
+				writeError(c, h.Log, lottery.Fieldf("return", "give a path or a URL on this site"))
+				return
+			}
+		}
+		p, err := h.Svc.Pay(c.Request.Context(), c.Param("id"), b.Token, ret)
 		if err != nil {
 			writeError(c, h.Log, err)
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"offer_id": p.OfferID, "payment_id": p.ID, "status": p.Status, "checkout_url": p.CheckoutURL})
+		checkout := p.CheckoutURL
+		if u, err := url.Parse(checkout); err == nil && !u.IsAbs() { // a hosted page here (the sandbox)
+			checkout = h.Site.Origin(c.Request).ResolveReference(u).String()
+		}
+		c.JSON(http.StatusOK, gin.H{"offer_id": p.OfferID, "payment_id": p.ID, "status": p.Status, "checkout_url": checkout})
 		return
 	}
 	o, err := h.Svc.OfferAction(c.Request.Context(), c.Param("id"), b.Token, c.Param("action"))

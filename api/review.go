@@ -10,6 +10,7 @@ import (
 
 	"github.com/startline/startline/antibot"
 	abredis "github.com/startline/startline/antibot/redis"
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 )
 
@@ -36,15 +37,21 @@ func (h *handler) staffLogin(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
-	SetStaffCookie(c, sess.Token, sess.ExpiresAt.Sub(h.Svc.Now()))
+	SetStaffCookie(c, h.Site, sess.Token, sess.ExpiresAt.Sub(h.Svc.Now()))
 	c.JSON(http.StatusOK, gin.H{"email": sess.Account.Email, "role": sess.Account.Role, "expires_at": sess.ExpiresAt})
 }
 
 // SetStaffCookie sets the staff session cookie (shared with the web console)
-// to last as long as the session.
-func SetStaffCookie(c *gin.Context, tok string, ttl time.Duration) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: StaffCookie, Value: tok, Path: "/", MaxAge: int(ttl.Round(time.Second).Seconds()),
-		HttpOnly: true, Secure: c.Request.TLS != nil, SameSite: http.SameSiteStrictMode})
+// to last as long as the session; site decides its Secure attribute.
+func SetStaffCookie(c *gin.Context, site *httpkit.Site, tok string, ttl time.Duration) {
+	site.SetCookie(c.Writer, c.Request, &http.Cookie{Name: StaffCookie, Value: tok, Path: "/",
+		MaxAge: int(ttl.Round(time.Second).Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode})
+}
+
+// ClearStaffCookie deletes the staff session cookie.
+func ClearStaffCookie(c *gin.Context, site *httpkit.Site) {
+	site.SetCookie(c.Writer, c.Request, &http.Cookie{Name: StaffCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode})
 }
 
 func (h *handler) staffLogout(c *gin.Context) {
@@ -54,8 +61,7 @@ func (h *handler) staffLogout(c *gin.Context) {
 			return
 		}
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: StaffCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode})
+	ClearStaffCookie(c, h.Site)
 	c.JSON(http.StatusOK, gin.H{"logged_out": true})
 }
 

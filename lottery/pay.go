@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/google/uuid"
 )
 
 // paymentRank orders payment states: a state never moves to a lower rank,
@@ -61,6 +64,44 @@ func (s *Service) Pay(ctx context.Context, offerID, token, returnURL string) (Pa
 	}
 	stored.CheckoutURL = p.CheckoutURL
 	return stored, nil
+}
+
+// Payable is the rule a checkout applies before it authorizes a payment:
+// the offer still holds its slot (pending or accepted, its hold not over) and
+// its entry is not waiting for a reviewer. These are the checks Pay makes
+// through accept; a checkout that comes later makes them again, since the
+// hold may have ended or the entry been flagged in between.
+// ErrOfferExpired, or CodeInvalidTransition.
+func Payable(o Offer, entry EntryStatus, now time.Time) error {
+	live := o.Status == OfferPending || o.Status == OfferAccepted
+	switch {
+	case o.Status == OfferExpired || (live && !now.Before(o.ExpiresAt)):
+		return ErrOfferExpired
+	case !live:
+		return &Error{Code: CodeInvalidTransition, Message: "this offer is " + string(o.Status)}
+	case entry == EntryInReview:
+		return &Error{Code: CodeInvalidTransition, Message: "your entry is being reviewed; " +
+			"the slot stays held for you, and you can pay once a reviewer has cleared it"}
+	}
+	return nil
+}
+
+// CheckPayable applies Payable to a stored offer and its entry (the dev
+// sandbox's checkout calls it before authorizing). A non-UUID id is
+// ErrNotFound.
+func (s *Service) CheckPayable(ctx context.Context, offerID string) error {
+	if _, err := uuid.Parse(offerID); err != nil {
+		return ErrNotFound
+	}
+	o, err := s.store.Offer(ctx, strings.ToLower(offerID))
+	if err != nil {
+		return fmt.Errorf("check payable %s: %w", offerID, err)
+	}
+	e, err := s.store.Entry(ctx, o.EntryID)
+	if err != nil {
+		return fmt.Errorf("check payable %s: %w", offerID, err)
+	}
+	return Payable(o, e.Status, s.clock.Now())
 }
 
 // HandlePaymentWebhook verifies and applies one webhook delivery. The same

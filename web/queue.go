@@ -119,8 +119,8 @@ func (p *pages) joinQueue(c *gin.Context) {
 	page := "/queue/" + res.Ticket
 	where := url.Values{"event": {q.Event.Slug}, "subqueue": {q.SubQueue.Key}}
 	joined := url.Values{"event": where["event"], "subqueue": where["subqueue"], "email": {strings.TrimSpace(q.Email)}}
-	http.SetCookie(c.Writer, &http.Cookie{Name: queueCookie, Value: joined.Encode(), Path: page,
-		MaxAge: int(24 * time.Hour / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil})
+	p.Site.SetCookie(c.Writer, c.Request, &http.Cookie{Name: queueCookie, Value: joined.Encode(), Path: page,
+		MaxAge: int(24 * time.Hour / time.Second), HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	// The view names the event and pace group; the query is kept so links
 	// made before that stay valid.
 	c.Redirect(http.StatusSeeOther, page+"?"+where.Encode())

@@ -15,6 +15,7 @@ import (
 	"github.com/startline/startline/antibot"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 )
 
@@ -59,12 +60,9 @@ type loginPage struct {
 	Next  string
 }
 
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		return "/review"
-	}
-	return next
-}
+// safeNext is where to go after signing in: next when it is a path on this
+// site (httpkit.LocalPath), else the review queue.
+func safeNext(next string) string { return httpkit.SafeRedirect(next, "/review") }
 
 func (p *pages) loginForm(c *gin.Context) {
 	p.render(c, http.StatusOK, "staff_login", "Staff", loginPage{Next: safeNext(c.Query("next"))}, nil)
@@ -88,7 +86,7 @@ func (p *pages) login(c *gin.Context) {
 		p.render(c, http.StatusUnauthorized, "staff_login", "Staff", page, err)
 		return
 	}
-	api.SetStaffCookie(c, sess.Token, sess.ExpiresAt.Sub(p.Svc.Now()))
+	api.SetStaffCookie(c, p.Site, sess.Token, sess.ExpiresAt.Sub(p.Svc.Now()))
 	c.Redirect(http.StatusSeeOther, page.Next)
 }
 
@@ -96,8 +94,7 @@ func (p *pages) logout(c *gin.Context) {
 	if tok, err := c.Cookie(api.StaffCookie); err == nil && hmac.Equal([]byte(c.PostForm("csrf")), []byte(p.csrf(tok))) {
 		_ = p.Svc.Logout(c.Request.Context(), tok)
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: api.StaffCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode})
+	api.ClearStaffCookie(c, p.Site)
 	c.Redirect(http.StatusSeeOther, "/staff/login")
 }
 

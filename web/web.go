@@ -21,10 +21,12 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/startline/startline/antibot/guard"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
@@ -46,6 +48,10 @@ type Deps struct {
 	Outbox               lottery.MailStore
 	Log                  *slog.Logger
 	Dev                  bool
+	// Site is the public URL and trusted-proxy policy: every cookie's
+	// Secure attribute, the pay flow's return URLs, which redirects stay on
+	// the site.
+	Site *httpkit.Site
 }
 
 type pages struct {
@@ -143,8 +149,8 @@ type view struct {
 
 func (p *pages) lang(c *gin.Context) string {
 	if l := c.Query("lang"); l == "en" || l == "ko" {
-		c.SetSameSite(http.SameSiteLaxMode)
-		c.SetCookie("sl_lang", l, 365*24*3600, "/", "", false, true)
+		p.Site.SetCookie(c.Writer, c.Request, &http.Cookie{Name: "sl_lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode})
 		return l
 	}
 	if l, err := c.Cookie("sl_lang"); err == nil && (l == "en" || l == "ko") {
@@ -556,13 +562,28 @@ func (p *pages) results(c *gin.Context) {
 func (p *pages) offerAction(c *gin.Context) {
 	tok := c.PostForm("token")
 	if c.Param("action") == "pay" {
-		pay, err := p.Svc.Pay(c.Request.Context(), c.Param("id"), tok, "")
+		if _, err := uuid.Parse(c.Param("id")); err != nil {
+			p.fail(c, lottery.ErrNotFound)
+			return
+		}
+		o, err := p.Svc.OfferOf(c.Request.Context(), strings.ToLower(c.Param("id")))
 		if err != nil {
 			p.fail(c, err)
 			return
 		}
-		o, _ := p.Svc.OfferOf(c.Request.Context(), pay.OfferID)
-		back := "/entries/" + o.EntryID + "?token=" + tok
+		// The provider sends the runner back to the entry's page on the
+		// public origin (through a proxy: the one the browser used).
+		back := "/entries/" + url.PathEscape(o.EntryID) + "?token=" + url.QueryEscape(tok)
+		ret, err := p.Site.Absolute(c.Request, back)
+		if err != nil {
+			p.fail(c, err)
+			return
+		}
+		pay, err := p.Svc.Pay(c.Request.Context(), o.ID, tok, ret)
+		if err != nil {
+			p.fail(c, err)
+			return
+		}
 		if strings.HasPrefix(pay.CheckoutURL, stripe.CheckoutScheme) {
 			// The client secret goes in the page, never in a URL.
 			secret, ret, err := stripe.ParseCheckoutURL(pay.CheckoutURL)
@@ -589,23 +610,75 @@ func (p *pages) offerAction(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/entries/"+o.EntryID+"?token="+url.QueryEscape(tok))
 }
 
-// sandboxCheckout is the sandbox provider's hosted test checkout.
+// sandboxCheckout is the sandbox provider's hosted test checkout. The
+// session in the path must be one the pay flow created; what it shows and
+// pays comes from that session, never from the link's query.
 func (p *pages) sandboxCheckout(c *gin.Context) {
-	p.render(c, http.StatusOK, "sandbox", "Test checkout", map[string]string{"ID": c.Param("id"), "Offer": c.Query("offer"),
-		"Amount": c.Query("amount"), "Currency": strings.ToUpper(c.Query("currency")), "Back": safeNext(c.Query("back"))}, nil)
+	pay, ok := p.Sandbox.Session(c.Param("id"))
+	if !ok {
+		p.fail(c, lottery.ErrNotFound)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	p.render(c, http.StatusOK, "sandbox", "Test checkout", sandboxPage(pay, p.sandboxBack(c, c.Query("back"), c.Query("return"))), nil)
+}
+
+func sandboxPage(pay lottery.Payment, back string) map[string]string {
+	return map[string]string{"ID": pay.ID, "Offer": pay.OfferID, "Amount": strconv.FormatInt(pay.AmountMinor, 10),
+		"Currency": strings.ToUpper(pay.Currency), "Back": back}
+}
+
+// sandboxBack is where the checkout returns: back when it is a path on this
+// site, else the provider's return URL when it is on this site (an API
+// client's, absolute on the public origin), else the home page.
+func (p *pages) sandboxBack(c *gin.Context, back, ret string) string {
+	if b, err := httpkit.LocalPath(back); err == nil {
+		return b
+	}
+	if r, err := p.Site.OnSite(c.Request, ret); err == nil {
+		return r
+	}
+	return "/"
 }
 
 // sandboxOutcome plays the provider: it signs the webhook for the chosen
 // outcome and delivers it to the same handler a real provider would reach.
+// As at a real provider, the checkout is bound to its session (created by
+// the pay flow, which took the receipt token) and its offer, and authorizes
+// only while the offer is payable.
 func (p *pages) sandboxOutcome(c *gin.Context) {
-	payload, header, err := p.Sandbox.Event(c.Param("id"), c.PostForm("offer"), c.Param("outcome"), p.Svc.Now())
+	outcome := c.Param("outcome")
+	if outcome != "pay" && outcome != "fail" && outcome != "cancel" { // capture is the provider's, not the runner's
+		p.fail(c, lottery.ErrNotFound)
+		return
+	}
+	pay, ok := p.Sandbox.Session(c.Param("id"))
+	if !ok {
+		p.fail(c, lottery.ErrNotFound)
+		return
+	}
+	page := sandboxPage(pay, p.sandboxBack(c, c.PostForm("back"), ""))
+	refuse := func(err error) {
+		if code := lottery.CodeOf(err); code == lottery.CodeNotFound || code == lottery.CodeInternal {
+			p.fail(c, err)
+			return
+		}
+		p.render(c, api.StatusOf(err), "sandbox", "Test checkout", page, err)
+	}
+	if outcome == "pay" {
+		if err := p.Svc.CheckPayable(c.Request.Context(), pay.OfferID); err != nil {
+			refuse(err)
+			return
+		}
+	}
+	payload, header, err := p.Sandbox.Event(pay.ID, c.PostForm("offer"), outcome, p.Svc.Now())
 	if err != nil {
-		p.fail(c, lottery.Fieldf("outcome", "%v", err))
+		refuse(err)
 		return
 	}
 	if err := p.Svc.HandlePaymentWebhook(c.Request.Context(), p.Sandbox.Name(), payload, header); err != nil {
 		p.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("back")))
+	c.Redirect(http.StatusSeeOther, page["Back"])
 }

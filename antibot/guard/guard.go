@@ -20,6 +20,7 @@ import (
 	"github.com/startline/startline/antibot/ipintel"
 	"github.com/startline/startline/antibot/pow"
 	abredis "github.com/startline/startline/antibot/redis"
+	"github.com/startline/startline/internal/httpkit"
 )
 
 // Errors the handlers map to API codes.
@@ -42,6 +43,9 @@ type Guard struct {
 	Log       *slog.Logger
 	// Difficulty maps risk to the puzzle's maxnumber; pow.Difficulty when nil.
 	Difficulty func(risk int) int64
+	// Site decides the device cookie's Secure attribute, as for every
+	// other cookie (nil: Secure only on a direct TLS connection).
+	Site *httpkit.Site
 }
 
 // RateLimit is a refused or allowed request's limit state.
@@ -166,8 +170,8 @@ func (g *Guard) EnsureDevice(w http.ResponseWriter, r *http.Request) string {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
 	id := base64.RawURLEncoding.EncodeToString(b)
-	http.SetCookie(w, &http.Cookie{Name: DeviceCookie, Value: id + "." + g.sign(id), Path: "/", MaxAge: 400 * 24 * 3600,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	g.Site.SetCookie(w, r, &http.Cookie{Name: DeviceCookie, Value: id + "." + g.sign(id), Path: "/", MaxAge: 400 * 24 * 3600,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	return id
 }
 

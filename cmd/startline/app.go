@@ -21,6 +21,7 @@ import (
 	"github.com/startline/startline/antibot/pow"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
@@ -40,14 +41,19 @@ type app struct {
 	svc      *lottery.Service
 	guard    *guard.Guard
 	sandbox  *sandbox.Provider
+	site     *httpkit.Site // public URL and trusted proxies: cookies, absolute URLs
 }
 
 func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	site, err := httpkit.NewSite(cfg.PublicURL, cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("STARTLINE_PUBLIC_URL, STARTLINE_TRUSTED_PROXIES: %w", err)
+	}
 	store, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Log: log})
 	if err != nil {
 		return nil, err
 	}
-	a := &app{cfg: cfg, log: log, store: store}
+	a := &app{cfg: cfg, log: log, store: store, site: site}
 	if len(cfg.RedisClusterAddrs) > 0 {
 		a.redis = redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.RedisClusterAddrs})
 		a.asynqOpt = asynq.RedisClusterClientOpt{Addrs: cfg.RedisClusterAddrs}
@@ -111,7 +117,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.guard = &guard.Guard{Limiter: lim, Replay: abredis.NewReplay(a.redis, "startline:"),
-		PoW: pow.Issuer{Key: keys.Derive("altcha")}, CookieKey: keys.CookieKey(), FailOpen: cfg.RateLimitFailOpen, Log: log}
+		PoW: pow.Issuer{Key: keys.Derive("altcha")}, CookieKey: keys.CookieKey(), FailOpen: cfg.RateLimitFailOpen, Log: log,
+		Site: site}
 	return a, nil
 }
 
@@ -170,8 +177,10 @@ func (a *app) router() (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	api.Register(r, api.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.store, Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready})
-	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.store, Log: a.log, Dev: a.cfg.dev()}); err != nil {
+	api.Register(r, api.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.store, Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
+		Site: a.site})
+	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.store, Log: a.log, Dev: a.cfg.dev(),
+		Site: a.site}); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -210,6 +219,10 @@ func migrateCmd(ctx context.Context, cfg config, out io.Writer) error {
 // serveCmd runs the HTTP server, the worker, or both, until ctx ends, then
 // shuts down gracefully.
 func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work bool) error {
+	if http_ && !cfg.dev() && cfg.PublicURL == "" {
+		// Without it, whether cookies are Secure would rest on a proxy header.
+		return errors.New("STARTLINE_PUBLIC_URL is required in production (e.g. https://run.example)")
+	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -135,7 +135,7 @@ func devSecret(out io.Writer) ([]byte, error) {
 // masked renders the config for the start-up log without secrets.
 func (c config) masked() []any {
 	return []any{"env", c.Env, "http_addr", c.HTTPAddr, "database_url", maskURL(c.DatabaseURL),
-		"redis_url", maskURL(c.RedisURL), "smtp", c.SMTPURL != "", "stripe", c.StripeSecretKey != "", "trusted_proxies", c.TrustedProxies, "queue", c.Queue}
+		"redis_url", maskURL(c.RedisURL), "smtp", c.SMTPURL != "", "stripe", c.StripeSecretKey != "", "trusted_proxies", c.TrustedProxies, "public_url", c.PublicURL, "queue", c.Queue}
 }
 
 func maskURL(s string) string {

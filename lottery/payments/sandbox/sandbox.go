@@ -60,6 +60,17 @@ func (p *Provider) CreatePayment(_ context.Context, r lottery.PaymentRequest) (l
 	return pay, nil
 }
 
+// Session returns the payment a checkout session id was created for by
+// CreatePayment (which only the pay flow calls, after checking the receipt
+// token); false for an id the sandbox never issued. The session, not the
+// checkout form, says which offer is being paid.
+func (p *Provider) Session(id string) (lottery.Payment, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pay, ok := p.payments[id]
+	return pay, ok
+}
+
 func (p *Provider) set(id string, st lottery.PaymentStatus) lottery.Payment {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -95,11 +106,24 @@ type webhook struct {
 }
 
 // Event builds and signs the webhook the sandbox sends when the runner
-// finishes the test checkout (outcome pay, fail or cancel).
+// finishes the test checkout (outcome pay, fail or cancel; capture is the
+// provider's own follow-up). Like a real provider's checkout it is bound to
+// its session: an id CreatePayment never issued, or an offer other than the
+// session's, is ErrNotFound and signs nothing; an empty offer is a field
+// error.
 func (p *Provider) Event(paymentID, offerID, outcome string, now time.Time) ([]byte, http.Header, error) {
 	typ := map[string]string{"pay": "authorized", "fail": "failed", "cancel": "canceled", "capture": "captured"}[outcome]
 	if typ == "" {
-		return nil, nil, fmt.Errorf("sandbox: unknown outcome %q", outcome)
+		return nil, nil, lottery.Fieldf("outcome", "unknown outcome")
+	}
+	sess, ok := p.Session(paymentID)
+	switch {
+	case !ok:
+		return nil, nil, lottery.ErrNotFound
+	case offerID == "":
+		return nil, nil, lottery.Fieldf("offer", "the checkout names no offer")
+	case offerID != sess.OfferID:
+		return nil, nil, lottery.ErrNotFound
 	}
 	if typ == "authorized" {
 		p.set(paymentID, lottery.PaymentAuthorized)
