@@ -30,14 +30,18 @@ func guardError(err error) error {
 // answers 429 (with Retry-After) when refused. It reports whether to go on.
 func (h *handler) limit(c *gin.Context, keys ...abredis.Key) bool {
 	rl, err := h.Guard.Allow(c.Request.Context(), keys...)
-	for k, v := range rl.Headers {
-		c.Header(k, v)
-	}
+	setLimitHeaders(c, rl)
 	if err != nil {
 		writeError(c, h.Log, guardError(err))
 		return false
 	}
 	return true
+}
+
+func setLimitHeaders(c *gin.Context, rl guard.RateLimit) {
+	for k, v := range rl.Headers {
+		c.Header(k, v)
+	}
 }
 
 // clientKeys are the keys every runner request is counted under: the client
@@ -55,20 +59,59 @@ func clientKeys(c *gin.Context, g *guard.Guard) []abredis.Key {
 // RunnerKeys are the keys of a request that writes for an event (a code
 // request, an application, a join): the client's, the event's (a valve
 // that sheds load above what the database sustains, cheaply, before any
-// PostgreSQL work) and the normalized address's under kind. The pages count
-// through it too.
+// PostgreSQL work) and, under kind, the normalized address paired with the
+// requester. The pair, not the address alone: a budget that protects a
+// person must not be spendable by strangers, so someone else who uses the
+// address spends only their own pair. The pages count through it too.
+// Since a refused request spends nothing, the valve is only spent by
+// requests the client's own budgets allowed.
 func RunnerKeys(c *gin.Context, g *guard.Guard, kind abredis.Kind, email string) []abredis.Key {
 	keys := append(clientKeys(c, g), abredis.Key{Kind: abredis.KindEvent, Value: c.Param("slug")})
-	return append(keys, emailKey(kind, email)...)
+	if e, err := identity.NormalizeEmail(email); err == nil {
+		keys = append(keys, abredis.Key{Kind: kind, Value: requester(c) + "|" + e.Key})
+	}
+	return keys
 }
 
-// emailKey counts by the normalized address, so Gmail dot and +tag variants
-// share one budget.
-func emailKey(kind abredis.Kind, raw string) []abredis.Key {
-	if e, err := identity.NormalizeEmail(raw); err == nil {
-		return []abredis.Key{{Kind: kind, Value: e.Key}}
+// requester is who sends a request, for the budgets keyed by address and
+// requester: the client's IP key (IPv6 by /64), which a stranger elsewhere
+// cannot share, while a device cookie is the client's to drop or renew.
+func requester(c *gin.Context) string { return "ip:" + abredis.ClientKey(c.ClientIP()) }
+
+// AllowCode counts a code request for email under RunnerKeys (ErrRateLimited
+// past the requester's budgets: 429) and reports whether to mail the code.
+// Past the address's inbox cap (otp_inbox: codes from anyone) it says no,
+// unless this device applied with a code sent to the address before; the
+// caller then answers 202 as usual and mails nothing (lottery WithholdOTP),
+// so the cap never locks the owner out with a 429. An address that does
+// not parse counts nothing: the service refuses it (422) before any work.
+// The pages call it too.
+func AllowCode(c *gin.Context, g *guard.Guard, email string) (rl guard.RateLimit, mail bool, err error) {
+	addr, err := identity.NormalizeEmail(email)
+	if err != nil {
+		return guard.RateLimit{}, true, nil
 	}
-	return nil
+	ctx := c.Request.Context()
+	rl, err = g.AllowCapped(ctx, []abredis.Key{{Kind: abredis.KindOTPInbox, Value: addr.Key}},
+		RunnerKeys(c, g, abredis.KindOTPEmail, email)...)
+	if err != nil || !rl.Result.Capped {
+		return rl, true, err
+	}
+	dev, _ := g.Device(c.Request)
+	return rl, g.KnowsAddress(ctx, dev, addr.Key), nil
+}
+
+// RememberAddress records, after an application accepted with the code
+// mailed to email, that the requesting device reads that address, so the
+// inbox cap never holds back its codes. The pages call it too.
+func RememberAddress(c *gin.Context, g *guard.Guard, email string) {
+	dev, ok := g.Device(c.Request)
+	if !ok {
+		return
+	}
+	if addr, err := identity.NormalizeEmail(email); err == nil {
+		g.RememberAddress(c.Request.Context(), dev, addr.Key)
+	}
 }
 
 // challenge issues an ALTCHA proof-of-work challenge (API.md), harder for

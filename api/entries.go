@@ -23,10 +23,19 @@ func (h *handler) requestOTP(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !h.limit(c, RunnerKeys(c, h.Guard, abredis.KindOTPEmail, b.Email)...) {
+	rl, mail, err := AllowCode(c, h.Guard, b.Email)
+	setLimitHeaders(c, rl)
+	if err != nil {
+		writeError(c, h.Log, guardError(err))
 		return
 	}
-	if err := h.Svc.RequestOTP(c.Request.Context(), c.Param("slug"), b.Email, "", Client(c, h.Guard)); err != nil {
+	ctx, slug, client := c.Request.Context(), c.Param("slug"), Client(c, h.Guard)
+	if mail {
+		err = h.Svc.RequestOTP(ctx, slug, b.Email, "", client)
+	} else {
+		err = h.Svc.WithholdOTP(ctx, slug, b.Email, client)
+	}
+	if err != nil {
 		writeError(c, h.Log, err)
 		return
 	}
@@ -62,11 +71,18 @@ func (h *handler) apply(c *gin.Context) {
 	if !ok {
 		return
 	}
+	// Nothing is counted before the proof of work checks out, so a request
+	// without one spends no budget, neither the event's nor an address's.
+	solved, err := h.Guard.VerifyProof(b.Altcha, h.Svc.Now())
+	if err != nil {
+		writeError(c, h.Log, guardError(err))
+		return
+	}
 	if !h.limit(c, RunnerKeys(c, h.Guard, abredis.KindEmail, b.Email)...) {
 		return
 	}
 	idem := c.GetHeader("Idempotency-Key")
-	if err := h.Guard.CheckProof(c.Request.Context(), b.Altcha, guard.RequestOwner(idem, body), h.Svc.Now()); err != nil {
+	if err := h.Guard.ClaimProof(c.Request.Context(), solved, guard.RequestOwner(idem, body)); err != nil {
 		writeError(c, h.Log, guardError(err))
 		return
 	}
@@ -78,6 +94,7 @@ func (h *handler) apply(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
+	RememberAddress(c, h.Guard, b.Email)
 	if res.Replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}

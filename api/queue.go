@@ -29,17 +29,24 @@ type joinJSON struct {
 
 // joinQueue gives a runner a place in an ordered sub-queue's waiting room.
 // A join costs a proof of work and counts against the same IP, device and
-// e-mail budgets as an application, so holding many places costs as much
-// as many entries.
+// (requester, address) budgets as an application, so holding many places
+// costs as much as many entries.
 func (h *handler) joinQueue(c *gin.Context) {
 	var b joinBody
 	if _, ok := h.bind(c, &b); !ok {
 		return
 	}
+	// As for an application: nothing is counted before the proof of work
+	// checks out.
+	solved, err := h.Guard.VerifyProof(b.Altcha, h.Svc.Now())
+	if err != nil {
+		writeError(c, h.Log, guardError(err))
+		return
+	}
 	if !h.limit(c, RunnerKeys(c, h.Guard, abredis.KindEmail, b.Email)...) {
 		return
 	}
-	if err := h.Guard.CheckProof(c.Request.Context(), b.Altcha, "", h.Svc.Now()); err != nil {
+	if err := h.Guard.ClaimProof(c.Request.Context(), solved, ""); err != nil {
 		writeError(c, h.Log, guardError(err))
 		return
 	}

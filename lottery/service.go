@@ -172,6 +172,18 @@ func (s *Service) forget(slug string) {
 // answers the same whether or not the address is known, so it cannot be used
 // to find out who applied.
 func (s *Service) RequestOTP(ctx context.Context, slug, email string, lang string, client ClientInfo) error {
+	return s.requestOTP(ctx, slug, email, lang, client, false)
+}
+
+// WithholdOTP answers a code request exactly as RequestOTP does (the same
+// checks, the same errors) but mails nothing: the address had its share of
+// codes from anyone (the inbox cap) and this requester is not known to read
+// it. The request is recorded as refused with the reason "inbox_cap".
+func (s *Service) WithholdOTP(ctx context.Context, slug, email string, client ClientInfo) error {
+	return s.requestOTP(ctx, slug, email, "", client, true)
+}
+
+func (s *Service) requestOTP(ctx context.Context, slug, email string, lang string, client ClientInfo, withhold bool) error {
 	ev, err := s.PublicEvent(ctx, slug)
 	if err != nil {
 		return err
@@ -190,6 +202,11 @@ func (s *Service) RequestOTP(ctx context.Context, slug, email string, lang strin
 	now := s.clock.Now()
 	a := scorer.AssessOTP(antibot.OTPInput{UserAgent: client.UserAgent,
 		DisposableMail: s.cfg.Disposable.IsDisposable(addr.Domain), Network: s.Network(client.IP)})
+	if withhold {
+		a.Reasons = append(a.Reasons, antibot.Reason{Code: "inbox_cap",
+			Detail: "the address had its share of codes; this requester has not applied with one before"})
+		a.Decision = antibot.Reject
+	}
 	rec := OTPRecord{EventID: ev.ID, EmailKey: addr.Key, RequestedAt: now, Risk: a, ClientIP: client.IP,
 		UserAgent: truncate(client.UserAgent, 512)}
 	if a.Decision == antibot.Reject {

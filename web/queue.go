@@ -81,8 +81,9 @@ func (p *pages) queueForm(c *gin.Context) {
 }
 
 // joinQueue takes a place in line and redirects to the waiting page. Like
-// the JSON join it costs a proof of work and counts against the IP, device
-// and e-mail budgets.
+// the JSON join it costs a proof of work, checked before anything is
+// counted, and counts against the IP, device and (requester, address)
+// budgets.
 func (p *pages) joinQueue(c *gin.Context) {
 	q, _, err := p.queueTarget(c, c.PostForm("course"), c.PostForm("pace"))
 	if err != nil {
@@ -98,11 +99,16 @@ func (p *pages) joinQueue(c *gin.Context) {
 		q.Challenge = p.challenge(c)
 		p.render(c, status, "queue", q.Event.Name, q, err)
 	}
+	solved, err := p.Guard.VerifyProof(c.PostForm("altcha"), p.Svc.Now())
+	if err != nil {
+		show(http.StatusUnprocessableEntity, guardErr(err))
+		return
+	}
 	if _, err := p.Guard.Allow(c.Request.Context(), api.RunnerKeys(c, p.Guard, abredis.KindEmail, q.Email)...); err != nil {
 		show(http.StatusTooManyRequests, guardErr(err))
 		return
 	}
-	if err := p.Guard.CheckProof(c.Request.Context(), c.PostForm("altcha"), "", p.Svc.Now()); err != nil {
+	if err := p.Guard.ClaimProof(c.Request.Context(), solved, ""); err != nil {
 		show(http.StatusUnprocessableEntity, guardErr(err))
 		return
 	}

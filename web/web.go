@@ -354,11 +354,19 @@ func (p *pages) sendCode(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	if _, err := p.Guard.Allow(c.Request.Context(), api.RunnerKeys(c, p.Guard, abredis.KindOTPEmail, f.Email)...); err != nil {
+	// The same budgets as the API's code requests (api.AllowCode): past the
+	// address's inbox cap the page reads as usual but nothing is mailed.
+	_, mail, err := api.AllowCode(c, p.Guard, f.Email)
+	if err != nil {
 		p.render(c, http.StatusTooManyRequests, "identity", f.Event.Name, f, guardErr(err))
 		return
 	}
-	if err := p.Svc.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c), api.Client(c, p.Guard)); err != nil {
+	if mail {
+		err = p.Svc.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c), api.Client(c, p.Guard))
+	} else {
+		err = p.Svc.WithholdOTP(c.Request.Context(), f.Event.Slug, f.Email, api.Client(c, p.Guard))
+	}
+	if err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)
 			return
@@ -425,12 +433,19 @@ func (p *pages) submit(c *gin.Context) {
 	// returns the first receipt rather than a duplicate error.
 	c.Request.PostForm.Del("signals")
 	body := []byte(c.Request.PostForm.Encode())
+	// As in the API: nothing is counted before the proof of work checks out.
+	solved, err := p.Guard.VerifyProof(c.PostForm("altcha"), p.Svc.Now())
+	if err != nil {
+		p.withChallenge(c, &f)
+		p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f, guardErr(err))
+		return
+	}
 	if _, err := p.Guard.Allow(c.Request.Context(), api.RunnerKeys(c, p.Guard, abredis.KindEmail, f.Email)...); err != nil {
 		p.withChallenge(c, &f)
 		p.render(c, http.StatusTooManyRequests, "identity", f.Event.Name, f, guardErr(err))
 		return
 	}
-	if err := p.Guard.CheckProof(c.Request.Context(), c.PostForm("altcha"), guard.RequestOwner(f.IdemKey, body), p.Svc.Now()); err != nil {
+	if err := p.Guard.ClaimProof(c.Request.Context(), solved, guard.RequestOwner(f.IdemKey, body)); err != nil {
 		p.withChallenge(c, &f)
 		p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f, guardErr(err))
 		return
@@ -445,6 +460,7 @@ func (p *pages) submit(c *gin.Context) {
 		p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f, err)
 		return
 	}
+	api.RememberAddress(c, p.Guard, f.Email)
 	c.Redirect(http.StatusSeeOther, "/entries/"+res.EntryID+"?token="+url.QueryEscape(res.ReceiptToken)+"&new=1")
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/startline/startline/antibot/guard/guardtest"
 	"github.com/startline/startline/antibot/pow"
+	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
@@ -32,7 +33,11 @@ type site struct {
 	org   lottery.StaffAccount
 }
 
-func newSite(t *testing.T, dev bool) *site {
+func newSite(t *testing.T, dev bool) *site { return newSiteRules(t, dev, nil, nil) }
+
+// newSiteRules is newSite with rate-limit rules (generous when nil) and
+// trusted proxies (none when nil).
+func newSiteRules(t *testing.T, dev bool, rules []abredis.Rule, trustedProxies []string) *site {
 	store, _ := pgtest.NewStore(t)
 	keys, _ := lottery.NewKeys([]byte("web-test-secret-key-web-test-secret-key"))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -52,11 +57,12 @@ func newSite(t *testing.T, dev bool) *site {
 	if _, err := svc.Transition(ctx, org, "spring", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := api.NewEngine(nil)
+	r, err := api.NewEngine(trustedProxies)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := web.Register(r, web.Deps{Svc: svc, Guard: guardtest.New(t, log, guardtest.Options{}), Outbox: store, Log: log, Dev: dev}); err != nil {
+	g := guardtest.New(t, log, guardtest.Options{Rules: rules})
+	if err := web.Register(r, web.Deps{Svc: svc, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
 		t.Fatal(err)
 	}
 	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, org: org}

@@ -35,8 +35,11 @@ const DeviceCookie = "sl_device"
 // Guard holds the checks. A nil Limiter or Replay disables that check
 // (tests of unrelated behaviour); production wiring sets both.
 type Guard struct {
-	Limiter   *abredis.Limiter
-	Replay    *abredis.Replay
+	Limiter *abredis.Limiter
+	Replay  *abredis.Replay
+	// Known remembers devices that proved they read an address; nil: none
+	// is known (the inbox cap then holds back codes from everyone).
+	Known     *abredis.Known
 	PoW       pow.Issuer
 	CookieKey []byte
 	FailOpen  bool // what to do when Redis cannot answer the replay check
@@ -55,12 +58,19 @@ type RateLimit struct {
 }
 
 // Allow counts the request against every key and returns ErrRateLimited
-// (with the headers to send, Retry-After included) when any rule refuses.
+// (with the headers to send, Retry-After included) when any rule refuses;
+// a refused request spends none of the keys (abredis.Limiter.Allow).
 func (g *Guard) Allow(ctx context.Context, keys ...abredis.Key) (RateLimit, error) {
+	return g.AllowCapped(ctx, nil, keys...)
+}
+
+// AllowCapped is Allow with caps that never refuse: Result.Capped says
+// one is spent (abredis.Limiter.AllowCapped).
+func (g *Guard) AllowCapped(ctx context.Context, caps []abredis.Key, keys ...abredis.Key) (RateLimit, error) {
 	if g.Limiter == nil {
 		return RateLimit{}, nil
 	}
-	res, err := g.Limiter.Allow(ctx, keys...)
+	res, err := g.Limiter.AllowCapped(ctx, caps, keys...)
 	if err != nil {
 		return RateLimit{}, fmt.Errorf("rate limit: %w", err)
 	}
@@ -105,13 +115,32 @@ func (g *Guard) ChallengeRisk(r *http.Request, n ipintel.Network) int {
 // refused. An empty owner makes the solution strictly single use. Failures
 // wrap ErrProof.
 func (g *Guard) CheckProof(ctx context.Context, payload, owner string, now time.Time) error {
+	s, err := g.VerifyProof(payload, now)
+	if err != nil {
+		return err
+	}
+	return g.ClaimProof(ctx, s, owner)
+}
+
+// VerifyProof checks an ALTCHA payload's signature, expiry and solution
+// without spending it and without Redis: the handlers call it before
+// counting a request, so one without a valid proof of work spends no
+// budget at all, then ClaimProof once the budgets allowed it (a request
+// refused by a limit keeps its solution for the retry). Failures wrap
+// ErrProof.
+func (g *Guard) VerifyProof(payload string, now time.Time) (pow.Solved, error) {
 	if payload == "" {
-		return fmt.Errorf("%w: solve the challenge first", ErrProof)
+		return pow.Solved{}, fmt.Errorf("%w: solve the challenge first", ErrProof)
 	}
 	s, err := g.PoW.Verify(payload, now)
 	if err != nil {
-		return fmt.Errorf("%w: %v", ErrProof, err)
+		return pow.Solved{}, fmt.Errorf("%w: %v", ErrProof, err)
 	}
+	return s, nil
+}
+
+// ClaimProof spends a verified solution for owner (see CheckProof).
+func (g *Guard) ClaimProof(ctx context.Context, s pow.Solved, owner string) error {
 	if g.Replay == nil {
 		return nil
 	}
@@ -131,6 +160,43 @@ func (g *Guard) CheckProof(ctx context.Context, payload, owner string, now time.
 		return fmt.Errorf("%w: this solution was already used", ErrProof)
 	}
 	return nil
+}
+
+// knownFor is how long a device stays known for an address it proved it
+// reads: the device cookie's own lifetime.
+const knownFor = 400 * 24 * time.Hour
+
+// RememberAddress records that device proved it reads the address whose
+// normalized key is emailKey (it applied with the code mailed there). Best
+// effort: a failure only means the owner is treated as a stranger by the
+// inbox cap later, so it is logged, not returned.
+func (g *Guard) RememberAddress(ctx context.Context, device, emailKey string) {
+	if g.Known == nil || device == "" || emailKey == "" {
+		return
+	}
+	if err := g.Known.Remember(context.WithoutCancel(ctx), device, emailKey, knownFor); err != nil {
+		g.logger().WarnContext(ctx, "could not remember a verified device", "err", err)
+	}
+}
+
+// KnowsAddress reports whether device proved before that it reads the
+// address (RememberAddress). Unknown when Redis cannot answer.
+func (g *Guard) KnowsAddress(ctx context.Context, device, emailKey string) bool {
+	if g.Known == nil {
+		return false
+	}
+	ok, err := g.Known.Has(ctx, device, emailKey)
+	if err != nil {
+		g.logger().WarnContext(ctx, "could not check a verified device", "err", err)
+	}
+	return ok
+}
+
+func (g *Guard) logger() *slog.Logger {
+	if g.Log == nil {
+		return slog.Default()
+	}
+	return g.Log
 }
 
 // RequestOwner fingerprints a request for CheckProof: empty without an

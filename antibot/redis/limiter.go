@@ -25,9 +25,10 @@ type Kind string
 const (
 	KindIP         Kind = "ip"          // Value: ClientKey(client IP)
 	KindDevice     Kind = "device"      // Value: the signed sl_device cookie id
-	KindEmail      Kind = "email"       // Value: the normalized e-mail address
+	KindEmail      Kind = "email"       // Value: the requester (ClientKey) and the normalized e-mail address
 	KindEvent      Kind = "event"       // Value: the event slug
-	KindOTPEmail   Kind = "otp_email"   // Value: the normalized e-mail address a code is sent to
+	KindOTPEmail   Kind = "otp_email"   // Value: the requester (ClientKey) and the normalized address a code is sent to
+	KindOTPInbox   Kind = "otp_inbox"   // Value: the normalized address; a cap (AllowCapped), never a refusal
 	KindStaffLogin Kind = "staff_login" // Value: the staff e-mail address tried
 )
 
@@ -50,7 +51,8 @@ type Key struct {
 // most restrictive rule checked (the refusing one when Allowed is false);
 // Kind is that rule's kind. RetryAfter is set when refused. A zero Limit
 // means no limit applied (no keys, or Redis was down and the limiter failed
-// open).
+// open). Capped (AllowCapped only) says an allowed request went over a cap;
+// caps never show in the other fields, so headers do not reveal them.
 type Result struct {
 	Allowed    bool
 	Limit      int64
@@ -58,6 +60,7 @@ type Result struct {
 	Reset      time.Time
 	RetryAfter time.Duration
 	Kind       Kind
+	Capped     bool
 }
 
 // Limiter counts requests in fixed windows per (rule, hashed value) in Redis.
@@ -77,6 +80,9 @@ type Limiter struct {
 
 	lastAlarm  atomic.Int64 // unix nanoseconds of the last fail-open log
 	suppressed atomic.Int64 // fail-open events not logged since then
+
+	lastUndoAlarm  atomic.Int64 // the same for failed compensations
+	suppressedUndo atomic.Int64
 }
 
 // incrSource counts one request: INCR the window's counter and, when it has
@@ -94,6 +100,17 @@ return {n, ttl}
 `
 
 var incrScript = goredis.NewScript(incrSource)
+
+// decrScript takes back one count of a refused request. A counter that
+// lapsed meanwhile is left absent: DECR would recreate it at -1 with no
+// expiry, an extra request for ever. (If a new window already started, it
+// gets one extra request: harmless.)
+var decrScript = goredis.NewScript(`
+if redis.call("exists", KEYS[1]) == 1 then
+	return redis.call("decr", KEYS[1])
+end
+return 0
+`)
 
 type rule struct {
 	kind Kind
@@ -168,32 +185,63 @@ type check struct {
 	key   string // full Redis key
 	count int64
 	ttl   time.Duration
+	cap   bool // counted, but never refuses (AllowCapped)
 }
 
 // Allow counts one request against every rule of every key's kind and
 // returns the most restrictive outcome: a refusal if any rule refuses (the
 // one with the longest wait), else the rule with the fewest requests left.
-// Every key is counted even when another refuses, so hammering one limit
-// keeps spending the others. All counters go to Redis in one pipeline: one
-// round trip for any number of keys (two right after a Redis restart, to
-// reload the script). A key whose kind has no rule is a programming
-// error. When Redis fails or takes longer than the timeout (DefaultTimeout),
-// see NewLimiter; a cancelled ctx returns its error.
+//
+// A refused request spends nothing: the counters it incremented are taken
+// back. So hammering one's own limit (an IP's) spends no shared budget (an
+// event's) and no one else's (an address's), and a key stays at its limit
+// rather than climbing while refused. All counters go to Redis in one
+// pipeline, one round trip for any number of keys (one more to take back a
+// refusal, one more right after a Redis restart to reload a script); every
+// script touches one key, so this works on Redis Cluster. Between the two
+// round trips of a refusal its counts are visible to concurrent requests:
+// the in-flight refusals at any instant, a handful, not a drain.
+//
+// A key whose kind has no rule is a programming error. When Redis fails or
+// takes longer than the timeout (DefaultTimeout), see NewLimiter; a
+// cancelled ctx returns its error.
 func (l *Limiter) Allow(ctx context.Context, keys ...Key) (Result, error) {
-	checks := make([]check, 0, len(keys)+2)
-	seen := make(map[Key]bool, len(keys))
-	for _, k := range keys {
+	return l.AllowCapped(ctx, nil, keys...)
+}
+
+// AllowCapped is Allow with caps: keys counted in the same round trip that
+// never refuse the request. When keys allow it and a cap is over its limit,
+// Result.Capped is set and the caller holds back what the cap protects
+// (e.g. stops mailing an address) while answering as usual; a refused
+// request spends no cap either. A key given both ways counts as a key; a
+// cap whose kind has no rule is not counted (leaving its rules out of the
+// configuration turns that cap off).
+func (l *Limiter) AllowCapped(ctx context.Context, caps []Key, keys ...Key) (Result, error) {
+	checks := make([]check, 0, len(keys)+len(caps)+2)
+	seen := make(map[Key]bool, len(keys)+len(caps))
+	add := func(k Key, isCap bool) error {
 		rules, ok := l.rules[k.Kind]
-		if !ok {
-			return Result{}, fmt.Errorf("rate limiter: no rule for kind %q", k.Kind)
+		if !ok && !isCap {
+			return fmt.Errorf("rate limiter: no rule for kind %q", k.Kind)
 		}
 		if seen[k] {
-			continue
+			return nil
 		}
 		seen[k] = true
 		h := hashValue(l.secret, k.Value)
 		for _, r := range rules {
-			checks = append(checks, check{rule: r, key: l.prefix + r.tag + ":" + h})
+			checks = append(checks, check{rule: r, key: l.prefix + r.tag + ":" + h, cap: isCap})
+		}
+		return nil
+	}
+	for _, k := range keys {
+		if err := add(k, false); err != nil {
+			return Result{}, err
+		}
+	}
+	for _, k := range caps {
+		if err := add(k, true); err != nil {
+			return Result{}, err
 		}
 	}
 	if len(checks) == 0 {
@@ -215,40 +263,49 @@ func (l *Limiter) Allow(ctx context.Context, keys ...Key) (Result, error) {
 		l.alarm(checks, err)
 		return Result{Allowed: true}, nil
 	}
-	return l.result(checks, time.Now()), nil
+	res := l.result(checks, time.Now())
+	if !res.Allowed {
+		l.undo(parent, checks)
+	}
+	return res, nil
 }
 
-// count runs incrScript for every check in one pipeline, re-sending with EVAL
-// the ones Redis answers NOSCRIPT (after a restart or SCRIPT FLUSH).
+// undo takes back every count of a refused request, even when the client
+// has gone away meanwhile (a cancelled request must not leave counts
+// behind). A failure leaves them spent, as before this existed: logged,
+// throttled, and the refusal stands.
+func (l *Limiter) undo(parent context.Context, checks []check) {
+	ctx := context.WithoutCancel(parent)
+	if l.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.timeout)
+		defer cancel()
+	}
+	keys := make([]string, len(checks))
+	for i, c := range checks {
+		keys[i] = c.key
+	}
+	if _, err := l.eval(ctx, decrScript, keys, func(int) []any { return nil }); err != nil {
+		now := time.Now().UnixNano()
+		last := l.lastUndoAlarm.Load()
+		if now-last < int64(alarmEvery) || !l.lastUndoAlarm.CompareAndSwap(last, now) {
+			l.suppressedUndo.Add(1)
+			return
+		}
+		l.log.Warn("rate limiter could not take back a refused request's counts",
+			slog.String("err", err.Error()), slog.Int64("suppressed", l.suppressedUndo.Swap(0)))
+	}
+}
+
+// count runs incrScript for every check in one pipeline.
 func (l *Limiter) count(ctx context.Context, checks []check) error {
-	cmds := make([]*goredis.Cmd, len(checks))
-	_, err := l.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-		for i, c := range checks {
-			cmds[i] = l.script.EvalSha(ctx, p, []string{c.key}, c.rule.rate.Period.Milliseconds())
-		}
-		return nil
-	})
+	keys := make([]string, len(checks))
+	for i, c := range checks {
+		keys[i] = c.key
+	}
+	cmds, err := l.eval(ctx, l.script, keys, func(i int) []any { return []any{checks[i].rule.rate.Period.Milliseconds()} })
 	if err != nil {
-		var missing []int
-		for i, cmd := range cmds {
-			if cerr := cmd.Err(); cerr != nil {
-				if !goredis.HasErrorPrefix(cerr, "NOSCRIPT") {
-					return cerr
-				}
-				missing = append(missing, i)
-			}
-		}
-		if len(missing) == 0 {
-			return err
-		}
-		if _, err := l.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
-			for _, i := range missing {
-				cmds[i] = l.script.Eval(ctx, p, []string{checks[i].key}, checks[i].rule.rate.Period.Milliseconds())
-			}
-			return nil
-		}); err != nil {
-			return err
-		}
+		return err
 	}
 	for i, cmd := range cmds {
 		vals, err := cmd.Int64Slice()
@@ -263,12 +320,58 @@ func (l *Limiter) count(ctx context.Context, checks []check) error {
 	return nil
 }
 
+// eval runs script once per key (args(i) for keys[i]) in one pipeline,
+// re-sending with EVAL the ones Redis answers NOSCRIPT (after a restart or
+// SCRIPT FLUSH).
+func (l *Limiter) eval(ctx context.Context, script *goredis.Script, keys []string, args func(int) []any) ([]*goredis.Cmd, error) {
+	cmds := make([]*goredis.Cmd, len(keys))
+	_, err := l.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = script.EvalSha(ctx, p, []string{k}, args(i)...)
+		}
+		return nil
+	})
+	if err == nil {
+		return cmds, nil
+	}
+	var missing []int
+	for i, cmd := range cmds {
+		if cerr := cmd.Err(); cerr != nil {
+			if !goredis.HasErrorPrefix(cerr, "NOSCRIPT") {
+				return nil, cerr
+			}
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) == 0 {
+		return nil, err
+	}
+	if _, err := l.rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for _, i := range missing {
+			cmds[i] = script.Eval(ctx, p, []string{keys[i]}, args(i)...)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return cmds, nil
+}
+
+// result is the outcome of the keys' checks (the most restrictive) and
+// whether a cap is over.
 func (l *Limiter) result(checks []check, now time.Time) Result {
-	best := 0
+	best, capped := -1, false
 	for i := range checks {
-		if moreRestrictive(checks[i], checks[best]) {
+		if checks[i].cap {
+			capped = capped || checks[i].count > checks[i].rule.rate.Limit
+			continue
+		}
+		if best < 0 || moreRestrictive(checks[i], checks[best]) {
 			best = i
 		}
+	}
+	if best < 0 { // caps only
+		return Result{Allowed: true, Capped: capped}
 	}
 	c := checks[best]
 	res := Result{
@@ -280,6 +383,8 @@ func (l *Limiter) result(checks []check, now time.Time) Result {
 	}
 	if !res.Allowed {
 		res.RetryAfter = max(c.ttl, time.Millisecond)
+	} else {
+		res.Capped = capped
 	}
 	return res
 }

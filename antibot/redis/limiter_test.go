@@ -150,7 +150,7 @@ func TestIPv6SlashSixtyFourSharesBudget(t *testing.T) {
 	}
 }
 
-func TestMostRestrictiveAndAllCounted(t *testing.T) {
+func TestMostRestrictiveAndOnlyAllowedCounted(t *testing.T) {
 	rdb, prefix := testRedis(t)
 	l := newTestLimiter(t, rdb, prefix,
 		Rule{Kind: KindIP, Rate: rate(10, time.Minute)},
@@ -180,20 +180,20 @@ func TestMostRestrictiveAndAllCounted(t *testing.T) {
 	if res.Allowed || res.Kind != KindEmail || res.Limit != 2 {
 		t.Fatalf("third: %+v, want refused by the e-mail rule", res)
 	}
-	// The refused request still counted against the IP's rules.
+	// The refused request spent nothing: the IP has the two allowed ones.
 	res, err = l.Allow(ctx, ip)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Allowed || res.Limit != 10 || res.Remaining != 6 {
-		t.Fatalf("ip alone: %+v, want 4 of 10 per minute spent", res)
+	if !res.Allowed || res.Limit != 10 || res.Remaining != 7 {
+		t.Fatalf("ip alone: %+v, want 3 of 10 per minute spent", res)
 	}
 	// A duplicate key in one call counts once.
 	res, err = l.Allow(ctx, ip, ip, ip)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Remaining != 5 {
+	if res.Remaining != 6 {
 		t.Fatalf("ip three times in one call: %+v, want it counted once", res)
 	}
 	// No keys: nothing to limit.

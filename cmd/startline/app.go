@@ -110,13 +110,14 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	default:
 		log.Warn("no payment provider: set STRIPE_SECRET_KEY; offers can be accepted but not paid")
 	}
+	hashKey := keys.Derive("ratelimit-keys")
 	lim, err := abredis.NewLimiter(a.redis, "startline:", rateRules(), cfg.RateLimitFailOpen, log,
-		abredis.WithHashSecret(keys.Derive("ratelimit-keys")))
+		abredis.WithHashSecret(hashKey))
 	if err != nil {
 		a.close()
 		return nil, err
 	}
-	a.guard = &guard.Guard{Limiter: lim, Replay: abredis.NewReplay(a.redis, "startline:"),
+	a.guard = &guard.Guard{Limiter: lim, Replay: abredis.NewReplay(a.redis, "startline:"), Known: abredis.NewKnown(a.redis, "startline:", hashKey),
 		PoW: pow.Issuer{Key: keys.Derive("altcha")}, CookieKey: keys.CookieKey(), FailOpen: cfg.RateLimitFailOpen, Log: log,
 		Site: site}
 	return a, nil

@@ -27,6 +27,7 @@ var Generous = []abredis.Rule{
 	{Kind: abredis.KindOTPEmail, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
 	{Kind: abredis.KindStaffLogin, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
 	{Kind: abredis.KindEvent, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
+	{Kind: abredis.KindOTPInbox, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
 }
 
 // Options tunes New; zero values take the defaults.
@@ -68,7 +69,8 @@ func New(t testing.TB, log *slog.Logger, o Options) *guard.Guard {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &guard.Guard{Limiter: lim, Replay: abredis.NewReplay(rdb, prefix), PoW: pow.Issuer{Key: []byte("test-pow-key")},
+	return &guard.Guard{Limiter: lim, Replay: abredis.NewReplay(rdb, prefix), Known: abredis.NewKnown(rdb, prefix, nil),
+		PoW:       pow.Issuer{Key: []byte("test-pow-key")},
 		CookieKey: []byte("test-cookie-key"), FailOpen: o.FailOpen, Log: log,
 		Difficulty: func(risk int) int64 { return 2000 + int64(risk)*10 }}
 }
