@@ -56,7 +56,7 @@ func Register(r *gin.Engine, d Deps) {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.readyz)
 
-	v1 := r.Group("/api/v1", h.limitBody)
+	v1 := r.Group("/api/v1", CheckInput(h.refuse, false), h.limitBody)
 	v1.GET("/events", h.listEvents)
 	v1.GET("/events/:slug", h.getEvent)
 	v1.POST("/events/:slug/challenge", h.challenge)
@@ -85,9 +85,12 @@ func Register(r *gin.Engine, d Deps) {
 	admin.GET("/events/:slug/offers", h.offerStats)
 
 	if d.Dev {
-		r.GET("/dev/outbox.json", h.outboxJSON)
+		r.GET("/dev/outbox.json", CheckInput(h.refuse, false), h.outboxJSON)
 	}
 }
+
+// refuse answers the edge's refusals.
+func (h *handler) refuse(c *gin.Context, err error) { writeError(c, h.Log, err) }
 
 func (h *handler) readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)

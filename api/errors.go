@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -77,10 +78,16 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 	c.AbortWithStatusJSON(StatusOf(e), errorBody{errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
 }
 
-// decodeJSON reads a JSON body into v, turning type errors into field errors.
+// decodeJSON reads a JSON body into v, turning type errors into field
+// errors. It is the edge for JSON: the body must be UTF-8, every string
+// decoded into v must be text (checkDecoded names the field that is not),
+// and free-form JSON in v is re-encoded so the database accepts it.
 func decodeJSON(body []byte, v any) error {
 	if len(body) == 0 {
 		return &lottery.Error{Code: lottery.CodeInvalidJSON, Message: "send a JSON object body"}
+	}
+	if !utf8.Valid(body) {
+		return &lottery.Error{Code: lottery.CodeInvalidJSON, Message: "the body is not UTF-8 text"}
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
@@ -89,7 +96,7 @@ func decodeJSON(body []byte, v any) error {
 		}
 		return &lottery.Error{Code: lottery.CodeInvalidJSON, Message: "the body is not valid JSON: " + err.Error()}
 	}
-	return nil
+	return checkDecoded(v)
 }
 
 // bind reads the JSON body into v, answering 400/422 itself on failure. It

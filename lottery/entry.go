@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/internal/textin"
 )
 
 // EntryStatus is where an entry stands. Every change is appended to the
@@ -89,10 +90,12 @@ var (
 	groupRe = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
 )
 
-// cleanName trims, collapses inner white space and refuses control characters.
+// cleanName trims, collapses inner white space and refuses control
+// characters and names that show nothing (only zero-width characters,
+// joiners or fillers).
 func cleanName(s string) (string, bool) {
 	s = strings.Join(strings.Fields(s), " ")
-	if s == "" || len([]rune(s)) > 100 {
+	if s == "" || len([]rune(s)) > 100 || !textin.Visible(s) {
 		return "", false
 	}
 	for _, r := range s {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/internal/textin"
 )
 
 // EventStatus is an event's lifecycle state. Stored states are draft,
@@ -293,7 +294,7 @@ func (s EventSpec) Build() (Event, error) {
 	if !slugRe.MatchString(s.Slug) {
 		return Event{}, Fieldf("slug", "use 1 to 64 lowercase letters, digits and dashes")
 	}
-	if e.Name == "" || len(e.Name) > 200 {
+	if e.Name == "" || len(e.Name) > 200 || !textin.Visible(e.Name) {
 		return Event{}, Fieldf("name", "give a name of 1 to 200 characters")
 	}
 	if e.TimeZone == "" {
@@ -305,8 +306,14 @@ func (s EventSpec) Build() (Event, error) {
 	if s.OpensAt.IsZero() {
 		return Event{}, Fieldf("opens_at", "give an RFC 3339 time")
 	}
+	if !saneYear(e.OpensAt) {
+		return Event{}, Fieldf("opens_at", "give a time in the years %d to %d", MinEventYear, MaxEventYear)
+	}
 	if s.ClosesAt.IsZero() || !s.ClosesAt.After(s.OpensAt) {
 		return Event{}, Fieldf("closes_at", "give an RFC 3339 time after opens_at")
+	}
+	if !saneYear(e.ClosesAt) {
+		return Event{}, Fieldf("closes_at", "give a time in the years %d to %d", MinEventYear, MaxEventYear)
 	}
 	hold := s.OfferHold
 	if hold == "" {
@@ -372,7 +379,7 @@ func (s EventSpec) Build() (Event, error) {
 		}
 		seen[cs.Code] = true
 		name := strings.TrimSpace(cs.Name)
-		if name == "" || len(name) > 100 {
+		if name == "" || len(name) > 100 || !textin.Visible(name) {
 			return Event{}, Fieldf(path+".name", "give a name of 1 to 100 characters")
 		}
 		if cs.DistanceKM <= 0 || cs.DistanceKM > 1000 {
@@ -398,6 +405,9 @@ func (s EventSpec) Build() (Event, error) {
 			}
 			if len(label) > 100 {
 				return Event{}, Fieldf(pp+".label", "give a label of at most 100 characters")
+			}
+			if !textin.Visible(label) {
+				return Event{}, Fieldf(pp+".label", "give a label runners can see, or none")
 			}
 			if ps.Capacity < 0 || ps.Capacity > 1_000_000 {
 				return Event{}, Fieldf(pp+".capacity", "give a capacity from 0 to 1000000")
@@ -440,6 +450,15 @@ func (s EventSpec) Build() (Event, error) {
 	}
 	return e, nil
 }
+
+// The years an event's window may fall in. Year 0 or 9999 is a typo or a
+// probe; times that far out also overflow what pages and mails format.
+const (
+	MinEventYear = 2000
+	MaxEventYear = 2200
+)
+
+func saneYear(t time.Time) bool { y := t.UTC().Year(); return y >= MinEventYear && y <= MaxEventYear }
 
 // parsePace reads "m:ss" per km; empty means open-ended (0).
 func parsePace(s string) (int, error) {

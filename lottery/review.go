@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/crypto/bcrypt"
@@ -262,6 +263,11 @@ func (s *Service) ReviewQueue(ctx context.Context, actor StaffAccount, slug stri
 	if err != nil {
 		return Event{}, nil, fmt.Errorf("review queue %s: %w", slug, err)
 	}
+	if f.ClusterID != "" {
+		if _, err := uuid.Parse(f.ClusterID); err != nil {
+			return Event{}, nil, Fieldf("cluster", "give a cluster id from the queue")
+		}
+	}
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
@@ -277,6 +283,9 @@ func (s *Service) ReviewQueue(ctx context.Context, actor StaffAccount, slug stri
 func (s *Service) ReviewEntry(ctx context.Context, actor StaffAccount, id string) (ReviewDetail, error) {
 	if !CanReview(actor.Role) {
 		return ReviewDetail{}, ErrForbidden
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return ReviewDetail{}, ErrNotFound // an entry id is a UUID
 	}
 	e, err := s.store.Entry(ctx, strings.ToLower(id))
 	if err != nil {
@@ -322,6 +331,9 @@ func (s *Service) Decide(ctx context.Context, actor StaffAccount, id, decision, 
 	}
 	if decision != DecisionApprove && note == "" {
 		return nil, Fieldf("note", "say why the entry is rejected")
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return nil, ErrNotFound // an entry id is a UUID
 	}
 	e, err := s.store.Entry(ctx, strings.ToLower(id))
 	if err != nil {

@@ -23,6 +23,7 @@ import (
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/antibot/identity"
 	"github.com/startline/startline/antibot/ipintel"
+	"github.com/startline/startline/internal/textin"
 )
 
 // OTP policy: 6 digits, valid 10 minutes, 5 attempts, single use.
@@ -394,12 +395,9 @@ func (s *Service) validate(ev *Event, req ApplyRequest, now time.Time) (Entry, e
 		GroupCode: group, PersonKey: identity.PersonKey(name, birth)}, nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
+// truncate cuts s to at most n bytes on a character boundary: a cut inside
+// a character leaves invalid UTF-8 that PostgreSQL refuses.
+func truncate(s string, n int) string { return textin.Cut(s, n) }
 
 func (s *Service) assess(ev *Event, req ApplyRequest, client ClientInfo, e Entry) antibot.Assessment {
 	in := antibot.ApplyInput{Honeypot: req.Website, UserAgent: client.UserAgent, AcceptLanguage: client.AcceptLanguage,

@@ -56,6 +56,14 @@ func TestEventSpecBuild(t *testing.T) {
 		}, "courses[0].pace_groups[0].prequeue_minutes"},
 		{"pace format", func(s *EventSpec) { s.Courses[0].PaceGroups[0].PaceMin = "fast" }, "courses[0].pace_groups[0].pace_min"},
 		{"pace order", func(s *EventSpec) { s.Courses[0].PaceGroups[0].PaceMin = "6:00" }, "courses[0].pace_groups[0].pace_max"},
+		{"opens in year 0", func(s *EventSpec) { s.OpensAt = time.Date(0, 3, 1, 0, 0, 0, 0, time.UTC) }, "opens_at"},
+		{"opens in 1999", func(s *EventSpec) { s.OpensAt = time.Date(1999, 12, 31, 23, 0, 0, 0, time.UTC) }, "opens_at"},
+		{"closes in 9999", func(s *EventSpec) { s.ClosesAt = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC) }, "closes_at"},
+		{"closes in 2201", func(s *EventSpec) { s.ClosesAt = time.Date(2201, 1, 1, 0, 0, 0, 0, time.UTC) }, "closes_at"},
+		{"zero-width name", func(s *EventSpec) { s.Name = "\u200b\u200c\u200d" }, "name"},
+		{"Hangul filler name", func(s *EventSpec) { s.Name = "\u3164" }, "name"},
+		{"zero-width course name", func(s *EventSpec) { s.Courses[0].Name = "\ufeff\u2060" }, "courses[0].name"},
+		{"zero-width label", func(s *EventSpec) { s.Courses[0].PaceGroups[0].Label = "\u200b" }, "courses[0].pace_groups[0].label"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -69,6 +77,37 @@ func TestEventSpecBuild(t *testing.T) {
 				t.Errorf("got %v, want invalid_field on %s", err, tt.field)
 			}
 		})
+	}
+}
+
+// TestEventSpecYearsInRange: the edges of the sane range are accepted.
+func TestEventSpecYearsInRange(t *testing.T) {
+	s := validSpec()
+	s.OpensAt = time.Date(MinEventYear, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.ClosesAt = time.Date(MaxEventYear, 12, 31, 23, 59, 0, 0, time.UTC)
+	if _, err := s.Build(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCleanName(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"  Kim   Minjun ", "Kim Minjun", true},
+		{"김민준", "김민준", true},
+		{"\u200bA", "\u200bA", true},
+		{"", "", false},
+		{"\u200b\u200c\u200d\u2060", "", false},
+		{"\u3164\u3164", "", false},
+		{"Kim\x00", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := cleanName(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("cleanName(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
 	}
 }
 

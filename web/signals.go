@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"strconv"
 	"time"
+
+	"github.com/startline/startline/internal/textin"
 )
 
 // signalsJSON merges what the page script collected with the fill time the
-// server measured from the form's start stamp (when the script did not run).
+// server measured from the form's start stamp (when the script did not run),
+// re-encoded by textin.CleanJSON so the database takes whatever the client
+// put in its strings.
 func signalsJSON(raw, started string) json.RawMessage {
 	m := map[string]any{}
 	if raw != "" && len(raw) <= 4096 {
@@ -23,6 +27,12 @@ func signalsJSON(raw, started string) json.RawMessage {
 	if len(m) == 0 {
 		return nil
 	}
-	b, _ := json.Marshal(m)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil
+	}
+	if b, err = textin.CleanJSON(b); err != nil {
+		return nil // best effort, as above
+	}
 	return b
 }

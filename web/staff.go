@@ -23,7 +23,7 @@ import (
 // and decisions. Sessions are the API's (cookie sl_staff, SameSite=Strict);
 // forms also carry a CSRF token bound to the session.
 
-func (p *pages) registerStaff(r *gin.Engine) {
+func (p *pages) registerStaff(r gin.IRoutes) {
 	r.GET("/staff/login", p.loginForm)
 	r.POST("/staff/login", p.login)
 	r.POST("/staff/logout", p.logout)

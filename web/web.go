@@ -59,8 +59,10 @@ type pages struct {
 	tpl map[string]*template.Template
 }
 
-// Register mounts the runner pages and static files on r.
-func Register(r *gin.Engine, d Deps) error {
+// Register mounts the runner pages and static files on the engine. Every
+// page route is behind the edge check (api.CheckInput): path parameters,
+// query and form values and the headers the service reads.
+func Register(engine *gin.Engine, d Deps) error {
 	p := &pages{Deps: d, tpl: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
@@ -76,8 +78,9 @@ func Register(r *gin.Engine, d Deps) error {
 		}
 		p.tpl[strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")] = t
 	}
+	r := engine.Group("", api.CheckInput(p.fail, true))
 	static, _ := fs.Sub(staticFS, "static")
-	r.StaticFS("/static", http.FS(static))
+	r.StaticFS("/static", filesOnly{http.FS(static)})
 	r.GET("/", p.home)
 	r.GET("/events/:slug", p.event)
 	r.GET("/events/:slug/apply", p.identityForm)
@@ -98,8 +101,24 @@ func Register(r *gin.Engine, d Deps) error {
 		r.GET("/sandbox/checkout/:id", p.sandboxCheckout)
 		r.POST("/sandbox/checkout/:id/:outcome", p.sandboxOutcome)
 	}
-	r.NoRoute(func(c *gin.Context) { p.fail(c, lottery.ErrNotFound) })
+	engine.NoRoute(func(c *gin.Context) { p.fail(c, lottery.ErrNotFound) })
 	return nil
+}
+
+// filesOnly serves the files of a file system and no directory: /static/
+// is a 404 rather than a listing of what the site ships.
+type filesOnly struct{ http.FileSystem }
+
+func (f filesOnly) Open(name string) (http.File, error) {
+	file, err := f.FileSystem.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 var funcs = template.FuncMap{
@@ -207,17 +226,19 @@ func (p *pages) render(c *gin.Context, status int, page, title string, data any,
 // fail renders an error page for a domain or internal error.
 func (p *pages) fail(c *gin.Context, err error) {
 	status := api.StatusOf(err)
-	msg := "error.internal"
+	msg, shown := "error.internal", error(nil)
 	switch lottery.CodeOf(err) {
 	case lottery.CodeNotFound:
 		msg = "error.notfound"
 	case lottery.CodeUnavailable:
 		msg = "error.unavailable"
 		api.Unavailable(c, p.Log, err) // Retry-After; the outage is logged once per interval
+	case lottery.CodeInvalidField, lottery.CodeInvalidJSON:
+		msg, shown = "error.badinput", err // the page names the field
 	case lottery.CodeInternal:
 		p.Log.ErrorContext(c.Request.Context(), "page error", "route", c.FullPath(), "err", err)
 	}
-	p.render(c, status, "error", "", msg, nil)
+	p.render(c, status, "error", "", msg, shown)
 }
 
 func (p *pages) home(c *gin.Context) {
