@@ -198,10 +198,12 @@ func (s *Service) alertStaff(ctx context.Context, acct StaffAccount, n ipintel.N
 	}
 	body := fmt.Sprintf("Someone signed in to your Startline staff account (%s) at %s from a network in %s.\n"+
 		"The sign-in looked unusual, so its session ends after %d minutes:\n%s\n"+
-		"If this was you, nothing needs doing. If it was not, ask an organizer to disable the account and "+
-		"enrol a new password and authenticator now.\n",
+		"If this was you, nothing needs doing. If it was not, ask an organizer now to disable the account, "+
+		"which ends every session and token at once:\n\n    startline staff disable --email %s\n\n"+
+		"and then to give you a new password and authenticator (this also signs out every device):\n\n"+
+		"    startline staff reset --email %s\n    startline staff enable --email %s\n",
 		acct.Email, at.UTC().Format("2006-01-02 15:04 MST"), cmp.Or(n.Country, "an unknown country"),
-		int(RiskySessionTTL.Minutes()), why.String())
+		int(RiskySessionTTL.Minutes()), why.String(), acct.Email, acct.Email, acct.Email)
 	id, err := s.store.QueueMail(ctx, Mail{To: acct.Email, Subject: "Unusual sign-in to your Startline staff account",
 		Body: body, Kind: "staff_alert"})
 	if err != nil {
