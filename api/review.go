@@ -37,7 +37,8 @@ func (h *handler) staffLogin(c *gin.Context) {
 		return
 	}
 	SetStaffCookie(c, sess.Token, sess.ExpiresAt.Sub(h.Svc.Now()))
-	c.JSON(http.StatusOK, gin.H{"email": sess.Account.Email, "role": sess.Account.Role, "expires_at": sess.ExpiresAt})
+	c.JSON(http.StatusOK, gin.H{"email": sess.Account.Email, "role": sess.Account.Role, "expires_at": sess.ExpiresAt,
+		"csrf_token": CSRFToken(h.Guard.CookieKey, sess.Token)})
 }
 
 // SetStaffCookie sets the staff session cookie (shared with the web console)
@@ -49,6 +50,9 @@ func SetStaffCookie(c *gin.Context, tok string, ttl time.Duration) {
 
 func (h *handler) staffLogout(c *gin.Context) {
 	if ck, err := c.Cookie(StaffCookie); err == nil {
+		if !h.checkCSRF(c, ck) { // another site may not sign staff out either
+			return
+		}
 		if err := h.Svc.Logout(c.Request.Context(), ck); err != nil {
 			writeError(c, h.Log, err)
 			return

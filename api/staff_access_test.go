@@ -25,6 +25,21 @@ func (e *env) queueAs(cred string) int {
 	return e.do("GET", "/api/v1/review/queue?event=none", nil, h...).Status
 }
 
+// loginWith signs in with the right password and the current TOTP code,
+// sending extra headers, and returns the answer and the session cookie.
+func (e *env) loginWith(email string, headers ...string) (resp, string) {
+	e.t.Helper()
+	code, err := totp.GenerateCode(e.totp[email], e.clock.Now())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r := e.do("POST", "/api/v1/staff/login", map[string]any{"email": email, "password": staffPassword, "otp": code}, headers...)
+	if c := sessionCookie(r); c != nil {
+		return r, "sl_staff=" + c.Value
+	}
+	return r, ""
+}
+
 // staffAudits returns the actions audited for an account, oldest first,
 // leaving out login attempts.
 func staffAudits(e *env, email string) ([]string, []map[string]any) {

@@ -2,8 +2,6 @@ package web
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -24,11 +22,23 @@ import (
 
 func (p *pages) registerStaff(r *gin.Engine) {
 	r.GET("/staff/login", p.loginForm)
-	r.POST("/staff/login", p.login)
-	r.POST("/staff/logout", p.logout)
+	r.POST("/staff/login", p.refuseCrossSite, p.login)
+	r.POST("/staff/logout", p.refuseCrossSite, p.logout)
 	r.GET("/review", p.reviewQueue)
 	r.GET("/review/entries/:id", p.reviewEntry)
-	r.POST("/review/entries/:id/decision", p.reviewDecision)
+	r.POST("/review/entries/:id/decision", p.refuseCrossSite, p.reviewDecision)
+}
+
+// refuseCrossSite refuses a console form posted from another site's page,
+// on top of the form's CSRF token (and, for the login, where there is no
+// session to bind a token to, instead of it).
+func (p *pages) refuseCrossSite(c *gin.Context) {
+	if api.CrossSite(c.Request) {
+		p.fail(c, lottery.ErrCSRFFailed)
+		c.Abort()
+		return
+	}
+	c.Next()
 }
 
 // staff returns the signed-in staff member, or redirects to the login page.
@@ -44,11 +54,7 @@ func (p *pages) staff(c *gin.Context) (lottery.StaffAccount, string, bool) {
 	return lottery.StaffAccount{}, "", false
 }
 
-func (p *pages) csrf(session string) string {
-	m := hmac.New(sha256.New, p.Guard.CookieKey)
-	m.Write([]byte("csrf|" + session))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
+func (p *pages) csrf(session string) string { return api.CSRFToken(p.Guard.CookieKey, session) }
 
 type loginPage struct {
 	Email string
@@ -180,7 +186,7 @@ func (p *pages) reviewDecision(c *gin.Context) {
 		return
 	}
 	if !hmac.Equal([]byte(c.PostForm("csrf")), []byte(p.csrf(tok))) {
-		p.fail(c, lottery.ErrForbidden)
+		p.fail(c, lottery.ErrCSRFFailed)
 		return
 	}
 	id := c.Param("id")
