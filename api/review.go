@@ -3,13 +3,11 @@ package api
 import (
 	"cmp"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot"
-	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/lottery"
 )
 
@@ -19,19 +17,23 @@ type loginBody struct {
 	OTP      string `json:"otp"`
 }
 
-// staffLogin checks password + TOTP, rate-limited per address and per IP,
-// and sets the session cookie.
+// staffLogin checks password + TOTP, rate-limited by GateStaffLogin, and
+// sets the session cookie.
 func (h *handler) staffLogin(c *gin.Context) {
 	var b loginBody
 	_, ok := h.bind(c, &b)
 	if !ok {
 		return
 	}
-	if !h.limit(c, abredis.Key{Kind: abredis.KindStaffLogin, Value: "ip:" + abredis.ClientKey(c.ClientIP())},
-		abredis.Key{Kind: abredis.KindStaffLogin, Value: "email:" + strings.ToLower(strings.TrimSpace(b.Email))}) {
+	client, rl, err := GateStaffLogin(c, h.Guard, h.Svc, b.Email)
+	for k, v := range rl.Headers {
+		c.Header(k, v)
+	}
+	if err != nil {
+		writeError(c, h.Log, guardError(err))
 		return
 	}
-	sess, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP, Client(c, h.Guard))
+	sess, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP, client)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return

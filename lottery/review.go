@@ -123,11 +123,15 @@ func (s *Service) StaffLogin(ctx context.Context, email, password, code string, 
 	if err != nil {
 		return StaffSession{}, fmt.Errorf("login: %w", err)
 	}
+	known, err := s.StaffDeviceKnown(ctx, email, client.DeviceID)
+	if err != nil {
+		return StaffSession{}, fmt.Errorf("login: %w", err)
+	}
 	network := s.Network(client.IP)
 	risk := s.cfg.StaffRules.AssessStaffLogin(antibot.StaffLoginInput{UserAgent: client.UserAgent, Network: network,
-		RecentFailures: hist.Failures, KnownCountries: hist.Countries, FirstLogin: !hist.LoggedInBefore})
+		RecentFailures: hist.Failures, KnownCountries: hist.Countries, FirstLogin: !hist.LoggedInBefore, KnownDevice: known})
 	audit := func(action string, details map[string]any) error {
-		details["risk"], details["country"] = risk, network.Country
+		details["risk"], details["country"], details["known_device"] = risk, network.Country, known
 		return s.store.Audit(ctx, acct.ID, action, email, details)
 	}
 	hash := []byte(acct.PasswordHash)
@@ -180,6 +184,13 @@ func (s *Service) StaffLogin(ctx context.Context, email, password, code string, 
 	if err := audit("staff.login", map[string]any{"session_expires_at": sess.ExpiresAt,
 		"short_session": ttl != SessionTTL}); err != nil {
 		return StaffSession{}, fmt.Errorf("login: %w", err)
+	}
+	// Only an unremarkable login makes its device known: one that needed a
+	// short session may be an intruder's.
+	if client.DeviceID != "" && risk.Decision == antibot.Accept {
+		if err := s.store.RememberStaffDevice(ctx, acct.ID, staffDeviceHash(client.DeviceID), now); err != nil {
+			return StaffSession{}, fmt.Errorf("login: %w", err)
+		}
 	}
 	if ttl != SessionTTL {
 		s.alertStaff(ctx, acct, network, risk, now)

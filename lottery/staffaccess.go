@@ -2,6 +2,7 @@ package lottery
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -55,8 +56,8 @@ type StaffAccessStore interface {
 	// StaffTokens lists an account's bearer tokens, newest first.
 	StaffTokens(ctx context.Context, staffID int64) ([]StaffToken, error)
 	// StaffDeviceKnown reports whether a device (its hash) signed in to the
-	// account before.
-	StaffDeviceKnown(ctx context.Context, staffID int64, deviceHash []byte) (bool, error)
+	// enabled account with this address before (false for unknown addresses).
+	StaffDeviceKnown(ctx context.Context, email string, deviceHash []byte) (bool, error)
 	// RememberStaffDevice records a device's successful sign-in.
 	RememberStaffDevice(ctx context.Context, staffID int64, deviceHash []byte, at time.Time) error
 }
@@ -162,4 +163,28 @@ func (s *Service) StaffTokens(ctx context.Context, email string) (StaffAccount, 
 		return StaffAccount{}, nil, fmt.Errorf("list tokens: %w", err)
 	}
 	return acct, toks, nil
+}
+
+// staffDeviceHash names a device in staff_devices: the sl_device cookie id
+// is a bearer secret of sorts (with the signature), so only a hash is kept.
+func staffDeviceHash(id string) []byte {
+	h := sha256.Sum256([]byte("staff-device|" + id))
+	return h[:]
+}
+
+// StaffDeviceKnown reports whether the device with the signed cookie id
+// deviceID signed in to the staff account at email before, with an
+// accepted risk score. Such a device's attempts are counted apart from
+// strangers' (api.GateStaffLogin) and ignore the account's recent failures.
+// It answers false, with the same one query, for addresses that are not
+// staff.
+func (s *Service) StaffDeviceKnown(ctx context.Context, email, deviceID string) (bool, error) {
+	if deviceID == "" {
+		return false, nil
+	}
+	known, err := s.store.StaffDeviceKnown(ctx, normalStaffEmail(email), staffDeviceHash(deviceID))
+	if err != nil {
+		return false, fmt.Errorf("staff device: %w", err)
+	}
+	return known, nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot"
-	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/lottery"
 )
@@ -69,19 +68,26 @@ func safeNext(next string) string {
 }
 
 func (p *pages) loginForm(c *gin.Context) {
+	p.Guard.EnsureDevice(c.Writer, c.Request) // the login recognises the browser by it
 	p.render(c, http.StatusOK, "staff_login", "Staff", loginPage{Next: safeNext(c.Query("next"))}, nil)
 }
 
 func (p *pages) login(c *gin.Context) {
 	email := c.PostForm("email")
 	page := loginPage{Email: email, Next: safeNext(c.PostForm("next"))}
-	keys := []abredis.Key{{Kind: abredis.KindStaffLogin, Value: "ip:" + abredis.ClientKey(c.ClientIP())},
-		{Kind: abredis.KindStaffLogin, Value: "email:" + strings.ToLower(strings.TrimSpace(email))}}
-	if _, err := p.Guard.Allow(c.Request.Context(), keys...); err != nil {
+	client, rl, err := api.GateStaffLogin(c, p.Guard, p.Svc, email)
+	for k, v := range rl.Headers {
+		c.Header(k, v)
+	}
+	if err != nil {
+		if lottery.CodeOf(guardErr(err)) != lottery.CodeRateLimited {
+			p.fail(c, err)
+			return
+		}
 		p.render(c, http.StatusTooManyRequests, "staff_login", "Staff", page, guardErr(err))
 		return
 	}
-	sess, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), api.Client(c, p.Guard))
+	sess, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), client)
 	if err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)

@@ -28,7 +28,7 @@ const (
 	KindEmail      Kind = "email"       // Value: the normalized e-mail address
 	KindEvent      Kind = "event"       // Value: the event slug
 	KindOTPEmail   Kind = "otp_email"   // Value: the normalized e-mail address a code is sent to
-	KindStaffLogin Kind = "staff_login" // Value: the staff e-mail address tried
+	KindStaffLogin Kind = "staff_login" // Value: ClientKey of the address a staff login comes from
 )
 
 // Rule limits one Kind to Rate (e.g. limiter.Rate{Period: time.Minute,

@@ -201,11 +201,12 @@ func (s *Store) StaffTokens(ctx context.Context, staffID int64) ([]lottery.Staff
 	return out, nil
 }
 
-// StaffDeviceKnown reports whether a device signed in to the account before.
-func (s *Store) StaffDeviceKnown(ctx context.Context, staffID int64, deviceHash []byte) (bool, error) {
+// StaffDeviceKnown reports whether a device signed in to the enabled
+// account with this address before.
+func (s *Store) StaffDeviceKnown(ctx context.Context, email string, deviceHash []byte) (bool, error) {
 	var known bool
-	err := s.db.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM staff_devices WHERE staff_id = ? AND device_hash = ?)`,
-		staffID, deviceHash).Scan(&known).Error
+	err := s.db.WithContext(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM staff_devices d JOIN staff s ON s.id = d.staff_id
+ WHERE s.email = ? AND s.disabled_at IS NULL AND d.device_hash = ?)`, email, deviceHash).Scan(&known).Error
 	if err != nil {
 		return false, fmt.Errorf("staff device: %w", err)
 	}

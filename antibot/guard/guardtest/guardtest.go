@@ -26,6 +26,8 @@ var Generous = []abredis.Rule{
 	{Kind: abredis.KindEmail, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
 	{Kind: abredis.KindOTPEmail, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
 	{Kind: abredis.KindStaffLogin, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
+	{Kind: abredis.KindStaffAccount, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
+	{Kind: abredis.KindStaffDevice, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
 	{Kind: abredis.KindEvent, Rate: limiter.Rate{Limit: 1_000_000, Period: time.Minute}},
 }
 
