@@ -25,7 +25,13 @@ func (h *handler) staffLogin(c *gin.Context) {
 	if !ok {
 		return
 	}
-	client, rl, err := GateStaffLogin(c, h.Guard, h.Svc, b.Email)
+	// A browser without a device cookie gets one now, and this login's
+	// success makes it known (the console's login form sets it on GET).
+	client := Client(c, h.Guard)
+	if client.DeviceID == "" {
+		client.DeviceID = h.Guard.EnsureDevice(c.Writer, c.Request)
+	}
+	rl, err := GateStaffLogin(c, h.Guard, h.Svc, b.Email, client)
 	for k, v := range rl.Headers {
 		c.Header(k, v)
 	}

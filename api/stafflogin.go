@@ -11,8 +11,8 @@ import (
 )
 
 // GateStaffLogin rate-limits a staff login attempt so that it throttles
-// the attacker, not the owner, and returns the client to log in as. The API
-// and the console's login form both call it.
+// the attacker, not the owner. The API and the console's login form both
+// call it.
 //
 //  1. The requesting address (ClientKey) has its own budget (staff_login):
 //     an address that keeps guessing is refused.
@@ -26,28 +26,22 @@ import (
 //     at most a minute.
 //
 // Each step counts only when the ones before it passed, so a refused
-// attempt spends no other budget. The device cookie is set when missing,
-// so the browser's next login comes from a known device once this one
-// succeeds.
-func GateStaffLogin(c *gin.Context, g *guard.Guard, svc *lottery.Service, email string) (lottery.ClientInfo, guard.RateLimit, error) {
+// attempt spends no other budget. client is the requester (Client), its
+// DeviceID the signed device cookie's id or "".
+func GateStaffLogin(c *gin.Context, g *guard.Guard, svc *lottery.Service, email string, client lottery.ClientInfo) (guard.RateLimit, error) {
 	ctx := c.Request.Context()
-	client := Client(c, g)
-	if client.DeviceID == "" && g != nil {
-		client.DeviceID = g.EnsureDevice(c.Writer, c.Request)
-	}
 	rl, err := g.Allow(ctx, abredis.Key{Kind: abredis.KindStaffLogin, Value: abredis.ClientKey(c.ClientIP())})
 	if err != nil {
-		return client, rl, err
+		return rl, err
 	}
 	known, err := svc.StaffDeviceKnown(ctx, email, client.DeviceID)
 	if err != nil {
-		return client, rl, err
+		return rl, err
 	}
 	account := strings.ToLower(strings.TrimSpace(email))
 	key := abredis.Key{Kind: abredis.KindStaffAccount, Value: account}
 	if known {
 		key = abredis.Key{Kind: abredis.KindStaffDevice, Value: account + "|" + client.DeviceID}
 	}
-	rl, err = g.Allow(ctx, key)
-	return client, rl, err
+	return g.Allow(ctx, key)
 }

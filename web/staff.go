@@ -75,7 +75,8 @@ func (p *pages) loginForm(c *gin.Context) {
 func (p *pages) login(c *gin.Context) {
 	email := c.PostForm("email")
 	page := loginPage{Email: email, Next: safeNext(c.PostForm("next"))}
-	client, rl, err := api.GateStaffLogin(c, p.Guard, p.Svc, email)
+	client := api.Client(c, p.Guard) // the device cookie comes from the login form
+	rl, err := api.GateStaffLogin(c, p.Guard, p.Svc, email, client)
 	for k, v := range rl.Headers {
 		c.Header(k, v)
 	}

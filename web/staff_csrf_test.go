@@ -79,3 +79,44 @@ func TestConsoleRefusesCrossSiteForms(t *testing.T) {
 		t.Errorf("after the console's decision: %s", v.Entry.Status)
 	}
 }
+
+// TestConsoleLoginRemembersDevice: the login form gives the browser its
+// device cookie, and signing in through the form makes that device known to
+// the account (its logins then have a budget strangers cannot spend).
+func TestConsoleLoginRemembersDevice(t *testing.T) {
+	s := newSite(t, true)
+	ctx := context.Background()
+	const password = "correct horse battery staple"
+	enr, err := s.svc.AddStaff(ctx, "rev@example.com", lottery.RoleReviewer, password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
+	_, _, hdr := s.get("/staff/login")
+	var device *http.Cookie
+	for _, c := range (&http.Response{Header: hdr}).Cookies() {
+		if c.Name == "sl_device" {
+			device = c
+		}
+	}
+	if device == nil {
+		t.Fatalf("the login form set no device cookie: %v", hdr)
+	}
+	code, _ := totp.GenerateCode(key.Secret(), time.Now())
+	form := url.Values{"email": {"rev@example.com"}, "password": {password}, "otp": {code}}
+	req, _ := http.NewRequest("POST", s.srv.URL+"/staff/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(device)
+	res, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", res.StatusCode)
+	}
+	id, _, _ := strings.Cut(device.Value, ".")
+	if known, err := s.svc.StaffDeviceKnown(ctx, "rev@example.com", id); err != nil || !known {
+		t.Errorf("device known after the console login: %v %v", known, err)
+	}
+}
