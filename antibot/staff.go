@@ -39,6 +39,11 @@ type StaffLoginInput struct {
 	Network ipintel.Network
 	// RecentFailures counts the account's failed logins in the last hour, before this one.
 	RecentFailures int
+	// KnownDevice is set when the request carries the signed device cookie
+	// of a device that signed in to this account before. Its login does not
+	// score the account's recent failures: anyone can fail logins on an
+	// address, and that must not lock its owner out.
+	KnownDevice bool
 	// KnownCountries are the countries of the account's earlier successful logins.
 	KnownCountries []string
 	// FirstLogin is set when the account never logged in successfully.
@@ -63,6 +68,7 @@ func (r StaffRules) AssessStaffLogin(in StaffLoginInput) Assessment {
 		a.add("new_country", r.NewCountryPts, "first login from "+c+" (earlier logins: "+countryList(in.KnownCountries)+")")
 	}
 	switch n := in.RecentFailures; {
+	case in.KnownDevice:
 	case n >= r.ManyFailuresAt:
 		a.add("recent_failures", r.ManyFailuresPts, fmt.Sprintf("%d failed logins in the last hour (>= %d)", n, r.ManyFailuresAt))
 	case n >= r.FailuresAt:

@@ -65,6 +65,13 @@ func TestAssessStaffLogin(t *testing.T) {
 		{"script through a data centre abroad", antibot.StaffLoginInput{UserAgent: "python-requests/2.31", Network: vpnFar,
 			KnownCountries: home}, antibot.Reject,
 			[]reason{{"scripting_user_agent", 50}, {"hosting_network", 25}, {"new_country", 30}}},
+		{"known device after ten failures", antibot.StaffLoginInput{UserAgent: browser, Network: seoul, KnownCountries: home,
+			RecentFailures: 10, KnownDevice: true}, antibot.Accept, nil},
+		{"known device, VPN abroad, under attack", antibot.StaffLoginInput{UserAgent: browser, Network: vpnFar,
+			KnownCountries: home, RecentFailures: 50, KnownDevice: true}, antibot.Review,
+			[]reason{{"hosting_network", 25}, {"new_country", 30}}},
+		{"known device, a script hammering", antibot.StaffLoginInput{UserAgent: "curl/8.0", Network: seoul,
+			KnownCountries: home, RecentFailures: 10, KnownDevice: true}, antibot.Review, []reason{{"scripting_user_agent", 50}}},
 		{"everything", antibot.StaffLoginInput{Network: vpnFar, KnownCountries: home, RecentFailures: 50}, antibot.Reject,
 			[]reason{{"no_user_agent", 30}, {"hosting_network", 25}, {"new_country", 30}, {"recent_failures", 60}}},
 	}

@@ -71,7 +71,7 @@ func Register(r *gin.Engine, d Deps) {
 	v1.GET("/events/:slug/draws", h.draws)
 	v1.GET("/events/:slug/draws/:subqueue/artifact.json", h.artifact)
 
-	v1.POST("/staff/login", h.staffLogin)
+	v1.POST("/staff/login", h.refuseCrossSite, h.staffLogin)
 	v1.POST("/staff/logout", h.staffLogout)
 	review := v1.Group("/review", h.staffAuth, requireRole(lottery.RoleReviewer, lottery.RoleOrganizer))
 	review.GET("/queue", h.reviewQueue)
@@ -123,12 +123,14 @@ const staffKey = "staff"
 const StaffCookie = "sl_staff"
 
 // staffAuth accepts `Authorization: Bearer <token>` from `startline staff
-// token`, or the browser session cookie set by staff login.
+// token`, or the browser session cookie set by staff login; a state change
+// on the cookie must pass checkCSRF.
 func (h *handler) staffAuth(c *gin.Context) {
 	tok, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+	viaCookie := false
 	if !ok {
 		if ck, err := c.Cookie(StaffCookie); err == nil {
-			tok, ok = ck, true
+			tok, ok, viaCookie = ck, true, true
 		}
 	}
 	if !ok {
@@ -140,6 +142,9 @@ func (h *handler) staffAuth(c *gin.Context) {
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="startline", error="invalid_token"`)
 		writeError(c, h.Log, err)
+		return
+	}
+	if viaCookie && !h.checkCSRF(c, tok) {
 		return
 	}
 	c.Set(staffKey, acct)

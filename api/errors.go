@@ -39,6 +39,7 @@ var statusByCode = map[string]int{
 	lottery.CodeUnauthorized:        http.StatusUnauthorized,
 	lottery.CodeInvalidCredentials:  http.StatusUnauthorized,
 	lottery.CodeForbidden:           http.StatusForbidden,
+	lottery.CodeCSRFFailed:          http.StatusForbidden,
 	lottery.CodeUnavailable:         http.StatusServiceUnavailable,
 	lottery.CodeInternal:            http.StatusInternalServerError,
 }

@@ -3,13 +3,11 @@ package api
 import (
 	"cmp"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot"
-	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 )
@@ -20,25 +18,36 @@ type loginBody struct {
 	OTP      string `json:"otp"`
 }
 
-// staffLogin checks password + TOTP, rate-limited per address and per IP,
-// and sets the session cookie.
+// staffLogin checks password + TOTP, rate-limited by GateStaffLogin, and
+// sets the session cookie.
 func (h *handler) staffLogin(c *gin.Context) {
 	var b loginBody
 	_, ok := h.bind(c, &b)
 	if !ok {
 		return
 	}
-	if !h.limit(c, abredis.Key{Kind: abredis.KindStaffLogin, Value: "ip:" + abredis.ClientKey(c.ClientIP())},
-		abredis.Key{Kind: abredis.KindStaffLogin, Value: "email:" + strings.ToLower(strings.TrimSpace(b.Email))}) {
+	// A browser without a device cookie gets one now, and this login's
+	// success makes it known (the console's login form sets it on GET).
+	client := Client(c, h.Guard)
+	if client.DeviceID == "" {
+		client.DeviceID = h.Guard.EnsureDevice(c.Writer, c.Request)
+	}
+	rl, err := GateStaffLogin(c, h.Guard, h.Svc, b.Email, client)
+	for k, v := range rl.Headers {
+		c.Header(k, v)
+	}
+	if err != nil {
+		writeError(c, h.Log, guardError(err))
 		return
 	}
-	sess, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP, Client(c, h.Guard))
+	sess, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP, client)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
 	}
 	SetStaffCookie(c, h.Site, sess.Token, sess.ExpiresAt.Sub(h.Svc.Now()))
-	c.JSON(http.StatusOK, gin.H{"email": sess.Account.Email, "role": sess.Account.Role, "expires_at": sess.ExpiresAt})
+	c.JSON(http.StatusOK, gin.H{"email": sess.Account.Email, "role": sess.Account.Role, "expires_at": sess.ExpiresAt,
+		"csrf_token": CSRFToken(h.Guard.CookieKey, sess.Token)})
 }
 
 // SetStaffCookie sets the staff session cookie (shared with the web console)
@@ -56,6 +65,9 @@ func ClearStaffCookie(c *gin.Context, site *httpkit.Site) {
 
 func (h *handler) staffLogout(c *gin.Context) {
 	if ck, err := c.Cookie(StaffCookie); err == nil {
+		if !h.checkCSRF(c, ck) { // another site may not sign staff out either
+			return
+		}
 		if err := h.Svc.Logout(c.Request.Context(), ck); err != nil {
 			writeError(c, h.Log, err)
 			return

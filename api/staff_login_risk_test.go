@@ -183,7 +183,10 @@ func TestStaffLoginRiskReviewGetsShortSession(t *testing.T) {
 		"rev@example.com").Row().Scan(&subject, &body); err != nil {
 		t.Fatalf("no alert mail: %v", err)
 	}
-	if !strings.Contains(subject, "Unusual sign-in") || !strings.Contains(body, "curl") || !strings.Contains(body, "30 minutes") {
+	// It names the commands that exist: disable ends the sessions, reset re-enrols.
+	if !strings.Contains(subject, "Unusual sign-in") || !strings.Contains(body, "curl") || !strings.Contains(body, "30 minutes") ||
+		!strings.Contains(body, "startline staff disable --email rev@example.com") ||
+		!strings.Contains(body, "startline staff reset --email rev@example.com") {
 		t.Errorf("alert mail %q:\n%s", subject, body)
 	}
 }

@@ -54,6 +54,7 @@ const (
 	CodeEventExists         = "event_exists"
 	CodeStaffExists         = "staff_exists"
 	CodeInvalidCredentials  = "invalid_credentials"
+	CodeCSRFFailed          = "csrf_failed"
 )
 
 // Sentinels for errors.Is. Sites attach a field and message with Fieldf.
@@ -73,6 +74,7 @@ var (
 	ErrEventExists         = &Error{Code: CodeEventExists, Field: "slug", Message: "an event with this slug exists"}
 	ErrStaffExists         = &Error{Code: CodeStaffExists, Field: "email", Message: "a staff account with this e-mail exists"}
 	ErrInvalidCredentials  = &Error{Code: CodeInvalidCredentials, Message: "wrong e-mail, password or code"}
+	ErrCSRFFailed          = &Error{Code: CodeCSRFFailed, Message: "a change made with the session cookie needs the X-CSRF-Token header or a same-origin request"}
 	ErrAdmissionRequired   = &Error{Code: CodeAdmissionRequired, Field: "admission_token", Message: "this sub-queue admits entries through its waiting room"}
 	// ErrUnavailable: a dependency (PostgreSQL, Redis) could not be reached;
 	// the request may be retried. Stores wrap driver errors with it.

@@ -124,11 +124,15 @@ func (s *Service) StaffLogin(ctx context.Context, email, password, code string, 
 	if err != nil {
 		return StaffSession{}, fmt.Errorf("login: %w", err)
 	}
+	known, err := s.StaffDeviceKnown(ctx, email, client.DeviceID)
+	if err != nil {
+		return StaffSession{}, fmt.Errorf("login: %w", err)
+	}
 	network := s.Network(client.IP)
 	risk := s.cfg.StaffRules.AssessStaffLogin(antibot.StaffLoginInput{UserAgent: client.UserAgent, Network: network,
-		RecentFailures: hist.Failures, KnownCountries: hist.Countries, FirstLogin: !hist.LoggedInBefore})
+		RecentFailures: hist.Failures, KnownCountries: hist.Countries, FirstLogin: !hist.LoggedInBefore, KnownDevice: known})
 	audit := func(action string, details map[string]any) error {
-		details["risk"], details["country"] = risk, network.Country
+		details["risk"], details["country"], details["known_device"] = risk, network.Country, known
 		return s.store.Audit(ctx, acct.ID, action, email, details)
 	}
 	hash := []byte(acct.PasswordHash)
@@ -182,6 +186,13 @@ func (s *Service) StaffLogin(ctx context.Context, email, password, code string, 
 		"short_session": ttl != SessionTTL}); err != nil {
 		return StaffSession{}, fmt.Errorf("login: %w", err)
 	}
+	// Only an unremarkable login makes its device known: one that needed a
+	// short session may be an intruder's.
+	if client.DeviceID != "" && risk.Decision == antibot.Accept {
+		if err := s.store.RememberStaffDevice(ctx, acct.ID, staffDeviceHash(client.DeviceID), now); err != nil {
+			return StaffSession{}, fmt.Errorf("login: %w", err)
+		}
+	}
 	if ttl != SessionTTL {
 		s.alertStaff(ctx, acct, network, risk, now)
 	}
@@ -199,10 +210,12 @@ func (s *Service) alertStaff(ctx context.Context, acct StaffAccount, n ipintel.N
 	}
 	body := fmt.Sprintf("Someone signed in to your Startline staff account (%s) at %s from a network in %s.\n"+
 		"The sign-in looked unusual, so its session ends after %d minutes:\n%s\n"+
-		"If this was you, nothing needs doing. If it was not, ask an organizer to disable the account and "+
-		"enrol a new password and authenticator now.\n",
+		"If this was you, nothing needs doing. If it was not, ask an organizer now to disable the account, "+
+		"which ends every session and token at once:\n\n    startline staff disable --email %s\n\n"+
+		"and then to give you a new password and authenticator (this also signs out every device):\n\n"+
+		"    startline staff reset --email %s\n    startline staff enable --email %s\n",
 		acct.Email, at.UTC().Format("2006-01-02 15:04 MST"), cmp.Or(n.Country, "an unknown country"),
-		int(RiskySessionTTL.Minutes()), why.String())
+		int(RiskySessionTTL.Minutes()), why.String(), acct.Email, acct.Email, acct.Email)
 	id, err := s.store.QueueMail(ctx, Mail{To: acct.Email, Subject: "Unusual sign-in to your Startline staff account",
 		Body: body, Kind: "staff_alert"})
 	if err != nil {

@@ -32,6 +32,7 @@ type StaffAccount struct {
 	PasswordHash string
 	TOTPSealed   []byte
 	CreatedAt    time.Time
+	DisabledAt   *time.Time // set while the account is disabled
 }
 
 // Actor returns the log identity of the account.
@@ -60,59 +61,114 @@ func (s *Service) AddStaff(ctx context.Context, email string, role Role, passwor
 	if role != RoleOrganizer && role != RoleReviewer {
 		return Enrolment{}, Fieldf("role", "use organizer or reviewer")
 	}
-	generated := ""
-	if password == "" {
-		generated = randomToken(15)
-		password = generated
-	}
-	if len(password) < 12 {
-		return Enrolment{}, Fieldf("password", "use at least 12 characters")
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	cred, err := s.newCredentials(email, password)
 	if err != nil {
 		return Enrolment{}, fmt.Errorf("add staff: %w", err)
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Startline", AccountName: email})
-	if err != nil {
-		return Enrolment{}, fmt.Errorf("add staff: totp: %w", err)
-	}
-	sealed, err := s.keys.Seal([]byte(key.Secret()), "totp:"+email)
-	if err != nil {
-		return Enrolment{}, fmt.Errorf("add staff: %w", err)
-	}
-	acct, err := s.store.CreateStaff(ctx, StaffAccount{Email: email, Role: role, PasswordHash: string(hash), TOTPSealed: sealed})
+	acct, err := s.store.CreateStaff(ctx, StaffAccount{Email: email, Role: role, PasswordHash: cred.hash, TOTPSealed: cred.sealed})
 	if err != nil {
 		return Enrolment{}, fmt.Errorf("add staff %s: %w", role, err)
 	}
 	if err := s.store.Audit(ctx, acct.ID, "staff.created", email, map[string]any{"role": role, "via": "cli"}); err != nil {
 		return Enrolment{}, fmt.Errorf("add staff: %w", err)
 	}
-	return Enrolment{Account: acct, Password: generated, TOTPURL: key.URL()}, nil
+	return Enrolment{Account: acct, Password: cred.generated, TOTPURL: cred.totpURL}, nil
 }
 
-// IssueStaffToken creates a bearer token for scripts; only its hash is kept.
-func (s *Service) IssueStaffToken(ctx context.Context, email string) (string, error) {
-	acct, err := s.store.StaffByEmail(ctx, strings.ToLower(strings.TrimSpace(email)))
+// credentials are a new password hash and TOTP secret for an account.
+type credentials struct {
+	hash      string // bcrypt of the password
+	sealed    []byte // the TOTP secret, sealed to the address
+	generated string // the password when it was generated, else ""
+	totpURL   string // the otpauth:// enrolment URL
+}
+
+// newCredentials hashes password (generated when empty; at least 12
+// characters) and makes a fresh TOTP secret for email. Errors are
+// ErrInvalidField for a short password.
+func (s *Service) newCredentials(email, password string) (credentials, error) {
+	var c credentials
+	if password == "" {
+		c.generated = randomToken(15)
+		password = c.generated
+	}
+	if len(password) < 12 {
+		return c, Fieldf("password", "use at least 12 characters")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
-		return "", fmt.Errorf("issue token for %s: %w", email, err)
+		return c, err
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Startline", AccountName: email})
+	if err != nil {
+		return c, fmt.Errorf("totp: %w", err)
+	}
+	if c.sealed, err = s.keys.Seal([]byte(key.Secret()), "totp:"+email); err != nil {
+		return c, err
+	}
+	c.hash, c.totpURL = string(hash), key.URL()
+	return c, nil
+}
+
+func normalStaffEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// Bearer token lifetimes: a token that leaks from a script or a CI log stops
+// working on its own.
+const (
+	DefaultTokenTTL = 90 * 24 * time.Hour
+	MaxTokenTTL     = 366 * 24 * time.Hour
+	MinTokenTTL     = time.Minute
+)
+
+// tokenDisplayLen is how much of a token `staff tokens` shows: the "slt_"
+// prefix and 4 random characters (24 of its 256 bits), enough to tell a
+// script's token from another's, useless to an attacker.
+const tokenDisplayLen = len(tokenPrefix) + 4
+
+// StaffToken describes a bearer token; the token itself is never stored.
+type StaffToken struct {
+	ID         int64
+	Prefix     string // the token's first characters ("" for tokens issued before prefixes were kept)
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// IssueStaffToken creates a bearer token for scripts valid for
+// DefaultTokenTTL; only its hash is kept.
+func (s *Service) IssueStaffToken(ctx context.Context, email string) (string, error) {
+	tok, _, err := s.IssueStaffTokenTTL(ctx, email, DefaultTokenTTL)
+	return tok, err
+}
+
+// IssueStaffTokenTTL creates a bearer token for scripts that expires after
+// ttl (MinTokenTTL to MaxTokenTTL), audited as staff.token_issued.
+func (s *Service) IssueStaffTokenTTL(ctx context.Context, email string, ttl time.Duration) (string, StaffToken, error) {
+	if ttl < MinTokenTTL || ttl > MaxTokenTTL {
+		return "", StaffToken{}, Fieldf("ttl", "give a lifetime between %s and %d days", MinTokenTTL, int(MaxTokenTTL.Hours()/24))
+	}
+	acct, err := s.store.StaffByEmail(ctx, normalStaffEmail(email))
+	if err != nil {
+		return "", StaffToken{}, fmt.Errorf("issue token: %w", err)
 	}
 	tok := tokenPrefix + randomToken(32)
-	if err := s.store.CreateStaffToken(ctx, acct.ID, hashToken(tok)); err != nil {
-		return "", fmt.Errorf("issue token: %w", err)
+	meta := StaffToken{Prefix: tok[:tokenDisplayLen], ExpiresAt: s.clock.Now().Add(ttl).Truncate(time.Second)}
+	meta, err = s.store.CreateStaffToken(ctx, acct.ID, hashToken(tok), meta, AuditRecord{Action: "staff.token_issued",
+		Target: acct.Email, Details: map[string]any{"via": "cli", "expires_at": meta.ExpiresAt, "prefix": meta.Prefix}})
+	if err != nil {
+		return "", StaffToken{}, fmt.Errorf("issue token: %w", err)
 	}
-	if err := s.store.Audit(ctx, acct.ID, "staff.token_issued", acct.Email, map[string]any{"via": "cli"}); err != nil {
-		return "", fmt.Errorf("issue token: %w", err)
-	}
-	return tok, nil
+	return tok, meta, nil
 }
 
-// AuthenticateToken returns the staff account behind a bearer token, or
-// ErrUnauthorized.
+// AuthenticateToken returns the staff account behind a live, unexpired
+// bearer token of an enabled account, or ErrUnauthorized.
 func (s *Service) AuthenticateToken(ctx context.Context, token string) (StaffAccount, error) {
 	if !strings.HasPrefix(token, tokenPrefix) || len(token) > 128 {
 		return StaffAccount{}, ErrUnauthorized
 	}
-	acct, err := s.store.StaffByToken(ctx, hashToken(token))
+	acct, err := s.store.StaffByToken(ctx, hashToken(token), s.clock.Now())
 	if errors.Is(err, ErrNotFound) {
 		return StaffAccount{}, ErrUnauthorized
 	}

@@ -147,10 +147,12 @@ type StaffStore interface {
 	CreateStaff(ctx context.Context, s StaffAccount) (StaffAccount, error)
 	// StaffByEmail returns an account; ErrNotFound.
 	StaffByEmail(ctx context.Context, email string) (StaffAccount, error)
-	// CreateStaffToken stores a bearer token's hash.
-	CreateStaffToken(ctx context.Context, staffID int64, hash []byte) error
-	// StaffByToken returns the live account a token hash belongs to; ErrNotFound.
-	StaffByToken(ctx context.Context, hash []byte) (StaffAccount, error)
+	// CreateStaffToken stores a bearer token's hash and t's prefix and
+	// expiry with its audit record, and returns t with its id and creation time.
+	CreateStaffToken(ctx context.Context, staffID int64, hash []byte, t StaffToken, a AuditRecord) (StaffToken, error)
+	// StaffByToken returns the enabled account a live token hash, unexpired
+	// at now, belongs to, and notes the token's use; ErrNotFound.
+	StaffByToken(ctx context.Context, hash []byte, now time.Time) (StaffAccount, error)
 	// Audit appends a staff action to the audit log.
 	Audit(ctx context.Context, staffID int64, action, target string, details map[string]any) error
 	// StaffLoginHistory summarises an account's audited login attempts for
@@ -167,6 +169,7 @@ type Store interface {
 	EntryStore
 	MailStore
 	StaffStore
+	StaffAccessStore
 	DrawStore
 	ReviewStore
 	ClusterStore

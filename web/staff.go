@@ -2,18 +2,14 @@ package web
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot"
-	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
@@ -25,11 +21,23 @@ import (
 
 func (p *pages) registerStaff(r gin.IRoutes) {
 	r.GET("/staff/login", p.loginForm)
-	r.POST("/staff/login", p.login)
-	r.POST("/staff/logout", p.logout)
+	r.POST("/staff/login", p.refuseCrossSite, p.login)
+	r.POST("/staff/logout", p.refuseCrossSite, p.logout)
 	r.GET("/review", p.reviewQueue)
 	r.GET("/review/entries/:id", p.reviewEntry)
-	r.POST("/review/entries/:id/decision", p.reviewDecision)
+	r.POST("/review/entries/:id/decision", p.refuseCrossSite, p.reviewDecision)
+}
+
+// refuseCrossSite refuses a console form posted from another site's page,
+// on top of the form's CSRF token (and, for the login, where there is no
+// session to bind a token to, instead of it).
+func (p *pages) refuseCrossSite(c *gin.Context) {
+	if api.CrossSite(c.Request) {
+		p.fail(c, lottery.ErrCSRFFailed)
+		c.Abort()
+		return
+	}
+	c.Next()
 }
 
 // staff returns the signed-in staff member, or redirects to the login page.
@@ -49,11 +57,7 @@ func (p *pages) staff(c *gin.Context) (lottery.StaffAccount, string, bool) {
 	return lottery.StaffAccount{}, "", false
 }
 
-func (p *pages) csrf(session string) string {
-	m := hmac.New(sha256.New, p.Guard.CookieKey)
-	m.Write([]byte("csrf|" + session))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
+func (p *pages) csrf(session string) string { return api.CSRFToken(p.Guard.CookieKey, session) }
 
 type loginPage struct {
 	Email string
@@ -65,19 +69,27 @@ type loginPage struct {
 func safeNext(next string) string { return httpkit.SafeRedirect(next, "/review") }
 
 func (p *pages) loginForm(c *gin.Context) {
+	p.Guard.EnsureDevice(c.Writer, c.Request) // the login recognises the browser by it
 	p.render(c, http.StatusOK, "staff_login", "Staff", loginPage{Next: safeNext(c.Query("next"))}, nil)
 }
 
 func (p *pages) login(c *gin.Context) {
 	email := c.PostForm("email")
 	page := loginPage{Email: email, Next: safeNext(c.PostForm("next"))}
-	keys := []abredis.Key{{Kind: abredis.KindStaffLogin, Value: "ip:" + abredis.ClientKey(c.ClientIP())},
-		{Kind: abredis.KindStaffLogin, Value: "email:" + strings.ToLower(strings.TrimSpace(email))}}
-	if _, err := p.Guard.Allow(c.Request.Context(), keys...); err != nil {
+	client := api.Client(c, p.Guard) // the device cookie comes from the login form
+	rl, err := api.GateStaffLogin(c, p.Guard, p.Svc, email, client)
+	for k, v := range rl.Headers {
+		c.Header(k, v)
+	}
+	if err != nil {
+		if lottery.CodeOf(guardErr(err)) != lottery.CodeRateLimited {
+			p.fail(c, err)
+			return
+		}
 		p.render(c, http.StatusTooManyRequests, "staff_login", "Staff", page, guardErr(err))
 		return
 	}
-	sess, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), api.Client(c, p.Guard))
+	sess, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), client)
 	if err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)
@@ -181,7 +193,7 @@ func (p *pages) reviewDecision(c *gin.Context) {
 		return
 	}
 	if !hmac.Equal([]byte(c.PostForm("csrf")), []byte(p.csrf(tok))) {
-		p.fail(c, lottery.ErrForbidden)
+		p.fail(c, lottery.ErrCSRFFailed)
 		return
 	}
 	id := c.Param("id")

@@ -29,7 +29,7 @@ const (
 	KindEvent      Kind = "event"       // Value: the event slug
 	KindOTPEmail   Kind = "otp_email"   // Value: the requester (ClientKey) and the normalized address a code is sent to
 	KindOTPInbox   Kind = "otp_inbox"   // Value: the normalized address; a cap (AllowCapped), never a refusal
-	KindStaffLogin Kind = "staff_login" // Value: the staff e-mail address tried
+	KindStaffLogin Kind = "staff_login" // Value: ClientKey of the address a staff login comes from
 )
 
 // Rule limits one Kind to Rate (e.g. limiter.Rate{Period: time.Minute,

@@ -526,8 +526,9 @@ var commonPasswords = []string{"123456", "password", "12345678", "qwerty123", "P
 	"letmein", "000000", "111111", "abc123", "dragon", "sunshine", "princess", "football", "monkey", "korea1234",
 	"Korea2026!", "admin", "Admin123!", "test1234", "Test1234!", "passw0rd", "summer2026", "Winter2025!"}
 
-// staffLoginBudget is the server's documented per-address login limit
-// (antibot/redis DefaultRules: staff_login 5 per 15 minutes).
+// staffLoginBudget is the server's documented per-account login limit for
+// devices the account does not know (antibot/redis DefaultRules:
+// staff_account 5 a minute; a run longer than a minute gets more).
 const staffLoginBudget = 5
 
 // addressVariants returns n distinct spellings of addr that differ only in

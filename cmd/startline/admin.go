@@ -1,30 +1,51 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/startline/startline/lottery"
 )
 
+const staffUsage = "usage: startline staff add|token|tokens|disable|enable|revoke-tokens|reset --email E [flags]"
+
+// staffCmd runs the staff account commands. Each change is audited in
+// audit_log (staff.created, staff.token_issued, staff.disabled, …) with the
+// account it changed.
 func staffCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, out io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("usage: startline staff add|token --email E")
+		return errors.New(staffUsage)
 	}
 	fs := flag.NewFlagSet("staff "+args[0], flag.ContinueOnError)
+	fs.SetOutput(out)
 	email := fs.String("email", "", "staff e-mail address")
 	role := fs.String("role", "", "organizer or reviewer (add)")
-	password := fs.String("password", "", "password (add; generated when empty)")
+	password := fs.String("password", "", "password (add, reset; generated when empty)")
+	ttl := fs.String("ttl", "90d", "token lifetime (token): e.g. 90d, 12h, 30m; at most 366d")
+	tokenID := fs.Int64("id", 0, "revoke only the token with this id (revoke-tokens; ids from `staff tokens`)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if *email == "" {
 		return errors.New("--email is required")
+	}
+	switch args[0] {
+	case "add", "token", "tokens", "disable", "enable", "revoke-tokens", "reset":
+	default:
+		return fmt.Errorf("unknown staff command %q; %s", args[0], staffUsage)
+	}
+	life, err := parseTTL(*ttl)
+	if err != nil {
+		return err
 	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
@@ -34,24 +55,106 @@ func staffCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	switch args[0] {
 	case "add":
 		enr, err := a.svc.AddStaff(ctx, *email, lottery.Role(*role), *password)
+		if errors.Is(err, lottery.ErrStaffExists) {
+			return fmt.Errorf("%w; for a new password and authenticator run: startline staff reset --email %s", err, *email)
+		}
 		if err != nil {
 			return err
 		}
-		printEnrolment(out, enr)
-		return nil
+		printEnrolment(out, enr, "created")
 	case "token":
-		tok, err := a.svc.IssueStaffToken(ctx, *email)
+		tok, _, err := a.svc.IssueStaffTokenTTL(ctx, *email, life)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(out, tok)
-		return nil
+		fmt.Fprintln(out, tok) // only the token: scripts read it with $(...)
+	case "tokens":
+		acct, toks, err := a.svc.StaffTokens(ctx, *email)
+		if err != nil {
+			return err
+		}
+		printTokens(out, acct, toks, a.svc.Now())
+	case "disable":
+		res, err := a.svc.DisableStaff(ctx, *email)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "staff %s disabled; %d tokens revoked, %d sessions ended\n", *email, res.Tokens, res.Sessions)
+	case "enable":
+		if err := a.svc.EnableStaff(ctx, *email); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "staff %s enabled; issue new tokens with: startline staff token --email %s\n", *email, *email)
+	case "revoke-tokens":
+		res, err := a.svc.RevokeStaffTokens(ctx, *email, *tokenID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "staff %s: %d tokens revoked, %d sessions ended\n", *email, res.Tokens, res.Sessions)
+	case "reset":
+		enr, res, err := a.svc.ResetStaff(ctx, *email, *password)
+		if err != nil {
+			return err
+		}
+		printEnrolment(out, enr, "reset")
+		fmt.Fprintf(out, "  %d tokens revoked, %d sessions ended; known devices forgotten\n", res.Tokens, res.Sessions)
+		if enr.Account.DisabledAt != nil {
+			fmt.Fprintf(out, "  the account is still disabled: startline staff enable --email %s\n", *email)
+		}
 	}
-	return fmt.Errorf("unknown staff command %q", args[0])
+	return nil
 }
 
-func printEnrolment(out io.Writer, enr lottery.Enrolment) {
-	fmt.Fprintf(out, "staff %s (%s) created\n", enr.Account.Email, enr.Account.Role)
+// parseTTL reads a token lifetime: a whole number of days ("90d") or a Go
+// duration ("12h", "30m").
+func parseTTL(s string) (time.Duration, error) {
+	var d time.Duration
+	var err error
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		d, err = time.ParseDuration(s)
+	}
+	if err != nil || d < lottery.MinTokenTTL || d > lottery.MaxTokenTTL {
+		return 0, fmt.Errorf("--ttl %q: give a lifetime such as 90d or 12h, from %s to %d days", s, lottery.MinTokenTTL,
+			int(lottery.MaxTokenTTL.Hours()/24))
+	}
+	return d, nil
+}
+
+// printTokens lists tokens without the tokens themselves.
+func printTokens(out io.Writer, acct lottery.StaffAccount, toks []lottery.StaffToken, now time.Time) {
+	state := "enabled"
+	if acct.DisabledAt != nil {
+		state = "disabled since " + acct.DisabledAt.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(out, "staff %s (%s, %s)\n", acct.Email, acct.Role, state)
+	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tPREFIX\tCREATED\tEXPIRES\tLAST USED\tSTATUS")
+	ts := func(t *time.Time) string {
+		if t == nil {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, t := range toks {
+		status := "live"
+		switch {
+		case t.RevokedAt != nil:
+			status = "revoked " + ts(t.RevokedAt)
+		case !t.ExpiresAt.After(now):
+			status = "expired"
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, cmp.Or(t.Prefix, "(none)")+"…", ts(&t.CreatedAt), ts(&t.ExpiresAt),
+			ts(t.LastUsedAt), status)
+	}
+	w.Flush()
+}
+
+func printEnrolment(out io.Writer, enr lottery.Enrolment, what string) {
+	fmt.Fprintf(out, "staff %s (%s) %s\n", enr.Account.Email, enr.Account.Role, what)
 	if enr.Password != "" {
 		fmt.Fprintf(out, "  password: %s\n", enr.Password)
 	}
@@ -109,7 +212,7 @@ func seedDemoCmd(ctx context.Context, cfg config, log *slog.Logger, out io.Write
 		case err != nil:
 			return err
 		default:
-			printEnrolment(out, enr)
+			printEnrolment(out, enr, "created")
 		}
 		if s.role == lottery.RoleOrganizer {
 			if organizer, err = a.store.StaffByEmail(ctx, s.email); err != nil {

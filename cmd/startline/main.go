@@ -23,7 +23,18 @@ commands:
   migrate               create the database if missing and apply migrations
   seed-demo             create the published demo event and staff logins
   staff add --email E --role organizer|reviewer [--password P]
-  staff token --email E print a bearer token for scripts
+  staff token --email E [--ttl 90d]
+                        print a bearer token for scripts (expires after --ttl)
+  staff tokens --email E
+                        list the account's tokens (id, prefix, created, expires, last used, status)
+  staff disable --email E
+                        disable the account: its tokens and sessions stop working at once
+  staff enable --email E
+                        let a disabled account sign in again (old tokens stay revoked)
+  staff revoke-tokens --email E [--id N]
+                        revoke one token, or all tokens and browser sessions
+  staff reset --email E [--password P]
+                        new password and TOTP secret; revokes tokens and sessions
   verify ARTIFACT.json|URL
                         recompute a published draw; exit 0 when it matches, 1 when not
 `
