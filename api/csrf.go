@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 )
 
@@ -35,16 +36,18 @@ func validCSRF(key []byte, session, got string) bool {
 
 // SameOrigin reports whether the browser says the request comes from this
 // site's own pages: Sec-Fetch-Site "same-origin", or, from browsers that
-// send no fetch metadata, an Origin whose host is the request's Host. A
+// send no fetch metadata, an Origin whose host is this site's (the
+// request's Host, or the public origin's host from site, which is what a
+// browser saw behind a proxy that rewrites Host). A
 // page elsewhere cannot make a browser send either. (The host alone is
 // compared: behind a TLS-terminating proxy the scheme the browser used is
 // not the request's, and another scheme on the same host is no other
 // party.) Absent headers are not same-origin.
-func SameOrigin(r *http.Request) bool {
+func SameOrigin(site *httpkit.Site, r *http.Request) bool {
 	if sfs := r.Header.Get("Sec-Fetch-Site"); sfs != "" {
 		return sfs == "same-origin"
 	}
-	return originHost(r) == strings.ToLower(r.Host) && r.Host != ""
+	return ownHost(site, r, originHost(r))
 }
 
 // CrossSite reports whether the browser says the request comes from
@@ -52,14 +55,23 @@ func SameOrigin(r *http.Request) bool {
 // Origin naming another host or "null"). Requests without those headers
 // (scripts, old browsers) are not known to be cross-site; the forms that
 // use this check a CSRF token as well.
-func CrossSite(r *http.Request) bool {
+func CrossSite(site *httpkit.Site, r *http.Request) bool {
 	if sfs := r.Header.Get("Sec-Fetch-Site"); sfs != "" {
 		return sfs != "same-origin" && sfs != "none"
 	}
 	if r.Header.Get("Origin") == "" {
 		return false
 	}
-	return originHost(r) != strings.ToLower(r.Host)
+	return !ownHost(site, r, originHost(r))
+}
+
+// ownHost reports whether host (lower case, from Origin) is this site's:
+// the request's Host or the public origin's host.
+func ownHost(site *httpkit.Site, r *http.Request, host string) bool {
+	if host == "" {
+		return false
+	}
+	return host == strings.ToLower(r.Host) || host == strings.ToLower(site.Origin(r).Host)
 }
 
 // originHost returns the lower-case host[:port] of the Origin header, or ""
@@ -93,7 +105,7 @@ func changesState(method string) bool {
 // type: the handlers read bodies sent as text/plain, which any page can
 // post. Bearer tokens are not sent by browsers on their own and are exempt.
 func (h *handler) checkCSRF(c *gin.Context, session string) bool {
-	if !changesState(c.Request.Method) || SameOrigin(c.Request) ||
+	if !changesState(c.Request.Method) || SameOrigin(h.Site, c.Request) ||
 		validCSRF(h.Guard.CookieKey, session, c.GetHeader(CSRFHeader)) {
 		return true
 	}
@@ -105,7 +117,7 @@ func (h *handler) checkCSRF(c *gin.Context, session string) bool {
 // CSRF: signing a victim's browser in to the attacker's account). Scripts
 // send neither Origin nor fetch metadata and pass.
 func (h *handler) refuseCrossSite(c *gin.Context) {
-	if CrossSite(c.Request) {
+	if CrossSite(h.Site, c.Request) {
 		writeError(c, h.Log, lottery.ErrCSRFFailed)
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/httpkit"
 )
 
 func TestSameOriginAndCrossSite(t *testing.T) {
@@ -28,6 +29,13 @@ func TestSameOriginAndCrossSite(t *testing.T) {
 		{"Origin with a path is no origin", "staff.example", "https://staff.example/x", "", false, true},
 		{"Origin of another scheme", "staff.example", "ftp://staff.example", "", false, true},
 		{"no headers: a script or an old browser", "staff.example", "", "", false, false},
+		// Behind a proxy that rewrites Host, the browser's Origin is the public URL's.
+		{"Origin of the public URL, Host rewritten by a proxy", "10.0.0.5:8080", "https://race.example", "", true, false},
+		{"Origin of another site, Host rewritten by a proxy", "10.0.0.5:8080", "https://evil.example", "", false, true},
+	}
+	site, err := httpkit.NewSite("https://race.example", nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -38,10 +46,10 @@ func TestSameOriginAndCrossSite(t *testing.T) {
 			if tt.sfs != "" {
 				r.Header.Set("Sec-Fetch-Site", tt.sfs)
 			}
-			if got := api.SameOrigin(r); got != tt.same {
+			if got := api.SameOrigin(site, r); got != tt.same {
 				t.Errorf("SameOrigin = %v, want %v", got, tt.same)
 			}
-			if got := api.CrossSite(r); got != tt.crossing {
+			if got := api.CrossSite(site, r); got != tt.crossing {
 				t.Errorf("CrossSite = %v, want %v", got, tt.crossing)
 			}
 		})

@@ -64,7 +64,6 @@ func identityForm(email string) url.Values {
 		"started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}}
 }
 
-
 // TestFormsDoNotLetOneAddressDrainTheValve: the pages count through the same keys as
 // the API, so the same attacks fail the same way. One address hammering
 // the code form past its own limit, or posting the apply form without a

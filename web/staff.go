@@ -32,7 +32,7 @@ func (p *pages) registerStaff(r gin.IRoutes) {
 // on top of the form's CSRF token (and, for the login, where there is no
 // session to bind a token to, instead of it).
 func (p *pages) refuseCrossSite(c *gin.Context) {
-	if api.CrossSite(c.Request) {
+	if api.CrossSite(p.Site, c.Request) {
 		p.fail(c, lottery.ErrCSRFFailed)
 		c.Abort()
 		return
