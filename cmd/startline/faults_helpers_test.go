@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -113,6 +112,7 @@ func startProc(t *testing.T, name, path string, args, env []string) *proc {
 	t.Cleanup(func() {
 		p.Kill()
 		if t.Failed() {
+			t.Logf("--- first errors and warnings of %s ---\n%s", name, problems(p.logPath, 20))
 			t.Logf("--- last lines of %s's output ---\n%s", name, tailFile(p.logPath, 40))
 		}
 	})
@@ -181,6 +181,21 @@ func (p *proc) Exited() bool {
 func (p *proc) Log() string {
 	b, _ := os.ReadFile(p.logPath)
 	return string(b)
+}
+
+// problems returns the first n ERROR and WARN lines of a JSON log.
+func problems(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if len(out) < n && (strings.Contains(l, `"level":"ERROR"`) || strings.Contains(l, `"level":"WARN"`)) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func tailFile(path string, n int) string {
@@ -564,5 +579,3 @@ func waitFor(t *testing.T, within, every time.Duration, what string, cond func()
 		time.Sleep(every)
 	}
 }
-
-var errStop = errors.New("stop")
