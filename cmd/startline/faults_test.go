@@ -525,6 +525,17 @@ func acknowledged(rec *recorder, phase string) int {
 	return n
 }
 
+// refusedWith counts the answers with status in phase.
+func refusedWith(rec *recorder, phase string, status int) int {
+	n := 0
+	for _, a := range rec.Answers() {
+		if a.Phase == phase && a.Status == status {
+			n++
+		}
+	}
+	return n
+}
+
 // checkNothingLost asserts that every runner's acknowledged application is
 // in PostgreSQL as acknowledged, that every runner got through in the end,
 // and that the event holds one entry per runner and nothing else.
@@ -565,8 +576,8 @@ func checkNothingLost(t *testing.T, e *faultEnv, slug string, runners []*runner)
 
 // TestFaultRedisStoppedDuringIntake runs a stream of runners through the
 // whole apply flow against a server with its own Redis, kills that Redis
-// (kill -9, no persistence) for three seconds in the middle, and starts it
-// again. Every application acknowledged with a 201 must be in PostgreSQL, no
+// (kill -9, no persistence) in the middle for three seconds or more, and
+// starts it again. Every application acknowledged with a 201 must be in PostgreSQL, no
 // answer may be a 500, and every runner gets through once Redis is back.
 // With STARTLINE_RATELIMIT_ON_REDIS_ERROR=open intake goes on during the
 // outage (limits and the replay check fail open); with closed the runner
@@ -597,7 +608,16 @@ func TestFaultRedisStoppedDuringIntake(t *testing.T) {
 			})
 			e.redis.Kill()
 			rec.SetPhase(phaseDuring)
+			// Down for at least three seconds, and until the outage has
+			// shown its effect: applications acknowledged (open) or
+			// requests refused (closed).
 			time.Sleep(3 * time.Second)
+			waitFor(t, 30*time.Second, 20*time.Millisecond, "the outage felt by the stream", func() (bool, error) {
+				if mode == "open" {
+					return acknowledged(rec, phaseDuring) >= 3, nil
+				}
+				return refusedWith(rec, phaseDuring, http.StatusServiceUnavailable) >= 5, nil
+			})
 			e.redis.Start(t)
 			rec.SetPhase(phaseAfter)
 			waitFor(t, 2*time.Minute, 20*time.Millisecond, "applications after the outage", func() (bool, error) {
@@ -629,13 +649,7 @@ func TestFaultRedisStoppedDuringIntake(t *testing.T) {
 					t.Error("failing open, no application was acknowledged while Redis was down")
 				}
 			case "closed":
-				n := 0
-				for _, a := range rec.Answers() {
-					if a.Phase == phaseDuring && a.Status == http.StatusServiceUnavailable {
-						n++
-					}
-				}
-				if n == 0 {
+				if refusedWith(rec, phaseDuring, http.StatusServiceUnavailable) == 0 {
 					t.Error("failing closed, no request was refused with 503 while Redis was down")
 				}
 			}
