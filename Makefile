@@ -4,7 +4,7 @@ BIN       := bin/startline
 HTTP_ADDR ?= :8080
 export STARTLINE_ENV ?= dev
 
-.PHONY: run build test bench lint vuln migrate services clean
+.PHONY: run build test faults bench lint vuln migrate services clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/startline
@@ -20,6 +20,12 @@ run: build services
 test: services
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+## faults: the fault tests: kill -9 the worker mid-draw and mid-offer-cascade, stop Redis
+## and cut PostgreSQL during intake, against the real binary on loopback (cmd/startline/faults_test.go)
+faults: services
+	$(GO) vet -tags faults ./cmd/startline/
+	$(GO) test -tags faults -count=1 -timeout 12m -parallel 5 -run '^TestFault' -v ./cmd/startline/
 
 ## bench: hot-path benchmarks (see docs/BENCHMARKS.md)
 bench: services

@@ -154,8 +154,8 @@ func (g *Guard) ClaimProof(ctx context.Context, s pow.Solved, owner string) erro
 	case err != nil && g.FailOpen:
 		g.Log.ErrorContext(ctx, "proof-of-work replay check unavailable, failing open", "err", err)
 		return nil
-	case err != nil:
-		return fmt.Errorf("replay check: %w", err)
+	case err != nil: // an outage (503), not a bad proof or an internal error
+		return fmt.Errorf("replay check: %w: %w", abredis.ErrUnavailable, err)
 	case !ok:
 		return fmt.Errorf("%w: this solution was already used", ErrProof)
 	}
