@@ -146,7 +146,8 @@ func TestSandboxCheckoutAuthorization(t *testing.T) {
 		{"empty offer on a made-up session", "/sandbox/checkout/x", "pay", url.Values{"offer": {""}}, http.StatusNotFound},
 		{"empty offer on my own session", mine.Path, "pay", url.Values{"offer": {""}}, http.StatusUnprocessableEntity},
 		{"no offer at all", mine.Path, "pay", url.Values{}, http.StatusUnprocessableEntity},
-		{"an offer id that is not one", mine.Path, "pay", url.Values{"offer": {"zzz\x00"}}, http.StatusNotFound},
+		{"an offer id that is not one", mine.Path, "pay", url.Values{"offer": {"zzz"}}, http.StatusNotFound},
+		{"an offer id with a NUL (refused at the edge)", mine.Path, "pay", url.Values{"offer": {"zzz\x00"}}, http.StatusUnprocessableEntity},
 		{"unknown outcome", mine.Path, "refund", url.Values{"offer": {s.offerID(sel[4])}}, http.StatusNotFound},
 	}
 	for _, a := range attacks {
