@@ -658,12 +658,6 @@ func TestFaultRedisStoppedDuringIntake(t *testing.T) {
 	}
 }
 
-// strictPGOutage asserts that a request during a PostgreSQL outage is
-// answered 503 unavailable with Retry-After, never 500.
-// TODO(issue 10 item 4): make this true (drop the variable) once the 503
-// change is merged; until then STARTLINE_FAULTS_STRICT_503=1 turns it on.
-var strictPGOutage = os.Getenv("STARTLINE_FAULTS_STRICT_503") == "1"
-
 // TestFaultPostgresStoppedDuringIntake puts a proxy between the server and
 // the shared PostgreSQL, prepares runners (proof of work solved, code read),
 // and sends their applications in a stream during which the proxy drops
@@ -743,7 +737,7 @@ func TestFaultPostgresStoppedDuringIntake(t *testing.T) {
 	finish(ctx, t, rs)
 	t.Logf("answers by phase:\n%s", rec.Summary())
 
-	refused, fivehundreds := 0, 0
+	refused := 0
 	for _, a := range rec.Answers() {
 		if a.Step != "apply" {
 			continue
@@ -754,18 +748,14 @@ func TestFaultPostgresStoppedDuringIntake(t *testing.T) {
 		if a.Status == 0 {
 			t.Errorf("transport error: %s %s", a, a.Err)
 		}
+		// A request during the outage is answered 503 unavailable with
+		// Retry-After, never a 500.
 		if a.Status >= 500 && !(a.Status == http.StatusServiceUnavailable && a.Code == "unavailable" && a.Retry != "") {
-			fivehundreds++
-			if strictPGOutage {
-				t.Errorf("%s (Retry-After %q), want 503 unavailable with Retry-After", a, a.Retry)
-			}
+			t.Errorf("%s (Retry-After %q), want 503 unavailable with Retry-After", a, a.Retry)
 		}
 	}
 	if refused == 0 {
 		t.Error("no application was refused while PostgreSQL was cut off: the outage missed the stream")
-	}
-	if fivehundreds > 0 && !strictPGOutage {
-		t.Logf("TODO(issue 10 item 4): %d answers during the outage were not 503 unavailable with Retry-After", fivehundreds)
 	}
 	checkNothingLost(t, e, slug, rs)
 }
