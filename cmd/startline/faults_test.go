@@ -182,6 +182,14 @@ func TestFaultWorkerKilledDuringDraw(t *testing.T) {
 	if len(draws.Draws) != 2 {
 		t.Fatalf("draws: %+v", draws)
 	}
+	// The last sub-queue drawn moved the event, though a worker died between.
+	var ev struct {
+		Status string `json:"status"`
+	}
+	getJSON(t, srv.Base+"/api/v1/events/"+slug, &ev)
+	if ev.Status != "drawn" {
+		t.Errorf("event status %q after both draws, want drawn", ev.Status)
+	}
 }
 
 // checkDrawResults compares draw_results with the artifact's order.
