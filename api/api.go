@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot/guard"
+	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 )
@@ -30,21 +30,9 @@ type Deps struct {
 	Site *httpkit.Site
 }
 
-type handler struct{ Deps }
-
-// NewEngine returns the Gin engine every server uses: release mode, panic
-// recovery, and X-Forwarded-For believed only from the trusted proxies (Gin
-// trusts every proxy by default, which lets any client pick its own IP and
-// escape per-IP limits).
-func NewEngine(trustedProxies []string, mw ...gin.HandlerFunc) (*gin.Engine, error) {
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.Use(gin.Recovery())
-	r.Use(mw...)
-	if err := r.SetTrustedProxies(trustedProxies); err != nil {
-		return nil, fmt.Errorf("trusted proxies: %w", err)
-	}
-	return r, nil
+type handler struct {
+	Deps
+	gate *gate.Gate // the runner and staff-login checks, shared with the pages
 }
 
 // Register mounts the API routes on r.
@@ -52,11 +40,11 @@ func Register(r *gin.Engine, d Deps) {
 	if d.MaxBody == 0 {
 		d.MaxBody = 64 << 10
 	}
-	h := &handler{d}
+	h := &handler{Deps: d, gate: gate.New(d.Guard, d.Svc)}
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.readyz)
 
-	v1 := r.Group("/api/v1", CheckInput(h.refuse, false), h.limitBody)
+	v1 := r.Group("/api/v1", httpkit.CheckInput(h.refuse, false), h.limitBody)
 	v1.GET("/events", h.listEvents)
 	v1.GET("/events/:slug", h.getEvent)
 	v1.POST("/events/:slug/challenge", h.challenge)
@@ -85,7 +73,7 @@ func Register(r *gin.Engine, d Deps) {
 	admin.GET("/events/:slug/offers", h.offerStats)
 
 	if d.Dev {
-		r.GET("/dev/outbox.json", CheckInput(h.refuse, false), h.outboxJSON)
+		r.GET("/dev/outbox.json", httpkit.CheckInput(h.refuse, false), h.outboxJSON)
 	}
 }
 
@@ -119,9 +107,6 @@ func readBody(c *gin.Context) ([]byte, error) {
 
 const staffKey = "staff"
 
-// StaffCookie is the staff browser session cookie (HttpOnly, SameSite=Strict).
-const StaffCookie = "sl_staff"
-
 // staffAuth accepts `Authorization: Bearer <token>` from `startline staff
 // token`, or the browser session cookie set by staff login; a state change
 // on the cookie must pass checkCSRF.
@@ -129,7 +114,7 @@ func (h *handler) staffAuth(c *gin.Context) {
 	tok, ok := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
 	viaCookie := false
 	if !ok {
-		if ck, err := c.Cookie(StaffCookie); err == nil {
+		if ck, err := c.Cookie(httpkit.StaffCookie); err == nil {
 			tok, ok, viaCookie = ck, true, true
 		}
 	}
@@ -164,18 +149,6 @@ func requireRole(roles ...lottery.Role) gin.HandlerFunc {
 		c.AbortWithStatusJSON(http.StatusForbidden, errorBody{errorDetail{Code: lottery.CodeForbidden,
 			Message: "your role may not do this"}})
 	}
-}
-
-// Client is what the service is told about the requester: the client IP
-// (believed from trusted proxies only), the headers the scorers compare, and
-// the signed device cookie's id. The API and the web pages both build it here.
-func Client(c *gin.Context, g *guard.Guard) lottery.ClientInfo {
-	client := lottery.ClientInfo{IP: c.ClientIP(), UserAgent: c.Request.UserAgent(),
-		AcceptLanguage: c.GetHeader("Accept-Language"), UAPlatform: c.GetHeader("Sec-CH-UA-Platform")}
-	if g != nil {
-		client.DeviceID, _ = g.Device(c.Request)
-	}
-	return client
 }
 
 func staffOf(c *gin.Context) lottery.StaffAccount { return c.MustGet(staffKey).(lottery.StaffAccount) }

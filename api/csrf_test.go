@@ -5,56 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/startline/startline/api"
 	"github.com/startline/startline/internal/httpkit"
 )
-
-func TestSameOriginAndCrossSite(t *testing.T) {
-	tests := []struct {
-		name           string
-		host           string
-		origin, sfs    string
-		same, crossing bool
-	}{
-		{"fetch metadata: same-origin", "staff.example", "", "same-origin", true, false},
-		{"fetch metadata wins over a matching Origin", "staff.example", "https://staff.example", "same-site", false, true},
-		{"fetch metadata: cross-site", "staff.example", "https://staff.example", "cross-site", false, true},
-		{"fetch metadata: none (typed or bookmarked)", "staff.example", "", "none", false, false},
-		{"Origin of this host", "staff.example", "https://staff.example", "", true, false},
-		{"Origin of this host and port, any case", "staff.example:8443", "https://STAFF.example:8443", "", true, false},
-		{"Origin of another port", "staff.example:8443", "https://staff.example", "", false, true},
-		{"Origin of another site", "staff.example", "https://evil.example", "", false, true},
-		{"Origin of a sibling subdomain", "staff.example", "https://x.staff.example", "", false, true},
-		{"Origin null", "staff.example", "null", "", false, true},
-		{"Origin with a path is no origin", "staff.example", "https://staff.example/x", "", false, true},
-		{"Origin of another scheme", "staff.example", "ftp://staff.example", "", false, true},
-		{"no headers: a script or an old browser", "staff.example", "", "", false, false},
-		// Behind a proxy that rewrites Host, the browser's Origin is the public URL's.
-		{"Origin of the public URL, Host rewritten by a proxy", "10.0.0.5:8080", "https://race.example", "", true, false},
-		{"Origin of another site, Host rewritten by a proxy", "10.0.0.5:8080", "https://evil.example", "", false, true},
-	}
-	site, err := httpkit.NewSite("https://race.example", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r, _ := http.NewRequest("POST", "http://"+tt.host+"/api/v1/review/entries/x/decision", nil)
-			if tt.origin != "" {
-				r.Header.Set("Origin", tt.origin)
-			}
-			if tt.sfs != "" {
-				r.Header.Set("Sec-Fetch-Site", tt.sfs)
-			}
-			if got := api.SameOrigin(site, r); got != tt.same {
-				t.Errorf("SameOrigin = %v, want %v", got, tt.same)
-			}
-			if got := api.CrossSite(site, r); got != tt.crossing {
-				t.Errorf("CrossSite = %v, want %v", got, tt.crossing)
-			}
-		})
-	}
-}
 
 // TestCookieStateChangeNeedsCSRF: a page on another site posts a review
 // decision as text/plain (no preflight) with the reviewer's cookie; it is
@@ -97,7 +49,7 @@ func TestCookieStateChangeNeedsCSRF(t *testing.T) {
 		{"Origin null", []string{"Origin", "null"}},
 		{"no Origin, no token", nil},
 		{"a wrong token", []string{"X-CSRF-Token", "forged", "Origin", "https://evil.example"}},
-		{"another session's token", []string{"X-CSRF-Token", api.CSRFToken([]byte("test-cookie-key"), "sls_other")}},
+		{"another session's token", []string{"X-CSRF-Token", httpkit.CSRFToken([]byte("test-cookie-key"), "sls_other")}},
 	}
 	for _, tt := range refused {
 		r := e.do("POST", "/api/v1/review/entries/"+ids[0]+"/decision", body, append([]string{"Cookie", cookie}, tt.headers...)...)
@@ -127,7 +79,7 @@ func TestCookieStateChangeNeedsCSRF(t *testing.T) {
 	}{
 		{"same-origin Origin", ids[1], []string{"Cookie", cookie, "Origin", e.srv.URL}},
 		{"Sec-Fetch-Site same-origin", ids[2], []string{"Cookie", cookie, "Sec-Fetch-Site", "same-origin"}},
-		{"the session's CSRF token", ids[3], []string{"Cookie", cookie, api.CSRFHeader, token}},
+		{"the session's CSRF token", ids[3], []string{"Cookie", cookie, httpkit.CSRFHeader, token}},
 		{"a bearer token, whatever the Origin", ids[4], []string{"Authorization", "Bearer " + e.reviewer, "Origin", "https://evil.example"}},
 	}
 	for _, tt := range allowed {

@@ -8,8 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/startline/startline/antibot/guard"
-	abredis "github.com/startline/startline/antibot/redis"
+	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/lottery"
 )
 
@@ -23,13 +22,12 @@ func (h *handler) requestOTP(c *gin.Context) {
 	if !ok {
 		return
 	}
-	rl, mail, err := AllowCode(c, h.Guard, b.Email)
-	setLimitHeaders(c, rl)
+	mail, err := h.gate.Code(c, b.Email)
 	if err != nil {
-		writeError(c, h.Log, guardError(err))
+		writeError(c, h.Log, err)
 		return
 	}
-	ctx, slug, client := c.Request.Context(), c.Param("slug"), Client(c, h.Guard)
+	ctx, slug, client := c.Request.Context(), c.Param("slug"), h.gate.Client(c)
 	if mail {
 		err = h.Svc.RequestOTP(ctx, slug, b.Email, "", client)
 	} else {
@@ -71,30 +69,20 @@ func (h *handler) apply(c *gin.Context) {
 	if !ok {
 		return
 	}
-	// Nothing is counted before the proof of work checks out, so a request
-	// without one spends no budget, neither the event's nor an address's.
-	solved, err := h.Guard.VerifyProof(b.Altcha, h.Svc.Now())
-	if err != nil {
-		writeError(c, h.Log, guardError(err))
-		return
-	}
-	if !h.limit(c, RunnerKeys(c, h.Guard, abredis.KindEmail, b.Email)...) {
-		return
-	}
 	idem := c.GetHeader("Idempotency-Key")
-	if err := h.Guard.ClaimProof(c.Request.Context(), solved, guard.RequestOwner(idem, body)); err != nil {
-		writeError(c, h.Log, guardError(err))
+	if err := h.gate.Runner(c, gate.Write{Email: b.Email, Proof: b.Altcha, IdempotencyKey: idem, Body: body}); err != nil {
+		writeError(c, h.Log, err)
 		return
 	}
 	req := lottery.ApplyRequest{Course: b.Course, PaceGroup: b.PaceGroup, Name: b.Name, Email: b.Email, Phone: b.Phone,
 		BirthDate: b.BirthDate, OTP: b.OTP, GroupCode: b.GroupCode, PreviousApplications: b.PreviousApplications,
 		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals}
-	res, err := h.Svc.Apply(c.Request.Context(), c.Param("slug"), req, Client(c, h.Guard), idem, body)
+	res, err := h.Svc.Apply(c.Request.Context(), c.Param("slug"), req, h.gate.Client(c), idem, body)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
 	}
-	RememberAddress(c, h.Guard, b.Email)
+	h.gate.RememberAddress(c, b.Email)
 	if res.Replayed {
 		c.Header("Idempotent-Replayed", "true")
 	}

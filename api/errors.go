@@ -1,7 +1,8 @@
 // Package api serves Startline's JSON HTTP API (../shared/API.md) with Gin:
 // runner routes, organizer routes behind staff bearer tokens, dev-only
-// routes, and health checks. Handlers translate HTTP to lottery calls and
-// domain errors to HTTP through one table.
+// routes, and health checks. Handlers decode, pass the request gate
+// (internal/gate), call the service and encode; coded errors become HTTP
+// statuses through the one table in internal/httpkit.
 package api
 
 import (
@@ -13,44 +14,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 )
-
-// statusByCode is the one table from error codes to HTTP statuses.
-var statusByCode = map[string]int{
-	lottery.CodeInvalidJSON:         http.StatusBadRequest,
-	lottery.CodeInvalidField:        http.StatusUnprocessableEntity,
-	lottery.CodeInvalidOTP:          http.StatusUnprocessableEntity,
-	lottery.CodeInvalidProofOfWork:  http.StatusUnprocessableEntity,
-	lottery.CodeDuplicateEntry:      http.StatusConflict,
-	lottery.CodeRegistrationNotOpen: http.StatusForbidden,
-	lottery.CodeRegistrationClosed:  http.StatusForbidden,
-	lottery.CodeAdmissionRequired:   http.StatusForbidden,
-	lottery.CodeQueueRefused:        http.StatusForbidden,
-	lottery.CodeNotFound:            http.StatusNotFound,
-	lottery.CodeInvalidTransition:   http.StatusConflict,
-	lottery.CodeIdempotencyMismatch: http.StatusConflict,
-	lottery.CodeGroupFull:           http.StatusConflict,
-	lottery.CodeOfferExpired:        http.StatusConflict,
-	lottery.CodeConflict:            http.StatusConflict,
-	lottery.CodeEventExists:         http.StatusConflict,
-	lottery.CodeStaffExists:         http.StatusConflict,
-	lottery.CodeRateLimited:         http.StatusTooManyRequests,
-	lottery.CodeUnauthorized:        http.StatusUnauthorized,
-	lottery.CodeInvalidCredentials:  http.StatusUnauthorized,
-	lottery.CodeForbidden:           http.StatusForbidden,
-	lottery.CodeCSRFFailed:          http.StatusForbidden,
-	lottery.CodeUnavailable:         http.StatusServiceUnavailable,
-	lottery.CodeInternal:            http.StatusInternalServerError,
-}
-
-// StatusOf returns the HTTP status for an error's code.
-func StatusOf(err error) int {
-	if s, ok := statusByCode[lottery.CodeOf(err)]; ok {
-		return s
-	}
-	return http.StatusInternalServerError
-}
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -74,9 +40,9 @@ func writeError(c *gin.Context, log *slog.Logger, err error) {
 		return
 	}
 	if e.Code == lottery.CodeUnavailable {
-		Unavailable(c, log, err) // Retry-After; the outage is logged once per interval
+		httpkit.Unavailable(c, log, err) // Retry-After; the outage is logged once per interval
 	}
-	c.AbortWithStatusJSON(StatusOf(e), errorBody{errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
+	c.AbortWithStatusJSON(httpkit.StatusOf(e), errorBody{errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}})
 }
 
 // decodeJSON reads a JSON body into v, turning type errors into field

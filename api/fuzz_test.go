@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/internal/textin"
 	"github.com/startline/startline/lottery"
 )
@@ -32,7 +33,7 @@ func fuzzJSON[T any](t *testing.T, body []byte) (T, bool) {
 	err := decodeJSON(body, &v)
 	if err != nil {
 		var e *lottery.Error
-		if !errors.As(err, &e) || StatusOf(e) >= 500 || StatusOf(e) < 400 {
+		if !errors.As(err, &e) || httpkit.StatusOf(e) >= 500 || httpkit.StatusOf(e) < 400 {
 			t.Fatalf("decodeJSON(%q): %v is not a coded 4xx", body, err)
 		}
 		return v, false
@@ -140,20 +141,20 @@ func checkBuilt(t *testing.T, ev lottery.Event) {
 // with a probe instead of each handler: it answers 200, with an X-Bad
 // header quoting anything the handlers would read that is not text.
 func probeEngine(tb testing.TB) (*gin.Engine, []gin.RouteInfo) {
-	real, err := NewEngine(nil)
+	real, err := httpkit.NewEngine(nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	Register(real, Deps{Log: log, Dev: true})
-	probe, err := NewEngine(nil)
+	probe, err := httpkit.NewEngine(nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := &handler{Deps{Log: log}}
+	h := &handler{Deps: Deps{Log: log}}
 	routes := real.Routes()
 	for _, rt := range routes {
-		probe.Handle(rt.Method, rt.Path, CheckInput(h.refuse, false), probeHandler)
+		probe.Handle(rt.Method, rt.Path, httpkit.CheckInput(h.refuse, false), probeHandler)
 	}
 	return probe, routes
 }
@@ -174,7 +175,7 @@ func probeHandler(c *gin.Context) {
 			c.Header("X-Bad", strconv.Quote(s))
 		}
 	}
-	if ua := c.Request.UserAgent(); len(ua) > MaxUserAgent {
+	if ua := c.Request.UserAgent(); len(ua) > httpkit.MaxUserAgent {
 		c.Header("X-Bad", "user agent of "+strconv.Itoa(len(ua))+" bytes")
 	}
 	c.Status(http.StatusOK)

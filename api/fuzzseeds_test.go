@@ -14,6 +14,7 @@ import (
 
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/internal/fuzzcorpus"
+	"github.com/startline/startline/internal/httpkit"
 )
 
 // TestFuzzSeedsThroughServer replays every kept fuzz input of the API
@@ -62,7 +63,7 @@ func TestFuzzSeedsThroughServer(t *testing.T) {
 
 	// FuzzEdge's route numbers pick from the same table the fuzz target
 	// builds; staff routes get the organizer's token so they reach the handler.
-	real, err := api.NewEngine(nil)
+	real, err := httpkit.NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/startline/startline/antibot/pow"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
@@ -74,7 +75,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	clk := &clock{t: testStart}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
-	r, err := api.NewEngine(trustedProxiesOverride[t])
+	r, err := httpkit.NewEngine(trustedProxiesOverride[t])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,11 +226,18 @@ func (e *env) altcha(slug string) string {
 // Each address gets its own phone number and name, so distinct addresses are
 // distinct people under every identity key.
 func (e *env) applyBody(email, code string) map[string]any {
+	b := e.applyBodyNoProof(email, code)
+	b["altcha"] = e.altcha("spring")
+	return b
+}
+
+// applyBodyNoProof is applyBody without the altcha (no challenge request).
+func (e *env) applyBodyNoProof(email, code string) map[string]any {
 	h := fnv.New32a()
 	h.Write([]byte(strings.ToLower(email)))
 	n := h.Sum32() % 100_000_000
 	return map[string]any{"course": "half", "pace_group": "sub-130", "name": fmt.Sprintf("Kim Minjun %d", n), "email": email,
-		"phone": fmt.Sprintf("+82 10-%04d-%04d", n/10000, n%10000), "birth_date": "1990-04-01", "otp": code, "altcha": e.altcha("spring"),
+		"phone": fmt.Sprintf("+82 10-%04d-%04d", n/10000, n%10000), "birth_date": "1990-04-01", "otp": code,
 		"signals": map[string]any{"webdriver": false, "fill_ms": 42000, "timezone": "Asia/Seoul"}}
 }
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	abredis "github.com/startline/startline/antibot/redis"
+	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/lottery"
 )
 
@@ -36,22 +36,13 @@ func (h *handler) joinQueue(c *gin.Context) {
 	if _, ok := h.bind(c, &b); !ok {
 		return
 	}
-	// As for an application: nothing is counted before the proof of work
-	// checks out.
-	solved, err := h.Guard.VerifyProof(b.Altcha, h.Svc.Now())
-	if err != nil {
-		writeError(c, h.Log, guardError(err))
-		return
-	}
-	if !h.limit(c, RunnerKeys(c, h.Guard, abredis.KindEmail, b.Email)...) {
-		return
-	}
-	if err := h.Guard.ClaimProof(c.Request.Context(), solved, ""); err != nil {
-		writeError(c, h.Log, guardError(err))
+	// The gate of an application, with a single-use proof.
+	if err := h.gate.Runner(c, gate.Write{Email: b.Email, Proof: b.Altcha}); err != nil {
+		writeError(c, h.Log, err)
 		return
 	}
 	res, err := h.Svc.JoinQueue(c.Request.Context(), c.Param("slug"),
-		lottery.JoinRequest{Course: b.Course, PaceGroup: b.PaceGroup, Email: b.Email}, Client(c, h.Guard))
+		lottery.JoinRequest{Course: b.Course, PaceGroup: b.PaceGroup, Email: b.Email}, h.gate.Client(c))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return

@@ -18,7 +18,7 @@ type loginBody struct {
 	OTP      string `json:"otp"`
 }
 
-// staffLogin checks password + TOTP, rate-limited by GateStaffLogin, and
+// staffLogin checks password + TOTP, rate-limited by the gate, and
 // sets the session cookie.
 func (h *handler) staffLogin(c *gin.Context) {
 	var b loginBody
@@ -28,16 +28,12 @@ func (h *handler) staffLogin(c *gin.Context) {
 	}
 	// A browser without a device cookie gets one now, and this login's
 	// success makes it known (the console's login form sets it on GET).
-	client := Client(c, h.Guard)
+	client := h.gate.Client(c)
 	if client.DeviceID == "" {
 		client.DeviceID = h.Guard.EnsureDevice(c.Writer, c.Request)
 	}
-	rl, err := GateStaffLogin(c, h.Guard, h.Svc, b.Email, client)
-	for k, v := range rl.Headers {
-		c.Header(k, v)
-	}
-	if err != nil {
-		writeError(c, h.Log, guardError(err))
+	if err := h.gate.StaffLogin(c, b.Email, client); err != nil {
+		writeError(c, h.Log, err)
 		return
 	}
 	sess, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP, client)
@@ -45,26 +41,13 @@ func (h *handler) staffLogin(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
-	SetStaffCookie(c, h.Site, sess.Token, sess.ExpiresAt.Sub(h.Svc.Now()))
+	h.Site.SetStaffCookie(c.Writer, c.Request, sess.Token, sess.ExpiresAt.Sub(h.Svc.Now()))
 	c.JSON(http.StatusOK, gin.H{"email": sess.Account.Email, "role": sess.Account.Role, "expires_at": sess.ExpiresAt,
-		"csrf_token": CSRFToken(h.Guard.CookieKey, sess.Token)})
-}
-
-// SetStaffCookie sets the staff session cookie (shared with the web console)
-// to last as long as the session; site decides its Secure attribute.
-func SetStaffCookie(c *gin.Context, site *httpkit.Site, tok string, ttl time.Duration) {
-	site.SetCookie(c.Writer, c.Request, &http.Cookie{Name: StaffCookie, Value: tok, Path: "/",
-		MaxAge: int(ttl.Round(time.Second).Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode})
-}
-
-// ClearStaffCookie deletes the staff session cookie.
-func ClearStaffCookie(c *gin.Context, site *httpkit.Site) {
-	site.SetCookie(c.Writer, c.Request, &http.Cookie{Name: StaffCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode})
+		"csrf_token": httpkit.CSRFToken(h.Guard.CookieKey, sess.Token)})
 }
 
 func (h *handler) staffLogout(c *gin.Context) {
-	if ck, err := c.Cookie(StaffCookie); err == nil {
+	if ck, err := c.Cookie(httpkit.StaffCookie); err == nil {
 		if !h.checkCSRF(c, ck) { // another site may not sign staff out either
 			return
 		}
@@ -73,7 +56,7 @@ func (h *handler) staffLogout(c *gin.Context) {
 			return
 		}
 	}
-	ClearStaffCookie(c, h.Site)
+	h.Site.ClearStaffCookie(c.Writer, c.Request)
 	c.JSON(http.StatusOK, gin.H{"logged_out": true})
 }
 

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/httpkit"
 )
 
 // TestRedisDownFailClosedRetryAfter: with the limiter failing closed and
@@ -19,7 +19,7 @@ func TestRedisDownFailClosedRetryAfter(t *testing.T) {
 	if r.Status != http.StatusServiceUnavailable || r.errCode() != "unavailable" {
 		t.Fatalf("got %d %s, want 503 unavailable", r.Status, r.Raw)
 	}
-	if got := r.Header.Get("Retry-After"); got != api.RetryAfterUnavailable {
-		t.Errorf("Retry-After %q, want %q", got, api.RetryAfterUnavailable)
+	if got := r.Header.Get("Retry-After"); got != httpkit.RetryAfterUnavailable {
+		t.Errorf("Retry-After %q, want %q", got, httpkit.RetryAfterUnavailable)
 	}
 }

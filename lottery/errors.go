@@ -31,7 +31,7 @@ func (e *Error) Is(target error) bool {
 	return errors.As(target, &t) && t.Code == e.Code
 }
 
-// Stable error codes. The api package maps each to an HTTP status.
+// Stable error codes. internal/httpkit.StatusOf maps each to an HTTP status.
 const (
 	CodeInvalidJSON         = "invalid_json"
 	CodeInvalidField        = "invalid_field"

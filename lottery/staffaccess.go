@@ -175,7 +175,7 @@ func staffDeviceHash(id string) []byte {
 // StaffDeviceKnown reports whether the device with the signed cookie id
 // deviceID signed in to the staff account at email before, with an
 // accepted risk score. Such a device's attempts are counted apart from
-// strangers' (api.GateStaffLogin) and ignore the account's recent failures.
+// strangers' (gate.StaffLogin) and ignore the account's recent failures.
 // It answers false, with the same one query, for addresses that are not
 // staff.
 func (s *Service) StaffDeviceKnown(ctx context.Context, email, deviceID string) (bool, error) {

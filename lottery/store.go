@@ -123,6 +123,11 @@ type EntryStore interface {
 	// ErrInvalidOTP, ErrDuplicateEntry, ErrClosed, ErrGroupFull,
 	// ErrIdempotencyMismatch, a field error for a group in another sub-queue.
 	Apply(ctx context.Context, tx ApplyTx) (ApplyOutcome, error)
+	// IdempotencyHash returns the request hash stored with an event's
+	// Idempotency-Key by an earlier application; found is false when the
+	// key was never used. A read outside any transaction: the request gate
+	// asks it before spending a proof of work, Apply decides under its locks.
+	IdempotencyHash(ctx context.Context, eventID int64, key string) (hash []byte, found bool, err error)
 	// Entry returns an entry by id; ErrNotFound.
 	Entry(ctx context.Context, id string) (Entry, error)
 }

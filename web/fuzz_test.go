@@ -13,13 +13,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/internal/textin"
 	"github.com/startline/startline/lottery"
 )
 
 // The fuzz targets of the pages' outside input. The pages need the
-// database, so the form edge (api.CheckInput with forms, as Register
+// database, so the form edge (httpkit.CheckInput with forms, as Register
 // mounts it) is fuzzed on the real route table with a probe for a handler;
 // every seed in testdata/fuzz/FuzzForm also runs through the full site in
 // TestFormSeedsThroughSite (package web_test).
@@ -27,7 +27,7 @@ import (
 // PostRoutes is the site's form routes, in the order FuzzForm's route
 // number picks them, with path parameters filled in plausibly.
 func PostRoutes(tb testing.TB) []gin.RouteInfo {
-	real, err := api.NewEngine(nil)
+	real, err := httpkit.NewEngine(nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -63,13 +63,13 @@ func FillPath(path string) string {
 
 func formProbe(tb testing.TB) (*gin.Engine, []gin.RouteInfo) {
 	routes := PostRoutes(tb)
-	probe, err := api.NewEngine(nil)
+	probe, err := httpkit.NewEngine(nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	fail := func(c *gin.Context, err error) { c.String(api.StatusOf(err), lottery.CodeOf(err)) }
+	fail := func(c *gin.Context, err error) { c.String(httpkit.StatusOf(err), lottery.CodeOf(err)) }
 	for _, rt := range routes {
-		probe.Handle(rt.Method, rt.Path, api.CheckInput(fail, true), func(c *gin.Context) {
+		probe.Handle(rt.Method, rt.Path, httpkit.CheckInput(fail, true), func(c *gin.Context) {
 			_ = c.PostForm("") // parse as the handlers do
 			for k, vs := range c.Request.PostForm {
 				for _, v := range append(vs, k) {
@@ -78,7 +78,7 @@ func formProbe(tb testing.TB) (*gin.Engine, []gin.RouteInfo) {
 					}
 				}
 			}
-			if ua := c.Request.UserAgent(); textin.Check(ua) != nil || len(ua) > api.MaxUserAgent {
+			if ua := c.Request.UserAgent(); textin.Check(ua) != nil || len(ua) > httpkit.MaxUserAgent {
 				c.Header("X-Bad", "user agent "+strconv.Quote(ua))
 			}
 			c.Status(http.StatusOK)

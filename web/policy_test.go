@@ -86,7 +86,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	}
 	g := guardtest.New(t, log, guardtest.Options{})
 	g.Site = hs
-	r, err := api.NewEngine(o.trusted)
+	r, err := httpkit.NewEngine(o.trusted)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	abredis "github.com/startline/startline/antibot/redis"
-	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/lottery"
 )
 
@@ -92,34 +91,21 @@ func (p *pages) joinQueue(c *gin.Context) {
 	}
 	q.Email, q.Open = c.PostForm("email"), true
 	c.Header("Cache-Control", "no-store")
-	show := func(status int, err error) {
+	show := func(err error) {
 		if lottery.CodeOf(err) == lottery.CodeRegistrationClosed || lottery.CodeOf(err) == lottery.CodeRegistrationNotOpen {
 			q.Open = false
 		}
 		q.Challenge = p.challenge(c)
-		p.render(c, status, "queue", q.Event.Name, q, err)
+		p.refused(c, "queue", q.Event.Name, q, err)
 	}
-	solved, err := p.Guard.VerifyProof(c.PostForm("altcha"), p.Svc.Now())
-	if err != nil {
-		show(http.StatusUnprocessableEntity, guardErr(err))
-		return
-	}
-	if _, err := p.Guard.Allow(c.Request.Context(), api.RunnerKeys(c, p.Guard, abredis.KindEmail, q.Email)...); err != nil {
-		show(http.StatusTooManyRequests, guardErr(err))
-		return
-	}
-	if err := p.Guard.ClaimProof(c.Request.Context(), solved, ""); err != nil {
-		show(http.StatusUnprocessableEntity, guardErr(err))
+	if err := p.gate.Runner(c, gate.Write{Email: q.Email, Proof: c.PostForm("altcha")}); err != nil {
+		show(err)
 		return
 	}
 	res, err := p.Svc.JoinQueue(c.Request.Context(), q.Event.Slug,
-		lottery.JoinRequest{Course: c.PostForm("course"), PaceGroup: c.PostForm("pace"), Email: q.Email}, api.Client(c, p.Guard))
+		lottery.JoinRequest{Course: c.PostForm("course"), PaceGroup: c.PostForm("pace"), Email: q.Email}, p.gate.Client(c))
 	if err != nil {
-		if lottery.CodeOf(err) == lottery.CodeInternal {
-			p.fail(c, err)
-			return
-		}
-		show(api.StatusOf(err), err)
+		show(err)
 		return
 	}
 	page := "/queue/" + res.Ticket

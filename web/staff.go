@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/hmac"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot"
-	"github.com/startline/startline/api"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 )
@@ -32,7 +30,7 @@ func (p *pages) registerStaff(r gin.IRoutes) {
 // on top of the form's CSRF token (and, for the login, where there is no
 // session to bind a token to, instead of it).
 func (p *pages) refuseCrossSite(c *gin.Context) {
-	if api.CrossSite(p.Site, c.Request) {
+	if p.Site.CrossSite(c.Request) {
 		p.fail(c, lottery.ErrCSRFFailed)
 		c.Abort()
 		return
@@ -42,7 +40,7 @@ func (p *pages) refuseCrossSite(c *gin.Context) {
 
 // staff returns the signed-in staff member, or redirects to the login page.
 func (p *pages) staff(c *gin.Context) (lottery.StaffAccount, string, bool) {
-	tok, err := c.Cookie(api.StaffCookie)
+	tok, err := c.Cookie(httpkit.StaffCookie)
 	if err == nil {
 		acct, err := p.Svc.AuthenticateStaff(c.Request.Context(), tok)
 		if err == nil && lottery.CanReview(acct.Role) {
@@ -57,7 +55,7 @@ func (p *pages) staff(c *gin.Context) (lottery.StaffAccount, string, bool) {
 	return lottery.StaffAccount{}, "", false
 }
 
-func (p *pages) csrf(session string) string { return api.CSRFToken(p.Guard.CookieKey, session) }
+func (p *pages) csrf(session string) string { return httpkit.CSRFToken(p.Guard.CookieKey, session) }
 
 type loginPage struct {
 	Email string
@@ -76,17 +74,13 @@ func (p *pages) loginForm(c *gin.Context) {
 func (p *pages) login(c *gin.Context) {
 	email := c.PostForm("email")
 	page := loginPage{Email: email, Next: safeNext(c.PostForm("next"))}
-	client := api.Client(c, p.Guard) // the device cookie comes from the login form
-	rl, err := api.GateStaffLogin(c, p.Guard, p.Svc, email, client)
-	for k, v := range rl.Headers {
-		c.Header(k, v)
-	}
-	if err != nil {
-		if lottery.CodeOf(guardErr(err)) != lottery.CodeRateLimited {
-			p.fail(c, err)
+	client := p.gate.Client(c) // the device cookie comes from the login form
+	if err := p.gate.StaffLogin(c, email, client); err != nil {
+		if lottery.CodeOf(err) != lottery.CodeRateLimited {
+			p.fail(c, err) // an outage is the 503 page
 			return
 		}
-		p.render(c, http.StatusTooManyRequests, "staff_login", "Staff", page, guardErr(err))
+		p.render(c, http.StatusTooManyRequests, "staff_login", "Staff", page, err)
 		return
 	}
 	sess, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), client)
@@ -98,15 +92,15 @@ func (p *pages) login(c *gin.Context) {
 		p.render(c, http.StatusUnauthorized, "staff_login", "Staff", page, err)
 		return
 	}
-	api.SetStaffCookie(c, p.Site, sess.Token, sess.ExpiresAt.Sub(p.Svc.Now()))
+	p.Site.SetStaffCookie(c.Writer, c.Request, sess.Token, sess.ExpiresAt.Sub(p.Svc.Now()))
 	c.Redirect(http.StatusSeeOther, page.Next)
 }
 
 func (p *pages) logout(c *gin.Context) {
-	if tok, err := c.Cookie(api.StaffCookie); err == nil && hmac.Equal([]byte(c.PostForm("csrf")), []byte(p.csrf(tok))) {
+	if tok, err := c.Cookie(httpkit.StaffCookie); err == nil && httpkit.ValidCSRF(p.Guard.CookieKey, tok, c.PostForm("csrf")) {
 		_ = p.Svc.Logout(c.Request.Context(), tok)
 	}
-	api.ClearStaffCookie(c, p.Site)
+	p.Site.ClearStaffCookie(c.Writer, c.Request)
 	c.Redirect(http.StatusSeeOther, "/staff/login")
 }
 
@@ -192,7 +186,7 @@ func (p *pages) reviewDecision(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if !hmac.Equal([]byte(c.PostForm("csrf")), []byte(p.csrf(tok))) {
+	if !httpkit.ValidCSRF(p.Guard.CookieKey, tok, c.PostForm("csrf")) {
 		p.fail(c, lottery.ErrCSRFFailed)
 		return
 	}

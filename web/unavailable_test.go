@@ -17,6 +17,7 @@ import (
 
 	"github.com/startline/startline/antibot/guard/guardtest"
 	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
@@ -134,7 +135,7 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	keys, _ := lottery.NewKeys([]byte("web-test-secret-key-web-test-secret-key"))
 	svc := lottery.NewService(store, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
-	r, err := api.NewEngine(nil)
+	r, err := httpkit.NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 		{"event page", "GET", "/events/spring", "", nil, false, "briefly unavailable"},
 		{"event page in Korean", "GET", "/events/spring", "", []string{"Accept-Language", "ko-KR"}, false, "서비스를 잠시 이용할 수 없습니다"},
 		{"code form", "POST", "/events/spring/apply/code", "subqueue=half:open&email=runner%40example.com", form, false, "briefly unavailable"},
-		{"staff page", "GET", "/review", "", []string{"Cookie", api.StaffCookie + "=" + tok}, false, "briefly unavailable"},
+		{"staff page", "GET", "/review", "", []string{"Cookie", httpkit.StaffCookie + "=" + tok}, false, "briefly unavailable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := do(tc.method, tc.path, tc.body, tc.header...)
@@ -188,8 +189,8 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 			if res.StatusCode != http.StatusServiceUnavailable {
 				t.Fatalf("status %d, want 503: %.300s", res.StatusCode, b)
 			}
-			if ra := res.Header.Get("Retry-After"); ra != api.RetryAfterUnavailable {
-				t.Errorf("Retry-After %q, want %q", ra, api.RetryAfterUnavailable)
+			if ra := res.Header.Get("Retry-After"); ra != httpkit.RetryAfterUnavailable {
+				t.Errorf("Retry-After %q, want %q", ra, httpkit.RetryAfterUnavailable)
 			}
 			if tc.api {
 				var body struct {

@@ -24,8 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/startline/startline/antibot/guard"
-	abredis "github.com/startline/startline/antibot/redis"
-	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
@@ -56,14 +55,15 @@ type Deps struct {
 
 type pages struct {
 	Deps
-	tpl map[string]*template.Template
+	gate *gate.Gate // the runner and staff-login checks, shared with the API
+	tpl  map[string]*template.Template
 }
 
 // Register mounts the runner pages and static files on the engine. Every
-// page route is behind the edge check (api.CheckInput): path parameters,
+// page route is behind the edge check (httpkit.CheckInput): path parameters,
 // query and form values and the headers the service reads.
 func Register(engine *gin.Engine, d Deps) error {
-	p := &pages{Deps: d, tpl: map[string]*template.Template{}}
+	p := &pages{Deps: d, gate: gate.New(d.Guard, d.Svc), tpl: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return err
@@ -78,7 +78,7 @@ func Register(engine *gin.Engine, d Deps) error {
 		}
 		p.tpl[strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")] = t
 	}
-	r := engine.Group("", api.CheckInput(p.fail, true))
+	r := engine.Group("", httpkit.CheckInput(p.fail, true))
 	static, _ := fs.Sub(staticFS, "static")
 	r.StaticFS("/static", filesOnly{http.FS(static)})
 	r.GET("/", p.home)
@@ -225,14 +225,14 @@ func (p *pages) render(c *gin.Context, status int, page, title string, data any,
 
 // fail renders an error page for a domain or internal error.
 func (p *pages) fail(c *gin.Context, err error) {
-	status := api.StatusOf(err)
+	status := httpkit.StatusOf(err)
 	msg, shown := "error.internal", error(nil)
 	switch lottery.CodeOf(err) {
 	case lottery.CodeNotFound:
 		msg = "error.notfound"
 	case lottery.CodeUnavailable:
 		msg = "error.unavailable"
-		api.Unavailable(c, p.Log, err) // Retry-After; the outage is logged once per interval
+		httpkit.Unavailable(c, p.Log, err) // Retry-After; the outage is logged once per interval
 	case lottery.CodeInvalidField, lottery.CodeInvalidJSON:
 		msg, shown = "error.badinput", err // the page names the field
 	case lottery.CodeInternal:
@@ -375,17 +375,17 @@ func (p *pages) sendCode(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	// The same budgets as the API's code requests (api.AllowCode): past the
+	// The same budgets as the API's code requests (gate.Code): past the
 	// address's inbox cap the page reads as usual but nothing is mailed.
-	_, mail, err := api.AllowCode(c, p.Guard, f.Email)
+	mail, err := p.gate.Code(c, f.Email)
 	if err != nil {
-		p.render(c, http.StatusTooManyRequests, "identity", f.Event.Name, f, guardErr(err))
+		p.refused(c, "identity", f.Event.Name, f, err)
 		return
 	}
 	if mail {
-		err = p.Svc.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c), api.Client(c, p.Guard))
+		err = p.Svc.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c), p.gate.Client(c))
 	} else {
-		err = p.Svc.WithholdOTP(c.Request.Context(), f.Event.Slug, f.Email, api.Client(c, p.Guard))
+		err = p.Svc.WithholdOTP(c.Request.Context(), f.Event.Slug, f.Email, p.gate.Client(c))
 	}
 	if err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
@@ -416,17 +416,15 @@ func (p *pages) challenge(c *gin.Context) string {
 	return string(b)
 }
 
-// guardErr turns the guard's refusals into errors the form can show.
-func guardErr(err error) error {
-	switch {
-	case errors.Is(err, guard.ErrRateLimited):
-		return &lottery.Error{Code: lottery.CodeRateLimited, Message: "too many attempts"}
-	case errors.Is(err, guard.ErrProof):
-		return &lottery.Error{Code: lottery.CodeInvalidProofOfWork, Field: "altcha", Message: "the browser check did not complete"}
-	case errors.Is(err, abredis.ErrUnavailable):
-		return fmt.Errorf("%w: %w", lottery.ErrUnavailable, err)
+// refused shows a form again with the gate's refusal, answered with the
+// error's status from the one table (429, 422, 409); an outage is the 503
+// unavailable page (render) and an uncoded error the 500 page.
+func (p *pages) refused(c *gin.Context, page, title string, data any, err error) {
+	if lottery.CodeOf(err) == lottery.CodeInternal {
+		p.fail(c, err)
+		return
 	}
-	return err
+	p.render(c, httpkit.StatusOf(err), page, title, data, err)
 }
 
 // submit applies with the code and redirects to the receipt.
@@ -449,26 +447,14 @@ func (p *pages) submit(c *gin.Context) {
 		}
 		req.PreviousApplications = &n
 	}
-	client := api.Client(c, p.Guard)
+	client := p.gate.Client(c)
 	// The idempotency body is the canonical form, so a double-submitted form
 	// returns the first receipt rather than a duplicate error.
 	c.Request.PostForm.Del("signals")
 	body := []byte(c.Request.PostForm.Encode())
-	// As in the API: nothing is counted before the proof of work checks out.
-	solved, err := p.Guard.VerifyProof(c.PostForm("altcha"), p.Svc.Now())
-	if err != nil {
+	if err := p.gate.Runner(c, gate.Write{Email: f.Email, Proof: c.PostForm("altcha"), IdempotencyKey: f.IdemKey, Body: body}); err != nil {
 		p.withChallenge(c, &f)
-		p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f, guardErr(err))
-		return
-	}
-	if _, err := p.Guard.Allow(c.Request.Context(), api.RunnerKeys(c, p.Guard, abredis.KindEmail, f.Email)...); err != nil {
-		p.withChallenge(c, &f)
-		p.render(c, http.StatusTooManyRequests, "identity", f.Event.Name, f, guardErr(err))
-		return
-	}
-	if err := p.Guard.ClaimProof(c.Request.Context(), solved, guard.RequestOwner(f.IdemKey, body)); err != nil {
-		p.withChallenge(c, &f)
-		p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f, guardErr(err))
+		p.refused(c, "identity", f.Event.Name, f, err)
 		return
 	}
 	res, err := p.Svc.Apply(c.Request.Context(), f.Event.Slug, req, client, f.IdemKey, body)
@@ -481,7 +467,7 @@ func (p *pages) submit(c *gin.Context) {
 		p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f, err)
 		return
 	}
-	api.RememberAddress(c, p.Guard, f.Email)
+	p.gate.RememberAddress(c, f.Email)
 	c.Redirect(http.StatusSeeOther, "/entries/"+res.EntryID+"?token="+url.QueryEscape(res.ReceiptToken)+"&new=1")
 }
 
@@ -700,7 +686,7 @@ func (p *pages) sandboxOutcome(c *gin.Context) {
 			p.fail(c, err)
 			return
 		}
-		p.render(c, api.StatusOf(err), "sandbox", "Test checkout", page, err)
+		p.render(c, httpkit.StatusOf(err), "sandbox", "Test checkout", page, err)
 	}
 	if outcome == "pay" {
 		if err := p.Svc.CheckPayable(c.Request.Context(), pay.OfferID); err != nil {

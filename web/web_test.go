@@ -18,7 +18,7 @@ import (
 	"github.com/startline/startline/antibot/guard/guardtest"
 	"github.com/startline/startline/antibot/pow"
 	abredis "github.com/startline/startline/antibot/redis"
-	"github.com/startline/startline/api"
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
@@ -38,9 +38,14 @@ func newSite(t *testing.T, dev bool) *site { return newSiteRules(t, dev, nil, ni
 // newSiteRules is newSite with rate-limit rules (generous when nil) and
 // trusted proxies (none when nil).
 func newSiteRules(t *testing.T, dev bool, rules []abredis.Rule, trustedProxies []string) *site {
+	return newSiteGuard(t, dev, guardtest.Options{Rules: rules}, trustedProxies, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// newSiteGuard is newSiteRules with the guard's options (its Redis, failing
+// open or closed) and the server's logger.
+func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies []string, log *slog.Logger) *site {
 	store, _ := pgtest.NewStore(t)
 	keys, _ := lottery.NewKeys([]byte("web-test-secret-key-web-test-secret-key"))
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := lottery.NewService(store, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	ctx := context.Background()
 	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
@@ -57,11 +62,11 @@ func newSiteRules(t *testing.T, dev bool, rules []abredis.Rule, trustedProxies [
 	if _, err := svc.Transition(ctx, org, "spring", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := api.NewEngine(trustedProxies)
+	r, err := httpkit.NewEngine(trustedProxies)
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := guardtest.New(t, log, guardtest.Options{Rules: rules})
+	g := guardtest.New(t, log, opts)
 	if err := web.Register(r, web.Deps{Svc: svc, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ import (
 //	                                                    paces guesses (at most 7,200 a day against a 12+ character password
 //	                                                    and a TOTP code), the owner waits at most a minute, never 15 minutes
 //	staff_device   10/15min          20/15min           attempts on one account from one device that signed in to it before
-//	                                                    (api.GateStaffLogin): strangers cannot spend it, so the owner gets in
+//	                                                    (gate.StaffLogin): strangers cannot spend it, so the owner gets in
 //	                                                    while the account is under attack
 //
 // Who can spend what. A refused request spends nothing (Limiter.Allow), so

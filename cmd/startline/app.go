@@ -174,7 +174,7 @@ func rateRules() []abredis.Rule {
 
 // router builds the Gin engine with the API and web pages.
 func (a *app) router() (*gin.Engine, error) {
-	r, err := api.NewEngine(a.cfg.TrustedProxies, requestLog(a.log))
+	r, err := httpkit.NewEngine(a.cfg.TrustedProxies, requestLog(a.log))
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,11 @@
 // Package httpkit holds what the API and the web pages share about HTTP
-// itself: the site's public origin, whose word about a request's scheme and
-// host is believed, the cookie policy that follows from both, and which
-// redirect targets stay on the site.
+// itself: the Gin engine they mount on, the edge check of outside text
+// (CheckInput), the one table from error codes to HTTP statuses (StatusOf)
+// and the outage answer (Unavailable), the staff session cookie with its
+// CSRF token and same-origin rules, the site's public origin, whose word
+// about a request's scheme and host is believed, the cookie policy that
+// follows from both, and which redirect targets stay on the site. The
+// anti-bot request gate both call is internal/gate.
 package httpkit
 
 import (

@@ -1,4 +1,4 @@
-package api
+package httpkit
 
 import (
 	"context"
@@ -33,7 +33,8 @@ var outages sync.Map // *slog.Logger → *outage
 // Unavailable answers the headers of a 503 unavailable and logs the outage
 // at most once per OutageLogEvery per logger, with the number of failures
 // not logged since the last line: a database that is down is one alarm,
-// not one ERROR line per request. The pages call it too.
+// not one ERROR line per request. The API and the pages both answer
+// through it.
 func Unavailable(c *gin.Context, log *slog.Logger, err error) {
 	if c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", RetryAfterUnavailable)
