@@ -57,17 +57,34 @@ const (
 	OfferActionExpire  = "expire"
 )
 
-// OfferTx describes one offer change and how new offers are made.
+// OfferTx describes one offer change and the values new offers are made
+// with. It is plain data: the store calls nothing back. Each offer the store
+// issues gets a fresh id and an offer.issued mail intent (lottery/mails) in
+// the same transaction.
 type OfferTx struct {
 	OfferID string
 	Action  string
 	Now     time.Time
 	Hold    time.Duration
-	// HoldFor gives the hold per event when one transaction spans events
+	// Holds gives the hold per event when one transaction spans events
 	// (the reconciler); Hold is used when it is nil.
-	HoldFor func(eventID int64) time.Duration
-	Mail    func(Offer) Mail // the mail of each offer issued by the cascade
-	NewID   func() string
+	Holds map[int64]time.Duration
+}
+
+// DefaultOfferHold is the hold of a new offer whose event's hold the
+// reconciler did not preload (its offer fell due after the preload; the
+// next pass sees its event).
+const DefaultOfferHold = 48 * time.Hour
+
+// HoldOf is how long a new offer of the event holds its slot.
+func (o OfferTx) HoldOf(eventID int64) time.Duration {
+	if o.Holds == nil {
+		return o.Hold
+	}
+	if h, ok := o.Holds[eventID]; ok {
+		return h
+	}
+	return DefaultOfferHold
 }
 
 // OfferIssue is an issued offer with its queued mail, for the notifier.
@@ -111,18 +128,7 @@ type OfferStore interface {
 }
 
 func (s *Service) offerTx(ev Event, id, action string) OfferTx {
-	return OfferTx{OfferID: id, Action: action, Now: s.clock.Now(), Hold: ev.OfferHold,
-		Mail: func(o Offer) Mail { return s.offerMail(ev, o) }, NewID: func() string { return uuid.NewString() }}
-}
-
-func (s *Service) offerMail(ev Event, o Offer) Mail {
-	link := fmt.Sprintf("/entries/%s?token=%s", o.EntryID, s.keys.ReceiptToken(o.EntryID))
-	return Mail{Kind: "offer", Subject: fmt.Sprintf("You have a place in %s: accept by %s", ev.Name,
-		o.ExpiresAt.UTC().Format("2006-01-02 15:04 MST")),
-		Body: fmt.Sprintf("A slot in %s (%s) is held for you until %s.\nAccept and pay, or decline, here: %s\n\n"+
-			"%s (%s) 참가 자리가 %s까지 예약되어 있습니다.\n수락·결제 또는 거절: %s\n",
-			ev.Name, o.SubQueue, o.ExpiresAt.UTC().Format(time.RFC1123), link,
-			ev.Name, o.SubQueue, o.ExpiresAt.UTC().Format(time.RFC1123), link)}
+	return OfferTx{OfferID: id, Action: action, Now: s.clock.Now(), Hold: ev.OfferHold}
 }
 
 // notifyOffers hands issued offers to the workers: mail delivery and an
@@ -209,30 +215,24 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	}
 }
 
-// reconcileTx builds an OfferTx for offers of any event: the hold and the
-// mail come from each offer's event. The events are loaded here, before the
-// transaction: a callback that queried the pool while its transaction holds
-// a connection would deadlock the pool under load.
+// reconcileTx builds an OfferTx for offers of any event: the hold comes
+// from each offer's event. The events are loaded here, before the
+// transaction, and passed in as values.
 func (s *Service) reconcileTx(ctx context.Context) (OfferTx, error) {
 	now := s.clock.Now()
 	ids, err := s.store.DueOfferEvents(ctx, now)
 	if err != nil {
 		return OfferTx{}, err
 	}
-	events := make(map[int64]Event, len(ids))
+	holds := make(map[int64]time.Duration, len(ids))
 	for _, id := range ids {
-		if events[id], err = s.store.EventByID(ctx, id); err != nil {
+		ev, err := s.store.EventByID(ctx, id)
+		if err != nil {
 			return OfferTx{}, err
 		}
+		holds[id] = ev.OfferHold
 	}
-	hold := func(eventID int64) time.Duration {
-		if ev, ok := events[eventID]; ok {
-			return ev.OfferHold
-		}
-		return 48 * time.Hour // an offer that fell due after the preload; the next pass sees its event
-	}
-	return OfferTx{Now: now, HoldFor: hold,
-		Mail: func(o Offer) Mail { return s.offerMail(events[o.EventID], o) }, NewID: func() string { return uuid.NewString() }}, nil
+	return OfferTx{Now: now, Holds: holds}, nil
 }
 
 // SetCapacity changes a sub-queue's capacity; added slots go to the

@@ -1,7 +1,6 @@
 package lottery
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/antibot/ipintel"
+	"github.com/startline/startline/lottery/mails"
 )
 
 // SessionTTL is how long a staff browser session lasts.
@@ -204,20 +204,17 @@ func (s *Service) StaffLogin(ctx context.Context, email, password, code string, 
 // TOTP seed are noticed by their owner. A mail that cannot be queued is
 // logged, not fatal: the login itself is audited.
 func (s *Service) alertStaff(ctx context.Context, acct StaffAccount, n ipintel.Network, risk antibot.Assessment, at time.Time) {
-	var why strings.Builder
-	for _, r := range risk.Reasons {
-		fmt.Fprintf(&why, "- %s\n", r.Detail)
+	why := make([]string, len(risk.Reasons))
+	for i, r := range risk.Reasons {
+		why[i] = r.Detail
 	}
-	body := fmt.Sprintf("Someone signed in to your Startline staff account (%s) at %s from a network in %s.\n"+
-		"The sign-in looked unusual, so its session ends after %d minutes:\n%s\n"+
-		"If this was you, nothing needs doing. If it was not, ask an organizer now to disable the account, "+
-		"which ends every session and token at once:\n\n    startline staff disable --email %s\n\n"+
-		"and then to give you a new password and authenticator (this also signs out every device):\n\n"+
-		"    startline staff reset --email %s\n    startline staff enable --email %s\n",
-		acct.Email, at.UTC().Format("2006-01-02 15:04 MST"), cmp.Or(n.Country, "an unknown country"),
-		int(RiskySessionTTL.Minutes()), why.String(), acct.Email, acct.Email, acct.Email)
-	id, err := s.store.QueueMail(ctx, Mail{To: acct.Email, Subject: "Unusual sign-in to your Startline staff account",
-		Body: body, Kind: "staff_alert"})
+	m, err := mails.Render(mails.StaffAlert, "en", mails.StaffAlertData{Email: acct.Email, At: at, Country: n.Country,
+		SessionMinutes: int(RiskySessionTTL.Minutes()), Reasons: why})
+	var id int64
+	if err == nil {
+		id, err = s.store.QueueMail(ctx, Mail{To: acct.Email, Subject: m.Subject, Body: m.Body, Kind: "staff_alert",
+			Intent: mails.StaffAlert})
+	}
 	if err != nil {
 		s.log.ErrorContext(ctx, "staff alert not queued", "staff_id", acct.ID, "err", err)
 		return

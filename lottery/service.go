@@ -24,6 +24,7 @@ import (
 	"github.com/startline/startline/antibot/identity"
 	"github.com/startline/startline/antibot/ipintel"
 	"github.com/startline/startline/internal/textin"
+	"github.com/startline/startline/lottery/mails"
 )
 
 // OTP policy: 6 digits, valid 10 minutes, 5 attempts, single use.
@@ -224,7 +225,10 @@ func (s *Service) requestOTP(ctx context.Context, slug, email string, lang strin
 	if err != nil {
 		return fmt.Errorf("request otp: %w", err)
 	}
-	m := otpMail(ev, addr.Address, code, lang)
+	m, err := otpMail(ev, addr.Address, code, lang)
+	if err != nil {
+		return fmt.Errorf("request otp: %w", err)
+	}
 	rec.CodeHash, rec.ExpiresAt = s.keys.OTPHash(ev.ID, addr.Key, code), now.Add(OTPValidity)
 	id, err := s.store.SaveOTP(ctx, rec, m)
 	if err != nil {
@@ -249,16 +253,14 @@ func (s *Service) newOTPCode() (string, error) {
 		hotp.ValidateOpts{Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 }
 
-func otpMail(ev Event, to, code, lang string) Mail {
-	subject := fmt.Sprintf("Your Startline code for %s: %s", ev.Name, code)
-	body := fmt.Sprintf("Your code to apply for %s is %s.\nIt is valid for 10 minutes and can be used once.\n"+
-		"If you did not ask for it, ignore this message.\n\n"+
-		"%s 신청 인증 코드는 %s 입니다.\n10분 동안 한 번만 사용할 수 있습니다.\n요청하지 않으셨다면 이 메일을 무시하세요.\n",
-		ev.Name, code, ev.Name, code)
-	if lang == "ko" {
-		subject = fmt.Sprintf("%s 신청 인증 코드: %s", ev.Name, code)
+// otpMail renders the code mail at write time: the plain code exists only
+// here and in the mail, never as an intent to render later.
+func otpMail(ev Event, to, code, lang string) (Mail, error) {
+	m, err := mails.Render(mails.OTPCode, lang, mails.OTPData{Event: ev.Name, Code: code})
+	if err != nil {
+		return Mail{}, err
 	}
-	return Mail{To: to, Subject: subject, Body: body, Kind: "otp"}
+	return Mail{To: to, Subject: m.Subject, Body: m.Body, Kind: "otp", Intent: mails.OTPCode}, nil
 }
 
 // ApplyResult is the receipt of an accepted application.

@@ -24,17 +24,29 @@ type LogRecord struct {
 	Details    map[string]any
 }
 
-// Mail is one outgoing message in the outbox.
+// Mail is one outgoing message in the outbox. A mail rendered at write time
+// (the one-time code, the staff alert) has its Subject and Body; an intent
+// (an offer's mail) has only its Intent and ids, written in the transaction
+// of the change it tells about, and is rendered from lottery/mails when it
+// is sent or read (Pending).
 type Mail struct {
-	ID        int64
-	To        string
-	Subject   string
-	Body      string
-	Kind      string
+	ID      int64
+	To      string
+	Subject string
+	Body    string
+	Kind    string // the category: otp, offer, staff_alert
+	Intent  string // the mails template it was or is rendered from
+	// What an intent is about; empty for mails rendered at write time.
+	EventID   int64
+	EntryID   string
+	OfferID   string
 	CreatedAt time.Time
 	SentAt    *time.Time
 	Attempts  int
 }
+
+// Pending reports whether m is an intent still to be rendered.
+func (m Mail) Pending() bool { return m.Intent != "" && m.Subject == "" && m.Body == "" }
 
 // OTPRecord is a fresh e-mail code, stored as its keyed hash.
 type OTPRecord struct {

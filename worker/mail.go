@@ -114,13 +114,16 @@ func (s *SMTPSender) Send(ctx context.Context, m lottery.Mail) error {
 }
 
 // Mailer delivers outbox messages. With no Sender (dev mode without
-// SMTP_URL) messages stay in the outbox, readable at /dev/outbox.
+// SMTP_URL) messages stay in the outbox, readable at /dev/outbox. Intents
+// (an offer's mail: kind + ids) are rendered by Renderer from lottery/mails
+// just before they are sent.
 type Mailer struct {
-	Store  lottery.MailStore
-	Sender Sender
-	Client *Client
-	Redact bool // drop delivered bodies (they may hold codes); off in dev
-	Log    *slog.Logger
+	Store    lottery.MailStore
+	Renderer *lottery.MailRenderer
+	Sender   Sender
+	Client   *Client
+	Redact   bool // drop delivered bodies (they may hold codes); off in dev
+	Log      *slog.Logger
 }
 
 // HandleSendMail delivers one outbox message; delivering twice is prevented
@@ -143,6 +146,22 @@ func (m *Mailer) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 	if msg.SentAt != nil {
 		return nil
 	}
+	if msg.Pending() {
+		if m.Renderer == nil {
+			return fmt.Errorf("mail %d is a %s intent and the mailer has no renderer", msg.ID, msg.Intent)
+		}
+		rendered, err := m.Renderer.Render(ctx, msg)
+		if errors.Is(err, lottery.ErrUnrenderable) {
+			if ferr := m.Store.MarkMailFailed(ctx, msg.ID, err.Error()); ferr != nil {
+				m.Log.ErrorContext(ctx, "record mail failure", "outbox_id", msg.ID, "err", ferr)
+			}
+			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		}
+		if err != nil {
+			return err
+		}
+		msg = rendered
+	}
 	if err := m.Sender.Send(ctx, msg); err != nil {
 		if ferr := m.Store.MarkMailFailed(ctx, msg.ID, err.Error()); ferr != nil {
 			m.Log.ErrorContext(ctx, "record mail failure", "outbox_id", msg.ID, "err", ferr)
@@ -152,7 +171,7 @@ func (m *Mailer) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 	if err := m.Store.MarkMailSent(ctx, msg.ID, time.Now().UTC(), m.Redact); err != nil {
 		return err
 	}
-	m.Log.InfoContext(ctx, "mail delivered", "outbox_id", msg.ID, "kind", msg.Kind)
+	m.Log.InfoContext(ctx, "mail delivered", "outbox_id", msg.ID, "kind", msg.Kind, "intent", msg.Intent)
 	return nil
 }
 

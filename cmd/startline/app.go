@@ -42,6 +42,13 @@ type app struct {
 	guard    *guard.Guard
 	sandbox  *sandbox.Provider
 	site     *httpkit.Site // public URL and trusted proxies: cookies, absolute URLs
+	mails    *lottery.MailRenderer
+}
+
+// outbox is the dev outbox's view of the mail: intents rendered as the
+// worker would send them.
+func (a *app) outbox() lottery.MailStore {
+	return lottery.RenderingOutbox{MailStore: a.store, Renderer: a.mails}
 }
 
 func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
@@ -94,6 +101,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	countries, networks := svcCfg.Networks.Len()
 	log.Info("IP tables loaded", "dir", cfg.IPIntelDir, "country_ranges", countries, "hosting_ranges", networks)
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
+	a.mails = lottery.NewMailRenderer(store, keys, cfg.PublicURL)
 	switch {
 	case cfg.StripeSecretKey != "":
 		sp, err := stripe.New(stripe.Config{APIKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookKey,
@@ -178,9 +186,9 @@ func (a *app) router() (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	api.Register(r, api.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.store, Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
+	api.Register(r, api.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
 		Site: a.site})
-	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.store, Log: a.log, Dev: a.cfg.dev(),
+	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Site: a.site}); err != nil {
 		return nil, err
 	}
@@ -233,7 +241,7 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 
 	var wsrv *worker.Server
 	if work {
-		mailer := &worker.Mailer{Store: a.store, Client: a.tasks, Redact: !cfg.dev(), Log: log}
+		mailer := &worker.Mailer{Store: a.store, Renderer: a.mails, Client: a.tasks, Redact: !cfg.dev(), Log: log}
 		if cfg.SMTPURL != "" {
 			s, err := worker.NewSMTPSender(cfg.SMTPURL, cfg.SMTPFrom)
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/mails"
 )
 
 type mailRow struct {
@@ -16,6 +17,10 @@ type mailRow struct {
 	Subject   string
 	Body      string
 	Kind      string
+	Intent    string
+	EventID   *int64
+	EntryID   *string
+	OfferID   *string
 	Attempts  int
 	LastError string
 	SentAt    *time.Time
@@ -25,16 +30,49 @@ type mailRow struct {
 func (mailRow) TableName() string { return "outbox" }
 
 func fromMailRow(r mailRow) lottery.Mail {
-	return lottery.Mail{ID: r.ID, To: r.ToAddr, Subject: r.Subject, Body: r.Body, Kind: r.Kind, CreatedAt: r.CreatedAt,
-		SentAt: r.SentAt, Attempts: r.Attempts}
+	m := lottery.Mail{ID: r.ID, To: r.ToAddr, Subject: r.Subject, Body: r.Body, Kind: r.Kind, Intent: r.Intent,
+		CreatedAt: r.CreatedAt, SentAt: r.SentAt, Attempts: r.Attempts}
+	if r.EventID != nil {
+		m.EventID = *r.EventID
+	}
+	if r.EntryID != nil {
+		m.EntryID = *r.EntryID
+	}
+	if r.OfferID != nil {
+		m.OfferID = *r.OfferID
+	}
+	return m
 }
 
+// insertMail queues a mail rendered at write time (it carries no ids).
 func insertMail(tx *gorm.DB, m lottery.Mail) (int64, error) {
-	r := mailRow{ToAddr: m.To, Subject: m.Subject, Body: m.Body, Kind: m.Kind}
-	if err := tx.Omit("ID", "CreatedAt", "SentAt").Create(&r).Error; err != nil {
+	r := mailRow{ToAddr: m.To, Subject: m.Subject, Body: m.Body, Kind: m.Kind, Intent: m.Intent}
+	if err := tx.Omit("ID", "CreatedAt", "SentAt", "EventID", "EntryID", "OfferID").Create(&r).Error; err != nil {
 		return 0, fmt.Errorf("queue mail: %w", err)
 	}
 	return r.ID, nil
+}
+
+// queueOfferIntents queues the offer.issued intent of each offer, to its
+// entry's address, in the caller's transaction: the mail is owed exactly
+// when the offer commits. The worker renders it (lottery/mails) on sending.
+func queueOfferIntents(ctx context.Context, tx *gorm.DB, offerIDs []string) ([]int64, error) {
+	rows, err := tx.Statement.ConnPool.QueryContext(ctx, `INSERT INTO outbox (to_addr, subject, body, kind, intent, event_id, entry_id, offer_id)
+		SELECT e.email, '', '', 'offer', $2, o.event_id, o.entry_id, o.id
+		FROM offers o JOIN entries e ON e.id = o.entry_id WHERE o.id = ANY($1::uuid[]) RETURNING id`, offerIDs, mails.OfferIssued)
+	if err != nil {
+		return nil, fmt.Errorf("queue offer mail: %w", err)
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("queue offer mail: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // QueueMail puts one message in the outbox.

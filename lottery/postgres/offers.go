@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -117,36 +118,18 @@ func issueOffers(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, s
 	if len(members) == 0 {
 		return nil, nil, nil
 	}
-	emails := map[string]string{}
-	rows, err := tx.Statement.ConnPool.QueryContext(ctx, `SELECT id::text, email FROM entries WHERE id = ANY($1::uuid[])`, members)
-	if err != nil {
-		return nil, nil, fmt.Errorf("offer recipients: %w", err)
-	}
-	for rows.Next() {
-		var id, email string
-		if err := rows.Scan(&id, &email); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		emails[id] = email
-	}
-	rows.Close()
-	hold := o.Hold
-	if o.HoldFor != nil {
-		hold = o.HoldFor(eventID)
-	}
+	hold := o.HoldOf(eventID)
 	expires := o.Now.Add(hold)
 	var offers []lottery.Offer
 	var copyOffers [][]any
-	var ids, tos, subjects, bodies []string
+	var ids []string
 	for _, u := range units {
 		for _, m := range u.members {
-			off := lottery.Offer{ID: o.NewID(), EventID: eventID, SubQueueID: subqueueID, SubQueue: key, EntryID: m, UnitID: u.id,
+			off := lottery.Offer{ID: uuid.NewString(), EventID: eventID, SubQueueID: subqueueID, SubQueue: key, EntryID: m, UnitID: u.id,
 				Status: lottery.OfferPending, Round: round, IssuedAt: o.Now, ExpiresAt: expires}
 			offers = append(offers, off)
 			copyOffers = append(copyOffers, []any{off.ID, eventID, subqueueID, m, u.id, "pending", int32(round), o.Now, expires})
-			mail := o.Mail(off)
-			ids, tos, subjects, bodies = append(ids, off.ID), append(tos, emails[m]), append(subjects, mail.Subject), append(bodies, mail.Body)
+			ids = append(ids, off.ID)
 		}
 	}
 	if err := copyRows("offers", []string{"id", "event_id", "subqueue_id", "entry_id", "unit_id", "status", "round",
@@ -162,22 +145,8 @@ func issueOffers(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, s
 		ids, eventID, drawn, round, why); err != nil {
 		return nil, nil, fmt.Errorf("mark offered: %w", err)
 	}
-	var outbox []int64
-	mrows, err := tx.Statement.ConnPool.QueryContext(ctx, `INSERT INTO outbox (to_addr, subject, body, kind)
-		SELECT t, s, b, 'offer' FROM unnest($1::text[], $2::text[], $3::text[]) AS x(t, s, b) RETURNING id`, tos, subjects, bodies)
-	if err != nil {
-		return nil, nil, fmt.Errorf("queue offer mail: %w", err)
-	}
-	for mrows.Next() {
-		var id int64
-		if err := mrows.Scan(&id); err != nil {
-			mrows.Close()
-			return nil, nil, err
-		}
-		outbox = append(outbox, id)
-	}
-	mrows.Close()
-	return offers, outbox, mrows.Err()
+	outbox, err := queueOfferIntents(ctx, tx, ids)
+	return offers, outbox, err
 }
 
 // cascade offers the sub-queue's free slots to waitlisted units never
