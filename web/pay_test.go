@@ -6,7 +6,6 @@ import (
 	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -85,8 +84,6 @@ func (s *site) startPay(entry string, header http.Header) *url.URL {
 	}
 	return loc
 }
-
-var hiddenBackRe = regexp.MustCompile(`name="back" value="([^"]*)"`)
 
 // checkoutForm loads the sandbox checkout page and returns its form.
 func (s *site) checkoutForm(checkout *url.URL, header http.Header) url.Values {
