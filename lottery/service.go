@@ -196,12 +196,8 @@ func (s *Service) requestOTP(ctx context.Context, slug, email string, lang strin
 	if err != nil {
 		return Fieldf("email", "give a valid e-mail address")
 	}
-	scorer := s.scorer
-	if ev.RiskRules != nil {
-		scorer = antibot.Scorer{Rules: *ev.RiskRules}
-	}
 	now := s.clock.Now()
-	a := scorer.AssessOTP(antibot.OTPInput{UserAgent: client.UserAgent,
+	a := ev.Scorer(s.scorer).AssessOTP(antibot.OTPInput{UserAgent: client.UserAgent,
 		DisposableMail: s.cfg.Disposable.IsDisposable(addr.Domain), Network: s.Network(client.IP)})
 	if withhold {
 		a.Reasons = append(a.Reasons, antibot.Reason{Code: "inbox_cap",
@@ -411,10 +407,7 @@ func (s *Service) assess(ev *Event, req ApplyRequest, client ClientInfo, e Entry
 		in.DisposableMail = s.cfg.Disposable.IsDisposable(e.EmailKey[at+1:])
 	}
 	in.Network = s.Network(client.IP)
-	if ev.RiskRules != nil {
-		return antibot.Scorer{Rules: *ev.RiskRules}.AssessApply(in)
-	}
-	return s.scorer.AssessApply(in)
+	return ev.Scorer(s.scorer).AssessApply(in)
 }
 
 func statusFor(d antibot.Decision) EntryStatus {
