@@ -41,6 +41,11 @@ type Config struct {
 	Rules         antibot.Rules
 	StaffRules    antibot.StaffRules // staff login scoring (default antibot.DefaultStaffRules)
 	Networks      *ipintel.DB        // where client addresses are; nil: the embedded tables, loaded on first use
+	// Random is where the service's secrets and ids come from (seed secrets,
+	// e-mail codes, staff tokens, sessions, generated passwords and TOTP
+	// secrets, entry and ticket ids); nil: crypto/rand. It must be safe for
+	// concurrent use. Tests may fix it.
+	Random io.Reader
 }
 
 // Service runs registration: events, e-mail codes, applications, status,
@@ -89,7 +94,10 @@ func NewService(store Store, keys *Keys, clock Clock, notify Notifier, log *slog
 	if cfg.StaffRules.Version == "" {
 		cfg.StaffRules = antibot.DefaultStaffRules
 	}
-	s := &Service{store: store, keys: keys, clock: clock, notify: notify, log: log, cfg: cfg, random: rand.Reader,
+	if cfg.Random == nil {
+		cfg.Random = rand.Reader
+	}
+	s := &Service{store: store, keys: keys, clock: clock, notify: notify, log: log, cfg: cfg, random: cfg.Random,
 		scorer: antibot.Scorer{Rules: cfg.Rules}, cache: map[string]cachedEvent{}, lines: map[string]cachedLine{}}
 	if keys != nil {
 		s.ticketKey, s.admitKey = keys.Derive("queue-ticket"), keys.Derive("admission")
@@ -142,6 +150,9 @@ func (s *Service) PublicEvent(ctx context.Context, slug string) (Event, error) {
 }
 
 func (s *Service) cachedEvent(ctx context.Context, slug string) (Event, error) {
+	// A cache's age is real elapsed time, not the service clock: a test
+	// clock that stands still must not freeze the cache (nor one moved ahead
+	// empty it). The same holds for queueLine.
 	now := time.Now()
 	s.cacheMu.RLock()
 	c, ok := s.cache[slug]
@@ -484,7 +495,7 @@ func (s *Service) CreateEvent(ctx context.Context, actor StaffAccount, spec Even
 
 func (s *Service) newSeedCommit(slug string) (*SeedCommit, error) {
 	secret := make([]byte, 32)
-	if _, err := io.ReadFull(rand.Reader, secret); err != nil {
+	if _, err := io.ReadFull(s.random, secret); err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	sealed, err := s.keys.Seal(secret, "seed:"+slug)
