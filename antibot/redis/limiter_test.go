@@ -350,7 +350,7 @@ func TestKeyNamesCarryNoPersonalData(t *testing.T) {
 		); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := NewReplay(rdb, prefix).Use(ctx, raw[5], time.Minute); err != nil {
+		if _, err := NewReplay(rdb, prefix).Claim(ctx, raw[5], "owner", time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		keys := scanKeys(t, rdb, prefix)
