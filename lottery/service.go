@@ -118,14 +118,8 @@ func (s *Service) Network(ip string) ipintel.Network {
 // UsePayments sets the payment provider (the sandbox in dev, Stripe in production).
 func (s *Service) UsePayments(p PaymentProvider) { s.payments = p }
 
-// Keys exposes the service's purpose keys to adapters (cookie signing).
-func (s *Service) Keys() *Keys { return s.keys }
-
 // Now is the service clock.
 func (s *Service) Now() time.Time { return s.clock.Now() }
-
-// Ping checks the store.
-func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // ListEvents returns the events runners may see.
 func (s *Service) ListEvents(ctx context.Context) ([]Event, error) {

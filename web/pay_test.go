@@ -70,7 +70,7 @@ func (s *site) offerID(entry string) string {
 	return id
 }
 
-func (s *site) receipt(entry string) string { return s.svc.Keys().ReceiptToken(entry) }
+func (s *site) receipt(entry string) string { return s.keys.ReceiptToken(entry) }
 
 // startPay presses the status page's pay button and returns the sandbox
 // checkout it redirects to.
