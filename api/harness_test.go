@@ -43,6 +43,7 @@ type env struct {
 	t         *testing.T
 	store     *postgres.Store
 	svc       *lottery.Service
+	keys      *lottery.Keys // the service's, to make receipt tokens
 	clock     *clock
 	srv       *httptest.Server
 	organizer string // bearer token
@@ -84,7 +85,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: store, svc: svc, clock: clk, srv: srv, totp: map[string]string{}}
+	e := &env{t: t, store: store, svc: svc, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
 	ctx := context.Background()
 	for _, s := range []struct {
 		email string

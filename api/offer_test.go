@@ -57,7 +57,7 @@ func TestOfferLifecycle(t *testing.T) {
 	}
 	var selected []string
 	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
-	tok := func(id string) string { return e.svc.Keys().ReceiptToken(id) }
+	tok := func(id string) string { return e.keys.ReceiptToken(id) }
 	st := e.do("GET", "/api/v1/entries/"+selected[0]+"?token="+tok(selected[0]), nil)
 	offer, _ := st.Body["offer"].(map[string]any)
 	if st.str("status") != "offered" || offer == nil || offer["status"] != "pending" {
@@ -186,9 +186,9 @@ func TestOfferCapacityUnderConcurrency(t *testing.T) {
 				oid, _ := e.offerOf(id)
 				switch k := r.IntN(10); {
 				case k < 4 && oid != "":
-					e.svc.OfferAction(ctx, oid, e.svc.Keys().ReceiptToken(id), lottery.OfferActionAccept)
+					e.svc.OfferAction(ctx, oid, e.keys.ReceiptToken(id), lottery.OfferActionAccept)
 				case k < 7 && oid != "":
-					e.svc.OfferAction(ctx, oid, e.svc.Keys().ReceiptToken(id), lottery.OfferActionDecline)
+					e.svc.OfferAction(ctx, oid, e.keys.ReceiptToken(id), lottery.OfferActionDecline)
 				case k < 8 && oid != "":
 					e.svc.ExpireOffer(ctx, oid)
 				case k < 9:

@@ -32,7 +32,7 @@ func TestPayments(t *testing.T) {
 	e.store.DB().Exec("UPDATE events SET price_minor = 80000, currency = 'krw'")
 	var selected []string
 	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
-	tok := func(id string) string { return e.svc.Keys().ReceiptToken(id) }
+	tok := func(id string) string { return e.keys.ReceiptToken(id) }
 	payFor := func(entry string) (offerID, paymentID string) {
 		offerID, _ = e.offerOf(entry)
 		r := e.do("POST", "/api/v1/offers/"+offerID+"/pay", map[string]any{"token": tok(entry)})

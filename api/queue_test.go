@@ -321,7 +321,7 @@ func TestWaitingRoomCapacityUnderConcurrency(t *testing.T) {
 	for i := range entry {
 		if status[i] == "offered" {
 			oid, _ := e.offerOf(entry[i])
-			if r := e.do("POST", "/api/v1/offers/"+oid+"/decline", map[string]any{"token": e.svc.Keys().ReceiptToken(entry[i])}); r.Status != 200 {
+			if r := e.do("POST", "/api/v1/offers/"+oid+"/decline", map[string]any{"token": e.keys.ReceiptToken(entry[i])}); r.Status != 200 {
 				t.Fatalf("decline: %d %s", r.Status, r.Raw)
 			}
 			break
@@ -536,7 +536,7 @@ func TestWaitingRoomSweep(t *testing.T) {
 	// f0 accepts before the sweep: an accepted offer is left alone.
 	f0Offer, _ := e.offerOf(entries["f0@example.com"])
 	if r := e.do("POST", "/api/v1/offers/"+f0Offer+"/accept",
-		map[string]any{"token": e.svc.Keys().ReceiptToken(entries["f0@example.com"])}); r.Status != 200 {
+		map[string]any{"token": e.keys.ReceiptToken(entries["f0@example.com"])}); r.Status != 200 {
 		t.Fatalf("f0 accepts: %d %s", r.Status, r.Raw)
 	}
 	ev, _ := e.store.EventBySlug(context.Background(), "spring")
@@ -557,7 +557,7 @@ func TestWaitingRoomSweep(t *testing.T) {
 		t.Fatalf("f1's offer after the sweep: %s", st)
 	}
 	if r := e.do("POST", "/api/v1/offers/"+f1Offer+"/accept",
-		map[string]any{"token": e.svc.Keys().ReceiptToken(entries["f1@example.com"])}); r.Status != http.StatusConflict {
+		map[string]any{"token": e.keys.ReceiptToken(entries["f1@example.com"])}); r.Status != http.StatusConflict {
 		t.Fatalf("accepting a flagged offer: %d %s", r.Status, r.Raw)
 	}
 	if live, _ := e.live(sq); live != 4 {
@@ -577,7 +577,7 @@ func TestWaitingRoomSweep(t *testing.T) {
 		t.Fatalf("f1 approved: %s", status("f1@example.com"))
 	}
 	if r := e.do("POST", "/api/v1/offers/"+f1Offer+"/accept",
-		map[string]any{"token": e.svc.Keys().ReceiptToken(entries["f1@example.com"])}); r.Status != 200 {
+		map[string]any{"token": e.keys.ReceiptToken(entries["f1@example.com"])}); r.Status != 200 {
 		t.Fatalf("f1 accepts after approval: %d %s", r.Status, r.Raw)
 	}
 	decide("f2@example.com", "reject")

@@ -190,6 +190,16 @@ func (e *Event) Phase(now time.Time) EventStatus {
 	}
 }
 
+// Scorer is the risk scorer for this event's checks (e-mail codes, applying,
+// joining a line): one built on the event's RiskRules when the organizer set
+// them, def (the service's) otherwise.
+func (e *Event) Scorer(def antibot.Scorer) antibot.Scorer {
+	if e.RiskRules != nil {
+		return antibot.Scorer{Rules: *e.RiskRules}
+	}
+	return def
+}
+
 // Public reports whether runners may see the event.
 func (e *Event) Public() bool { return e.Status != EventDraft }
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/startline/startline/antibot"
 )
 
 func TestPhase(t *testing.T) {
@@ -149,5 +151,34 @@ func TestKeys(t *testing.T) {
 	other, _ := NewKeys([]byte("another-master-key-of-32-bytes!!"))
 	if other.ReceiptToken("entry-1") == tok {
 		t.Error("receipt token does not depend on the key")
+	}
+}
+
+// TestEventScorer: an event's own risk rules, when set, replace the
+// service's for every check of that event.
+func TestEventScorer(t *testing.T) {
+	def := antibot.Scorer{Rules: antibot.DefaultRules}
+	strict := antibot.DefaultRules
+	strict.Version, strict.ReviewAt, strict.RejectAt = "event-strict", 1, 2
+	tests := []struct {
+		name  string
+		rules *antibot.Rules
+		want  string // rules version the scorer uses
+	}{
+		{"no override", nil, antibot.DefaultRules.Version},
+		{"override", &strict, "event-strict"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := Event{RiskRules: tt.rules}
+			sc := ev.Scorer(def)
+			if sc.Rules.Version != tt.want {
+				t.Errorf("Scorer().Rules.Version = %q, want %q", sc.Rules.Version, tt.want)
+			}
+			a := sc.AssessApply(antibot.ApplyInput{Honeypot: "x"})
+			if a.RulesVersion != tt.want {
+				t.Errorf("assessment under rules %q, want %q", a.RulesVersion, tt.want)
+			}
+		})
 	}
 }

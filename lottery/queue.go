@@ -203,11 +203,7 @@ func (s *Service) JoinQueue(ctx context.Context, slug string, req JoinRequest, c
 	if err != nil {
 		return JoinResult{}, Fieldf("email", "give a valid e-mail address")
 	}
-	scorer := s.scorer
-	if ev.RiskRules != nil {
-		scorer = antibot.Scorer{Rules: *ev.RiskRules}
-	}
-	risk := scorer.AssessQueueJoin(antibot.QueueJoinInput{UserAgent: client.UserAgent, AcceptLanguage: client.AcceptLanguage,
+	risk := ev.Scorer(s.scorer).AssessQueueJoin(antibot.QueueJoinInput{UserAgent: client.UserAgent, AcceptLanguage: client.AcceptLanguage,
 		DeviceCookie: client.DeviceID != "", DisposableMail: s.cfg.Disposable.IsDisposable(addr.Domain),
 		Network: s.Network(client.IP)})
 	id, err := uuid.NewRandomFromReader(s.random)

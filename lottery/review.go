@@ -178,7 +178,11 @@ func (s *Service) StaffLogin(ctx context.Context, email, password, code string, 
 		s.log.WarnContext(ctx, "staff login on a short session", "staff_id", acct.ID, "score", risk.Score,
 			"reasons", reasonCodes(risk), "rules", risk.RulesVersion, "country", network.Country)
 	}
-	sess := StaffSession{Token: sessionPrefix + randomToken(32), Account: acct, ExpiresAt: now.Add(ttl), Risk: risk}
+	tok, err := s.randomToken(32)
+	if err != nil {
+		return StaffSession{}, fmt.Errorf("login: %w", err)
+	}
+	sess := StaffSession{Token: sessionPrefix + tok, Account: acct, ExpiresAt: now.Add(ttl), Risk: risk}
 	if err := s.store.CreateSession(ctx, acct.ID, hashToken(sess.Token), sess.ExpiresAt); err != nil {
 		return StaffSession{}, fmt.Errorf("login: %w", err)
 	}

@@ -42,6 +42,11 @@ type Config struct {
 	Rules         antibot.Rules
 	StaffRules    antibot.StaffRules // staff login scoring (default antibot.DefaultStaffRules)
 	Networks      *ipintel.DB        // where client addresses are; nil: the embedded tables, loaded on first use
+	// Random is where the service's secrets and ids come from (seed secrets,
+	// e-mail codes, staff tokens, sessions, generated passwords and TOTP
+	// secrets, entry and ticket ids); nil: crypto/rand. It must be safe for
+	// concurrent use. Tests may fix it.
+	Random io.Reader
 }
 
 // Service runs registration: events, e-mail codes, applications, status,
@@ -90,7 +95,10 @@ func NewService(store Store, keys *Keys, clock Clock, notify Notifier, log *slog
 	if cfg.StaffRules.Version == "" {
 		cfg.StaffRules = antibot.DefaultStaffRules
 	}
-	s := &Service{store: store, keys: keys, clock: clock, notify: notify, log: log, cfg: cfg, random: rand.Reader,
+	if cfg.Random == nil {
+		cfg.Random = rand.Reader
+	}
+	s := &Service{store: store, keys: keys, clock: clock, notify: notify, log: log, cfg: cfg, random: cfg.Random,
 		scorer: antibot.Scorer{Rules: cfg.Rules}, cache: map[string]cachedEvent{}, lines: map[string]cachedLine{}}
 	if keys != nil {
 		s.ticketKey, s.admitKey = keys.Derive("queue-ticket"), keys.Derive("admission")
@@ -111,14 +119,8 @@ func (s *Service) Network(ip string) ipintel.Network {
 // UsePayments sets the payment provider (the sandbox in dev, Stripe in production).
 func (s *Service) UsePayments(p PaymentProvider) { s.payments = p }
 
-// Keys exposes the service's purpose keys to adapters (cookie signing).
-func (s *Service) Keys() *Keys { return s.keys }
-
 // Now is the service clock.
 func (s *Service) Now() time.Time { return s.clock.Now() }
-
-// Ping checks the store.
-func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // ListEvents returns the events runners may see.
 func (s *Service) ListEvents(ctx context.Context) ([]Event, error) {
@@ -143,6 +145,9 @@ func (s *Service) PublicEvent(ctx context.Context, slug string) (Event, error) {
 }
 
 func (s *Service) cachedEvent(ctx context.Context, slug string) (Event, error) {
+	// A cache's age is real elapsed time, not the service clock: a test
+	// clock that stands still must not freeze the cache (nor one moved ahead
+	// empty it). The same holds for queueLine.
 	now := time.Now()
 	s.cacheMu.RLock()
 	c, ok := s.cache[slug]
@@ -197,12 +202,8 @@ func (s *Service) requestOTP(ctx context.Context, slug, email string, lang strin
 	if err != nil {
 		return Fieldf("email", "give a valid e-mail address")
 	}
-	scorer := s.scorer
-	if ev.RiskRules != nil {
-		scorer = antibot.Scorer{Rules: *ev.RiskRules}
-	}
 	now := s.clock.Now()
-	a := scorer.AssessOTP(antibot.OTPInput{UserAgent: client.UserAgent,
+	a := ev.Scorer(s.scorer).AssessOTP(antibot.OTPInput{UserAgent: client.UserAgent,
 		DisposableMail: s.cfg.Disposable.IsDisposable(addr.Domain), Network: s.Network(client.IP)})
 	if withhold {
 		a.Reasons = append(a.Reasons, antibot.Reason{Code: "inbox_cap",
@@ -413,10 +414,7 @@ func (s *Service) assess(ev *Event, req ApplyRequest, client ClientInfo, e Entry
 		in.DisposableMail = s.cfg.Disposable.IsDisposable(e.EmailKey[at+1:])
 	}
 	in.Network = s.Network(client.IP)
-	if ev.RiskRules != nil {
-		return antibot.Scorer{Rules: *ev.RiskRules}.AssessApply(in)
-	}
-	return s.scorer.AssessApply(in)
+	return ev.Scorer(s.scorer).AssessApply(in)
 }
 
 func statusFor(d antibot.Decision) EntryStatus {
@@ -493,7 +491,7 @@ func (s *Service) CreateEvent(ctx context.Context, actor StaffAccount, spec Even
 
 func (s *Service) newSeedCommit(slug string) (*SeedCommit, error) {
 	secret := make([]byte, 32)
-	if _, err := io.ReadFull(rand.Reader, secret); err != nil {
+	if _, err := io.ReadFull(s.random, secret); err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	sealed, err := s.keys.Seal(secret, "seed:"+slug)

@@ -2,11 +2,11 @@ package lottery
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net/mail"
 	"strings"
 	"time"
@@ -89,7 +89,10 @@ type credentials struct {
 func (s *Service) newCredentials(email, password string) (credentials, error) {
 	var c credentials
 	if password == "" {
-		c.generated = randomToken(15)
+		var err error
+		if c.generated, err = s.randomToken(15); err != nil {
+			return c, fmt.Errorf("generate password: %w", err)
+		}
 		password = c.generated
 	}
 	if len(password) < 12 {
@@ -99,7 +102,7 @@ func (s *Service) newCredentials(email, password string) (credentials, error) {
 	if err != nil {
 		return c, err
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Startline", AccountName: email})
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: "Startline", AccountName: email, Rand: s.random})
 	if err != nil {
 		return c, fmt.Errorf("totp: %w", err)
 	}
@@ -152,7 +155,11 @@ func (s *Service) IssueStaffTokenTTL(ctx context.Context, email string, ttl time
 	if err != nil {
 		return "", StaffToken{}, fmt.Errorf("issue token: %w", err)
 	}
-	tok := tokenPrefix + randomToken(32)
+	tok, err := s.randomToken(32)
+	if err != nil {
+		return "", StaffToken{}, fmt.Errorf("issue token: %w", err)
+	}
+	tok = tokenPrefix + tok
 	meta := StaffToken{Prefix: tok[:tokenDisplayLen], ExpiresAt: s.clock.Now().Add(ttl).Truncate(time.Second)}
 	meta, err = s.store.CreateStaffToken(ctx, acct.ID, hashToken(tok), meta, AuditRecord{Action: "staff.token_issued",
 		Target: acct.Email, Details: map[string]any{"via": "cli", "expires_at": meta.ExpiresAt, "prefix": meta.Prefix}})
@@ -189,10 +196,11 @@ func hashToken(tok string) []byte {
 	return h[:]
 }
 
-func randomToken(n int) string {
+// randomToken returns n bytes of the service's random source, base64url.
+func (s *Service) randomToken(n int) (string, error) {
 	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err)) // never fails on supported platforms
+	if _, err := io.ReadFull(s.random, b); err != nil {
+		return "", fmt.Errorf("random token: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b)
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }

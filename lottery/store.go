@@ -193,8 +193,6 @@ type Store interface {
 	OfferStore
 	PaymentStore
 	QueueStore
-	// Ping checks the database is reachable.
-	Ping(ctx context.Context) error
 }
 
 // Notifier hears about committed work that a background worker delivers.

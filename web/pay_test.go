@@ -6,7 +6,6 @@ import (
 	"html"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -71,7 +70,7 @@ func (s *site) offerID(entry string) string {
 	return id
 }
 
-func (s *site) receipt(entry string) string { return s.svc.Keys().ReceiptToken(entry) }
+func (s *site) receipt(entry string) string { return s.keys.ReceiptToken(entry) }
 
 // startPay presses the status page's pay button and returns the sandbox
 // checkout it redirects to.
@@ -85,8 +84,6 @@ func (s *site) startPay(entry string, header http.Header) *url.URL {
 	}
 	return loc
 }
-
-var hiddenBackRe = regexp.MustCompile(`name="back" value="([^"]*)"`)
 
 // checkoutForm loads the sandbox checkout page and returns its form.
 func (s *site) checkoutForm(checkout *url.URL, header http.Header) url.Values {

@@ -99,7 +99,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	if err := web.Register(r, d); err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, org: org}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, keys: keys, org: org}
 	t.Cleanup(s.srv.Close)
 	return s
 }

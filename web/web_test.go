@@ -30,6 +30,7 @@ type site struct {
 	srv   *httptest.Server
 	store *postgres.Store
 	svc   *lottery.Service
+	keys  *lottery.Keys // the service's, to make receipt tokens
 	org   lottery.StaffAccount
 }
 
@@ -70,7 +71,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	if err := web.Register(r, web.Deps{Svc: svc, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, org: org}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, keys: keys, org: org}
 	t.Cleanup(s.srv.Close)
 	return s
 }

@@ -16,20 +16,3 @@ func BenchmarkBuild100k(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(entries)), "ns/entry")
 }
-
-// BenchmarkIndexAdd links one entry of a 100,000-entry event as it arrives.
-func BenchmarkIndexAdd(b *testing.B) {
-	entries := population(rand.New(rand.NewPCG(1, 1)), 100_000)
-	b.ReportAllocs()
-	ix := NewIndex(Options{})
-	i := 0
-	for b.Loop() {
-		if i == len(entries) {
-			b.StopTimer()
-			ix, i = NewIndex(Options{}), 0
-			b.StartTimer()
-		}
-		ix.Add(entries[i])
-		i++
-	}
-}

@@ -13,10 +13,8 @@
 // worth a look: a device cookie on 40 entries is a farm, not noise; see
 // [Options.PerKind].
 //
-// [Build] and [Analyze] are the reference: their result depends only on the
-// set of entries, never on their order. [Index] links entries as they
-// arrive, for a fast provisional answer at apply time, and can produce the
-// same reference result with [Index.Snapshot].
+// [Build] and [Analyze] cluster a whole event: their result depends only on
+// the set of entries, never on their order.
 //
 // Everything here is pure: no database, no network, no clock. Link values are
 // whatever the caller passes (normalized, preferably hashed); the package never

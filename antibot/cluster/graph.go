@@ -6,7 +6,7 @@ import (
 	"slices"
 )
 
-// graph is the entry–key incidence shared by Analyze and Index: nodes are
+// graph is the entry–key incidence Analyze builds: nodes are
 // entries, keys are interned links.
 type graph struct {
 	ids      []string         // node → entry ID
@@ -249,12 +249,6 @@ func newForest(n int) forest {
 	return f
 }
 
-// add appends a new singleton node.
-func (f *forest) add() {
-	f.parent = append(f.parent, int32(len(f.parent)))
-	f.size = append(f.size, 1)
-}
-
 // find returns x's root and points every node on the way straight at it.
 func (f *forest) find(x int32) int32 {
 	root := x
@@ -269,18 +263,15 @@ func (f *forest) find(x int32) int32 {
 	return root
 }
 
-// union merges the sets of a and b, hanging the smaller under the larger. It
-// returns the surviving root and the absorbed one, or ok=false if a and b were
-// already together.
-func (f *forest) union(a, b int32) (root, absorbed int32, ok bool) {
+// union merges the sets of a and b, hanging the smaller under the larger.
+func (f *forest) union(a, b int32) {
 	ra, rb := f.find(a), f.find(b)
 	if ra == rb {
-		return ra, rb, false
+		return
 	}
 	if f.size[ra] < f.size[rb] {
 		ra, rb = rb, ra
 	}
 	f.parent[rb] = ra
 	f.size[ra] += f.size[rb]
-	return ra, rb, true
 }

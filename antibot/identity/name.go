@@ -60,21 +60,11 @@ func NormalizeName(raw string) string {
 	return strings.Join(strings.Fields(norm.NFC.String(b.String())), " ")
 }
 
-// SameNameThreshold is the NameSimilarity score from which two names are
+// SameNameThreshold is the name similarity score from which two names are
 // likely the same person written differently (typo, spacing, order, accents).
 // Different people with similar names can score above it, so treat a match as
 // a signal to combine with birth date or phone, not as proof.
 const SameNameThreshold = 0.94
-
-// NameSimilarity scores how alike two names are, from 0 (nothing shared) to 1
-// (same after NormalizeName, ignoring token order and spacing: "Kim Minjun"
-// and "Minjun Kim" score 1). It is Jaro-Winkler over the normalized names,
-// with Hangul split into jamo so a mistyped syllable costs the jamo that
-// differ rather than a whole character. Compare with SameNameThreshold. An
-// empty name scores 0 against anything.
-func NameSimilarity(a, b string) float64 {
-	return prepareName(a).similarity(prepareName(b))
-}
 
 // firstLetter is the block letter of a normalized name: its first rune, or
 // for a Hangul syllable its initial consonant, as the jamo comparison sees it.
@@ -91,12 +81,8 @@ func firstLetter(name string) rune {
 // ("김 민준") matters.
 type preparedName struct{ sorted, joined []rune }
 
-func prepareName(name string) preparedName {
-	return prepareNormalized(NormalizeName(name))
-}
-
-// prepareNormalized is prepareName for a name NormalizeName already returned
-// (as person keys hold them).
+// prepareNormalized prepares a name NormalizeName already returned (as
+// person keys hold them).
 func prepareNormalized(name string) preparedName {
 	t := strings.Fields(name)
 	if len(t) == 0 {
@@ -105,6 +91,12 @@ func prepareNormalized(name string) preparedName {
 	return preparedName{similarityRunes(sortedTokens(t), " "), similarityRunes(t, "")}
 }
 
+// similarity scores how alike two names are, from 0 (nothing shared) to 1
+// (same after NormalizeName, ignoring token order and spacing: "Kim Minjun"
+// and "Minjun Kim" score 1). It is Jaro-Winkler over the normalized names,
+// with Hangul split into jamo so a mistyped syllable costs the jamo that
+// differ rather than a whole character. Compare with SameNameThreshold. An
+// empty name scores 0 against anything.
 func (a preparedName) similarity(b preparedName) float64 {
 	if len(a.joined) == 0 || len(b.joined) == 0 {
 		return 0
@@ -113,7 +105,7 @@ func (a preparedName) similarity(b preparedName) float64 {
 }
 
 // SimilarPersons links person keys (see PersonKey) of one birth date whose
-// names are alike (NameSimilarity at least SameNameThreshold): "kim
+// names are alike (similarity at least SameNameThreshold): "kim
 // minjun|1990-03-15" and "kim minjoon|1990-03-15" are probably one person
 // entering twice with a typo. It returns each key's group representative (the
 // smallest key of its group, so the result does not depend on input order);

@@ -95,11 +95,11 @@ func TestNameSimilarity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.a+"|"+tt.b, func(t *testing.T) {
-			got := NameSimilarity(tt.a, tt.b)
+			got := nameSimilarity(tt.a, tt.b)
 			if got < tt.min || got > tt.max {
-				t.Errorf("NameSimilarity(%q, %q) = %.3f, want in [%.2f, %.2f]", tt.a, tt.b, got, tt.min, tt.max)
+				t.Errorf("nameSimilarity(%q, %q) = %.3f, want in [%.2f, %.2f]", tt.a, tt.b, got, tt.min, tt.max)
 			}
-			if rev := NameSimilarity(tt.b, tt.a); math.Abs(rev-got) > 1e-9 {
+			if rev := nameSimilarity(tt.b, tt.a); math.Abs(rev-got) > 1e-9 {
 				t.Errorf("not symmetric: %.6f vs %.6f", got, rev)
 			}
 		})
@@ -109,11 +109,11 @@ func TestNameSimilarity(t *testing.T) {
 func TestNameSimilarityLongInput(t *testing.T) {
 	long := strings.Repeat("abcdefghij ", 100_000)
 	start := time.Now()
-	if got := NameSimilarity(long, long+"x"); got < SameNameThreshold {
-		t.Errorf("NameSimilarity(long, long+x) = %v", got)
+	if got := nameSimilarity(long, long+"x"); got < SameNameThreshold {
+		t.Errorf("nameSimilarity(long, long+x) = %v", got)
 	}
 	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("NameSimilarity on 1 MB names took %v", d)
+		t.Errorf("nameSimilarity on 1 MB names took %v", d)
 	}
 }
 
@@ -187,8 +187,8 @@ func FuzzNormalizeName(f *testing.F) {
 		if again := NormalizeName(n); again != n {
 			t.Fatalf("not idempotent: %q → %q → %q", raw, n, again)
 		}
-		if s := NameSimilarity(raw, raw); n != "" && s != 1 {
-			t.Fatalf("NameSimilarity(%q, itself) = %v", raw, s)
+		if s := nameSimilarity(raw, raw); n != "" && s != 1 {
+			t.Fatalf("nameSimilarity(%q, itself) = %v", raw, s)
 		}
 	})
 }
@@ -276,4 +276,10 @@ func TestSimilarityRunesMatchNFD(t *testing.T) {
 	if n != 11172 {
 		t.Fatalf("%d syllables", n)
 	}
+}
+
+// nameSimilarity is the score SimilarPersons compares with SameNameThreshold,
+// for two raw names.
+func nameSimilarity(a, b string) float64 {
+	return prepareNormalized(NormalizeName(a)).similarity(prepareNormalized(NormalizeName(b)))
 }

@@ -72,14 +72,14 @@ func BenchmarkAllow4KeysParallel(b *testing.B) {
 	})
 }
 
-// BenchmarkReplayUse is one SET NX PX.
-func BenchmarkReplayUse(b *testing.B) {
+// BenchmarkReplayClaim is one SET NX GET PX.
+func BenchmarkReplayClaim(b *testing.B) {
 	rdb, prefix := testRedis(b)
 	r := NewReplay(rdb, prefix)
 	ctx := context.Background()
 	i := 0
 	for b.Loop() {
-		if _, err := r.Use(ctx, strconv.Itoa(i), time.Minute); err != nil {
+		if _, err := r.Claim(ctx, strconv.Itoa(i), "owner", time.Minute); err != nil {
 			b.Fatal(err)
 		}
 		i++

@@ -76,7 +76,7 @@ type Limiter struct {
 	failOpen bool
 	log      *slog.Logger
 	secret   []byte
-	timeout  time.Duration
+	timeout  time.Duration // bounds each Allow: DefaultTimeout (tests shorten it)
 
 	lastAlarm  atomic.Int64 // unix nanoseconds of the last fail-open log
 	suppressed atomic.Int64 // fail-open events not logged since then
@@ -129,17 +129,12 @@ func WithHashSecret(secret []byte) Option {
 	return func(l *Limiter) { l.secret = append([]byte(nil), secret...) }
 }
 
-// DefaultTimeout bounds one Allow unless WithTimeout says otherwise: a
-// pipeline takes well under a millisecond, so this only cuts short a Redis
-// that is down or hung, after which the limiter fails open or closed.
+// DefaultTimeout bounds one Allow: a pipeline takes well under a
+// millisecond, so this only cuts short a Redis that is down or hung, after
+// which the limiter fails open or closed. A hung connection is only cut
+// short if the client was made with ContextTimeoutEnabled; otherwise its
+// ReadTimeout applies.
 const DefaultTimeout = 200 * time.Millisecond
-
-// WithTimeout bounds each Allow to d (0: only the caller's ctx bounds it).
-// A hung connection is only cut short if the client was made with
-// ContextTimeoutEnabled; otherwise its ReadTimeout applies.
-func WithTimeout(d time.Duration) Option {
-	return func(l *Limiter) { l.timeout = d }
-}
 
 // alarmEvery bounds the fail-open log to one line per interval (with a count
 // of the suppressed ones), so a Redis outage under load does not flood logs.

@@ -274,10 +274,11 @@ func TestRedisDown(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs logBuffer
 			log := slog.New(slog.NewJSONHandler(&logs, nil))
-			l, err := NewLimiter(tc.rdb(t), "sltest:dead:", DefaultRules(), tc.failOpen, log, WithTimeout(100*time.Millisecond))
+			l, err := NewLimiter(tc.rdb(t), "sltest:dead:", DefaultRules(), tc.failOpen, log)
 			if err != nil {
 				t.Fatalf("NewLimiter with Redis down: %v", err)
 			}
+			l.timeout = 100 * time.Millisecond
 			keys := []Key{
 				{Kind: KindIP, Value: ClientKey("203.0.113.99")},
 				{Kind: KindEmail, Value: "secret.runner@example.com"},
@@ -350,7 +351,7 @@ func TestKeyNamesCarryNoPersonalData(t *testing.T) {
 		); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := NewReplay(rdb, prefix).Use(ctx, raw[5], time.Minute); err != nil {
+		if _, err := NewReplay(rdb, prefix).Claim(ctx, raw[5], "owner", time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		keys := scanKeys(t, rdb, prefix)

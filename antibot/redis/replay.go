@@ -22,31 +22,16 @@ func NewReplay(rdb goredis.UniversalClient, prefix string) *Replay {
 	return &Replay{rdb: rdb, prefix: prefix + "replay:"}
 }
 
-// Use marks id as used for ttl and reports whether this was its first use, in
-// one round trip (SET NX PX). Give ttl at least the id's remaining validity
-// (for a challenge: until Solved.Expires) so it cannot be used again after
-// the key lapses. An error means the answer is unknown: refuse the request.
-func (r *Replay) Use(ctx context.Context, id string, ttl time.Duration) (firstUse bool, err error) {
-	if id == "" {
-		return false, errors.New("replay: empty id")
-	}
-	if ttl < time.Millisecond {
-		return false, fmt.Errorf("replay: ttl %s: must be at least 1ms", ttl)
-	}
-	ok, err := r.rdb.SetNX(ctx, r.key(id), 1, ttl).Result()
-	if err != nil {
-		return false, fmt.Errorf("replay: %w: %w", ErrUnavailable, err)
-	}
-	return ok, nil
-}
-
 func (r *Replay) key(id string) string { return r.prefix + hashValue(nil, id) }
 
-// Claim is Use with an owner: the first caller claims id for owner, and a
-// later call succeeds only for the same owner. It lets an identical retry
-// (same Idempotency-Key and body) present the same proof of work and get
-// its stored answer, while any other reuse is refused. One round trip
-// (SET NX GET, Redis 7).
+// Claim marks id as used by owner for ttl: the first caller claims id for
+// owner, and a later call succeeds only for the same owner. It lets an
+// identical retry (same Idempotency-Key and body) present the same proof of
+// work and get its stored answer, while any other reuse is refused. Give ttl
+// at least the id's remaining validity (for a challenge: until
+// Solved.Expires) so it cannot be used again after the key lapses. An error
+// means the answer is unknown: refuse the request. One round trip (SET NX
+// GET, Redis 7).
 func (r *Replay) Claim(ctx context.Context, id, owner string, ttl time.Duration) (bool, error) {
 	if id == "" || owner == "" {
 		return false, errors.New("replay: empty id or owner")

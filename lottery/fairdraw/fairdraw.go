@@ -174,7 +174,7 @@ func Draw(in Input) (Artifact, error) {
 	// hashes in entry_id order through idx, and their buffer then holds the
 	// keys, also in input order.
 	digests := make([][32]byte, len(src))
-	hashLeaves(src, digests)
+	hashLeaves(src, nil, digests)
 	rootSum := merkleRootOf(digests, idx)
 	root := hex.EncodeToString(rootSum[:])
 	secretHex := hex.EncodeToString(in.SeedSecret)

@@ -116,3 +116,39 @@ func TestBuildOrderTies(t *testing.T) {
 		t.Errorf("selected = %v %v %v %v, want %v", got[0].Selected, got[1].Selected, got[2].Selected, got[3].Selected, want)
 	}
 }
+
+// TestHashLeavesIsLeafData: the parallel leaf hashes of EntriesRoot, Draw and
+// NewTree are sha256(0x00 || LeafData) of each entry, the leaf a verifier
+// checks, whether stored in input order or at given places.
+func TestHashLeavesIsLeafData(t *testing.T) {
+	entries := []Entry{
+		{EntryID: "a", Tickets: 1},
+		{EntryID: "b", Tickets: 12, Group: "g-7"},
+		{EntryID: "민준", Tickets: 3, Group: "그룹"},
+		{EntryID: "pipe|in|id", Tickets: 0, Group: "x|y"},
+	}
+	for i := range 9000 { // more than one parallelFor chunk
+		entries = append(entries, Entry{EntryID: fmt.Sprintf("e%05d", i), Tickets: i % 5, Group: strings.Repeat("g", i%3)})
+	}
+	n := len(entries)
+	inOrder := make([][32]byte, n)
+	hashLeaves(entries, nil, inOrder)
+	pos := make([]int32, n)
+	for j := range pos {
+		pos[j] = int32(n - 1 - j)
+	}
+	placed := make([][32]byte, n)
+	hashLeaves(entries, pos, placed)
+	for j, e := range entries {
+		want := leafHash(LeafData(e))
+		if inOrder[j] != want {
+			t.Fatalf("entry %d %+v: leaf hash %x, want %x", j, e, inOrder[j], want)
+		}
+		if placed[pos[j]] != want {
+			t.Fatalf("entry %d %+v at %d: leaf hash %x, want %x", j, e, pos[j], placed[pos[j]], want)
+		}
+	}
+	if got := LeafData(entries[1]); got != "b|12|g-7" {
+		t.Errorf("LeafData = %q", got)
+	}
+}

@@ -12,16 +12,27 @@ import (
 )
 
 // LeafData returns an entry's Merkle leaf: entry_id + "|" + tickets + "|" + group.
-func LeafData(e Entry) string {
-	return e.EntryID + "|" + strconv.Itoa(e.Tickets) + "|" + e.Group
+func LeafData(e Entry) string { return string(appendLeafData(nil, &e)) }
+
+// appendLeafData appends LeafData(*e) to buf. It is the one place the leaf
+// encoding is written: LeafData, and the leaf hashes of EntriesRoot, Draw and
+// NewTree (through hashLeaves), all go through it.
+func appendLeafData(buf []byte, e *Entry) []byte {
+	buf = append(buf, e.EntryID...)
+	buf = strconv.AppendInt(append(buf, '|'), int64(e.Tickets), 10)
+	return append(append(buf, '|'), e.Group...)
 }
+
+// leafPrefix starts every leaf hash's input (RFC 6962 §2.1: 0x00 for a leaf,
+// 0x01 for an inner node).
+const leafPrefix = 0x00
 
 // EntriesRoot returns the published entries_root of a sub-queue: the hex
 // RFC 6962 Merkle Tree Hash (SHA-256) of the entries' LeafData sorted by
 // entry_id. It does not validate the entries; Draw does.
 func EntriesRoot(entries []Entry) string {
 	leaves := make([][32]byte, len(entries))
-	hashLeaves(entries, leaves)
+	hashLeaves(entries, nil, leaves)
 	root := merkleRootOf(leaves, sortedIndex(rankEntries(entries)))
 	return hex.EncodeToString(root[:])
 }
@@ -115,31 +126,35 @@ func splitPoint(n int) int {
 	return 1 << (bits.Len(uint(n-1)) - 1)
 }
 
+// leafHash is the RFC 6962 leaf hash sha256(0x00 || leafData) of a leaf
+// given as text (a proof to verify).
 func leafHash(leafData string) [32]byte {
 	buf := make([]byte, 0, 1+len(leafData))
-	return sha256.Sum256(append(append(buf, 0), leafData...))
+	return sha256.Sum256(append(append(buf, leafPrefix), leafData...))
 }
 
 // leafDigests returns the RFC 6962 leaf hashes of src in the order of idx
 // (see Draw for why it hashes in input order first).
 func leafDigests(src []Entry, idx []int32) [][32]byte {
 	scratch := make([][32]byte, len(src))
-	hashLeaves(src, scratch)
+	hashLeaves(src, nil, scratch)
 	digests := make([][32]byte, len(src))
 	gather(digests, scratch, idx)
 	return digests
 }
 
-// hashLeaves sets out[j] to the leaf hash sha256(0x00 || LeafData(src[j])).
-func hashLeaves(src []Entry, out [][32]byte) {
+// hashLeaves sets out[j], or out[pos[j]] when pos is not nil, to the leaf
+// hash sha256(0x00 || LeafData(src[j])), in parallel.
+func hashLeaves(src []Entry, pos []int32, out [][32]byte) {
 	parallelFor(len(src), 4096, func(lo, hi int) {
 		buf := make([]byte, 0, 192)
 		for j := lo; j < hi; j++ {
-			e := &src[j]
-			buf = append(append(buf[:0], 0), e.EntryID...)
-			buf = strconv.AppendInt(append(buf, '|'), int64(e.Tickets), 10)
-			buf = append(append(buf, '|'), e.Group...)
-			out[j] = sha256.Sum256(buf)
+			buf = appendLeafData(append(buf[:0], leafPrefix), &src[j])
+			at := j
+			if pos != nil {
+				at = int(pos[j])
+			}
+			out[at] = sha256.Sum256(buf)
 		}
 	})
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -82,7 +81,7 @@ func NewTree(entries []Entry) *Tree {
 	for i, j := range idx {
 		pos[j] = int32(i)
 	}
-	hashLeavesAt(entries, pos, t.levels[0])
+	hashLeaves(entries, pos, t.levels[0])
 	for j := 1; j < len(t.levels); j++ {
 		hashLevel(t.levels[j-1], t.levels[j])
 	}
@@ -156,20 +155,6 @@ func orderDuplicates(src []Entry, ranks []rank) {
 		}
 		lo = hi
 	}
-}
-
-// hashLeavesAt sets out[pos[j]] to the leaf hash of src[j].
-func hashLeavesAt(src []Entry, pos []int32, out [][32]byte) {
-	parallelFor(len(src), 4096, func(lo, hi int) {
-		buf := make([]byte, 0, 192)
-		for j := lo; j < hi; j++ {
-			e := &src[j]
-			buf = append(append(buf[:0], 0), e.EntryID...)
-			buf = strconv.AppendInt(append(buf, '|'), int64(e.Tickets), 10)
-			buf = append(append(buf, '|'), e.Group...)
-			out[pos[j]] = sha256.Sum256(buf)
-		}
-	})
 }
 
 // hashLevel sets up[i] to the node over below[2i] and below[2i+1], or to

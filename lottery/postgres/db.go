@@ -28,6 +28,9 @@ import (
 // Store is the PostgreSQL implementation of lottery.Store.
 type Store struct {
 	db *gorm.DB
+	// retryBackoff is the step of Transact's backoff: attempt n waits n
+	// steps (default 5ms).
+	retryBackoff time.Duration
 }
 
 var _ lottery.Store = (*Store)(nil)
@@ -94,14 +97,29 @@ func (s *Store) Ping(ctx context.Context) error {
 // Transact runs fn in a transaction, retrying serialization failures and
 // deadlocks a bounded number of times. A connection lost inside fn (a raw
 // row scan GORM does not translate) is reported as lottery.ErrUnavailable.
+// The wait between attempts ends when ctx does: a caller that gave up gets
+// ctx's error at once instead of the rest of the backoff.
 func (s *Store) Transact(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	step := s.retryBackoff
+	if step == 0 {
+		step = 5 * time.Millisecond
+	}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = s.db.WithContext(ctx).Transaction(fn)
 		if !retryable(err) {
 			return unavailable(err)
 		}
-		time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+		if attempt == 4 {
+			break // no wait after the last attempt
+		}
+		wait := time.NewTimer(time.Duration(attempt+1) * step)
+		select {
+		case <-ctx.Done():
+			wait.Stop()
+			return unavailable(ctx.Err())
+		case <-wait.C:
+		}
 	}
 	return err
 }
