@@ -17,8 +17,8 @@ type CodeTry struct {
 //
 // The apply statement in lottery/postgres decides the same in SQL, in the
 // one UPDATE that counts the attempt (a row lock and a conditional update,
-// so two requests never both consume one code); a store test checks that
-// the two agree.
+// so two requests never both consume one code);
+// lottery/postgres.TestApplyCodeRuleAgrees checks that the two agree.
 func CodeConsumes(c CodeTry, now time.Time, maxAttempts int) bool {
 	return c.Match && !c.Used && c.Attempts < maxAttempts && now.Before(c.ExpiresAt)
 }

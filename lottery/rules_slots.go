@@ -11,7 +11,8 @@ import (
 // capacity less the live offers (Offer.Status.Live: pending, accepted,
 // paid), never below zero. Live offers never exceed capacity: every change
 // of offers locks the sub-queue row and counts, and the offers_capacity
-// trigger (migrations/00005_offers.sql) re-checks after every statement.
+// trigger (migrations/00005_offers.sql) re-checks after every statement
+// (lottery/postgres.TestCapacityTrigger).
 func FreeSlots(capacity, live int) int {
 	return max(capacity-live, 0)
 }
@@ -36,8 +37,9 @@ type WaitlistUnit struct {
 //
 // lottery/postgres walks the waitlist in pages with SQL that leaves out
 // selected and offered entries (an index scan instead of loading a whole
-// waitlist) and applies fairdraw.Release to each page; a store test checks
-// it offers what this function does.
+// waitlist) and applies fairdraw.Release to each page;
+// lottery/postgres.TestReleasedSlotCascadeAgrees checks it offers what this
+// function does.
 func ReleasedSlots(order []WaitlistUnit, free int) (offered []fairdraw.OrderItem, remaining int) {
 	waiting := make([]fairdraw.OrderItem, 0, len(order))
 	for _, u := range order {
@@ -71,8 +73,9 @@ func (e OrderedEntry) WaitsForSlot() bool {
 // transaction when a slot is free; one that waits is offered when an offer
 // is declined or expires, capacity is added, or a reviewer approves it.
 //
-// lottery/postgres selects them with one ordered, limited query; a store
-// test checks it offers what this function does.
+// lottery/postgres selects them with one ordered, limited query;
+// lottery/postgres.TestOrderedCascadeAgrees checks it offers what this
+// function does.
 func OrderedOffers(entries []OrderedEntry, free int) []OrderedEntry {
 	var out []OrderedEntry
 	for _, e := range entries {
