@@ -315,10 +315,7 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 			Detail: "the waiting-room join that admitted this entry was flagged for review"})
 		entry.Risk.Decision = antibot.Review
 	}
-	entry.Status = statusFor(entry.Risk.Decision)
-	if admission != nil && entry.Status == EntryReceived {
-		entry.Status = EntryWaitlisted // in line for a slot; offered in the same transaction when one is free
-	}
+	entry.Status = ApplyStatus(entry.Risk.Decision, admission != nil)
 	entry.ClientIP, entry.DeviceID = client.IP, client.DeviceID
 	entry.UserAgent = truncate(client.UserAgent, 512)
 	if len(req.Signals) > 0 && json.Valid(req.Signals) {
@@ -370,14 +367,9 @@ func (s *Service) validate(ev *Event, req ApplyRequest, now time.Time) (Entry, e
 	if !otpRe.MatchString(req.OTP) {
 		return Entry{}, Fieldf("otp", "give the 6-digit code we e-mailed you")
 	}
-	group := strings.ToLower(strings.TrimSpace(req.GroupCode))
-	if group != "" {
-		if ev.MaxGroupSize < 2 {
-			return Entry{}, Fieldf("group_code", "this event does not take group entries")
-		}
-		if !groupRe.MatchString(group) {
-			return Entry{}, Fieldf("group_code", "use 1 to 64 letters, digits and dashes")
-		}
+	group, err := GroupCode(req.GroupCode, ev.MaxGroupSize)
+	if err != nil {
+		return Entry{}, err
 	}
 	prev := 0
 	if req.PreviousApplications != nil {
@@ -415,17 +407,6 @@ func (s *Service) assess(ev *Event, req ApplyRequest, client ClientInfo, e Entry
 	}
 	in.Network = s.Network(client.IP)
 	return ev.Scorer(s.scorer).AssessApply(in)
-}
-
-func statusFor(d antibot.Decision) EntryStatus {
-	switch d {
-	case antibot.Reject:
-		return EntryRejected
-	case antibot.Review:
-		return EntryInReview
-	default:
-		return EntryReceived
-	}
 }
 
 // EntryView is what a runner sees of their entry.

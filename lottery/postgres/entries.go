@@ -156,11 +156,44 @@ func (s *Store) OTPRequests(ctx context.Context, eventID int64, emailKey string,
 	return out, nil
 }
 
-type otpCheck struct {
-	Match    bool
-	Consumed bool
-	Expired  bool
-	Attempts int
+// tryCode counts one try of the person's e-mail code and consumes the code
+// when lottery.CodeConsumes says so, in one conditional UPDATE: the row
+// lock orders concurrent tries, so two requests never both consume a code.
+// It returns the code as the try found it (before its attempt counted),
+// whether the person has a code at all, and whether this try consumed it.
+// used_by names the entry that consumed the code, so "this request
+// consumed it" is exact even for requests in the same microsecond.
+func tryCode(tx *gorm.DB, hash []byte, e lottery.Entry, now time.Time, maxAttempts int) (lottery.CodeTry, bool, bool, error) {
+	var r struct {
+		Match     bool
+		Consumed  bool
+		UsedBy    bool
+		Attempts  int
+		ExpiresAt time.Time
+	}
+	// The CASE is lottery.CodeConsumes: unused, the right code, fewer than
+	// the allowed tries before this one, not expired.
+	res := tx.Raw(`UPDATE otp_codes SET attempts = attempts + 1,
+			used_at = CASE WHEN used_by IS NULL AND code_hash = @h AND attempts < @max AND expires_at > @now
+				THEN @now ELSE used_at END,
+			used_by = CASE WHEN used_by IS NULL AND code_hash = @h AND attempts < @max AND expires_at > @now
+				THEN CAST(@id AS uuid) ELSE used_by END
+		WHERE event_id = @ev AND email_key = @key
+		RETURNING code_hash = @h AS match, used_by IS NOT DISTINCT FROM CAST(@id AS uuid) AS consumed,
+			used_by IS NOT NULL AS used_by, attempts, expires_at`,
+		map[string]any{"h": hash, "max": maxAttempts, "now": now, "ev": e.EventID, "key": e.EmailKey, "id": e.ID}).
+		Scan(&r)
+	if res.Error != nil {
+		return lottery.CodeTry{}, false, false, fmt.Errorf("check otp: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return lottery.CodeTry{}, false, false, nil
+	}
+	// RETURNING shows the row after this try: undo the try to see the code
+	// as it found it.
+	try := lottery.CodeTry{Match: r.Match, Used: r.UsedBy && !r.Consumed, Attempts: r.Attempts - 1,
+		ExpiresAt: r.ExpiresAt}
+	return try, true, r.Consumed, nil
 }
 
 type idemRow struct {
@@ -186,24 +219,18 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 			return err
 		}
 
-		var o otpCheck
-		// used_by names the entry that consumed the code, so "this request
-		// consumed it" is exact even for requests in the same microsecond.
-		res := tx.Raw(`UPDATE otp_codes SET attempts = attempts + 1,
-				used_at = CASE WHEN used_by IS NULL AND code_hash = @h AND attempts < @max AND expires_at > @now
-					THEN @now ELSE used_at END,
-				used_by = CASE WHEN used_by IS NULL AND code_hash = @h AND attempts < @max AND expires_at > @now
-					THEN CAST(@id AS uuid) ELSE used_by END
-			WHERE event_id = @ev AND email_key = @key
-			RETURNING code_hash = @h AS match, used_by IS NOT DISTINCT FROM CAST(@id AS uuid) AS consumed,
-				expires_at <= @now AS expired, attempts`,
-			map[string]any{"h": a.OTPHash, "max": a.MaxOTPAttempts, "now": now, "ev": e.EventID, "key": e.EmailKey,
-				"id": e.ID}).
-			Scan(&o)
-		if res.Error != nil {
-			return fmt.Errorf("check otp: %w", res.Error)
+		try, found, consumed, err := tryCode(tx, a.OTPHash, e, now, a.MaxOTPAttempts)
+		if err != nil {
+			return err
 		}
-		if o.Match && !o.Expired && !o.Consumed {
+		if !found {
+			return lottery.ErrNoCode
+		}
+		v := lottery.CheckCode(try, now, a.MaxOTPAttempts)
+		if v.Consumed != consumed {
+			return fmt.Errorf("check otp: the statement and lottery.CodeConsumes disagree (consumed %t)", consumed)
+		}
+		if try.Match && now.Before(try.ExpiresAt) && !consumed {
 			// The right code, already used. A concurrent retry with the same
 			// Idempotency-Key waited on the code's row lock for the request
 			// that used it: answer with that request's receipt, however many
@@ -213,13 +240,10 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 			}
 		}
 		switch {
-		case res.RowsAffected == 0:
-			return &lottery.Error{Code: lottery.CodeInvalidOTP, Field: "otp", Message: "request a code for this e-mail address first"}
-		case o.Consumed:
-			// fall through to the insert
-		case o.Match && !o.Expired && o.Attempts <= a.MaxOTPAttempts+1:
-			// The right code, used by another request: a duplicate when that
-			// request's entry exists.
+		case v.Consumed:
+			// go on to the insert
+		case v.UsedElsewhere:
+			// A duplicate when the request that used the code made its entry.
 			var n int64
 			if err := tx.Raw("SELECT count(*) FROM entries WHERE event_id = ? AND email_key = ?", e.EventID, e.EmailKey).
 				Scan(&n).Error; err != nil {
@@ -228,16 +252,9 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 			if n > 0 {
 				return lottery.ErrDuplicateEntry
 			}
-			return &lottery.Error{Code: lottery.CodeInvalidOTP, Field: "otp", Message: "this code was already used; request a new one"}
+			return lottery.ErrCodeUsed
 		default:
-			msg := "the code is wrong"
-			switch {
-			case o.Attempts > a.MaxOTPAttempts:
-				msg = "too many attempts; request a new code"
-			case o.Expired:
-				msg = "the code has expired; request a new one"
-			}
-			committedErr = &lottery.Error{Code: lottery.CodeInvalidOTP, Field: "otp", Message: msg}
+			committedErr = v.Err
 			return nil // commit the attempt
 		}
 
@@ -358,64 +375,39 @@ func replay(prev idemRow, hash []byte, out *lottery.ApplyOutcome) error {
 	return nil
 }
 
-// checkGroup serialises joins to one group code and enforces its size and
-// single sub-queue.
+// checkGroup serialises joins to one group code and decides the join by
+// lottery.CheckGroupJoin on the group's live members.
 func checkGroup(tx *gorm.DB, e lottery.Entry, max int) error {
 	if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))",
 		fmt.Sprintf("group:%d:%s", e.EventID, e.GroupCode)).Error; err != nil {
 		return fmt.Errorf("lock group: %w", err)
 	}
-	var members []struct {
-		SubqueueID int64
-		N          int
-	}
-	if err := tx.Raw(`SELECT subqueue_id, count(*) AS n FROM entries
+	var members []lottery.GroupMembers
+	if err := tx.Raw(`SELECT subqueue_id AS sub_queue_id, count(*) AS count FROM entries
 		WHERE event_id = ? AND group_code = ? AND status <> 'rejected' GROUP BY subqueue_id`, e.EventID, e.GroupCode).
 		Scan(&members).Error; err != nil {
 		return fmt.Errorf("count group: %w", err)
 	}
-	total := 0
-	for _, m := range members {
-		if m.SubqueueID != e.SubQueueID {
-			return lottery.Fieldf("group_code", "this group applied to another course or pace group; all members share one")
-		}
-		total += m.N
-	}
-	if total >= max {
-		return lottery.ErrGroupFull
-	}
-	return nil
+	return lottery.CheckGroupJoin(members, e.SubQueueID, max)
 }
 
-// whyNotInserted tells a closed window from a duplicate person.
+// whyNotInserted tells a closed window (Event.CheckOpen) from a duplicate
+// person (lottery.DuplicateEntry).
 func whyNotInserted(tx *gorm.DB, e lottery.Entry, now time.Time) error {
 	var ev eventRow
 	if err := tx.Where("id = ?", e.EventID).Take(&ev).Error; err != nil {
 		return fmt.Errorf("reload event: %w", err)
 	}
-	switch {
-	case ev.Status != string(lottery.EventPublished) && ev.Status != string(lottery.EventDraft):
-		return lottery.ErrClosed
-	case ev.Status == string(lottery.EventDraft) || now.Before(ev.OpensAt):
-		return lottery.ErrNotOpen
-	case !now.Before(ev.ClosesAt):
-		return lottery.ErrClosed
+	window := lottery.Event{Status: lottery.EventStatus(ev.Status), OpensAt: ev.OpensAt, ClosesAt: ev.ClosesAt}
+	if err := window.CheckOpen(now); err != nil {
+		return err
 	}
-	var taken struct{ Email, Phone, Person bool }
-	if err := tx.Raw(`SELECT bool_or(email_key = ?) AS email, bool_or(phone = ?) AS phone,
-			bool_or(person_key = ? AND person_key <> '') AS person
+	var taken lottery.IdentityTaken
+	if err := tx.Raw(`SELECT coalesce(bool_or(email_key = ?), false) AS email, coalesce(bool_or(phone = ?), false) AS phone,
+			coalesce(bool_or(person_key = ? AND person_key <> ''), false) AS person
 		FROM entries WHERE event_id = ? AND (email_key = ? OR phone = ? OR (person_key = ? AND person_key <> ''))`,
 		e.EmailKey, e.Phone, e.PersonKey, e.EventID, e.EmailKey, e.Phone, e.PersonKey).Scan(&taken).Error; err != nil {
 		return fmt.Errorf("find duplicate: %w", err)
 	}
-	dup := *lottery.ErrDuplicateEntry
-	switch {
-	case taken.Email:
-		dup.Field = "email"
-	case taken.Phone:
-		dup.Field, dup.Message = "phone", "an entry with this phone number exists for this event"
-	case taken.Person:
-		dup.Field, dup.Message = "name", "an entry for this name and birth date exists for this event"
-	}
-	return &dup
+	return lottery.DuplicateEntry(taken)
 }

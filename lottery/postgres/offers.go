@@ -149,8 +149,9 @@ func issueOffers(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, s
 	return offers, outbox, err
 }
 
-// cascade offers the sub-queue's free slots to waitlisted units never
-// offered before, by DRAW-SPEC's released-slot rule. The sub-queue row lock
+// cascade offers the sub-queue's free slots (lottery.FreeSlots) to
+// waitlisted units never offered before, by lottery.ReleasedSlots (drawn
+// sub-queues) or lottery.OrderedOffers (ordered ones). The sub-queue row lock
 // serialises every change of its offers, so a freed slot is offered once.
 // It is NO KEY UPDATE: an ordered application holds the row's KEY SHARE
 // lock from its entry's foreign key, and FOR UPDATE would deadlock two.
@@ -163,7 +164,7 @@ func cascade(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqu
 	if err != nil {
 		return nil, nil, err
 	}
-	free := sq.Capacity - live
+	free := lottery.FreeSlots(sq.Capacity, live)
 	if sq.Mode == string(lottery.ModeOrdered) {
 		return cascadeOrdered(ctx, tx, copyRows, eventID, sq, free, o)
 	}
@@ -171,8 +172,11 @@ func cascade(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqu
 	last := 0
 	const page = 2000
 	for free > 0 {
-		// Walk the waitlist by position (index order): members of a unit
-		// share its position, so rows group into units as they come.
+		// lottery.ReleasedSlots, a page at a time: the query leaves out
+		// selected and already offered entries and walks the waitlist by
+		// position (index order); members of a unit share its position, so
+		// rows group into units as they come, and fairdraw.Release goes on
+		// with the slots the earlier pages left.
 		var rows []struct {
 			UnitID   string
 			EntryID  string
@@ -482,7 +486,7 @@ func (s *Store) DueOfferEvents(ctx context.Context, now time.Time) ([]int64, err
 	return ids, nil
 }
 
-// liveOffers counts the offers holding slots of a sub-queue.
+// liveOffers counts the offers holding slots of a sub-queue (OfferStatus.Live).
 func liveOffers(tx *gorm.DB, subqueueID int64) (int, error) {
 	var live int
 	err := tx.Raw(`SELECT count(*) FROM offers WHERE subqueue_id = ? AND status IN ('pending', 'accepted', 'paid')`,
@@ -494,7 +498,8 @@ const whyOrdered = "first come through the waiting room"
 
 // cascadeOrdered offers an ordered sub-queue's free slots to its entries
 // waiting for one (waitlisted on apply, or approved by a reviewer), in the
-// order of their places in the waiting room.
+// order of their places in the waiting room: lottery.OrderedOffers, as one
+// ordered, limited query.
 func cascadeOrdered(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID int64, sq subqueueRow, free int,
 	o lottery.OfferTx) ([]lottery.Offer, []int64, error) {
 	if free <= 0 {
