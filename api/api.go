@@ -14,11 +14,13 @@ import (
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 )
 
 // Deps is what the API needs.
 type Deps struct {
 	Svc     *lottery.Service
+	Draws   *draws.Service // freeze/reveal/draw steps, draw views, artifacts, proofs
 	Guard   *guard.Guard
 	Outbox  lottery.MailStore
 	Log     *slog.Logger

@@ -14,7 +14,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/fairdraw"
 )
 
@@ -158,7 +158,7 @@ func (e *env) drawAll(slug string) {
 	var ids []int64
 	e.store.DB().Raw(`SELECT d.subqueue_id FROM draws d JOIN events ev ON ev.id = d.event_id WHERE ev.slug = ?`, slug).Scan(&ids)
 	for _, id := range ids {
-		if _, err := e.svc.RunDraw(context.Background(), id); err != nil {
+		if _, err := e.draws.RunDraw(context.Background(), id); err != nil {
 			e.t.Fatalf("draw %d: %v", id, err)
 		}
 	}
@@ -199,7 +199,7 @@ func TestDrawCrashAndRetry(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.RunDraw(context.Background(), sq); !errors.Is(err, errCrash) {
+	if _, err := e.draws.RunDraw(context.Background(), sq); !errors.Is(err, errCrash) {
 		t.Fatalf("crashed draw: %v", err)
 	}
 	var n int64
@@ -209,7 +209,7 @@ func TestDrawCrashAndRetry(t *testing.T) {
 	}
 
 	crash.Store(false)
-	got, err := e.svc.RunDraw(context.Background(), sq)
+	got, err := e.draws.RunDraw(context.Background(), sq)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,11 +231,11 @@ func TestDrawCrashAndRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantBytes, _ := lottery.MarshalArtifact(want)
+	wantBytes, _ := draws.MarshalArtifact(want)
 	if string(got) != string(wantBytes) {
 		t.Fatalf("retried artifact differs from the recomputation")
 	}
-	again, err := e.svc.RunDraw(context.Background(), sq)
+	again, err := e.draws.RunDraw(context.Background(), sq)
 	if err != nil || string(again) != string(got) {
 		t.Fatalf("third run changed the artifact: %v", err)
 	}

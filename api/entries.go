@@ -132,7 +132,7 @@ type proofJSON struct {
 }
 
 func (h *handler) entryProof(c *gin.Context) {
-	p, err := h.Svc.EntryProof(c.Request.Context(), c.Param("id"), c.Query("token"))
+	p, err := h.Draws.EntryProof(c.Request.Context(), c.Param("id"), c.Query("token"))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 )
 
 func (h *handler) listEvents(c *gin.Context) {
@@ -105,7 +106,7 @@ type drawJSON struct {
 }
 
 func (h *handler) draws(c *gin.Context) {
-	ev, ds, err := h.Svc.Draws(c.Request.Context(), c.Param("slug"))
+	ev, ds, err := h.Draws.Draws(c.Request.Context(), c.Param("slug"))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
@@ -128,7 +129,7 @@ func (h *handler) draws(c *gin.Context) {
 }
 
 func (h *handler) artifact(c *gin.Context) {
-	b, err := h.Svc.Artifact(c.Request.Context(), c.Param("slug"), c.Param("subqueue"))
+	b, err := h.Draws.Artifact(c.Request.Context(), c.Param("slug"), c.Param("subqueue"))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
@@ -140,7 +141,7 @@ func (h *handler) artifact(c *gin.Context) {
 		c.Data(http.StatusOK, "application/json", b)
 		return
 	}
-	raw, err := lottery.Gunzip(b)
+	raw, err := draws.Gunzip(b)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -94,4 +95,16 @@ func (k *Keys) Open(sealed []byte, label string) ([]byte, error) {
 		return nil, fmt.Errorf("open %s: %w", label, err)
 	}
 	return plain, nil
+}
+
+// GroupAlias returns the public pseudonym of a group code in an event's
+// frozen entry list: stable within the event, unlinkable to the code
+// without the server key. An empty code stays empty.
+func (k *Keys) GroupAlias(slug, group string) string {
+	if group == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, k.receipt)
+	m.Write([]byte("group|" + slug + "|" + group))
+	return "g-" + hex.EncodeToString(m.Sum(nil)[:10])
 }

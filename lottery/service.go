@@ -61,7 +61,7 @@ type Service struct {
 	random io.Reader
 	scorer antibot.Scorer
 
-	trees    treeCache
+	draws    DrawSteps
 	payments PaymentProvider
 
 	cacheMu sync.RWMutex
@@ -490,3 +490,7 @@ func reasonCodes(a antibot.Assessment) []string {
 	}
 	return out
 }
+
+// ForgetEvent drops a cached event after another service of this process
+// changed it (lottery/draws after a draw).
+func (s *Service) ForgetEvent(slug string) { s.forget(slug) }

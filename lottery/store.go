@@ -142,6 +142,9 @@ type EntryStore interface {
 	IdempotencyHash(ctx context.Context, eventID int64, key string) (hash []byte, found bool, err error)
 	// Entry returns an entry by id; ErrNotFound.
 	Entry(ctx context.Context, id string) (Entry, error)
+	// EntryPlace returns where an entry stands in its draw; ErrNotFound
+	// when it was not drawn.
+	EntryPlace(ctx context.Context, entryID string) (DrawPlace, error)
 }
 
 // MailStore reads and settles the outbox.
@@ -187,7 +190,6 @@ type Store interface {
 	MailStore
 	StaffStore
 	StaffAccessStore
-	DrawStore
 	ReviewStore
 	ClusterStore
 	OfferStore

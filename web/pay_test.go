@@ -37,7 +37,7 @@ func drawnSite(t *testing.T, o siteOptions, n, capacity int) (*site, *testClock,
 	var subs []int64
 	s.store.DB().Raw("SELECT subqueue_id FROM draws").Scan(&subs)
 	for _, id := range subs {
-		if _, err := s.svc.RunDraw(ctx, id); err != nil {
+		if _, err := s.draws.RunDraw(ctx, id); err != nil {
 			t.Fatalf("draw %d: %v", id, err)
 		}
 	}

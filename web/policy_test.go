@@ -19,6 +19,7 @@ import (
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/web"
@@ -58,6 +59,8 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 		clk = o.clock
 	}
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	dr := draws.NewService(store, svc, keys, nil, log)
+	svc.UseDraws(dr)
 	if o.sandbox != nil {
 		svc.UsePayments(o.sandbox)
 	}
@@ -90,16 +93,16 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api.Register(r, api.Deps{Svc: svc, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
+	api.Register(r, api.Deps{Svc: svc, Draws: dr, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
-	d := web.Deps{Svc: svc, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs}
+	d := web.Deps{Svc: svc, Draws: dr, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs}
 	if o.sandbox != nil {
 		d.Sandbox = o.sandbox
 	}
 	if err := web.Register(r, d); err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, keys: keys, org: org}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, draws: dr, keys: keys, org: org}
 	t.Cleanup(s.srv.Close)
 	return s
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
 )
@@ -40,6 +41,7 @@ var staticFS embed.FS
 // Deps is what the pages need.
 type Deps struct {
 	Svc     *lottery.Service
+	Draws   *draws.Service // the results page
 	Guard   *guard.Guard
 	Sandbox *sandbox.Provider // the test checkout, dev mode only
 	// StripePublishableKey lets the checkout page load Stripe's payment element.
@@ -547,7 +549,7 @@ type drawView struct {
 const maxListed = 500
 
 func (p *pages) results(c *gin.Context) {
-	ev, ds, err := p.Svc.Draws(c.Request.Context(), c.Param("slug"))
+	ev, ds, err := p.Draws.Draws(c.Request.Context(), c.Param("slug"))
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -561,7 +563,7 @@ func (p *pages) results(c *gin.Context) {
 		}
 		if d.Status == lottery.DrawDrawn {
 			v.Artifact = "/api/v1/events/" + ev.Slug + "/draws/" + d.SubQueue + "/artifact.json"
-			places, ids, err := p.Svc.DrawOrder(c.Request.Context(), d.SubQueueID, maxListed)
+			places, ids, err := p.Draws.DrawOrder(c.Request.Context(), d.SubQueueID, maxListed)
 			if err != nil {
 				p.fail(c, err)
 				return

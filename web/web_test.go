@@ -20,6 +20,7 @@ import (
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/web"
@@ -30,6 +31,7 @@ type site struct {
 	srv   *httptest.Server
 	store *postgres.Store
 	svc   *lottery.Service
+	draws *draws.Service
 	keys  *lottery.Keys // the service's, to make receipt tokens
 	org   lottery.StaffAccount
 }
@@ -48,6 +50,8 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	store, _ := pgtest.NewStore(t)
 	keys, _ := lottery.NewKeys([]byte("web-test-secret-key-web-test-secret-key"))
 	svc := lottery.NewService(store, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	dr := draws.NewService(store, svc, keys, nil, log)
+	svc.UseDraws(dr)
 	ctx := context.Background()
 	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
@@ -68,10 +72,10 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, opts)
-	if err := web.Register(r, web.Deps{Svc: svc, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
+	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, keys: keys, org: org}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, draws: dr, keys: keys, org: org}
 	t.Cleanup(s.srv.Close)
 	return s
 }
@@ -222,7 +226,7 @@ func TestApplyThroughTheForm(t *testing.T) {
 	var subs []int64
 	s.store.DB().Raw("SELECT subqueue_id FROM draws").Scan(&subs)
 	for _, sq := range subs {
-		if _, err := s.svc.RunDraw(ctx, sq); err != nil {
+		if _, err := s.draws.RunDraw(ctx, sq); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -9,21 +9,23 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 )
 
 // Drawer runs sub-queue draws.
 type Drawer struct {
-	Svc *lottery.Service
-	Log *slog.Logger
+	Svc   *lottery.Service
+	Draws *draws.Service
+	Log   *slog.Logger
 }
 
-// HandleDrawSubqueue draws one sub-queue; see lottery.Service.RunDraw.
+// HandleDrawSubqueue draws one sub-queue; see draws.Service.RunDraw.
 func (d *Drawer) HandleDrawSubqueue(ctx context.Context, t *asynq.Task) error {
 	var p DrawSubqueuePayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.SubqueueID <= 0 {
 		return fmt.Errorf("draw payload %q: %w", t.Payload(), asynq.SkipRetry)
 	}
-	art, err := d.Svc.RunDraw(ctx, p.SubqueueID)
+	art, err := d.Draws.RunDraw(ctx, p.SubqueueID)
 	if err != nil {
 		return err
 	}
@@ -34,7 +36,7 @@ func (d *Drawer) HandleDrawSubqueue(ctx context.Context, t *asynq.Task) error {
 // HandleReconcileDraws moves to drawn every frozen event whose sub-queues
 // are all drawn; the service logs each one it repairs.
 func (d *Drawer) HandleReconcileDraws(ctx context.Context, _ *asynq.Task) error {
-	_, err := d.Svc.ReconcileDraws(ctx)
+	_, err := d.Draws.ReconcileDraws(ctx)
 	return err
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/worker"
@@ -28,10 +29,13 @@ func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 
 // drawnWithOffers runs an event to published results with the worker's
 // client as the notifier, so every offer has a scheduled expiry task.
-func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client, clk *testClock) (*lottery.Service, int64) {
+func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client, clk *testClock) (*lottery.Service, *draws.Service, int64) {
 	ctx := context.Background()
 	keys, _ := lottery.NewKeys([]byte("worker-test-secret-key-worker-test-key"))
-	svc := lottery.NewService(store, keys, clk, client, slog.New(slog.NewTextHandler(io.Discard, nil)), lottery.Config{EventCacheTTL: time.Nanosecond})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := lottery.NewService(store, keys, clk, client, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	dr := draws.NewService(store, svc, keys, client, log)
+	svc.UseDraws(dr)
 	svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, "")
 	org, _ := store.StaffByEmail(ctx, "org@example.com")
 	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "w", Name: "W", OpensAt: clk.Now(), ClosesAt: clk.Now().Add(time.Hour),
@@ -51,13 +55,13 @@ func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client,
 	}
 	var sq int64
 	store.DB().Raw("SELECT subqueue_id FROM draws").Scan(&sq)
-	if _, err := svc.RunDraw(ctx, sq); err != nil {
+	if _, err := dr.RunDraw(ctx, sq); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.Transition(ctx, org, "w", lottery.ActionPublishResults, lottery.TransitionParams{}); err != nil {
 		t.Fatal(err)
 	}
-	return svc, sq
+	return svc, dr, sq
 }
 
 func offerCounts(store *postgres.Store, sq int64) (live, expired int) {
@@ -80,7 +84,7 @@ func TestOfferExpiryByTaskAndReconciler(t *testing.T) {
 	client := worker.NewClient(opt, queue)
 	defer client.Close()
 	clk := &testClock{t: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
-	svc, sq := drawnWithOffers(t, store, client, clk)
+	svc, dr, sq := drawnWithOffers(t, store, client, clk)
 
 	scheduled, err := insp.ListScheduledTasks(queue)
 	if err != nil {
@@ -105,7 +109,7 @@ func TestOfferExpiryByTaskAndReconciler(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := worker.NewServer(worker.Options{Redis: opt, Queue: queue, Log: log, Concurrency: 2,
-		Mailer: &worker.Mailer{Store: store, Client: client, Log: log}, Drawer: &worker.Drawer{Svc: svc, Log: log}})
+		Mailer: &worker.Mailer{Store: store, Client: client, Log: log}, Drawer: &worker.Drawer{Svc: svc, Draws: dr, Log: log}})
 	if err != nil {
 		t.Fatal(err)
 	}

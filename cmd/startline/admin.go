@@ -277,18 +277,18 @@ func seedDrawnDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, 
 			return fmt.Errorf("demo %s: %w", step.action, err)
 		}
 	}
-	ev, draws, err := a.svc.Draws(ctx, slug)
+	ev, ds, err := a.draws.Draws(ctx, slug)
 	if err != nil {
 		return err
 	}
-	for _, d := range draws { // draw here rather than wait for the worker
-		if _, err := a.svc.RunDraw(ctx, d.SubQueueID); err != nil {
+	for _, d := range ds { // draw here rather than wait for the worker
+		if _, err := a.draws.RunDraw(ctx, d.SubQueueID); err != nil {
 			return err
 		}
 	}
 	if _, err := a.svc.Transition(ctx, organizer, slug, lottery.ActionPublishResults, lottery.TransitionParams{}); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "demo event %s drawn and published (%d sub-queues); results at /events/%s/results\n", slug, len(draws), ev.Slug)
+	fmt.Fprintf(out, "demo event %s drawn and published (%d sub-queues); results at /events/%s/results\n", slug, len(ds), ev.Slug)
 	return nil
 }

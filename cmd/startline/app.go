@@ -23,6 +23,7 @@ import (
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/postgres"
@@ -39,6 +40,7 @@ type app struct {
 	asynqOpt asynq.RedisConnOpt
 	tasks    *worker.Client
 	svc      *lottery.Service
+	draws    *draws.Service
 	guard    *guard.Guard
 	sandbox  *sandbox.Provider
 	site     *httpkit.Site // public URL and trusted proxies: cookies, absolute URLs
@@ -101,6 +103,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	countries, networks := svcCfg.Networks.Len()
 	log.Info("IP tables loaded", "dir", cfg.IPIntelDir, "country_ranges", countries, "hosting_ranges", networks)
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
+	a.draws = draws.NewService(store, a.svc, keys, a.tasks, log)
+	a.svc.UseDraws(a.draws)
 	a.mails = lottery.NewMailRenderer(store, keys, cfg.PublicURL)
 	switch {
 	case cfg.StripeSecretKey != "":
@@ -186,9 +190,9 @@ func (a *app) router() (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	api.Register(r, api.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
+	api.Register(r, api.Deps{Svc: a.svc, Draws: a.draws, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
 		Site: a.site})
-	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
+	if err := web.Register(r, web.Deps{Svc: a.svc, Draws: a.draws, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Site: a.site}); err != nil {
 		return nil, err
 	}
@@ -252,7 +256,7 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 			log.Warn("SMTP_URL is empty: mail stays in the outbox")
 		}
 		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Log: log, Mailer: mailer,
-			Drawer: &worker.Drawer{Svc: a.svc, Log: log}})
+			Drawer: &worker.Drawer{Svc: a.svc, Draws: a.draws, Log: log}})
 		if err != nil {
 			return err
 		}

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/startline/startline/lottery"
+	lotterydraws "github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/fairdraw"
 )
 
@@ -149,7 +150,7 @@ func TestFaultWorkerKilledDuringDraw(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantRaw, err := lottery.MarshalArtifact(want)
+		wantRaw, err := lotterydraws.MarshalArtifact(want)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 )
 
@@ -46,7 +47,7 @@ func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		raw, err := lottery.Gunzip(gz)
+		raw, err := draws.Gunzip(gz)
 		if err != nil {
 			t.Fatal(err)
 		}

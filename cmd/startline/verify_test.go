@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/fairdraw"
 )
 
@@ -31,7 +31,7 @@ func testArtifact(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := lottery.MarshalArtifact(a)
+	b, err := draws.MarshalArtifact(a)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/antibot/identity"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/postgres"
 )
 
@@ -20,6 +21,7 @@ import (
 type applyFixture struct {
 	store *postgres.Store
 	svc   *lottery.Service
+	draws *draws.Service
 	clk   *lottery.FixedClock
 	org   lottery.StaffAccount
 	ev    lottery.Event
@@ -28,7 +30,7 @@ type applyFixture struct {
 
 func newApplyFixture(t *testing.T, paces ...lottery.PaceGroupSpec) *applyFixture {
 	t.Helper()
-	store, svc, clk, org := drawService(t, nil)
+	store, svc, dr, clk, org := drawService(t, nil)
 	ctx := context.Background()
 	if len(paces) == 0 {
 		paces = []lottery.PaceGroupSpec{{Code: "a", Label: "A", Capacity: 10}, {Code: "b", Label: "B", Capacity: 10}}
@@ -42,7 +44,7 @@ func newApplyFixture(t *testing.T, paces ...lottery.PaceGroupSpec) *applyFixture
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &applyFixture{store: store, svc: svc, clk: clk, org: org, ev: ev, now: clk.T.Add(time.Minute)}
+	return &applyFixture{store: store, svc: svc, draws: dr, clk: clk, org: org, ev: ev, now: clk.T.Add(time.Minute)}
 }
 
 // subQueue returns the id of pace group code.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 )
@@ -21,7 +22,7 @@ func BenchmarkDrawEndToEnd1M(b *testing.B) {
 	const n = 1_000_000
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		store, svc, clk, org := benchService(b)
+		store, svc, dr, clk, org := benchService(b)
 		ctx := context.Background()
 		_, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "big", Name: "Big", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
 			MaxGroupSize: 4, Courses: []lottery.CourseSpec{{Code: "full", Name: "Full", DistanceKM: 42.195,
@@ -53,7 +54,7 @@ func BenchmarkDrawEndToEnd1M(b *testing.B) {
 		store.DB().Raw("SELECT subqueue_id FROM draws").Scan(&sq)
 		b.StartTimer()
 		start = time.Now()
-		art, err := svc.RunDraw(ctx, sq)
+		art, err := dr.RunDraw(ctx, sq)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -71,7 +72,7 @@ func BenchmarkExpire10k(b *testing.B) {
 	const slots = 10_000
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		store, svc, clk, org := benchService(b)
+		store, svc, dr, clk, org := benchService(b)
 		ctx := context.Background()
 		if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "big", Name: "Big", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
 			OfferHold: "48h", Courses: []lottery.CourseSpec{{Code: "full", Name: "Full", DistanceKM: 42.195,
@@ -90,7 +91,7 @@ func BenchmarkExpire10k(b *testing.B) {
 		}
 		var sq int64
 		store.DB().Raw("SELECT subqueue_id FROM draws").Scan(&sq)
-		if _, err := svc.RunDraw(ctx, sq); err != nil {
+		if _, err := dr.RunDraw(ctx, sq); err != nil {
 			b.Fatal(err)
 		}
 		start := time.Now()
@@ -119,14 +120,16 @@ func BenchmarkExpire10k(b *testing.B) {
 
 // benchService is a service on a fresh database with a fixed clock and an
 // organizer account.
-func benchService(b *testing.B) (*postgres.Store, *lottery.Service, *lottery.FixedClock, lottery.StaffAccount) {
+func benchService(b *testing.B) (*postgres.Store, *lottery.Service, *draws.Service, *lottery.FixedClock, lottery.StaffAccount) {
 	b.Helper()
 	store, _ := pgtest.NewStore(b)
 	ctx := context.Background()
 	keys, _ := lottery.NewKeys([]byte("bench-secret-key-bench-secret-key-000"))
 	clk := &lottery.FixedClock{T: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
-	svc := lottery.NewService(store, keys, clk, nil, slog.New(slog.NewTextHandler(io.Discard, nil)),
-		lottery.Config{EventCacheTTL: time.Nanosecond})
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	d := draws.NewService(store, svc, keys, nil, log)
+	svc.UseDraws(d)
 	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		b.Fatal(err)
 	}
@@ -134,5 +137,5 @@ func benchService(b *testing.B) (*postgres.Store, *lottery.Service, *lottery.Fix
 	if err != nil {
 		b.Fatal(err)
 	}
-	return store, svc, clk, org
+	return store, svc, d, clk, org
 }

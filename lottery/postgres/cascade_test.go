@@ -124,7 +124,7 @@ func TestReleasedSlotCascadeAgrees(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := f.svc.RunDraw(ctx, sq); err != nil {
+	if _, err := f.draws.RunDraw(ctx, sq); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.svc.Transition(ctx, f.org, "race", lottery.ActionPublishResults, lottery.TransitionParams{}); err != nil {

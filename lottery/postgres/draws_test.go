@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/fairdraw"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
@@ -68,11 +69,11 @@ func computeDraw(t *testing.T, store *postgres.Store, subqueueID int64) (lottery
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := lottery.MarshalArtifact(art)
+	raw, err := draws.MarshalArtifact(art)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored, err := lottery.NewStoredArtifact(raw)
+	stored, err := draws.NewStoredArtifact(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func eventStatus(t *testing.T, store *postgres.Store, slug string) string {
 // the interleaving, the last one saved moves the event to drawn.
 func TestSaveDrawLastMovesEvent(t *testing.T) {
 	const rounds, subqueues, entries = 20, 10, 3
-	store, svc, clk, org := drawService(t, nil)
+	store, svc, _, clk, org := drawService(t, nil)
 	for round := range rounds {
 		slug := fmt.Sprintf("race-%02d", round)
 		ids := drawTestEvent(t, store, svc, clk, org, slug, subqueues, entries)
@@ -139,7 +140,7 @@ func TestSaveDrawLastMovesEvent(t *testing.T) {
 }
 
 // drawService is a service on a fresh database logging to buf (nil: discard).
-func drawService(t *testing.T, buf *syncBuffer) (*postgres.Store, *lottery.Service, *lottery.FixedClock, lottery.StaffAccount) {
+func drawService(t *testing.T, buf *syncBuffer) (*postgres.Store, *lottery.Service, *draws.Service, *lottery.FixedClock, lottery.StaffAccount) {
 	t.Helper()
 	store, _ := pgtest.NewStore(t)
 	ctx := context.Background()
@@ -150,6 +151,8 @@ func drawService(t *testing.T, buf *syncBuffer) (*postgres.Store, *lottery.Servi
 	}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	d := draws.NewService(store, svc, keys, nil, log)
+	svc.UseDraws(d)
 	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +160,7 @@ func drawService(t *testing.T, buf *syncBuffer) (*postgres.Store, *lottery.Servi
 	if err != nil {
 		t.Fatal(err)
 	}
-	return store, svc, clk, org
+	return store, svc, d, clk, org
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -201,7 +204,7 @@ func stuckEvent(t *testing.T, store *postgres.Store, svc *lottery.Service, clk *
 // leaves alone an event with a sub-queue still to draw.
 func TestReconcileDrawsRepairsStuckEvent(t *testing.T) {
 	buf := &syncBuffer{}
-	store, svc, clk, org := drawService(t, buf)
+	store, svc, dr, clk, org := drawService(t, buf)
 	ctx := context.Background()
 	stuckEvent(t, store, svc, clk, org, "stuck")
 	pending := drawTestEvent(t, store, svc, clk, org, "pending", 2, 3)
@@ -210,7 +213,7 @@ func TestReconcileDrawsRepairsStuckEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	n, err := svc.ReconcileDraws(ctx)
+	n, err := dr.ReconcileDraws(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +245,7 @@ func TestReconcileDrawsRepairsStuckEvent(t *testing.T) {
 		t.Error("the log carries an e-mail address")
 	}
 
-	if n, err := svc.ReconcileDraws(ctx); err != nil || n != 0 {
+	if n, err := dr.ReconcileDraws(ctx); err != nil || n != 0 {
 		t.Errorf("second pass reconciled %d (err %v), want 0", n, err)
 	}
 }
@@ -251,7 +254,7 @@ func TestReconcileDrawsRepairsStuckEvent(t *testing.T) {
 // task of a drawn sub-queue, moves an event left frozen with all its
 // sub-queues drawn.
 func TestDrawRepairPaths(t *testing.T) {
-	store, svc, clk, org := drawService(t, nil)
+	store, svc, dr, clk, org := drawService(t, nil)
 	ctx := context.Background()
 
 	stuckEvent(t, store, svc, clk, org, "ask-again")
@@ -264,7 +267,7 @@ func TestDrawRepairPaths(t *testing.T) {
 	}
 
 	ids := stuckEvent(t, store, svc, clk, org, "redelivered")
-	if _, err := svc.RunDraw(ctx, ids[1]); err != nil {
+	if _, err := dr.RunDraw(ctx, ids[1]); err != nil {
 		t.Fatal(err)
 	}
 	if got := eventStatus(t, store, "redelivered"); got != string(lottery.EventDrawn) {

@@ -15,7 +15,7 @@ import (
 // some entries are waitlisted) and returns the store at the drawn state.
 func drawnEvent(t *testing.T, slug string) (*postgres.Store, *lottery.FixedClock, lottery.StaffAccount) {
 	t.Helper()
-	store, svc, clk, org := drawService(t, nil)
+	store, svc, _, clk, org := drawService(t, nil)
 	for _, id := range drawTestEvent(t, store, svc, clk, org, slug, 2, 5) {
 		stored, art := computeDraw(t, store, id)
 		if err := store.SaveDraw(context.Background(), id, stored, art); err != nil {
