@@ -14,11 +14,13 @@ import (
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/offers"
 )
 
 // Deps is what the API needs.
 type Deps struct {
 	Svc     *lottery.Service
+	Offers  *offers.Service // offer actions, pay, webhooks, capacity, offer stats
 	Guard   *guard.Guard
 	Outbox  lottery.MailStore
 	Log     *slog.Logger

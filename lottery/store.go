@@ -191,7 +191,6 @@ type Store interface {
 	ReviewStore
 	ClusterStore
 	OfferStore
-	PaymentStore
 	QueueStore
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/worker"
@@ -27,8 +28,9 @@ func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); ret
 func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // drawnWithOffers runs an event to published results with the worker's
-// client as the notifier, so every offer has a scheduled expiry task.
-func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client, clk *testClock) (*lottery.Service, int64) {
+// client as the notifier, so every offer has a scheduled expiry task; it
+// returns the service, its offers service and the sub-queue.
+func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client, clk *testClock) (*lottery.Service, *offers.Service, int64) {
 	ctx := context.Background()
 	keys, _ := lottery.NewKeys([]byte("worker-test-secret-key-worker-test-key"))
 	svc := lottery.NewService(store, keys, clk, client, slog.New(slog.NewTextHandler(io.Discard, nil)), lottery.Config{EventCacheTTL: time.Nanosecond})
@@ -57,7 +59,7 @@ func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client,
 	if _, err := svc.Transition(ctx, org, "w", lottery.ActionPublishResults, lottery.TransitionParams{}); err != nil {
 		t.Fatal(err)
 	}
-	return svc, sq
+	return svc, offers.NewService(store, svc, keys, clk, client, slog.New(slog.NewTextHandler(io.Discard, nil))), sq
 }
 
 func offerCounts(store *postgres.Store, sq int64) (live, expired int) {
@@ -80,7 +82,7 @@ func TestOfferExpiryByTaskAndReconciler(t *testing.T) {
 	client := worker.NewClient(opt, queue)
 	defer client.Close()
 	clk := &testClock{t: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
-	svc, sq := drawnWithOffers(t, store, client, clk)
+	svc, off, sq := drawnWithOffers(t, store, client, clk)
 
 	scheduled, err := insp.ListScheduledTasks(queue)
 	if err != nil {
@@ -105,7 +107,7 @@ func TestOfferExpiryByTaskAndReconciler(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := worker.NewServer(worker.Options{Redis: opt, Queue: queue, Log: log, Concurrency: 2,
-		Mailer: &worker.Mailer{Store: store, Client: client, Log: log}, Drawer: &worker.Drawer{Svc: svc, Log: log}})
+		Mailer: &worker.Mailer{Store: store, Client: client, Log: log}, Drawer: &worker.Drawer{Svc: svc, Offers: off, Log: log}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +136,7 @@ func TestOfferExpiryByTaskAndReconciler(t *testing.T) {
 	if err := insp.DeleteQueue(queue, true); err != nil && err != asynq.ErrQueueNotFound {
 		t.Fatal(err)
 	}
-	n, err := svc.ExpireDue(context.Background())
+	n, err := off.ExpireDue(context.Background())
 	if err != nil || n != 2 {
 		t.Fatalf("reconciler expired %d, %v; want the 2 original offers", n, err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/postgres"
@@ -39,6 +40,7 @@ type app struct {
 	asynqOpt asynq.RedisConnOpt
 	tasks    *worker.Client
 	svc      *lottery.Service
+	offers   *offers.Service
 	guard    *guard.Guard
 	sandbox  *sandbox.Provider
 	site     *httpkit.Site // public URL and trusted proxies: cookies, absolute URLs
@@ -101,6 +103,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	countries, networks := svcCfg.Networks.Len()
 	log.Info("IP tables loaded", "dir", cfg.IPIntelDir, "country_ranges", countries, "hosting_ranges", networks)
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
+	a.offers = offers.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log)
 	a.mails = lottery.NewMailRenderer(store, keys, cfg.PublicURL)
 	switch {
 	case cfg.StripeSecretKey != "":
@@ -110,11 +113,11 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			a.close()
 			return nil, err
 		}
-		a.svc.UsePayments(sp)
+		a.offers.UsePayments(sp)
 	case cfg.dev():
 		// The built-in test provider with its hosted test checkout.
 		a.sandbox = sandbox.New(keys.Derive("sandbox"))
-		a.svc.UsePayments(a.sandbox)
+		a.offers.UsePayments(a.sandbox)
 	default:
 		log.Warn("no payment provider: set STRIPE_SECRET_KEY; offers can be accepted but not paid")
 	}
@@ -187,9 +190,11 @@ func (a *app) router() (*gin.Engine, error) {
 		return nil, err
 	}
 	api.Register(r, api.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
-		Site: a.site})
+		Offers: a.offers,
+		Site:   a.site})
 	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
-		Site: a.site}); err != nil {
+		Offers: a.offers,
+		Site:   a.site}); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -252,7 +257,7 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 			log.Warn("SMTP_URL is empty: mail stays in the outbox")
 		}
 		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Log: log, Mailer: mailer,
-			Drawer: &worker.Drawer{Svc: a.svc, Log: log}})
+			Drawer: &worker.Drawer{Svc: a.svc, Offers: a.offers, Log: log}})
 		if err != nil {
 			return err
 		}
