@@ -15,12 +15,14 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/offers"
 )
 
 // Deps is what the API needs.
 type Deps struct {
 	Svc     *lottery.Service
-	Draws   *draws.Service // freeze/reveal/draw steps, draw views, artifacts, proofs
+	Draws   *draws.Service  // freeze/reveal/draw steps, draw views, artifacts, proofs
+	Offers  *offers.Service // offer actions, pay, webhooks, capacity, offer stats
 	Guard   *guard.Guard
 	Outbox  lottery.MailStore
 	Log     *slog.Logger

@@ -201,7 +201,7 @@ func (h *handler) offerAction(c *gin.Context) {
 				return
 			}
 		}
-		p, err := h.Svc.Pay(c.Request.Context(), c.Param("id"), b.Token, ret)
+		p, err := h.Offers.Pay(c.Request.Context(), c.Param("id"), b.Token, ret)
 		if err != nil {
 			writeError(c, h.Log, err)
 			return
@@ -213,7 +213,7 @@ func (h *handler) offerAction(c *gin.Context) {
 		c.JSON(http.StatusOK, gin.H{"offer_id": p.OfferID, "payment_id": p.ID, "status": p.Status, "checkout_url": checkout})
 		return
 	}
-	o, err := h.Svc.OfferAction(c.Request.Context(), c.Param("id"), b.Token, c.Param("action"))
+	o, err := h.Offers.OfferAction(c.Request.Context(), c.Param("id"), b.Token, c.Param("action"))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
@@ -229,7 +229,7 @@ func (h *handler) paymentWebhook(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
-	if err := h.Svc.HandlePaymentWebhook(c.Request.Context(), c.Param("provider"), body, c.Request.Header); err != nil {
+	if err := h.Offers.HandlePaymentWebhook(c.Request.Context(), c.Param("provider"), body, c.Request.Header); err != nil {
 		writeError(c, h.Log, err)
 		return
 	}

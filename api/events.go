@@ -163,7 +163,7 @@ func (h *handler) setCapacity(c *gin.Context) {
 		writeError(c, h.Log, lottery.Fieldf("capacity", "give the new capacity"))
 		return
 	}
-	issued, err := h.Svc.SetCapacity(c.Request.Context(), staffOf(c), c.Param("slug"), c.Param("key"), *b.Capacity)
+	issued, err := h.Offers.SetCapacity(c.Request.Context(), staffOf(c), c.Param("slug"), c.Param("key"), *b.Capacity)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
@@ -172,7 +172,7 @@ func (h *handler) setCapacity(c *gin.Context) {
 }
 
 func (h *handler) offerStats(c *gin.Context) {
-	stats, err := h.Svc.OfferStats(c.Request.Context(), staffOf(c), c.Param("slug"))
+	stats, err := h.Offers.OfferStats(c.Request.Context(), staffOf(c), c.Param("slug"))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return

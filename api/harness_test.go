@@ -25,6 +25,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 )
@@ -45,6 +46,7 @@ type env struct {
 	store     *postgres.Store
 	svc       *lottery.Service
 	draws     *draws.Service
+	offers    *offers.Service
 	keys      *lottery.Keys // the service's, to make receipt tokens
 	clock     *clock
 	srv       *httptest.Server
@@ -80,16 +82,17 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	dr := draws.NewService(store, svc, keys, nil, log)
 	svc.UseDraws(dr)
+	off := offers.NewService(store, svc, keys, clk, nil, log)
 	r, err := httpkit.NewEngine(trustedProxiesOverride[t])
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
-	api.Register(r, api.Deps{Svc: svc, Draws: dr, Guard: g, Outbox: store, Log: log, Dev: dev,
+	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log, Dev: dev,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: store, svc: svc, draws: dr, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
+	e := &env{t: t, store: store, svc: svc, draws: dr, offers: off, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
 	ctx := context.Background()
 	for _, s := range []struct {
 		email string

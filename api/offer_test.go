@@ -100,7 +100,7 @@ func TestOfferLifecycle(t *testing.T) {
 	// The hold ends: the reconciler expires everything unpaid from PostgreSQL
 	// alone (no expiry task ran: this test has no Redis queue at all).
 	e.clock.Add(48*time.Hour + time.Second)
-	n, err := e.svc.ExpireDue(context.Background())
+	n, err := e.offers.ExpireDue(context.Background())
 	if err != nil || n == 0 {
 		t.Fatalf("reconciler: %d, %v", n, err)
 	}
@@ -186,15 +186,15 @@ func TestOfferCapacityUnderConcurrency(t *testing.T) {
 				oid, _ := e.offerOf(id)
 				switch k := r.IntN(10); {
 				case k < 4 && oid != "":
-					e.svc.OfferAction(ctx, oid, e.keys.ReceiptToken(id), lottery.OfferActionAccept)
+					e.offers.OfferAction(ctx, oid, e.keys.ReceiptToken(id), lottery.OfferActionAccept)
 				case k < 7 && oid != "":
-					e.svc.OfferAction(ctx, oid, e.keys.ReceiptToken(id), lottery.OfferActionDecline)
+					e.offers.OfferAction(ctx, oid, e.keys.ReceiptToken(id), lottery.OfferActionDecline)
 				case k < 8 && oid != "":
-					e.svc.ExpireOffer(ctx, oid)
+					e.offers.ExpireOffer(ctx, oid)
 				case k < 9:
-					e.svc.SetCapacity(ctx, org, "spring", "half:sub-130", 8+r.IntN(5))
+					e.offers.SetCapacity(ctx, org, "spring", "half:sub-130", 8+r.IntN(5))
 				default:
-					e.svc.ExpireDue(ctx)
+					e.offers.ExpireDue(ctx)
 				}
 				if i%25 == 0 {
 					check()
@@ -211,7 +211,7 @@ func TestOfferCapacityUnderConcurrency(t *testing.T) {
 	// Every freed slot was offered again, exactly once: no entry has two
 	// offers (a unique key), and while never-offered waitlisted entries
 	// remain, the slots are full.
-	if _, err := e.svc.ExpireDue(ctx); err != nil {
+	if _, err := e.offers.ExpireDue(ctx); err != nil {
 		t.Fatal(err)
 	}
 	live, cap := e.live(sq)

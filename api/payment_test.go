@@ -27,7 +27,7 @@ func (e *env) webhook(payload []byte, header http.Header) resp {
 func TestPayments(t *testing.T) {
 	e := newEnv(t, true)
 	pay := sandbox.New([]byte("sandbox-test-key"))
-	e.svc.UsePayments(pay)
+	e.offers.UsePayments(pay)
 	sq := e.drawnEvent(12, 4)
 	e.store.DB().Exec("UPDATE events SET price_minor = 80000, currency = 'krw'")
 	var selected []string
@@ -90,7 +90,7 @@ func TestPayments(t *testing.T) {
 		offerID, pid := payFor(selected[2])
 		offer4, pid4 := payFor(selected[3])
 		e.clock.Add(48*time.Hour + time.Second)
-		if _, err := e.svc.ExpireDue(t.Context()); err != nil {
+		if _, err := e.offers.ExpireDue(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		body, hdr, _ := pay.Event(pid, offerID, "pay", e.clock.Now())

@@ -75,3 +75,13 @@ var ErrIgnoredWebhook = &Error{Code: "ignored_webhook", Message: "event ignored"
 
 // ErrInvalidSignature refuses a webhook whose signature does not verify.
 var ErrInvalidSignature = &Error{Code: CodeUnauthorized, Message: "webhook signature does not verify"}
+
+// paymentRank orders payment states: a state never moves to a lower rank,
+// so a late "authorized" webhook cannot undo a capture. A failed attempt
+// ranks below authorized: after a declined card the runner may retry, and
+// the later authorization must still count.
+var paymentRank = map[PaymentStatus]int{PaymentCreated: 0, PaymentFailed: 1, PaymentAuthorized: 2, PaymentCaptured: 3,
+	PaymentCanceled: 4, PaymentRefunded: 5}
+
+// Later reports whether moving from a to b goes forward.
+func (a PaymentStatus) Later(b PaymentStatus) bool { return paymentRank[b] > paymentRank[a] }

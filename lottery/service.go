@@ -61,8 +61,7 @@ type Service struct {
 	random io.Reader
 	scorer antibot.Scorer
 
-	draws    DrawSteps
-	payments PaymentProvider
+	draws DrawSteps
 
 	cacheMu sync.RWMutex
 	cache   map[string]cachedEvent
@@ -116,9 +115,6 @@ func (s *Service) Network(ip string) ipintel.Network {
 	return db.LookupString(ip)
 }
 
-// UsePayments sets the payment provider (the sandbox in dev, Stripe in production).
-func (s *Service) UsePayments(p PaymentProvider) { s.payments = p }
-
 // Now is the service clock.
 func (s *Service) Now() time.Time { return s.clock.Now() }
 
@@ -167,6 +163,16 @@ func (s *Service) cachedEvent(ctx context.Context, slug string) (Event, error) {
 	})
 	return v.(Event), err
 }
+
+// CachedEvent returns an event, drafts included, from the short-lived
+// cache PublicEvent reads (for concept services that act on an event they
+// reached through an offer or entry); ErrNotFound.
+func (s *Service) CachedEvent(ctx context.Context, slug string) (Event, error) {
+	return s.cachedEvent(ctx, slug)
+}
+
+// ForgetEvent drops a cached event after a concept service changed it.
+func (s *Service) ForgetEvent(slug string) { s.forget(slug) }
 
 // forget drops a cached event after this process changed it.
 func (s *Service) forget(slug string) {
@@ -490,7 +496,3 @@ func reasonCodes(a antibot.Assessment) []string {
 	}
 	return out
 }
-
-// ForgetEvent drops a cached event after another service of this process
-// changed it (lottery/draws after a draw).
-func (s *Service) ForgetEvent(slug string) { s.forget(slug) }

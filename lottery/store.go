@@ -193,7 +193,6 @@ type Store interface {
 	ReviewStore
 	ClusterStore
 	OfferStore
-	PaymentStore
 	QueueStore
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/web"
@@ -61,8 +62,9 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	dr := draws.NewService(store, svc, keys, nil, log)
 	svc.UseDraws(dr)
+	off := offers.NewService(store, svc, keys, clk, nil, log)
 	if o.sandbox != nil {
-		svc.UsePayments(o.sandbox)
+		off.UsePayments(o.sandbox)
 	}
 	ctx := context.Background()
 	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
@@ -93,9 +95,9 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api.Register(r, api.Deps{Svc: svc, Draws: dr, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
+	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
-	d := web.Deps{Svc: svc, Draws: dr, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs}
+	d := web.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs}
 	if o.sandbox != nil {
 		d.Sandbox = o.sandbox
 	}

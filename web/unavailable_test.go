@@ -20,6 +20,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/web"
@@ -138,13 +139,14 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 	svc := lottery.NewService(store, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	dr := draws.NewService(store, svc, keys, nil, log)
 	svc.UseDraws(dr)
+	off := offers.NewService(store, svc, keys, lottery.SystemClock{}, nil, log)
 	r, err := httpkit.NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{})
-	api.Register(r, api.Deps{Svc: svc, Draws: dr, Guard: g, Outbox: store, Log: log, Readyz: store.Ping})
-	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Guard: g, Outbox: store, Log: log}); err != nil {
+	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log, Readyz: store.Ping})
+	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(r)

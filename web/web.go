@@ -28,6 +28,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
 )
@@ -41,7 +42,8 @@ var staticFS embed.FS
 // Deps is what the pages need.
 type Deps struct {
 	Svc     *lottery.Service
-	Draws   *draws.Service // the results page
+	Draws   *draws.Service  // the results page
+	Offers  *offers.Service // offer pages, pay, the sandbox checkout
 	Guard   *guard.Guard
 	Sandbox *sandbox.Provider // the test checkout, dev mode only
 	// StripePublishableKey lets the checkout page load Stripe's payment element.
@@ -591,7 +593,7 @@ func (p *pages) offerAction(c *gin.Context) {
 			p.fail(c, lottery.ErrNotFound)
 			return
 		}
-		o, err := p.Svc.OfferOf(c.Request.Context(), strings.ToLower(c.Param("id")))
+		o, err := p.Offers.OfferOf(c.Request.Context(), strings.ToLower(c.Param("id")))
 		if err != nil {
 			p.fail(c, err)
 			return
@@ -604,7 +606,7 @@ func (p *pages) offerAction(c *gin.Context) {
 			p.fail(c, err)
 			return
 		}
-		pay, err := p.Svc.Pay(c.Request.Context(), o.ID, tok, ret)
+		pay, err := p.Offers.Pay(c.Request.Context(), o.ID, tok, ret)
 		if err != nil {
 			p.fail(c, err)
 			return
@@ -624,13 +626,13 @@ func (p *pages) offerAction(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, pay.CheckoutURL+"&back="+url.QueryEscape(back))
 		return
 	}
-	o, err := p.Svc.OfferAction(c.Request.Context(), c.Param("id"), tok, c.Param("action"))
+	o, err := p.Offers.OfferAction(c.Request.Context(), c.Param("id"), tok, c.Param("action"))
 	if err != nil && lottery.CodeOf(err) != lottery.CodeOfferExpired {
 		p.fail(c, err)
 		return
 	}
 	if err != nil { // expired: the status page says so
-		o, _ = p.Svc.OfferOf(c.Request.Context(), c.Param("id"))
+		o, _ = p.Offers.OfferOf(c.Request.Context(), c.Param("id"))
 	}
 	c.Redirect(http.StatusSeeOther, "/entries/"+o.EntryID+"?token="+url.QueryEscape(tok))
 }
@@ -691,7 +693,7 @@ func (p *pages) sandboxOutcome(c *gin.Context) {
 		p.render(c, httpkit.StatusOf(err), "sandbox", "Test checkout", page, err)
 	}
 	if outcome == "pay" {
-		if err := p.Svc.CheckPayable(c.Request.Context(), pay.OfferID); err != nil {
+		if err := p.Offers.CheckPayable(c.Request.Context(), pay.OfferID); err != nil {
 			refuse(err)
 			return
 		}
@@ -701,7 +703,7 @@ func (p *pages) sandboxOutcome(c *gin.Context) {
 		refuse(err)
 		return
 	}
-	if err := p.Svc.HandlePaymentWebhook(c.Request.Context(), p.Sandbox.Name(), payload, header); err != nil {
+	if err := p.Offers.HandlePaymentWebhook(c.Request.Context(), p.Sandbox.Name(), payload, header); err != nil {
 		p.fail(c, err)
 		return
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/web"
@@ -52,6 +53,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	svc := lottery.NewService(store, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	dr := draws.NewService(store, svc, keys, nil, log)
 	svc.UseDraws(dr)
+	off := offers.NewService(store, svc, keys, lottery.SystemClock{}, nil, log)
 	ctx := context.Background()
 	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
@@ -72,7 +74,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, opts)
-	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
+	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
 		t.Fatal(err)
 	}
 	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, draws: dr, keys: keys, org: org}

@@ -10,13 +10,15 @@ import (
 
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/offers"
 )
 
 // Drawer runs sub-queue draws.
 type Drawer struct {
-	Svc   *lottery.Service
-	Draws *draws.Service
-	Log   *slog.Logger
+	Svc    *lottery.Service
+	Draws  *draws.Service
+	Offers *offers.Service // offer expiry and the reconciler
+	Log    *slog.Logger
 }
 
 // HandleDrawSubqueue draws one sub-queue; see draws.Service.RunDraw.
@@ -59,7 +61,7 @@ func (d *Drawer) HandleExpireOffer(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.OfferID == "" {
 		return fmt.Errorf("expire payload %q: %w", t.Payload(), asynq.SkipRetry)
 	}
-	return d.Svc.ExpireOffer(ctx, p.OfferID)
+	return d.Offers.ExpireOffer(ctx, p.OfferID)
 }
 
 // HandleAdmitQueues runs one admission pass over every waiting room. Its
@@ -75,7 +77,7 @@ func (d *Drawer) HandleAdmitQueues(ctx context.Context, _ *asynq.Task) error {
 // HandleReconcileOffers expires, from PostgreSQL, every offer past its hold
 // that its task missed (Redis flushed, worker down).
 func (d *Drawer) HandleReconcileOffers(ctx context.Context, _ *asynq.Task) error {
-	n, err := d.Svc.ExpireDue(ctx)
+	n, err := d.Offers.ExpireDue(ctx)
 	if n > 0 {
 		d.Log.InfoContext(ctx, "reconciler expired offers", "count", n)
 	}

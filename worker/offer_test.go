@@ -14,6 +14,7 @@ import (
 
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/worker"
@@ -28,8 +29,9 @@ func (c *testClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); ret
 func (c *testClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // drawnWithOffers runs an event to published results with the worker's
-// client as the notifier, so every offer has a scheduled expiry task.
-func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client, clk *testClock) (*lottery.Service, *draws.Service, int64) {
+// client as the notifier, so every offer has a scheduled expiry task; it
+// returns the service, its draws and offers services and the sub-queue.
+func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client, clk *testClock) (*lottery.Service, *draws.Service, *offers.Service, int64) {
 	ctx := context.Background()
 	keys, _ := lottery.NewKeys([]byte("worker-test-secret-key-worker-test-key"))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -61,7 +63,7 @@ func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client,
 	if _, err := svc.Transition(ctx, org, "w", lottery.ActionPublishResults, lottery.TransitionParams{}); err != nil {
 		t.Fatal(err)
 	}
-	return svc, dr, sq
+	return svc, dr, offers.NewService(store, svc, keys, clk, client, log), sq
 }
 
 func offerCounts(store *postgres.Store, sq int64) (live, expired int) {
@@ -84,7 +86,7 @@ func TestOfferExpiryByTaskAndReconciler(t *testing.T) {
 	client := worker.NewClient(opt, queue)
 	defer client.Close()
 	clk := &testClock{t: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
-	svc, dr, sq := drawnWithOffers(t, store, client, clk)
+	svc, dr, off, sq := drawnWithOffers(t, store, client, clk)
 
 	scheduled, err := insp.ListScheduledTasks(queue)
 	if err != nil {
@@ -109,7 +111,7 @@ func TestOfferExpiryByTaskAndReconciler(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := worker.NewServer(worker.Options{Redis: opt, Queue: queue, Log: log, Concurrency: 2,
-		Mailer: &worker.Mailer{Store: store, Client: client, Log: log}, Drawer: &worker.Drawer{Svc: svc, Draws: dr, Log: log}})
+		Mailer: &worker.Mailer{Store: store, Client: client, Log: log}, Drawer: &worker.Drawer{Svc: svc, Draws: dr, Offers: off, Log: log}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +140,7 @@ func TestOfferExpiryByTaskAndReconciler(t *testing.T) {
 	if err := insp.DeleteQueue(queue, true); err != nil && err != asynq.ErrQueueNotFound {
 		t.Fatal(err)
 	}
-	n, err := svc.ExpireDue(context.Background())
+	n, err := off.ExpireDue(context.Background())
 	if err != nil || n != 2 {
 		t.Fatalf("reconciler expired %d, %v; want the 2 original offers", n, err)
 	}

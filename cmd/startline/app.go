@@ -24,6 +24,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/postgres"
@@ -41,6 +42,7 @@ type app struct {
 	tasks    *worker.Client
 	svc      *lottery.Service
 	draws    *draws.Service
+	offers   *offers.Service
 	guard    *guard.Guard
 	sandbox  *sandbox.Provider
 	site     *httpkit.Site // public URL and trusted proxies: cookies, absolute URLs
@@ -105,6 +107,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.draws = draws.NewService(store, a.svc, keys, a.tasks, log)
 	a.svc.UseDraws(a.draws)
+	a.offers = offers.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log)
 	a.mails = lottery.NewMailRenderer(store, keys, cfg.PublicURL)
 	switch {
 	case cfg.StripeSecretKey != "":
@@ -114,11 +117,11 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			a.close()
 			return nil, err
 		}
-		a.svc.UsePayments(sp)
+		a.offers.UsePayments(sp)
 	case cfg.dev():
 		// The built-in test provider with its hosted test checkout.
 		a.sandbox = sandbox.New(keys.Derive("sandbox"))
-		a.svc.UsePayments(a.sandbox)
+		a.offers.UsePayments(a.sandbox)
 	default:
 		log.Warn("no payment provider: set STRIPE_SECRET_KEY; offers can be accepted but not paid")
 	}
@@ -191,9 +194,11 @@ func (a *app) router() (*gin.Engine, error) {
 		return nil, err
 	}
 	api.Register(r, api.Deps{Svc: a.svc, Draws: a.draws, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
-		Site: a.site})
+		Offers: a.offers,
+		Site:   a.site})
 	if err := web.Register(r, web.Deps{Svc: a.svc, Draws: a.draws, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
-		Site: a.site}); err != nil {
+		Offers: a.offers,
+		Site:   a.site}); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -256,7 +261,7 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 			log.Warn("SMTP_URL is empty: mail stays in the outbox")
 		}
 		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Log: log, Mailer: mailer,
-			Drawer: &worker.Drawer{Svc: a.svc, Draws: a.draws, Log: log}})
+			Drawer: &worker.Drawer{Svc: a.svc, Draws: a.draws, Offers: a.offers, Log: log}})
 		if err != nil {
 			return err
 		}

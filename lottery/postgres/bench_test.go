@@ -9,6 +9,7 @@ import (
 
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 )
@@ -73,6 +74,7 @@ func BenchmarkExpire10k(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		store, svc, dr, clk, org := benchService(b)
+		off := offers.NewService(store, svc, nil, clk, nil, slog.New(slog.DiscardHandler))
 		ctx := context.Background()
 		if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "big", Name: "Big", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
 			OfferHold: "48h", Courses: []lottery.CourseSpec{{Code: "full", Name: "Full", DistanceKM: 42.195,
@@ -102,7 +104,7 @@ func BenchmarkExpire10k(b *testing.B) {
 		clk.T = clk.T.Add(48*time.Hour + time.Second)
 		b.StartTimer()
 		start = time.Now()
-		n, err := svc.ExpireDue(ctx)
+		n, err := off.ExpireDue(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -12,7 +13,14 @@ import (
 
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/fairdraw"
+	"github.com/startline/startline/lottery/offers"
 )
+
+// offerSvc is the fixture's offers service: drawService's keys and clock,
+// reading events through the fixture's service.
+func (f *applyFixture) offerSvc(t *testing.T) *offers.Service {
+	return offers.NewService(f.store, f.svc, testKeys(t), f.clk, nil, slog.New(slog.DiscardHandler))
+}
 
 // testKeys are drawService's keys (receipt tokens for offer actions).
 func testKeys(t *testing.T) *lottery.Keys {
@@ -157,7 +165,7 @@ func TestReleasedSlotCascadeAgrees(t *testing.T) {
 	decline := func(before offerSnapshot) {
 		for _, o := range before.byEntry { // any pending offer
 			if o.Status == lottery.OfferPending {
-				if _, err := f.svc.OfferAction(ctx, o.ID, keys.ReceiptToken(o.EntryID), lottery.OfferActionDecline); err != nil {
+				if _, err := f.offerSvc(t).OfferAction(ctx, o.ID, keys.ReceiptToken(o.EntryID), lottery.OfferActionDecline); err != nil {
 					t.Fatal(err)
 				}
 				return
@@ -169,13 +177,13 @@ func TestReleasedSlotCascadeAgrees(t *testing.T) {
 		step(fmt.Sprintf("decline %d", i+1), func(b offerSnapshot) int { return lottery.FreeSlots(b.capacity, b.live-1) }, decline)
 	}
 	step("raise capacity to 9", func(b offerSnapshot) int { return lottery.FreeSlots(9, b.live) }, func(offerSnapshot) {
-		if _, err := f.svc.SetCapacity(ctx, f.org, "race", "ten:a", 9); err != nil {
+		if _, err := f.offerSvc(t).SetCapacity(ctx, f.org, "race", "ten:a", 9); err != nil {
 			t.Fatal(err)
 		}
 	})
 	step("every hold ends", func(b offerSnapshot) int { return lottery.FreeSlots(b.capacity, 0) }, func(offerSnapshot) {
 		f.clk.T = f.clk.T.Add(25 * time.Hour)
-		if _, err := f.svc.ExpireDue(ctx); err != nil {
+		if _, err := f.offerSvc(t).ExpireDue(ctx); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -325,7 +333,7 @@ func TestOrderedCascadeAgrees(t *testing.T) {
 	}
 	setCapacity := func(n int) func() {
 		return func() {
-			if _, err := f.svc.SetCapacity(ctx, f.org, "race", "ten:o", n); err != nil {
+			if _, err := f.offerSvc(t).SetCapacity(ctx, f.org, "race", "ten:o", n); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -365,7 +373,7 @@ func TestOrderedCascadeAgrees(t *testing.T) {
 				o = x
 			}
 		}
-		if _, err := f.svc.OfferAction(ctx, o.ID, keys.ReceiptToken(o.EntryID), lottery.OfferActionDecline); err != nil {
+		if _, err := f.offerSvc(t).OfferAction(ctx, o.ID, keys.ReceiptToken(o.EntryID), lottery.OfferActionDecline); err != nil {
 			t.Fatal(err)
 		}
 	})

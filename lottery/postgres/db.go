@@ -22,6 +22,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/migrations"
 )
 
@@ -34,6 +35,7 @@ type Store struct {
 }
 
 var _ lottery.Store = (*Store)(nil)
+var _ offers.Store = (*Store)(nil)
 
 // Options tunes the connection pool.
 type Options struct {

@@ -1,4 +1,4 @@
-package lottery
+package offers
 
 import (
 	"context"
@@ -8,59 +8,33 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/startline/startline/lottery"
 )
-
-// paymentRank orders payment states: a state never moves to a lower rank,
-// so a late "authorized" webhook cannot undo a capture. A failed attempt
-// ranks below authorized: after a declined card the runner may retry, and
-// the later authorization must still count.
-var paymentRank = map[PaymentStatus]int{PaymentCreated: 0, PaymentFailed: 1, PaymentAuthorized: 2, PaymentCaptured: 3,
-	PaymentCanceled: 4, PaymentRefunded: 5}
-
-// Later reports whether moving from a to b goes forward.
-func (a PaymentStatus) Later(b PaymentStatus) bool { return paymentRank[b] > paymentRank[a] }
-
-// PaymentStore keeps payments and webhook deliveries.
-type PaymentStore interface {
-	// SavePayment records a payment's state, only ever moving it forward;
-	// it returns the stored state.
-	SavePayment(ctx context.Context, provider string, p Payment) (Payment, error)
-	// FindPayment returns a stored payment; ErrNotFound.
-	FindPayment(ctx context.Context, provider, id string) (Payment, error)
-	// RecordPaymentEvent stores a webhook delivery; false when it was
-	// processed before (deliveries are idempotent by event id).
-	RecordPaymentEvent(ctx context.Context, provider string, e PaymentEvent) (bool, error)
-	// MarkOfferPaid moves a live offer to paid and its entry to confirmed,
-	// under the offer's row lock; ErrOfferExpired when the hold ended (or
-	// the offer was declined) first, so the caller refunds.
-	MarkOfferPaid(ctx context.Context, offerID, paymentID string, tx OfferTx) (Offer, error)
-	// EventPrice returns the price of a slot in an event.
-	EventPrice(ctx context.Context, eventID int64) (int64, string, error)
-}
 
 // Pay starts the payment of an accepted (or pending, accepted now) offer
 // and returns where to send the runner.
-func (s *Service) Pay(ctx context.Context, offerID, token, returnURL string) (Payment, error) {
+func (s *Service) Pay(ctx context.Context, offerID, token, returnURL string) (lottery.Payment, error) {
 	if s.payments == nil {
-		return Payment{}, &Error{Code: CodeUnavailable, Message: "payments are not configured"}
+		return lottery.Payment{}, &lottery.Error{Code: lottery.CodeUnavailable, Message: "payments are not configured"}
 	}
-	o, err := s.OfferAction(ctx, offerID, token, OfferActionAccept)
+	o, err := s.OfferAction(ctx, offerID, token, lottery.OfferActionAccept)
 	if err != nil {
-		return Payment{}, err
+		return lottery.Payment{}, err
 	}
 	amount, currency, err := s.store.EventPrice(ctx, o.EventID)
 	if err != nil {
-		return Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
+		return lottery.Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
 	}
-	p, err := s.payments.CreatePayment(ctx, PaymentRequest{OfferID: o.ID, AmountMinor: amount, Currency: currency,
+	p, err := s.payments.CreatePayment(ctx, lottery.PaymentRequest{OfferID: o.ID, AmountMinor: amount, Currency: currency,
 		Description: "Startline slot " + o.SubQueue, ReturnURL: returnURL, IdempotencyKey: "pay:" + o.ID})
 	if err != nil {
-		return Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
+		return lottery.Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
 	}
 	p.OfferID = o.ID
 	stored, err := s.store.SavePayment(ctx, s.payments.Name(), p)
 	if err != nil {
-		return Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
+		return lottery.Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
 	}
 	stored.CheckoutURL = p.CheckoutURL
 	return stored, nil
@@ -71,16 +45,16 @@ func (s *Service) Pay(ctx context.Context, offerID, token, returnURL string) (Pa
 // its entry is not waiting for a reviewer. These are the checks Pay makes
 // through accept; a checkout that comes later makes them again, since the
 // hold may have ended or the entry been flagged in between.
-// ErrOfferExpired, or CodeInvalidTransition.
-func Payable(o Offer, entry EntryStatus, now time.Time) error {
-	live := o.Status == OfferPending || o.Status == OfferAccepted
+// lottery.ErrOfferExpired, or lottery.CodeInvalidTransition.
+func Payable(o lottery.Offer, entry lottery.EntryStatus, now time.Time) error {
+	live := o.Status == lottery.OfferPending || o.Status == lottery.OfferAccepted
 	switch {
-	case o.Status == OfferExpired || (live && !now.Before(o.ExpiresAt)):
-		return ErrOfferExpired
+	case o.Status == lottery.OfferExpired || (live && !now.Before(o.ExpiresAt)):
+		return lottery.ErrOfferExpired
 	case !live:
-		return &Error{Code: CodeInvalidTransition, Message: "this offer is " + string(o.Status)}
-	case entry == EntryInReview:
-		return &Error{Code: CodeInvalidTransition, Message: "your entry is being reviewed; " +
+		return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this offer is " + string(o.Status)}
+	case entry == lottery.EntryInReview:
+		return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "your entry is being reviewed; " +
 			"the slot stays held for you, and you can pay once a reviewer has cleared it"}
 	}
 	return nil
@@ -88,10 +62,10 @@ func Payable(o Offer, entry EntryStatus, now time.Time) error {
 
 // CheckPayable applies Payable to a stored offer and its entry (the dev
 // sandbox's checkout calls it before authorizing). A non-UUID id is
-// ErrNotFound.
+// lottery.ErrNotFound.
 func (s *Service) CheckPayable(ctx context.Context, offerID string) error {
 	if _, err := uuid.Parse(offerID); err != nil {
-		return ErrNotFound
+		return lottery.ErrNotFound
 	}
 	o, err := s.store.Offer(ctx, strings.ToLower(offerID))
 	if err != nil {
@@ -111,25 +85,25 @@ func (s *Service) CheckPayable(ctx context.Context, offerID string) error {
 // released, or the capture refunded).
 func (s *Service) HandlePaymentWebhook(ctx context.Context, provider string, payload []byte, header map[string][]string) error {
 	if s.payments == nil || provider != s.payments.Name() {
-		return ErrNotFound
+		return lottery.ErrNotFound
 	}
 	ev, err := s.payments.ParseWebhook(payload, header, s.clock.Now())
-	if errors.Is(err, ErrInvalidSignature) {
-		return ErrInvalidSignature
+	if errors.Is(err, lottery.ErrInvalidSignature) {
+		return lottery.ErrInvalidSignature
 	}
-	if errors.Is(err, ErrIgnoredWebhook) {
+	if errors.Is(err, lottery.ErrIgnoredWebhook) {
 		return nil
 	}
 	if err != nil {
-		return &Error{Code: CodeInvalidJSON, Message: "webhook: " + err.Error()}
+		return &lottery.Error{Code: lottery.CodeInvalidJSON, Message: "webhook: " + err.Error()}
 	}
 	fresh, err := s.store.RecordPaymentEvent(ctx, provider, ev)
 	if err != nil || !fresh {
 		return err
 	}
 	p, err := s.store.FindPayment(ctx, provider, ev.PaymentID)
-	if errors.Is(err, ErrNotFound) {
-		p = Payment{ID: ev.PaymentID, OfferID: ev.OfferID, Status: PaymentCreated}
+	if errors.Is(err, lottery.ErrNotFound) {
+		p = lottery.Payment{ID: ev.PaymentID, OfferID: ev.OfferID, Status: lottery.PaymentCreated}
 	} else if err != nil {
 		return fmt.Errorf("webhook %s: %w", ev.ID, err)
 	}
@@ -144,9 +118,9 @@ func (s *Service) HandlePaymentWebhook(ctx context.Context, provider string, pay
 		return fmt.Errorf("webhook %s: %w", ev.ID, err)
 	}
 	switch p.Status {
-	case PaymentAuthorized:
+	case lottery.PaymentAuthorized:
 		return s.captureOrRelease(ctx, provider, p)
-	case PaymentCaptured:
+	case lottery.PaymentCaptured:
 		return s.settle(ctx, provider, p)
 	}
 	return nil
@@ -154,7 +128,7 @@ func (s *Service) HandlePaymentWebhook(ctx context.Context, provider string, pay
 
 // captureOrRelease captures an authorization while the offer is live, and
 // releases it otherwise.
-func (s *Service) captureOrRelease(ctx context.Context, provider string, p Payment) error {
+func (s *Service) captureOrRelease(ctx context.Context, provider string, p lottery.Payment) error {
 	o, err := s.store.Offer(ctx, p.OfferID)
 	if err != nil {
 		return fmt.Errorf("payment %s: %w", p.ID, err)
@@ -170,7 +144,7 @@ func (s *Service) captureOrRelease(ctx context.Context, provider string, p Payme
 	if _, err := s.store.SavePayment(ctx, provider, captured); err != nil {
 		return err
 	}
-	if captured.Status == PaymentCaptured {
+	if captured.Status == lottery.PaymentCaptured {
 		return s.settle(ctx, provider, captured)
 	}
 	return nil
@@ -178,26 +152,26 @@ func (s *Service) captureOrRelease(ctx context.Context, provider string, p Payme
 
 // settle marks the offer paid; a capture that lost the race with expiry is
 // refunded (a late payment is voided).
-func (s *Service) settle(ctx context.Context, provider string, p Payment) error {
+func (s *Service) settle(ctx context.Context, provider string, p lottery.Payment) error {
 	o, err := s.store.Offer(ctx, p.OfferID)
 	if err != nil {
 		return fmt.Errorf("payment %s: %w", p.ID, err)
 	}
-	if o.Status == OfferPaid {
+	if o.Status == lottery.OfferPaid {
 		return nil
 	}
-	ev, err := s.cachedEvent(ctx, o.eventSlug)
+	ev, err := s.events.CachedEvent(ctx, o.EventSlug())
 	if err != nil {
 		return err
 	}
 	_, err = s.store.MarkOfferPaid(ctx, o.ID, p.ID, s.offerTx(ev, o.ID, ""))
-	if isCode(err, CodeOfferExpired) {
+	if isCode(err, lottery.CodeOfferExpired) {
 		return s.release(ctx, provider, p, "payment arrived after the offer ended")
 	}
 	return err
 }
 
-func (s *Service) release(ctx context.Context, provider string, p Payment, why string) error {
+func (s *Service) release(ctx context.Context, provider string, p lottery.Payment, why string) error {
 	out, err := s.payments.Cancel(ctx, p.ID, "cancel:"+p.ID)
 	if err != nil {
 		return fmt.Errorf("release %s: %w", p.ID, err)
