@@ -14,11 +14,13 @@ import (
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // Deps is what the API needs.
 type Deps struct {
 	Svc     *lottery.Service
+	Staff   *staff.Service // staff accounts, tokens, sessions and logins
 	Guard   *guard.Guard
 	Outbox  lottery.MailStore
 	Log     *slog.Logger
@@ -40,7 +42,7 @@ func Register(r *gin.Engine, d Deps) {
 	if d.MaxBody == 0 {
 		d.MaxBody = 64 << 10
 	}
-	h := &handler{Deps: d, gate: gate.New(d.Guard, d.Svc)}
+	h := &handler{Deps: d, gate: gate.New(d.Guard, d.Svc, d.Staff)}
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.readyz)
 
@@ -123,7 +125,7 @@ func (h *handler) staffAuth(c *gin.Context) {
 		writeError(c, h.Log, lottery.ErrUnauthorized)
 		return
 	}
-	acct, err := h.Svc.AuthenticateStaff(c.Request.Context(), strings.TrimSpace(tok))
+	acct, err := h.Staff.Authenticate(c.Request.Context(), strings.TrimSpace(tok))
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="startline", error="invalid_token"`)
 		writeError(c, h.Log, err)

@@ -26,6 +26,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // clock is a settable, race-safe clock.
@@ -43,6 +44,7 @@ type env struct {
 	t         *testing.T
 	store     *postgres.Store
 	svc       *lottery.Service
+	staff     *staff.Service
 	keys      *lottery.Keys // the service's, to make receipt tokens
 	clock     *clock
 	srv       *httptest.Server
@@ -76,23 +78,24 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	clk := &clock{t: testStart}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
 	r, err := httpkit.NewEngine(trustedProxiesOverride[t])
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
-	api.Register(r, api.Deps{Svc: svc, Guard: g, Outbox: store, Log: log, Dev: dev,
+	api.Register(r, api.Deps{Svc: svc, Staff: stf, Guard: g, Outbox: store, Log: log, Dev: dev,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: store, svc: svc, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
+	e := &env{t: t, store: store, svc: svc, staff: stf, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
 	ctx := context.Background()
 	for _, s := range []struct {
 		email string
 		role  lottery.Role
 		tok   *string
 	}{{"org@example.com", lottery.RoleOrganizer, &e.organizer}, {"rev@example.com", lottery.RoleReviewer, &e.reviewer}} {
-		enr, err := svc.AddStaff(ctx, s.email, s.role, "correct horse battery staple")
+		enr, err := stf.Add(ctx, s.email, s.role, "correct horse battery staple")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +104,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 			t.Fatal(err)
 		}
 		e.totp[s.email] = key.Secret()
-		if *s.tok, err = svc.IssueStaffToken(ctx, s.email); err != nil {
+		if *s.tok, err = stf.IssueToken(ctx, s.email); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -36,7 +36,7 @@ func (h *handler) staffLogin(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
-	sess, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP, client)
+	sess, err := h.Staff.Login(c.Request.Context(), b.Email, b.Password, b.OTP, client)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
@@ -51,7 +51,7 @@ func (h *handler) staffLogout(c *gin.Context) {
 		if !h.checkCSRF(c, ck) { // another site may not sign staff out either
 			return
 		}
-		if err := h.Svc.Logout(c.Request.Context(), ck); err != nil {
+		if err := h.Staff.Logout(c.Request.Context(), ck); err != nil {
 			writeError(c, h.Log, err)
 			return
 		}

@@ -42,7 +42,7 @@ func (p *pages) refuseCrossSite(c *gin.Context) {
 func (p *pages) staff(c *gin.Context) (lottery.StaffAccount, string, bool) {
 	tok, err := c.Cookie(httpkit.StaffCookie)
 	if err == nil {
-		acct, err := p.Svc.AuthenticateStaff(c.Request.Context(), tok)
+		acct, err := p.Staff.Authenticate(c.Request.Context(), tok)
 		if err == nil && lottery.CanReview(acct.Role) {
 			return acct, tok, true
 		}
@@ -83,7 +83,7 @@ func (p *pages) login(c *gin.Context) {
 		p.render(c, http.StatusTooManyRequests, "staff_login", "Staff", page, err)
 		return
 	}
-	sess, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), client)
+	sess, err := p.Staff.Login(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), client)
 	if err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)
@@ -98,7 +98,7 @@ func (p *pages) login(c *gin.Context) {
 
 func (p *pages) logout(c *gin.Context) {
 	if tok, err := c.Cookie(httpkit.StaffCookie); err == nil && httpkit.ValidCSRF(p.Guard.CookieKey, tok, c.PostForm("csrf")) {
-		_ = p.Svc.Logout(c.Request.Context(), tok)
+		_ = p.Staff.Logout(c.Request.Context(), tok)
 	}
 	p.Site.ClearStaffCookie(c.Writer, c.Request)
 	c.Redirect(http.StatusSeeOther, "/staff/login")

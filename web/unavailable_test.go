@@ -21,6 +21,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/web"
 )
 
@@ -115,7 +116,7 @@ func (l *lockedBuffer) String() string {
 func TestDatabaseDownAnswers503(t *testing.T) {
 	s := newSite(t, true)
 	ctx := context.Background()
-	tok, err := s.svc.IssueStaffToken(ctx, "org@example.com")
+	tok, err := s.staff.IssueToken(ctx, "org@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,13 +136,14 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	keys, _ := lottery.NewKeys([]byte("web-test-secret-key-web-test-secret-key"))
 	svc := lottery.NewService(store, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
 	r, err := httpkit.NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{})
-	api.Register(r, api.Deps{Svc: svc, Guard: g, Outbox: store, Log: log, Readyz: store.Ping})
-	if err := web.Register(r, web.Deps{Svc: svc, Guard: g, Outbox: store, Log: log}); err != nil {
+	api.Register(r, api.Deps{Svc: svc, Staff: stf, Guard: g, Outbox: store, Log: log, Readyz: store.Ping})
+	if err := web.Register(r, web.Deps{Svc: svc, Staff: stf, Guard: g, Outbox: store, Log: log}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(r)

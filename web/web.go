@@ -29,6 +29,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
+	"github.com/startline/startline/lottery/staff"
 )
 
 //go:embed templates/*.html
@@ -40,6 +41,7 @@ var staticFS embed.FS
 // Deps is what the pages need.
 type Deps struct {
 	Svc     *lottery.Service
+	Staff   *staff.Service // staff sessions and logins
 	Guard   *guard.Guard
 	Sandbox *sandbox.Provider // the test checkout, dev mode only
 	// StripePublishableKey lets the checkout page load Stripe's payment element.
@@ -63,7 +65,7 @@ type pages struct {
 // page route is behind the edge check (httpkit.CheckInput): path parameters,
 // query and form values and the headers the service reads.
 func Register(engine *gin.Engine, d Deps) error {
-	p := &pages{Deps: d, gate: gate.New(d.Guard, d.Svc), tpl: map[string]*template.Template{}}
+	p := &pages{Deps: d, gate: gate.New(d.Guard, d.Svc, d.Staff), tpl: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/web"
 )
 
@@ -30,6 +31,7 @@ type site struct {
 	srv   *httptest.Server
 	store *postgres.Store
 	svc   *lottery.Service
+	staff *staff.Service
 	keys  *lottery.Keys // the service's, to make receipt tokens
 	org   lottery.StaffAccount
 }
@@ -48,8 +50,9 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	store, _ := pgtest.NewStore(t)
 	keys, _ := lottery.NewKeys([]byte("web-test-secret-key-web-test-secret-key"))
 	svc := lottery.NewService(store, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
 	ctx := context.Background()
-	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
+	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
 	}
 	org, _ := store.StaffByEmail(ctx, "org@example.com")
@@ -68,10 +71,10 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, opts)
-	if err := web.Register(r, web.Deps{Svc: svc, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
+	if err := web.Register(r, web.Deps{Svc: svc, Staff: stf, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, keys: keys, org: org}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, staff: stf, keys: keys, org: org}
 	t.Cleanup(s.srv.Close)
 	return s
 }

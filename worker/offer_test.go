@@ -15,6 +15,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/worker"
 )
 
@@ -32,7 +33,8 @@ func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client,
 	ctx := context.Background()
 	keys, _ := lottery.NewKeys([]byte("worker-test-secret-key-worker-test-key"))
 	svc := lottery.NewService(store, keys, clk, client, slog.New(slog.NewTextHandler(io.Discard, nil)), lottery.Config{EventCacheTTL: time.Nanosecond})
-	svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, "")
+	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
+	stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, "")
 	org, _ := store.StaffByEmail(ctx, "org@example.com")
 	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "w", Name: "W", OpensAt: clk.Now(), ClosesAt: clk.Now().Add(time.Hour),
 		OfferHold: "1h", Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10,

@@ -10,6 +10,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // BenchmarkDrawEndToEnd1M draws one sub-queue of 1,000,000 entries (tickets
@@ -127,7 +128,8 @@ func benchService(b *testing.B) (*postgres.Store, *lottery.Service, *lottery.Fix
 	clk := &lottery.FixedClock{T: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
 	svc := lottery.NewService(store, keys, clk, nil, slog.New(slog.NewTextHandler(io.Discard, nil)),
 		lottery.Config{EventCacheTTL: time.Nanosecond})
-	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
+	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
+	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		b.Fatal(err)
 	}
 	org, err := store.StaffByEmail(ctx, "org@example.com")

@@ -14,6 +14,7 @@ import (
 	"github.com/startline/startline/lottery/fairdraw"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // drawTestEvent creates a revealed event of subqueues drawn pace groups
@@ -150,7 +151,8 @@ func drawService(t *testing.T, buf *syncBuffer) (*postgres.Store, *lottery.Servi
 	}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
-	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
+	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
+	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
 	}
 	org, err := store.StaffByEmail(ctx, "org@example.com")
