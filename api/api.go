@@ -14,13 +14,15 @@ import (
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 )
 
 // Deps is what the API needs.
 type Deps struct {
 	Svc     *lottery.Service
-	Staff   *staff.Service // staff accounts, tokens, sessions and logins
+	Staff   *staff.Service  // staff accounts, tokens, sessions and logins
+	Review  *review.Service // the review queue and decisions
 	Guard   *guard.Guard
 	Outbox  lottery.MailStore
 	Log     *slog.Logger

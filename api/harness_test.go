@@ -26,6 +26,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 )
 
@@ -79,12 +80,13 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
+	rev := review.NewService(store, clk, nil, log, nil)
 	r, err := httpkit.NewEngine(trustedProxiesOverride[t])
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
-	api.Register(r, api.Deps{Svc: svc, Staff: stf, Guard: g, Outbox: store, Log: log, Dev: dev,
+	api.Register(r, api.Deps{Svc: svc, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: dev,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)

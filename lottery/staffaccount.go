@@ -38,3 +38,6 @@ type AuditRecord struct {
 	Target  string // the account's address
 	Details map[string]any
 }
+
+// CanReview reports whether a role may work the review queue.
+func CanReview(r Role) bool { return r == RoleReviewer || r == RoleOrganizer }

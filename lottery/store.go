@@ -171,7 +171,6 @@ type Store interface {
 	MailStore
 	AuditStore
 	DrawStore
-	ReviewStore
 	ClusterStore
 	OfferStore
 	PaymentStore

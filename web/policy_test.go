@@ -21,6 +21,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/web"
 
@@ -60,6 +61,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	}
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
+	rev := review.NewService(store, clk, nil, log, nil)
 	if o.sandbox != nil {
 		svc.UsePayments(o.sandbox)
 	}
@@ -92,9 +94,9 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api.Register(r, api.Deps{Svc: svc, Staff: stf, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
+	api.Register(r, api.Deps{Svc: svc, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
-	d := web.Deps{Svc: svc, Staff: stf, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs}
+	d := web.Deps{Svc: svc, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs}
 	if o.sandbox != nil {
 		d.Sandbox = o.sandbox
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/web"
 )
@@ -137,13 +138,14 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 	keys, _ := lottery.NewKeys([]byte("web-test-secret-key-web-test-secret-key"))
 	svc := lottery.NewService(store, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
+	rev := review.NewService(store, lottery.SystemClock{}, nil, log, nil)
 	r, err := httpkit.NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{})
-	api.Register(r, api.Deps{Svc: svc, Staff: stf, Guard: g, Outbox: store, Log: log, Readyz: store.Ping})
-	if err := web.Register(r, web.Deps{Svc: svc, Staff: stf, Guard: g, Outbox: store, Log: log}); err != nil {
+	api.Register(r, api.Deps{Svc: svc, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Readyz: store.Ping})
+	if err := web.Register(r, web.Deps{Svc: svc, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(r)

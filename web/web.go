@@ -29,6 +29,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
+	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 )
 
@@ -41,7 +42,8 @@ var staticFS embed.FS
 // Deps is what the pages need.
 type Deps struct {
 	Svc     *lottery.Service
-	Staff   *staff.Service // staff sessions and logins
+	Staff   *staff.Service  // staff sessions and logins
+	Review  *review.Service // the review queue and decisions
 	Guard   *guard.Guard
 	Sandbox *sandbox.Provider // the test checkout, dev mode only
 	// StripePublishableKey lets the checkout page load Stripe's payment element.

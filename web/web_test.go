@@ -22,6 +22,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/web"
 )
@@ -51,6 +52,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	keys, _ := lottery.NewKeys([]byte("web-test-secret-key-web-test-secret-key"))
 	svc := lottery.NewService(store, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
+	rev := review.NewService(store, lottery.SystemClock{}, nil, log, nil)
 	ctx := context.Background()
 	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
@@ -71,7 +73,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, opts)
-	if err := web.Register(r, web.Deps{Svc: svc, Staff: stf, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
+	if err := web.Register(r, web.Deps{Svc: svc, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
 		t.Fatal(err)
 	}
 	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, staff: stf, keys: keys, org: org}

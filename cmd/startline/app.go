@@ -26,6 +26,7 @@ import (
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/postgres"
+	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/web"
 	"github.com/startline/startline/worker"
@@ -41,6 +42,7 @@ type app struct {
 	tasks    *worker.Client
 	svc      *lottery.Service
 	staff    *staff.Service
+	review   *review.Service
 	guard    *guard.Guard
 	sandbox  *sandbox.Provider
 	site     *httpkit.Site // public URL and trusted proxies: cookies, absolute URLs
@@ -104,6 +106,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	log.Info("IP tables loaded", "dir", cfg.IPIntelDir, "country_ranges", countries, "hosting_ranges", networks)
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.staff = staff.NewService(store, store, keys, lottery.SystemClock{}, a.tasks, log, staff.Config{Networks: svcCfg.Networks})
+	a.review = review.NewService(store, lottery.SystemClock{}, a.tasks, log, svcCfg.Networks)
 	a.mails = lottery.NewMailRenderer(store, keys, cfg.PublicURL)
 	switch {
 	case cfg.StripeSecretKey != "":
@@ -190,11 +193,13 @@ func (a *app) router() (*gin.Engine, error) {
 		return nil, err
 	}
 	api.Register(r, api.Deps{Svc: a.svc, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
-		Staff: a.staff,
-		Site:  a.site})
+		Staff:  a.staff,
+		Review: a.review,
+		Site:   a.site})
 	if err := web.Register(r, web.Deps{Svc: a.svc, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
-		Staff: a.staff,
-		Site:  a.site}); err != nil {
+		Staff:  a.staff,
+		Review: a.review,
+		Site:   a.site}); err != nil {
 		return nil, err
 	}
 	return r, nil
