@@ -16,6 +16,8 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/offers"
+	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // Deps is what the API needs.
@@ -23,6 +25,8 @@ type Deps struct {
 	Svc     *lottery.Service
 	Draws   *draws.Service  // freeze/reveal/draw steps, draw views, artifacts, proofs
 	Offers  *offers.Service // offer actions, pay, webhooks, capacity, offer stats
+	Staff   *staff.Service  // staff accounts, tokens, sessions and logins
+	Review  *review.Service // the review queue and decisions
 	Guard   *guard.Guard
 	Outbox  lottery.MailStore
 	Log     *slog.Logger
@@ -44,7 +48,7 @@ func Register(r *gin.Engine, d Deps) {
 	if d.MaxBody == 0 {
 		d.MaxBody = 64 << 10
 	}
-	h := &handler{Deps: d, gate: gate.New(d.Guard, d.Svc)}
+	h := &handler{Deps: d, gate: gate.New(d.Guard, d.Svc, d.Staff)}
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.readyz)
 
@@ -127,7 +131,7 @@ func (h *handler) staffAuth(c *gin.Context) {
 		writeError(c, h.Log, lottery.ErrUnauthorized)
 		return
 	}
-	acct, err := h.Svc.AuthenticateStaff(c.Request.Context(), strings.TrimSpace(tok))
+	acct, err := h.Staff.Authenticate(c.Request.Context(), strings.TrimSpace(tok))
 	if err != nil {
 		c.Header("WWW-Authenticate", `Bearer realm="startline", error="invalid_token"`)
 		writeError(c, h.Log, err)

@@ -28,6 +28,8 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // clock is a settable, race-safe clock.
@@ -47,6 +49,7 @@ type env struct {
 	svc       *lottery.Service
 	draws     *draws.Service
 	offers    *offers.Service
+	staff     *staff.Service
 	keys      *lottery.Keys // the service's, to make receipt tokens
 	clock     *clock
 	srv       *httptest.Server
@@ -83,23 +86,25 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	dr := draws.NewService(store, svc, keys, nil, log)
 	svc.UseDraws(dr)
 	off := offers.NewService(store, svc, keys, clk, nil, log)
+	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
+	rev := review.NewService(store, clk, nil, log, nil)
 	r, err := httpkit.NewEngine(trustedProxiesOverride[t])
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
-	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log, Dev: dev,
+	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: dev,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: store, svc: svc, draws: dr, offers: off, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
+	e := &env{t: t, store: store, svc: svc, draws: dr, offers: off, staff: stf, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
 	ctx := context.Background()
 	for _, s := range []struct {
 		email string
 		role  lottery.Role
 		tok   *string
 	}{{"org@example.com", lottery.RoleOrganizer, &e.organizer}, {"rev@example.com", lottery.RoleReviewer, &e.reviewer}} {
-		enr, err := svc.AddStaff(ctx, s.email, s.role, "correct horse battery staple")
+		enr, err := stf.Add(ctx, s.email, s.role, "correct horse battery staple")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +113,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 			t.Fatal(err)
 		}
 		e.totp[s.email] = key.Secret()
-		if *s.tok, err = svc.IssueStaffToken(ctx, s.email); err != nil {
+		if *s.tok, err = stf.IssueToken(ctx, s.email); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/review"
 )
 
 type loginBody struct {
@@ -36,7 +37,7 @@ func (h *handler) staffLogin(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
-	sess, err := h.Svc.StaffLogin(c.Request.Context(), b.Email, b.Password, b.OTP, client)
+	sess, err := h.Staff.Login(c.Request.Context(), b.Email, b.Password, b.OTP, client)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
@@ -51,7 +52,7 @@ func (h *handler) staffLogout(c *gin.Context) {
 		if !h.checkCSRF(c, ck) { // another site may not sign staff out either
 			return
 		}
-		if err := h.Svc.Logout(c.Request.Context(), ck); err != nil {
+		if err := h.Staff.Logout(c.Request.Context(), ck); err != nil {
 			writeError(c, h.Log, err)
 			return
 		}
@@ -80,8 +81,8 @@ func reviewItem(e lottery.Entry) reviewItemJSON {
 }
 
 func (h *handler) reviewQueue(c *gin.Context) {
-	ev, entries, err := h.Svc.ReviewQueue(c.Request.Context(), staffOf(c), c.Query("event"),
-		lottery.ReviewFilter{Reason: c.Query("reason"), ClusterID: c.Query("cluster")})
+	ev, entries, err := h.Review.Queue(c.Request.Context(), staffOf(c), c.Query("event"),
+		review.Filter{Reason: c.Query("reason"), ClusterID: c.Query("cluster")})
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
@@ -136,7 +137,7 @@ type networkJSON struct {
 }
 
 func (h *handler) reviewEntry(c *gin.Context) {
-	d, err := h.Svc.ReviewEntry(c.Request.Context(), staffOf(c), c.Param("id"))
+	d, err := h.Review.Entry(c.Request.Context(), staffOf(c), c.Param("id"))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
@@ -177,7 +178,7 @@ func (h *handler) decide(c *gin.Context) {
 	if !ok {
 		return
 	}
-	changed, err := h.Svc.Decide(c.Request.Context(), staffOf(c), c.Param("id"), b.Decision, b.Note)
+	changed, err := h.Review.Decide(c.Request.Context(), staffOf(c), c.Param("id"), b.Decision, b.Note)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // queueAs calls a staff route with a bearer token or a session cookie and
@@ -68,7 +69,7 @@ func staffAudits(e *env, email string) ([]string, []map[string]any) {
 func TestStaffTokenExpires(t *testing.T) {
 	e := newEnv(t, true)
 	ctx := context.Background()
-	tok, meta, err := e.svc.IssueStaffTokenTTL(ctx, "rev@example.com", 24*time.Hour)
+	tok, meta, err := e.staff.IssueTokenTTL(ctx, "rev@example.com", 24*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,20 +88,20 @@ func TestStaffTokenExpires(t *testing.T) {
 		t.Errorf("expired token: %d, want 401", got)
 	}
 	// The default lifetime: the harness's tokens were issued at testStart.
-	e.clock.Set(testStart.Add(lottery.DefaultTokenTTL - time.Minute))
+	e.clock.Set(testStart.Add(staff.DefaultTokenTTL - time.Minute))
 	if got := e.queueAs(e.reviewer); got != http.StatusNotFound {
-		t.Errorf("default token before %s: %d", lottery.DefaultTokenTTL, got)
+		t.Errorf("default token before %s: %d", staff.DefaultTokenTTL, got)
 	}
-	e.clock.Set(testStart.Add(lottery.DefaultTokenTTL))
+	e.clock.Set(testStart.Add(staff.DefaultTokenTTL))
 	if got := e.queueAs(e.reviewer); got != http.StatusUnauthorized {
-		t.Errorf("default token after %s: %d, want 401", lottery.DefaultTokenTTL, got)
+		t.Errorf("default token after %s: %d, want 401", staff.DefaultTokenTTL, got)
 	}
-	for _, ttl := range []time.Duration{0, time.Second, lottery.MaxTokenTTL + time.Hour} {
-		if _, _, err := e.svc.IssueStaffTokenTTL(ctx, "rev@example.com", ttl); lottery.CodeOf(err) != lottery.CodeInvalidField {
+	for _, ttl := range []time.Duration{0, time.Second, staff.MaxTokenTTL + time.Hour} {
+		if _, _, err := e.staff.IssueTokenTTL(ctx, "rev@example.com", ttl); lottery.CodeOf(err) != lottery.CodeInvalidField {
 			t.Errorf("ttl %s: %v, want invalid_field", ttl, err)
 		}
 	}
-	_, toks, err := e.svc.StaffTokens(ctx, "rev@example.com")
+	_, toks, err := e.staff.Tokens(ctx, "rev@example.com")
 	if err != nil || len(toks) != 2 {
 		t.Fatalf("tokens: %v %+v", err, toks)
 	}
@@ -118,11 +119,11 @@ func TestStaffDisableEndsTokensAndSessionsAtOnce(t *testing.T) {
 	if cookie == "" || e.queueAs(cookie) != http.StatusNotFound || e.queueAs(e.reviewer) != http.StatusNotFound {
 		t.Fatal("precondition: the session and the token work")
 	}
-	res, err := e.svc.DisableStaff(ctx, "REV@example.com ")
+	res, err := e.staff.Disable(ctx, "REV@example.com ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (lottery.AccessResult{Tokens: 1, Sessions: 1}) {
+	if res != (staff.AccessResult{Tokens: 1, Sessions: 1}) {
 		t.Errorf("disable ended %+v", res)
 	}
 	for name, cred := range map[string]string{"bearer token": e.reviewer, "session cookie": cookie} {
@@ -134,11 +135,11 @@ func TestStaffDisableEndsTokensAndSessionsAtOnce(t *testing.T) {
 	if r, c := e.login("rev@example.com", e.clock.Now()); r.Status != http.StatusUnauthorized || c != "" {
 		t.Errorf("login of a disabled account: %d", r.Status)
 	}
-	if _, err := e.svc.IssueStaffToken(ctx, "rev@example.com"); lottery.CodeOf(err) != lottery.CodeNotFound {
+	if _, err := e.staff.IssueToken(ctx, "rev@example.com"); lottery.CodeOf(err) != lottery.CodeNotFound {
 		t.Errorf("token for a disabled account: %v", err)
 	}
 	// Enabling does not bring the old token back.
-	if err := e.svc.EnableStaff(ctx, "rev@example.com"); err != nil {
+	if err := e.staff.Enable(ctx, "rev@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.queueAs(e.reviewer); got != http.StatusUnauthorized {
@@ -148,7 +149,7 @@ func TestStaffDisableEndsTokensAndSessionsAtOnce(t *testing.T) {
 	if r, c := e.login("rev@example.com", e.clock.Now()); r.Status != 200 || e.queueAs(c) != http.StatusNotFound {
 		t.Errorf("login after enable: %d %s", r.Status, r.Raw)
 	}
-	if _, err := e.svc.DisableStaff(ctx, "nobody@example.com"); lottery.CodeOf(err) != lottery.CodeNotFound {
+	if _, err := e.staff.Disable(ctx, "nobody@example.com"); lottery.CodeOf(err) != lottery.CodeNotFound {
 		t.Errorf("disable an unknown address: %v", err)
 	}
 	actions, details := staffAudits(e, "rev@example.com")
@@ -163,13 +164,13 @@ func TestStaffDisableEndsTokensAndSessionsAtOnce(t *testing.T) {
 func TestStaffRevokeTokens(t *testing.T) {
 	e := newEnv(t, true)
 	ctx := context.Background()
-	second, meta, err := e.svc.IssueStaffTokenTTL(ctx, "org@example.com", time.Hour)
+	second, meta, err := e.staff.IssueTokenTTL(ctx, "org@example.com", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, cookie := e.login("org@example.com", e.clock.Now())
 	// One token by id: the other token and the session stay.
-	if res, err := e.svc.RevokeStaffTokens(ctx, "org@example.com", meta.ID); err != nil || res.Tokens != 1 {
+	if res, err := e.staff.RevokeTokens(ctx, "org@example.com", meta.ID); err != nil || res.Tokens != 1 {
 		t.Fatalf("revoke one: %+v %v", res, err)
 	}
 	if got := e.queueAs(second); got != http.StatusUnauthorized {
@@ -178,16 +179,16 @@ func TestStaffRevokeTokens(t *testing.T) {
 	if e.queueAs(e.organizer) != http.StatusNotFound || e.queueAs(cookie) != http.StatusNotFound {
 		t.Error("revoking one token ended others")
 	}
-	if _, err := e.svc.RevokeStaffTokens(ctx, "org@example.com", meta.ID); lottery.CodeOf(err) != lottery.CodeNotFound {
+	if _, err := e.staff.RevokeTokens(ctx, "org@example.com", meta.ID); lottery.CodeOf(err) != lottery.CodeNotFound {
 		t.Errorf("revoking it again: %v", err)
 	}
 	// Someone else's token id is not found either.
-	_, revMeta, _ := e.svc.IssueStaffTokenTTL(ctx, "rev@example.com", time.Hour)
-	if _, err := e.svc.RevokeStaffTokens(ctx, "org@example.com", revMeta.ID); lottery.CodeOf(err) != lottery.CodeNotFound {
+	_, revMeta, _ := e.staff.IssueTokenTTL(ctx, "rev@example.com", time.Hour)
+	if _, err := e.staff.RevokeTokens(ctx, "org@example.com", revMeta.ID); lottery.CodeOf(err) != lottery.CodeNotFound {
 		t.Errorf("revoking another account's token: %v", err)
 	}
 	// All: every token and session.
-	if res, err := e.svc.RevokeStaffTokens(ctx, "org@example.com", 0); err != nil || res != (lottery.AccessResult{Tokens: 1, Sessions: 1}) {
+	if res, err := e.staff.RevokeTokens(ctx, "org@example.com", 0); err != nil || res != (staff.AccessResult{Tokens: 1, Sessions: 1}) {
 		t.Fatalf("revoke all: %+v %v", res, err)
 	}
 	if e.queueAs(e.organizer) != http.StatusUnauthorized || e.queueAs(cookie) != http.StatusUnauthorized {
@@ -208,11 +209,11 @@ func TestStaffReset(t *testing.T) {
 	ctx := context.Background()
 	_, cookie := e.login("rev@example.com", e.clock.Now())
 	oldSecret := e.totp["rev@example.com"]
-	enr, res, err := e.svc.ResetStaff(ctx, "rev@example.com", "")
+	enr, res, err := e.staff.Reset(ctx, "rev@example.com", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(enr.Password) < 12 || enr.TOTPURL == "" || res != (lottery.AccessResult{Tokens: 1, Sessions: 1}) {
+	if len(enr.Password) < 12 || enr.TOTPURL == "" || res != (staff.AccessResult{Tokens: 1, Sessions: 1}) {
 		t.Fatalf("reset: %+v %+v", enr, res)
 	}
 	key, err := otp.NewKeyFromURL(enr.TOTPURL)
@@ -245,7 +246,7 @@ func TestStaffReset(t *testing.T) {
 		}
 	}
 	// A chosen password; too short is refused and changes nothing.
-	if _, _, err := e.svc.ResetStaff(ctx, "rev@example.com", "short"); lottery.CodeOf(err) != lottery.CodeInvalidField {
+	if _, _, err := e.staff.Reset(ctx, "rev@example.com", "short"); lottery.CodeOf(err) != lottery.CodeInvalidField {
 		t.Errorf("short password: %v", err)
 	}
 	if login(enr.Password, key.Secret()) != http.StatusOK {

@@ -11,7 +11,7 @@ import (
 	"github.com/ulule/limiter/v3"
 
 	abredis "github.com/startline/startline/antibot/redis"
-	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // lockoutEnv serves with the production staff login rules (accountWindow
@@ -101,7 +101,7 @@ func TestStaffLoginAttackDoesNotLockOutTheOwner(t *testing.T) {
 			if r.Status != 200 {
 				t.Fatalf("owner on a known device after %d attacking addresses: %d %s", attackers, r.Status, r.Raw)
 			}
-			if got, want := expiresAt(t, r), e.clock.Now().Add(lottery.SessionTTL); !got.Equal(want) {
+			if got, want := expiresAt(t, r), e.clock.Now().Add(staff.SessionTTL); !got.Equal(want) {
 				t.Errorf("owner's session until %s, want %s (strangers' failures do not shorten it)", got, want)
 			}
 			// From a device never used for this account: the strangers have
@@ -151,7 +151,7 @@ func TestStaffLoginOwnerOnNewDeviceIsOnlySlowed(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("owner on a new device after the window: %d %s", r.Status, r.Raw)
 	}
-	if got, want := expiresAt(t, r), e.clock.Now().Add(lottery.RiskySessionTTL); !got.Equal(want) {
+	if got, want := expiresAt(t, r), e.clock.Now().Add(staff.RiskySessionTTL); !got.Equal(want) {
 		t.Errorf("owner's new-device session until %s, want the short one %s", got, want)
 	}
 }
@@ -197,7 +197,7 @@ func TestStaffKnownDevices(t *testing.T) {
 	id := cookie[len("sl_device="):][:22] // the id, without its signature
 	known := func(email string) bool {
 		t.Helper()
-		k, err := e.svc.StaffDeviceKnown(ctx, email, id)
+		k, err := e.staff.DeviceKnown(ctx, email, id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +217,7 @@ func TestStaffKnownDevices(t *testing.T) {
 	if r.Status != 200 || known("rev@example.com") {
 		t.Errorf("risky login: %d, device known %v", r.Status, known("rev@example.com"))
 	}
-	if _, _, err := e.svc.ResetStaff(ctx, "org@example.com", ""); err != nil {
+	if _, _, err := e.staff.Reset(ctx, "org@example.com", ""); err != nil {
 		t.Fatal(err)
 	}
 	if known("org@example.com") {

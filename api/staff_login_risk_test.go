@@ -14,6 +14,7 @@ import (
 
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/staff"
 )
 
 const (
@@ -115,10 +116,10 @@ func TestStaffLoginRiskAccepted(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("login: %d %s", r.Status, r.Raw)
 	}
-	if got, want := expiresAt(t, r), e.clock.Now().Add(lottery.SessionTTL); !got.Equal(want) {
+	if got, want := expiresAt(t, r), e.clock.Now().Add(staff.SessionTTL); !got.Equal(want) {
 		t.Errorf("expires_at %s, want %s", got, want)
 	}
-	if c := sessionCookie(r); c == nil || c.MaxAge != int(lottery.SessionTTL.Seconds()) {
+	if c := sessionCookie(r); c == nil || c.MaxAge != int(staff.SessionTTL.Seconds()) {
 		t.Errorf("session cookie %+v", c)
 	}
 	audits := loginAudits(e, "rev@example.com")
@@ -143,20 +144,20 @@ func TestStaffLoginRiskReviewGetsShortSession(t *testing.T) {
 	if r.Status != 200 {
 		t.Fatalf("curl login after 3 failures: %d %s", r.Status, r.Raw)
 	}
-	if got, want := expiresAt(t, r), e.clock.Now().Add(lottery.RiskySessionTTL); !got.Equal(want) {
+	if got, want := expiresAt(t, r), e.clock.Now().Add(staff.RiskySessionTTL); !got.Equal(want) {
 		t.Errorf("expires_at %s, want %s", got, want)
 	}
 	c := sessionCookie(r)
-	if c == nil || c.MaxAge != int(lottery.RiskySessionTTL.Seconds()) {
+	if c == nil || c.MaxAge != int(staff.RiskySessionTTL.Seconds()) {
 		t.Fatalf("session cookie %+v", c)
 	}
 	cookie := "sl_staff=" + c.Value
 	if q := e.do("GET", "/api/v1/review/queue?event=none", nil, "Cookie", cookie); q.Status != http.StatusNotFound {
 		t.Errorf("short session not accepted: %d %s", q.Status, q.Raw)
 	}
-	e.clock.Add(lottery.RiskySessionTTL + time.Second)
+	e.clock.Add(staff.RiskySessionTTL + time.Second)
 	if q := e.do("GET", "/api/v1/review/queue?event=none", nil, "Cookie", cookie); q.Status != http.StatusUnauthorized {
-		t.Errorf("short session after %s: %d", lottery.RiskySessionTTL, q.Status)
+		t.Errorf("short session after %s: %d", staff.RiskySessionTTL, q.Status)
 	}
 
 	audits := loginAudits(e, "rev@example.com")
@@ -234,7 +235,7 @@ func TestStaffLoginRiskRejectAnswersLikeAWrongPassword(t *testing.T) {
 	// The code was not used up: the owner, in a browser, still gets in, on a
 	// short session since the account is under attack.
 	r := riskLogin(e, "rev@example.com", staffPassword, browserUA)
-	if r.Status != 200 || !expiresAt(t, r).Equal(e.clock.Now().Add(lottery.RiskySessionTTL)) {
+	if r.Status != 200 || !expiresAt(t, r).Equal(e.clock.Now().Add(staff.RiskySessionTTL)) {
 		t.Fatalf("owner's login with the same code: %d %s", r.Status, r.Raw)
 	}
 	if a := loginAudits(e, "rev@example.com")[11]; a.Action != "staff.login" || a.Risk.Decision != antibot.Review ||
@@ -251,14 +252,14 @@ func TestStaffLoginRiskNewCountry(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	login := func(ip string) lottery.StaffSession {
+	login := func(ip string) staff.Session {
 		t.Helper()
 		e.clock.Add(time.Minute) // a fresh TOTP step
 		code, err := totp.GenerateCode(e.totp["rev@example.com"], e.clock.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := e.svc.StaffLogin(ctx, "rev@example.com", staffPassword, code, lottery.ClientInfo{IP: ip, UserAgent: browserUA})
+		s, err := e.staff.Login(ctx, "rev@example.com", staffPassword, code, lottery.ClientInfo{IP: ip, UserAgent: browserUA})
 		if err != nil {
 			t.Fatalf("login from %s: %v", ip, err)
 		}
@@ -281,9 +282,9 @@ func TestStaffLoginRiskNewCountry(t *testing.T) {
 		if s.Risk.Decision != tt.decision || !slices.Equal(codes(s.Risk), tt.reasons) {
 			t.Errorf("%s: %s %v, want %s %v", tt.name, s.Risk.Decision, codes(s.Risk), tt.decision, tt.reasons)
 		}
-		ttl := lottery.SessionTTL
+		ttl := staff.SessionTTL
 		if tt.decision == antibot.Review {
-			ttl = lottery.RiskySessionTTL
+			ttl = staff.RiskySessionTTL
 		}
 		if !s.ExpiresAt.Equal(e.clock.Now().Add(ttl)) {
 			t.Errorf("%s: session until %s", tt.name, s.ExpiresAt)

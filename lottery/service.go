@@ -40,17 +40,16 @@ type Config struct {
 	PhoneRegion   string        // region for phone numbers given without +country (default KR)
 	Disposable    *identity.DisposableList
 	Rules         antibot.Rules
-	StaffRules    antibot.StaffRules // staff login scoring (default antibot.DefaultStaffRules)
-	Networks      *ipintel.DB        // where client addresses are; nil: the embedded tables, loaded on first use
+	Networks      *ipintel.DB // where client addresses are; nil: the embedded tables, loaded on first use
 	// Random is where the service's secrets and ids come from (seed secrets,
-	// e-mail codes, staff tokens, sessions, generated passwords and TOTP
-	// secrets, entry and ticket ids); nil: crypto/rand. It must be safe for
+	// e-mail codes, entry and ticket ids; staff credentials come from
+	// staff.Config.Random); nil: crypto/rand. It must be safe for
 	// concurrent use. Tests may fix it.
 	Random io.Reader
 }
 
-// Service runs registration: events, e-mail codes, applications, status,
-// organizer actions and staff accounts.
+// Service runs registration: events, e-mail codes, applications, status
+// and organizer actions. Staff accounts and logins are lottery/staff's.
 type Service struct {
 	store  Store
 	keys   *Keys
@@ -90,9 +89,6 @@ func NewService(store Store, keys *Keys, clock Clock, notify Notifier, log *slog
 	}
 	if cfg.Rules.Version == "" {
 		cfg.Rules = antibot.DefaultRules
-	}
-	if cfg.StaffRules.Version == "" {
-		cfg.StaffRules = antibot.DefaultStaffRules
 	}
 	if cfg.Random == nil {
 		cfg.Random = rand.Reader

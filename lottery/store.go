@@ -161,26 +161,10 @@ type MailStore interface {
 	MarkMailFailed(ctx context.Context, id int64, reason string) error
 }
 
-// StaffStore keeps staff accounts and tokens.
-type StaffStore interface {
-	// CreateStaff stores an account; ErrStaffExists.
-	CreateStaff(ctx context.Context, s StaffAccount) (StaffAccount, error)
-	// StaffByEmail returns an account; ErrNotFound.
-	StaffByEmail(ctx context.Context, email string) (StaffAccount, error)
-	// CreateStaffToken stores a bearer token's hash and t's prefix and
-	// expiry with its audit record, and returns t with its id and creation time.
-	CreateStaffToken(ctx context.Context, staffID int64, hash []byte, t StaffToken, a AuditRecord) (StaffToken, error)
-	// StaffByToken returns the enabled account a live token hash, unexpired
-	// at now, belongs to, and notes the token's use; ErrNotFound.
-	StaffByToken(ctx context.Context, hash []byte, now time.Time) (StaffAccount, error)
+// AuditStore appends to the staff audit log.
+type AuditStore interface {
 	// Audit appends a staff action to the audit log.
 	Audit(ctx context.Context, staffID int64, action, target string, details map[string]any) error
-	// StaffLoginHistory summarises an account's audited login attempts for
-	// risk scoring: failed and blocked attempts within the last window, the
-	// countries of its successful logins, and whether it ever logged in.
-	StaffLoginHistory(ctx context.Context, staffID int64, window time.Duration) (LoginHistory, error)
-	// QueueMail puts one message in the outbox and returns its id.
-	QueueMail(ctx context.Context, m Mail) (int64, error)
 }
 
 // Store is everything the service needs from persistence.
@@ -188,9 +172,7 @@ type Store interface {
 	EventStore
 	EntryStore
 	MailStore
-	StaffStore
-	StaffAccessStore
-	ReviewStore
+	AuditStore
 	ClusterStore
 	OfferStore
 	QueueStore

@@ -45,13 +45,13 @@ func (s *site) sendRaw(method, path, body string, header ...string) (int, string
 func TestPagesRefuseBadInput(t *testing.T) {
 	s := newSite(t, true)
 	ctx := context.Background()
-	enr, err := s.svc.AddStaff(ctx, "rev@example.com", lottery.RoleReviewer, "correct horse battery staple")
+	enr, err := s.staff.Add(ctx, "rev@example.com", lottery.RoleReviewer, "correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
 	}
 	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
 	code, _ := totp.GenerateCode(key.Secret(), time.Now())
-	sess, err := s.svc.StaffLogin(ctx, "rev@example.com", "correct horse battery staple", code, lottery.ClientInfo{IP: "127.0.0.1"})
+	sess, err := s.staff.Login(ctx, "rev@example.com", "correct horse battery staple", code, lottery.ClientInfo{IP: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,8 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/web"
 
 	"net/http/httptest"
@@ -63,11 +65,13 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	dr := draws.NewService(store, svc, keys, nil, log)
 	svc.UseDraws(dr)
 	off := offers.NewService(store, svc, keys, clk, nil, log)
+	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
+	rev := review.NewService(store, clk, nil, log, nil)
 	if o.sandbox != nil {
 		off.UsePayments(o.sandbox)
 	}
 	ctx := context.Background()
-	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
+	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
 	}
 	org, _ := store.StaffByEmail(ctx, "org@example.com")
@@ -95,16 +99,16 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
+	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
-	d := web.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs}
+	d := web.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs}
 	if o.sandbox != nil {
 		d.Sandbox = o.sandbox
 	}
 	if err := web.Register(r, d); err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, draws: dr, keys: keys, org: org}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, draws: dr, staff: stf, keys: keys, org: org}
 	t.Cleanup(s.srv.Close)
 	return s
 }
@@ -144,7 +148,7 @@ func cookieNamed(t *testing.T, res *http.Response, name string) *http.Cookie {
 // staffCode adds a reviewer and returns its address and a current TOTP code.
 func (s *site) staffCode(email string) string {
 	s.t.Helper()
-	enr, err := s.svc.AddStaff(context.Background(), email, lottery.RoleReviewer, "correct horse battery staple")
+	enr, err := s.staff.Add(context.Background(), email, lottery.RoleReviewer, "correct horse battery staple")
 	if err != nil {
 		s.t.Fatal(err)
 	}

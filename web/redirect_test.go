@@ -32,7 +32,7 @@ func TestLoginNextStaysOnSite(t *testing.T) {
 		t.Run(tt.next, func(t *testing.T) {
 			// One reviewer per login: a TOTP code is accepted once.
 			email := fmt.Sprintf("rev%d@example.com", i)
-			enr, err := s.svc.AddStaff(context.Background(), email, lottery.RoleReviewer, "correct horse battery staple")
+			enr, err := s.staff.Add(context.Background(), email, lottery.RoleReviewer, "correct horse battery staple")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/review"
 )
 
 // The reviewers' console: login (password + TOTP), the queue, entry pages
@@ -42,7 +43,7 @@ func (p *pages) refuseCrossSite(c *gin.Context) {
 func (p *pages) staff(c *gin.Context) (lottery.StaffAccount, string, bool) {
 	tok, err := c.Cookie(httpkit.StaffCookie)
 	if err == nil {
-		acct, err := p.Svc.AuthenticateStaff(c.Request.Context(), tok)
+		acct, err := p.Staff.Authenticate(c.Request.Context(), tok)
 		if err == nil && lottery.CanReview(acct.Role) {
 			return acct, tok, true
 		}
@@ -83,7 +84,7 @@ func (p *pages) login(c *gin.Context) {
 		p.render(c, http.StatusTooManyRequests, "staff_login", "Staff", page, err)
 		return
 	}
-	sess, err := p.Svc.StaffLogin(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), client)
+	sess, err := p.Staff.Login(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), client)
 	if err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)
@@ -98,7 +99,7 @@ func (p *pages) login(c *gin.Context) {
 
 func (p *pages) logout(c *gin.Context) {
 	if tok, err := c.Cookie(httpkit.StaffCookie); err == nil && httpkit.ValidCSRF(p.Guard.CookieKey, tok, c.PostForm("csrf")) {
-		_ = p.Svc.Logout(c.Request.Context(), tok)
+		_ = p.Staff.Logout(c.Request.Context(), tok)
 	}
 	p.Site.ClearStaffCookie(c.Writer, c.Request)
 	c.Redirect(http.StatusSeeOther, "/staff/login")
@@ -137,8 +138,8 @@ func (p *pages) reviewQueue(c *gin.Context) {
 		slug = evs[0].Slug
 	}
 	if slug != "" {
-		ev, entries, err := p.Svc.ReviewQueue(c.Request.Context(), acct, slug,
-			lottery.ReviewFilter{Reason: page.Reason, ClusterID: page.Cluster, Limit: 200})
+		ev, entries, err := p.Review.Queue(c.Request.Context(), acct, slug,
+			review.Filter{Reason: page.Reason, ClusterID: page.Cluster, Limit: 200})
 		if err != nil {
 			p.fail(c, err)
 			return
@@ -152,7 +153,7 @@ func (p *pages) reviewQueue(c *gin.Context) {
 type entryReviewPage struct {
 	Staff   lottery.StaffAccount
 	CSRF    string
-	Detail  lottery.ReviewDetail
+	Detail  review.Detail
 	Signals string
 	Reasons []antibot.Reason
 	Done    string
@@ -163,7 +164,7 @@ func (p *pages) reviewEntry(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := p.Svc.ReviewEntry(c.Request.Context(), acct, c.Param("id"))
+	d, err := p.Review.Entry(c.Request.Context(), acct, c.Param("id"))
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -191,7 +192,7 @@ func (p *pages) reviewDecision(c *gin.Context) {
 		return
 	}
 	id := c.Param("id")
-	_, err := p.Svc.Decide(c.Request.Context(), acct, id, c.PostForm("decision"), c.PostForm("note"))
+	_, err := p.Review.Decide(c.Request.Context(), acct, id, c.PostForm("decision"), c.PostForm("note"))
 	if err != nil {
 		var e *lottery.Error
 		if errors.As(err, &e) && e.Code != lottery.CodeInternal && e.Code != lottery.CodeUnavailable {

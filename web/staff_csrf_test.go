@@ -21,7 +21,7 @@ func TestConsoleRefusesCrossSiteForms(t *testing.T) {
 	s := newSite(t, true)
 	ctx := context.Background()
 	const password = "correct horse battery staple"
-	enr, err := s.svc.AddStaff(ctx, "rev@example.com", lottery.RoleReviewer, password)
+	enr, err := s.staff.Add(ctx, "rev@example.com", lottery.RoleReviewer, password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestConsoleRefusesCrossSiteForms(t *testing.T) {
 	if got := send("/staff/login", login, "Origin", "https://evil.example"); got != http.StatusForbidden {
 		t.Errorf("login form from another site: %d, want 403", got)
 	}
-	sess, err := s.svc.StaffLogin(ctx, "rev@example.com", password, code, lottery.ClientInfo{IP: "127.0.0.1", UserAgent: "Mozilla/5.0"})
+	sess, err := s.staff.Login(ctx, "rev@example.com", password, code, lottery.ClientInfo{IP: "127.0.0.1", UserAgent: "Mozilla/5.0"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestConsoleLoginRemembersDevice(t *testing.T) {
 	s := newSite(t, true)
 	ctx := context.Background()
 	const password = "correct horse battery staple"
-	enr, err := s.svc.AddStaff(ctx, "rev@example.com", lottery.RoleReviewer, password)
+	enr, err := s.staff.Add(ctx, "rev@example.com", lottery.RoleReviewer, password)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestConsoleLoginRemembersDevice(t *testing.T) {
 		t.Fatalf("login: %d", res.StatusCode)
 	}
 	id, _, _ := strings.Cut(device.Value, ".")
-	if known, err := s.svc.StaffDeviceKnown(ctx, "rev@example.com", id); err != nil || !known {
+	if known, err := s.staff.DeviceKnown(ctx, "rev@example.com", id); err != nil || !known {
 		t.Errorf("device known after the console login: %v %v", known, err)
 	}
 }

@@ -47,7 +47,7 @@ var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 func TestReviewerConsole(t *testing.T) {
 	s := newSite(t, true)
-	enr, err := s.svc.AddStaff(context.Background(), "rev@example.com", lottery.RoleReviewer, "correct horse battery staple")
+	enr, err := s.staff.Add(context.Background(), "rev@example.com", lottery.RoleReviewer, "correct horse battery staple")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,8 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/web"
 )
 
@@ -117,7 +119,7 @@ func (l *lockedBuffer) String() string {
 func TestDatabaseDownAnswers503(t *testing.T) {
 	s := newSite(t, true)
 	ctx := context.Background()
-	tok, err := s.svc.IssueStaffToken(ctx, "org@example.com")
+	tok, err := s.staff.IssueToken(ctx, "org@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,13 +142,15 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 	dr := draws.NewService(store, svc, keys, nil, log)
 	svc.UseDraws(dr)
 	off := offers.NewService(store, svc, keys, lottery.SystemClock{}, nil, log)
+	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
+	rev := review.NewService(store, lottery.SystemClock{}, nil, log, nil)
 	r, err := httpkit.NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{})
-	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log, Readyz: store.Ping})
-	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log}); err != nil {
+	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Readyz: store.Ping})
+	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(r)

@@ -31,6 +31,8 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
+	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/staff"
 )
 
 //go:embed templates/*.html
@@ -44,6 +46,8 @@ type Deps struct {
 	Svc     *lottery.Service
 	Draws   *draws.Service  // the results page
 	Offers  *offers.Service // offer pages, pay, the sandbox checkout
+	Staff   *staff.Service  // staff sessions and logins
+	Review  *review.Service // the review queue and decisions
 	Guard   *guard.Guard
 	Sandbox *sandbox.Provider // the test checkout, dev mode only
 	// StripePublishableKey lets the checkout page load Stripe's payment element.
@@ -67,7 +71,7 @@ type pages struct {
 // page route is behind the edge check (httpkit.CheckInput): path parameters,
 // query and form values and the headers the service reads.
 func Register(engine *gin.Engine, d Deps) error {
-	p := &pages{Deps: d, gate: gate.New(d.Guard, d.Svc), tpl: map[string]*template.Template{}}
+	p := &pages{Deps: d, gate: gate.New(d.Guard, d.Svc, d.Staff), tpl: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return err

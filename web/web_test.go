@@ -24,6 +24,8 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/web"
 )
 
@@ -33,6 +35,7 @@ type site struct {
 	store *postgres.Store
 	svc   *lottery.Service
 	draws *draws.Service
+	staff *staff.Service
 	keys  *lottery.Keys // the service's, to make receipt tokens
 	org   lottery.StaffAccount
 }
@@ -54,8 +57,10 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	dr := draws.NewService(store, svc, keys, nil, log)
 	svc.UseDraws(dr)
 	off := offers.NewService(store, svc, keys, lottery.SystemClock{}, nil, log)
+	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
+	rev := review.NewService(store, lottery.SystemClock{}, nil, log, nil)
 	ctx := context.Background()
-	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
+	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
 	}
 	org, _ := store.StaffByEmail(ctx, "org@example.com")
@@ -74,10 +79,10 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, opts)
-	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Offers: off, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
+	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, draws: dr, keys: keys, org: org}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, draws: dr, staff: stf, keys: keys, org: org}
 	t.Cleanup(s.srv.Close)
 	return s
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/worker"
 )
 
@@ -38,7 +39,8 @@ func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client,
 	svc := lottery.NewService(store, keys, clk, client, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	dr := draws.NewService(store, svc, keys, client, log)
 	svc.UseDraws(dr)
-	svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, "")
+	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
+	stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, "")
 	org, _ := store.StaffByEmail(ctx, "org@example.com")
 	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "w", Name: "W", OpensAt: clk.Now(), ClosesAt: clk.Now().Add(time.Hour),
 		OfferHold: "1h", Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10,

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/staff"
 )
 
 const staffUsage = "usage: startline staff add|token|tokens|disable|enable|revoke-tokens|reset --email E [flags]"
@@ -54,7 +55,7 @@ func staffCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	defer a.close()
 	switch args[0] {
 	case "add":
-		enr, err := a.svc.AddStaff(ctx, *email, lottery.Role(*role), *password)
+		enr, err := a.staff.Add(ctx, *email, lottery.Role(*role), *password)
 		if errors.Is(err, lottery.ErrStaffExists) {
 			return fmt.Errorf("%w; for a new password and authenticator run: startline staff reset --email %s", err, *email)
 		}
@@ -63,36 +64,36 @@ func staffCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 		}
 		printEnrolment(out, enr, "created")
 	case "token":
-		tok, _, err := a.svc.IssueStaffTokenTTL(ctx, *email, life)
+		tok, _, err := a.staff.IssueTokenTTL(ctx, *email, life)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(out, tok) // only the token: scripts read it with $(...)
 	case "tokens":
-		acct, toks, err := a.svc.StaffTokens(ctx, *email)
+		acct, toks, err := a.staff.Tokens(ctx, *email)
 		if err != nil {
 			return err
 		}
 		printTokens(out, acct, toks, a.svc.Now())
 	case "disable":
-		res, err := a.svc.DisableStaff(ctx, *email)
+		res, err := a.staff.Disable(ctx, *email)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "staff %s disabled; %d tokens revoked, %d sessions ended\n", *email, res.Tokens, res.Sessions)
 	case "enable":
-		if err := a.svc.EnableStaff(ctx, *email); err != nil {
+		if err := a.staff.Enable(ctx, *email); err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "staff %s enabled; issue new tokens with: startline staff token --email %s\n", *email, *email)
 	case "revoke-tokens":
-		res, err := a.svc.RevokeStaffTokens(ctx, *email, *tokenID)
+		res, err := a.staff.RevokeTokens(ctx, *email, *tokenID)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(out, "staff %s: %d tokens revoked, %d sessions ended\n", *email, res.Tokens, res.Sessions)
 	case "reset":
-		enr, res, err := a.svc.ResetStaff(ctx, *email, *password)
+		enr, res, err := a.staff.Reset(ctx, *email, *password)
 		if err != nil {
 			return err
 		}
@@ -117,15 +118,15 @@ func parseTTL(s string) (time.Duration, error) {
 	} else {
 		d, err = time.ParseDuration(s)
 	}
-	if err != nil || d < lottery.MinTokenTTL || d > lottery.MaxTokenTTL {
-		return 0, fmt.Errorf("--ttl %q: give a lifetime such as 90d or 12h, from %s to %d days", s, lottery.MinTokenTTL,
-			int(lottery.MaxTokenTTL.Hours()/24))
+	if err != nil || d < staff.MinTokenTTL || d > staff.MaxTokenTTL {
+		return 0, fmt.Errorf("--ttl %q: give a lifetime such as 90d or 12h, from %s to %d days", s, staff.MinTokenTTL,
+			int(staff.MaxTokenTTL.Hours()/24))
 	}
 	return d, nil
 }
 
 // printTokens lists tokens without the tokens themselves.
-func printTokens(out io.Writer, acct lottery.StaffAccount, toks []lottery.StaffToken, now time.Time) {
+func printTokens(out io.Writer, acct lottery.StaffAccount, toks []staff.Token, now time.Time) {
 	state := "enabled"
 	if acct.DisabledAt != nil {
 		state = "disabled since " + acct.DisabledAt.UTC().Format(time.RFC3339)
@@ -153,7 +154,7 @@ func printTokens(out io.Writer, acct lottery.StaffAccount, toks []lottery.StaffT
 	w.Flush()
 }
 
-func printEnrolment(out io.Writer, enr lottery.Enrolment, what string) {
+func printEnrolment(out io.Writer, enr staff.Enrolment, what string) {
 	fmt.Fprintf(out, "staff %s (%s) %s\n", enr.Account.Email, enr.Account.Role, what)
 	if enr.Password != "" {
 		fmt.Fprintf(out, "  password: %s\n", enr.Password)
@@ -205,7 +206,7 @@ func seedDemoCmd(ctx context.Context, cfg config, log *slog.Logger, out io.Write
 		email string
 		role  lottery.Role
 	}{{"organizer@demo.startline.test", lottery.RoleOrganizer}, {"reviewer@demo.startline.test", lottery.RoleReviewer}} {
-		enr, err := a.svc.AddStaff(ctx, s.email, s.role, "")
+		enr, err := a.staff.Add(ctx, s.email, s.role, "")
 		switch {
 		case errors.Is(err, lottery.ErrStaffExists):
 			fmt.Fprintf(out, "staff %s exists (new bearer token: startline staff token --email %s)\n", s.email, s.email)

@@ -28,6 +28,8 @@ import (
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/postgres"
+	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/web"
 	"github.com/startline/startline/worker"
 )
@@ -43,6 +45,8 @@ type app struct {
 	svc      *lottery.Service
 	draws    *draws.Service
 	offers   *offers.Service
+	staff    *staff.Service
+	review   *review.Service
 	guard    *guard.Guard
 	sandbox  *sandbox.Provider
 	site     *httpkit.Site // public URL and trusted proxies: cookies, absolute URLs
@@ -108,6 +112,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.draws = draws.NewService(store, a.svc, keys, a.tasks, log)
 	a.svc.UseDraws(a.draws)
 	a.offers = offers.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log)
+	a.staff = staff.NewService(store, store, keys, lottery.SystemClock{}, a.tasks, log, staff.Config{Networks: svcCfg.Networks})
+	a.review = review.NewService(store, lottery.SystemClock{}, a.tasks, log, svcCfg.Networks)
 	a.mails = lottery.NewMailRenderer(store, keys, cfg.PublicURL)
 	switch {
 	case cfg.StripeSecretKey != "":
@@ -195,9 +201,13 @@ func (a *app) router() (*gin.Engine, error) {
 	}
 	api.Register(r, api.Deps{Svc: a.svc, Draws: a.draws, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
 		Offers: a.offers,
+		Staff:  a.staff,
+		Review: a.review,
 		Site:   a.site})
 	if err := web.Register(r, web.Deps{Svc: a.svc, Draws: a.draws, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Offers: a.offers,
+		Staff:  a.staff,
+		Review: a.review,
 		Site:   a.site}); err != nil {
 		return nil, err
 	}

@@ -155,7 +155,7 @@ func TestStaffAccessCommands(t *testing.T) {
 	newKey, _ := otp.NewKeyFromURL(newURL[1])
 	login := func(password string, key *otp.Key) error {
 		code, _ := totp.GenerateCode(key.Secret(), time.Now())
-		_, err := a.svc.StaffLogin(ctx, email, password, code, lottery.ClientInfo{IP: "127.0.0.1", UserAgent: "Mozilla/5.0"})
+		_, err := a.staff.Login(ctx, email, password, code, lottery.ClientInfo{IP: "127.0.0.1", UserAgent: "Mozilla/5.0"})
 		return err
 	}
 	if err := login("first password 1234", oldKey); err == nil {

@@ -30,9 +30,14 @@ type Service interface {
 	// CheckIdempotencyKey is ErrIdempotencyMismatch when an event's key
 	// was used with another body; ErrNotFound, ErrUnavailable.
 	CheckIdempotencyKey(ctx context.Context, slug, key string, body []byte) error
-	// StaffDeviceKnown reports whether the device signed in to the account
+}
+
+// StaffDevices is what the staff-login check asks of staff access
+// (*staff.Service).
+type StaffDevices interface {
+	// DeviceKnown reports whether the device signed in to the account
 	// before; ErrUnavailable.
-	StaffDeviceKnown(ctx context.Context, email, deviceID string) (bool, error)
+	DeviceKnown(ctx context.Context, email, deviceID string) (bool, error)
 }
 
 // Gate runs the checks with the guard's limiter, proof-of-work issuer and
@@ -40,10 +45,13 @@ type Service interface {
 type Gate struct {
 	Guard *guard.Guard
 	Svc   Service
+	Staff StaffDevices
 }
 
-// New returns the gate of a guard and a service.
-func New(g *guard.Guard, svc Service) *Gate { return &Gate{Guard: g, Svc: svc} }
+// New returns the gate of a guard, a service and staff access.
+func New(g *guard.Guard, svc Service, staff StaffDevices) *Gate {
+	return &Gate{Guard: g, Svc: svc, Staff: staff}
+}
 
 // Coded turns the guard's failures into coded errors: ErrRateLimited is
 // rate_limited, ErrProof invalid_proof_of_work (field altcha), a Redis
@@ -220,7 +228,7 @@ func (g *Gate) StaffLogin(c *gin.Context, email string, client lottery.ClientInf
 	if _, err := g.allow(c, nil, abredis.Key{Kind: abredis.KindStaffLogin, Value: abredis.ClientKey(c.ClientIP())}); err != nil {
 		return err
 	}
-	known, err := g.Svc.StaffDeviceKnown(c.Request.Context(), email, client.DeviceID)
+	known, err := g.Staff.DeviceKnown(c.Request.Context(), email, client.DeviceID)
 	if err != nil {
 		return err
 	}

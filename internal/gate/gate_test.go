@@ -30,7 +30,7 @@ func (s *service) CheckIdempotencyKey(context.Context, string, string, []byte) e
 	s.asked++
 	return s.conflict
 }
-func (s *service) StaffDeviceKnown(context.Context, string, string) (bool, error) { return false, nil }
+func (s *service) DeviceKnown(context.Context, string, string) (bool, error) { return false, nil }
 
 func proof(t *testing.T) string {
 	t.Helper()
@@ -77,7 +77,7 @@ func TestRunnerOrder(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := guardtest.New(t, log, guardtest.Options{Rules: tc.rules})
 			svc := &service{conflict: tc.conflict}
-			gt := gate.New(g, svc)
+			gt := gate.New(g, svc, svc)
 			if tc.spendIP {
 				c, _ := request()
 				if err := gt.Limit(c); err != nil {
@@ -117,7 +117,7 @@ func TestRunnerOrder(t *testing.T) {
 func TestRedisDownFailClosed(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	g := guardtest.New(t, log, guardtest.Options{RedisURL: "redis://127.0.0.1:1/0"})
-	gt := gate.New(g, &service{})
+	gt := gate.New(g, &service{}, &service{})
 	for name, run := range map[string]func(c *gin.Context) error{
 		"challenge":   gt.Limit,
 		"code":        func(c *gin.Context) error { _, err := gt.Code(c, "a@example.com"); return err },

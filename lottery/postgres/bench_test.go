@@ -12,6 +12,7 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // BenchmarkDrawEndToEnd1M draws one sub-queue of 1,000,000 entries (tickets
@@ -132,7 +133,8 @@ func benchService(b *testing.B) (*postgres.Store, *lottery.Service, *draws.Servi
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	d := draws.NewService(store, svc, keys, nil, log)
 	svc.UseDraws(d)
-	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
+	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
+	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		b.Fatal(err)
 	}
 	org, err := store.StaffByEmail(ctx, "org@example.com")

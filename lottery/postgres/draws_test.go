@@ -15,6 +15,7 @@ import (
 	"github.com/startline/startline/lottery/fairdraw"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // drawTestEvent creates a revealed event of subqueues drawn pace groups
@@ -153,7 +154,8 @@ func drawService(t *testing.T, buf *syncBuffer) (*postgres.Store, *lottery.Servi
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	d := draws.NewService(store, svc, keys, nil, log)
 	svc.UseDraws(d)
-	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
+	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
+	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
 	}
 	org, err := store.StaffByEmail(ctx, "org@example.com")

@@ -12,6 +12,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // queueBench is a service with the production event cache (2 s) and an open
@@ -24,7 +25,8 @@ func queueBench(b *testing.B, prequeue bool) (*lottery.Service, *postgres.Store,
 	keys, _ := lottery.NewKeys([]byte("bench-secret-key-bench-secret-key-000"))
 	clk := &lottery.FixedClock{T: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
 	svc := lottery.NewService(store, keys, clk, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), lottery.Config{})
-	if _, err := svc.AddStaff(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
+	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
+	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		b.Fatal(err)
 	}
 	org, _ := store.StaffByEmail(ctx, "org@example.com")

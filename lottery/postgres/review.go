@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/review"
 )
 
 // CreateSession stores a staff session.
@@ -66,7 +67,7 @@ func fromEntryRows(rows []entryRow) []lottery.Entry {
 }
 
 // ReviewQueue lists flagged entries, riskiest first.
-func (s *Store) ReviewQueue(ctx context.Context, eventID int64, f lottery.ReviewFilter) ([]lottery.Entry, error) {
+func (s *Store) ReviewQueue(ctx context.Context, eventID int64, f review.Filter) ([]lottery.Entry, error) {
 	q := entrySelect(s.db.WithContext(ctx)).Where("e.event_id = ? AND e.status = 'in_review'", eventID)
 	if f.Reason != "" {
 		doc, _ := json.Marshal(map[string]any{"reasons": []map[string]string{{"code": f.Reason}}})
@@ -107,7 +108,7 @@ func nullIP(ip string) any {
 // Decide applies a review decision while the event is not yet frozen. In
 // an ordered sub-queue a decided entry may hold a pending offer: approval
 // gives it back, rejection voids it and cascades the slot.
-func (s *Store) Decide(ctx context.Context, d lottery.Decision, o lottery.OfferTx) ([]string, []lottery.OfferIssue, error) {
+func (s *Store) Decide(ctx context.Context, d review.Decision, o lottery.OfferTx) ([]string, []lottery.OfferIssue, error) {
 	var changed []string
 	var issued []lottery.OfferIssue
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
@@ -134,11 +135,11 @@ func (s *Store) Decide(ctx context.Context, d lottery.Decision, o lottery.OfferT
 		to, from := lottery.EntryRejected, []string{string(lottery.EntryInReview)}
 		var ids []string
 		switch d.Decision {
-		case lottery.DecisionApprove:
+		case review.DecisionApprove:
 			to, ids = lottery.EntryReceived, []string{target.ID}
-		case lottery.DecisionReject:
+		case review.DecisionReject:
 			ids = []string{target.ID}
-		case lottery.DecisionRejectCluster:
+		case review.DecisionRejectCluster:
 			from = append(from, string(lottery.EntryReceived))
 			if target.ClusterID == nil {
 				ids = []string{target.ID}
@@ -147,7 +148,7 @@ func (s *Store) Decide(ctx context.Context, d lottery.Decision, o lottery.OfferT
 				return err
 			}
 		}
-		if target.Status != string(lottery.EntryInReview) && d.Decision != lottery.DecisionRejectCluster {
+		if target.Status != string(lottery.EntryInReview) && d.Decision != review.DecisionRejectCluster {
 			return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this entry is not in review (it is " + target.Status + ")"}
 		}
 		var moved []struct {
@@ -234,3 +235,6 @@ func settleReviewedOffers(tx *gorm.DB, eventID int64, ids []string, actor string
 	}
 	return freed, nil
 }
+
+// The store keeps every concept's persistence.
+var _ review.Store = (*Store)(nil)

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/staff"
 )
 
 type staffRow struct {
@@ -40,8 +41,8 @@ func fromStaffRow(r staffRow) lottery.StaffAccount {
 		TOTPSealed: r.TotpSecretSealed, CreatedAt: r.CreatedAt, DisabledAt: r.DisabledAt}
 }
 
-func fromStaffTokenRow(r staffTokenRow) lottery.StaffToken {
-	return lottery.StaffToken{ID: r.ID, Prefix: r.Prefix, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
+func fromStaffTokenRow(r staffTokenRow) staff.Token {
+	return staff.Token{ID: r.ID, Prefix: r.Prefix, CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt,
 		LastUsedAt: r.LastUsedAt, RevokedAt: r.RevokedAt}
 }
 
@@ -76,7 +77,7 @@ func (s *Store) StaffAccountByEmail(ctx context.Context, email string) (lottery.
 }
 
 // CreateStaffToken stores a token hash with its audit record.
-func (s *Store) CreateStaffToken(ctx context.Context, staffID int64, hash []byte, t lottery.StaffToken, a lottery.AuditRecord) (lottery.StaffToken, error) {
+func (s *Store) CreateStaffToken(ctx context.Context, staffID int64, hash []byte, t staff.Token, a lottery.AuditRecord) (staff.Token, error) {
 	r := staffTokenRow{StaffID: staffID, TokenHash: hash, Prefix: t.Prefix, ExpiresAt: t.ExpiresAt}
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
 		if err := tx.Omit("ID", "CreatedAt", "LastUsedAt", "RevokedAt").Create(&r).Error; err != nil {
@@ -86,7 +87,7 @@ func (s *Store) CreateStaffToken(ctx context.Context, staffID int64, hash []byte
 		return audit(tx, staffID, a.Action, a.Target, a.Details)
 	})
 	if err != nil {
-		return lottery.StaffToken{}, fmt.Errorf("create staff token: %w", err)
+		return staff.Token{}, fmt.Errorf("create staff token: %w", err)
 	}
 	return fromStaffTokenRow(r), nil
 }
@@ -118,10 +119,10 @@ func (s *Store) StaffByToken(ctx context.Context, hash []byte, now time.Time) (l
 // ChangeStaffAccess applies an access change and its audit record in one
 // transaction. The account row is locked first, so two changes to one
 // account (say a reset and a disable) apply one after the other.
-func (s *Store) ChangeStaffAccess(ctx context.Context, c lottery.StaffAccessChange) (lottery.AccessResult, error) {
-	var res lottery.AccessResult
+func (s *Store) ChangeStaffAccess(ctx context.Context, c staff.AccessChange) (staff.AccessResult, error) {
+	var res staff.AccessResult
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
-		res = lottery.AccessResult{}
+		res = staff.AccessResult{}
 		var id int64
 		if err := tx.Raw(`SELECT id FROM staff WHERE id = ? FOR UPDATE`, c.StaffID).Scan(&id).Error; err != nil {
 			return err
@@ -183,18 +184,18 @@ func (s *Store) ChangeStaffAccess(ctx context.Context, c lottery.StaffAccessChan
 		return audit(tx, id, c.Audit.Action, c.Audit.Target, d)
 	})
 	if err != nil {
-		return lottery.AccessResult{}, fmt.Errorf("change staff access: %w", err)
+		return staff.AccessResult{}, fmt.Errorf("change staff access: %w", err)
 	}
 	return res, nil
 }
 
 // StaffTokens lists an account's tokens, newest first.
-func (s *Store) StaffTokens(ctx context.Context, staffID int64) ([]lottery.StaffToken, error) {
+func (s *Store) StaffTokens(ctx context.Context, staffID int64) ([]staff.Token, error) {
 	var rows []staffTokenRow
 	if err := s.db.WithContext(ctx).Where("staff_id = ?", staffID).Order("id DESC").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("staff tokens: %w", err)
 	}
-	out := make([]lottery.StaffToken, 0, len(rows))
+	out := make([]staff.Token, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, fromStaffTokenRow(r))
 	}
@@ -223,3 +224,6 @@ VALUES (?, ?, ?, ?) ON CONFLICT (staff_id, device_hash) DO UPDATE SET last_seen_
 	}
 	return nil
 }
+
+// The store keeps every concept's persistence.
+var _ staff.Store = (*Store)(nil)

@@ -6,13 +6,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/staff"
 )
 
 // StaffLoginHistory reads an account's login attempts from the audit log.
 // The window is measured on the database clock, the clock that stamps
 // audit rows.
-func (s *Store) StaffLoginHistory(ctx context.Context, staffID int64, window time.Duration) (lottery.LoginHistory, error) {
+func (s *Store) StaffLoginHistory(ctx context.Context, staffID int64, window time.Duration) (staff.LoginHistory, error) {
 	var row struct {
 		Failures  int
 		Logins    int
@@ -28,9 +28,9 @@ SELECT count(*) FILTER (WHERE action IN ('staff.login_failed', 'staff.login_bloc
  WHERE staff_id = ? AND action IN ('staff.login', 'staff.login_failed', 'staff.login_blocked')`,
 		window.Seconds(), staffID).Scan(&row).Error
 	if err != nil {
-		return lottery.LoginHistory{}, fmt.Errorf("staff login history: %w", err)
+		return staff.LoginHistory{}, fmt.Errorf("staff login history: %w", err)
 	}
-	h := lottery.LoginHistory{Failures: row.Failures, LoggedInBefore: row.Logins > 0}
+	h := staff.LoginHistory{Failures: row.Failures, LoggedInBefore: row.Logins > 0}
 	if row.Countries != "" {
 		h.Countries = strings.Split(row.Countries, ",")
 	}

@@ -1,25 +1,18 @@
-package lottery
+package staff
 
 import (
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"time"
+
+	"github.com/startline/startline/lottery"
 )
 
-// AuditRecord is one append-only audit_log row written in the same
-// transaction as the change it records.
-type AuditRecord struct {
-	Action  string // e.g. "staff.disabled"
-	Target  string // the account's address
-	Details map[string]any
-}
-
-// StaffAccessChange is one change to who may act as a staff account,
+// AccessChange is one change to who may act as a staff account,
 // applied by the store in one transaction together with its audit record,
 // so an access change is never half done nor unrecorded.
-type StaffAccessChange struct {
+type AccessChange struct {
 	StaffID int64
 	// Disable sets disabled_at; Enable clears it (never both).
 	Disable, Enable bool
@@ -28,7 +21,7 @@ type StaffAccessChange struct {
 	PasswordHash string
 	TOTPSealed   []byte
 	// RevokeTokens revokes every live bearer token; TokenID, when set
-	// instead, only that one (ErrNotFound when it is not a live token of
+	// instead, only that one (lottery.ErrNotFound when it is not a live token of
 	// the account).
 	RevokeTokens bool
 	TokenID      int64
@@ -37,53 +30,37 @@ type StaffAccessChange struct {
 	// ForgetDevices drops the account's known devices, so a device an
 	// intruder signed in from loses its standing.
 	ForgetDevices bool
-	Audit         AuditRecord
+	Audit         lottery.AuditRecord
 }
 
-// AccessResult counts what a StaffAccessChange ended.
+// AccessResult counts what an AccessChange ended.
 type AccessResult struct {
 	Tokens   int // bearer tokens revoked
 	Sessions int // browser sessions ended
 }
 
-// StaffAccessStore changes and lists staff access.
-type StaffAccessStore interface {
-	// StaffAccountByEmail returns an account, disabled or not; ErrNotFound.
-	StaffAccountByEmail(ctx context.Context, email string) (StaffAccount, error)
-	// ChangeStaffAccess applies c with its audit record in one transaction;
-	// ErrNotFound for an unknown account or token.
-	ChangeStaffAccess(ctx context.Context, c StaffAccessChange) (AccessResult, error)
-	// StaffTokens lists an account's bearer tokens, newest first.
-	StaffTokens(ctx context.Context, staffID int64) ([]StaffToken, error)
-	// StaffDeviceKnown reports whether a device (its hash) signed in to the
-	// enabled account with this address before (false for unknown addresses).
-	StaffDeviceKnown(ctx context.Context, email string, deviceHash []byte) (bool, error)
-	// RememberStaffDevice records a device's successful sign-in.
-	RememberStaffDevice(ctx context.Context, staffID int64, deviceHash []byte, at time.Time) error
-}
-
 // staffAccess loads an account (disabled ones too) for an access command.
-func (s *Service) staffAccess(ctx context.Context, email string) (StaffAccount, error) {
-	acct, err := s.store.StaffAccountByEmail(ctx, normalStaffEmail(email))
-	if errors.Is(err, ErrNotFound) {
-		return StaffAccount{}, &Error{Code: CodeNotFound, Field: "email", Message: "no staff account has this address"}
+func (s *Service) staffAccess(ctx context.Context, email string) (lottery.StaffAccount, error) {
+	acct, err := s.store.StaffAccountByEmail(ctx, normalEmail(email))
+	if errors.Is(err, lottery.ErrNotFound) {
+		return lottery.StaffAccount{}, &lottery.Error{Code: lottery.CodeNotFound, Field: "email", Message: "no staff account has this address"}
 	}
 	if err != nil {
-		return StaffAccount{}, err
+		return lottery.StaffAccount{}, err
 	}
 	return acct, nil
 }
 
-// DisableStaff disables an account: its bearer tokens and sessions stop
+// Disable disables an account: its bearer tokens and sessions stop
 // working at once (and are revoked, so enabling it again does not bring a
 // stolen one back), and it can no longer sign in. Audited as staff.disabled.
-func (s *Service) DisableStaff(ctx context.Context, email string) (AccessResult, error) {
+func (s *Service) Disable(ctx context.Context, email string) (AccessResult, error) {
 	acct, err := s.staffAccess(ctx, email)
 	if err != nil {
 		return AccessResult{}, fmt.Errorf("disable: %w", err)
 	}
-	res, err := s.store.ChangeStaffAccess(ctx, StaffAccessChange{StaffID: acct.ID, Disable: true, RevokeTokens: true,
-		RevokeSessions: true, Audit: AuditRecord{Action: "staff.disabled", Target: acct.Email,
+	res, err := s.store.ChangeStaffAccess(ctx, AccessChange{StaffID: acct.ID, Disable: true, RevokeTokens: true,
+		RevokeSessions: true, Audit: lottery.AuditRecord{Action: "staff.disabled", Target: acct.Email,
 			Details: map[string]any{"via": "cli", "was_disabled": acct.DisabledAt != nil}}})
 	if err != nil {
 		return AccessResult{}, fmt.Errorf("disable: %w", err)
@@ -91,15 +68,15 @@ func (s *Service) DisableStaff(ctx context.Context, email string) (AccessResult,
 	return res, nil
 }
 
-// EnableStaff lets a disabled account sign in again; its old tokens stay
+// Enable lets a disabled account sign in again; its old tokens stay
 // revoked. Audited as staff.enabled.
-func (s *Service) EnableStaff(ctx context.Context, email string) error {
+func (s *Service) Enable(ctx context.Context, email string) error {
 	acct, err := s.staffAccess(ctx, email)
 	if err != nil {
 		return fmt.Errorf("enable: %w", err)
 	}
-	_, err = s.store.ChangeStaffAccess(ctx, StaffAccessChange{StaffID: acct.ID, Enable: true,
-		Audit: AuditRecord{Action: "staff.enabled", Target: acct.Email,
+	_, err = s.store.ChangeStaffAccess(ctx, AccessChange{StaffID: acct.ID, Enable: true,
+		Audit: lottery.AuditRecord{Action: "staff.enabled", Target: acct.Email,
 			Details: map[string]any{"via": "cli", "was_disabled": acct.DisabledAt != nil}}})
 	if err != nil {
 		return fmt.Errorf("enable: %w", err)
@@ -107,18 +84,18 @@ func (s *Service) EnableStaff(ctx context.Context, email string) error {
 	return nil
 }
 
-// RevokeStaffTokens revokes one bearer token (tokenID > 0) or, with
+// RevokeTokens revokes one bearer token (tokenID > 0) or, with
 // tokenID 0, every bearer token and browser session of the account: a
 // sign-out everywhere. Audited as staff.token_revoked or staff.tokens_revoked.
-func (s *Service) RevokeStaffTokens(ctx context.Context, email string, tokenID int64) (AccessResult, error) {
+func (s *Service) RevokeTokens(ctx context.Context, email string, tokenID int64) (AccessResult, error) {
 	acct, err := s.staffAccess(ctx, email)
 	if err != nil {
 		return AccessResult{}, fmt.Errorf("revoke tokens: %w", err)
 	}
-	c := StaffAccessChange{StaffID: acct.ID, RevokeTokens: true, RevokeSessions: true,
-		Audit: AuditRecord{Action: "staff.tokens_revoked", Target: acct.Email, Details: map[string]any{"via": "cli"}}}
+	c := AccessChange{StaffID: acct.ID, RevokeTokens: true, RevokeSessions: true,
+		Audit: lottery.AuditRecord{Action: "staff.tokens_revoked", Target: acct.Email, Details: map[string]any{"via": "cli"}}}
 	if tokenID > 0 {
-		c = StaffAccessChange{StaffID: acct.ID, TokenID: tokenID, Audit: AuditRecord{Action: "staff.token_revoked",
+		c = AccessChange{StaffID: acct.ID, TokenID: tokenID, Audit: lottery.AuditRecord{Action: "staff.token_revoked",
 			Target: acct.Email, Details: map[string]any{"via": "cli", "token_id": tokenID}}}
 	}
 	res, err := s.store.ChangeStaffAccess(ctx, c)
@@ -128,12 +105,12 @@ func (s *Service) RevokeStaffTokens(ctx context.Context, email string, tokenID i
 	return res, nil
 }
 
-// ResetStaff gives an account a new password (generated when empty) and a
+// Reset gives an account a new password (generated when empty) and a
 // new TOTP secret, revokes its tokens and sessions and forgets its known
 // devices: what to do when a password or an authenticator may be in the
 // wrong hands, or is lost. It does not enable a disabled account. Audited
 // as staff.reset.
-func (s *Service) ResetStaff(ctx context.Context, email, password string) (Enrolment, AccessResult, error) {
+func (s *Service) Reset(ctx context.Context, email, password string) (Enrolment, AccessResult, error) {
 	acct, err := s.staffAccess(ctx, email)
 	if err != nil {
 		return Enrolment{}, AccessResult{}, fmt.Errorf("reset: %w", err)
@@ -142,9 +119,9 @@ func (s *Service) ResetStaff(ctx context.Context, email, password string) (Enrol
 	if err != nil {
 		return Enrolment{}, AccessResult{}, fmt.Errorf("reset: %w", err)
 	}
-	res, err := s.store.ChangeStaffAccess(ctx, StaffAccessChange{StaffID: acct.ID, PasswordHash: cred.hash,
+	res, err := s.store.ChangeStaffAccess(ctx, AccessChange{StaffID: acct.ID, PasswordHash: cred.hash,
 		TOTPSealed: cred.sealed, RevokeTokens: true, RevokeSessions: true, ForgetDevices: true,
-		Audit: AuditRecord{Action: "staff.reset", Target: acct.Email,
+		Audit: lottery.AuditRecord{Action: "staff.reset", Target: acct.Email,
 			Details: map[string]any{"via": "cli", "password_generated": cred.generated != ""}}})
 	if err != nil {
 		return Enrolment{}, AccessResult{}, fmt.Errorf("reset: %w", err)
@@ -152,15 +129,15 @@ func (s *Service) ResetStaff(ctx context.Context, email, password string) (Enrol
 	return Enrolment{Account: acct, Password: cred.generated, TOTPURL: cred.totpURL}, res, nil
 }
 
-// StaffTokens lists an account's bearer tokens (never the tokens themselves).
-func (s *Service) StaffTokens(ctx context.Context, email string) (StaffAccount, []StaffToken, error) {
+// Tokens lists an account's bearer tokens (never the tokens themselves).
+func (s *Service) Tokens(ctx context.Context, email string) (lottery.StaffAccount, []Token, error) {
 	acct, err := s.staffAccess(ctx, email)
 	if err != nil {
-		return StaffAccount{}, nil, fmt.Errorf("list tokens: %w", err)
+		return lottery.StaffAccount{}, nil, fmt.Errorf("list tokens: %w", err)
 	}
 	toks, err := s.store.StaffTokens(ctx, acct.ID)
 	if err != nil {
-		return StaffAccount{}, nil, fmt.Errorf("list tokens: %w", err)
+		return lottery.StaffAccount{}, nil, fmt.Errorf("list tokens: %w", err)
 	}
 	return acct, toks, nil
 }
@@ -172,17 +149,17 @@ func staffDeviceHash(id string) []byte {
 	return h[:]
 }
 
-// StaffDeviceKnown reports whether the device with the signed cookie id
+// DeviceKnown reports whether the device with the signed cookie id
 // deviceID signed in to the staff account at email before, with an
 // accepted risk score. Such a device's attempts are counted apart from
 // strangers' (gate.StaffLogin) and ignore the account's recent failures.
 // It answers false, with the same one query, for addresses that are not
 // staff.
-func (s *Service) StaffDeviceKnown(ctx context.Context, email, deviceID string) (bool, error) {
+func (s *Service) DeviceKnown(ctx context.Context, email, deviceID string) (bool, error) {
 	if deviceID == "" {
 		return false, nil
 	}
-	known, err := s.store.StaffDeviceKnown(ctx, normalStaffEmail(email), staffDeviceHash(deviceID))
+	known, err := s.store.StaffDeviceKnown(ctx, normalEmail(email), staffDeviceHash(deviceID))
 	if err != nil {
 		return false, fmt.Errorf("staff device: %w", err)
 	}
