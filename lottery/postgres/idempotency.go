@@ -12,7 +12,8 @@ func (s *Store) IdempotencyHash(ctx context.Context, eventID int64, key string) 
 	err := s.db.WithContext(ctx).Raw(`SELECT request_hash FROM idempotency_keys WHERE event_id = ? AND key = ?`,
 		eventID, key).Scan(&rows).Error
 	if err != nil {
-		return nil, false, fmt.Errorf("idempotency hash: %w", err)
+		// A raw read outside Transact: mark an outage here (503), as notFound does.
+		return nil, false, fmt.Errorf("idempotency hash: %w", unavailable(err))
 	}
 	if len(rows) == 0 {
 		return nil, false, nil
