@@ -57,6 +57,14 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// GORM's row callback (Raw().Scan, Row, Rows) sets its error directly,
+	// past the dialector's Translate: mark an outage there too, so a raw read
+	// outside Transact answers 503 like every other statement.
+	if err := db.Callback().Row().After("gorm:row").Register("startline:unavailable", func(tx *gorm.DB) {
+		tx.Error = unavailable(tx.Error)
+	}); err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)

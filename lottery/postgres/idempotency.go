@@ -13,7 +13,7 @@ func (s *Store) IdempotencyHash(ctx context.Context, eventID int64, key string) 
 		eventID, key).Scan(&rows).Error
 	if err != nil {
 		// A raw read outside Transact: mark an outage here (503), as notFound does.
-		return nil, false, fmt.Errorf("idempotency hash: %w", unavailable(err))
+		return nil, false, fmt.Errorf("idempotency hash: %w", err)
 	}
 	if len(rows) == 0 {
 		return nil, false, nil
