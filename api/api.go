@@ -18,21 +18,23 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
+	"github.com/startline/startline/lottery/waitroom"
 )
 
 // Deps is what the API needs.
 type Deps struct {
-	Svc     *lottery.Service
-	Draws   *draws.Service  // freeze/reveal/draw steps, draw views, artifacts, proofs
-	Offers  *offers.Service // offer actions, pay, webhooks, capacity, offer stats
-	Staff   *staff.Service  // staff accounts, tokens, sessions and logins
-	Review  *review.Service // the review queue and decisions
-	Guard   *guard.Guard
-	Outbox  lottery.MailStore
-	Log     *slog.Logger
-	Dev     bool
-	Readyz  func(ctx context.Context) error // PostgreSQL and Redis reachable
-	MaxBody int64
+	Svc      *lottery.Service
+	Draws    *draws.Service    // freeze/reveal/draw steps, draw views, artifacts, proofs
+	Offers   *offers.Service   // offer actions, pay, webhooks, capacity, offer stats
+	Staff    *staff.Service    // staff accounts, tokens, sessions and logins
+	Review   *review.Service   // the review queue and decisions
+	Waitroom *waitroom.Service // waiting-room joins and polls
+	Guard    *guard.Guard
+	Outbox   lottery.MailStore
+	Log      *slog.Logger
+	Dev      bool
+	Readyz   func(ctx context.Context) error // PostgreSQL and Redis reachable
+	MaxBody  int64
 	// Site is the public URL and trusted-proxy policy: cookies' Secure
 	// attribute and the absolute URLs the pay route answers.
 	Site *httpkit.Site

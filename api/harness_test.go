@@ -30,6 +30,7 @@ import (
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
+	"github.com/startline/startline/lottery/waitroom"
 )
 
 // clock is a settable, race-safe clock.
@@ -50,6 +51,7 @@ type env struct {
 	draws     *draws.Service
 	offers    *offers.Service
 	staff     *staff.Service
+	waitroom  *waitroom.Service
 	keys      *lottery.Keys // the service's, to make receipt tokens
 	clock     *clock
 	srv       *httptest.Server
@@ -88,16 +90,17 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	off := offers.NewService(store, svc, keys, clk, nil, log)
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
 	rev := review.NewService(store, clk, nil, log, nil)
+	wr := waitroom.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	r, err := httpkit.NewEngine(trustedProxiesOverride[t])
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
-	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: dev,
+	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: dev,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: store, svc: svc, draws: dr, offers: off, staff: stf, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
+	e := &env{t: t, store: store, svc: svc, draws: dr, offers: off, staff: stf, waitroom: wr, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
 	ctx := context.Background()
 	for _, s := range []struct {
 		email string

@@ -41,7 +41,7 @@ func (h *handler) joinQueue(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
-	res, err := h.Svc.JoinQueue(c.Request.Context(), c.Param("slug"),
+	res, err := h.Waitroom.JoinQueue(c.Request.Context(), c.Param("slug"),
 		lottery.JoinRequest{Course: b.Course, PaceGroup: b.PaceGroup, Email: b.Email}, h.gate.Client(c))
 	if err != nil {
 		writeError(c, h.Log, err)
@@ -79,7 +79,7 @@ type queueJSON struct {
 // a poll is cheaper than the Redis round trip a limit would cost, and
 // poll_after_seconds tells well-behaved clients how often to ask.
 func (h *handler) queueStatus(c *gin.Context) {
-	v, err := h.Svc.QueueStatus(c.Request.Context(), c.Param("ticket"))
+	v, err := h.Waitroom.QueueStatus(c.Request.Context(), c.Param("ticket"))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return

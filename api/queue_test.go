@@ -38,7 +38,7 @@ func (e *env) poll(ticket string) resp {
 // admit runs the worker's admission pass.
 func (e *env) admit() {
 	e.t.Helper()
-	if _, err := e.svc.AdmitQueues(context.Background()); err != nil {
+	if _, err := e.waitroom.AdmitQueues(context.Background()); err != nil {
 		e.t.Fatalf("admission pass: %v", err)
 	}
 }

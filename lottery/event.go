@@ -136,9 +136,9 @@ func (e *Event) SubQueues() []SubQueue {
 	return out
 }
 
-// pick finds the sub-queue a runner chose, or the field error naming what
+// Pick finds the sub-queue a runner chose, or the field error naming what
 // is wrong with the choice.
-func (e *Event) pick(course, pace string) (SubQueue, error) {
+func (e *Event) Pick(course, pace string) (SubQueue, error) {
 	if course == "" || !e.HasCourse(course) {
 		return SubQueue{}, Fieldf("course", "choose one of the event's courses")
 	}

@@ -64,10 +64,9 @@ type Service struct {
 
 	cacheMu sync.RWMutex
 	cache   map[string]cachedEvent
-	lines   map[string]cachedLine
 	flight  singleflight.Group
 
-	ticketKey, admitKey []byte // waiting-room tickets and admission tokens
+	admissions AdmissionCodec // checks the waiting room's admission tokens at apply
 }
 
 type cachedEvent struct {
@@ -76,8 +75,9 @@ type cachedEvent struct {
 	at  time.Time
 }
 
-// NewService wires a Service. notify may be nil (nothing is sent).
-func NewService(store Store, keys *Keys, clock Clock, notify Notifier, log *slog.Logger, cfg Config) *Service {
+// WithDefaults fills in the zero values of a Config (lottery/waitroom
+// shares the root service's Config and so its defaults).
+func (cfg Config) WithDefaults() Config {
 	if cfg.EventCacheTTL == 0 {
 		cfg.EventCacheTTL = 2 * time.Second
 	}
@@ -93,12 +93,14 @@ func NewService(store Store, keys *Keys, clock Clock, notify Notifier, log *slog
 	if cfg.Random == nil {
 		cfg.Random = rand.Reader
 	}
-	s := &Service{store: store, keys: keys, clock: clock, notify: notify, log: log, cfg: cfg, random: cfg.Random,
-		scorer: antibot.Scorer{Rules: cfg.Rules}, cache: map[string]cachedEvent{}, lines: map[string]cachedLine{}}
-	if keys != nil {
-		s.ticketKey, s.admitKey = keys.Derive("queue-ticket"), keys.Derive("admission")
-	}
-	return s
+	return cfg
+}
+
+// NewService wires a Service. notify may be nil (nothing is sent).
+func NewService(store Store, keys *Keys, clock Clock, notify Notifier, log *slog.Logger, cfg Config) *Service {
+	cfg = cfg.WithDefaults()
+	return &Service{store: store, keys: keys, clock: clock, notify: notify, log: log, cfg: cfg, random: cfg.Random,
+		scorer: antibot.Scorer{Rules: cfg.Rules}, cache: map[string]cachedEvent{}, admissions: NewAdmissionCodec(keys)}
 }
 
 // Network is what the IP tables know of a client address (country and
@@ -139,7 +141,7 @@ func (s *Service) PublicEvent(ctx context.Context, slug string) (Event, error) {
 func (s *Service) cachedEvent(ctx context.Context, slug string) (Event, error) {
 	// A cache's age is real elapsed time, not the service clock: a test
 	// clock that stands still must not freeze the cache (nor one moved ahead
-	// empty it). The same holds for queueLine.
+	// empty it). The same holds for lottery/waitroom's line cache.
 	now := time.Now()
 	s.cacheMu.RLock()
 	c, ok := s.cache[slug]
@@ -217,7 +219,7 @@ func (s *Service) requestOTP(ctx context.Context, slug, email string, lang strin
 	if a.Decision == antibot.Reject {
 		// Same answer as a sent code: nothing is revealed, nothing is
 		// mailed; the stored assessment explains the refusal later.
-		s.log.InfoContext(ctx, "otp request refused", "event", slug, "score", a.Score, "reasons", reasonCodes(a),
+		s.log.InfoContext(ctx, "otp request refused", "event", slug, "score", a.Score, "reasons", ReasonCodes(a),
 			"rules", a.RulesVersion)
 		if err := s.store.RefuseOTP(ctx, rec); err != nil {
 			return fmt.Errorf("request otp %s: %w", slug, err)
@@ -300,7 +302,7 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 		if req.AdmissionToken == "" {
 			return ApplyResult{}, ErrAdmissionRequired
 		}
-		ticket, review, ok := s.checkAdmission(req.AdmissionToken, sq.ID, entry.EmailKey)
+		ticket, review, ok := s.admissions.Check(req.AdmissionToken, sq.ID, entry.EmailKey)
 		if !ok {
 			return ApplyResult{}, &Error{Code: CodeAdmissionRequired, Field: "admission_token",
 				Message: "this admission token is not for this pace group and e-mail address"}
@@ -346,7 +348,7 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 
 // validate checks every field in form order and builds the entry.
 func (s *Service) validate(ev *Event, req ApplyRequest, now time.Time) (Entry, error) {
-	sq, err := ev.pick(req.Course, req.PaceGroup)
+	sq, err := ev.Pick(req.Course, req.PaceGroup)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -485,7 +487,9 @@ func (s *Service) newSeedCommit(slug string) (*SeedCommit, error) {
 	return &SeedCommit{Sealed: sealed, Commitment: hex.EncodeToString(sum[:])}, nil
 }
 
-func reasonCodes(a antibot.Assessment) []string {
+// ReasonCodes lists an assessment's reason codes, for logs (the reasons'
+// details may quote client input; the codes never do).
+func ReasonCodes(a antibot.Assessment) []string {
 	out := make([]string, len(a.Reasons))
 	for i, r := range a.Reasons {
 		out[i] = r.Code

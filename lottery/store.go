@@ -175,7 +175,6 @@ type Store interface {
 	AuditStore
 	ClusterStore
 	OfferStore
-	QueueStore
 }
 
 // Notifier hears about committed work that a background worker delivers.

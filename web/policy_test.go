@@ -25,6 +25,7 @@ import (
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
+	"github.com/startline/startline/lottery/waitroom"
 	"github.com/startline/startline/web"
 
 	"net/http/httptest"
@@ -67,6 +68,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	off := offers.NewService(store, svc, keys, clk, nil, log)
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
 	rev := review.NewService(store, clk, nil, log, nil)
+	wr := waitroom.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	if o.sandbox != nil {
 		off.UsePayments(o.sandbox)
 	}
@@ -99,16 +101,16 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
+	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
-	d := web.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs}
+	d := web.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs}
 	if o.sandbox != nil {
 		d.Sandbox = o.sandbox
 	}
 	if err := web.Register(r, d); err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, draws: dr, staff: stf, keys: keys, org: org}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, draws: dr, staff: stf, waitroom: wr, keys: keys, org: org}
 	t.Cleanup(s.srv.Close)
 	return s
 }

@@ -102,7 +102,7 @@ func (p *pages) joinQueue(c *gin.Context) {
 		show(err)
 		return
 	}
-	res, err := p.Svc.JoinQueue(c.Request.Context(), q.Event.Slug,
+	res, err := p.Waitroom.JoinQueue(c.Request.Context(), q.Event.Slug,
 		lottery.JoinRequest{Course: c.PostForm("course"), PaceGroup: c.PostForm("pace"), Email: q.Email}, p.gate.Client(c))
 	if err != nil {
 		show(err)
@@ -144,7 +144,7 @@ type queueWaitPage struct {
 // without JavaScript.
 func (p *pages) queueWait(c *gin.Context) {
 	ticket := c.Param("ticket")
-	v, err := p.Svc.QueueStatus(c.Request.Context(), ticket)
+	v, err := p.Waitroom.QueueStatus(c.Request.Context(), ticket)
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -175,7 +175,7 @@ func (p *pages) queueWait(c *gin.Context) {
 		case v.Admitted && !v.Used:
 			q := url.Values{"subqueue": {w.SubQueue.Key}, "admission_token": {v.AdmissionToken}}
 			if e := jc.Get("email"); e != "" {
-				q.Set("who", p.Svc.SealAddress(e))
+				q.Set("who", p.Waitroom.SealAddress(e))
 			}
 			w.ApplyURL = "/events/" + url.PathEscape(w.Event.Slug) + "/apply?" + q.Encode()
 		case v.Lapsed:

@@ -179,7 +179,7 @@ func TestWaitingRoomPages(t *testing.T) {
 
 	// The admission pass lets the line's first joiners in: the page stops
 	// reloading and links to the form with the admission and the address.
-	if _, err := s.svc.AdmitQueues(ctx); err != nil {
+	if _, err := s.waitroom.AdmitQueues(ctx); err != nil {
 		t.Fatal(err)
 	}
 	code, body, _ = b.do("GET", wait, nil)
@@ -313,7 +313,7 @@ func TestPrequeuePages(t *testing.T) {
 
 	// The window opens; the admission pass places the pre-queue.
 	s.store.DB().Exec(`UPDATE events SET opens_at = now() - interval '1 second' WHERE slug = 'summer'`)
-	if _, err := s.svc.AdmitQueues(ctx); err != nil {
+	if _, err := s.waitroom.AdmitQueues(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, body, _ = b.do("GET", wait, nil); strings.Contains(body, "You are in the waiting room") ||

@@ -25,6 +25,7 @@ import (
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
+	"github.com/startline/startline/lottery/waitroom"
 	"github.com/startline/startline/web"
 )
 
@@ -144,13 +145,14 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 	off := offers.NewService(store, svc, keys, lottery.SystemClock{}, nil, log)
 	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
 	rev := review.NewService(store, lottery.SystemClock{}, nil, log, nil)
+	wr := waitroom.NewService(store, svc, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	r, err := httpkit.NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{})
-	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Readyz: store.Ping})
-	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log}); err != nil {
+	api.Register(r, api.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Readyz: store.Ping})
+	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(r)

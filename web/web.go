@@ -33,6 +33,7 @@ import (
 	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
+	"github.com/startline/startline/lottery/waitroom"
 )
 
 //go:embed templates/*.html
@@ -43,13 +44,14 @@ var staticFS embed.FS
 
 // Deps is what the pages need.
 type Deps struct {
-	Svc     *lottery.Service
-	Draws   *draws.Service  // the results page
-	Offers  *offers.Service // offer pages, pay, the sandbox checkout
-	Staff   *staff.Service  // staff sessions and logins
-	Review  *review.Service // the review queue and decisions
-	Guard   *guard.Guard
-	Sandbox *sandbox.Provider // the test checkout, dev mode only
+	Svc      *lottery.Service
+	Draws    *draws.Service    // the results page
+	Offers   *offers.Service   // offer pages, pay, the sandbox checkout
+	Staff    *staff.Service    // staff sessions and logins
+	Review   *review.Service   // the review queue and decisions
+	Waitroom *waitroom.Service // waiting-room joins and polls, the sealed address
+	Guard    *guard.Guard
+	Sandbox  *sandbox.Provider // the test checkout, dev mode only
 	// StripePublishableKey lets the checkout page load Stripe's payment element.
 	StripePublishableKey string
 	Outbox               lottery.MailStore
@@ -362,7 +364,7 @@ func (p *pages) identityForm(c *gin.Context) {
 	// the clear); without an admission an ordered group starts in line.
 	f.AdmissionToken = c.Query("admission_token")
 	if f.AdmissionToken != "" {
-		f.Email = p.Svc.OpenAddress(c.Query("who"))
+		f.Email = p.Waitroom.OpenAddress(c.Query("who"))
 	}
 	if f.SubQueue.Mode == lottery.ModeOrdered && f.AdmissionToken == "" {
 		c.Redirect(http.StatusSeeOther, queueJoinPath(f.Event.Slug, f.SubQueue))

@@ -26,18 +26,20 @@ import (
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
+	"github.com/startline/startline/lottery/waitroom"
 	"github.com/startline/startline/web"
 )
 
 type site struct {
-	t     *testing.T
-	srv   *httptest.Server
-	store *postgres.Store
-	svc   *lottery.Service
-	draws *draws.Service
-	staff *staff.Service
-	keys  *lottery.Keys // the service's, to make receipt tokens
-	org   lottery.StaffAccount
+	t        *testing.T
+	srv      *httptest.Server
+	store    *postgres.Store
+	svc      *lottery.Service
+	draws    *draws.Service
+	staff    *staff.Service
+	waitroom *waitroom.Service
+	keys     *lottery.Keys // the service's, to make receipt tokens
+	org      lottery.StaffAccount
 }
 
 func newSite(t *testing.T, dev bool) *site { return newSiteRules(t, dev, nil, nil) }
@@ -59,6 +61,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	off := offers.NewService(store, svc, keys, lottery.SystemClock{}, nil, log)
 	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
 	rev := review.NewService(store, lottery.SystemClock{}, nil, log, nil)
+	wr := waitroom.NewService(store, svc, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	ctx := context.Background()
 	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
@@ -79,10 +82,10 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, opts)
-	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
+	if err := web.Register(r, web.Deps{Svc: svc, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
 		t.Fatal(err)
 	}
-	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, draws: dr, staff: stf, keys: keys, org: org}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, draws: dr, staff: stf, waitroom: wr, keys: keys, org: org}
 	t.Cleanup(s.srv.Close)
 	return s
 }

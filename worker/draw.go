@@ -11,14 +11,16 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/offers"
+	"github.com/startline/startline/lottery/waitroom"
 )
 
 // Drawer runs sub-queue draws.
 type Drawer struct {
-	Svc    *lottery.Service
-	Draws  *draws.Service
-	Offers *offers.Service // offer expiry and the reconciler
-	Log    *slog.Logger
+	Svc      *lottery.Service
+	Draws    *draws.Service
+	Offers   *offers.Service   // offer expiry and the reconciler
+	Waitroom *waitroom.Service // the admission pass
+	Log      *slog.Logger
 }
 
 // HandleDrawSubqueue draws one sub-queue; see draws.Service.RunDraw.
@@ -67,7 +69,7 @@ func (d *Drawer) HandleExpireOffer(ctx context.Context, t *asynq.Task) error {
 // HandleAdmitQueues runs one admission pass over every waiting room. Its
 // state is all in PostgreSQL, so a lost or doubled task costs nothing.
 func (d *Drawer) HandleAdmitQueues(ctx context.Context, _ *asynq.Task) error {
-	n, err := d.Svc.AdmitQueues(ctx)
+	n, err := d.Waitroom.AdmitQueues(ctx)
 	if n > 0 {
 		d.Log.InfoContext(ctx, "waiting rooms admitted runners", "count", n)
 	}

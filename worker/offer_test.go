@@ -18,6 +18,7 @@ import (
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/staff"
+	"github.com/startline/startline/lottery/waitroom"
 	"github.com/startline/startline/worker"
 )
 
@@ -113,7 +114,8 @@ func TestOfferExpiryByTaskAndReconciler(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := worker.NewServer(worker.Options{Redis: opt, Queue: queue, Log: log, Concurrency: 2,
-		Mailer: &worker.Mailer{Store: store, Client: client, Log: log}, Drawer: &worker.Drawer{Svc: svc, Draws: dr, Offers: off, Log: log}})
+		Mailer: &worker.Mailer{Store: store, Client: client, Log: log}, Drawer: &worker.Drawer{Svc: svc, Draws: dr, Offers: off, Log: log,
+			Waitroom: waitroom.NewService(store, svc, nil, clk, client, log, lottery.Config{})}})
 	if err != nil {
 		t.Fatal(err)
 	}

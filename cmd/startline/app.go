@@ -30,6 +30,7 @@ import (
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
+	"github.com/startline/startline/lottery/waitroom"
 	"github.com/startline/startline/web"
 	"github.com/startline/startline/worker"
 )
@@ -45,6 +46,7 @@ type app struct {
 	svc      *lottery.Service
 	draws    *draws.Service
 	offers   *offers.Service
+	waitroom *waitroom.Service
 	staff    *staff.Service
 	review   *review.Service
 	guard    *guard.Guard
@@ -112,6 +114,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.draws = draws.NewService(store, a.svc, keys, a.tasks, log)
 	a.svc.UseDraws(a.draws)
 	a.offers = offers.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log)
+	a.waitroom = waitroom.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.staff = staff.NewService(store, store, keys, lottery.SystemClock{}, a.tasks, log, staff.Config{Networks: svcCfg.Networks})
 	a.review = review.NewService(store, lottery.SystemClock{}, a.tasks, log, svcCfg.Networks)
 	a.mails = lottery.NewMailRenderer(store, keys, cfg.PublicURL)
@@ -200,15 +203,17 @@ func (a *app) router() (*gin.Engine, error) {
 		return nil, err
 	}
 	api.Register(r, api.Deps{Svc: a.svc, Draws: a.draws, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
-		Offers: a.offers,
-		Staff:  a.staff,
-		Review: a.review,
-		Site:   a.site})
+		Offers:   a.offers,
+		Waitroom: a.waitroom,
+		Staff:    a.staff,
+		Review:   a.review,
+		Site:     a.site})
 	if err := web.Register(r, web.Deps{Svc: a.svc, Draws: a.draws, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
-		Offers: a.offers,
-		Staff:  a.staff,
-		Review: a.review,
-		Site:   a.site}); err != nil {
+		Offers:   a.offers,
+		Waitroom: a.waitroom,
+		Staff:    a.staff,
+		Review:   a.review,
+		Site:     a.site}); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -271,7 +276,7 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 			log.Warn("SMTP_URL is empty: mail stays in the outbox")
 		}
 		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Log: log, Mailer: mailer,
-			Drawer: &worker.Drawer{Svc: a.svc, Draws: a.draws, Offers: a.offers, Log: log}})
+			Drawer: &worker.Drawer{Svc: a.svc, Draws: a.draws, Offers: a.offers, Waitroom: a.waitroom, Log: log}})
 		if err != nil {
 			return err
 		}

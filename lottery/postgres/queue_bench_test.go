@@ -13,12 +13,13 @@ import (
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/staff"
+	"github.com/startline/startline/lottery/waitroom"
 )
 
 // queueBench is a service with the production event cache (2 s) and an open
 // event whose only pace group is ordered. With prequeue the group has a
 // pre-queue and the clock stands ten minutes before the opening.
-func queueBench(b *testing.B, prequeue bool) (*lottery.Service, *postgres.Store, *lottery.FixedClock) {
+func queueBench(b *testing.B, prequeue bool) (*waitroom.Service, *postgres.Store, *lottery.FixedClock) {
 	b.Helper()
 	store, _ := pgtest.NewStore(b)
 	ctx := context.Background()
@@ -43,7 +44,7 @@ func queueBench(b *testing.B, prequeue bool) (*lottery.Service, *postgres.Store,
 	if prequeue {
 		clk.T = clk.T.Add(-11 * time.Minute)
 	}
-	return svc, store, clk
+	return waitroom.NewService(store, svc, keys, clk, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), lottery.Config{}), store, clk
 }
 
 func prequeueMinutes(on bool) int {
