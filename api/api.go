@@ -16,6 +16,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/offers"
+	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
@@ -35,6 +36,9 @@ type Deps struct {
 	Dev      bool
 	Readyz   func(ctx context.Context) error // PostgreSQL and Redis reachable
 	MaxBody  int64
+	// Registration runs e-mail codes, applications and entry status, and
+	// answers the gate's Idempotency-Key check.
+	Registration *registration.Service
 	// Site is the public URL and trusted-proxy policy: cookies' Secure
 	// attribute and the absolute URLs the pay route answers.
 	Site *httpkit.Site
@@ -50,7 +54,7 @@ func Register(r *gin.Engine, d Deps) {
 	if d.MaxBody == 0 {
 		d.MaxBody = 64 << 10
 	}
-	h := &handler{Deps: d, gate: gate.New(d.Guard, d.Svc, d.Staff)}
+	h := &handler{Deps: d, gate: gate.New(d.Guard, d.Registration, d.Staff)}
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.readyz)
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/registration"
 )
 
 type otpBody struct {
@@ -29,9 +30,9 @@ func (h *handler) requestOTP(c *gin.Context) {
 	}
 	ctx, slug, client := c.Request.Context(), c.Param("slug"), h.gate.Client(c)
 	if mail {
-		err = h.Svc.RequestOTP(ctx, slug, b.Email, "", client)
+		err = h.Registration.RequestOTP(ctx, slug, b.Email, "", client)
 	} else {
-		err = h.Svc.WithholdOTP(ctx, slug, b.Email, client)
+		err = h.Registration.WithholdOTP(ctx, slug, b.Email, client)
 	}
 	if err != nil {
 		writeError(c, h.Log, err)
@@ -74,10 +75,10 @@ func (h *handler) apply(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
-	req := lottery.ApplyRequest{Course: b.Course, PaceGroup: b.PaceGroup, Name: b.Name, Email: b.Email, Phone: b.Phone,
+	req := registration.ApplyRequest{Course: b.Course, PaceGroup: b.PaceGroup, Name: b.Name, Email: b.Email, Phone: b.Phone,
 		BirthDate: b.BirthDate, OTP: b.OTP, GroupCode: b.GroupCode, PreviousApplications: b.PreviousApplications,
 		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals}
-	res, err := h.Svc.Apply(c.Request.Context(), c.Param("slug"), req, h.gate.Client(c), idem, body)
+	res, err := h.Registration.Apply(c.Request.Context(), c.Param("slug"), req, h.gate.Client(c), idem, body)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
@@ -103,7 +104,7 @@ type entryJSON struct {
 }
 
 func (h *handler) entryStatus(c *gin.Context) {
-	v, err := h.Svc.EntryStatus(c.Request.Context(), c.Param("id"), c.Query("token"))
+	v, err := h.Registration.EntryStatus(c.Request.Context(), c.Param("id"), c.Query("token"))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return

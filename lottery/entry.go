@@ -3,12 +3,9 @@ package lottery
 import (
 	"encoding/json"
 	"regexp"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/startline/startline/antibot"
-	"github.com/startline/startline/internal/textin"
 )
 
 // EntryStatus is where an entry stands. Every change is appended to the
@@ -59,21 +56,13 @@ type Entry struct {
 	ClusterID   string
 }
 
-// ApplyRequest is the runner's application as received (API.md fields).
-type ApplyRequest struct {
-	Course               string
-	PaceGroup            string
-	Name                 string
-	Email                string
-	Phone                string
-	BirthDate            string
-	OTP                  string
-	GroupCode            string
-	PreviousApplications *int
-	Altcha               string
-	AdmissionToken       string
-	Website              string // honeypot
-	Signals              json.RawMessage
+// EntryView is what a runner sees of their entry
+// (lottery/registration's EntryStatus).
+type EntryView struct {
+	Entry Entry
+	Event Event
+	Place *DrawPlace // after the draw
+	Offer *Offer     // once offered a slot
 }
 
 // ClientInfo is what the transport knows about the caller.
@@ -85,35 +74,5 @@ type ClientInfo struct {
 	UAPlatform     string // Sec-CH-UA-Platform client hint
 }
 
-var (
-	otpRe   = regexp.MustCompile(`^[0-9]{6}$`)
-	groupRe = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)
-)
-
-// cleanName trims, collapses inner white space and refuses control
-// characters and names that show nothing (only zero-width characters,
-// joiners or fillers).
-func cleanName(s string) (string, bool) {
-	s = strings.Join(strings.Fields(s), " ")
-	if s == "" || len([]rune(s)) > 100 || !textin.Visible(s) {
-		return "", false
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", false
-		}
-	}
-	return s, true
-}
-
-// parseBirthDate accepts YYYY-MM-DD for someone aged 5 to 120 on day now.
-func parseBirthDate(s string, now time.Time) (time.Time, error) {
-	d, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		return time.Time{}, Fieldf("birth_date", "use the form YYYY-MM-DD")
-	}
-	if d.After(now.AddDate(-5, 0, 0)) || d.Before(now.AddDate(-120, 0, 0)) {
-		return time.Time{}, Fieldf("birth_date", "give a birth date for an age between 5 and 120")
-	}
-	return d, nil
-}
+// groupRe is what a group code may be (GroupCode).
+var groupRe = regexp.MustCompile(`^[a-z0-9-]{1,64}$`)

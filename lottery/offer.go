@@ -101,14 +101,12 @@ type OfferStats struct {
 }
 
 // OfferStore is what the root service asks of offers: publishing results
-// issues the draw's offers (the event lifecycle), and an entry's status shows
-// its offer. Offer actions, expiry, capacity and payments are lottery/offers.
+// issues the draw's offers (the event lifecycle). Offer actions, expiry,
+// capacity and payments are lottery/offers.
 type OfferStore interface {
 	// IssueDrawOffers offers a slot to every selected entry of the event's
 	// draws and records publication, in one transaction; ErrInvalidTransition.
 	IssueDrawOffers(ctx context.Context, slug string, tx OfferTx, actor Actor) (Event, []OfferIssue, error)
-	// EntryOffer returns an entry's offer; ErrNotFound.
-	EntryOffer(ctx context.Context, entryID string) (Offer, error)
 }
 
 func (s *Service) offerTx(ev Event, id, action string) OfferTx {

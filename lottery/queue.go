@@ -150,9 +150,10 @@ func (v QueueView) PollAfter() int {
 }
 
 // AdmissionCodec issues and checks admission tokens. lottery/waitroom
-// issues them to admitted runners; Apply checks them. A token is MACed and
-// bound to the ticket, the sub-queue and the e-mail address it was issued
-// for; single use and expiry are checked in the apply transaction.
+// issues them to admitted runners; lottery/registration's Apply checks
+// them. A token is MACed and bound to the ticket, the sub-queue and the
+// e-mail address it was issued for; single use and expiry are checked in
+// the apply transaction.
 type AdmissionCodec struct{ key []byte }
 
 // NewAdmissionCodec derives the admission key from keys (nil keys: a codec

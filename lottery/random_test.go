@@ -3,27 +3,13 @@ package lottery
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
 	"log/slog"
 	"testing"
 	"time"
+
+	"github.com/startline/startline/internal/testrand"
 )
-
-// counter is a predictable random source: the bytes 0, 1, 2, ...
-type counter struct{ n byte }
-
-func (c *counter) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = c.n
-		c.n++
-	}
-	return len(p), nil
-}
-
-type brokenReader struct{}
-
-func (brokenReader) Read([]byte) (int, error) { return 0, errors.New("no entropy") }
 
 func newRandomService(t *testing.T, r io.Reader) *Service {
 	t.Helper()
@@ -39,7 +25,7 @@ func newRandomService(t *testing.T, r io.Reader) *Service {
 // source (Config.Random; staff credentials: lottery/staff's test), so a test can fix them; a failing source is an error,
 // never a panic or a weak value.
 func TestServiceRandomSource(t *testing.T) {
-	s := newRandomService(t, &counter{})
+	s := newRandomService(t, &testrand.Counter{})
 	commit, err := s.newSeedCommit("demo")
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +41,7 @@ func TestServiceRandomSource(t *testing.T) {
 		t.Errorf("sealed seed = %x, %v; want %x", plain, err, want)
 	}
 
-	broken := newRandomService(t, brokenReader{})
+	broken := newRandomService(t, testrand.Broken{})
 	if _, err := broken.newSeedCommit("demo"); err == nil {
 		t.Error("seed commit from a failing source")
 	}

@@ -2,6 +2,13 @@ package lottery
 
 import "time"
 
+// OTP policy: 6 digits, valid 10 minutes, 5 attempts, single use.
+const (
+	OTPDigits      = 6
+	OTPValidity    = 10 * time.Minute
+	OTPMaxAttempts = 5
+)
+
 // CodeTry is a person's stored e-mail code as one application finds it,
 // before that application's try is counted.
 type CodeTry struct {

@@ -90,27 +90,6 @@ func TestEventSpecYearsInRange(t *testing.T) {
 	}
 }
 
-func TestCleanName(t *testing.T) {
-	tests := []struct {
-		in, want string
-		ok       bool
-	}{
-		{"  Kim   Minjun ", "Kim Minjun", true},
-		{"김민준", "김민준", true},
-		{"\u200bA", "\u200bA", true},
-		{"", "", false},
-		{"\u200b\u200c\u200d\u2060", "", false},
-		{"\u3164\u3164", "", false},
-		{"Kim\x00", "", false},
-	}
-	for _, tt := range tests {
-		got, ok := cleanName(tt.in)
-		if got != tt.want || ok != tt.ok {
-			t.Errorf("cleanName(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
-		}
-	}
-}
-
 func TestCheckJoin(t *testing.T) {
 	opens := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
 	ev := Event{Status: EventPublished, OpensAt: opens, ClosesAt: opens.Add(time.Hour)}

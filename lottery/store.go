@@ -48,54 +48,11 @@ type Mail struct {
 // Pending reports whether m is an intent still to be rendered.
 func (m Mail) Pending() bool { return m.Intent != "" && m.Subject == "" && m.Body == "" }
 
-// OTPRecord is a fresh e-mail code, stored as its keyed hash.
-type OTPRecord struct {
-	EventID   int64
-	EmailKey  string
-	CodeHash  []byte
-	ExpiresAt time.Time
-	// The request's assessment, kept whether the code is mailed or not.
-	RequestedAt time.Time
-	Risk        antibot.Assessment
-	ClientIP    string
-	UserAgent   string
-}
-
 // OTPRequest is one stored code request and its assessment.
 type OTPRequest struct {
 	RequestedAt time.Time
 	Mailed      bool
 	Risk        antibot.Assessment
-}
-
-// ApplyTx is everything one application writes, in one transaction.
-type ApplyTx struct {
-	Entry          Entry
-	OTPHash        []byte
-	MaxOTPAttempts int
-	MaxGroupSize   int
-	Now            time.Time
-	IdempotencyKey string // empty when the client sent none
-	RequestHash    []byte
-	// Admission is set for an ordered sub-queue: the admitted ticket the
-	// entry uses up, and how a free slot is offered to it.
-	Admission *AdmissionUse
-}
-
-// AdmissionUse is the waiting-room ticket an ordered application uses.
-type AdmissionUse struct {
-	TicketID string
-	Offers   OfferTx
-}
-
-// ApplyOutcome is the stored result of an application: the new entry, or
-// the entry an earlier request with the same Idempotency-Key created.
-type ApplyOutcome struct {
-	EntryID  string
-	Status   EntryStatus
-	SubQueue string
-	Replayed bool
-	Issued   []OfferIssue // an ordered sub-queue's slot offered at once
 }
 
 // EventStore keeps events and their lifecycle.
@@ -121,32 +78,6 @@ type SeedCommit struct {
 	Commitment string
 }
 
-// EntryStore keeps applications, codes and the outbox.
-type EntryStore interface {
-	// SaveOTP replaces the person's code for the event and queues the mail,
-	// in one transaction; it returns the outbox id.
-	SaveOTP(ctx context.Context, otp OTPRecord, mail Mail) (int64, error)
-	// RefuseOTP records a refused code request's assessment (no code, no mail).
-	RefuseOTP(ctx context.Context, otp OTPRecord) error
-	// OTPRequests lists an address's latest code requests for an event, newest first.
-	OTPRequests(ctx context.Context, eventID int64, emailKey string, limit int) ([]OTPRequest, error)
-	// Apply checks and consumes the e-mail code and stores the entry, its log
-	// record and its idempotency record in one transaction. Errors:
-	// ErrInvalidOTP, ErrDuplicateEntry, ErrClosed, ErrGroupFull,
-	// ErrIdempotencyMismatch, a field error for a group in another sub-queue.
-	Apply(ctx context.Context, tx ApplyTx) (ApplyOutcome, error)
-	// IdempotencyHash returns the request hash stored with an event's
-	// Idempotency-Key by an earlier application; found is false when the
-	// key was never used. A read outside any transaction: the request gate
-	// asks it before spending a proof of work, Apply decides under its locks.
-	IdempotencyHash(ctx context.Context, eventID int64, key string) (hash []byte, found bool, err error)
-	// Entry returns an entry by id; ErrNotFound.
-	Entry(ctx context.Context, id string) (Entry, error)
-	// EntryPlace returns where an entry stands in its draw; ErrNotFound
-	// when it was not drawn.
-	EntryPlace(ctx context.Context, entryID string) (DrawPlace, error)
-}
-
 // MailStore reads and settles the outbox.
 type MailStore interface {
 	// Mail returns one outbox message; ErrNotFound.
@@ -161,20 +92,13 @@ type MailStore interface {
 	MarkMailFailed(ctx context.Context, id int64, reason string) error
 }
 
-// AuditStore appends to the staff audit log.
-type AuditStore interface {
-	// Audit appends a staff action to the audit log.
-	Audit(ctx context.Context, staffID int64, action, target string, details map[string]any) error
-}
-
-// Store is everything the service needs from persistence.
+// Store is what the root service needs from persistence: the event
+// lifecycle. Each concept package declares its own store
+// (registration.Store, draws.Store, ...); lottery/postgres implements all.
 type Store interface {
 	EventStore
-	EntryStore
-	MailStore
-	AuditStore
-	ClusterStore
 	OfferStore
+	ClusterStore
 }
 
 // Notifier hears about committed work that a background worker delivers.

@@ -68,14 +68,14 @@ func TestConsoleRefusesCrossSiteForms(t *testing.T) {
 			t.Errorf("decision form, %s: %d, want 403", name, got)
 		}
 	}
-	if v, _ := s.svc.EntryStatus(ctx, id, strings.Split(receipt, "token=")[1][:32]); v.Entry.Status != lottery.EntryInReview {
+	if v, _ := s.reg.EntryStatus(ctx, id, strings.Split(receipt, "token=")[1][:32]); v.Entry.Status != lottery.EntryInReview {
 		t.Fatalf("a cross-site form changed the entry: %s", v.Entry.Status)
 	}
 	if got := send("/review/entries/"+id+"/decision", decision, "Cookie", cookie, "Origin", s.srv.URL,
 		"Sec-Fetch-Site", "same-origin"); got != http.StatusSeeOther {
 		t.Errorf("the console's own form: %d, want 303", got)
 	}
-	if v, _ := s.svc.EntryStatus(ctx, id, strings.Split(receipt, "token=")[1][:32]); v.Entry.Status != lottery.EntryRejected {
+	if v, _ := s.reg.EntryStatus(ctx, id, strings.Split(receipt, "token=")[1][:32]); v.Entry.Status != lottery.EntryRejected {
 		t.Errorf("after the console's decision: %s", v.Entry.Status)
 	}
 }

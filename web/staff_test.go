@@ -96,7 +96,7 @@ func TestReviewerConsole(t *testing.T) {
 	if code, _ := post(url.Values{"decision": {"reject"}, "note": {"webdriver on a 30 s fill"}, "csrf": {csrf}, "event": {"spring"}}); code != http.StatusSeeOther {
 		t.Fatalf("decision: %d", code)
 	}
-	v, err := s.svc.EntryStatus(context.Background(), id, strings.Split(receipt, "token=")[1][:32])
+	v, err := s.reg.EntryStatus(context.Background(), id, strings.Split(receipt, "token=")[1][:32])
 	if err != nil || v.Entry.Status != lottery.EntryRejected {
 		t.Errorf("after reject: %v %v", v.Entry.Status, err)
 	}

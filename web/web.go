@@ -31,6 +31,7 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
+	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
@@ -57,6 +58,9 @@ type Deps struct {
 	Outbox               lottery.MailStore
 	Log                  *slog.Logger
 	Dev                  bool
+	// Registration runs e-mail codes, the application form and entry
+	// pages, and answers the gate's Idempotency-Key check.
+	Registration *registration.Service
 	// Site is the public URL and trusted-proxy policy: every cookie's
 	// Secure attribute, the pay flow's return URLs, which redirects stay on
 	// the site.
@@ -73,7 +77,7 @@ type pages struct {
 // page route is behind the edge check (httpkit.CheckInput): path parameters,
 // query and form values and the headers the service reads.
 func Register(engine *gin.Engine, d Deps) error {
-	p := &pages{Deps: d, gate: gate.New(d.Guard, d.Svc, d.Staff), tpl: map[string]*template.Template{}}
+	p := &pages{Deps: d, gate: gate.New(d.Guard, d.Registration, d.Staff), tpl: map[string]*template.Template{}}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return err
@@ -393,9 +397,9 @@ func (p *pages) sendCode(c *gin.Context) {
 		return
 	}
 	if mail {
-		err = p.Svc.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c), p.gate.Client(c))
+		err = p.Registration.RequestOTP(c.Request.Context(), f.Event.Slug, f.Email, p.lang(c), p.gate.Client(c))
 	} else {
-		err = p.Svc.WithholdOTP(c.Request.Context(), f.Event.Slug, f.Email, p.gate.Client(c))
+		err = p.Registration.WithholdOTP(c.Request.Context(), f.Event.Slug, f.Email, p.gate.Client(c))
 	}
 	if err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
@@ -445,7 +449,7 @@ func (p *pages) submit(c *gin.Context) {
 		return
 	}
 	f.CodeSent = true
-	req := lottery.ApplyRequest{Course: f.SubQueue.Course, PaceGroup: f.SubQueue.Pace, Name: f.Name, Email: f.Email,
+	req := registration.ApplyRequest{Course: f.SubQueue.Course, PaceGroup: f.SubQueue.Pace, Name: f.Name, Email: f.Email,
 		Phone: f.Phone, BirthDate: f.BirthDate, OTP: strings.TrimSpace(c.PostForm("otp")), GroupCode: f.GroupCode,
 		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started), AdmissionToken: f.AdmissionToken}
 	if f.Previous != "" {
@@ -467,7 +471,7 @@ func (p *pages) submit(c *gin.Context) {
 		p.refused(c, "identity", f.Event.Name, f, err)
 		return
 	}
-	res, err := p.Svc.Apply(c.Request.Context(), f.Event.Slug, req, client, f.IdemKey, body)
+	res, err := p.Registration.Apply(c.Request.Context(), f.Event.Slug, req, client, f.IdemKey, body)
 	if err != nil {
 		p.withChallenge(c, &f)
 		if lottery.CodeOf(err) == lottery.CodeInternal {
@@ -496,7 +500,7 @@ type entryPage struct {
 }
 
 func (p *pages) entry(c *gin.Context) {
-	v, err := p.Svc.EntryStatus(c.Request.Context(), c.Param("id"), c.Query("token"))
+	v, err := p.Registration.EntryStatus(c.Request.Context(), c.Param("id"), c.Query("token"))
 	if err != nil {
 		p.fail(c, err)
 		return
@@ -515,7 +519,7 @@ func (p *pages) entry(c *gin.Context) {
 func (p *pages) lookup(c *gin.Context) {
 	id, tok := strings.TrimSpace(c.Query("entry_id")), strings.TrimSpace(c.Query("token"))
 	if id != "" && tok != "" {
-		if _, err := p.Svc.EntryStatus(c.Request.Context(), id, tok); err == nil {
+		if _, err := p.Registration.EntryStatus(c.Request.Context(), id, tok); err == nil {
 			c.Redirect(http.StatusSeeOther, "/entries/"+url.PathEscape(strings.ToLower(id))+"?token="+url.QueryEscape(tok))
 			return
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/worker"
 )
 
@@ -102,7 +103,7 @@ func queueOTP(t *testing.T, store *postgres.Store, to string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := store.SaveOTP(ctx, lottery.OTPRecord{EventID: ev.ID, EmailKey: to, CodeHash: []byte{1},
+	id, err := store.SaveOTP(ctx, registration.OTPRecord{EventID: ev.ID, EmailKey: to, CodeHash: []byte{1},
 		ExpiresAt: time.Now().Add(time.Minute)}, lottery.Mail{To: to, Subject: "Your code: 123456 / 인증 코드",
 		Body: "Your code is 123456.\n", Kind: "otp"})
 	if err != nil {

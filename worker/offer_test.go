@@ -17,6 +17,7 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
 	"github.com/startline/startline/worker"
@@ -38,7 +39,8 @@ func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client,
 	keys, _ := lottery.NewKeys([]byte("worker-test-secret-key-worker-test-key"))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := lottery.NewService(store, keys, clk, client, log, lottery.Config{EventCacheTTL: time.Nanosecond})
-	dr := draws.NewService(store, svc, keys, client, log)
+	reg := registration.NewService(store, svc, keys, clk, client, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	dr := draws.NewService(store, svc, reg, keys, client, log)
 	svc.UseDraws(dr)
 	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
 	stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, "")

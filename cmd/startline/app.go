@@ -28,6 +28,7 @@ import (
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/postgres"
+	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
@@ -44,6 +45,7 @@ type app struct {
 	asynqOpt asynq.RedisConnOpt
 	tasks    *worker.Client
 	svc      *lottery.Service
+	reg      *registration.Service
 	draws    *draws.Service
 	offers   *offers.Service
 	waitroom *waitroom.Service
@@ -111,7 +113,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	countries, networks := svcCfg.Networks.Len()
 	log.Info("IP tables loaded", "dir", cfg.IPIntelDir, "country_ranges", countries, "hosting_ranges", networks)
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
-	a.draws = draws.NewService(store, a.svc, keys, a.tasks, log)
+	a.reg = registration.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
+	a.draws = draws.NewService(store, a.svc, a.reg, keys, a.tasks, log)
 	a.svc.UseDraws(a.draws)
 	a.offers = offers.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log)
 	a.waitroom = waitroom.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
@@ -202,13 +205,13 @@ func (a *app) router() (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	api.Register(r, api.Deps{Svc: a.svc, Draws: a.draws, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
+	api.Register(r, api.Deps{Svc: a.svc, Registration: a.reg, Draws: a.draws, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
 		Offers:   a.offers,
 		Waitroom: a.waitroom,
 		Staff:    a.staff,
 		Review:   a.review,
 		Site:     a.site})
-	if err := web.Register(r, web.Deps{Svc: a.svc, Draws: a.draws, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
+	if err := web.Register(r, web.Deps{Svc: a.svc, Registration: a.reg, Draws: a.draws, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Offers:   a.offers,
 		Waitroom: a.waitroom,
 		Staff:    a.staff,

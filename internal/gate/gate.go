@@ -23,7 +23,7 @@ import (
 	"github.com/startline/startline/lottery"
 )
 
-// Service is what the gate asks of the domain (*lottery.Service).
+// Service is what the gate asks of registration (*registration.Service).
 type Service interface {
 	// Now is the service clock, which proofs of work expire by.
 	Now() time.Time

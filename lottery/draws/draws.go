@@ -59,15 +59,21 @@ type Store interface {
 }
 
 // Events is what draws ask of the core service: the cached public event
-// read, the runner's entry check, and dropping a cached event this process
-// changed. *lottery.Service implements it.
+// read, and dropping a cached event this process changed.
+// *lottery.Service implements it.
 type Events interface {
 	// PublicEvent returns a non-draft event; drafts are lottery.ErrNotFound.
 	PublicEvent(ctx context.Context, slug string) (lottery.Event, error)
-	// EntryStatus checks an entry's receipt token and returns its view.
-	EntryStatus(ctx context.Context, entryID, token string) (lottery.EntryView, error)
 	// ForgetEvent drops a cached event.
 	ForgetEvent(slug string)
+}
+
+// Entries is the runner's entry check an inclusion proof starts with.
+// *registration.Service implements it.
+type Entries interface {
+	// EntryStatus checks an entry's receipt token and returns its view; a
+	// wrong token is lottery.ErrNotFound.
+	EntryStatus(ctx context.Context, entryID, token string) (lottery.EntryView, error)
 }
 
 // Notifier hears that a sub-queue is to be drawn (the worker draws it).
@@ -77,17 +83,18 @@ type Notifier interface {
 
 // Service runs draws.
 type Service struct {
-	store  Store
-	events Events
-	keys   *lottery.Keys
-	notify Notifier
-	log    *slog.Logger
-	trees  treeCache
+	store   Store
+	events  Events
+	entries Entries
+	keys    *lottery.Keys
+	notify  Notifier
+	log     *slog.Logger
+	trees   treeCache
 }
 
 // NewService wires a draws Service. notify may be nil (nothing is enqueued).
-func NewService(store Store, events Events, keys *lottery.Keys, notify Notifier, log *slog.Logger) *Service {
-	return &Service{store: store, events: events, keys: keys, notify: notify, log: log}
+func NewService(store Store, events Events, entries Entries, keys *lottery.Keys, notify Notifier, log *slog.Logger) *Service {
+	return &Service{store: store, events: events, entries: entries, keys: keys, notify: notify, log: log}
 }
 
 var _ lottery.DrawSteps = (*Service)(nil)
@@ -249,7 +256,7 @@ func (s *Service) settleDrawn(ctx context.Context, slug, actor string) (bool, er
 
 // EntryProof proves to a runner that their entry is in the frozen list.
 func (s *Service) EntryProof(ctx context.Context, entryID, token string) (lottery.Proof, error) {
-	v, err := s.events.EntryStatus(ctx, entryID, token)
+	v, err := s.entries.EntryStatus(ctx, entryID, token)
 	if err != nil {
 		return lottery.Proof{}, err
 	}

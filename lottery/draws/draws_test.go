@@ -62,7 +62,7 @@ func testKeys(t *testing.T) *lottery.Keys {
 
 func newTestService(t *testing.T, st *fakeStore) (*Service, *fakeEvents) {
 	ev := &fakeEvents{}
-	return NewService(st, ev, testKeys(t), nil, slog.New(slog.NewTextHandler(io.Discard, nil))), ev
+	return NewService(st, ev, ev, testKeys(t), nil, slog.New(slog.NewTextHandler(io.Discard, nil))), ev
 }
 
 // frozenJob is a frozen sub-queue of three entries, revealed unless secret is nil.
@@ -189,7 +189,7 @@ func TestRevealChecksCommitment(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := &fakeStore{}
-			s := NewService(st, &fakeEvents{}, keys, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			s := NewService(st, &fakeEvents{}, &fakeEvents{}, keys, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			_, err := s.Reveal(context.Background(), tc.ev, "beacon", lottery.Actor{Label: "staff:1"})
 			if tc.wantReveal {
 				if err != nil || len(st.revealed) != 1 || st.revealed[0] != hex.EncodeToString(secret) {

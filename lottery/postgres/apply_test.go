@@ -14,6 +14,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/postgres"
+	"github.com/startline/startline/lottery/registration"
 )
 
 // applyFixture is a published event open for entries, with two pace groups
@@ -87,8 +88,8 @@ func (f *applyFixture) giveCode(t *testing.T, emailKey string) []byte {
 	return hash
 }
 
-func (f *applyFixture) apply(e lottery.Entry, hash []byte) (lottery.ApplyOutcome, error) {
-	return f.store.Apply(context.Background(), lottery.ApplyTx{Entry: e, OTPHash: hash,
+func (f *applyFixture) apply(e lottery.Entry, hash []byte) (registration.ApplyOutcome, error) {
+	return f.store.Apply(context.Background(), registration.ApplyTx{Entry: e, OTPHash: hash,
 		MaxOTPAttempts: lottery.OTPMaxAttempts, MaxGroupSize: f.ev.MaxGroupSize, Now: f.now})
 }
 
@@ -205,7 +206,7 @@ func TestApplyWindow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := f.entry(t, i+1, "a")
 			hash := f.giveCode(t, e.EmailKey)
-			_, err := f.store.Apply(context.Background(), lottery.ApplyTx{Entry: e, OTPHash: hash,
+			_, err := f.store.Apply(context.Background(), registration.ApplyTx{Entry: e, OTPHash: hash,
 				MaxOTPAttempts: lottery.OTPMaxAttempts, MaxGroupSize: 3, Now: tt.at})
 			wantError(t, err, tt.code, "", "")
 		})

@@ -12,6 +12,7 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/staff"
 )
 
@@ -131,7 +132,8 @@ func benchService(b *testing.B) (*postgres.Store, *lottery.Service, *draws.Servi
 	clk := &lottery.FixedClock{T: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
-	d := draws.NewService(store, svc, keys, nil, log)
+	reg := registration.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	d := draws.NewService(store, svc, reg, keys, nil, log)
 	svc.UseDraws(d)
 	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
 	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {

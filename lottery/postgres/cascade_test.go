@@ -14,6 +14,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/fairdraw"
 	"github.com/startline/startline/lottery/offers"
+	"github.com/startline/startline/lottery/registration"
 )
 
 // offerSvc is the fixture's offers service: drawService's keys and clock,
@@ -341,17 +342,17 @@ func TestOrderedCascadeAgrees(t *testing.T) {
 	check("the slots are offered", func(b offerSnapshot) int { return lottery.FreeSlots(2, b.live) }, nil, setCapacity(2))
 
 	// apply makes runner n's ordered application, admitted at place.
-	apply := func(name string, n int, place int64, free func(b offerSnapshot) int) lottery.ApplyOutcome {
+	apply := func(name string, n int, place int64, free func(b offerSnapshot) int) registration.ApplyOutcome {
 		t.Helper()
 		e := f.entry(t, n, "o")
 		e.Status = lottery.ApplyStatus(e.Risk.Decision, true)
 		ticket := f.ticket(t, e, place, "admitted", nil)
-		var out lottery.ApplyOutcome
+		var out registration.ApplyOutcome
 		check(name, free, &lottery.OrderedEntry{EntryID: e.ID, Status: e.Status, Place: place}, func() {
 			var err error
-			out, err = f.store.Apply(ctx, lottery.ApplyTx{Entry: e, OTPHash: f.giveCode(t, e.EmailKey),
+			out, err = f.store.Apply(ctx, registration.ApplyTx{Entry: e, OTPHash: f.giveCode(t, e.EmailKey),
 				MaxOTPAttempts: lottery.OTPMaxAttempts, MaxGroupSize: 3, Now: f.now,
-				Admission: &lottery.AdmissionUse{TicketID: ticket, Offers: testOfferTx(f.now)}})
+				Admission: &registration.AdmissionUse{TicketID: ticket, Offers: testOfferTx(f.now)}})
 			if err != nil {
 				t.Fatal(err)
 			}

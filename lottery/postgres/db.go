@@ -26,7 +26,8 @@ import (
 	"github.com/startline/startline/migrations"
 )
 
-// Store is the PostgreSQL implementation of lottery.Store.
+// Store is the PostgreSQL implementation of lottery.Store and of every
+// concept package's store (registration.Store, draws.Store, ...).
 type Store struct {
 	db *gorm.DB
 	// retryBackoff is the step of Transact's backoff: attempt n waits n
@@ -35,6 +36,7 @@ type Store struct {
 }
 
 var _ lottery.Store = (*Store)(nil)
+var _ lottery.MailStore = (*Store)(nil)
 var _ offers.Store = (*Store)(nil)
 
 // Options tunes the connection pool.

@@ -15,6 +15,7 @@ import (
 	"github.com/startline/startline/lottery/fairdraw"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/staff"
 )
 
@@ -152,7 +153,8 @@ func drawService(t *testing.T, buf *syncBuffer) (*postgres.Store, *lottery.Servi
 	}
 	log := slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
-	d := draws.NewService(store, svc, keys, nil, log)
+	reg := registration.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	d := draws.NewService(store, svc, reg, keys, nil, log)
 	svc.UseDraws(d)
 	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
 	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/registration"
 )
 
 type entryRow struct {
@@ -94,8 +95,10 @@ func (s *Store) Entry(ctx context.Context, id string) (lottery.Entry, error) {
 	return fromEntryRow(r), nil
 }
 
+var _ registration.Store = (*Store)(nil)
+
 // SaveOTP replaces the person's code and queues its mail in one transaction.
-func (s *Store) SaveOTP(ctx context.Context, o lottery.OTPRecord, m lottery.Mail) (int64, error) {
+func (s *Store) SaveOTP(ctx context.Context, o registration.OTPRecord, m lottery.Mail) (int64, error) {
 	var id int64
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
 		if err := tx.Exec(`INSERT INTO otp_codes (event_id, email_key, code_hash, attempts, expires_at, used_at, created_at)
@@ -116,11 +119,11 @@ func (s *Store) SaveOTP(ctx context.Context, o lottery.OTPRecord, m lottery.Mail
 }
 
 // RefuseOTP records a refused code request.
-func (s *Store) RefuseOTP(ctx context.Context, o lottery.OTPRecord) error {
+func (s *Store) RefuseOTP(ctx context.Context, o registration.OTPRecord) error {
 	return insertOTPRequest(s.db.WithContext(ctx), o, false)
 }
 
-func insertOTPRequest(tx *gorm.DB, o lottery.OTPRecord, mailed bool) error {
+func insertOTPRequest(tx *gorm.DB, o registration.OTPRecord, mailed bool) error {
 	risk, _ := json.Marshal(riskDoc{Reasons: o.Risk.Reasons, RulesVersion: o.Risk.RulesVersion})
 	if err := tx.Exec(`INSERT INTO otp_requests (event_id, email_key, requested_at, mailed, risk_score, risk_decision,
 			risk_reasons, client_ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?::jsonb, ?::inet, ?)`,
@@ -207,8 +210,8 @@ type idemRow struct {
 // (a wrong code's attempt is committed), group limits under an advisory
 // lock, the entry insert guarded by the window and the one-per-person key,
 // the log record and the idempotency record.
-func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutcome, error) {
-	var out lottery.ApplyOutcome
+func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration.ApplyOutcome, error) {
+	var out registration.ApplyOutcome
 	var committedErr error // failures whose writes (a code attempt) must still commit
 	now := a.Now.UTC().Truncate(time.Microsecond)
 	e := a.Entry
@@ -327,21 +330,21 @@ func (s *Store) Apply(ctx context.Context, a lottery.ApplyTx) (lottery.ApplyOutc
 				return lottery.ErrIdempotencyMismatch
 			}
 		}
-		out = lottery.ApplyOutcome{EntryID: e.ID, Status: e.Status, SubQueue: e.SubQueue, Issued: issued}
+		out = registration.ApplyOutcome{EntryID: e.ID, Status: e.Status, SubQueue: e.SubQueue, Issued: issued}
 		return nil
 	})
 	if err != nil {
-		return lottery.ApplyOutcome{}, err
+		return registration.ApplyOutcome{}, err
 	}
 	if committedErr != nil {
-		return lottery.ApplyOutcome{}, committedErr
+		return registration.ApplyOutcome{}, committedErr
 	}
 	return out, nil
 }
 
 // tryReplay answers from an earlier request with the same Idempotency-Key:
 // done is true when one exists (out holds its answer, or err the mismatch).
-func tryReplay(tx *gorm.DB, a lottery.ApplyTx, out *lottery.ApplyOutcome) (done bool, err error) {
+func tryReplay(tx *gorm.DB, a registration.ApplyTx, out *registration.ApplyOutcome) (done bool, err error) {
 	if a.IdempotencyKey == "" {
 		return false, nil
 	}
@@ -366,11 +369,11 @@ func findIdempotent(tx *gorm.DB, eventID int64, key string) (idemRow, bool, erro
 	return rows[0], true, nil
 }
 
-func replay(prev idemRow, hash []byte, out *lottery.ApplyOutcome) error {
+func replay(prev idemRow, hash []byte, out *registration.ApplyOutcome) error {
 	if !bytes.Equal(prev.RequestHash, hash) {
 		return lottery.ErrIdempotencyMismatch
 	}
-	*out = lottery.ApplyOutcome{EntryID: prev.EntryID, Status: lottery.EntryStatus(prev.Status), SubQueue: prev.SubqueueKey,
+	*out = registration.ApplyOutcome{EntryID: prev.EntryID, Status: lottery.EntryStatus(prev.Status), SubQueue: prev.SubqueueKey,
 		Replayed: true}
 	return nil
 }

@@ -1,29 +1,14 @@
 package staff
 
 import (
-	"errors"
 	"io"
 	"log/slog"
 	"testing"
 	"time"
 
+	"github.com/startline/startline/internal/testrand"
 	"github.com/startline/startline/lottery"
 )
-
-// counter is a predictable random source: the bytes 0, 1, 2, ...
-type counter struct{ n byte }
-
-func (c *counter) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = c.n
-		c.n++
-	}
-	return len(p), nil
-}
-
-type brokenReader struct{}
-
-func (brokenReader) Read([]byte) (int, error) { return 0, errors.New("no entropy") }
 
 func newRandomService(t *testing.T, r io.Reader) *Service {
 	t.Helper()
@@ -40,7 +25,7 @@ func newRandomService(t *testing.T, r io.Reader) *Service {
 // can fix them; a failing source is an error, never a panic or a weak value.
 func TestServiceRandomSource(t *testing.T) {
 	// Two services on equal sources make equal tokens and credentials.
-	a, b := newRandomService(t, &counter{}), newRandomService(t, &counter{})
+	a, b := newRandomService(t, &testrand.Counter{}), newRandomService(t, &testrand.Counter{})
 	for _, n := range []int{15, 32} {
 		ta, errA := a.randomToken(n)
 		tb, errB := b.randomToken(n)
@@ -54,7 +39,7 @@ func TestServiceRandomSource(t *testing.T) {
 		t.Errorf("credentials differ on equal sources: %q %q, %q %q (%v, %v)", ca.generated, cb.generated, ca.totpURL, cb.totpURL, errA, errB)
 	}
 
-	broken := newRandomService(t, brokenReader{})
+	broken := newRandomService(t, testrand.Broken{})
 	if tok, err := broken.randomToken(32); err == nil {
 		t.Errorf("token %q from a failing source", tok)
 	}

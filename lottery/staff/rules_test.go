@@ -9,6 +9,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/startline/startline/internal/testrand"
 	"github.com/startline/startline/lottery"
 )
 
@@ -53,7 +54,7 @@ func TestTOTPStep(t *testing.T) {
 // unauthorized, both before persistence is asked anything (the store here
 // is nil and would panic).
 func TestTokenRulesWithoutStore(t *testing.T) {
-	s := newRandomService(t, &counter{})
+	s := newRandomService(t, &testrand.Counter{})
 	ctx := context.Background()
 	for _, ttl := range []time.Duration{0, MinTokenTTL - time.Second, MaxTokenTTL + time.Hour, -time.Hour} {
 		if _, _, err := s.IssueTokenTTL(ctx, "org@example.com", ttl); lottery.CodeOf(err) != lottery.CodeInvalidField {

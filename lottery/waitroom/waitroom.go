@@ -3,8 +3,8 @@
 // the opening), polls a signed ticket, and a worker's admission pass admits
 // the line in order at the sub-queue's rate while slots are free, handing
 // each admitted runner an admission token (lottery.AdmissionCodec) that
-// lottery.Service.Apply checks. Tickets are MACed so a waiting poll needs no
-// database read.
+// registration.Service.Apply checks. Tickets are MACed so a waiting poll
+// needs no database read.
 package waitroom
 
 import (

@@ -1,10 +1,12 @@
-package lottery
+package registration
 
 import (
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
+
+	"github.com/startline/startline/lottery"
 )
 
 // CheckIdempotencyKey reports, before an application spends anything, that
@@ -19,7 +21,7 @@ func (s *Service) CheckIdempotencyKey(ctx context.Context, slug, key string, bod
 	if key == "" || len(key) > 255 { // Apply refuses an over-long key itself
 		return nil
 	}
-	ev, err := s.PublicEvent(ctx, slug)
+	ev, err := s.events.PublicEvent(ctx, slug)
 	if err != nil {
 		return err
 	}
@@ -28,7 +30,7 @@ func (s *Service) CheckIdempotencyKey(ctx context.Context, slug, key string, bod
 		return fmt.Errorf("check idempotency key %s: %w", slug, err)
 	}
 	if h := sha256.Sum256(body); found && !bytes.Equal(prev, h[:]) { // Apply's request hash
-		return ErrIdempotencyMismatch
+		return lottery.ErrIdempotencyMismatch
 	}
 	return nil
 }

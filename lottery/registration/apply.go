@@ -1,0 +1,176 @@
+package registration
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/antibot/identity"
+	"github.com/startline/startline/internal/textin"
+	"github.com/startline/startline/lottery"
+)
+
+// ApplyRequest is the runner's application as received (API.md fields).
+type ApplyRequest struct {
+	Course               string
+	PaceGroup            string
+	Name                 string
+	Email                string
+	Phone                string
+	BirthDate            string
+	OTP                  string
+	GroupCode            string
+	PreviousApplications *int
+	Altcha               string
+	AdmissionToken       string
+	Website              string // honeypot
+	Signals              json.RawMessage
+}
+
+// ApplyResult is the receipt of an accepted application.
+type ApplyResult struct {
+	EntryID      string
+	ReceiptToken string
+	Status       lottery.EntryStatus
+	SubQueue     string
+	Replayed     bool
+}
+
+// Apply validates and stores an application in one transaction. Validation
+// failures are field errors and change nothing. idemKey and body implement
+// the Idempotency-Key contract: the same key and body answer the same.
+func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, client lottery.ClientInfo, idemKey string, body []byte) (ApplyResult, error) {
+	ev, err := s.events.PublicEvent(ctx, slug)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	now := s.clock.Now()
+	if err := ev.CheckOpen(now); err != nil {
+		return ApplyResult{}, err
+	}
+	entry, err := s.validate(&ev, req, now)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	// Ordered sub-queues take only runners the waiting room admitted: the
+	// token is bound to this sub-queue and e-mail address here, and used
+	// once, before it lapses, in the apply transaction.
+	var admission *AdmissionUse
+	joinFlagged := false
+	if sq, _ := ev.SubQueue(req.Course, req.PaceGroup); sq.Mode == lottery.ModeOrdered {
+		if req.AdmissionToken == "" {
+			return ApplyResult{}, lottery.ErrAdmissionRequired
+		}
+		ticket, review, ok := s.admissions.Check(req.AdmissionToken, sq.ID, entry.EmailKey)
+		if !ok {
+			return ApplyResult{}, &lottery.Error{Code: lottery.CodeAdmissionRequired, Field: "admission_token",
+				Message: "this admission token is not for this pace group and e-mail address"}
+		}
+		admission, joinFlagged = &AdmissionUse{TicketID: ticket, Offers: lottery.OfferTx{Now: s.clock.Now(), Hold: ev.OfferHold}}, review
+	}
+	if len(idemKey) > 255 {
+		return ApplyResult{}, lottery.Fieldf("Idempotency-Key", "use at most 255 characters")
+	}
+	entry.Risk = s.assess(&ev, req, client, entry)
+	if joinFlagged && entry.Risk.Decision == antibot.Accept {
+		// The join's own reasons are on its ticket; the entry says why it waits.
+		entry.Risk.Reasons = append(entry.Risk.Reasons, antibot.Reason{Code: "queue_join_flagged",
+			Detail: "the waiting-room join that admitted this entry was flagged for review"})
+		entry.Risk.Decision = antibot.Review
+	}
+	entry.Status = lottery.ApplyStatus(entry.Risk.Decision, admission != nil)
+	entry.ClientIP, entry.DeviceID = client.IP, client.DeviceID
+	entry.UserAgent = textin.Cut(client.UserAgent, 512)
+	if len(req.Signals) > 0 && json.Valid(req.Signals) {
+		entry.Signals = req.Signals
+		var sig struct {
+			Fingerprint string `json:"fingerprint"`
+		}
+		_ = json.Unmarshal(req.Signals, &sig) // a non-object simply has no fingerprint
+		entry.Fingerprint = textin.Cut(sig.Fingerprint, 128)
+	}
+	var reqHash []byte
+	if idemKey != "" {
+		h := sha256.Sum256(body)
+		reqHash = h[:]
+	}
+	out, err := s.store.Apply(ctx, ApplyTx{Entry: entry, OTPHash: s.keys.OTPHash(ev.ID, entry.EmailKey, req.OTP),
+		MaxOTPAttempts: lottery.OTPMaxAttempts, MaxGroupSize: ev.MaxGroupSize, Now: now, IdempotencyKey: idemKey, RequestHash: reqHash,
+		Admission: admission})
+	if err != nil {
+		return ApplyResult{}, fmt.Errorf("apply %s: %w", slug, err)
+	}
+	lottery.NotifyOffers(ctx, s.notify, s.log, out.Issued)
+	return ApplyResult{EntryID: out.EntryID, ReceiptToken: s.keys.ReceiptToken(out.EntryID), Status: out.Status,
+		SubQueue: out.SubQueue, Replayed: out.Replayed}, nil
+}
+
+// validate checks every field in form order and builds the entry.
+func (s *Service) validate(ev *lottery.Event, req ApplyRequest, now time.Time) (lottery.Entry, error) {
+	sq, err := ev.Pick(req.Course, req.PaceGroup)
+	if err != nil {
+		return lottery.Entry{}, err
+	}
+	name, ok := cleanName(req.Name)
+	if !ok {
+		return lottery.Entry{}, lottery.Fieldf("name", "give your name (1 to 100 characters)")
+	}
+	addr, err := identity.NormalizeEmail(req.Email)
+	if err != nil {
+		return lottery.Entry{}, lottery.Fieldf("email", "give a valid e-mail address")
+	}
+	phone, err := identity.NormalizePhone(req.Phone, s.cfg.PhoneRegion)
+	if err != nil {
+		return lottery.Entry{}, lottery.Fieldf("phone", "give a valid phone number, e.g. +82 10 1234 5678")
+	}
+	birth, err := parseBirthDate(req.BirthDate, now)
+	if err != nil {
+		return lottery.Entry{}, err
+	}
+	if !otpRe.MatchString(req.OTP) {
+		return lottery.Entry{}, lottery.Fieldf("otp", "give the 6-digit code we e-mailed you")
+	}
+	group, err := lottery.GroupCode(req.GroupCode, ev.MaxGroupSize)
+	if err != nil {
+		return lottery.Entry{}, err
+	}
+	prev := 0
+	if req.PreviousApplications != nil {
+		prev = *req.PreviousApplications
+		if prev < 0 || prev > 100 {
+			return lottery.Entry{}, lottery.Fieldf("previous_applications", "give a number from 0 to 100")
+		}
+	}
+	if len(req.Signals) > 4096 {
+		return lottery.Entry{}, lottery.Fieldf("signals", "signals are limited to 4 KiB")
+	}
+	id, err := uuid.NewRandomFromReader(s.random)
+	if err != nil {
+		return lottery.Entry{}, fmt.Errorf("entry id: %w", err)
+	}
+	return lottery.Entry{ID: id.String(), EventID: ev.ID, SubQueueID: sq.ID, SubQueue: sq.Key, Name: name, Email: addr.Address,
+		EmailKey: addr.Key, Phone: phone, BirthDate: birth, Tickets: ev.Tickets(prev), PreviousApplications: prev,
+		GroupCode: group, PersonKey: identity.PersonKey(name, birth)}, nil
+}
+
+// assess scores an application with the event's rules (antibot).
+func (s *Service) assess(ev *lottery.Event, req ApplyRequest, client lottery.ClientInfo, e lottery.Entry) antibot.Assessment {
+	in := antibot.ApplyInput{Honeypot: req.Website, UserAgent: client.UserAgent, AcceptLanguage: client.AcceptLanguage,
+		UAPlatform: client.UAPlatform}
+	if len(req.Signals) > 0 && string(req.Signals) != "null" {
+		if err := json.Unmarshal(req.Signals, &in.Signals); err == nil {
+			in.HasSignals = true
+		}
+	}
+	if at := strings.LastIndexByte(e.EmailKey, '@'); at >= 0 {
+		in.DisposableMail = s.cfg.Disposable.IsDisposable(e.EmailKey[at+1:])
+	}
+	in.Network = s.events.Network(client.IP)
+	return ev.Scorer(s.scorer).AssessApply(in)
+}

@@ -1,0 +1,48 @@
+package registration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/startline/startline/lottery"
+)
+
+// EntryStatus returns an entry to the holder of its receipt token. A wrong
+// token is ErrNotFound, exactly as an unknown id, so nothing leaks.
+func (s *Service) EntryStatus(ctx context.Context, entryID, token string) (lottery.EntryView, error) {
+	if _, err := uuid.Parse(entryID); err != nil || !s.keys.CheckReceipt(strings.ToLower(entryID), token) {
+		return lottery.EntryView{}, lottery.ErrNotFound
+	}
+	e, err := s.store.Entry(ctx, strings.ToLower(entryID))
+	if err != nil {
+		return lottery.EntryView{}, fmt.Errorf("entry status: %w", err)
+	}
+	ev, err := s.events.CachedEvent(ctx, e.EventSlug)
+	if err != nil {
+		return lottery.EntryView{}, fmt.Errorf("entry status: %w", err)
+	}
+	v := lottery.EntryView{Entry: e, Event: ev}
+	// Ordered sub-queues offer slots as runners apply, not at publication.
+	if ev.ResultsPublishedAt != nil || e.Status == lottery.EntryOffered || e.Status == lottery.EntryConfirmed ||
+		e.Status == lottery.EntryDeclined || e.Status == lottery.EntryExpired {
+		o, err := s.store.EntryOffer(ctx, e.ID)
+		if err == nil {
+			v.Offer = &o
+		} else if !errors.Is(err, lottery.ErrNotFound) {
+			return lottery.EntryView{}, fmt.Errorf("entry status: %w", err)
+		}
+	}
+	if ev.Status == lottery.EventDrawn || ev.Status == lottery.EventSettled {
+		p, err := s.store.EntryPlace(ctx, e.ID)
+		if err == nil {
+			v.Place = &p
+		} else if !errors.Is(err, lottery.ErrNotFound) {
+			return lottery.EntryView{}, fmt.Errorf("entry status: %w", err)
+		}
+	}
+	return v, nil
+}
