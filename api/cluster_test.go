@@ -49,7 +49,7 @@ func TestClustersFlagSharedDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := e.svc.RecomputeClusters(context.Background(), ev)
+	n, err := e.review.RecomputeClusters(context.Background(), ev)
 	if err != nil || n != 5 {
 		t.Fatalf("flagged %d, %v; want 5", n, err)
 	}
@@ -71,7 +71,7 @@ func TestClustersFlagSharedDevices(t *testing.T) {
 		}
 	}
 	// Again: nothing new to flag, clusters unchanged.
-	if n, err := e.svc.RecomputeClusters(context.Background(), ev); err != nil || n != 0 {
+	if n, err := e.review.RecomputeClusters(context.Background(), ev); err != nil || n != 0 {
 		t.Errorf("second pass flagged %d, %v", n, err)
 	}
 	q := e.do("GET", "/api/v1/review/queue?event=spring&cluster="+farmCluster, nil, "Authorization", "Bearer "+e.reviewer)
@@ -158,7 +158,7 @@ func TestClustersLinkSimilarNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := e.svc.RecomputeClusters(context.Background(), ev); err != nil || n != 0 {
+	if n, err := e.review.RecomputeClusters(context.Background(), ev); err != nil || n != 0 {
 		t.Fatalf("flagged %d, %v; similar names alone flag nothing", n, err)
 	}
 	cluster := func(id string) (c string) {

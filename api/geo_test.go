@@ -102,7 +102,7 @@ func TestGeographyScoresProxiesAndFlagsFarms(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := e.svc.RecomputeClusters(context.Background(), ev)
+	n, err := e.review.RecomputeClusters(context.Background(), ev)
 	if err != nil || n != len(farm) {
 		t.Fatalf("flagged %d, %v; want the %d farm entries", n, err, len(farm))
 	}
@@ -136,7 +136,7 @@ func TestGeographyScoresProxiesAndFlagsFarms(t *testing.T) {
 		}
 		farm2 = append(farm2, apply(fmt.Sprintf("farm2-%d@example.com", i), ip, fmt.Sprintf("random-%d", i), iphone...).id)
 	}
-	if n, err := e.svc.RecomputeClusters(context.Background(), ev); err != nil || n != len(farm2) {
+	if n, err := e.review.RecomputeClusters(context.Background(), ev); err != nil || n != len(farm2) {
 		t.Fatalf("second sweep flagged %d, %v; want the %d entries of the random-fingerprint farm", n, err, len(farm2))
 	}
 	for _, id := range farm2 {

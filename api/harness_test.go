@@ -51,6 +51,7 @@ type env struct {
 	svc       *lottery.Service
 	draws     *draws.Service
 	offers    *offers.Service
+	review    *review.Service
 	staff     *staff.Service
 	waitroom  *waitroom.Service
 	keys      *lottery.Keys // the service's, to make receipt tokens
@@ -92,6 +93,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	off := offers.NewService(store, svc, keys, clk, nil, log)
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
 	rev := review.NewService(store, clk, nil, log, nil)
+	svc.UseClusters(rev)
 	wr := waitroom.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	r, err := httpkit.NewEngine(trustedProxiesOverride[t])
 	if err != nil {
@@ -102,7 +104,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: store, svc: svc, draws: dr, offers: off, staff: stf, waitroom: wr, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
+	e := &env{t: t, store: store, svc: svc, draws: dr, offers: off, review: rev, staff: stf, waitroom: wr, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
 	ctx := context.Background()
 	for _, s := range []struct {
 		email string

@@ -540,7 +540,7 @@ func TestWaitingRoomSweep(t *testing.T) {
 		t.Fatalf("f0 accepts: %d %s", r.Status, r.Raw)
 	}
 	ev, _ := e.store.EventBySlug(context.Background(), "spring")
-	if n, err := e.svc.RecomputeClusters(context.Background(), ev); err != nil || n != 4 {
+	if n, err := e.review.RecomputeClusters(context.Background(), ev); err != nil || n != 4 {
 		t.Fatalf("sweep flagged %d, %v; want f1-f4", n, err)
 	}
 	for _, p := range people[1:5] {

@@ -84,6 +84,20 @@ type DrawSteps interface {
 // UseDraws sets what carries out freeze, reveal and draw (lottery/draws).
 func (s *Service) UseDraws(d DrawSteps) { s.draws = d }
 
+// Clusters links an event's entries and sends suspicious ones to review;
+// lottery/review implements it. The freeze runs it once more before the
+// eligible set is fixed.
+type Clusters interface {
+	// RecomputeClusters stores ev's clusters and flags, and returns how
+	// many entries it sent to review.
+	RecomputeClusters(ctx context.Context, ev Event) (int, error)
+}
+
+// UseClusters sets what clusters entries at freeze (lottery/review).
+// Without it a freeze is refused: fixing the eligible set without the last
+// sweep would let late bot entries through.
+func (s *Service) UseClusters(c Clusters) { s.clusters = c }
+
 // drawSteps returns the wired DrawSteps, or one that refuses every step when
 // none was wired (a tool that never draws).
 func (s *Service) drawSteps() DrawSteps {
@@ -93,7 +107,10 @@ func (s *Service) drawSteps() DrawSteps {
 	return s.draws
 }
 
-var errNoDraws = errors.New("draws are not wired into this service")
+var (
+	errNoDraws    = errors.New("draws are not wired into this service")
+	errNoClusters = errors.New("clustering is not wired into this service")
+)
 
 type noDraws struct{}
 
@@ -153,7 +170,10 @@ func (s *Service) Transition(ctx context.Context, actor StaffAccount, slug, acti
 		// The window is over, so no entry arrives after this pass: entries
 		// that came after the last sweep are linked and flagged before the
 		// eligible set is fixed.
-		if _, err := s.RecomputeClusters(ctx, ev); err != nil {
+		if s.clusters == nil {
+			return Event{}, fmt.Errorf("freeze %s: %w", slug, errNoClusters)
+		}
+		if _, err := s.clusters.RecomputeClusters(ctx, ev); err != nil {
 			return Event{}, fmt.Errorf("freeze %s: %w", slug, err)
 		}
 		return s.drawSteps().Freeze(ctx, ev, p.BeaconRound, now, actor.Actor())

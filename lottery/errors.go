@@ -1,7 +1,12 @@
-// Package lottery is Startline's domain: events, their sub-queues, entries and
-// staff, the rules that govern them, and the store interfaces the adapters
-// implement. It imports no HTTP, ORM, Redis or queue library; time and
-// randomness come in through Clock and io.Reader so tests control them.
+// Package lottery is Startline's domain core: the shared types (events,
+// their sub-queues, entries, offers, staff), the event lifecycle (Service:
+// create, publish, close, freeze, reveal, draw, publish results) with the
+// cached event reads every concept service shares, the one table of error
+// codes, and the outcome rules as pure functions (rules_*.go). Each concept
+// (registration, draws, offers, waitroom, review, staff) is a package below
+// it with its own service and store. It imports no HTTP, ORM, Redis or
+// queue library; time and randomness come in through Clock and io.Reader so
+// tests control them.
 package lottery
 
 import (

@@ -47,7 +47,8 @@ type Service struct {
 	cfg    Config
 	random io.Reader
 
-	draws DrawSteps
+	draws    DrawSteps
+	clusters Clusters
 
 	cacheMu sync.RWMutex
 	cache   map[string]cachedEvent

@@ -98,7 +98,6 @@ type MailStore interface {
 type Store interface {
 	EventStore
 	OfferStore
-	ClusterStore
 }
 
 // Notifier hears about committed work that a background worker delivers.

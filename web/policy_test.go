@@ -70,6 +70,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	off := offers.NewService(store, svc, keys, clk, nil, log)
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
 	rev := review.NewService(store, clk, nil, log, nil)
+	svc.UseClusters(rev)
 	wr := waitroom.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	if o.sandbox != nil {
 		off.UsePayments(o.sandbox)

@@ -8,15 +8,15 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/offers"
+	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/waitroom"
 )
 
 // Drawer runs sub-queue draws.
 type Drawer struct {
-	Svc      *lottery.Service
+	Review   *review.Service // the cluster sweep
 	Draws    *draws.Service
 	Offers   *offers.Service   // offer expiry and the reconciler
 	Waitroom *waitroom.Service // the admission pass
@@ -47,7 +47,7 @@ func (d *Drawer) HandleReconcileDraws(ctx context.Context, _ *asynq.Task) error 
 // HandleClusterSweep recomputes clusters of every open event, flagging
 // suspicious ones for review.
 func (d *Drawer) HandleClusterSweep(ctx context.Context, _ *asynq.Task) error {
-	n, err := d.Svc.RecomputeAllClusters(ctx)
+	n, err := d.Review.RecomputeAllClusters(ctx)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/registration"
+	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
 	"github.com/startline/startline/worker"
@@ -42,6 +43,7 @@ func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client,
 	reg := registration.NewService(store, svc, keys, clk, client, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	dr := draws.NewService(store, svc, reg, keys, client, log)
 	svc.UseDraws(dr)
+	svc.UseClusters(review.NewService(store, clk, client, log, nil))
 	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
 	stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, "")
 	org, _ := store.StaffByEmail(ctx, "org@example.com")
@@ -116,7 +118,7 @@ func TestOfferExpiryByTaskAndReconciler(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := worker.NewServer(worker.Options{Redis: opt, Queue: queue, Log: log, Concurrency: 2,
-		Mailer: &worker.Mailer{Store: store, Client: client, Log: log}, Drawer: &worker.Drawer{Svc: svc, Draws: dr, Offers: off, Log: log,
+		Mailer: &worker.Mailer{Store: store, Client: client, Log: log}, Drawer: &worker.Drawer{Review: review.NewService(store, clk, client, log, nil), Draws: dr, Offers: off, Log: log,
 			Waitroom: waitroom.NewService(store, svc, nil, clk, client, log, lottery.Config{})}})
 	if err != nil {
 		t.Fatal(err)

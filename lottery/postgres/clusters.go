@@ -9,10 +9,11 @@ import (
 
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/review"
 )
 
 // ClusterInputs lists an event's entries' keys.
-func (s *Store) ClusterInputs(ctx context.Context, eventID int64) ([]lottery.ClusterInput, error) {
+func (s *Store) ClusterInputs(ctx context.Context, eventID int64) ([]review.ClusterInput, error) {
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT id::text, email_key, phone, device_id, fingerprint,
 			coalesce(host(client_ip), ''), user_agent, person_key, status,
 			risk_reasons @> ?::jsonb, coalesce(signals->>'screen', ''), coalesce(signals->>'platform', '')
@@ -21,9 +22,9 @@ func (s *Store) ClusterInputs(ctx context.Context, eventID int64) ([]lottery.Clu
 		return nil, fmt.Errorf("cluster inputs: %w", err)
 	}
 	defer rows.Close()
-	var out []lottery.ClusterInput
+	var out []review.ClusterInput
 	for rows.Next() {
-		var r lottery.ClusterInput
+		var r review.ClusterInput
 		if err := rows.Scan(&r.ID, &r.EmailKey, &r.Phone, &r.DeviceID, &r.Fingerprint, &r.ClientIP, &r.UserAgent,
 			&r.PersonKey, &r.Status, &r.GeoMismatch, &r.Screen,
 			&r.Platform); err != nil {
@@ -38,7 +39,7 @@ func (s *Store) ClusterInputs(ctx context.Context, eventID int64) ([]lottery.Clu
 var geoMismatchDoc = `{"reasons":[{"code":"` + antibot.ReasonGeoMismatch + `"}]}`
 
 // SaveClusters stores cluster ids and flags entries, in one transaction.
-func (s *Store) SaveClusters(ctx context.Context, u lottery.ClusterUpdate) (int, error) {
+func (s *Store) SaveClusters(ctx context.Context, u review.ClusterUpdate) (int, error) {
 	ids, cids := make([]string, 0, len(u.ClusterOf)), make([]string, 0, len(u.ClusterOf))
 	for id, c := range u.ClusterOf {
 		ids, cids = append(ids, id), append(cids, c)

@@ -16,6 +16,7 @@ import (
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/registration"
+	"github.com/startline/startline/lottery/review"
 	"github.com/startline/startline/lottery/staff"
 )
 
@@ -156,6 +157,7 @@ func drawService(t *testing.T, buf *syncBuffer) (*postgres.Store, *lottery.Servi
 	reg := registration.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	d := draws.NewService(store, svc, reg, keys, nil, log)
 	svc.UseDraws(d)
+	svc.UseClusters(review.NewService(store, clk, nil, log, nil))
 	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
 	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)

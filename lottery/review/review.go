@@ -2,8 +2,9 @@
 // scoring or the cluster sweep sent to review, one entry with every signal
 // and the entries linked to it, and the decisions (approve, reject, reject
 // the whole cluster), each logged and audited in the transaction that
-// applies it. Who may review is lottery.CanReview; clustering itself runs
-// in lottery (the freeze needs it) and fills the queue.
+// applies it. Who may review is lottery.CanReview. Clustering is here too
+// (RecomputeClusters): the worker's sweep runs it over every open event,
+// and the event lifecycle once more at freeze, through lottery.Clusters.
 package review
 
 import (
@@ -49,6 +50,13 @@ type Store interface {
 	// freed ordered slot issued. lottery.ErrInvalidTransition when the
 	// entry is not in review (or the event is frozen).
 	Decide(ctx context.Context, d Decision, o lottery.OfferTx) ([]string, []lottery.OfferIssue, error)
+	// ClusterInputs lists an event's entries' identity and device keys.
+	ClusterInputs(ctx context.Context, eventID int64) ([]ClusterInput, error)
+	// SaveClusters stores cluster ids and flags entries for review, in one
+	// transaction, with a log record per flagged entry.
+	SaveClusters(ctx context.Context, u ClusterUpdate) (flagged int, err error)
+	// OpenEvents lists the events whose entries may still change.
+	OpenEvents(ctx context.Context) ([]lottery.Event, error)
 }
 
 // Notifier hands offers a decision issued to the workers (mail and

@@ -1,4 +1,4 @@
-package lottery
+package review
 
 import (
 	"context"
@@ -6,12 +6,13 @@ import (
 
 	"github.com/startline/startline/antibot/cluster"
 	"github.com/startline/startline/antibot/identity"
+	"github.com/startline/startline/lottery"
 )
 
 // ClusterInput is what clustering reads of an entry.
 type ClusterInput struct {
 	ID, EmailKey, Phone, DeviceID, Fingerprint, ClientIP, UserAgent, PersonKey string
-	Status                                                                     EntryStatus
+	Status                                                                     lottery.EntryStatus
 	// GeoMismatch: the apply assessment found the device's time zone in
 	// another country than its network (antibot.ReasonGeoMismatch).
 	GeoMismatch bool
@@ -27,17 +28,6 @@ type ClusterUpdate struct {
 	ClusterOf map[string]string
 	// Flag lists received entries to move to review, with the reason.
 	Flag map[string]string
-}
-
-// ClusterStore reads and writes clustering results.
-type ClusterStore interface {
-	// ClusterInputs lists an event's entries' identity and device keys.
-	ClusterInputs(ctx context.Context, eventID int64) ([]ClusterInput, error)
-	// SaveClusters stores cluster ids and flags entries for review, in one
-	// transaction, with a log record per flagged entry.
-	SaveClusters(ctx context.Context, u ClusterUpdate) (flagged int, err error)
-	// OpenEvents lists the events whose entries may still change.
-	OpenEvents(ctx context.Context) ([]Event, error)
 }
 
 // FlagClusterSize is the size from which entries made from one device
@@ -61,7 +51,8 @@ var clusterOptions = cluster.Options{MaxKeyFanout: cluster.DefaultMaxKeyFanout,
 // device groups (FlagClusterSize or more joined by a device or fingerprint) to
 // review, as are the mismatched entries of a device fingerprint seen through
 // improbably many networks abroad. It returns how many entries it flagged.
-func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) {
+// The event lifecycle calls it at freeze (lottery.Clusters).
+func (s *Service) RecomputeClusters(ctx context.Context, ev lottery.Event) (int, error) {
 	rows, err := s.store.ClusterInputs(ctx, ev.ID)
 	if err != nil {
 		return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
@@ -72,7 +63,7 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 	// flagged for sharing an IP and user agent.
 	all := make([]cluster.Entry, len(rows))
 	devices := make([]cluster.Entry, len(rows))
-	status := make(map[string]EntryStatus, len(rows))
+	status := make(map[string]lottery.EntryStatus, len(rows))
 	// Two ways to call devices "the same kind": by fingerprint, and by
 	// browser profile (user agent, screen, platform), which a farm sending a
 	// fresh random fingerprint per entry still shares.
@@ -152,8 +143,8 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev Event) (int, error) 
 // received (drawn groups), or in an ordered group waiting for a slot or
 // holding an offer not yet accepted (the store checks the group and the
 // offer), since an ordered entry is never "received".
-func flaggable(s EntryStatus) bool {
-	return s == EntryReceived || s == EntryWaitlisted || s == EntryOffered
+func flaggable(s lottery.EntryStatus) bool {
+	return s == lottery.EntryReceived || s == lottery.EntryWaitlisted || s == lottery.EntryOffered
 }
 
 // RecomputeAllClusters runs RecomputeClusters for every event still taking
