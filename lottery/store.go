@@ -59,8 +59,6 @@ type OTPRequest struct {
 type EventStore interface {
 	// ListEvents returns every event that is not a draft, newest window first.
 	ListEvents(ctx context.Context) ([]Event, error)
-	// EventByID returns the event with its courses; ErrNotFound.
-	EventByID(ctx context.Context, id int64) (Event, error)
 	// EventBySlug returns the event with its courses; ErrNotFound.
 	EventBySlug(ctx context.Context, slug string) (Event, error)
 	// CreateEvent stores a draft event; ErrEventExists.
