@@ -20,7 +20,6 @@ import (
 	"github.com/startline/startline/antibot/ipintel"
 	"github.com/startline/startline/antibot/pow"
 	abredis "github.com/startline/startline/antibot/redis"
-	"github.com/startline/startline/internal/httpkit"
 )
 
 // Errors the handlers map to API codes.
@@ -48,7 +47,14 @@ type Guard struct {
 	Difficulty func(risk int) int64
 	// Site decides the device cookie's Secure attribute, as for every
 	// other cookie (nil: Secure only on a direct TLS connection).
-	Site *httpkit.Site
+	Site CookieSetter
+}
+
+// CookieSetter writes a cookie with the site's policy (its Secure
+// attribute); *httpkit.Site is one. An interface, so that the guard, which
+// needs no web framework, does not import the Gin engine's package.
+type CookieSetter interface {
+	SetCookie(w http.ResponseWriter, r *http.Request, c *http.Cookie)
 }
 
 // RateLimit is a refused or allowed request's limit state.
@@ -236,8 +242,14 @@ func (g *Guard) EnsureDevice(w http.ResponseWriter, r *http.Request) string {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
 	id := base64.RawURLEncoding.EncodeToString(b)
-	g.Site.SetCookie(w, r, &http.Cookie{Name: DeviceCookie, Value: id + "." + g.sign(id), Path: "/", MaxAge: 400 * 24 * 3600,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	c := &http.Cookie{Name: DeviceCookie, Value: id + "." + g.sign(id), Path: "/", MaxAge: 400 * 24 * 3600,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	if g.Site == nil {
+		c.Secure = r.TLS != nil
+		http.SetCookie(w, c)
+	} else {
+		g.Site.SetCookie(w, r, c)
+	}
 	return id
 }
 
