@@ -4,7 +4,7 @@ BIN       := bin/startline
 HTTP_ADDR ?= :8080
 export STARTLINE_ENV ?= dev
 
-.PHONY: run build test faults bench lint vuln migrate services clean
+.PHONY: run build test faults bench lint vuln migrate services browser clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/startline
@@ -16,8 +16,9 @@ run: build services
 	@echo "Startline: open http://127.0.0.1:$(lastword $(subst :, ,$(HTTP_ADDR)))/events/demo-marathon  (dev outbox: /dev/outbox)"
 	HTTP_ADDR=$(HTTP_ADDR) ./$(BIN) all
 
-## test: vet and race-test everything against the real PostgreSQL and Redis
-test: services
+## test: vet and race-test everything against the real PostgreSQL and Redis, and walk the
+## pages in Debian's headless Chromium (screenshots in test-output/screenshots)
+test: services browser
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
@@ -41,6 +42,10 @@ vuln:
 
 migrate: build
 	./$(BIN) migrate
+
+## browser: install Debian's Chromium and a Korean font for the browser tests when missing
+browser:
+	@./.ci/browser.sh
 
 ## services: start PostgreSQL and Redis when they are down (this machine's commands)
 services:

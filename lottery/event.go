@@ -164,6 +164,20 @@ func (e *Event) SubQueue(course, pace string) (SubQueue, bool) {
 	return SubQueue{}, false
 }
 
+// SubQueueName is what a runner reads for a sub-queue key: the course's name
+// and the pace group's label ("Half Marathon · Under 1:30"), or the key when
+// the event has no such sub-queue.
+func (e Event) SubQueueName(key string) string {
+	for _, c := range e.Courses {
+		for _, p := range c.PaceGroups {
+			if SubQueueKey(c.Code, p.Code) == key {
+				return c.Name + " · " + p.Label
+			}
+		}
+	}
+	return key
+}
+
 // HasCourse reports whether the event has a course with this code.
 func (e *Event) HasCourse(code string) bool {
 	for _, c := range e.Courses {

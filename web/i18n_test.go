@@ -31,6 +31,9 @@ func TestTemplateKeysTranslated(t *testing.T) {
 			if _, ok := messages[lang]["entry.status."+st]; !ok {
 				t.Errorf("entry.status.%s missing in %s", st, lang)
 			}
+			if _, ok := messages[lang]["entry.state."+st]; !ok {
+				t.Errorf("entry.state.%s missing in %s", st, lang)
+			}
 		}
 		for _, st := range []string{"pending", "accepted", "paid", "declined", "expired", "void"} {
 			if _, ok := messages[lang]["offer.status."+st]; !ok {

@@ -180,6 +180,18 @@ type view struct {
 	ErrText string
 }
 
+// FieldName is the refused field's label in the page's language, never its
+// internal key: a field with no label of its own is "one of the fields".
+func (v view) FieldName() string {
+	if v.Err == nil || v.Err.Field == "" {
+		return ""
+	}
+	if s := v.T("field." + v.Err.Field); s != "field."+v.Err.Field {
+		return s
+	}
+	return v.T("error.field.other")
+}
+
 func (p *pages) lang(c *gin.Context) string {
 	if l := c.Query("lang"); l == "en" || l == "ko" {
 		p.Site.SetCookie(c.Writer, c.Request, &http.Cookie{Name: "sl_lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
