@@ -281,7 +281,7 @@ func TestPrequeuePages(t *testing.T) {
 	_, err := s.svc.CreateEvent(ctx, s.org, lottery.EventSpec{Slug: "summer", Name: "Summer 10K", TimeZone: "Asia/Seoul",
 		OpensAt: opens, ClosesAt: opens.Add(time.Hour), MaxGroupSize: 1, TicketRule: "none",
 		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: []lottery.PaceGroupSpec{
-			{Code: "fcfs", Label: "First come", Capacity: 50, Mode: "ordered", PrequeueMinutes: 30},
+			{Code: "fcfs", Label: "First come", Capacity: 50, Mode: "ordered", PrequeueMinutes: new(30)},
 			{Code: "open", Label: "Open", Capacity: 100}}}}})
 	if err != nil {
 		t.Fatal(err)
