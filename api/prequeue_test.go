@@ -85,6 +85,11 @@ func TestPrequeueArtifact(t *testing.T) {
 	if err := prequeue.Verify(a); err != nil {
 		t.Fatalf("the published pre-queue does not recompute: %v", err)
 	}
+	// Served again (from the process's copy), compressed or not: the same bytes.
+	if plain := e.do("GET", prequeuePath, nil, "Accept-Encoding", "identity"); plain.Status != 200 ||
+		plain.Header.Get("Content-Encoding") != "" || string(plain.Raw) != string(r.Raw) {
+		t.Errorf("uncompressed artifact differs: %d %v", plain.Status, plain.Header)
+	}
 	if a.Status != "placed" || a.Commitment != commitment || a.EventID != "spring" || a.SubQueue != "half:fcfs" ||
 		!slices.Equal(a.Tickets, slices.Sorted(maps.Keys(tickets))) {
 		t.Fatalf("artifact: %+v", a)

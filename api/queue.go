@@ -2,13 +2,13 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/lottery"
-	"github.com/startline/startline/lottery/prequeue"
 )
 
 type joinBody struct {
@@ -117,15 +117,21 @@ func (h *handler) queueStatus(c *gin.Context) {
 // its order, which never changes again. No personal data: public ticket
 // ids only.
 func (h *handler) prequeueArtifact(c *gin.Context) {
-	a, err := h.Waitroom.PrequeueArtifact(c.Request.Context(), c.Param("slug"), c.Param("subqueue"))
+	p, err := h.Waitroom.PublishedPrequeue(c.Request.Context(), c.Param("slug"), c.Param("subqueue"))
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
 	}
-	if a.Status == prequeue.StatusPlaced {
+	if p.Placed {
 		c.Header("Cache-Control", "public, max-age=3600, immutable")
 	} else {
 		c.Header("Cache-Control", "public, max-age=2")
 	}
-	c.JSON(http.StatusOK, a)
+	c.Header("Vary", "Accept-Encoding")
+	if strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
+		c.Header("Content-Encoding", "gzip")
+		c.Data(http.StatusOK, "application/json", p.Gzip)
+		return
+	}
+	c.Data(http.StatusOK, "application/json", p.JSON)
 }

@@ -1,10 +1,13 @@
 package waitroom
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -133,6 +136,52 @@ func (s *Service) PrequeueArtifact(ctx context.Context, slug, key string) (prequ
 		return prequeue.Artifact{}, fmt.Errorf("pre-queue of %s %s: %w", slug, key, err)
 	}
 	return artifactOf(ev.Slug, sq.Key, p), nil
+}
+
+// Published is a pre-queue artifact ready to serve: canonical JSON (compact,
+// one newline) and its gzip. A placed one never changes, so it is built once
+// per process: the opening is when every waiting runner may look at once.
+type Published struct {
+	Placed bool
+	JSON   []byte
+	Gzip   []byte
+}
+
+// PublishedPrequeue is PrequeueArtifact encoded for serving.
+func (s *Service) PublishedPrequeue(ctx context.Context, slug, key string) (Published, error) {
+	ev, err := s.events.PublicEvent(ctx, slug)
+	if err != nil {
+		return Published{}, err
+	}
+	course, pace, _ := strings.Cut(key, ":")
+	if sq, ok := ev.SubQueue(course, pace); ok {
+		if p, ok := s.published.Load(sq.ID); ok {
+			return p.(Published), nil
+		}
+	}
+	a, err := s.PrequeueArtifact(ctx, slug, key)
+	if err != nil {
+		return Published{}, err
+	}
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return Published{}, fmt.Errorf("encode pre-queue artifact: %w", err)
+	}
+	out := Published{Placed: a.Status == prequeue.StatusPlaced, JSON: append(raw, '\n')}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(out.JSON); err != nil {
+		return Published{}, fmt.Errorf("compress pre-queue artifact: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return Published{}, fmt.Errorf("compress pre-queue artifact: %w", err)
+	}
+	out.Gzip = gz.Bytes()
+	if out.Placed {
+		sq, _ := ev.SubQueue(course, pace) // found: PrequeueArtifact succeeded
+		s.published.Store(sq.ID, out)
+	}
+	return out, nil
 }
 
 // artifactOf publishes a stored pre-queue as it was placed: the order is

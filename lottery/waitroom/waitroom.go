@@ -97,6 +97,8 @@ type Service struct {
 	cacheMu sync.RWMutex
 	lines   map[int64]cachedLine
 	flight  singleflight.Group
+
+	published sync.Map // sub-queue id → Published, once placed (it never changes)
 }
 
 type cachedLine struct {
