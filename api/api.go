@@ -29,7 +29,7 @@ type Deps struct {
 	Offers   *offers.Service   // offer actions, pay, webhooks, capacity, offer stats
 	Staff    *staff.Service    // staff accounts, tokens, sessions and logins
 	Review   *review.Service   // the review queue and decisions
-	Waitroom *waitroom.Service // waiting-room joins and polls
+	Waitroom *waitroom.Service // waiting-room joins, polls and pre-queue artifacts
 	Guard    *guard.Guard
 	Outbox   lottery.MailStore
 	Log      *slog.Logger
@@ -72,6 +72,7 @@ func Register(r *gin.Engine, d Deps) {
 	v1.POST("/payments/:provider/webhook", h.paymentWebhook)
 	v1.GET("/events/:slug/draws", h.draws)
 	v1.GET("/events/:slug/draws/:subqueue/artifact.json", h.artifact)
+	v1.GET("/events/:slug/prequeue/:subqueue/artifact.json", h.prequeueArtifact)
 
 	v1.POST("/staff/login", h.refuseCrossSite, h.staffLogin)
 	v1.POST("/staff/logout", h.staffLogout)

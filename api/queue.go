@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -25,6 +26,16 @@ type joinJSON struct {
 	Ahead    int64      `json:"ahead"`
 	Prequeue bool       `json:"prequeue,omitempty"`
 	OpensAt  *time.Time `json:"opens_at,omitempty"`
+	prequeueJSON
+}
+
+// prequeueJSON is what a pre-queue ticket's holder may check: its public
+// id in the order to be published, the commitment to that order's seed
+// while it waits, and where the order is published (prequeue-v1).
+type prequeueJSON struct {
+	PublicID           string `json:"public_id,omitempty"`
+	PrequeueCommitment string `json:"prequeue_commitment,omitempty"`
+	PrequeueURL        string `json:"prequeue_url,omitempty"`
 }
 
 // joinQueue gives a runner a place in an ordered sub-queue's waiting room.
@@ -51,6 +62,8 @@ func (h *handler) joinQueue(c *gin.Context) {
 	out := joinJSON{Ticket: res.Ticket, Position: res.Place, Ahead: res.Ahead, Prequeue: res.Prequeue}
 	if res.Prequeue {
 		out.OpensAt = &res.OpensAt
+		out.prequeueJSON = prequeueJSON{PublicID: res.PublicID, PrequeueCommitment: res.PrequeueCommitment,
+			PrequeueURL: lottery.PrequeueArtifactPath(c.Param("slug"), lottery.SubQueueKey(b.Course, b.PaceGroup))}
 	}
 	c.JSON(http.StatusCreated, out)
 }
@@ -72,6 +85,7 @@ type queueJSON struct {
 	// Ticket replaces a pre-queue ticket once it has a place: polling the
 	// new one is cheaper for the server.
 	Ticket string `json:"ticket,omitempty"`
+	prequeueJSON
 }
 
 // queueStatus answers a waiting-room poll (the hottest path at a release):
@@ -87,9 +101,37 @@ func (h *handler) queueStatus(c *gin.Context) {
 	c.Header("Cache-Control", "private, no-store")
 	out := queueJSON{Position: v.Place, Ahead: v.Ahead, ETASeconds: v.ETASeconds, Admitted: v.Admitted,
 		AdmissionToken: v.AdmissionToken, AdmissionExpiresAt: v.AdmissionExpiresAt, Used: v.Used, Lapsed: v.Lapsed,
-		SoldOut: v.SoldOut, PollAfterSeconds: v.PollAfter(), Prequeue: v.Prequeue, Ticket: v.Ticket}
+		SoldOut: v.SoldOut, PollAfterSeconds: v.PollAfter(), Prequeue: v.Prequeue, Ticket: v.Ticket,
+		prequeueJSON: prequeueJSON{PublicID: v.PublicID, PrequeueCommitment: v.PrequeueCommitment}}
 	if v.Prequeue {
 		out.OpensAt = &v.OpensAt
 	}
+	if v.PublicID != "" {
+		out.PrequeueURL = lottery.PrequeueArtifactPath(v.EventSlug, v.SubQueue.Key)
+	}
 	c.JSON(http.StatusOK, out)
+}
+
+// prequeueArtifact publishes a sub-queue's pre-queue (prequeue-v1): the
+// commitment until the line opens, then everything needed to recompute
+// its order, which never changes again. No personal data: public ticket
+// ids only.
+func (h *handler) prequeueArtifact(c *gin.Context) {
+	p, err := h.Waitroom.PublishedPrequeue(c.Request.Context(), c.Param("slug"), c.Param("subqueue"))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	if p.Placed {
+		c.Header("Cache-Control", "public, max-age=3600, immutable")
+	} else {
+		c.Header("Cache-Control", "public, max-age=2")
+	}
+	c.Header("Vary", "Accept-Encoding")
+	if strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
+		c.Header("Content-Encoding", "gzip")
+		c.Data(http.StatusOK, "application/json", p.Gzip)
+		return
+	}
+	c.Data(http.StatusOK, "application/json", p.JSON)
 }

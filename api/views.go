@@ -119,7 +119,7 @@ type eventSpecJSON struct {
 			// AdmitPerMinute is the waiting room's rate for an ordered pace group.
 			AdmitPerMinute int `json:"admit_per_minute"`
 			// PrequeueMinutes opens an ordered pace group's waiting room early.
-			PrequeueMinutes int `json:"prequeue_minutes"`
+			PrequeueMinutes *int `json:"prequeue_minutes"`
 		} `json:"pace_groups"`
 	} `json:"courses"`
 }

@@ -305,8 +305,10 @@ type PaceGroupSpec struct {
 	// DefaultAdmitPerMinute.
 	AdmitPerMinute int
 	// PrequeueMinutes opens an ordered sub-queue's waiting room this long
-	// before the window (0: at the opening); at most a week.
-	PrequeueMinutes int
+	// before the window (0: at the opening, which an organizer may choose
+	// knowingly); at most a week. nil takes DefaultPrequeueMinutes for an
+	// ordered sub-queue, 0 for a drawn one.
+	PrequeueMinutes *int
 }
 
 // Build validates the spec and returns the draft event it describes, or a
@@ -450,10 +452,17 @@ func (s EventSpec) Build() (Event, error) {
 			if admit < 1 || admit > 100_000 {
 				return Event{}, Fieldf(pp+".admit_per_minute", "give 1 to 100000 admissions per minute")
 			}
-			if ps.PrequeueMinutes < 0 || ps.PrequeueMinutes > MaxPrequeueMinutes {
+			prequeue := 0
+			switch {
+			case ps.PrequeueMinutes != nil:
+				prequeue = *ps.PrequeueMinutes
+			case mode == ModeOrdered:
+				prequeue = DefaultPrequeueMinutes
+			}
+			if prequeue < 0 || prequeue > MaxPrequeueMinutes {
 				return Event{}, Fieldf(pp+".prequeue_minutes", "give 0 to %d minutes", MaxPrequeueMinutes)
 			}
-			if ps.PrequeueMinutes > 0 && mode != ModeOrdered {
+			if prequeue > 0 && mode != ModeOrdered {
 				return Event{}, Fieldf(pp+".prequeue_minutes", "only an ordered pace group has a waiting room to open early")
 			}
 			minS, err := parsePace(ps.PaceMin)
@@ -468,7 +477,7 @@ func (s EventSpec) Build() (Event, error) {
 				return Event{}, Fieldf(pp+".pace_max", "must not be faster than pace_min")
 			}
 			c.PaceGroups = append(c.PaceGroups, PaceGroup{Code: ps.Code, Label: label, PaceMinS: minS, PaceMaxS: maxS,
-				Capacity: ps.Capacity, Mode: mode, AdmitPerMinute: admit, PrequeueMinutes: ps.PrequeueMinutes})
+				Capacity: ps.Capacity, Mode: mode, AdmitPerMinute: admit, PrequeueMinutes: prequeue})
 		}
 		e.Courses = append(e.Courses, c)
 	}

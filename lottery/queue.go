@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
+	"net/url"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,7 +24,23 @@ const (
 	AdmissionWindow       = 10 * time.Minute
 	DefaultAdmitPerMinute = 600
 	MaxPrequeueMinutes    = 7 * 24 * 60
+	// DefaultPrequeueMinutes is the pre-queue an ordered sub-queue gets
+	// when its spec names none: a script that joins at the first
+	// millisecond of the window then gains nothing over a runner who
+	// arrived a quarter of an hour early.
+	DefaultPrequeueMinutes = 15
 )
+
+// ErrLineUnopened tells a join that the window has opened but the line may
+// not have been: open it (placing the pre-queue) and join again. It never
+// reaches a handler.
+var ErrLineUnopened = errors.New("the line has not been opened")
+
+// PrequeueArtifactPath is where a sub-queue's pre-queue artifact
+// (prequeue-v1, docs/PREQUEUE-SPEC.md) is published.
+func PrequeueArtifactPath(slug, subqueueKey string) string {
+	return "/api/v1/events/" + url.PathEscape(slug) + "/prequeue/" + url.PathEscape(subqueueKey) + "/artifact.json"
+}
 
 // TicketStatus is where a waiting-room ticket stands.
 type TicketStatus string
@@ -46,10 +64,14 @@ var ErrQueueRefused = &Error{Code: CodeQueueRefused,
 
 // QueueTicket is one place in an ordered sub-queue's line.
 type QueueTicket struct {
-	ID                 string
-	EventID            int64
-	SubQueueID         int64
-	Place              int64 // 1-based; 0 when refused or in the pre-queue
+	ID         string
+	EventID    int64
+	SubQueueID int64
+	Place      int64 // 1-based; 0 when refused or in the pre-queue
+	// PublicID is the ticket's pseudonym in the published pre-queue order:
+	// it names the ticket without revealing its holder or letting anyone
+	// poll it.
+	PublicID           string
 	EmailKey           string
 	Status             TicketStatus
 	Risk               antibot.Assessment
@@ -73,6 +95,33 @@ type QueueLine struct {
 	SoldOut         bool // every slot is held by a live offer
 	OpensAt         time.Time
 	Opened          bool // the pre-queue has been placed; joins now take places
+	// Prequeued is how many tickets the opening placed: places 1 to
+	// Prequeued came from the pre-queue.
+	Prequeued int64
+	// PrequeueCommitment is the published sha256 of the pre-queue's seed
+	// secret; empty until committed.
+	PrequeueCommitment string
+}
+
+// Prequeue is the record of one line's pre-queue (prequeue-v1): the
+// commitment published before the first join, then, once placed, the
+// revealed secret, the tickets' root and the order.
+type Prequeue struct {
+	SubQueueID  int64
+	Commitment  string
+	Sealed      []byte // the sealed secret: never published
+	SeedSecret  string // hex; empty until placed
+	TicketsRoot string
+	Order       []string // public ticket ids in place order
+	PlacedAt    *time.Time
+}
+
+// OpenLineTx opens one line: the pre-queue is placed by prequeue-v1 under
+// Secret, which must match the stored commitment.
+type OpenLineTx struct {
+	SubQueueID int64
+	Now        time.Time
+	Secret     []byte
 }
 
 // AdmitTx is one admission pass over one line.
@@ -81,6 +130,8 @@ type AdmitTx struct {
 	Now        time.Time
 	Window     time.Duration // how long an admitted runner has to apply
 	Offers     OfferTx       // for slots offered to waiting entries
+	// PrequeueSecret places the pre-queue if this pass opens the line.
+	PrequeueSecret []byte
 }
 
 // AdmitResult is what one admission pass did.
@@ -96,6 +147,10 @@ type AdmitResult struct {
 type QueueRef struct {
 	EventID    int64
 	SubQueueID int64
+	Opened     bool
+	// Commit is the line's sealed pre-queue secret and its commitment; nil
+	// until committed.
+	Commit *SeedCommit
 }
 
 // JoinRequest is a runner's request for a place in a waiting room.
@@ -115,6 +170,10 @@ type JoinResult struct {
 	Prequeue bool
 	OpensAt  time.Time
 	Risk     antibot.Assessment
+	// PublicID and PrequeueCommitment, for a pre-queue ticket: its name in
+	// the order to be published, and the commitment to that order's seed.
+	PublicID           string
+	PrequeueCommitment string
 }
 
 // QueueView is what a ticket's holder sees of their place in line.
@@ -137,6 +196,15 @@ type QueueView struct {
 	// Ticket is the ticket re-issued with its place, once a pre-queue
 	// ticket has one: polling it needs no database read.
 	Ticket string
+	// PublicID names a pre-queue ticket in the published order; set while
+	// it waits and once it was placed from the pre-queue.
+	PublicID string
+	// PrequeueCommitment is the commitment to the pre-queue's seed, while
+	// the ticket waits for the opening.
+	PrequeueCommitment string
+	// PrequeuePlaced: the place came from the pre-queue's published order
+	// (PrequeueArtifactPath).
+	PrequeuePlaced bool
 }
 
 // PollAfter is how long a client should wait before polling again: every

@@ -47,12 +47,12 @@ func TestEventSpecBuild(t *testing.T) {
 		{"pace code", func(s *EventSpec) { s.Courses[0].PaceGroups[0].Code = "sub 3:30" }, "courses[0].pace_groups[0].code"},
 		{"capacity", func(s *EventSpec) { s.Courses[0].PaceGroups[0].Capacity = -5 }, "courses[0].pace_groups[0].capacity"},
 		{"mode", func(s *EventSpec) { s.Courses[0].PaceGroups[0].Mode = "raffle" }, "courses[0].pace_groups[0].mode"},
-		{"pre-queue on a drawn group", func(s *EventSpec) { s.Courses[0].PaceGroups[0].PrequeueMinutes = 30 }, "courses[0].pace_groups[0].prequeue_minutes"},
+		{"pre-queue on a drawn group", func(s *EventSpec) { s.Courses[0].PaceGroups[0].PrequeueMinutes = new(30) }, "courses[0].pace_groups[0].prequeue_minutes"},
 		{"pre-queue too long", func(s *EventSpec) {
-			s.Courses[0].PaceGroups[0].Mode, s.Courses[0].PaceGroups[0].PrequeueMinutes = "ordered", 10081
+			s.Courses[0].PaceGroups[0].Mode, s.Courses[0].PaceGroups[0].PrequeueMinutes = "ordered", new(10081)
 		}, "courses[0].pace_groups[0].prequeue_minutes"},
 		{"pre-queue negative", func(s *EventSpec) {
-			s.Courses[0].PaceGroups[0].Mode, s.Courses[0].PaceGroups[0].PrequeueMinutes = "ordered", -1
+			s.Courses[0].PaceGroups[0].Mode, s.Courses[0].PaceGroups[0].PrequeueMinutes = "ordered", new(-1)
 		}, "courses[0].pace_groups[0].prequeue_minutes"},
 		{"pace format", func(s *EventSpec) { s.Courses[0].PaceGroups[0].PaceMin = "fast" }, "courses[0].pace_groups[0].pace_min"},
 		{"pace order", func(s *EventSpec) { s.Courses[0].PaceGroups[0].PaceMin = "6:00" }, "courses[0].pace_groups[0].pace_max"},
@@ -77,6 +77,39 @@ func TestEventSpecBuild(t *testing.T) {
 				t.Errorf("got %v, want invalid_field on %s", err, tt.field)
 			}
 		})
+	}
+}
+
+// TestPrequeueDefault: an ordered pace group gets a 15-minute pre-queue
+// unless its spec names one (0 included); a drawn group has none.
+func TestPrequeueDefault(t *testing.T) {
+	tests := []struct {
+		name  string
+		mode  string
+		given *int
+		want  int
+	}{
+		{"ordered, none given", "ordered", nil, DefaultPrequeueMinutes},
+		{"ordered, 0 chosen", "ordered", new(0), 0},
+		{"ordered, an hour", "ordered", new(60), 60},
+		{"drawn, none given", "", nil, 0},
+		{"drawn, 0 given", "lottery", new(0), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := validSpec()
+			s.Courses[0].PaceGroups[0].Mode, s.Courses[0].PaceGroups[0].PrequeueMinutes = tt.mode, tt.given
+			ev, err := s.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sq, _ := ev.SubQueue("full", "sub-330"); sq.PrequeueMinutes != tt.want {
+				t.Errorf("prequeue minutes = %d, want %d", sq.PrequeueMinutes, tt.want)
+			}
+		})
+	}
+	if DefaultPrequeueMinutes != 15 {
+		t.Errorf("DefaultPrequeueMinutes = %d, the documented default is 15", DefaultPrequeueMinutes)
 	}
 }
 

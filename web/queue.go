@@ -31,6 +31,9 @@ type joinPage struct {
 	Open      bool // the form is shown only while the line takes joins
 	Prequeue  bool // it takes them before the window: places are drawn at the opening
 	Challenge string
+	// PrequeueURL is where the pre-queue's commitment, and after the
+	// opening its order, are published.
+	PrequeueURL string
 }
 
 func queueJoinPath(slug string, sq lottery.SubQueue) string {
@@ -76,6 +79,9 @@ func (p *pages) queueForm(c *gin.Context) {
 	}
 	q.Open, q.Challenge = true, p.challenge(c)
 	q.Prequeue = q.Event.CheckOpen(p.Svc.Now()) != nil
+	if q.Prequeue {
+		q.PrequeueURL = lottery.PrequeueArtifactPath(q.Event.Slug, q.SubQueue.Key)
+	}
 	p.render(c, http.StatusOK, "queue", q.Event.Name, q, nil)
 }
 
@@ -137,6 +143,9 @@ type queueWaitPage struct {
 	Refresh  int    // seconds until the page reloads itself; 0 stops
 	ApplyURL string // once admitted
 	JoinURL  string // once lapsed
+	// PrequeueURL is the published pre-queue of a ticket that was in it:
+	// its commitment while it waits, its order once placed.
+	PrequeueURL string
 }
 
 // queueWait shows a ticket's place in line, and once admitted the way to
@@ -151,6 +160,9 @@ func (p *pages) queueWait(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	w := queueWaitPage{View: v, Refresh: v.PollAfter()}
+	if v.PublicID != "" {
+		w.PrequeueURL = lottery.PrequeueArtifactPath(v.EventSlug, v.SubQueue.Key)
+	}
 	// Which event: the view when it says, else the link, else the cookie
 	// (a language switch without JavaScript drops the link's query).
 	jc := joined(c)

@@ -281,7 +281,7 @@ func TestPrequeuePages(t *testing.T) {
 	_, err := s.svc.CreateEvent(ctx, s.org, lottery.EventSpec{Slug: "summer", Name: "Summer 10K", TimeZone: "Asia/Seoul",
 		OpensAt: opens, ClosesAt: opens.Add(time.Hour), MaxGroupSize: 1, TicketRule: "none",
 		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: []lottery.PaceGroupSpec{
-			{Code: "fcfs", Label: "First come", Capacity: 50, Mode: "ordered", PrequeueMinutes: 30},
+			{Code: "fcfs", Label: "First come", Capacity: 50, Mode: "ordered", PrequeueMinutes: new(30)},
 			{Code: "open", Label: "Open", Capacity: 100}}}}})
 	if err != nil {
 		t.Fatal(err)
@@ -295,18 +295,31 @@ func TestPrequeuePages(t *testing.T) {
 		!strings.Contains(body, `href="/events/summer/queue?course=half&amp;pace=fcfs"`) || strings.Contains(body, `id="step1"`) {
 		t.Fatalf("event page before the opening: %d %s", code, body)
 	}
+	const published = `href="/api/v1/events/summer/prequeue/half:fcfs/artifact.json"`
+	if code, body, _ := b.do("GET", "/events/summer/queue?course=half&pace=fcfs", nil); code != 200 ||
+		!strings.Contains(body, published) || !strings.Contains(body, "See what is published") {
+		t.Fatalf("pre-queue join form: %d %s", code, body)
+	}
 	code, body, hdr := b.join("ana@example.com")
 	if code != http.StatusSeeOther {
 		t.Fatalf("pre-queue join: %d %s", code, body)
 	}
 	wait := hdr.Get("Location")
+	ticket := strings.TrimPrefix(wait[:strings.Index(wait, "?")], "/queue/")
+	v, err := s.waitroom.QueueStatus(ctx, ticket)
+	if err != nil || len(v.PublicID) != 32 || len(v.PrequeueCommitment) != 64 {
+		t.Fatalf("pre-queue ticket: %v %+v", err, v)
+	}
 	code, body, _ = b.do("GET", wait, nil)
 	if code != 200 || !strings.Contains(body, "You are in the waiting room") || !strings.Contains(body, "random order") ||
-		!strings.Contains(body, "data-countdown") || refreshRe.FindStringSubmatch(body) == nil {
+		!strings.Contains(body, "data-countdown") || refreshRe.FindStringSubmatch(body) == nil ||
+		!strings.Contains(body, "Check the draw of places") || !strings.Contains(body, v.PublicID) ||
+		!strings.Contains(body, v.PrequeueCommitment) || !strings.Contains(body, published) {
 		t.Fatalf("pre-queue page: %d %s", code, body)
 	}
 	// The same in Korean.
-	if _, body, _ = b.do("GET", wait+"&lang=ko", nil); !strings.Contains(body, "대기실에 들어왔습니다") {
+	if _, body, _ = b.do("GET", wait+"&lang=ko", nil); !strings.Contains(body, "대기실에 들어왔습니다") ||
+		!strings.Contains(body, "순번 추첨 확인") || !strings.Contains(body, "내 공개 티켓 ID") {
 		t.Errorf("Korean pre-queue page: %s", body)
 	}
 	b.do("GET", wait+"&lang=en", nil)
@@ -317,7 +330,11 @@ func TestPrequeuePages(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, body, _ = b.do("GET", wait, nil); strings.Contains(body, "You are in the waiting room") ||
-		!strings.Contains(body, "It&#39;s your turn") {
+		!strings.Contains(body, "It&#39;s your turn") || !strings.Contains(body, "See the published order") ||
+		!strings.Contains(body, published) || !strings.Contains(body, v.PublicID) || strings.Contains(body, v.PrequeueCommitment) {
 		t.Fatalf("page after the opening: %s", body)
+	}
+	if _, body, _ = b.do("GET", wait+"&lang=ko", nil); !strings.Contains(body, "공개된 순서 보기") {
+		t.Errorf("Korean page after the opening: %s", body)
 	}
 }

@@ -36,7 +36,8 @@ commands:
   staff reset --email E [--password P]
                         new password and TOTP secret; revokes tokens and sessions
   verify ARTIFACT.json|URL
-                        recompute a published draw; exit 0 when it matches, 1 when not
+                        recompute a published draw or pre-queue order (or check a proof);
+                        exit 0 when it matches, 1 when not
 `
 
 func main() {

@@ -35,6 +35,15 @@ func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
 		t.Fatalf("second seed-demo: %v\n%s", err, out.String())
 	}
 
+	// The demo's first-come group names no pre-queue: it gets the default.
+	demo, err := store.EventBySlug(ctx, "demo-marathon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sq, ok := demo.SubQueue("5k", "walk"); !ok || sq.PrequeueMinutes != lottery.DefaultPrequeueMinutes {
+		t.Errorf("demo 5k:walk pre-queue: %d minutes", sq.PrequeueMinutes)
+	}
+
 	ev, err := store.EventBySlug(ctx, "demo-10k-drawn")
 	if err != nil {
 		t.Fatal(err)

@@ -13,14 +13,16 @@ import (
 	"time"
 
 	"github.com/startline/startline/lottery/fairdraw"
+	"github.com/startline/startline/lottery/prequeue"
 )
 
 // errMismatch makes `startline verify` exit 1 after printing the mismatch.
 var errMismatch = errors.New("verification failed")
 
 // verifyCmd recomputes a published draw from its artifact alone: the
-// commitment, the entries root and the full order. It needs no database
-// and no configuration, so anyone can run it.
+// commitment, the entries root and the full order; or a waiting room's
+// pre-queue order (prequeue-v1); or checks an inclusion proof. It needs no
+// database and no configuration, so anyone can run it.
 func verifyCmd(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) != 1 {
 		return errors.New("usage: startline verify ARTIFACT.json|URL")
@@ -31,6 +33,12 @@ func verifyCmd(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if bytes.Contains(data, []byte(`"audit_path"`)) {
 		return verifyProof(data, out)
+	}
+	var head struct {
+		Algorithm string `json:"algorithm"`
+	}
+	if json.Unmarshal(data, &head) == nil && head.Algorithm == prequeue.Algorithm {
+		return verifyPrequeue(data, out)
 	}
 	a, err := fairdraw.ParseArtifact(data)
 	if err != nil {
@@ -79,6 +87,29 @@ func readArtifact(ctx context.Context, src string) ([]byte, error) {
 		return nil, fmt.Errorf("fetch artifact: %w", err)
 	}
 	return b, nil
+}
+
+// verifyPrequeue recomputes a published pre-queue order (prequeue-v1):
+// the commitment from the seed secret, the tickets root, the seed and every
+// place. An artifact that publishes only its commitment (the line has not
+// opened) has nothing to recompute yet, which is not a pass.
+func verifyPrequeue(data []byte, out io.Writer) error {
+	a, err := prequeue.ParseArtifact(data)
+	if err != nil {
+		fmt.Fprintf(out, "FAIL: %v\n", err)
+		return errMismatch
+	}
+	if err := prequeue.Verify(a); errors.Is(err, prequeue.ErrNotPlaced) {
+		fmt.Fprintf(out, "NOT PLACED YET: %s %s: the pre-queue is committed to %s; fetch the artifact again after the opening\n",
+			a.EventID, a.SubQueue, a.Commitment)
+		return errMismatch
+	} else if err != nil {
+		fmt.Fprintf(out, "FAIL: %s %s pre-queue: %v\n", a.EventID, a.SubQueue, err)
+		return errMismatch
+	}
+	fmt.Fprintf(out, "OK: %s %s pre-queue: commitment, tickets_root (%d tickets) and order recomputed\n",
+		a.EventID, a.SubQueue, len(a.Tickets))
+	return nil
 }
 
 // proofDoc is GET /api/v1/entries/{id}/proof.

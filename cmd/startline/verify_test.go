@@ -14,6 +14,7 @@ import (
 
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/fairdraw"
+	"github.com/startline/startline/lottery/prequeue"
 )
 
 func testArtifact(t *testing.T) []byte {
@@ -38,16 +39,20 @@ func testArtifact(t *testing.T) []byte {
 	return b
 }
 
+// writeFile writes b to dir/name and returns its path.
+func writeFile(t *testing.T, dir, name string, b []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestVerifyCommand(t *testing.T) {
 	good := testArtifact(t)
 	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name string, b []byte) string { return writeFile(t, dir, name, b) }
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"verify", write("good.json", good)}, &out); err != nil || !strings.HasPrefix(out.String(), "OK") {
 		t.Fatalf("good artifact: %v %s", err, out.String())
@@ -125,5 +130,65 @@ func TestVerifyProof(t *testing.T) {
 		if tc.ok != (err == nil) {
 			t.Errorf("%s: %v %s", name, err, out.String())
 		}
+	}
+}
+
+// TestVerifyPrequeue: a published pre-queue order recomputes; any edit, or
+// an artifact with nothing placed yet, does not pass.
+func TestVerifyPrequeue(t *testing.T) {
+	a, err := prequeue.Order(prequeue.Input{EventID: "demo-marathon", SubQueue: "5k:walk", SeedSecret: bytes.Repeat([]byte{9}, 32),
+		Tickets: []string{"5f1d", "0a9c", "77be", "c3d2", "e001"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := json.Marshal(a)
+	dir := t.TempDir()
+	write := func(name string, b []byte) string { return writeFile(t, dir, name, b) }
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"verify", write("good.json", good)}, &out); err != nil ||
+		!strings.HasPrefix(out.String(), "OK: demo-marathon 5k:walk pre-queue") {
+		t.Fatalf("good pre-queue: %v %s", err, out.String())
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(good) }))
+	defer srv.Close()
+	out.Reset()
+	if err := run(context.Background(), []string{"verify", srv.URL + "/prequeue/5k:walk/artifact.json"}, &out); err != nil {
+		t.Fatalf("URL: %v %s", err, out.String())
+	}
+
+	edits := map[string]struct {
+		edit func(m map[string]any)
+		says string
+	}{
+		"places swapped": {func(m map[string]any) {
+			o := m["order"].([]any)
+			o[0].(map[string]any)["ticket_id"], o[1].(map[string]any)["ticket_id"] = o[1].(map[string]any)["ticket_id"], o[0].(map[string]any)["ticket_id"]
+		}, "FAIL"},
+		"ticket added":  {func(m map[string]any) { m["tickets"] = append(m["tickets"].([]any), "ffff") }, "FAIL"},
+		"seed_secret":   {func(m map[string]any) { m["seed_secret"] = strings.Repeat("08", 32) }, "FAIL"},
+		"subqueue":      {func(m map[string]any) { m["subqueue"] = "5k:run" }, "FAIL"},
+		"order cut":     {func(m map[string]any) { m["order"] = m["order"].([]any)[:4] }, "FAIL"},
+		"no commitment": {func(m map[string]any) { delete(m, "commitment") }, "FAIL"},
+		"nothing placed": {func(m map[string]any) {
+			for _, k := range []string{"seed_secret", "tickets_root", "seed", "tickets", "order"} {
+				delete(m, k)
+			}
+			m["status"] = "committed"
+		}, "NOT PLACED YET"},
+	}
+	for name, tc := range edits {
+		t.Run(name, func(t *testing.T) {
+			var m map[string]any
+			if err := json.Unmarshal(good, &m); err != nil {
+				t.Fatal(err)
+			}
+			tc.edit(m)
+			b, _ := json.Marshal(m)
+			out.Reset()
+			err := run(context.Background(), []string{"verify", write(strings.ReplaceAll(name, " ", "-")+".json", b)}, &out)
+			if !errors.Is(err, errMismatch) || !strings.HasPrefix(out.String(), tc.says) {
+				t.Errorf("edited %s: %v %s", name, err, out.String())
+			}
+		})
 	}
 }

@@ -37,6 +37,23 @@ func EntriesRoot(entries []Entry) string {
 	return hex.EncodeToString(root[:])
 }
 
+// TreeHash returns the hex RFC 6962 Merkle Tree Hash (SHA-256) of leaves
+// taken in the order given: sha256("") for none, leaf hashes
+// sha256(0x00 || leaf), inner nodes sha256(0x01 || left || right).
+// EntriesRoot is TreeHash of the entries' LeafData sorted by entry_id;
+// prequeue-v1's tickets_root (lottery/prequeue) is TreeHash of the sorted
+// ticket ids.
+func TreeHash(leaves []string) string {
+	h := make([][32]byte, len(leaves))
+	parallelFor(len(leaves), 4096, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			h[j] = leafHash(leaves[j])
+		}
+	})
+	root := merkleRoot(h)
+	return hex.EncodeToString(root[:])
+}
+
 // InclusionProof returns the RFC 6962 §2.1.1 audit path (hex, leaf to root)
 // proving that entryID's leaf is in EntriesRoot(entries), with the leaf's
 // index among the entries sorted by entry_id and the tree size. An absent

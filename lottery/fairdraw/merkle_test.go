@@ -105,6 +105,26 @@ func TestEntriesRootMatchesRFC6962(t *testing.T) {
 	}
 }
 
+// TreeHash over leaves in the order given is RFC 6962's MTH, and over the
+// sorted LeafData it is EntriesRoot.
+func TestTreeHash(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 3, 5, 8, 13, 100, 5000, 20_000} {
+		entries := entriesN(n)
+		leaves := leavesOf(entries)
+		texts := make([]string, len(leaves))
+		for i, l := range leaves {
+			texts[i] = string(l)
+		}
+		want := refMTH(leaves)
+		if got := fairdraw.TreeHash(texts); got != hex.EncodeToString(want[:]) {
+			t.Errorf("n=%d: TreeHash = %s, want %x", n, got, want)
+		}
+		if got, root := fairdraw.TreeHash(texts), fairdraw.EntriesRoot(entries); got != root {
+			t.Errorf("n=%d: TreeHash of sorted leaves = %s, EntriesRoot = %s", n, got, root)
+		}
+	}
+}
+
 func TestInclusionProof(t *testing.T) {
 	for n := 1; n <= 40; n++ {
 		entries := entriesN(n)

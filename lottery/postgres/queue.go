@@ -2,9 +2,9 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,6 +14,8 @@ import (
 
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/fairdraw"
+	"github.com/startline/startline/lottery/prequeue"
 )
 
 type ticketRow struct {
@@ -21,6 +23,7 @@ type ticketRow struct {
 	EventID            int64
 	SubqueueID         int64
 	Place              *int64
+	PublicID           *string
 	EmailKey           string
 	Status             string
 	RiskScore          int
@@ -42,7 +45,7 @@ func fromTicketRow(r ticketRow) lottery.QueueTicket {
 	var doc riskDoc
 	_ = json.Unmarshal(r.RiskReasons, &doc) // written by us; a bad document only loses the explanation
 	t := lottery.QueueTicket{ID: r.ID, EventID: r.EventID, SubQueueID: r.SubqueueID, Place: deref(r.Place),
-		EmailKey: r.EmailKey, Status: lottery.TicketStatus(r.Status), ClientIP: deref(r.ClientIP), UserAgent: r.UserAgent,
+		PublicID: deref(r.PublicID), EmailKey: r.EmailKey, Status: lottery.TicketStatus(r.Status), ClientIP: deref(r.ClientIP), UserAgent: r.UserAgent,
 		DeviceID: r.DeviceID, JoinedAt: r.JoinedAt.UTC(), AdmittedAt: r.AdmittedAt, AdmissionExpiresAt: r.AdmissionExpiresAt,
 		UsedAt: r.UsedAt, EntryID: deref(r.EntryID),
 		Risk: antibot.Assessment{Score: r.RiskScore, Decision: antibot.Decision(r.RiskDecision), Reasons: doc.Reasons,
@@ -62,71 +65,149 @@ func createLine(tx *gorm.DB, eventID, subqueueID int64) error {
 // ticketColumns are what a join inserts; both join statements select
 // their values in this order.
 const ticketColumns = `INSERT INTO queue_tickets (id, event_id, subqueue_id, place, email_key, status,
-	risk_score, risk_decision, risk_reasons, client_ip, user_agent, device_id, joined_at)`
+	risk_score, risk_decision, risk_reasons, client_ip, user_agent, device_id, joined_at, public_id)`
 
 // JoinQueue stores a ticket in one statement. Once the line is open a
 // placed ticket takes the next number of its line's sequence, so joins
 // never wait on each other. Before that the ticket waits in the pre-queue
 // without a place, under a share lock on the line row that keeps it apart
-// from the opening; a join after opens_at that finds the line not yet
-// opened opens it and takes the place after the pre-queue's.
+// from the opening. A join after opens_at that finds the line not yet
+// opened gets lottery.ErrLineUnopened: the caller opens the line (OpenLine,
+// which needs the pre-queue's secret) and joins again.
 func (s *Store) JoinQueue(ctx context.Context, t lottery.QueueTicket, lineOpen bool) (lottery.QueueTicket, error) {
 	now := t.JoinedAt.UTC().Truncate(time.Microsecond)
 	risk, _ := json.Marshal(riskDoc{Reasons: t.Risk.Reasons, RulesVersion: t.Risk.RulesVersion})
 	db := s.db.WithContext(ctx)
 	values := []any{t.ID, t.EventID, t.SubQueueID, t.Status == lottery.TicketRefused, t.SubQueueID, t.EmailKey,
-		string(t.Status), t.Risk.Score, string(t.Risk.Decision), string(risk), nullIP(t.ClientIP), t.UserAgent, t.DeviceID, now}
-	for try := 0; ; try++ {
-		var places []struct{ Place *int64 }
-		var err error
-		if lineOpen {
-			err = db.Raw(ticketColumns+`
-				SELECT ?, ?, ?, CASE WHEN ? THEN NULL ELSE nextval(format('queue_place_%s', ?::bigint)::regclass) END,
-					?, ?, ?, ?, ?::jsonb, ?::inet, ?, ?, ?
-				WHERE EXISTS (SELECT 1 FROM events WHERE id = ? AND status = 'published' AND opens_at <= ? AND closes_at > ?)
-				RETURNING place`, append(values, t.EventID, now, now)...).Scan(&places).Error
-		} else {
-			// A waiting share lock re-reads the line row once the opening
-			// commits, so a join never takes a place ahead of the pre-queue.
-			err = db.Raw(ticketColumns+`
-				SELECT ?, ?, ?, CASE WHEN ? OR l.opened_at IS NULL THEN NULL
-						ELSE nextval(format('queue_place_%s', ?::bigint)::regclass) END,
-					?, ?, ?, ?, ?::jsonb, ?::inet, ?, ?, ?
-				FROM queue_lines l JOIN subqueues q ON q.id = l.subqueue_id JOIN events ev ON ev.id = l.event_id
-				WHERE l.subqueue_id = ? AND ev.status = 'published' AND ev.closes_at > ?
-					AND CASE WHEN l.opened_at IS NULL
-						THEN ev.opens_at > ? AND ev.opens_at - make_interval(mins => q.prequeue_minutes) <= ?
-						ELSE ev.opens_at <= ? END
-				FOR SHARE OF l
-				RETURNING place`, append(values, t.SubQueueID, now, now, now, now)...).Scan(&places).Error
-		}
-		if err != nil {
-			return lottery.QueueTicket{}, fmt.Errorf("store ticket: %w", err)
-		}
-		if len(places) > 0 {
-			t.Place = deref(places[0].Place)
-			return t, nil
-		}
-		if lineOpen || try > 0 {
-			return lottery.QueueTicket{}, whyNotOpen(db, t.EventID, now)
-		}
-		// The window is open but the line was not opened yet: open it
-		// (placing the pre-queue), then join behind it.
-		opened, err := s.OpenLine(ctx, t.SubQueueID, now)
-		if err != nil {
-			return lottery.QueueTicket{}, err
-		}
-		if !opened {
-			return lottery.QueueTicket{}, whyNotOpen(db, t.EventID, now)
-		}
-		lineOpen = true
+		string(t.Status), t.Risk.Score, string(t.Risk.Decision), string(risk), nullIP(t.ClientIP), t.UserAgent, t.DeviceID, now,
+		nullString(t.PublicID)}
+	var places []struct{ Place *int64 }
+	var err error
+	if lineOpen {
+		err = db.Raw(ticketColumns+`
+			SELECT ?, ?, ?, CASE WHEN ? THEN NULL ELSE nextval(format('queue_place_%s', ?::bigint)::regclass) END,
+				?, ?, ?, ?, ?::jsonb, ?::inet, ?, ?, ?, ?
+			WHERE EXISTS (SELECT 1 FROM events WHERE id = ? AND status = 'published' AND opens_at <= ? AND closes_at > ?)
+			RETURNING place`, append(values, t.EventID, now, now)...).Scan(&places).Error
+	} else {
+		// A waiting share lock re-reads the line row once the opening
+		// commits, so a join never takes a place ahead of the pre-queue.
+		err = db.Raw(ticketColumns+`
+			SELECT ?, ?, ?, CASE WHEN ? OR l.opened_at IS NULL THEN NULL
+					ELSE nextval(format('queue_place_%s', ?::bigint)::regclass) END,
+				?, ?, ?, ?, ?::jsonb, ?::inet, ?, ?, ?, ?
+			FROM queue_lines l JOIN subqueues q ON q.id = l.subqueue_id JOIN events ev ON ev.id = l.event_id
+			WHERE l.subqueue_id = ? AND ev.status = 'published' AND ev.closes_at > ?
+				AND CASE WHEN l.opened_at IS NULL
+					THEN ev.opens_at > ? AND ev.opens_at - make_interval(mins => q.prequeue_minutes) <= ?
+					ELSE ev.opens_at <= ? END
+			FOR SHARE OF l
+			RETURNING place`, append(values, t.SubQueueID, now, now, now, now)...).Scan(&places).Error
 	}
+	if err != nil {
+		return lottery.QueueTicket{}, fmt.Errorf("store ticket: %w", err)
+	}
+	if len(places) > 0 {
+		t.Place = deref(places[0].Place)
+		return t, nil
+	}
+	var windowOpen bool
+	if err := db.Raw(`SELECT status = 'published' AND opens_at <= ? AND closes_at > ? FROM events WHERE id = ?`,
+		now, now, t.EventID).Row().Scan(&windowOpen); err != nil {
+		return lottery.QueueTicket{}, fmt.Errorf("event window: %w", err)
+	}
+	if windowOpen && !lineOpen {
+		return lottery.QueueTicket{}, lottery.ErrLineUnopened
+	}
+	return lottery.QueueTicket{}, whyNotOpen(db, t.EventID, now)
 }
 
-// OpenLine opens a line whose window has opened, placing its pre-queue.
-// It reports whether the line is open (false: the window is not open).
-func (s *Store) OpenLine(ctx context.Context, subqueueID int64, now time.Time) (bool, error) {
-	now = now.UTC().Truncate(time.Microsecond)
+// CommitPrequeue stores a line's pre-queue commitment unless one is
+// stored already, and returns the one that is: the commitment never
+// changes once published. A line opened without one (before pre-queues
+// were committed) is ErrNotFound.
+func (s *Store) CommitPrequeue(ctx context.Context, subqueueID int64, c lottery.SeedCommit, now time.Time) (lottery.SeedCommit, error) {
+	var out lottery.SeedCommit
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		var eventID int64
+		if err := tx.Raw(`INSERT INTO prequeues (subqueue_id, event_id, commitment, seed_sealed, committed_at)
+			SELECT subqueue_id, event_id, ?, ?, ? FROM queue_lines WHERE subqueue_id = ? AND opened_at IS NULL
+			ON CONFLICT (subqueue_id) DO NOTHING
+			RETURNING event_id`, c.Commitment, c.Sealed, now.UTC(), subqueueID).Row().Scan(&eventID); err != nil &&
+			!errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("commit pre-queue: %w", err)
+		}
+		if eventID != 0 {
+			if err := appendLog(tx, eventID, lottery.LogRecord{Kind: "queue.committed", Actor: "system:waiting-room",
+				Details: map[string]any{"subqueue_id": subqueueID, "algorithm": prequeue.Algorithm, "commitment": c.Commitment}}); err != nil {
+				return err
+			}
+		}
+		var err error
+		out, err = prequeueCommit(tx, subqueueID)
+		return err
+	})
+	return out, err
+}
+
+// PrequeueCommit returns a line's sealed pre-queue secret and its
+// commitment; ErrNotFound before it is committed.
+func (s *Store) PrequeueCommit(ctx context.Context, subqueueID int64) (lottery.SeedCommit, error) {
+	return prequeueCommit(s.db.WithContext(ctx), subqueueID)
+}
+
+func prequeueCommit(tx *gorm.DB, subqueueID int64) (lottery.SeedCommit, error) {
+	var r struct {
+		Commitment string
+		SeedSealed []byte
+	}
+	if err := tx.Raw(`SELECT commitment, seed_sealed FROM prequeues WHERE subqueue_id = ?`, subqueueID).Scan(&r).Error; err != nil {
+		return lottery.SeedCommit{}, fmt.Errorf("pre-queue commitment: %w", err)
+	}
+	if r.Commitment == "" {
+		return lottery.SeedCommit{}, lottery.ErrNotFound
+	}
+	return lottery.SeedCommit{Sealed: r.SeedSealed, Commitment: r.Commitment}, nil
+}
+
+// Prequeue returns a line's pre-queue record, with its order once placed;
+// ErrNotFound before it is committed.
+func (s *Store) Prequeue(ctx context.Context, subqueueID int64) (lottery.Prequeue, error) {
+	db := s.db.WithContext(ctx)
+	var r struct {
+		Commitment  string
+		SeedSealed  []byte
+		SeedSecret  *string
+		TicketsRoot *string
+		PlacedAt    *time.Time
+	}
+	if err := db.Raw(`SELECT commitment, seed_sealed, seed_secret, tickets_root, placed_at FROM prequeues
+		WHERE subqueue_id = ?`, subqueueID).Scan(&r).Error; err != nil {
+		return lottery.Prequeue{}, fmt.Errorf("pre-queue: %w", err)
+	}
+	if r.Commitment == "" {
+		return lottery.Prequeue{}, lottery.ErrNotFound
+	}
+	p := lottery.Prequeue{SubQueueID: subqueueID, Commitment: r.Commitment, Sealed: r.SeedSealed,
+		SeedSecret: deref(r.SeedSecret), TicketsRoot: deref(r.TicketsRoot), PlacedAt: r.PlacedAt}
+	if r.PlacedAt == nil {
+		return p, nil
+	}
+	// Public ids are [a-z0-9-]: joined by spaces they split back exactly.
+	var order string
+	if err := db.Raw(`SELECT array_to_string(order_ids, ' ') FROM prequeues WHERE subqueue_id = ?`, subqueueID).
+		Row().Scan(&order); err != nil {
+		return lottery.Prequeue{}, fmt.Errorf("pre-queue order: %w", err)
+	}
+	p.Order = append([]string{}, strings.Fields(order)...)
+	return p, nil
+}
+
+// OpenLine opens a line whose window has opened, placing its pre-queue
+// under o.Secret. It reports whether the line is open (false: the window
+// is not open).
+func (s *Store) OpenLine(ctx context.Context, o lottery.OpenLineTx) (bool, error) {
+	now := o.Now.UTC().Truncate(time.Microsecond)
 	open := false
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
 		var l struct {
@@ -136,7 +217,7 @@ func (s *Store) OpenLine(ctx context.Context, subqueueID int64, now time.Time) (
 		}
 		if err := tx.Raw(`SELECT l.event_id, l.opened_at, ev.status = 'published' AND ev.opens_at <= ? AS open
 			FROM queue_lines l JOIN events ev ON ev.id = l.event_id WHERE l.subqueue_id = ? FOR UPDATE OF l`,
-			now, subqueueID).Scan(&l).Error; err != nil {
+			now, o.SubQueueID).Scan(&l).Error; err != nil {
 			return fmt.Errorf("lock line: %w", err)
 		}
 		if l.EventID == 0 {
@@ -146,45 +227,91 @@ func (s *Store) OpenLine(ctx context.Context, subqueueID int64, now time.Time) (
 		if l.OpenedAt != nil || !l.Open {
 			return nil
 		}
-		_, err := openLine(tx, l.EventID, subqueueID, now)
+		_, err := openLine(ctx, tx, l.EventID, o.SubQueueID, now, o.Secret)
 		return err
 	})
 	return open, err
 }
 
-// openLine places a line's pre-queue in random order and marks the line
-// open; the caller holds the line row's lock. The order is that of
-// SHA-256(seed || ticket id) under a fresh secret seed, recorded in the
-// event log so an audit can recompute it from the tickets; nobody can
-// predict or steer it before the opening.
-func openLine(tx *gorm.DB, eventID, subqueueID int64, now time.Time) (int, error) {
-	seed := make([]byte, 32)
-	if _, err := rand.Read(seed); err != nil {
-		return 0, fmt.Errorf("pre-queue seed: %w", err)
+// openLine places a line's pre-queue by prequeue-v1 and marks the line
+// open; the caller holds the line row's lock, so the pre-queue cannot
+// change meanwhile. The order is a function of the committed secret and
+// the tickets' public ids alone (docs/PREQUEUE-SPEC.md): the secret, the
+// tickets' root and the order are stored and published, so anyone can
+// recompute it, and nobody could predict or steer it before the opening.
+func openLine(ctx context.Context, tx *gorm.DB, eventID, subqueueID int64, now time.Time, secret []byte) (int, error) {
+	var head struct {
+		Slug, Key  string
+		Commitment *string
 	}
-	seedHex := hex.EncodeToString(seed)
-	res := tx.Exec(`UPDATE queue_tickets t SET place = r.place
-		FROM (SELECT id, row_number() OVER (ORDER BY sha256(convert_to(? || id::text, 'UTF8')), id) AS place
-			FROM queue_tickets WHERE subqueue_id = ? AND place IS NULL AND status = 'waiting') r
-		WHERE t.id = r.id`, seedHex, subqueueID)
-	if res.Error != nil {
-		return 0, fmt.Errorf("place pre-queue: %w", res.Error)
+	if err := tx.Raw(`SELECT ev.slug, q.key, p.commitment FROM subqueues q JOIN events ev ON ev.id = q.event_id
+		LEFT JOIN prequeues p ON p.subqueue_id = q.id WHERE q.id = ?`, subqueueID).Scan(&head).Error; err != nil {
+		return 0, fmt.Errorf("pre-queue header: %w", err)
 	}
-	n := int(res.RowsAffected)
+	if head.Commitment == nil {
+		return 0, fmt.Errorf("open line %d: the pre-queue has no commitment", subqueueID)
+	}
+	if len(secret) != fairdraw.SecretSize || fairdraw.Commitment(secret) != *head.Commitment {
+		return 0, fmt.Errorf("open line %d: the secret does not match the published commitment", subqueueID)
+	}
+	// Tickets joined by a release without public ids (none, once every
+	// process joins with one) get a random one, so the order stays complete.
+	if err := tx.Exec(`UPDATE queue_tickets SET public_id = replace(gen_random_uuid()::text, '-', '')
+		WHERE subqueue_id = ? AND place IS NULL AND status = 'waiting' AND public_id IS NULL`, subqueueID).Error; err != nil {
+		return 0, fmt.Errorf("name pre-queue tickets: %w", err)
+	}
+	var tickets []struct{ ID, PublicID string }
+	if err := tx.Raw(`SELECT id::text, public_id FROM queue_tickets WHERE subqueue_id = ? AND place IS NULL AND status = 'waiting'`,
+		subqueueID).Scan(&tickets).Error; err != nil {
+		return 0, fmt.Errorf("load pre-queue: %w", err)
+	}
+	byPublic := make(map[string]string, len(tickets))
+	in := prequeue.Input{EventID: head.Slug, SubQueue: head.Key, SeedSecret: secret, Tickets: make([]string, len(tickets))}
+	for i, t := range tickets {
+		byPublic[t.PublicID] = t.ID
+		in.Tickets[i] = t.PublicID
+	}
+	art, err := prequeue.Order(in)
+	if err != nil {
+		return 0, fmt.Errorf("order pre-queue: %w", err)
+	}
+	ids, publicIDs := make([]string, len(art.Order)), make([]string, len(art.Order))
+	for i, p := range art.Order {
+		ids[i], publicIDs[i] = byPublic[p.TicketID], p.TicketID
+	}
+	n := len(ids)
 	if n > 0 {
+		conn := tx.Statement.ConnPool
+		if _, err := conn.ExecContext(ctx, `UPDATE queue_tickets t SET place = x.place
+			FROM unnest($1::uuid[]) WITH ORDINALITY AS x(id, place) WHERE t.id = x.id`, ids); err != nil {
+			return 0, fmt.Errorf("place pre-queue: %w", err)
+		}
 		// Sequences are not transactional, but no join takes a number
 		// while the line is unopened and its row is locked.
 		if err := tx.Exec(fmt.Sprintf("SELECT setval('queue_place_%d', ?)", subqueueID), n).Error; err != nil {
 			return 0, fmt.Errorf("advance places: %w", err)
 		}
 	}
+	if _, err := tx.Statement.ConnPool.ExecContext(ctx, `UPDATE prequeues SET seed_secret = $1, tickets_root = $2, placed = $3,
+		order_ids = $4::text[], placed_at = $5 WHERE subqueue_id = $6`,
+		art.SeedSecret, art.TicketsRoot, n, publicIDs, now, subqueueID); err != nil {
+		return 0, fmt.Errorf("publish pre-queue: %w", err)
+	}
 	if err := tx.Exec(`UPDATE queue_lines SET opened_at = ?, prequeued = ?, updated_at = now() WHERE subqueue_id = ?`,
 		now, n, subqueueID).Error; err != nil {
 		return 0, fmt.Errorf("open line: %w", err)
 	}
 	return n, appendLog(tx, eventID, lottery.LogRecord{Kind: "queue.opened", Actor: "system:waiting-room",
-		Details: map[string]any{"subqueue_id": subqueueID, "prequeued": n,
-			"order": "sha256(seed || ticket id), ascending", "seed": seedHex}})
+		Details: map[string]any{"subqueue_id": subqueueID, "prequeued": n, "algorithm": prequeue.Algorithm,
+			"commitment": art.Commitment, "seed_secret": art.SeedSecret, "tickets_root": art.TicketsRoot}})
+}
+
+// nullString stores "" as NULL.
+func nullString(v string) any {
+	if v == "" {
+		return nil
+	}
+	return v
 }
 
 // whyNotOpen tells a closed window from one not open yet.
@@ -209,10 +336,14 @@ func (s *Store) QueueLine(ctx context.Context, subqueueID int64) (lottery.QueueL
 		SoldOut         bool
 		OpensAt         time.Time
 		OpenedAt        *time.Time
+		Prequeued       int64
+		Commitment      *string
 	}
 	res := s.db.WithContext(ctx).Raw(`SELECT ev.slug, q.key, coalesce(l.admitted_through, 0) AS admitted_through,
-			q.admit_per_minute, coalesce(l.sold_out, false) AS sold_out, ev.opens_at, l.opened_at
+			q.admit_per_minute, coalesce(l.sold_out, false) AS sold_out, ev.opens_at, l.opened_at,
+			coalesce(l.prequeued, 0) AS prequeued, p.commitment
 		FROM subqueues q JOIN events ev ON ev.id = q.event_id LEFT JOIN queue_lines l ON l.subqueue_id = q.id
+			LEFT JOIN prequeues p ON p.subqueue_id = q.id
 		WHERE q.id = ?`, subqueueID).Scan(&r)
 	if res.Error != nil {
 		return lottery.QueueLine{}, fmt.Errorf("queue line: %w", res.Error)
@@ -221,7 +352,8 @@ func (s *Store) QueueLine(ctx context.Context, subqueueID int64) (lottery.QueueL
 		return lottery.QueueLine{}, lottery.ErrNotFound
 	}
 	return lottery.QueueLine{SubQueueID: subqueueID, EventSlug: r.Slug, SubQueueKey: r.Key, AdmittedThrough: r.AdmittedThrough,
-		AdmitPerMinute: r.AdmitPerMinute, SoldOut: r.SoldOut, OpensAt: r.OpensAt.UTC(), Opened: r.OpenedAt != nil}, nil
+		AdmitPerMinute: r.AdmitPerMinute, SoldOut: r.SoldOut, OpensAt: r.OpensAt.UTC(), Opened: r.OpenedAt != nil,
+		Prequeued: r.Prequeued, PrequeueCommitment: deref(r.Commitment)}, nil
 }
 
 // QueueTicket returns one ticket.
@@ -237,7 +369,7 @@ func (s *Store) EntryTicket(ctx context.Context, entryID string) (lottery.QueueT
 // ticketWhere reads the ticket whose unique column col equals v.
 func (s *Store) ticketWhere(ctx context.Context, col, v string) (lottery.QueueTicket, error) {
 	var r ticketRow
-	if err := s.db.WithContext(ctx).Raw(`SELECT id::text, event_id, subqueue_id, place, email_key, status, risk_score,
+	if err := s.db.WithContext(ctx).Raw(`SELECT id::text, event_id, subqueue_id, place, public_id, email_key, status, risk_score,
 			risk_decision, risk_reasons, host(client_ip) AS client_ip, user_agent, device_id, joined_at, admitted_at,
 			admission_expires_at, used_at, entry_id::text FROM queue_tickets WHERE `+col+` = ?::uuid`, v).Scan(&r).Error; err != nil {
 		return lottery.QueueTicket{}, fmt.Errorf("queue ticket: %w", err)
@@ -249,13 +381,28 @@ func (s *Store) ticketWhere(ctx context.Context, col, v string) (lottery.QueueTi
 }
 
 // ActiveQueues lists the lines of events not yet frozen or settled: they
-// admit while the window is open and offer released slots after it.
+// admit while the window is open and offer released slots after it. An
+// unopened line comes with its pre-queue commitment, if any.
 func (s *Store) ActiveQueues(ctx context.Context) ([]lottery.QueueRef, error) {
-	var out []lottery.QueueRef
-	if err := s.db.WithContext(ctx).Raw(`SELECT l.event_id, l.subqueue_id AS sub_queue_id FROM queue_lines l
-		JOIN events ev ON ev.id = l.event_id WHERE ev.status IN ('published', 'closed', 'frozen', 'drawn')
-		ORDER BY l.event_id, l.subqueue_id`).Scan(&out).Error; err != nil {
+	var rows []struct {
+		EventID, SubqueueID int64
+		Opened              bool
+		Commitment          *string
+		SeedSealed          []byte
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT l.event_id, l.subqueue_id, l.opened_at IS NOT NULL AS opened,
+			p.commitment, CASE WHEN l.opened_at IS NULL THEN p.seed_sealed END AS seed_sealed
+		FROM queue_lines l JOIN events ev ON ev.id = l.event_id LEFT JOIN prequeues p ON p.subqueue_id = l.subqueue_id
+		WHERE ev.status IN ('published', 'closed', 'frozen', 'drawn')
+		ORDER BY l.event_id, l.subqueue_id`).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("active queues: %w", err)
+	}
+	out := make([]lottery.QueueRef, len(rows))
+	for i, r := range rows {
+		out[i] = lottery.QueueRef{EventID: r.EventID, SubQueueID: r.SubqueueID, Opened: r.Opened}
+		if r.Commitment != nil {
+			out[i].Commit = &lottery.SeedCommit{Commitment: *r.Commitment, Sealed: r.SeedSealed}
+		}
 	}
 	return out, nil
 }
@@ -296,7 +443,7 @@ func (s *Store) AdmitQueue(ctx context.Context, a lottery.AdmitTx) (lottery.Admi
 		res.Lapsed = int(lapsed.RowsAffected)
 		if l.Started && l.OpenedAt == nil { // even after the window: the pre-queue's places still count
 			var err error
-			if res.Prequeued, err = openLine(tx, l.EventID, a.SubQueueID, now); err != nil {
+			if res.Prequeued, err = openLine(ctx, tx, l.EventID, a.SubQueueID, now, a.PrequeueSecret); err != nil {
 				return err
 			}
 		}

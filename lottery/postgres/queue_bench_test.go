@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/fairdraw"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/staff"
@@ -19,7 +20,7 @@ import (
 // queueBench is a service with the production event cache (2 s) and an open
 // event whose only pace group is ordered. With prequeue the group has a
 // pre-queue and the clock stands ten minutes before the opening.
-func queueBench(b *testing.B, prequeue bool) (*waitroom.Service, *postgres.Store, *lottery.FixedClock) {
+func queueBench(b testing.TB, prequeue bool) (*waitroom.Service, *postgres.Store, *lottery.FixedClock) {
 	b.Helper()
 	store, _ := pgtest.NewStore(b)
 	ctx := context.Background()
@@ -47,11 +48,12 @@ func queueBench(b *testing.B, prequeue bool) (*waitroom.Service, *postgres.Store
 	return waitroom.NewService(store, svc, keys, clk, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), lottery.Config{}), store, clk
 }
 
-func prequeueMinutes(on bool) int {
+// prequeueMinutes gives the group an hour's pre-queue, or knowingly none.
+func prequeueMinutes(on bool) *int {
 	if on {
-		return 60
+		return new(60)
 	}
-	return 0
+	return new(0)
 }
 
 var browser = lottery.ClientInfo{IP: "211.234.10.20", UserAgent: "Mozilla/5.0 (iPhone)", AcceptLanguage: "ko-KR", DeviceID: "dev"}
@@ -110,8 +112,8 @@ func BenchmarkQueuePoll(b *testing.B) {
 }
 
 // BenchmarkQueueOpen100k: opening a line whose pre-queue holds 100,000
-// tickets: one UPDATE placing them in seeded random order, in one
-// transaction that joins wait for.
+// tickets: prequeue-v1 computes the order in Go, one UPDATE places them and
+// another publishes the order, in one transaction that joins wait for.
 // Run: go test -run '^$' -bench QueueOpen100k -benchtime 5x ./lottery/postgres/
 func BenchmarkQueueOpen100k(b *testing.B) {
 	svc, store, clk := queueBench(b, true)
@@ -123,21 +125,30 @@ func BenchmarkQueueOpen100k(b *testing.B) {
 	db := store.DB()
 	var sq, ev int64
 	db.Raw(`SELECT subqueue_id, event_id FROM queue_lines`).Row().Scan(&sq, &ev) //nolint:errcheck // checked below
-	if err := db.Exec(`INSERT INTO queue_tickets (id, event_id, subqueue_id, email_key, status, joined_at)
-		SELECT gen_random_uuid(), ?, ?, 'r' || i || '@example.com', 'waiting', now() FROM generate_series(1, 99999) i`,
-		ev, sq).Error; err != nil {
+	if err := db.Exec(`INSERT INTO queue_tickets (id, event_id, subqueue_id, email_key, status, joined_at, public_id)
+		SELECT gen_random_uuid(), ?, ?, 'r' || i || '@example.com', 'waiting', now(), replace(gen_random_uuid()::text, '-', '')
+		FROM generate_series(1, 99999) i`, ev, sq).Error; err != nil {
 		b.Fatal(err)
 	}
 	opening := clk.T.Add(11 * time.Minute)
+	secret := make([]byte, 32)
+	commit := lottery.SeedCommit{Sealed: []byte("unused by OpenLine"), Commitment: fairdraw.Commitment(secret)}
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
-		if err := db.Exec(`UPDATE queue_tickets SET place = NULL`).Error; err != nil {
+		// A placed pre-queue is immutable: start each round from a new
+		// commitment of the same secret.
+		for _, q := range []string{`UPDATE queue_tickets SET place = NULL`, `UPDATE queue_lines SET opened_at = NULL`,
+			`DELETE FROM prequeues`} {
+			if err := db.Exec(q).Error; err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := store.CommitPrequeue(ctx, sq, commit, clk.T); err != nil {
 			b.Fatal(err)
 		}
-		db.Exec(`UPDATE queue_lines SET opened_at = NULL`)
 		b.StartTimer()
-		if ok, err := store.OpenLine(ctx, sq, opening); err != nil || !ok {
+		if ok, err := store.OpenLine(ctx, lottery.OpenLineTx{SubQueueID: sq, Now: opening, Secret: secret}); err != nil || !ok {
 			b.Fatal(err, ok)
 		}
 	}

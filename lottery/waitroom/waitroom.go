@@ -33,10 +33,25 @@ type Store interface {
 	// JoinQueue stores a ticket. Unless it is refused it takes the line's
 	// next place in the same transaction once the line is open, or waits
 	// in the pre-queue without a place (Place 0) before the opening, if the
-	// sub-queue has one; ErrClosed (or ErrNotOpen) otherwise. lineOpen
-	// says the caller knows the line is open (it never closes again),
-	// which saves the pre-queue's lock.
+	// sub-queue has one; ErrClosed (or ErrNotOpen) otherwise, and
+	// ErrLineUnopened when the window has opened but the line has not
+	// (OpenLine, then join again). lineOpen says the caller knows the line
+	// is open (it never closes again), which saves the pre-queue's lock.
 	JoinQueue(ctx context.Context, t lottery.QueueTicket, lineOpen bool) (lottery.QueueTicket, error)
+	// OpenLine opens a line whose window has opened, placing its pre-queue
+	// by prequeue-v1 under the secret, which must match the commitment. It
+	// reports whether the line is open (false: the window is not).
+	OpenLine(ctx context.Context, o lottery.OpenLineTx) (bool, error)
+	// CommitPrequeue stores a line's pre-queue commitment unless one is
+	// stored, and returns the stored one; ErrNotFound for a line already
+	// opened without one.
+	CommitPrequeue(ctx context.Context, subqueueID int64, c lottery.SeedCommit, now time.Time) (lottery.SeedCommit, error)
+	// PrequeueCommit returns a line's sealed secret and commitment;
+	// ErrNotFound before it is committed.
+	PrequeueCommit(ctx context.Context, subqueueID int64) (lottery.SeedCommit, error)
+	// Prequeue returns a line's pre-queue record with its order once
+	// placed; ErrNotFound before it is committed.
+	Prequeue(ctx context.Context, subqueueID int64) (lottery.Prequeue, error)
 	// QueueLine returns a sub-queue's line (zero counters before the first
 	// join); ErrNotFound.
 	QueueLine(ctx context.Context, subqueueID int64) (lottery.QueueLine, error)
@@ -44,11 +59,12 @@ type Store interface {
 	QueueTicket(ctx context.Context, id string) (lottery.QueueTicket, error)
 	// AdmitQueue runs one admission pass in one transaction: lapse unused
 	// admissions, open the line once the window has opened (placing the
-	// pre-queue in random order), offer free slots to waiting entries in
+	// pre-queue under a.PrequeueSecret), offer free slots to waiting entries in
 	// line order, then admit the next places at the line's rate, at most
 	// as many as there are free slots.
 	AdmitQueue(ctx context.Context, a lottery.AdmitTx) (lottery.AdmitResult, []lottery.OfferIssue, error)
-	// ActiveQueues lists the lines of events still published or closed.
+	// ActiveQueues lists the lines of events still published or closed,
+	// with the pre-queue commitment of those not yet opened.
 	ActiveQueues(ctx context.Context) ([]lottery.QueueRef, error)
 	// EventByID returns the event with its courses; ErrNotFound.
 	EventByID(ctx context.Context, id int64) (lottery.Event, error)
@@ -75,11 +91,14 @@ type Service struct {
 	scorer antibot.Scorer
 
 	ticketKey  []byte
+	publicKey  []byte // names pre-queue tickets in the published order
 	admissions lottery.AdmissionCodec
 
 	cacheMu sync.RWMutex
 	lines   map[int64]cachedLine
 	flight  singleflight.Group
+
+	published sync.Map // sub-queue id → Published, once placed (it never changes)
 }
 
 type cachedLine struct {
@@ -97,6 +116,7 @@ func NewService(store Store, events Events, keys *lottery.Keys, clock lottery.Cl
 		lines: map[int64]cachedLine{}}
 	if keys != nil {
 		s.ticketKey = keys.Derive("queue-ticket")
+		s.publicKey = keys.Derive("queue-public-id")
 	}
 	return s
 }
@@ -134,8 +154,9 @@ func (s *Service) JoinQueue(ctx context.Context, slug string, req lottery.JoinRe
 	}
 	// The user agent is cut on a character boundary: a cut inside a
 	// character leaves invalid UTF-8 that PostgreSQL refuses.
-	t := lottery.QueueTicket{ID: id.String(), EventID: ev.ID, SubQueueID: sq.ID, EmailKey: addr.Key, Status: lottery.TicketWaiting,
-		Risk: risk, ClientIP: client.IP, UserAgent: textin.Cut(client.UserAgent, 512), DeviceID: client.DeviceID, JoinedAt: now}
+	t := lottery.QueueTicket{ID: id.String(), EventID: ev.ID, SubQueueID: sq.ID, PublicID: s.publicID(id.String()),
+		EmailKey: addr.Key, Status: lottery.TicketWaiting, Risk: risk, ClientIP: client.IP,
+		UserAgent: textin.Cut(client.UserAgent, 512), DeviceID: client.DeviceID, JoinedAt: now}
 	if risk.Decision == antibot.Reject {
 		t.Status = lottery.TicketRefused
 	}
@@ -143,7 +164,23 @@ func (s *Service) JoinQueue(ctx context.Context, slug string, req lottery.JoinRe
 	if err != nil {
 		return lottery.JoinResult{}, err
 	}
+	commitment := line.PrequeueCommitment
+	if commitment == "" && !line.Opened {
+		// The first join of a line: the order's seed is committed before
+		// any ticket exists, so it cannot be chosen to suit the tickets.
+		c, err := s.commit(ctx, sq.ID)
+		if err != nil && !errors.Is(err, lottery.ErrNotFound) {
+			return lottery.JoinResult{}, fmt.Errorf("join queue %s: %w", slug, err)
+		}
+		commitment = c.Commitment
+		s.forgetLine(sq.ID)
+	}
 	out, err := s.store.JoinQueue(ctx, t, line.Opened)
+	if errors.Is(err, lottery.ErrLineUnopened) {
+		if err = s.openLine(ctx, sq.ID, now); err == nil {
+			out, err = s.store.JoinQueue(ctx, t, true)
+		}
+	}
 	if err != nil {
 		return lottery.JoinResult{}, fmt.Errorf("join queue %s: %w", slug, err)
 	}
@@ -154,7 +191,7 @@ func (s *Service) JoinQueue(ctx context.Context, slug string, req lottery.JoinRe
 	}
 	res := lottery.JoinResult{Ticket: s.ticketString(out.ID, sq.ID, out.Place), Place: out.Place, Risk: risk}
 	if out.Place == 0 {
-		res.Prequeue, res.OpensAt = true, ev.OpensAt
+		res.Prequeue, res.OpensAt, res.PublicID, res.PrequeueCommitment = true, ev.OpensAt, out.PublicID, commitment
 	} else {
 		res.Ahead = max(0, out.Place-line.AdmittedThrough-1)
 	}
@@ -182,7 +219,7 @@ func (s *Service) QueueStatus(ctx context.Context, ticket string) (lottery.Queue
 		// but the line; after it, one read finds the place, and the
 		// re-issued ticket spares the next polls that read.
 		if !line.Opened {
-			v.Prequeue, v.OpensAt = true, line.OpensAt
+			v.Prequeue, v.OpensAt, v.PublicID, v.PrequeueCommitment = true, line.OpensAt, s.publicID(id), line.PrequeueCommitment
 			v.ETASeconds = max(0, int(math.Ceil(line.OpensAt.Sub(s.clock.Now()).Seconds())))
 			return v, nil
 		}
@@ -193,6 +230,9 @@ func (s *Service) QueueStatus(ctx context.Context, ticket string) (lottery.Queue
 			return lottery.QueueView{}, lottery.ErrNotFound
 		}
 		place, v.Place, v.Ticket = t.Place, t.Place, s.ticketString(id, sqID, t.Place)
+	}
+	if place <= line.Prequeued { // placed by the opening: its order is published
+		v.PublicID, v.PrequeuePlaced = s.publicID(id), true
 	}
 	if place > line.AdmittedThrough {
 		v.Ahead = place - line.AdmittedThrough - 1
@@ -249,6 +289,13 @@ func (s *Service) queueLine(ctx context.Context, subqueueID int64) (lottery.Queu
 	return v.(lottery.QueueLine), err
 }
 
+// forgetLine drops a line from the cache after this process changed it.
+func (s *Service) forgetLine(subqueueID int64) {
+	s.cacheMu.Lock()
+	delete(s.lines, subqueueID)
+	s.cacheMu.Unlock()
+}
+
 // AdmitQueues runs one admission pass over every active line (the worker
 // calls it every few seconds). A failing line does not stop the others.
 func (s *Service) AdmitQueues(ctx context.Context) (int, error) {
@@ -268,8 +315,28 @@ func (s *Service) AdmitQueues(ctx context.Context) (int, error) {
 			}
 			events[r.EventID] = ev
 		}
+		// A line not opened yet is committed now if no join did it (so the
+		// commitment is public soon after the event is), and brings its
+		// secret in case this pass opens it.
+		var secret []byte
+		if !r.Opened {
+			c := r.Commit
+			if c == nil {
+				stored, err := s.commit(ctx, r.SubQueueID)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("admit sub-queue %d: %w", r.SubQueueID, err))
+					continue
+				}
+				c = &stored
+			}
+			if secret, err = s.openSecret(r.SubQueueID, *c); err != nil {
+				errs = append(errs, fmt.Errorf("admit sub-queue %d: %w", r.SubQueueID, err))
+				continue
+			}
+		}
 		res, issued, err := s.store.AdmitQueue(ctx, lottery.AdmitTx{SubQueueID: r.SubQueueID, Now: s.clock.Now(),
-			Window: lottery.AdmissionWindow, Offers: lottery.OfferTx{Now: s.clock.Now(), Hold: ev.OfferHold}})
+			Window: lottery.AdmissionWindow, Offers: lottery.OfferTx{Now: s.clock.Now(), Hold: ev.OfferHold},
+			PrequeueSecret: secret})
 		lottery.NotifyOffers(ctx, s.notify, s.log, issued)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("admit sub-queue %d: %w", r.SubQueueID, err))
@@ -278,6 +345,9 @@ func (s *Service) AdmitQueues(ctx context.Context) (int, error) {
 		total += res.Admitted
 		if res.Prequeued > 0 {
 			s.log.InfoContext(ctx, "waiting room opened", "subqueue_id", r.SubQueueID, "prequeued", res.Prequeued)
+		}
+		if !r.Opened {
+			s.forgetLine(r.SubQueueID) // it may have opened: polls see the new state at once
 		}
 	}
 	return total, errors.Join(errs...)
