@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -271,47 +272,38 @@ func (s *Service) tally(ctx context.Context, subqueueID int64, now time.Time) (R
 }
 
 // EventOdds returns an event's snapshots by sub-queue id, from a cache at
-// most Config.CacheTTL old. An event before its window has none.
+// most Config.CacheTTL old; the map is shared, not to be changed. An event
+// before its window has none.
 func (s *Service) EventOdds(ctx context.Context, ev lottery.Event) (map[int64]Snapshot, error) {
 	c, err := s.read(ctx, ev.ID)
 	return c.snaps, err
 }
 
 // DrawResults returns the results of an event's drawn sub-queues by
-// sub-queue id, with the odds published at freeze (Snapshots, final). A
-// drawn sub-queue the worker has not tallied yet is tallied now, once.
+// sub-queue id, with the event's snapshots (a final one holds the odds
+// published at freeze); the maps are shared, not to be changed. A drawn
+// sub-queue the worker has not tallied yet is tallied now, once.
 func (s *Service) DrawResults(ctx context.Context, ev lottery.Event, draws []lottery.DrawInfo) (map[int64]Result, map[int64]Snapshot, error) {
 	c, err := s.read(ctx, ev.ID)
 	if err != nil {
 		return nil, nil, err
 	}
-	results := c.results
+	results, copied := c.results, false
 	for _, d := range draws {
-		if d.Status != lottery.DrawDrawn {
-			continue
-		}
-		if _, ok := results[d.SubQueueID]; ok {
+		if _, ok := results[d.SubQueueID]; ok || d.Status != lottery.DrawDrawn {
 			continue
 		}
 		r, err := s.tally(ctx, d.SubQueueID, s.clock.Now())
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(results) == len(c.results) {
-			results = cloneMap(c.results) // the cached map is shared
+		if !copied {
+			results, copied = maps.Clone(c.results), true // the cached map is shared: add to a copy
 		}
 		results[d.SubQueueID] = r
 		s.forget(ev.ID)
 	}
 	return results, c.snaps, nil
-}
-
-func cloneMap[K comparable, V any](m map[K]V) map[K]V {
-	out := make(map[K]V, len(m)+1)
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // read returns an event's stored snapshots and results through the cache.
