@@ -15,6 +15,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
@@ -25,11 +26,12 @@ import (
 // Deps is what the API needs.
 type Deps struct {
 	Svc      *lottery.Service
-	Draws    *draws.Service    // freeze/reveal/draw steps, draw views, artifacts, proofs
-	Offers   *offers.Service   // offer actions, pay, webhooks, capacity, offer stats
-	Staff    *staff.Service    // staff accounts, tokens, sessions and logins
-	Review   *review.Service   // the review queue and decisions
-	Waitroom *waitroom.Service // waiting-room joins, polls and pre-queue artifacts
+	Draws    *draws.Service     // freeze/reveal/draw steps, draw views, artifacts, proofs
+	Offers   *offers.Service    // offer actions, pay, webhooks, capacity, offer stats
+	Staff    *staff.Service     // staff accounts, tokens, sessions and logins
+	Review   *review.Service    // the review queue and decisions
+	Waitroom *waitroom.Service  // waiting-room joins, polls and pre-queue artifacts
+	Stats    *drawstats.Service // live odds and draw statistics; nil: none shown
 	Guard    *guard.Guard
 	Outbox   lottery.MailStore
 	Log      *slog.Logger

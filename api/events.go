@@ -33,8 +33,10 @@ func (h *handler) getEvent(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
+	v := eventView(ev, h.Svc.Now())
+	h.withOdds(c.Request.Context(), &v, ev)
 	c.Header("Cache-Control", "public, max-age=2")
-	c.JSON(http.StatusOK, eventView(ev, h.Svc.Now()))
+	c.JSON(http.StatusOK, v)
 }
 
 func (h *handler) createEvent(c *gin.Context) {
@@ -103,6 +105,10 @@ type drawJSON struct {
 	ArtifactHash string     `json:"artifact_sha256,omitempty"`
 	ArtifactURL  string     `json:"artifact_url,omitempty"`
 	DrawnAt      *time.Time `json:"drawn_at,omitempty"`
+	// The odds published at freeze and, once drawn, the selection by
+	// ticket count beside them (lottery/drawstats).
+	oddsFields
+	Selection []selectionJSON `json:"selection,omitempty"`
 }
 
 func (h *handler) draws(c *gin.Context) {
@@ -124,6 +130,7 @@ func (h *handler) draws(c *gin.Context) {
 		}
 		out = append(out, j)
 	}
+	h.withDrawStats(c.Request.Context(), out, ev, ds)
 	c.Header("Cache-Control", "public, max-age=2")
 	c.JSON(http.StatusOK, gin.H{"event": ev.Slug, "status": ev.Phase(h.Svc.Now()), "commitment": ev.Commitment, "draws": out})
 }

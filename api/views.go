@@ -62,6 +62,11 @@ type subqueueJSON struct {
 	// PrequeueMinutes: the waiting room takes joins this long before
 	// opens_at and places them in random order at the opening.
 	PrequeueMinutes int `json:"prequeue_minutes,omitempty"`
+	// Entries (API.md: the count so far) and the odds fields are the
+	// stored snapshot (lottery/drawstats): refreshed at most once a minute,
+	// final at freeze; absent before the first one.
+	Entries *int `json:"entries,omitempty"`
+	oddsFields
 }
 
 func eventView(e lottery.Event, now time.Time) eventJSON {

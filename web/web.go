@@ -28,6 +28,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
@@ -46,11 +47,12 @@ var staticFS embed.FS
 // Deps is what the pages need.
 type Deps struct {
 	Svc      *lottery.Service
-	Draws    *draws.Service    // the results page
-	Offers   *offers.Service   // offer pages, pay, the sandbox checkout
-	Staff    *staff.Service    // staff sessions and logins
-	Review   *review.Service   // the review queue and decisions
-	Waitroom *waitroom.Service // waiting-room joins and polls, the sealed address
+	Draws    *draws.Service     // the results page
+	Stats    *drawstats.Service // odds on the event page, statistics on the results page; nil: none
+	Offers   *offers.Service    // offer pages, pay, the sandbox checkout
+	Staff    *staff.Service     // staff sessions and logins
+	Review   *review.Service    // the review queue and decisions
+	Waitroom *waitroom.Service  // waiting-room joins and polls, the sealed address
 	Guard    *guard.Guard
 	Sandbox  *sandbox.Provider // the test checkout, dev mode only
 	// StripePublishableKey lets the checkout page load Stripe's payment element.
@@ -146,6 +148,8 @@ var funcs = template.FuncMap{
 	"pace": lottery.FormatPace,
 	"hold": lottery.FormatHold,
 	"eta":  formatETA,
+	"pct":  formatPct,
+	"num":  formatCount,
 	"dict": func(kv ...string) map[string]string {
 		m := make(map[string]string, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -294,6 +298,8 @@ type eventPage struct {
 	// Prequeues are the ordered pace groups whose waiting room already
 	// takes joins before the window opens.
 	Prequeues []lottery.SubQueue
+	// Odds are the drawn pace groups' stored numbers, once computed.
+	Odds []oddsView
 }
 
 func (p *pages) event(c *gin.Context) {
@@ -311,6 +317,7 @@ func (p *pages) event(c *gin.Context) {
 			page.Prequeues = append(page.Prequeues, sq)
 		}
 	}
+	page.Odds = p.eventOdds(c.Request.Context(), ev)
 	p.render(c, http.StatusOK, "event", ev.Name, page, nil)
 }
 
@@ -563,7 +570,7 @@ type resultsPage struct {
 
 type drawView struct {
 	lottery.DrawInfo
-	OddsPct  string
+	Stats    *drawStats // what the draw did by ticket count, once drawn
 	Winners  []string
 	Waitlist []string
 	More     int
@@ -579,11 +586,11 @@ func (p *pages) results(c *gin.Context) {
 		return
 	}
 	page := resultsPage{Event: ev, Phase: ev.Phase(p.Svc.Now())}
+	stats := p.drawResults(c.Request.Context(), ev, ds)
 	for _, d := range ds {
 		v := drawView{DrawInfo: d}
-		if d.Entries > 0 {
-			pct := 100 * float64(min(d.Capacity, d.Entries)) / float64(d.Entries)
-			v.OddsPct = strconv.FormatFloat(pct, 'f', 1, 64)
+		if st, ok := stats[d.SubQueueID]; ok {
+			v.Stats = &st
 		}
 		if d.Status == lottery.DrawDrawn {
 			v.Artifact = "/api/v1/events/" + ev.Slug + "/draws/" + d.SubQueue + "/artifact.json"

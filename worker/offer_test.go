@@ -2,8 +2,6 @@ package worker_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"sync"
@@ -84,14 +82,7 @@ func offerCounts(store *postgres.Store, sq int64) (live, expired int) {
 // (Redis flushed), the reconciler expires the rest from PostgreSQL alone.
 func TestOfferExpiryByTaskAndReconciler(t *testing.T) {
 	store, _ := pgtest.NewStore(t)
-	b := make([]byte, 4)
-	rand.Read(b)
-	queue := "test-offers-" + hex.EncodeToString(b)
-	opt := redisOpt(t)
-	insp := asynq.NewInspector(opt)
-	t.Cleanup(func() { insp.DeleteQueue(queue, true); insp.Close() })
-	client := worker.NewClient(opt, queue)
-	defer client.Close()
+	queue, opt, insp, client := testQueue(t, "test-offers-")
 	clk := &testClock{t: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
 	svc, dr, off, sq := drawnWithOffers(t, store, client, clk)
 

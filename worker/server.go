@@ -23,6 +23,7 @@ type Options struct {
 	Log         *slog.Logger
 	Mailer      *Mailer
 	Drawer      *Drawer
+	Odds        *Odds // the odds pass; nil: none
 }
 
 // NewServer registers every handler and periodic task.
@@ -49,6 +50,9 @@ func NewServer(o Options) (*Server, error) {
 		mux.HandleFunc(TypeAdmitQueues, o.Drawer.HandleAdmitQueues)
 		mux.HandleFunc(TypeReconcileDraws, o.Drawer.HandleReconcileDraws)
 	}
+	if o.Odds != nil {
+		mux.HandleFunc(TypeRefreshOdds, o.Odds.HandleRefreshOdds)
+	}
 	sched := asynq.NewScheduler(o.Redis, &asynq.SchedulerOpts{Logger: slogAdapter{o.Log}})
 	if _, err := sched.Register("@every 1m", NewSweepOutboxTask(o.Queue)); err != nil {
 		return nil, fmt.Errorf("schedule outbox sweep: %w", err)
@@ -68,6 +72,12 @@ func NewServer(o Options) (*Server, error) {
 		// Waiting rooms move every 5 s; ETAs assume it (poll_after_seconds >= 5).
 		if _, err := sched.Register("@every 5s", NewAdmitQueuesTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule waiting-room admission: %w", err)
+		}
+	}
+	if o.Odds != nil {
+		// Odds pages read the stored snapshot; a minute is as fresh as they get.
+		if _, err := sched.Register("@every 1m", NewRefreshOddsTask(o.Queue)); err != nil {
+			return nil, fmt.Errorf("schedule odds pass: %w", err)
 		}
 	}
 	return &Server{srv: srv, sched: sched, mux: mux}, nil

@@ -239,7 +239,15 @@ func seedOpenDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, o
 	if _, err := a.svc.Transition(ctx, organizer, "demo-marathon", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "demo event demo-marathon created and published; registration open for 7 days")
+	// A field for the live odds (made-up runners in the drawn pace groups),
+	// shown now rather than after the worker's first odds pass.
+	if _, err := a.store.InsertSyntheticLotteryEntries(ctx, "demo-marathon", 240); err != nil {
+		return err
+	}
+	if _, err := a.stats.Refresh(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "demo event demo-marathon created and published with 240 made-up entries per drawn pace group; registration open for 7 days")
 	return nil
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
@@ -47,6 +48,7 @@ type app struct {
 	svc      *lottery.Service
 	reg      *registration.Service
 	draws    *draws.Service
+	stats    *drawstats.Service // odds before the draw, statistics after
 	offers   *offers.Service
 	waitroom *waitroom.Service
 	staff    *staff.Service
@@ -115,7 +117,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.reg = registration.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.draws = draws.NewService(store, a.svc, a.reg, keys, a.tasks, log)
-	a.svc.UseDraws(a.draws)
+	a.stats = drawstats.NewService(store, lottery.SystemClock{}, log, drawstats.Config{})
+	a.svc.UseDraws(a.stats.FinalOnFreeze(a.draws)) // a freeze also publishes the final odds
 	a.offers = offers.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log)
 	a.waitroom = waitroom.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.staff = staff.NewService(store, store, keys, lottery.SystemClock{}, a.tasks, log, staff.Config{Networks: svcCfg.Networks})
@@ -206,13 +209,13 @@ func (a *app) router() (*gin.Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	api.Register(r, api.Deps{Svc: a.svc, Registration: a.reg, Draws: a.draws, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
+	api.Register(r, api.Deps{Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
 		Offers:   a.offers,
 		Waitroom: a.waitroom,
 		Staff:    a.staff,
 		Review:   a.review,
 		Site:     a.site})
-	if err := web.Register(r, web.Deps{Svc: a.svc, Registration: a.reg, Draws: a.draws, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
+	if err := web.Register(r, web.Deps{Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Offers:   a.offers,
 		Waitroom: a.waitroom,
 		Staff:    a.staff,
@@ -280,7 +283,8 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 			log.Warn("SMTP_URL is empty: mail stays in the outbox")
 		}
 		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Log: log, Mailer: mailer,
-			Drawer: &worker.Drawer{Review: a.review, Draws: a.draws, Offers: a.offers, Waitroom: a.waitroom, Log: log}})
+			Drawer: &worker.Drawer{Review: a.review, Draws: a.draws, Offers: a.offers, Waitroom: a.waitroom, Log: log},
+			Odds:   &worker.Odds{Stats: a.stats, Log: log}})
 		if err != nil {
 			return err
 		}

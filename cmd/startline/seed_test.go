@@ -70,6 +70,13 @@ func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
 			t.Errorf("artifact %s carries personal data", sq)
 		}
 	}
+	// The open demo shows live odds at once; the drawn one its final odds.
+	var live, final int
+	store.DB().Raw(`SELECT count(*) FILTER (WHERE NOT o.final AND o.odds IS NOT NULL AND o.entries = 240),
+		count(*) FILTER (WHERE o.final) FROM subqueue_odds o`).Row().Scan(&live, &final)
+	if live != 14 || final != 2 {
+		t.Errorf("odds snapshots: %d live (want the demo-marathon's 14 drawn pace groups), %d final (want 2)", live, final)
+	}
 	out.Reset()
 	if err := run(ctx, []string{"staff", "token", "--email", "organizer@demo.startline.test"}, &out); err != nil || !strings.HasPrefix(out.String(), "slt_") {
 		t.Errorf("staff token: %v %q", err, out.String())
