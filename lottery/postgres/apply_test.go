@@ -29,7 +29,7 @@ type applyFixture struct {
 	now   time.Time // inside the window
 }
 
-func newApplyFixture(t *testing.T, paces ...lottery.PaceGroupSpec) *applyFixture {
+func newApplyFixture(t testing.TB, paces ...lottery.PaceGroupSpec) *applyFixture {
 	t.Helper()
 	store, svc, dr, clk, org := drawService(t, nil)
 	ctx := context.Background()
@@ -49,7 +49,7 @@ func newApplyFixture(t *testing.T, paces ...lottery.PaceGroupSpec) *applyFixture
 }
 
 // subQueue returns the id of pace group code.
-func (f *applyFixture) subQueue(t *testing.T, code string) int64 {
+func (f *applyFixture) subQueue(t testing.TB, code string) int64 {
 	t.Helper()
 	sq, ok := f.ev.SubQueue("ten", code)
 	if !ok {
@@ -65,7 +65,7 @@ func person(n int) (name, email, phone string, birth time.Time) {
 }
 
 // entry builds runner n's application to pace group code.
-func (f *applyFixture) entry(t *testing.T, n int, code string) lottery.Entry {
+func (f *applyFixture) entry(t testing.TB, n int, code string) lottery.Entry {
 	t.Helper()
 	name, email, phone, birth := person(n)
 	return lottery.Entry{ID: uuid.NewString(), EventID: f.ev.ID, SubQueueID: f.subQueue(t, code), SubQueue: "ten:" + code,

@@ -143,7 +143,7 @@ func TestSaveDrawLastMovesEvent(t *testing.T) {
 }
 
 // drawService is a service on a fresh database logging to buf (nil: discard).
-func drawService(t *testing.T, buf *syncBuffer) (*postgres.Store, *lottery.Service, *draws.Service, *lottery.FixedClock, lottery.StaffAccount) {
+func drawService(t testing.TB, buf *syncBuffer) (*postgres.Store, *lottery.Service, *draws.Service, *lottery.FixedClock, lottery.StaffAccount) {
 	t.Helper()
 	store, _ := pgtest.NewStore(t)
 	ctx := context.Background()
