@@ -67,19 +67,24 @@ type Deps struct {
 	// Secure attribute, the pay flow's return URLs, which redirects stay on
 	// the site.
 	Site *httpkit.Site
+	// PageCacheTTL keeps the rendered event page that long (one per event,
+	// language and chosen group); 0 renders every request.
+	PageCacheTTL time.Duration
 }
 
 type pages struct {
 	Deps
-	gate *gate.Gate // the runner and staff-login checks, shared with the API
-	tpl  map[string]*template.Template
+	gate  *gate.Gate // the runner and staff-login checks, shared with the API
+	tpl   map[string]*template.Template
+	cache *pageCache // rendered public pages, see PageCacheTTL
 }
 
 // Register mounts the runner pages and static files on the engine. Every
 // page route is behind the edge check (httpkit.CheckInput): path parameters,
 // query and form values and the headers the service reads.
 func Register(engine *gin.Engine, d Deps) error {
-	p := &pages{Deps: d, gate: gate.New(d.Guard, d.Registration, d.Staff), tpl: map[string]*template.Template{}}
+	p := &pages{Deps: d, gate: gate.New(d.Guard, d.Registration, d.Staff), tpl: map[string]*template.Template{},
+		cache: newPageCache(d.PageCacheTTL)}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return err
@@ -139,11 +144,7 @@ func (f filesOnly) Open(name string) (http.File, error) {
 
 var funcs = template.FuncMap{
 	"fmtTime": func(t time.Time, tz string) string {
-		loc, err := time.LoadLocation(tz)
-		if err != nil {
-			loc = time.UTC
-		}
-		return t.In(loc).Format("2006-01-02 15:04 MST")
+		return t.In(location(tz)).Format("2006-01-02 15:04 MST")
 	},
 	"pace": lottery.FormatPace,
 	"hold": lottery.FormatHold,
@@ -245,8 +246,7 @@ func (p *pages) render(c *gin.Context, status int, page, title string, data any,
 		}
 	}
 	c.Header("Content-Type", "text/html; charset=utf-8")
-	c.Header("X-Frame-Options", "DENY")
-	c.Header("Referrer-Policy", "no-referrer") // status links carry the receipt token
+	pageHeaders(c)
 	c.Status(status)
 	if err := p.tpl[page].Execute(c.Writer, v); err != nil {
 		p.Log.Error("render", "page", page, "err", err)
@@ -303,6 +303,14 @@ type eventPage struct {
 }
 
 func (p *pages) event(c *gin.Context) {
+	// The page is the same for everyone with this language and chosen group.
+	lang := p.lang(c)
+	key := "event|" + c.Param("slug") + "|" + lang + "|" + c.Query("subqueue")
+	if body, ok := p.cache.get(key, time.Now()); ok {
+		p.Guard.EnsureDevice(c.Writer, c.Request)
+		sendPage(c, body)
+		return
+	}
 	ev, err := p.Svc.PublicEvent(c.Request.Context(), c.Param("slug"))
 	if err != nil {
 		p.fail(c, err)
@@ -318,7 +326,7 @@ func (p *pages) event(c *gin.Context) {
 		}
 	}
 	page.Odds = p.eventOdds(c.Request.Context(), ev)
-	p.render(c, http.StatusOK, "event", ev.Name, page, nil)
+	p.renderCached(c, key, lang, "event", ev.Name, page)
 }
 
 // applyForm carries the runner's answers between the steps.
