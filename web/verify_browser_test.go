@@ -1,0 +1,236 @@
+package web_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/startline/startline/internal/browsertest"
+	"github.com/startline/startline/lottery/fairdraw"
+	"github.com/startline/startline/lottery/prequeue"
+)
+
+// jsResult is what StartlineVerify.verify (web/static/verify.js) resolves to.
+type jsResult struct {
+	OK         bool   `json:"ok"`
+	What       string `json:"what"`
+	Field      string `json:"field"`
+	Position   int    `json:"position"`
+	Published  int    `json:"published"`
+	Recomputed int    `json:"recomputed"`
+	Computed   struct {
+		Commitment string          `json:"commitment"`
+		Root       string          `json:"root"`
+		Seed       string          `json:"seed"`
+		Order      json.RawMessage `json:"order"`
+	} `json:"computed"`
+}
+
+// jsVerify runs the page's verifier on one artifact.
+func jsVerify(t *testing.T, b *browsertest.Browser, artifact []byte) jsResult {
+	t.Helper()
+	return browsertest.Eval[jsResult](b, `StartlineVerify.verify(`+string(artifact)+`)`)
+}
+
+// drawVectorsPath finds shared/DRAW-VECTORS.json beside the repository (as
+// lottery/fairdraw's test does), else the copy fairdraw keeps.
+func drawVectorsPath() string {
+	dir, _ := filepath.Abs(".")
+	for {
+		p := filepath.Join(dir, "shared", "DRAW-VECTORS.json")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return filepath.Join("..", "lottery", "fairdraw", "testdata", "DRAW-VECTORS.json")
+		}
+		dir = parent
+	}
+}
+
+// readVectors decodes a file of known answers: each an artifact plus a name.
+func readVectors(t *testing.T, path string) []map[string]json.RawMessage {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &vs); err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) == 0 {
+		t.Fatalf("%s holds no vectors", path)
+	}
+	return vs
+}
+
+func field[T any](t *testing.T, v map[string]json.RawMessage, name string) T {
+	t.Helper()
+	var out T
+	if err := json.Unmarshal(v[name], &out); err != nil {
+		t.Fatalf("vector field %s: %v", name, err)
+	}
+	return out
+}
+
+// sameOrder decodes a vector's order and verify.js's and reports any
+// difference; it returns the recomputed order.
+func sameOrder[T any](t *testing.T, want, got json.RawMessage) []T {
+	t.Helper()
+	var w, g []T
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(w, g, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("order (-vector +verify.js):\n%s", diff)
+	}
+	return g
+}
+
+// TestBrowserVerifierVectors runs web/static/verify.js in headless Chromium
+// on every known answer of DRAW-VECTORS.json and of prequeue's
+// PREQUEUE-VECTORS.json: its recomputed commitment, root, seed and order
+// must be the vector's, and it must say "matches"; the same artifacts with
+// one thing changed must each say what differs. A draw with 4096-ticket
+// entries checks the batched hashing against the Go implementation.
+func TestBrowserVerifierVectors(t *testing.T) {
+	s := newSite(t, false)
+	b := browsertest.New(t, browsertest.Options{Lang: "en-US"})
+	b.Open(s.srv.URL + "/verify")
+	b.Check("verify-form", "en")
+
+	for _, v := range readVectors(t, drawVectorsPath()) {
+		name := field[string](t, v, "name")
+		t.Run("draw/"+name, func(t *testing.T) {
+			art, _ := json.Marshal(v)
+			got := jsVerify(t, b, art)
+			if !got.OK {
+				t.Fatalf("verify.js says %q (%s, position %d)", got.What, got.Field, got.Position)
+			}
+			for _, c := range []struct{ name, got, want string }{
+				{"commitment", got.Computed.Commitment, field[string](t, v, "commitment")},
+				{"entries_root", got.Computed.Root, field[string](t, v, "entries_root")},
+				{"seed", got.Computed.Seed, field[string](t, v, "seed")},
+			} {
+				if c.got != c.want {
+					t.Errorf("%s: %s, want %s", c.name, c.got, c.want)
+				}
+			}
+			sameOrder[fairdraw.OrderItem](t, v["order"], got.Computed.Order)
+		})
+	}
+
+	// Tampered copies of the richest vector: each change is named.
+	var base fairdraw.Artifact
+	for _, v := range readVectors(t, drawVectorsPath()) {
+		if field[string](t, v, "name") == "group-skipped-later-unit-fits" {
+			art, _ := json.Marshal(v)
+			if err := json.Unmarshal(art, &base); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(base.Order) < 3 {
+		t.Fatal("vector group-skipped-later-unit-fits not found")
+	}
+	clone := func(change func(a *fairdraw.Artifact)) []byte {
+		raw, _ := json.Marshal(base)
+		var a fairdraw.Artifact
+		json.Unmarshal(raw, &a)
+		change(&a)
+		out, _ := json.Marshal(a)
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		change func(a *fairdraw.Artifact)
+		want   jsResult
+	}{
+		{"swapped places", func(a *fairdraw.Artifact) {
+			a.Order[1].UnitID, a.Order[2].UnitID = a.Order[2].UnitID, a.Order[1].UnitID
+			a.Order[1].EntryIDs, a.Order[2].EntryIDs = a.Order[2].EntryIDs, a.Order[1].EntryIDs
+		}, jsResult{What: "order", Position: 2}},
+		{"more tickets", func(a *fairdraw.Artifact) { a.Entries[0].Tickets++ }, jsResult{What: "root"}},
+		{"another secret", func(a *fairdraw.Artifact) { a.SeedSecret = a.Commitment }, jsResult{What: "commitment"}},
+		{"selection flipped", func(a *fairdraw.Artifact) {
+			last := len(a.Order) - 1
+			a.Order[last].Selected = !a.Order[last].Selected
+		}, jsResult{What: "selected", Position: len(base.Order)}},
+		{"a place dropped", func(a *fairdraw.Artifact) { a.Order = a.Order[:len(a.Order)-1] },
+			jsResult{What: "length", Published: len(base.Order) - 1, Recomputed: len(base.Order)}},
+		{"non-canonical tickets", func(a *fairdraw.Artifact) { a.Entries[1].Tickets = 4097 }, jsResult{What: "malformed", Field: "entries[1].tickets"}},
+	} {
+		t.Run("tampered/"+tc.name, func(t *testing.T) {
+			got := jsVerify(t, b, clone(tc.change))
+			got.Computed = tc.want.Computed
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("verify.js (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	// Heavy tickets: 4096 each (the most the spec allows) beside single
+	// ones, checked against the Go implementation.
+	t.Run("draw/heavy-tickets", func(t *testing.T) {
+		in := fairdraw.Input{EventID: "heavy", SubQueue: "full:open", Capacity: 5, SeedSecret: make([]byte, 32)}
+		for i := range 40 {
+			tickets := 1
+			if i%5 == 0 {
+				tickets = fairdraw.MaxTickets
+			}
+			in.Entries = append(in.Entries, fairdraw.Entry{EntryID: fmt.Sprintf("e-%03d", i), Tickets: tickets, Group: map[bool]string{true: "g1"}[i%13 == 1]})
+		}
+		want, err := fairdraw.Draw(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(want)
+		got := jsVerify(t, b, raw)
+		if !got.OK || got.Computed.Root != want.EntriesRoot || got.Computed.Seed != want.Seed {
+			t.Errorf("heavy draw: %+v", got)
+		}
+	})
+
+	pqPath := filepath.Join("..", "lottery", "prequeue", "testdata", "PREQUEUE-VECTORS.json")
+	for _, v := range readVectors(t, pqPath) {
+		name := field[string](t, v, "name")
+		t.Run("prequeue/"+name, func(t *testing.T) {
+			art, _ := json.Marshal(v)
+			got := jsVerify(t, b, art)
+			if !got.OK {
+				t.Fatalf("verify.js says %q (%s, position %d)", got.What, got.Field, got.Position)
+			}
+			if got.Computed.Root != field[string](t, v, "tickets_root") || got.Computed.Seed != field[string](t, v, "seed") ||
+				got.Computed.Commitment != field[string](t, v, "commitment") {
+				t.Errorf("recomputed %+v", got.Computed)
+			}
+			order := sameOrder[prequeue.Place](t, v["order"], got.Computed.Order)
+			// The same order with its first two places swapped does not match.
+			if len(order) >= 2 {
+				var a map[string]any
+				json.Unmarshal(art, &a)
+				o := a["order"].([]any)
+				o[0].(map[string]any)["ticket_id"], o[1].(map[string]any)["ticket_id"] = o[1].(map[string]any)["ticket_id"], o[0].(map[string]any)["ticket_id"]
+				bad, _ := json.Marshal(a)
+				if got := jsVerify(t, b, bad); got.OK || got.What != "order" || got.Position != 1 {
+					t.Errorf("swapped pre-queue order: %+v", got)
+				}
+			}
+		})
+	}
+	// A pre-queue not placed yet has nothing to recompute, and says so.
+	committed := `{"algorithm":"prequeue-v1","event_id":"spring","subqueue":"half:fcfs","status":"committed","commitment":"630dcd2966c4336691125448bbb25b4ff412a49c732db2c8abc1b8581bd710dd"}`
+	if got := jsVerify(t, b, []byte(committed)); got.OK || got.What != "committed" {
+		t.Errorf("committed pre-queue: %+v", got)
+	}
+}
