@@ -3,14 +3,20 @@ package web_test
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/startline/startline/internal/browsertest"
+	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/fairdraw"
 	"github.com/startline/startline/lottery/prequeue"
 )
@@ -232,5 +238,125 @@ func TestBrowserVerifierVectors(t *testing.T) {
 	committed := `{"algorithm":"prequeue-v1","event_id":"spring","subqueue":"half:fcfs","status":"committed","commitment":"630dcd2966c4336691125448bbb25b4ff412a49c732db2c8abc1b8581bd710dd"}`
 	if got := jsVerify(t, b, []byte(committed)); got.OK || got.What != "committed" {
 		t.Errorf("committed pre-queue: %+v", got)
+	}
+}
+
+// tamperedSite is drawnSite (30 entries, 10 slots) with a test route
+// serving a drawn artifact with its second and third places swapped.
+func tamperedSite(t *testing.T) *site {
+	t.Helper()
+	var drawn atomic.Pointer[site] // set once the draw is done, read by the route
+	s, _, _ := drawnSite(t, siteOptions{routes: func(r *gin.Engine) {
+		r.GET("/test/tampered/:subqueue/artifact.json", func(c *gin.Context) {
+			gz, err := drawn.Load().draws.Artifact(c.Request.Context(), "spring", c.Param("subqueue"))
+			if err != nil {
+				c.Status(http.StatusNotFound)
+				return
+			}
+			raw, _ := draws.Gunzip(gz)
+			var a fairdraw.Artifact
+			if err := json.Unmarshal(raw, &a); err != nil || len(a.Order) < 3 {
+				c.Status(http.StatusInternalServerError)
+				return
+			}
+			a.Order[1].UnitID, a.Order[2].UnitID = a.Order[2].UnitID, a.Order[1].UnitID
+			a.Order[1].EntryIDs, a.Order[2].EntryIDs = a.Order[2].EntryIDs, a.Order[1].EntryIDs
+			c.JSON(http.StatusOK, a)
+		})
+	}}, 30, 10)
+	drawn.Store(s)
+	return s
+}
+
+// TestBrowserFindMyEntryAndVerify walks the results page of a drawn event
+// on a phone screen by keyboard, in English and Korean: find an entry by
+// its id (selected, waitlisted, unknown), run the in-browser verification
+// of its draw to "matches", and run it on a tampered artifact, which must
+// say "does not match" and where. The entry's status page links to its
+// answer.
+func TestBrowserFindMyEntryAndVerify(t *testing.T) {
+	s := tamperedSite(t)
+	var winner, waiting string
+	var waitPos int
+	s.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE selected ORDER BY position LIMIT 1").Row().Scan(&winner)
+	s.store.DB().Raw("SELECT entry_id::text, waitlist_position FROM draw_results WHERE NOT selected ORDER BY position LIMIT 1").Row().Scan(&waiting, &waitPos)
+	if winner == "" || waiting == "" {
+		t.Fatal("the draw selected nobody or everybody")
+	}
+	for _, tc := range []struct {
+		lang, browserLang                        string
+		selected, waitlisted, none, match, wrong string
+	}{
+		{"en", "en-US", "Selected: entry " + winner + " won a slot in Half Marathon · Open.",
+			fmt.Sprintf("Not selected in the draw: entry %s is on the waitlist of Half Marathon · Open at position %d.", waiting, waitPos),
+			"is not in this draw", "Matches: the published result is the one the rules produce.",
+			"Does not match: the published result is not the one the rules produce.\nThe order differs at position 2."},
+		{"ko", "ko-KR", "당첨: 신청 " + winner + "은(는) Half Marathon · Open에서 참가 자리를 얻었습니다.",
+			fmt.Sprintf("신청 %s은(는) Half Marathon · Open 대기 %d번입니다.", waiting, waitPos),
+			"이번 추첨에 없습니다", "일치합니다: 공개된 결과는 규칙대로 계산한 결과와 같습니다.",
+			"일치하지 않습니다: 공개된 결과는 규칙대로 계산한 결과가 아닙니다.\n2번째 자리에서 순서가 다릅니다."},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			b := browsertest.New(t, browsertest.Options{Lang: tc.browserLang})
+			b.Open(s.srv.URL + "/events/spring/results")
+			b.Check("results", tc.lang)
+			if got := b.Text("main"); !strings.Contains(got, "Half Marathon · Open") || strings.Contains(got, "half:open ") {
+				t.Errorf("sub-queue heading is not its name: %q", b.Text("main section:nth-of-type(3) h2"))
+			}
+
+			// Find my entry, by keyboard: the id and Enter.
+			b.TabTo("entry", 20)
+			b.Keys(winner + "\r")
+			b.WaitFor("#find-result")
+			b.Check("found-selected", tc.lang)
+			if got := b.Text("#find-result .big"); got != tc.selected {
+				t.Errorf("selected entry reads %q, want %q", got, tc.selected)
+			}
+			// Verify its draw in the browser.
+			b.TabTo("verify-mine", 10)
+			b.Keys("\r")
+			b.WaitFor("#find-result .verify-ok, #find-result .verify-bad, #find-result .verify-error")
+			if got := b.Text("#find-result .verify-out p"); got != tc.match {
+				t.Errorf("verification of the published draw: %q, want %q", got, tc.match)
+			}
+			b.Check("verified", tc.lang)
+
+			// Tab into the filled field selects its text: typing replaces it.
+			b.TabTo("entry", 20)
+			b.Keys(waiting + "\r")
+			b.WaitFor("#find-result.status-waitlisted")
+			if got := b.Text("#find-result .big"); !strings.Contains(got, tc.waitlisted) {
+				t.Errorf("waitlisted entry reads %q, want %q", got, tc.waitlisted)
+			}
+
+			b.Open(s.srv.URL + "/events/spring/results?entry=00000000-0000-4000-8000-000000000000")
+			if got := b.Text("#find-result"); !strings.Contains(got, tc.none) {
+				t.Errorf("unknown entry reads %q", got)
+			}
+			b.Check("not-found", tc.lang)
+
+			// The same check on a tampered artifact says what differs.
+			b.Open(s.srv.URL + "/verify?artifact=" + url.QueryEscape("/test/tampered/half:open/artifact.json"))
+			b.TabTo("verify-file-run", 20)
+			b.Keys("\r")
+			b.WaitFor(".verify-ok, .verify-bad, .verify-error")
+			if got := strings.ReplaceAll(b.Text(".verify-out"), "\n\n", "\n"); got != tc.wrong {
+				t.Errorf("tampered artifact: %q, want %q", got, tc.wrong)
+			}
+			b.Check("tampered", tc.lang)
+		})
+	}
+
+	// The status page links straight to the entry's answer.
+	_, page, _ := s.get("/entries/" + waiting + "?token=" + url.QueryEscape(s.keys.ReceiptToken(waiting)))
+	if want := `href="/events/spring/results?entry=` + waiting + `#find-result"`; !strings.Contains(page, want) {
+		t.Errorf("status page lacks the link %s", want)
+	}
+	// An id that is no UUID is an answer too, not an error.
+	if code, page, _ := s.get("/events/spring/results?entry=%3Cscript%3E"); code != http.StatusNotFound || !strings.Contains(page, "is not in this draw") {
+		t.Errorf("malformed id: %d", code)
+	}
+	if code, _, _ := s.get("/verify?artifact=https://evil.example/a.json"); code != http.StatusUnprocessableEntity {
+		t.Errorf("verify page with another site's file: %d, want 422", code)
 	}
 }
