@@ -306,7 +306,7 @@ func TestBrowserFindMyEntryAndVerify(t *testing.T) {
 
 			// Find my entry, by keyboard: the id and Enter.
 			b.TabTo("entry", 20)
-			b.Keys(winner + "\r")
+			b.KeysToPage(winner + "\r")
 			b.WaitFor("#find-result")
 			b.Check("found-selected", tc.lang)
 			if got := b.Text("#find-result .big"); got != tc.selected {
@@ -323,7 +323,7 @@ func TestBrowserFindMyEntryAndVerify(t *testing.T) {
 
 			// Tab into the filled field selects its text: typing replaces it.
 			b.TabTo("entry", 20)
-			b.Keys(waiting + "\r")
+			b.KeysToPage(waiting + "\r")
 			b.WaitFor("#find-result.status-waitlisted")
 			if got := b.Text("#find-result .big"); !strings.Contains(got, tc.waitlisted) {
 				t.Errorf("waitlisted entry reads %q, want %q", got, tc.waitlisted)

@@ -27,7 +27,7 @@ func TestBrowserDemoDrawVerifies(t *testing.T) {
 	b.Open(srv.URL + "/events/demo-10k-drawn/results")
 	b.Check("demo-results", "en")
 	b.TabTo("entry", 20)
-	b.Keys(entry + "\r")
+	b.KeysToPage(entry + "\r")
 	b.WaitFor("#find-result")
 	if got, want := b.Text("#find-result .big"), "is on the waitlist of 10K · Open at position "; !strings.Contains(got, want) {
 		t.Errorf("found entry reads %q, want %q", got, want)
