@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,12 +11,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/startline/startline/internal/browsertest"
+	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/fairdraw"
 	"github.com/startline/startline/lottery/prequeue"
@@ -241,6 +244,16 @@ func TestBrowserVerifierVectors(t *testing.T) {
 	}
 }
 
+// pressVerify reaches a "verify in your browser" button by keyboard,
+// presses it, waits for the verdict and returns it, one line per paragraph.
+func pressVerify(b *browsertest.Browser, button string) string {
+	b.TabTo(button, 30)
+	b.Keys("\r")
+	out := "#" + button + " ~ .verify-out"
+	b.WaitFor(out + ".verify-ok, " + out + ".verify-bad, " + out + ".verify-error")
+	return strings.ReplaceAll(b.Text(out), "\n\n", "\n")
+}
+
 // tamperedSite is drawnSite (30 entries, 10 slots) with a test route
 // serving a drawn artifact with its second and third places swapped.
 func tamperedSite(t *testing.T) *site {
@@ -313,10 +326,7 @@ func TestBrowserFindMyEntryAndVerify(t *testing.T) {
 				t.Errorf("selected entry reads %q, want %q", got, tc.selected)
 			}
 			// Verify its draw in the browser.
-			b.TabTo("verify-mine", 10)
-			b.Keys("\r")
-			b.WaitFor("#find-result .verify-ok, #find-result .verify-bad, #find-result .verify-error")
-			if got := b.Text("#find-result .verify-out p"); got != tc.match {
+			if got := pressVerify(b, "verify-mine"); !strings.HasPrefix(got, tc.match+"\n") {
 				t.Errorf("verification of the published draw: %q, want %q", got, tc.match)
 			}
 			b.Check("verified", tc.lang)
@@ -337,10 +347,7 @@ func TestBrowserFindMyEntryAndVerify(t *testing.T) {
 
 			// The same check on a tampered artifact says what differs.
 			b.Open(s.srv.URL + "/verify?artifact=" + url.QueryEscape("/test/tampered/half:open/artifact.json"))
-			b.TabTo("verify-file-run", 20)
-			b.Keys("\r")
-			b.WaitFor(".verify-ok, .verify-bad, .verify-error")
-			if got := strings.ReplaceAll(b.Text(".verify-out"), "\n\n", "\n"); got != tc.wrong {
+			if got := pressVerify(b, "verify-file-run"); got != tc.wrong {
 				t.Errorf("tampered artifact: %q, want %q", got, tc.wrong)
 			}
 			b.Check("tampered", tc.lang)
@@ -358,5 +365,55 @@ func TestBrowserFindMyEntryAndVerify(t *testing.T) {
 	}
 	if code, _, _ := s.get("/verify?artifact=https://evil.example/a.json"); code != http.StatusUnprocessableEntity {
 		t.Errorf("verify page with another site's file: %d, want 422", code)
+	}
+}
+
+// TestBrowserPrequeueVerifies places a real pre-queue (twelve joins before
+// the opening, then the admission pass) and follows the waiting page's link
+// to the in-browser check of its published order, by keyboard, in English
+// and Korean: it must match.
+func TestBrowserPrequeueVerifies(t *testing.T) {
+	s := newSiteWith(t, siteOptions{})
+	ctx := context.Background()
+	opens := time.Now().Add(10 * time.Minute)
+	_, err := s.svc.CreateEvent(ctx, s.org, lottery.EventSpec{Slug: "summer", Name: "Summer 10K", TimeZone: "Asia/Seoul",
+		OpensAt: opens, ClosesAt: opens.Add(time.Hour), MaxGroupSize: 1, TicketRule: "none",
+		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: []lottery.PaceGroupSpec{
+			{Code: "fcfs", Label: "First come", Capacity: 50, Mode: "ordered", PrequeueMinutes: new(30)}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Transition(ctx, s.org, "summer", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
+		t.Fatal(err)
+	}
+	client := lottery.ClientInfo{IP: "211.234.10.20", UserAgent: browsertest.PersonUA, AcceptLanguage: "ko-KR", DeviceID: "dev"}
+	var ticket string
+	for i := range 12 {
+		res, err := s.waitroom.JoinQueue(ctx, "summer", lottery.JoinRequest{Course: "half", PaceGroup: "fcfs",
+			Email: fmt.Sprintf("early%02d@example.com", i)}, client)
+		if err != nil || !res.Prequeue {
+			t.Fatalf("pre-queue join %d: %v %+v", i, err, res)
+		}
+		ticket = res.Ticket
+	}
+	s.store.DB().Exec(`UPDATE events SET opens_at = now() - interval '1 second' WHERE slug = 'summer'`)
+	if _, err := s.waitroom.AdmitQueues(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ lang, browserLang, link, match string }{
+		{"en", "en-US", "Verify the order of places in your browser", "Matches: the published result is the one the rules produce."},
+		{"ko", "ko-KR", "순번 추첨을 브라우저에서 검증하기", "일치합니다: 공개된 결과는 규칙대로 계산한 결과와 같습니다."},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			b := browsertest.New(t, browsertest.Options{Lang: tc.browserLang})
+			b.Open(s.srv.URL + "/queue/" + url.PathEscape(ticket))
+			b.TabTo(tc.link, 30)
+			b.KeysToPage("\r")
+			b.Check("prequeue-verify", tc.lang)
+			if got := pressVerify(b, "verify-file-run"); !strings.HasPrefix(got, tc.match+"\n") {
+				t.Errorf("pre-queue check: %q, want %q", got, tc.match)
+			}
+			b.Check("prequeue-verified", tc.lang)
+		})
 	}
 }
