@@ -72,6 +72,9 @@ func TestPagesRefuseBadInput(t *testing.T) {
 	}{
 		{"NUL slug", "GET", "/events/%00", "", nil, 404, "does not exist"},
 		{"NUL slug in the results", "GET", "/events/%00/results", "", nil, 404, "does not exist"},
+		{"NUL entry id in find my entry", "GET", "/events/spring/results?entry=%00", "", nil, 422, ""},
+		{"NUL in the artifact to verify", "GET", "/verify?artifact=/a%00", "", nil, 422, ""},
+		{"another site's artifact to verify", "GET", "/verify?artifact=//evil.example/a.json", "", nil, 422, "Only files published on this site"},
 		{"NUL slug in the code step", "POST", "/events/%00/apply/code", codeForm("a@example.com"), nil, 404, "does not exist"},
 		{"non-UTF-8 slug", "GET", "/events/%FF/queue", "", nil, 404, "does not exist"},
 		{"non-UUID entry", "GET", "/entries/zzz?token=x", "", nil, 404, "does not exist"},

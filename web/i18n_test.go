@@ -42,3 +42,33 @@ func TestTemplateKeysTranslated(t *testing.T) {
 		}
 	}
 }
+
+// Every message web/static/verify.js shows exists in both languages: the
+// keys it names, and "diff." + each difference it can report.
+func TestVerifierMessagesTranslated(t *testing.T) {
+	js, err := os.ReadFile("static/verify.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\bt\("([a-z_.]+[a-z_])"`).FindAllStringSubmatch(string(js), -1) {
+		keys[m[1]] = true
+	}
+	whats := regexp.MustCompile(`what: "([a-z]+)"|return "([a-z]+)"|\? "([a-z]+)"`).FindAllStringSubmatch(string(js), -1)
+	for _, m := range whats {
+		if w := m[1] + m[2] + m[3]; w != "committed" {
+			keys["diff."+w] = true
+		}
+	}
+	if len(keys) < 15 || !keys["diff.order"] || !keys["diff.commitment"] {
+		t.Fatalf("keys found in verify.js: %v", keys)
+	}
+	for _, lang := range []string{"en", "ko"} {
+		text := verifyText(lang)
+		for k := range keys {
+			if _, ok := messages[lang]["verify.js."+k]; !ok || text[k] == "" {
+				t.Errorf("verify.js message %q missing in %s", k, lang)
+			}
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -49,7 +50,8 @@ type siteOptions struct {
 	trusted []string // STARTLINE_TRUSTED_PROXIES
 	clock   *testClock
 	sandbox *sandbox.Provider
-	ordered bool // spring also has half:fcfs, a first-come group with a waiting room
+	ordered bool                // spring also has half:fcfs, a first-come group with a waiting room
+	routes  func(r *gin.Engine) // test-only routes, added before the server starts
 }
 
 // newSiteWith is newSite with the public URL, trusted proxies, a settable
@@ -112,6 +114,9 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	}
 	if err := web.Register(r, d); err != nil {
 		t.Fatal(err)
+	}
+	if o.routes != nil {
+		o.routes(r)
 	}
 	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, reg: reg, draws: dr, staff: stf, waitroom: wr, keys: keys, org: org}
 	t.Cleanup(s.srv.Close)

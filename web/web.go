@@ -108,6 +108,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.POST("/events/:slug/apply/code", p.sendCode)
 	r.POST("/events/:slug/apply", p.submit)
 	r.GET("/events/:slug/results", p.results)
+	r.GET("/verify", p.verify)
 	r.GET("/events/:slug/queue", p.queueForm)
 	r.POST("/events/:slug/queue", p.joinQueue)
 	r.GET("/queue/:ticket", p.queueWait)
@@ -146,11 +147,15 @@ var funcs = template.FuncMap{
 	"fmtTime": func(t time.Time, tz string) string {
 		return t.In(location(tz)).Format("2006-01-02 15:04 MST")
 	},
-	"pace": lottery.FormatPace,
-	"hold": lottery.FormatHold,
-	"eta":  formatETA,
-	"pct":  formatPct,
-	"num":  formatCount,
+	"pace":       lottery.FormatPace,
+	"hold":       lottery.FormatHold,
+	"eta":        formatETA,
+	"pct":        formatPct,
+	"num":        formatCount,
+	"verifyText": verifyText,
+	"verifyForm": func(v view, url, label, id string) verifyForm {
+		return verifyForm{T: v.T, URL: url, Label: label, ID: id}
+	},
 	"dict": func(kv ...string) map[string]string {
 		m := make(map[string]string, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -574,10 +579,13 @@ type resultsPage struct {
 	Event lottery.Event
 	Phase lottery.EventStatus
 	Draws []drawView
+	Drawn bool      // some sub-queue is drawn: "find my entry" has something to find
+	Find  *findView // the answer to "find my entry", when asked
 }
 
 type drawView struct {
 	lottery.DrawInfo
+	Name     string     // the course and pace group, as runners read them
 	Stats    *drawStats // what the draw did by ticket count, once drawn
 	Winners  []string
 	Waitlist []string
@@ -596,12 +604,13 @@ func (p *pages) results(c *gin.Context) {
 	page := resultsPage{Event: ev, Phase: ev.Phase(p.Svc.Now())}
 	stats := p.drawResults(c.Request.Context(), ev, ds)
 	for _, d := range ds {
-		v := drawView{DrawInfo: d}
+		v := drawView{DrawInfo: d, Name: ev.SubQueueName(d.SubQueue)}
 		if st, ok := stats[d.SubQueueID]; ok {
 			v.Stats = &st
 		}
 		if d.Status == lottery.DrawDrawn {
-			v.Artifact = "/api/v1/events/" + ev.Slug + "/draws/" + d.SubQueue + "/artifact.json"
+			page.Drawn = true
+			v.Artifact = drawArtifactPath(ev.Slug, d.SubQueue)
 			places, ids, err := p.Draws.DrawOrder(c.Request.Context(), d.SubQueueID, maxListed)
 			if err != nil {
 				p.fail(c, err)
@@ -618,8 +627,21 @@ func (p *pages) results(c *gin.Context) {
 		}
 		page.Draws = append(page.Draws, v)
 	}
+	status := http.StatusOK
 	c.Header("Cache-Control", "public, max-age=5")
-	p.render(c, http.StatusOK, "results", ev.Name, page, nil)
+	if id, asked := c.GetQuery("entry"); asked && page.Drawn {
+		f, err := p.findEntry(c.Request.Context(), ev, ds, id)
+		if err != nil {
+			p.fail(c, err)
+			return
+		}
+		page.Find = &f
+		c.Header("Cache-Control", "private, max-age=5")
+		if !f.Found {
+			status = http.StatusNotFound
+		}
+	}
+	p.render(c, status, "results", ev.Name, page, nil)
 }
 
 // offerAction accepts, declines or pays an offer from the status page.

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,28 +13,59 @@ import (
 
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
+	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 )
 
-// TestSeedDemoPublishesAVerifiableDraw runs `startline seed-demo` on a fresh
-// database and checks the drawn demo event's artifact with `startline verify`.
-func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
+// seedDemo runs `startline seed-demo` on a fresh database, which the
+// environment then names, and returns the store and the command's output.
+func seedDemo(t *testing.T) (*postgres.Store, *bytes.Buffer) {
+	t.Helper()
 	store, dsn := pgtest.NewStore(t)
 	t.Setenv("DATABASE_URL", dsn)
 	t.Setenv("STARTLINE_ENV", "production")
 	t.Setenv("STARTLINE_SECRET_KEY", "seed-test-secret-key-seed-test-secret-key")
-	ctx := context.Background()
 	var out bytes.Buffer
-	if err := run(ctx, []string{"seed-demo"}, &out); err != nil {
+	if err := run(context.Background(), []string{"seed-demo"}, &out); err != nil {
 		t.Fatalf("seed-demo: %v\n%s", err, out.String())
 	}
+	return store, &out
+}
+
+// serveApp serves the API and pages as `startline serve` builds them from
+// the environment, until the test ends.
+func serveApp(t *testing.T) (*app, *httptest.Server) {
+	t.Helper()
+	cfg, err := loadConfig(io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := openApp(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+	r, err := a.router()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	return a, srv
+}
+
+// TestSeedDemoPublishesAVerifiableDraw runs `startline seed-demo` on a fresh
+// database and checks the drawn demo event's artifact with `startline verify`.
+func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
+	store, out := seedDemo(t)
+	ctx := context.Background()
 	for _, want := range []string{"organizer@demo.startline.test", "password:", "otpauth://totp/", "demo-marathon created", "demo-10k-drawn drawn"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("seed-demo output lacks %q:\n%s", want, out.String())
 		}
 	}
 	out.Reset()
-	if err := run(ctx, []string{"seed-demo"}, &out); err != nil || !strings.Contains(out.String(), "exists") {
+	if err := run(ctx, []string{"seed-demo"}, out); err != nil || !strings.Contains(out.String(), "exists") {
 		t.Fatalf("second seed-demo: %v\n%s", err, out.String())
 	}
 
@@ -63,7 +97,7 @@ func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "artifact.json")
 		os.WriteFile(path, raw, 0o600)
 		out.Reset()
-		if err := run(ctx, []string{"verify", path}, &out); err != nil || !strings.HasPrefix(out.String(), "OK") {
+		if err := run(ctx, []string{"verify", path}, out); err != nil || !strings.HasPrefix(out.String(), "OK") {
 			t.Errorf("verify %s: %v %s", sq, err, out.String())
 		}
 		if strings.Contains(string(raw), "demo.startline.test") || strings.Contains(string(raw), "Demo Runner") {
@@ -78,7 +112,7 @@ func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
 		t.Errorf("odds snapshots: %d live (want the demo-marathon's 14 drawn pace groups), %d final (want 2)", live, final)
 	}
 	out.Reset()
-	if err := run(ctx, []string{"staff", "token", "--email", "organizer@demo.startline.test"}, &out); err != nil || !strings.HasPrefix(out.String(), "slt_") {
+	if err := run(ctx, []string{"staff", "token", "--email", "organizer@demo.startline.test"}, out); err != nil || !strings.HasPrefix(out.String(), "slt_") {
 		t.Errorf("staff token: %v %q", err, out.String())
 	}
 }

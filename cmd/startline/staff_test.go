@@ -3,10 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -69,21 +66,7 @@ func TestStaffAccessCommands(t *testing.T) {
 	}
 
 	// The API, as `startline serve` builds it.
-	cfg, err := loadConfig(io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := openApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
-	r, err := a.router()
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(r)
-	defer srv.Close()
+	a, srv := serveApp(t)
 	call := func(tok string) int {
 		t.Helper()
 		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/admin/events/none/offers", nil)

@@ -168,6 +168,19 @@ func (b *Browser) Keys(keys string) {
 	b.Do(chromedp.KeyEvent(keys))
 }
 
+// KeysToPage types keys that load a new page (Enter in a form) and waits
+// until that page has loaded, so that the next step reads the new page and
+// never the one being left.
+func (b *Browser) KeysToPage(keys string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, b.Timeout)
+	defer cancel()
+	if _, err := chromedp.RunResponse(ctx, chromedp.KeyEvent(keys)); err != nil {
+		b.failShot()
+		b.t.Fatalf("browser: %v (at %s)", err, b.location())
+	}
+}
+
 // Focused describes the element that has focus: its name, id or text.
 func (b *Browser) Focused() string {
 	b.t.Helper()

@@ -15,6 +15,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/fairdraw"
 )
@@ -56,6 +58,8 @@ type Store interface {
 	DrawEntries(ctx context.Context, subqueueID int64) ([]fairdraw.Entry, error)
 	// EntryDrawSubQueue returns the frozen draw an entry is listed in; lottery.ErrNotFound.
 	EntryDrawSubQueue(ctx context.Context, entryID string) (int64, error)
+	// EntryPlace returns an entry's place in its published draw; lottery.ErrNotFound.
+	EntryPlace(ctx context.Context, entryID string) (lottery.DrawPlace, error)
 }
 
 // Events is what draws ask of the core service: the cached public event
@@ -280,6 +284,31 @@ func (s *Service) EntryProof(ctx context.Context, entryID, token string) (lotter
 	}
 	return lottery.Proof{SubQueue: v.Entry.SubQueue, EntriesRoot: tree.Root(), LeafData: leaf, LeafIndex: idx,
 		TreeSize: tree.Size(), AuditPath: path}, nil
+}
+
+// FindEntry answers "find my entry" on the results page: the entry's place
+// in one of ds, the event's draws, by its id alone. An entry id is public in
+// the artifacts, so this tells nothing they do not. lottery.ErrNotFound
+// when no drawn sub-queue of ds lists it (an unknown id, another event's
+// entry, or one held in review or rejected, which never enters the draw).
+func (s *Service) FindEntry(ctx context.Context, ds []lottery.DrawInfo, entryID string) (lottery.DrawPlace, lottery.DrawInfo, error) {
+	id, err := uuid.Parse(entryID)
+	if err != nil {
+		return lottery.DrawPlace{}, lottery.DrawInfo{}, lottery.ErrNotFound
+	}
+	p, err := s.store.EntryPlace(ctx, id.String())
+	if errors.Is(err, lottery.ErrNotFound) {
+		return lottery.DrawPlace{}, lottery.DrawInfo{}, err
+	}
+	if err != nil {
+		return lottery.DrawPlace{}, lottery.DrawInfo{}, fmt.Errorf("find entry: %w", err)
+	}
+	for _, d := range ds {
+		if d.SubQueueID == p.SubQueueID && d.Status == lottery.DrawDrawn {
+			return p, d, nil
+		}
+	}
+	return lottery.DrawPlace{}, lottery.DrawInfo{}, lottery.ErrNotFound
 }
 
 // DrawOrder returns the head of a drawn sub-queue's order (results page).
