@@ -596,6 +596,15 @@ type drawView struct {
 const maxListed = 500
 
 func (p *pages) results(c *gin.Context) {
+	// Without "find my entry" the page is the same for everyone in a language.
+	_, asked := c.GetQuery("entry")
+	lang := p.lang(c)
+	key := "results|" + c.Param("slug") + "|" + lang
+	if body, ok := p.cache.get(key, time.Now()); ok && !asked {
+		c.Header("Cache-Control", "public, max-age=5")
+		sendPage(c, body)
+		return
+	}
 	ev, ds, err := p.Draws.Draws(c.Request.Context(), c.Param("slug"))
 	if err != nil {
 		p.fail(c, err)
@@ -640,6 +649,10 @@ func (p *pages) results(c *gin.Context) {
 		if !f.Found {
 			status = http.StatusNotFound
 		}
+	}
+	if page.Find == nil {
+		p.renderCached(c, key, lang, "results", ev.Name, page)
+		return
 	}
 	p.render(c, status, "results", ev.Name, page, nil)
 }
