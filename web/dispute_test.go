@@ -103,6 +103,14 @@ func TestDisputeOnStatusPage(t *testing.T) {
 	if _, body, _ = s.get(status + "&lang=ko"); !strings.Contains(body, "기각됨") || !strings.Contains(body, "Your group holds the tickets of its members.") {
 		t.Errorf("runner's page after the answer: %s", body)
 	}
+
+	// Once the window is over the form is gone and a late post is refused on the page.
+	s.store.DB().Exec("UPDATE events SET frozen_at = now() - interval '25 hours' WHERE slug = 'spring'")
+	code, body, _ = s.post("/entries/"+id+"/disputes", url.Values{"token": {tok}, "message": {"one more"}})
+	if code != http.StatusConflict || !strings.Contains(body, "Disputes are taken only between the freeze") ||
+		strings.Contains(body, `name="message"`) || !strings.Contains(body, "The dispute window is closed.") {
+		t.Errorf("dispute after the window: %d", code)
+	}
 }
 
 // TestBrowserDispute: a runner reads their frozen line and files a dispute
