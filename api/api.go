@@ -70,10 +70,13 @@ func Register(r *gin.Engine, d Deps) {
 	v1.GET("/queue/:ticket", h.queueStatus)
 	v1.GET("/entries/:id", h.entryStatus)
 	v1.GET("/entries/:id/proof", h.entryProof)
+	v1.GET("/entries/:id/disputes", h.entryDisputes)
+	v1.POST("/entries/:id/disputes", h.fileDispute)
 	v1.POST("/offers/:id/:action", h.offerAction)
 	v1.POST("/payments/:provider/webhook", h.paymentWebhook)
 	v1.GET("/events/:slug/draws", h.draws)
 	v1.GET("/events/:slug/draws/:subqueue/artifact.json", h.artifact)
+	v1.GET("/events/:slug/draws/:subqueue/frozen.json", h.frozenList)
 	v1.GET("/events/:slug/prequeue/:subqueue/artifact.json", h.prequeueArtifact)
 
 	v1.POST("/staff/login", h.refuseCrossSite, h.staffLogin)
@@ -82,6 +85,8 @@ func Register(r *gin.Engine, d Deps) {
 	review.GET("/queue", h.reviewQueue)
 	review.GET("/entries/:id", h.reviewEntry)
 	review.POST("/entries/:id/decision", h.decide)
+	review.GET("/disputes", h.reviewDisputes)
+	review.POST("/disputes/:id/answer", h.answerDispute)
 
 	admin := v1.Group("/admin", h.staffAuth, requireRole(lottery.RoleOrganizer))
 	admin.POST("/events", h.createEvent)

@@ -97,6 +97,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
 	rev := review.NewService(store, clk, nil, log, nil)
 	svc.UseClusters(rev)
+	rev.UseEntries(reg)
 	wr := waitroom.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	r, err := httpkit.NewEngine(trustedProxiesOverride[t])
 	if err != nil {
@@ -186,7 +187,7 @@ func eventBody(slug string) map[string]any {
 	return map[string]any{
 		"slug": slug, "name": "Spring Marathon", "time_zone": "Asia/Seoul",
 		"opens_at": testStart.Format(time.RFC3339), "closes_at": testStart.Add(7 * 24 * time.Hour).Format(time.RFC3339),
-		"offer_hold": "48h", "max_group_size": 4, "ticket_rule": "doubling",
+		"offer_hold": "48h", "dispute_window": "0s", "max_group_size": 4, "ticket_rule": "doubling",
 		"courses": []any{
 			map[string]any{"code": "half", "name": "Half", "distance_km": 21.0975, "pace_groups": []any{
 				map[string]any{"code": "sub-130", "label": "Under 1:30", "capacity": 100, "mode": "lottery"},

@@ -8,18 +8,22 @@ import (
 )
 
 type eventJSON struct {
-	Slug         string         `json:"slug"`
-	Name         string         `json:"name"`
-	Status       string         `json:"status"`
-	OpensAt      time.Time      `json:"opens_at"`
-	ClosesAt     time.Time      `json:"closes_at"`
-	TimeZone     string         `json:"time_zone"`
-	Commitment   string         `json:"commitment"`
-	OfferHold    string         `json:"offer_hold"`
-	MaxGroupSize int            `json:"max_group_size"`
-	TicketRule   string         `json:"ticket_rule"`
-	Courses      []courseJSON   `json:"courses"`
-	SubQueues    []subqueueJSON `json:"subqueues"`
+	Slug       string    `json:"slug"`
+	Name       string    `json:"name"`
+	Status     string    `json:"status"`
+	OpensAt    time.Time `json:"opens_at"`
+	ClosesAt   time.Time `json:"closes_at"`
+	TimeZone   string    `json:"time_zone"`
+	Commitment string    `json:"commitment"`
+	OfferHold  string    `json:"offer_hold"`
+	// DisputeWindow (API.md) is the time from freeze to the earliest
+	// reveal; RevealNotBefore is when it ends, once frozen.
+	DisputeWindow   string         `json:"dispute_window"`
+	RevealNotBefore *time.Time     `json:"reveal_not_before,omitempty"`
+	MaxGroupSize    int            `json:"max_group_size"`
+	TicketRule      string         `json:"ticket_rule"`
+	Courses         []courseJSON   `json:"courses"`
+	SubQueues       []subqueueJSON `json:"subqueues"`
 
 	UnreviewedPolicy   string     `json:"unreviewed_policy"`
 	FrozenAt           *time.Time `json:"frozen_at,omitempty"`
@@ -74,7 +78,11 @@ func eventView(e lottery.Event, now time.Time) eventJSON {
 		TimeZone: e.TimeZone, Commitment: e.Commitment, OfferHold: lottery.FormatHold(e.OfferHold), MaxGroupSize: e.MaxGroupSize,
 		TicketRule: e.TicketRule, Courses: []courseJSON{}, SubQueues: []subqueueJSON{},
 		UnreviewedPolicy: e.UnreviewedPolicy, FrozenAt: e.FrozenAt, BeaconRound: e.BeaconRound, SeedSecret: e.SeedSecret,
-		Beacon: e.Beacon, RevealedAt: e.RevealedAt, ResultsPublishedAt: e.ResultsPublishedAt}
+		Beacon: e.Beacon, RevealedAt: e.RevealedAt, ResultsPublishedAt: e.ResultsPublishedAt,
+		DisputeWindow: formatWindow(e.DisputeWindow)}
+	if end, ok := lottery.RevealNotBefore(e); ok {
+		v.RevealNotBefore = &end
+	}
 	for _, c := range e.Courses {
 		cj := courseJSON{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
 		for _, p := range c.PaceGroups {
@@ -96,16 +104,18 @@ func eventView(e lottery.Event, now time.Time) eventJSON {
 
 // eventSpecJSON is the organizer's create-event body (API.md).
 type eventSpecJSON struct {
-	Slug         string `json:"slug"`
-	Name         string `json:"name"`
-	TimeZone     string `json:"time_zone"`
-	OpensAt      string `json:"opens_at"`
-	ClosesAt     string `json:"closes_at"`
-	OfferHold    string `json:"offer_hold"`
-	MaxGroupSize int    `json:"max_group_size"`
-	TicketRule   string `json:"ticket_rule"`
-	Unreviewed   string `json:"unreviewed_policy"`
-	RiskRules    *struct {
+	Slug      string `json:"slug"`
+	Name      string `json:"name"`
+	TimeZone  string `json:"time_zone"`
+	OpensAt   string `json:"opens_at"`
+	ClosesAt  string `json:"closes_at"`
+	OfferHold string `json:"offer_hold"`
+	// DisputeWindow: "" takes the default (24h); "0s" means none.
+	DisputeWindow string `json:"dispute_window"`
+	MaxGroupSize  int    `json:"max_group_size"`
+	TicketRule    string `json:"ticket_rule"`
+	Unreviewed    string `json:"unreviewed_policy"`
+	RiskRules     *struct {
 		ReviewAt  int `json:"review_at"`
 		RejectAt  int `json:"reject_at"`
 		MinFillMS int `json:"min_fill_ms"`
@@ -139,7 +149,7 @@ func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
 		return lottery.EventSpec{}, lottery.Fieldf("closes_at", "give an RFC 3339 time, e.g. 2027-03-08T18:00:00+09:00")
 	}
 	s := lottery.EventSpec{Slug: b.Slug, Name: b.Name, TimeZone: b.TimeZone, OpensAt: opens,
-		ClosesAt: closes, OfferHold: b.OfferHold, MaxGroupSize: b.MaxGroupSize, TicketRule: b.TicketRule,
+		ClosesAt: closes, OfferHold: b.OfferHold, DisputeWindow: b.DisputeWindow, MaxGroupSize: b.MaxGroupSize, TicketRule: b.TicketRule,
 		UnreviewedPolicy: b.Unreviewed}
 	if b.RiskRules != nil {
 		s.RiskRules = &lottery.RiskRulesSpec{ReviewAt: b.RiskRules.ReviewAt, RejectAt: b.RiskRules.RejectAt,
@@ -162,4 +172,13 @@ func jsonOrNull(b []byte) any {
 		return nil
 	}
 	return json.RawMessage(b)
+}
+
+// formatWindow renders a dispute window the way organizers write it ("24h",
+// "90m", "0s" for none).
+func formatWindow(d time.Duration) string {
+	if d == 0 {
+		return "0s"
+	}
+	return lottery.FormatHold(d)
 }

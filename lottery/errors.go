@@ -60,6 +60,13 @@ const (
 	CodeStaffExists         = "staff_exists"
 	CodeInvalidCredentials  = "invalid_credentials"
 	CodeCSRFFailed          = "csrf_failed"
+	// CodeDisputeWindowOpen refuses a reveal before frozen_at plus the
+	// event's dispute window; the message says when it ends.
+	CodeDisputeWindowOpen = "dispute_window_open"
+	// CodeDisputeWindowClosed refuses a dispute outside the window.
+	CodeDisputeWindowClosed = "dispute_window_closed"
+	// CodeDisputeLimit refuses a dispute past MaxDisputesPerEntry.
+	CodeDisputeLimit = "dispute_limit"
 )
 
 // Sentinels for errors.Is. Sites attach a field and message with Fieldf.
@@ -81,6 +88,9 @@ var (
 	ErrInvalidCredentials  = &Error{Code: CodeInvalidCredentials, Message: "wrong e-mail, password or code"}
 	ErrCSRFFailed          = &Error{Code: CodeCSRFFailed, Message: "a change made with the session cookie needs the X-CSRF-Token header or a same-origin request"}
 	ErrAdmissionRequired   = &Error{Code: CodeAdmissionRequired, Field: "admission_token", Message: "this sub-queue admits entries through its waiting room"}
+	ErrDisputeWindowOpen   = &Error{Code: CodeDisputeWindowOpen, Field: "action", Message: "the dispute window is still open"}
+	ErrDisputeWindowClosed = &Error{Code: CodeDisputeWindowClosed, Message: "disputes are taken only between the freeze and the end of the dispute window"}
+	ErrDisputeLimit        = &Error{Code: CodeDisputeLimit, Field: "message", Message: "this entry has filed as many disputes as it may"}
 	// ErrUnavailable: a dependency (PostgreSQL, Redis) could not be reached;
 	// the request may be retried. Stores wrap driver errors with it.
 	ErrUnavailable = &Error{Code: CodeUnavailable, Message: "temporarily unavailable; try again shortly"}

@@ -46,18 +46,20 @@ const (
 // Event is a race (or other release) with a registration window and a set of
 // courses, each split into pace-group sub-queues.
 type Event struct {
-	ID           int64
-	Slug         string
-	Name         string
-	TimeZone     string
-	OpensAt      time.Time
-	ClosesAt     time.Time
-	Status       EventStatus // stored state; see Phase for the effective one
-	OfferHold    time.Duration
-	MaxGroupSize int
-	TicketRule   string
-	Commitment   string // hex sha256(seed_secret); empty while draft
-	Courses      []Course
+	ID        int64
+	Slug      string
+	Name      string
+	TimeZone  string
+	OpensAt   time.Time
+	ClosesAt  time.Time
+	Status    EventStatus // stored state; see Phase for the effective one
+	OfferHold time.Duration
+	// DisputeWindow is the time between freeze and the earliest reveal.
+	DisputeWindow time.Duration
+	MaxGroupSize  int
+	TicketRule    string
+	Commitment    string // hex sha256(seed_secret); empty while draft
+	Courses       []Course
 	// RiskRules overrides the apply scoring thresholds for this event; nil
 	// uses the service's defaults. Its Version names the override.
 	RiskRules *antibot.Rules
@@ -261,14 +263,17 @@ var (
 
 // EventSpec is what an organizer submits to create an event.
 type EventSpec struct {
-	Slug         string
-	Name         string
-	TimeZone     string
-	OpensAt      time.Time
-	ClosesAt     time.Time
-	OfferHold    string // Go duration, e.g. "48h"
-	MaxGroupSize int
-	TicketRule   string
+	Slug      string
+	Name      string
+	TimeZone  string
+	OpensAt   time.Time
+	ClosesAt  time.Time
+	OfferHold string // Go duration, e.g. "48h"
+	// DisputeWindow is a Go duration from freeze to the earliest reveal;
+	// "" takes DefaultDisputeWindow, "0s" (no window) is allowed.
+	DisputeWindow string
+	MaxGroupSize  int
+	TicketRule    string
 	// UnreviewedPolicy decides what freeze does with entries still in
 	// review: "block" (default) refuses to freeze, "exclude" leaves them out,
 	// "include" draws them.
@@ -350,6 +355,9 @@ func (s EventSpec) Build() (Event, error) {
 		return Event{}, Fieldf("offer_hold", "give a duration between 1m and 720h, e.g. \"48h\"")
 	}
 	e.OfferHold = d
+	if e.DisputeWindow, err = parseDisputeWindow(s.DisputeWindow); err != nil {
+		return Event{}, err
+	}
 	if e.MaxGroupSize == 0 {
 		e.MaxGroupSize = 1
 	}
@@ -507,6 +515,18 @@ func parsePace(s string) (int, error) {
 	return mi*60 + si, nil
 }
 
+// parseDisputeWindow reads the spec's dispute_window; "" is the default.
+func parseDisputeWindow(s string) (time.Duration, error) {
+	if s == "" {
+		return DefaultDisputeWindow, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 || d > MaxDisputeWindow || d%time.Second != 0 {
+		return 0, Fieldf("dispute_window", "give whole seconds between 0s and 720h, e.g. \"24h\"")
+	}
+	return d, nil
+}
+
 // FormatHold renders an offer hold the way organizers write it ("48h", "90m").
 func FormatHold(d time.Duration) string {
 	switch {
@@ -575,6 +595,9 @@ func (e *Event) NextStatus(action string, now time.Time) (EventStatus, error) {
 		}
 		if e.RevealedAt != nil {
 			return bad("the seed is already revealed")
+		}
+		if err := CheckRevealWindow(*e, now); err != nil {
+			return "", err
 		}
 		return EventFrozen, nil
 	case ActionDraw:

@@ -73,6 +73,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
 	rev := review.NewService(store, clk, nil, log, nil)
 	svc.UseClusters(rev)
+	rev.UseEntries(reg)
 	wr := waitroom.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	if o.sandbox != nil {
 		off.UsePayments(o.sandbox)
@@ -87,7 +88,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	if o.ordered {
 		groups = append(groups, lottery.PaceGroupSpec{Code: "fcfs", Label: "First come", Capacity: 50, Mode: "ordered"})
 	}
-	_, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "spring", Name: "Spring Marathon", TimeZone: "Asia/Seoul",
+	_, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "spring", Name: "Spring Marathon", DisputeWindow: "0s", TimeZone: "Asia/Seoul",
 		OpensAt: now.Add(-time.Hour), ClosesAt: now.Add(time.Hour), MaxGroupSize: 1, TicketRule: "none",
 		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: groups}}})
 	if err != nil {

@@ -25,6 +25,8 @@ func (p *pages) registerStaff(r gin.IRoutes) {
 	r.GET("/review", p.reviewQueue)
 	r.GET("/review/entries/:id", p.reviewEntry)
 	r.POST("/review/entries/:id/decision", p.refuseCrossSite, p.reviewDecision)
+	r.GET("/review/disputes", p.reviewDisputes)
+	r.POST("/review/disputes/:id/answer", p.refuseCrossSite, p.answerDispute)
 }
 
 // refuseCrossSite refuses a console form posted from another site's page,
@@ -126,17 +128,12 @@ func (p *pages) reviewQueue(c *gin.Context) {
 	if !ok {
 		return
 	}
-	evs, err := p.Svc.ListEvents(c.Request.Context())
-	if err != nil {
-		p.fail(c, err)
+	evs, slug, ok := p.consoleEvents(c)
+	if !ok {
 		return
 	}
 	page := queuePage{Staff: acct, CSRF: p.csrf(tok), Events: evs, Reason: c.Query("reason"), Cluster: c.Query("cluster"),
 		Reasons: reasonCodes}
-	slug := c.Query("event")
-	if slug == "" && len(evs) > 0 {
-		slug = evs[0].Slug
-	}
 	if slug != "" {
 		ev, entries, err := p.Review.Queue(c.Request.Context(), acct, slug,
 			review.Filter{Reason: page.Reason, ClusterID: page.Cluster, Limit: 200})
@@ -148,6 +145,21 @@ func (p *pages) reviewQueue(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "private, no-store")
 	p.render(c, http.StatusOK, "review_queue", "Review", page, nil)
+}
+
+// consoleEvents lists the events a console page chooses from and the one
+// asked for (?event=), the first by default; a failure is rendered.
+func (p *pages) consoleEvents(c *gin.Context) ([]lottery.Event, string, bool) {
+	evs, err := p.Svc.ListEvents(c.Request.Context())
+	if err != nil {
+		p.fail(c, err)
+		return nil, "", false
+	}
+	slug := c.Query("event")
+	if slug == "" && len(evs) > 0 {
+		slug = evs[0].Slug
+	}
+	return evs, slug, true
 }
 
 type entryReviewPage struct {

@@ -148,6 +148,7 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
 	rev := review.NewService(store, lottery.SystemClock{}, nil, log, nil)
 	svc.UseClusters(rev)
+	rev.UseEntries(reg)
 	wr := waitroom.NewService(store, svc, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	r, err := httpkit.NewEngine(nil)
 	if err != nil {

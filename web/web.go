@@ -113,6 +113,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.POST("/events/:slug/queue", p.joinQueue)
 	r.GET("/queue/:ticket", p.queueWait)
 	r.GET("/entries/:id", p.entry)
+	r.POST("/entries/:id/disputes", p.fileDispute)
 	r.POST("/offers/:id/:action", p.offerAction)
 	r.GET("/status", p.lookup)
 	p.registerStaff(r)
@@ -529,22 +530,35 @@ type entryPage struct {
 	New   bool
 	Link  string
 	Proof string
+	// Dispute is the dispute window's section, after freeze.
+	Dispute disputeSection
 }
 
-func (p *pages) entry(c *gin.Context) {
-	v, err := p.Registration.EntryStatus(c.Request.Context(), c.Param("id"), c.Query("token"))
+func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
+
+// showEntry renders the status page of the entry in the path for the holder
+// of tok; a refused dispute comes back here with its status, message and
+// error.
+func (p *pages) showEntry(c *gin.Context, tok string, status int, message string, refused error) {
+	v, err := p.Registration.EntryStatus(c.Request.Context(), c.Param("id"), tok)
 	if err != nil {
 		p.fail(c, err)
 		return
 	}
 	c.Header("Cache-Control", "private, no-store")
-	link := "/entries/" + v.Entry.ID + "?token=" + url.QueryEscape(c.Query("token"))
+	link := "/entries/" + v.Entry.ID + "?token=" + url.QueryEscape(tok)
 	proof := ""
 	if v.Event.FrozenAt != nil && v.Entry.Status != lottery.EntryRejected && v.Entry.Status != lottery.EntryInReview {
-		proof = "/api/v1/entries/" + v.Entry.ID + "/proof?token=" + url.QueryEscape(c.Query("token"))
+		proof = "/api/v1/entries/" + v.Entry.ID + "/proof?token=" + url.QueryEscape(tok)
 	}
-	p.render(c, http.StatusOK, "entry", v.Event.Name, entryPage{View: v, Token: c.Query("token"), New: c.Query("new") == "1",
-		Link: link, Proof: proof}, nil)
+	d, err := p.disputes(c, v)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	d.Message = message
+	p.render(c, status, "entry", v.Event.Name, entryPage{View: v, Token: tok, New: c.Query("new") == "1",
+		Link: link, Proof: proof, Dispute: d}, refused)
 }
 
 // lookup is the status form for runners who kept the id and token but not the link.
@@ -581,6 +595,8 @@ type resultsPage struct {
 	Draws []drawView
 	Drawn bool      // some sub-queue is drawn: "find my entry" has something to find
 	Find  *findView // the answer to "find my entry", when asked
+	// RevealNotBefore is when the dispute window ends (zero before freeze).
+	RevealNotBefore time.Time
 }
 
 type drawView struct {
@@ -591,6 +607,7 @@ type drawView struct {
 	Waitlist []string
 	More     int
 	Artifact string
+	Frozen   string // the frozen list freeze published
 }
 
 const maxListed = 500
@@ -611,9 +628,10 @@ func (p *pages) results(c *gin.Context) {
 		return
 	}
 	page := resultsPage{Event: ev, Phase: ev.Phase(p.Svc.Now())}
+	page.RevealNotBefore, _ = lottery.RevealNotBefore(ev)
 	stats := p.drawResults(c.Request.Context(), ev, ds)
 	for _, d := range ds {
-		v := drawView{DrawInfo: d, Name: ev.SubQueueName(d.SubQueue)}
+		v := drawView{DrawInfo: d, Name: ev.SubQueueName(d.SubQueue), Frozen: "/api/v1/events/" + ev.Slug + "/draws/" + d.SubQueue + "/frozen.json"}
 		if st, ok := stats[d.SubQueueID]; ok {
 			v.Stats = &st
 		}

@@ -68,13 +68,14 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
 	rev := review.NewService(store, lottery.SystemClock{}, nil, log, nil)
 	svc.UseClusters(rev)
+	rev.UseEntries(reg)
 	wr := waitroom.NewService(store, svc, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	ctx := context.Background()
 	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
 	}
 	org, _ := store.StaffByEmail(ctx, "org@example.com")
-	_, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "spring", Name: "Spring Marathon", TimeZone: "Asia/Seoul",
+	_, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "spring", Name: "Spring Marathon", DisputeWindow: "0s", TimeZone: "Asia/Seoul",
 		OpensAt: time.Now().Add(-time.Hour), ClosesAt: time.Now().Add(time.Hour), MaxGroupSize: 4, TicketRule: "doubling",
 		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: []lottery.PaceGroupSpec{
 			{Code: "sub-130", Label: "Under 1:30", PaceMax: "4:15", Capacity: 100}, {Code: "open", Label: "Open", Capacity: 200}}}}})

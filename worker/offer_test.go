@@ -45,7 +45,7 @@ func drawnWithOffers(t *testing.T, store *postgres.Store, client *worker.Client,
 	stf := staff.NewService(store, store, keys, clk, nil, slog.New(slog.DiscardHandler), staff.Config{})
 	stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, "")
 	org, _ := store.StaffByEmail(ctx, "org@example.com")
-	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "w", Name: "W", OpensAt: clk.Now(), ClosesAt: clk.Now().Add(time.Hour),
+	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "w", Name: "W", DisputeWindow: "0s", OpensAt: clk.Now(), ClosesAt: clk.Now().Add(time.Hour),
 		OfferHold: "1h", Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10,
 			PaceGroups: []lottery.PaceGroupSpec{{Code: "open", Label: "Open", Capacity: 3}}}}}); err != nil {
 		t.Fatal(err)

@@ -259,7 +259,9 @@ func seedDrawnDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, 
 	now := time.Now()
 	spec := lottery.EventSpec{Slug: slug, Name: "Startline Demo 10K (drawn)", TimeZone: "Asia/Seoul",
 		OpensAt: now.Add(-14 * 24 * time.Hour).Truncate(time.Minute), ClosesAt: now.Add(-7 * 24 * time.Hour).Truncate(time.Minute),
-		OfferHold: "48h", MaxGroupSize: 3, UnreviewedPolicy: lottery.PolicyExclude,
+		// Seeded in one go, so no dispute window: a real event keeps the
+		// default 24 hours between freeze and reveal.
+		OfferHold: "48h", DisputeWindow: "0s", MaxGroupSize: 3, UnreviewedPolicy: lottery.PolicyExclude,
 		Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
 			{Code: "sub-50", Label: "Under 50 min", PaceMax: "5:00", Capacity: 60},
 			{Code: "open", Label: "Open", PaceMin: "5:00", Capacity: 90}}}}}

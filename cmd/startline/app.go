@@ -124,6 +124,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.staff = staff.NewService(store, store, keys, lottery.SystemClock{}, a.tasks, log, staff.Config{Networks: svcCfg.Networks})
 	a.review = review.NewService(store, lottery.SystemClock{}, a.tasks, log, svcCfg.Networks)
 	a.svc.UseClusters(a.review) // the freeze's last sweep
+	a.review.UseEntries(a.reg)  // runners' disputes check the receipt
 	a.mails = lottery.NewMailRenderer(store, keys, cfg.PublicURL)
 	switch {
 	case cfg.StripeSecretKey != "":

@@ -554,7 +554,7 @@ func (e *faultEnv) createEvent(s *server, slug string, opens, closes time.Time, 
 	e.mustAdmin(s, http.StatusCreated, "POST", "/api/v1/admin/events", map[string]any{
 		"slug": slug, "name": "Faults " + slug, "time_zone": "Asia/Seoul",
 		"opens_at": opens.UTC().Format(time.RFC3339), "closes_at": closes.UTC().Format(time.RFC3339),
-		"offer_hold": hold, "max_group_size": 3, "ticket_rule": "doubling",
+		"offer_hold": hold, "dispute_window": "0s", "max_group_size": 3, "ticket_rule": "doubling",
 		"courses": []any{map[string]any{"code": "10k", "name": "10K", "distance_km": 10, "pace_groups": pgs}},
 	})
 	e.mustAdmin(s, http.StatusOK, "POST", "/api/v1/admin/events/"+slug+"/publish", nil)

@@ -56,6 +56,9 @@ type Store interface {
 	DrawArtifact(ctx context.Context, eventID int64, subqueue string) ([]byte, error)
 	// DrawEntries returns a frozen sub-queue's published entry list.
 	DrawEntries(ctx context.Context, subqueueID int64) ([]fairdraw.Entry, error)
+	// DrawEntry returns an entry's line in the frozen list it is in, and
+	// that list's sub-queue; lottery.ErrNotFound.
+	DrawEntry(ctx context.Context, entryID string) (int64, fairdraw.Entry, error)
 	// EntryDrawSubQueue returns the frozen draw an entry is listed in; lottery.ErrNotFound.
 	EntryDrawSubQueue(ctx context.Context, entryID string) (int64, error)
 	// EntryPlace returns an entry's place in its published draw; lottery.ErrNotFound.

@@ -36,7 +36,7 @@ func newApplyFixture(t testing.TB, paces ...lottery.PaceGroupSpec) *applyFixture
 	if len(paces) == 0 {
 		paces = []lottery.PaceGroupSpec{{Code: "a", Label: "A", Capacity: 10}, {Code: "b", Label: "B", Capacity: 10}}
 	}
-	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "race", Name: "Race", OpensAt: clk.T,
+	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "race", Name: "Race", DisputeWindow: "0s", OpensAt: clk.T,
 		ClosesAt: clk.T.Add(time.Hour), MaxGroupSize: 3, OfferHold: "24h",
 		Courses: []lottery.CourseSpec{{Code: "ten", Name: "10K", DistanceKM: 10, PaceGroups: paces}}}); err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func BenchmarkDrawEndToEnd1M(b *testing.B) {
 		b.StopTimer()
 		store, svc, dr, clk, org := benchService(b)
 		ctx := context.Background()
-		_, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "big", Name: "Big", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
+		_, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "big", Name: "Big", DisputeWindow: "0s", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
 			MaxGroupSize: 4, Courses: []lottery.CourseSpec{{Code: "full", Name: "Full", DistanceKM: 42.195,
 				PaceGroups: []lottery.PaceGroupSpec{{Code: "open", Label: "Open", Capacity: 40_000}}}}})
 		if err != nil {
@@ -79,7 +79,7 @@ func BenchmarkExpire10k(b *testing.B) {
 		store, svc, dr, clk, org := benchService(b)
 		off := offers.NewService(store, svc, nil, clk, nil, slog.New(slog.DiscardHandler))
 		ctx := context.Background()
-		if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "big", Name: "Big", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
+		if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "big", Name: "Big", DisputeWindow: "0s", OpensAt: clk.T, ClosesAt: clk.T.Add(time.Hour),
 			OfferHold: "48h", Courses: []lottery.CourseSpec{{Code: "full", Name: "Full", DistanceKM: 42.195,
 				PaceGroups: []lottery.PaceGroupSpec{{Code: "open", Label: "Open", Capacity: slots}}}}}); err != nil {
 			b.Fatal(err)

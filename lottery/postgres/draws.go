@@ -512,6 +512,25 @@ func (s *Store) EntryPlace(ctx context.Context, entryID string) (lottery.DrawPla
 	return p, nil
 }
 
+// DrawEntry returns an entry's frozen line and its sub-queue.
+func (s *Store) DrawEntry(ctx context.Context, entryID string) (int64, fairdraw.Entry, error) {
+	var rows []struct {
+		SubqueueID int64
+		EntryID    string
+		Tickets    int
+		GroupCode  string
+	}
+	if err := s.db.WithContext(ctx).Raw(`SELECT subqueue_id, entry_id::text AS entry_id, tickets, group_code
+		FROM draw_entries WHERE entry_id = ? LIMIT 1`, entryID).Scan(&rows).Error; err != nil {
+		return 0, fairdraw.Entry{}, fmt.Errorf("draw entry: %w", err)
+	}
+	if len(rows) == 0 {
+		return 0, fairdraw.Entry{}, lottery.ErrNotFound
+	}
+	r := rows[0]
+	return r.SubqueueID, fairdraw.Entry{EntryID: r.EntryID, Tickets: r.Tickets, Group: r.GroupCode}, nil
+}
+
 // EntryDrawSubQueue returns the frozen draw listing an entry.
 func (s *Store) EntryDrawSubQueue(ctx context.Context, entryID string) (int64, error) {
 	var ids []int64

@@ -31,7 +31,7 @@ func drawTestEvent(t *testing.T, store *postgres.Store, svc *lottery.Service, cl
 		paces[i] = lottery.PaceGroupSpec{Code: fmt.Sprintf("p%02d", i), Label: fmt.Sprintf("Pace %d", i), Capacity: 2}
 	}
 	start := clk.T
-	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: slug, Name: "Race " + slug, OpensAt: start,
+	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: slug, Name: "Race " + slug, DisputeWindow: "0s", OpensAt: start,
 		ClosesAt: start.Add(time.Hour), MaxGroupSize: 4, Courses: []lottery.CourseSpec{{Code: "ten", Name: "10K",
 			DistanceKM: 10, PaceGroups: paces}}}); err != nil {
 		t.Fatal(err)

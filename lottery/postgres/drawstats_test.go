@@ -54,7 +54,7 @@ func TestOddsSnapshots(t *testing.T) {
 	stats := drawstats.NewService(store, clk, slog.New(slog.DiscardHandler), drawstats.Config{CacheTTL: time.Nanosecond})
 	svc.UseDraws(stats.FinalOnFreeze(dr))
 	start := clk.T
-	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "odds", Name: "Odds 10K", OpensAt: start.Add(time.Hour),
+	if _, err := svc.CreateEvent(ctx, org, lottery.EventSpec{Slug: "odds", Name: "Odds 10K", DisputeWindow: "0s", OpensAt: start.Add(time.Hour),
 		ClosesAt: start.Add(2 * time.Hour), MaxGroupSize: 4, TicketRule: lottery.TicketRuleDoubling,
 		Courses: []lottery.CourseSpec{{Code: "ten", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
 			{Code: "fast", Label: "Fast", Capacity: 5}, {Code: "open", Label: "Open", Capacity: 50},

@@ -23,14 +23,16 @@ type eventRow struct {
 	ClosesAt         time.Time
 	Status           string
 	OfferHoldSeconds int
-	MaxGroupSize     int
-	TicketRule       string
-	SeedSecretSealed []byte
-	Commitment       *string
-	PublishedAt      *time.Time
-	ClosedAt         *time.Time
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// DisputeWindowSeconds is the time from freeze to the earliest reveal.
+	DisputeWindowSeconds int
+	MaxGroupSize         int
+	TicketRule           string
+	SeedSecretSealed     []byte
+	Commitment           *string
+	PublishedAt          *time.Time
+	ClosedAt             *time.Time
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 
 	UnreviewedPolicy   string
 	FrozenAt           *time.Time
@@ -103,7 +105,8 @@ func (auditRow) TableName() string { return "audit_log" }
 func toEventRow(e lottery.Event) eventRow {
 	r := eventRow{ID: e.ID, Slug: e.Slug, Name: e.Name, TimeZone: e.TimeZone, OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
 		Status: string(e.Status), OfferHoldSeconds: int(e.OfferHold / time.Second), MaxGroupSize: e.MaxGroupSize,
-		TicketRule: e.TicketRule, PublishedAt: e.PublishedAt, ClosedAt: e.ClosedAt, UnreviewedPolicy: e.UnreviewedPolicy}
+		DisputeWindowSeconds: int(e.DisputeWindow / time.Second),
+		TicketRule:           e.TicketRule, PublishedAt: e.PublishedAt, ClosedAt: e.ClosedAt, UnreviewedPolicy: e.UnreviewedPolicy}
 	if e.RiskRules != nil {
 		r.RiskRules, _ = json.Marshal(e.RiskRules)
 	}
@@ -117,7 +120,8 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 	e := lottery.Event{ID: r.ID, Slug: r.Slug, Name: r.Name, TimeZone: r.TimeZone, OpensAt: r.OpensAt.UTC(),
 		ClosesAt: r.ClosesAt.UTC(), Status: lottery.EventStatus(r.Status),
 		OfferHold: time.Duration(r.OfferHoldSeconds) * time.Second, MaxGroupSize: r.MaxGroupSize,
-		TicketRule: r.TicketRule, PublishedAt: r.PublishedAt, ClosedAt: r.ClosedAt, CreatedAt: r.CreatedAt,
+		DisputeWindow: time.Duration(r.DisputeWindowSeconds) * time.Second,
+		TicketRule:    r.TicketRule, PublishedAt: r.PublishedAt, ClosedAt: r.ClosedAt, CreatedAt: r.CreatedAt,
 		UpdatedAt: r.UpdatedAt, UnreviewedPolicy: r.UnreviewedPolicy, FrozenAt: r.FrozenAt, BeaconRound: r.BeaconRound,
 		Beacon: r.Beacon, RevealedAt: r.RevealedAt, DrawRequestedAt: r.DrawRequestedAt,
 		ResultsPublishedAt: r.ResultsPublishedAt, SeedSealed: r.SeedSecretSealed}

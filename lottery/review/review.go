@@ -2,7 +2,9 @@
 // scoring or the cluster sweep sent to review, one entry with every signal
 // and the entries linked to it, and the decisions (approve, reject, reject
 // the whole cluster), each logged and audited in the transaction that
-// applies it. Who may review is lottery.CanReview. Clustering is here too
+// applies it. Who may review is lottery.CanReview. The dispute window's
+// disputes are here too (disputes.go): runners file them against their
+// frozen line, reviewers answer them. Clustering is here too
 // (RecomputeClusters): the worker's sweep runs it over every open event,
 // and the event lifecycle once more at freeze, through lottery.Clusters.
 package review
@@ -57,6 +59,7 @@ type Store interface {
 	SaveClusters(ctx context.Context, u ClusterUpdate) (flagged int, err error)
 	// OpenEvents lists the events whose entries may still change.
 	OpenEvents(ctx context.Context) ([]lottery.Event, error)
+	DisputeStore
 }
 
 // Notifier hands offers a decision issued to the workers (mail and
@@ -73,6 +76,7 @@ type Service struct {
 	notify   Notifier
 	log      *slog.Logger
 	networks *ipintel.DB
+	entries  Entries // receipt checks for runners' disputes (UseEntries)
 }
 
 // NewService wires a Service. notify may be nil; networks nil uses the
