@@ -60,6 +60,10 @@ const (
 	CodeStaffExists         = "staff_exists"
 	CodeInvalidCredentials  = "invalid_credentials"
 	CodeCSRFFailed          = "csrf_failed"
+	// CodeTicketsFrozen: ticket counts are fixed at freeze; a claim can no longer be decided.
+	CodeTicketsFrozen = "tickets_frozen"
+	// CodeSeriesExists: a series with this slug exists.
+	CodeSeriesExists = "series_exists"
 )
 
 // Sentinels for errors.Is. Sites attach a field and message with Fieldf.
@@ -80,6 +84,8 @@ var (
 	ErrStaffExists         = &Error{Code: CodeStaffExists, Field: "email", Message: "a staff account with this e-mail exists"}
 	ErrInvalidCredentials  = &Error{Code: CodeInvalidCredentials, Message: "wrong e-mail, password or code"}
 	ErrCSRFFailed          = &Error{Code: CodeCSRFFailed, Message: "a change made with the session cookie needs the X-CSRF-Token header or a same-origin request"}
+	ErrTicketsFrozen       = &Error{Code: CodeTicketsFrozen, Message: "ticket counts are fixed at freeze; this claim can no longer be decided"}
+	ErrSeriesExists        = &Error{Code: CodeSeriesExists, Field: "slug", Message: "a series with this slug exists"}
 	ErrAdmissionRequired   = &Error{Code: CodeAdmissionRequired, Field: "admission_token", Message: "this sub-queue admits entries through its waiting room"}
 	// ErrUnavailable: a dependency (PostgreSQL, Redis) could not be reached;
 	// the request may be retried. Stores wrap driver errors with it.

@@ -27,6 +27,8 @@ var statusByCode = map[string]int{
 	lottery.CodeConflict:            http.StatusConflict,
 	lottery.CodeEventExists:         http.StatusConflict,
 	lottery.CodeStaffExists:         http.StatusConflict,
+	lottery.CodeTicketsFrozen:       http.StatusConflict,
+	lottery.CodeSeriesExists:        http.StatusConflict,
 	lottery.CodeRateLimited:         http.StatusTooManyRequests,
 	lottery.CodeUnauthorized:        http.StatusUnauthorized,
 	lottery.CodeInvalidCredentials:  http.StatusUnauthorized,

@@ -41,6 +41,9 @@ type eventRow struct {
 	DrawRequestedAt    *time.Time
 	ResultsPublishedAt *time.Time
 	RiskRules          []byte `gorm:"type:jsonb"`
+	SeriesID           *int64
+	EditionYear        *int
+	EditionLabel       string
 }
 
 func (eventRow) TableName() string { return "events" }
@@ -104,6 +107,13 @@ func toEventRow(e lottery.Event) eventRow {
 	r := eventRow{ID: e.ID, Slug: e.Slug, Name: e.Name, TimeZone: e.TimeZone, OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
 		Status: string(e.Status), OfferHoldSeconds: int(e.OfferHold / time.Second), MaxGroupSize: e.MaxGroupSize,
 		TicketRule: e.TicketRule, PublishedAt: e.PublishedAt, ClosedAt: e.ClosedAt, UnreviewedPolicy: e.UnreviewedPolicy}
+	if e.SeriesID != 0 {
+		r.SeriesID = &e.SeriesID
+	}
+	if e.EditionYear != 0 {
+		r.EditionYear = &e.EditionYear
+	}
+	r.EditionLabel = e.EditionLabel
 	if e.RiskRules != nil {
 		r.RiskRules, _ = json.Marshal(e.RiskRules)
 	}
@@ -120,7 +130,8 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 		TicketRule: r.TicketRule, PublishedAt: r.PublishedAt, ClosedAt: r.ClosedAt, CreatedAt: r.CreatedAt,
 		UpdatedAt: r.UpdatedAt, UnreviewedPolicy: r.UnreviewedPolicy, FrozenAt: r.FrozenAt, BeaconRound: r.BeaconRound,
 		Beacon: r.Beacon, RevealedAt: r.RevealedAt, DrawRequestedAt: r.DrawRequestedAt,
-		ResultsPublishedAt: r.ResultsPublishedAt, SeedSealed: r.SeedSecretSealed}
+		ResultsPublishedAt: r.ResultsPublishedAt, SeedSealed: r.SeedSecretSealed, SeriesID: deref(r.SeriesID),
+		EditionYear: deref(r.EditionYear), EditionLabel: r.EditionLabel}
 	if r.Commitment != nil {
 		e.Commitment = *r.Commitment
 	}
@@ -228,6 +239,13 @@ func (s *Store) eventWhere(ctx context.Context, cond string, arg any) (lottery.E
 // CreateEvent stores a draft event with its courses and sub-queues.
 func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.Actor) (lottery.Event, error) {
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		if e.SeriesSlug != "" {
+			id, err := seriesID(tx, e.SeriesSlug)
+			if err != nil {
+				return err
+			}
+			e.SeriesID = id
+		}
 		r := toEventRow(e)
 		if err := tx.Omit("ID", "CreatedAt", "UpdatedAt").Create(&r).Error; err != nil {
 			if isUnique(err, "") {
