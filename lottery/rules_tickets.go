@@ -210,3 +210,57 @@ func CheckSeries(s Series) (Series, error) {
 	}
 	return s, nil
 }
+
+// TicketsExplained is how an entry's tickets were counted, for its status
+// page and JSON ("2 earlier applications found: 2025, 2024 → 4 tickets").
+type TicketsExplained struct {
+	Weighted bool     // the event's rule weights the draw (doubling)
+	Found    int      // the recorded count
+	Labels   []string // the counted editions and imported years; fewer than Found when a file gave no years
+	Counted  int      // the count the tickets follow
+	Tickets  int
+	Claimed  int    // the runner's claim above the record; 0 without one
+	Claim    string // ClaimNone, ClaimPending, ClaimAccepted, ClaimDeclined
+}
+
+// ExplainTickets describes e's tickets under ev's rule.
+func ExplainTickets(ev Event, e Entry) TicketsExplained {
+	x := TicketsExplained{Weighted: ev.TicketRule == TicketRuleDoubling, Found: e.RecordedApplications,
+		Labels: e.TicketRecord.Labels(), Counted: e.PreviousApplications, Tickets: e.Tickets, Claim: cmp.Or(e.ClaimStatus, ClaimNone)}
+	if e.ClaimedApplications != nil && x.Claim != ClaimNone {
+		x.Claimed = *e.ClaimedApplications
+	}
+	return x
+}
+
+// English is the explanation in English, for the API.
+func (x TicketsExplained) English() string {
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return strconv.Itoa(n) + " " + many
+	}
+	if !x.Weighted {
+		return "every entry holds 1 ticket in this event's draw"
+	}
+	var s string
+	switch {
+	case x.Found == 0:
+		s = "no earlier applications found"
+	case len(x.Labels) > 0:
+		s = plural(x.Found, "earlier application", "earlier applications") + " found: " + strings.Join(x.Labels, ", ")
+	default:
+		s = plural(x.Found, "earlier application", "earlier applications") + " found"
+	}
+	switch x.Claim {
+	case ClaimPending:
+		return s + "; you claimed " + strconv.Itoa(x.Claimed) + "; a reviewer will check it; counting " +
+			strconv.Itoa(x.Counted) + " until then → " + plural(x.Tickets, "ticket", "tickets")
+	case ClaimAccepted:
+		return s + "; a reviewer accepted your claim of " + strconv.Itoa(x.Claimed) + " → " + plural(x.Tickets, "ticket", "tickets")
+	case ClaimDeclined:
+		return s + "; a reviewer declined your claim of " + strconv.Itoa(x.Claimed) + " → " + plural(x.Tickets, "ticket", "tickets")
+	}
+	return s + " → " + plural(x.Tickets, "ticket", "tickets")
+}

@@ -133,3 +133,31 @@ func TestCheckEdition(t *testing.T) {
 		}
 	}
 }
+
+func TestExplainTickets(t *testing.T) {
+	doubling := Event{TicketRule: TicketRuleDoubling}
+	rec2 := TicketRecord{Count: 2, Editions: []Edition{{"r25", "2025", 2025}, {"r24", "2024", 2024}}}
+	tests := []struct {
+		name string
+		ev   Event
+		e    Entry
+		want string
+	}{
+		{"found", doubling, Entry{RecordedApplications: 2, PreviousApplications: 2, Tickets: 4, TicketRecord: rec2},
+			"2 earlier applications found: 2025, 2024 → 4 tickets"},
+		{"nothing", doubling, Entry{Tickets: 1}, "no earlier applications found → 1 ticket"},
+		{"pending", doubling, Entry{RecordedApplications: 2, PreviousApplications: 2, Tickets: 4, TicketRecord: rec2,
+			ClaimedApplications: new(3), ClaimStatus: ClaimPending},
+			"2 earlier applications found: 2025, 2024; you claimed 3; a reviewer will check it; counting 2 until then → 4 tickets"},
+		{"accepted", doubling, Entry{PreviousApplications: 3, Tickets: 8, ClaimedApplications: new(3), ClaimStatus: ClaimAccepted},
+			"no earlier applications found; a reviewer accepted your claim of 3 → 8 tickets"},
+		{"imported without years", doubling, Entry{RecordedApplications: 1, PreviousApplications: 1, Tickets: 2,
+			TicketRecord: TicketRecord{Count: 1, Imported: 1}}, "1 earlier application found → 2 tickets"},
+		{"unweighted", Event{TicketRule: TicketRuleNone}, Entry{Tickets: 1}, "every entry holds 1 ticket in this event's draw"},
+	}
+	for _, tt := range tests {
+		if got := ExplainTickets(tt.ev, tt.e).English(); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -197,9 +197,18 @@ func loadEvents(tx *gorm.DB, rows []eventRow) ([]lottery.Event, error) {
 	if err := tx.Where("event_id IN ?", ids).Order("position").Find(&subs).Error; err != nil {
 		return nil, fmt.Errorf("load sub-queues: %w", err)
 	}
+	var series []seriesRow
+	if err := tx.Where("id IN (SELECT series_id FROM events WHERE id IN ?)", ids).Find(&series).Error; err != nil {
+		return nil, fmt.Errorf("load series: %w", err)
+	}
 	out := make([]lottery.Event, len(rows))
 	for i, r := range rows {
 		out[i] = fromEventRow(r, courses, subs)
+		for _, sr := range series {
+			if sr.ID == out[i].SeriesID {
+				out[i].SeriesSlug = sr.Slug
+			}
+		}
 	}
 	return out, nil
 }
@@ -240,7 +249,7 @@ func (s *Store) eventWhere(ctx context.Context, cond string, arg any) (lottery.E
 func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.Actor) (lottery.Event, error) {
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
 		if e.SeriesSlug != "" {
-			id, err := seriesID(tx, e.SeriesSlug)
+			id, err := ensureSeries(tx, e.SeriesSlug, e.Name, actor)
 			if err != nil {
 				return err
 			}

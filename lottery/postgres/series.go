@@ -52,8 +52,23 @@ func (s *Store) SeriesBySlug(ctx context.Context, slug string) (lottery.Series, 
 	return lottery.Series{ID: r.ID, Slug: r.Slug, Name: r.Name}, nil
 }
 
+// ensureSeries resolves an event spec's series slug, creating the series
+// (named after the event) the first time a slug is used: API.md's event
+// spec names the race across editions by the slug alone.
+func ensureSeries(tx *gorm.DB, slug, name string, actor lottery.Actor) (int64, error) {
+	var ids []int64
+	if err := tx.Raw(`INSERT INTO series (slug, name) VALUES (?, ?) ON CONFLICT (slug) DO NOTHING RETURNING id`, slug, name).
+		Scan(&ids).Error; err != nil {
+		return 0, fmt.Errorf("create series: %w", err)
+	}
+	if len(ids) == 1 {
+		return ids[0], audit(tx, actor.StaffID, "series.create", slug, map[string]any{"name": name, "implicit": true})
+	}
+	return seriesID(tx, slug)
+}
+
 // seriesID resolves a series slug inside a transaction; a field error when
-// there is none (the slug came in an event spec or a request).
+// there is none (the slug came in a request).
 func seriesID(tx *gorm.DB, slug string) (int64, error) {
 	var ids []int64
 	if err := tx.Raw("SELECT id FROM series WHERE slug = ?", slug).Scan(&ids).Error; err != nil {
