@@ -46,7 +46,6 @@ func TestEarnedApplications(t *testing.T) {
 	}
 }
 
-
 func TestTicketsFromRecord(t *testing.T) {
 	doubling, none := Event{TicketRule: TicketRuleDoubling}, Event{TicketRule: TicketRuleNone}
 	tests := []struct {
