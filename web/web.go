@@ -331,7 +331,8 @@ type applyForm struct {
 	Phone      string
 	BirthDate  string
 	GroupCode  string
-	Previous   string
+	Previous   string // a claim of more earlier applications than the record shows
+	ClaimNote  string
 	Signals    string
 	Started    string
 	IdemKey    string
@@ -366,6 +367,7 @@ func (p *pages) readForm(c *gin.Context) (applyForm, error) {
 	f, err := p.formEvent(c, c.PostForm("subqueue"))
 	f.Name, f.Email, f.Phone = c.PostForm("name"), c.PostForm("email"), c.PostForm("phone")
 	f.BirthDate, f.GroupCode, f.Previous = c.PostForm("birth_date"), c.PostForm("group_code"), c.PostForm("previous_applications")
+	f.ClaimNote = c.PostForm("claim_note")
 	f.Signals, f.Started, f.IdemKey = c.PostForm("signals"), c.PostForm("started"), c.PostForm("idem")
 	f.AdmissionToken = c.PostForm("admission_token")
 	return f, err
@@ -470,7 +472,8 @@ func (p *pages) submit(c *gin.Context) {
 	f.CodeSent = true
 	req := registration.ApplyRequest{Course: f.SubQueue.Course, PaceGroup: f.SubQueue.Pace, Name: f.Name, Email: f.Email,
 		Phone: f.Phone, BirthDate: f.BirthDate, OTP: strings.TrimSpace(c.PostForm("otp")), GroupCode: f.GroupCode,
-		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started), AdmissionToken: f.AdmissionToken}
+		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started), AdmissionToken: f.AdmissionToken,
+		ClaimNote: f.ClaimNote}
 	if f.Previous != "" {
 		n, err := strconv.Atoi(f.Previous)
 		if err != nil {
@@ -516,6 +519,10 @@ type entryPage struct {
 	New   bool
 	Link  string
 	Proof string
+	// Tickets says how the entry's tickets were counted; TicketLabels
+	// lists the counted editions and years.
+	Tickets      lottery.TicketsExplained
+	TicketLabels string
 }
 
 func (p *pages) entry(c *gin.Context) {
@@ -530,8 +537,9 @@ func (p *pages) entry(c *gin.Context) {
 	if v.Event.FrozenAt != nil && v.Entry.Status != lottery.EntryRejected && v.Entry.Status != lottery.EntryInReview {
 		proof = "/api/v1/entries/" + v.Entry.ID + "/proof?token=" + url.QueryEscape(c.Query("token"))
 	}
+	x := lottery.ExplainTickets(v.Event, v.Entry)
 	p.render(c, http.StatusOK, "entry", v.Event.Name, entryPage{View: v, Token: c.Query("token"), New: c.Query("new") == "1",
-		Link: link, Proof: proof}, nil)
+		Link: link, Proof: proof, Tickets: x, TicketLabels: strings.Join(x.Labels, ", ")}, nil)
 }
 
 // lookup is the status form for runners who kept the id and token but not the link.

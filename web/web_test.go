@@ -158,7 +158,7 @@ func TestApplyThroughTheForm(t *testing.T) {
 		t.Fatalf("identity form: %d", code)
 	}
 	form := url.Values{"subqueue": {"half:sub-130"}, "name": {"Kim Minjun"}, "email": {"minjun@example.com"},
-		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "group_code": {""}, "previous_applications": {"1"},
+		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "group_code": {""}, "previous_applications": {""},
 		"website": {""}, "started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}, "signals": {""}}
 	code, body, _ = s.post("/events/spring/apply/code", form)
 	if code != 200 || !strings.Contains(body, `name="otp"`) {
@@ -219,8 +219,9 @@ func TestApplyThroughTheForm(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "Application received") || !strings.Contains(body, "Half Marathon · Under 1:30") {
 		t.Fatalf("receipt: %d %s", code, body)
 	}
-	if !strings.Contains(body, "<dd>2</dd>") { // one previous application doubles the tickets
-		t.Errorf("receipt does not show 2 tickets")
+	// Tickets come from the record, not the form: nothing on record, one ticket.
+	if !strings.Contains(body, "<dd>1</dd>") || !strings.Contains(body, "No earlier applications found → <strong>1 ticket</strong>") {
+		t.Errorf("receipt does not explain 1 ticket: %s", body)
 	}
 	u, _ := url.Parse(receipt)
 	if code, _, _ := s.get(u.Path + "?token=wrong"); code != 404 {
