@@ -34,6 +34,7 @@ import (
 	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
 )
@@ -52,6 +53,7 @@ type Deps struct {
 	Offers   *offers.Service    // offer pages, pay, the sandbox checkout
 	Staff    *staff.Service     // staff sessions and logins
 	Review   *review.Service    // the review queue and decisions
+	Series   *series.Service    // history uploads of a series
 	Waitroom *waitroom.Service  // waiting-room joins and polls, the sealed address
 	Guard    *guard.Guard
 	Sandbox  *sandbox.Provider // the test checkout, dev mode only

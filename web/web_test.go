@@ -27,6 +27,7 @@ import (
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
 	"github.com/startline/startline/web"
@@ -89,7 +90,8 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, opts)
-	if err := web.Register(r, web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
+	if err := web.Register(r, web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: dev,
+		Series: series.NewService(store, "KR", svc.ForgetEvent)}); err != nil {
 		t.Fatal(err)
 	}
 	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, reg: reg, draws: dr, stats: stats, staff: stf, waitroom: wr, keys: keys, org: org}

@@ -224,6 +224,7 @@ func (a *app) router() (*gin.Engine, error) {
 		Waitroom: a.waitroom,
 		Staff:    a.staff,
 		Review:   a.review,
+		Series:   a.series,
 		Site:     a.site}); err != nil {
 		return nil, err
 	}
