@@ -60,6 +60,20 @@ func (p *pages) staff(c *gin.Context) (lottery.StaffAccount, string, bool) {
 	return lottery.StaffAccount{}, "", false
 }
 
+// staffForm is staff for a posted console form: the signed-in member,
+// once the form's CSRF token matches the session.
+func (p *pages) staffForm(c *gin.Context) (lottery.StaffAccount, string, bool) {
+	acct, tok, ok := p.staff(c)
+	if !ok {
+		return acct, tok, false
+	}
+	if !httpkit.ValidCSRF(p.Guard.CookieKey, tok, c.PostForm("csrf")) {
+		p.fail(c, lottery.ErrCSRFFailed)
+		return lottery.StaffAccount{}, "", false
+	}
+	return acct, tok, true
+}
+
 func (p *pages) csrf(session string) string { return httpkit.CSRFToken(p.Guard.CookieKey, session) }
 
 type loginPage struct {
@@ -187,12 +201,8 @@ func (p *pages) reviewEntry(c *gin.Context) {
 }
 
 func (p *pages) reviewDecision(c *gin.Context) {
-	acct, tok, ok := p.staff(c)
+	acct, _, ok := p.staffForm(c)
 	if !ok {
-		return
-	}
-	if !httpkit.ValidCSRF(p.Guard.CookieKey, tok, c.PostForm("csrf")) {
-		p.fail(c, lottery.ErrCSRFFailed)
 		return
 	}
 	id := c.Param("id")
@@ -212,12 +222,8 @@ func (p *pages) reviewDecision(c *gin.Context) {
 // reviewClaim accepts or declines an entry's ticket claim and shows the
 // entry again with the outcome (after freeze: tickets_frozen).
 func (p *pages) reviewClaim(c *gin.Context) {
-	acct, tok, ok := p.staff(c)
+	acct, _, ok := p.staffForm(c)
 	if !ok {
-		return
-	}
-	if !httpkit.ValidCSRF(p.Guard.CookieKey, tok, c.PostForm("csrf")) {
-		p.fail(c, lottery.ErrCSRFFailed)
 		return
 	}
 	id := c.Param("id")
@@ -258,12 +264,8 @@ func (p *pages) historyForm(c *gin.Context) {
 // historyUpload stores an uploaded history file (multipart, field "file");
 // a bad row shows the form again with the row's error.
 func (p *pages) historyUpload(c *gin.Context) {
-	acct, tok, ok := p.staff(c)
+	acct, tok, ok := p.staffForm(c)
 	if !ok {
-		return
-	}
-	if !httpkit.ValidCSRF(p.Guard.CookieKey, tok, c.PostForm("csrf")) {
-		p.fail(c, lottery.ErrCSRFFailed)
 		return
 	}
 	page := historyPage{Staff: acct, CSRF: p.csrf(tok), Series: c.Param("slug")}
