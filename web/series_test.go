@@ -13,6 +13,7 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/startline/startline/antibot/identity"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/series"
 )
@@ -87,5 +88,54 @@ func TestHistoryUploadPage(t *testing.T) {
 	rev := s.staffLogin("rev2@example.com", lottery.RoleReviewer)
 	if code, _, _ := s.get("/staff/series/spring-race/history", "Cookie", rev); code != http.StatusForbidden {
 		t.Errorf("reviewer opens the upload: %d", code)
+	}
+}
+
+// pastEdition puts spring in a series as its 2026 edition after a drawn
+// 2025 edition in which the runner (name, birth date) applied and was not
+// selected, so spring's doubling rule gives them 2 tickets.
+func (s *site) pastEdition(name string, birth time.Time) {
+	s.t.Helper()
+	ctx := context.Background()
+	svc := series.NewService(s.store, "KR", s.svc.ForgetEvent)
+	if _, err := svc.Create(ctx, s.org, lottery.Series{Slug: "spring-race", Name: "Spring Marathon"}); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := svc.AttachEvent(ctx, s.org, series.Attach{Series: "spring-race", Event: "spring", EditionYear: 2026}); err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := s.svc.CreateEvent(ctx, s.org, lottery.EventSpec{Slug: "spring-2025", Name: "Spring Marathon 2025",
+		OpensAt: time.Now().Add(-3 * time.Hour), ClosesAt: time.Now().Add(time.Hour), Series: "spring-race", EditionYear: 2025,
+		TicketRule: lottery.TicketRuleDoubling, Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1,
+			PaceGroups: []lottery.PaceGroupSpec{{Code: "open", Label: "Open", Capacity: 1}}}}}); err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := s.svc.Transition(ctx, s.org, "spring-2025", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
+		s.t.Fatal(err)
+	}
+	if _, err := s.store.InsertSyntheticLotteryEntries(ctx, "spring-2025", 4); err != nil {
+		s.t.Fatal(err)
+	}
+	s.store.DB().Exec("UPDATE events SET closes_at = now() - interval '1 second' WHERE slug = 'spring-2025'")
+	for _, a := range []string{lottery.ActionFreeze, lottery.ActionReveal, lottery.ActionDraw} {
+		if _, err := s.svc.Transition(ctx, s.org, "spring-2025", a, lottery.TransitionParams{BeaconRound: "none"}); err != nil {
+			s.t.Fatalf("%s: %v", a, err)
+		}
+	}
+	_, ds, err := s.draws.Draws(ctx, "spring-2025")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	for _, d := range ds {
+		if _, err := s.draws.RunDraw(ctx, d.SubQueueID); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	// Last year's runner: one of the entries the draw did not select.
+	if res := s.store.DB().Exec(`UPDATE entries SET name = ?, person_key = ? WHERE id = (SELECT dr.entry_id FROM draw_results dr
+		JOIN entries e ON e.id = dr.entry_id JOIN events ev ON ev.id = e.event_id
+		WHERE ev.slug = 'spring-2025' AND NOT dr.selected ORDER BY dr.position LIMIT 1)`,
+		name, identity.PersonKey(name, birth)); res.Error != nil || res.RowsAffected != 1 {
+		s.t.Fatalf("last year's runner: %v", res.Error)
 	}
 }
