@@ -6,14 +6,18 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/startline/startline/antibot/identity"
+	"github.com/startline/startline/internal/browsertest"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/series"
 )
@@ -137,5 +141,58 @@ func (s *site) pastEdition(name string, birth time.Time) {
 		WHERE ev.slug = 'spring-2025' AND NOT dr.selected ORDER BY dr.position LIMIT 1)`,
 		name, identity.PersonKey(name, birth)); res.Error != nil || res.RowsAffected != 1 {
 		s.t.Fatalf("last year's runner: %v", res.Error)
+	}
+}
+
+// TestBrowserOrganizerUploadsHistory: an organizer signs in and uploads a
+// series' history file through the console page, by keyboard at 390 px,
+// in English and Korean.
+func TestBrowserOrganizerUploadsHistory(t *testing.T) {
+	for _, tc := range []struct{ lang, browserLang, stored string }{
+		{"en", "en-US", "2 rows stored."},
+		{"ko", "ko-KR", "2행을 저장했습니다."},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			s := newSite(t, true)
+			ctx := context.Background()
+			if _, err := series.NewService(s.store, "KR", nil).Create(ctx, s.org, lottery.Series{Slug: "spring-race", Name: "Spring"}); err != nil {
+				t.Fatal(err)
+			}
+			enr, err := s.staff.Add(ctx, "organizer@example.com", lottery.RoleOrganizer, "correct horse battery staple")
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, _ := otp.NewKeyFromURL(enr.TOTPURL)
+			file := filepath.Join(t.TempDir(), "history.csv")
+			if err := os.WriteFile(file, []byte("name,birth_date,email,phone,previous_applications,years\n"+
+				"Kim Minjun,1990-05-01,minjun@example.com,,2,2024;2023\nLee Seoyeon,1992-07-08,,+82 10 5555 0101,1,\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+
+			b := browsertest.New(t, browsertest.Options{Lang: tc.browserLang})
+			b.Open(s.srv.URL + "/staff/login?next=" + url.QueryEscape("/staff/series/spring-race/history"))
+			b.TabTo("email", 20)
+			b.Keys("organizer@example.com")
+			b.TabTo("password", 5)
+			b.Keys("correct horse battery staple")
+			b.TabTo("otp", 5)
+			code, _ := totp.GenerateCode(key.Secret(), time.Now())
+			b.Keys(code + "\r")
+			b.WaitFor(`input[name=file]`)
+			b.Check("history", tc.lang)
+			b.Do(chromedp.SetUploadFiles(chromedp.CSS(`input[name=file]`), []string{file}))
+			b.TabTo("file", 20)
+			b.Keys("\t\r") // the upload button follows the file field
+			b.WaitFor(`[role=status]`)
+			b.Check("history-stored", tc.lang)
+			if got := b.Text(`[role=status]`); !strings.Contains(got, tc.stored) {
+				t.Errorf("after the upload: %q, want %q", got, tc.stored)
+			}
+			var n int
+			s.store.DB().Raw("SELECT count(*) FROM series_history").Scan(&n)
+			if n != 2 {
+				t.Errorf("%d history rows stored, want 2", n)
+			}
+		})
 	}
 }
