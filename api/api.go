@@ -19,6 +19,7 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
 )
@@ -32,6 +33,7 @@ type Deps struct {
 	Review   *review.Service    // the review queue and decisions
 	Waitroom *waitroom.Service  // waiting-room joins, polls and pre-queue artifacts
 	Stats    *drawstats.Service // live odds and draw statistics; nil: none shown
+	Series   *series.Service    // series, editions and history imports
 	Guard    *guard.Guard
 	Outbox   lottery.MailStore
 	Log      *slog.Logger
@@ -87,12 +89,18 @@ func Register(r *gin.Engine, d Deps) {
 	review.POST("/entries/:id/decision", h.decide)
 	review.GET("/disputes", h.reviewDisputes)
 	review.POST("/disputes/:id/answer", h.answerDispute)
+	review.POST("/entries/:id/claim", h.decideClaim)
 
 	admin := v1.Group("/admin", h.staffAuth, requireRole(lottery.RoleOrganizer))
 	admin.POST("/events", h.createEvent)
 	admin.POST("/events/:slug/:action", h.transition)
 	admin.POST("/events/:slug/subqueues/:key/capacity", h.setCapacity)
 	admin.GET("/events/:slug/offers", h.offerStats)
+	admin.POST("/series", h.createSeries)
+	admin.POST("/series/:slug/events", h.attachEvent)
+	// A history file is larger than the API's other bodies: its own limit.
+	r.POST("/api/v1/admin/series/:slug/history", httpkit.CheckInput(h.refuse, false), h.staffAuth,
+		requireRole(lottery.RoleOrganizer), h.importHistory)
 
 	if d.Dev {
 		r.GET("/dev/outbox.json", httpkit.CheckInput(h.refuse, false), h.outboxJSON)

@@ -54,6 +54,7 @@ type applyBody struct {
 	Altcha               string          `json:"altcha"`
 	AdmissionToken       string          `json:"admission_token"`
 	Website              string          `json:"website"`
+	ClaimNote            string          `json:"claim_note"` // why previous_applications is above the record
 	Signals              json.RawMessage `json:"signals"`
 }
 
@@ -77,7 +78,8 @@ func (h *handler) apply(c *gin.Context) {
 	}
 	req := registration.ApplyRequest{Course: b.Course, PaceGroup: b.PaceGroup, Name: b.Name, Email: b.Email, Phone: b.Phone,
 		BirthDate: b.BirthDate, OTP: b.OTP, GroupCode: b.GroupCode, PreviousApplications: b.PreviousApplications,
-		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals}
+		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals,
+		ClaimNote: b.ClaimNote}
 	res, err := h.Registration.Apply(c.Request.Context(), c.Param("slug"), req, h.gate.Client(c), idem, body)
 	if err != nil {
 		writeError(c, h.Log, err)
@@ -92,15 +94,38 @@ func (h *handler) apply(c *gin.Context) {
 }
 
 type entryJSON struct {
-	EntryID   string     `json:"entry_id"`
-	Event     string     `json:"event"`
-	Status    string     `json:"status"`
-	SubQueue  string     `json:"subqueue"`
-	Position  *int       `json:"position,omitempty"` // waitlist position after the draw
-	Offer     *offerJSON `json:"offer,omitempty"`
-	Tickets   int        `json:"tickets"`
-	GroupCode string     `json:"group_code,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
+	EntryID  string     `json:"entry_id"`
+	Event    string     `json:"event"`
+	Status   string     `json:"status"`
+	SubQueue string     `json:"subqueue"`
+	Position *int       `json:"position,omitempty"` // waitlist position after the draw
+	Offer    *offerJSON `json:"offer,omitempty"`
+	Tickets  int        `json:"tickets"`
+	// TicketsReason says how the count was earned (API.md), in English;
+	// TicketsRecord is the same as data.
+	TicketsReason string            `json:"tickets_reason"`
+	TicketsRecord ticketsRecordJSON `json:"tickets_record"`
+	GroupCode     string            `json:"group_code,omitempty"`
+	CreatedAt     time.Time         `json:"created_at"`
+}
+
+type ticketsRecordJSON struct {
+	Recorded int      `json:"recorded_applications"`
+	Found    []string `json:"found"` // the counted editions and imported years
+	Counted  int      `json:"counted_applications"`
+	Claimed  *int     `json:"claimed_applications,omitempty"`
+	Claim    string   `json:"claim_status"` // none, pending, accepted, declined
+}
+
+func ticketsRecord(x lottery.TicketsExplained) ticketsRecordJSON {
+	out := ticketsRecordJSON{Recorded: x.Found, Found: x.Labels, Counted: x.Counted, Claim: x.Claim}
+	if out.Found == nil {
+		out.Found = []string{}
+	}
+	if x.Claim != lottery.ClaimNone {
+		out.Claimed = &x.Claimed
+	}
+	return out
 }
 
 func (h *handler) entryStatus(c *gin.Context) {
@@ -113,6 +138,8 @@ func (h *handler) entryStatus(c *gin.Context) {
 	c.Header("Cache-Control", "private, no-store")
 	out := entryJSON{EntryID: e.ID, Event: e.EventSlug, Status: string(e.Status), SubQueue: e.SubQueue,
 		Tickets: e.Tickets, GroupCode: e.GroupCode, CreatedAt: e.CreatedAt}
+	x := lottery.ExplainTickets(v.Event, e)
+	out.TicketsReason, out.TicketsRecord = x.English(), ticketsRecord(x)
 	if v.Place != nil && !v.Place.Selected {
 		out.Position = &v.Place.WaitlistPosition
 	}

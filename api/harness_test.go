@@ -31,6 +31,7 @@ import (
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
 )
@@ -104,7 +105,8 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
-	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: dev,
+	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g,
+		Series: series.NewService(store, "KR", svc.ForgetEvent), Outbox: store, Log: log, Dev: dev,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
@@ -187,7 +189,7 @@ func eventBody(slug string) map[string]any {
 	return map[string]any{
 		"slug": slug, "name": "Spring Marathon", "time_zone": "Asia/Seoul",
 		"opens_at": testStart.Format(time.RFC3339), "closes_at": testStart.Add(7 * 24 * time.Hour).Format(time.RFC3339),
-		"offer_hold": "48h", "dispute_window": "0s", "max_group_size": 4, "ticket_rule": "doubling",
+		"offer_hold": "48h", "dispute_window": "0s", "max_group_size": 4, "ticket_rule": "doubling", "series": slug + "-series",
 		"courses": []any{
 			map[string]any{"code": "half", "name": "Half", "distance_km": 21.0975, "pace_groups": []any{
 				map[string]any{"code": "sub-130", "label": "Under 1:30", "capacity": 100, "mode": "lottery"},

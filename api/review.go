@@ -114,6 +114,11 @@ type reviewDetailJSON struct {
 	OTPRequests  []otpRequestJSON `json:"otp_requests"`         // the address's code requests, newest first
 	RulesVersion string           `json:"rules_version"`
 	Linked       []reviewItemJSON `json:"linked"`
+	// TicketsRecord is the record beside the runner's claim: the counted
+	// editions and imported years, the claim, its note and state.
+	TicketsRecord ticketsRecordJSON    `json:"tickets_record"`
+	Record        lottery.TicketRecord `json:"record"`
+	ClaimNote     string               `json:"claim_note,omitempty"`
 }
 
 // otpRequestJSON is one code request and its assessment; a refused one
@@ -146,7 +151,8 @@ func (h *handler) reviewEntry(c *gin.Context) {
 	out := reviewDetailJSON{reviewItemJSON: reviewItem(e), Name: e.Name, Email: e.Email, EmailKey: e.EmailKey, Phone: e.Phone,
 		BirthDate: e.BirthDate.Format(time.DateOnly), GroupCode: e.GroupCode, Tickets: e.Tickets, ClientIP: e.ClientIP,
 		UserAgent: e.UserAgent, DeviceID: e.DeviceID, Fingerprint: e.Fingerprint, Signals: jsonOrNull(e.Signals),
-		RulesVersion: e.Risk.RulesVersion, Linked: []reviewItemJSON{}, OTPRequests: []otpRequestJSON{}}
+		RulesVersion: e.Risk.RulesVersion, Linked: []reviewItemJSON{}, OTPRequests: []otpRequestJSON{},
+		TicketsRecord: ticketsRecord(lottery.ExplainTickets(d.Event, e)), Record: e.TicketRecord, ClaimNote: e.ClaimNote}
 	for _, o := range d.OTPRequests {
 		reasons := o.Risk.Reasons
 		if reasons == nil {

@@ -22,6 +22,9 @@ type eventJSON struct {
 	RevealNotBefore *time.Time     `json:"reveal_not_before,omitempty"`
 	MaxGroupSize    int            `json:"max_group_size"`
 	TicketRule      string         `json:"ticket_rule"`
+	Series          string         `json:"series,omitempty"`
+	EditionYear     int            `json:"edition_year,omitempty"`
+	EditionLabel    string         `json:"edition_label,omitempty"`
 	Courses         []courseJSON   `json:"courses"`
 	SubQueues       []subqueueJSON `json:"subqueues"`
 
@@ -76,7 +79,8 @@ type subqueueJSON struct {
 func eventView(e lottery.Event, now time.Time) eventJSON {
 	v := eventJSON{Slug: e.Slug, Name: e.Name, Status: string(e.Phase(now)), OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
 		TimeZone: e.TimeZone, Commitment: e.Commitment, OfferHold: lottery.FormatHold(e.OfferHold), MaxGroupSize: e.MaxGroupSize,
-		TicketRule: e.TicketRule, Courses: []courseJSON{}, SubQueues: []subqueueJSON{},
+		TicketRule: e.TicketRule, Series: e.SeriesSlug, EditionYear: e.EditionYear, EditionLabel: e.EditionLabel,
+		Courses: []courseJSON{}, SubQueues: []subqueueJSON{},
 		UnreviewedPolicy: e.UnreviewedPolicy, FrozenAt: e.FrozenAt, BeaconRound: e.BeaconRound, SeedSecret: e.SeedSecret,
 		Beacon: e.Beacon, RevealedAt: e.RevealedAt, ResultsPublishedAt: e.ResultsPublishedAt,
 		DisputeWindow: formatWindow(e.DisputeWindow)}
@@ -114,6 +118,9 @@ type eventSpecJSON struct {
 	DisputeWindow string `json:"dispute_window"`
 	MaxGroupSize  int    `json:"max_group_size"`
 	TicketRule    string `json:"ticket_rule"`
+	Series        string `json:"series"`
+	EditionYear   int    `json:"edition_year"`
+	EditionLabel  string `json:"edition_label"`
 	Unreviewed    string `json:"unreviewed_policy"`
 	RiskRules     *struct {
 		ReviewAt  int `json:"review_at"`
@@ -150,7 +157,7 @@ func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
 	}
 	s := lottery.EventSpec{Slug: b.Slug, Name: b.Name, TimeZone: b.TimeZone, OpensAt: opens,
 		ClosesAt: closes, OfferHold: b.OfferHold, DisputeWindow: b.DisputeWindow, MaxGroupSize: b.MaxGroupSize, TicketRule: b.TicketRule,
-		UnreviewedPolicy: b.Unreviewed}
+		UnreviewedPolicy: b.Unreviewed, Series: b.Series, EditionYear: b.EditionYear, EditionLabel: b.EditionLabel}
 	if b.RiskRules != nil {
 		s.RiskRules = &lottery.RiskRulesSpec{ReviewAt: b.RiskRules.ReviewAt, RejectAt: b.RiskRules.RejectAt,
 			MinFillMS: b.RiskRules.MinFillMS}

@@ -39,7 +39,16 @@ type Entry struct {
 	Phone                string // E.164
 	BirthDate            time.Time
 	Tickets              int
-	PreviousApplications int
+	PreviousApplications int // the count Tickets follows: the record, or an accepted claim
+	// RecordedApplications is the runner's record (TicketRecord.Count);
+	// ClaimedApplications what the runner claimed above it (nil: no claim),
+	// with ClaimNote; ClaimStatus is ClaimNone, ClaimPending, ClaimAccepted
+	// or ClaimDeclined.
+	RecordedApplications int
+	ClaimedApplications  *int
+	ClaimNote            string
+	ClaimStatus          string
+	TicketRecord         TicketRecord
 	GroupCode            string
 	Status               EntryStatus
 	Risk                 antibot.Assessment

@@ -67,6 +67,10 @@ const (
 	CodeDisputeWindowClosed = "dispute_window_closed"
 	// CodeDisputeLimit refuses a dispute past MaxDisputesPerEntry.
 	CodeDisputeLimit = "dispute_limit"
+	// CodeTicketsFrozen: ticket counts are fixed at freeze; a claim can no longer be decided.
+	CodeTicketsFrozen = "tickets_frozen"
+	// CodeSeriesExists: a series with this slug exists.
+	CodeSeriesExists = "series_exists"
 )
 
 // Sentinels for errors.Is. Sites attach a field and message with Fieldf.
@@ -87,6 +91,8 @@ var (
 	ErrStaffExists         = &Error{Code: CodeStaffExists, Field: "email", Message: "a staff account with this e-mail exists"}
 	ErrInvalidCredentials  = &Error{Code: CodeInvalidCredentials, Message: "wrong e-mail, password or code"}
 	ErrCSRFFailed          = &Error{Code: CodeCSRFFailed, Message: "a change made with the session cookie needs the X-CSRF-Token header or a same-origin request"}
+	ErrTicketsFrozen       = &Error{Code: CodeTicketsFrozen, Message: "ticket counts are fixed at freeze; this claim can no longer be decided"}
+	ErrSeriesExists        = &Error{Code: CodeSeriesExists, Field: "slug", Message: "a series with this slug exists"}
 	ErrAdmissionRequired   = &Error{Code: CodeAdmissionRequired, Field: "admission_token", Message: "this sub-queue admits entries through its waiting room"}
 	ErrDisputeWindowOpen   = &Error{Code: CodeDisputeWindowOpen, Field: "action", Message: "the dispute window is still open"}
 	ErrDisputeWindowClosed = &Error{Code: CodeDisputeWindowClosed, Message: "disputes are taken only between the freeze and the end of the dispute window"}

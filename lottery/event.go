@@ -58,8 +58,15 @@ type Event struct {
 	DisputeWindow time.Duration
 	MaxGroupSize  int
 	TicketRule    string
-	Commitment    string // hex sha256(seed_secret); empty while draft
-	Courses       []Course
+	// SeriesID is the series the event is an edition of (0: none); earlier
+	// editions' records earn tickets (TicketRuleDoubling). SeriesSlug is
+	// only read when the event is created or attached.
+	SeriesID     int64
+	SeriesSlug   string
+	EditionYear  int    // 0 when not given
+	EditionLabel string // "2025"; empty shows the year
+	Commitment   string // hex sha256(seed_secret); empty while draft
+	Courses      []Course
 	// RiskRules overrides the apply scoring thresholds for this event; nil
 	// uses the service's defaults. Its Version names the override.
 	RiskRules *antibot.Rules
@@ -274,6 +281,11 @@ type EventSpec struct {
 	DisputeWindow string
 	MaxGroupSize  int
 	TicketRule    string
+	// Series (a series slug), EditionYear and EditionLabel make the event an
+	// edition of a series (optional).
+	Series       string
+	EditionYear  int
+	EditionLabel string
 	// UnreviewedPolicy decides what freeze does with entries still in
 	// review: "block" (default) refuses to freeze, "exclude" leaves them out,
 	// "include" draws them.
@@ -370,6 +382,10 @@ func (s EventSpec) Build() (Event, error) {
 	if e.TicketRule != TicketRuleNone && e.TicketRule != TicketRuleDoubling {
 		return Event{}, Fieldf("ticket_rule", "use \"none\" or \"doubling\"")
 	}
+	if err := CheckEdition(s.Series, s.EditionYear, s.EditionLabel); err != nil {
+		return Event{}, err
+	}
+	e.SeriesSlug, e.EditionYear, e.EditionLabel = s.Series, s.EditionYear, strings.TrimSpace(s.EditionLabel)
 	e.UnreviewedPolicy = s.UnreviewedPolicy
 	if e.UnreviewedPolicy == "" {
 		e.UnreviewedPolicy = PolicyBlock

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp/kb"
 
@@ -25,11 +26,16 @@ func TestBrowserRunnerApplies(t *testing.T) {
 		email             string
 		want              []string // on the receipt, in the page's language
 	}{
-		{"en", "en-US", "04011990", "kim.minjun@example.com", []string{"Application received", "Half Marathon · Open", "Received: you are in the draw", "Received\n"}},
-		{"ko", "ko-KR", "04011990", "lee.seoyeon@example.com", []string{"신청이 접수되었습니다", "Half Marathon · Open", "접수됨"}},
+		{"en", "en-US", "04011990", "kim.minjun@example.com", []string{"Application received", "Half Marathon · Open", "Received: you are in the draw", "Received\n",
+			"How your tickets were counted", "1 earlier application found: 2025 → 2 tickets"}},
+		{"ko", "ko-KR", "04011990", "lee.seoyeon@example.com", []string{"신청이 접수되었습니다", "Half Marathon · Open", "접수됨",
+			"추첨권 계산 방법", "이전 신청 1회 확인: 2025 → 추첨권 2장"}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			s := newSite(t, true)
+			// Kim Minjun, born 1990-04-01, was not selected in last year's
+			// edition: found by name and birth date, whatever the address.
+			s.pastEdition("Kim Minjun", time.Date(1990, 4, 1, 0, 0, 0, 0, time.UTC))
 			b := browsertest.New(t, browsertest.Options{Lang: tc.browserLang})
 
 			b.Open(s.srv.URL + "/events/spring")
@@ -96,7 +102,7 @@ func TestBrowserRunnerApplies(t *testing.T) {
 			}
 			b.Open(link)
 			b.Check("status", tc.lang)
-			if got := b.Text("main"); !strings.Contains(got, "Half Marathon · Open") {
+			if got := b.Text("main"); !strings.Contains(got, "Half Marathon · Open") || !strings.Contains(got, tc.want[len(tc.want)-1]) {
 				t.Errorf("status page: %q", got)
 			}
 		})

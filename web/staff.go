@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -27,6 +28,9 @@ func (p *pages) registerStaff(r gin.IRoutes) {
 	r.POST("/review/entries/:id/decision", p.refuseCrossSite, p.reviewDecision)
 	r.GET("/review/disputes", p.reviewDisputes)
 	r.POST("/review/disputes/:id/answer", p.refuseCrossSite, p.answerDispute)
+	r.POST("/review/entries/:id/claim", p.refuseCrossSite, p.reviewClaim)
+	r.GET("/staff/series/:slug/history", p.historyForm)
+	r.POST("/staff/series/:slug/history", p.refuseCrossSite, p.historyUpload)
 }
 
 // refuseCrossSite refuses a console form posted from another site's page,
@@ -56,6 +60,20 @@ func (p *pages) staff(c *gin.Context) (lottery.StaffAccount, string, bool) {
 	}
 	c.Redirect(http.StatusSeeOther, "/staff/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 	return lottery.StaffAccount{}, "", false
+}
+
+// staffForm is staff for a posted console form: the signed-in member,
+// once the form's CSRF token matches the session.
+func (p *pages) staffForm(c *gin.Context) (lottery.StaffAccount, string, bool) {
+	acct, tok, ok := p.staff(c)
+	if !ok {
+		return acct, tok, false
+	}
+	if !httpkit.ValidCSRF(p.Guard.CookieKey, tok, c.PostForm("csrf")) {
+		p.fail(c, lottery.ErrCSRFFailed)
+		return lottery.StaffAccount{}, "", false
+	}
+	return acct, tok, true
 }
 
 func (p *pages) csrf(session string) string { return httpkit.CSRFToken(p.Guard.CookieKey, session) }
@@ -195,12 +213,8 @@ func (p *pages) reviewEntry(c *gin.Context) {
 }
 
 func (p *pages) reviewDecision(c *gin.Context) {
-	acct, tok, ok := p.staff(c)
+	acct, _, ok := p.staffForm(c)
 	if !ok {
-		return
-	}
-	if !httpkit.ValidCSRF(p.Guard.CookieKey, tok, c.PostForm("csrf")) {
-		p.fail(c, lottery.ErrCSRFFailed)
 		return
 	}
 	id := c.Param("id")
@@ -215,4 +229,77 @@ func (p *pages) reviewDecision(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusSeeOther, "/review?event="+url.QueryEscape(c.PostForm("event")))
+}
+
+// reviewClaim accepts or declines an entry's ticket claim and shows the
+// entry again with the outcome (after freeze: tickets_frozen).
+func (p *pages) reviewClaim(c *gin.Context) {
+	acct, _, ok := p.staffForm(c)
+	if !ok {
+		return
+	}
+	id := c.Param("id")
+	done := "claim: " + c.PostForm("decision")
+	if _, err := p.Review.DecideClaim(c.Request.Context(), acct, id, c.PostForm("decision"), c.PostForm("note")); err != nil {
+		var e *lottery.Error
+		if !errors.As(err, &e) || e.Code == lottery.CodeInternal || e.Code == lottery.CodeUnavailable {
+			p.fail(c, err)
+			return
+		}
+		done = "error: " + e.Message
+	}
+	c.Redirect(http.StatusSeeOther, "/review/entries/"+url.PathEscape(id)+"?done="+url.QueryEscape(done)+"#claim")
+}
+
+type historyPage struct {
+	Staff  lottery.StaffAccount
+	CSRF   string
+	Series string
+	Rows   int // stored by the last upload
+}
+
+// historyForm is the organizers' upload of a series' history CSV.
+func (p *pages) historyForm(c *gin.Context) {
+	acct, tok, ok := p.staff(c)
+	if !ok {
+		return
+	}
+	if acct.Role != lottery.RoleOrganizer {
+		p.fail(c, lottery.ErrForbidden)
+		return
+	}
+	rows, _ := strconv.Atoi(c.Query("rows"))
+	c.Header("Cache-Control", "private, no-store")
+	p.render(c, http.StatusOK, "series_history", "History", historyPage{Staff: acct, CSRF: p.csrf(tok), Series: c.Param("slug"), Rows: rows}, nil)
+}
+
+// historyUpload stores an uploaded history file (multipart, field "file");
+// a bad row shows the form again with the row's error.
+func (p *pages) historyUpload(c *gin.Context) {
+	acct, tok, ok := p.staffForm(c)
+	if !ok {
+		return
+	}
+	page := historyPage{Staff: acct, CSRF: p.csrf(tok), Series: c.Param("slug")}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		p.render(c, http.StatusUnprocessableEntity, "series_history", "History", page, lottery.Fieldf("file", "choose a CSV file"))
+		return
+	}
+	f, err := fh.Open()
+	if err != nil {
+		p.render(c, http.StatusUnprocessableEntity, "series_history", "History", page, lottery.Fieldf("file", "the file could not be read"))
+		return
+	}
+	defer f.Close()
+	n, err := p.Series.ImportHistory(c.Request.Context(), acct, page.Series, f)
+	if err != nil {
+		if code := lottery.CodeOf(err); code == lottery.CodeInternal || code == lottery.CodeUnavailable || code == lottery.CodeForbidden {
+			p.fail(c, err)
+			return
+		}
+		p.render(c, httpkit.StatusOf(err), "series_history", "History", page, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/staff/series/"+url.PathEscape(page.Series)+"/history?rows="+strconv.Itoa(n))
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
 )
@@ -52,6 +53,7 @@ type Deps struct {
 	Offers   *offers.Service    // offer pages, pay, the sandbox checkout
 	Staff    *staff.Service     // staff sessions and logins
 	Review   *review.Service    // the review queue and decisions
+	Series   *series.Service    // history uploads of a series
 	Waitroom *waitroom.Service  // waiting-room joins and polls, the sealed address
 	Guard    *guard.Guard
 	Sandbox  *sandbox.Provider // the test checkout, dev mode only
@@ -345,7 +347,8 @@ type applyForm struct {
 	Phone      string
 	BirthDate  string
 	GroupCode  string
-	Previous   string
+	Previous   string // a claim of more earlier applications than the record shows
+	ClaimNote  string
 	Signals    string
 	Started    string
 	IdemKey    string
@@ -380,6 +383,7 @@ func (p *pages) readForm(c *gin.Context) (applyForm, error) {
 	f, err := p.formEvent(c, c.PostForm("subqueue"))
 	f.Name, f.Email, f.Phone = c.PostForm("name"), c.PostForm("email"), c.PostForm("phone")
 	f.BirthDate, f.GroupCode, f.Previous = c.PostForm("birth_date"), c.PostForm("group_code"), c.PostForm("previous_applications")
+	f.ClaimNote = c.PostForm("claim_note")
 	f.Signals, f.Started, f.IdemKey = c.PostForm("signals"), c.PostForm("started"), c.PostForm("idem")
 	f.AdmissionToken = c.PostForm("admission_token")
 	return f, err
@@ -484,7 +488,8 @@ func (p *pages) submit(c *gin.Context) {
 	f.CodeSent = true
 	req := registration.ApplyRequest{Course: f.SubQueue.Course, PaceGroup: f.SubQueue.Pace, Name: f.Name, Email: f.Email,
 		Phone: f.Phone, BirthDate: f.BirthDate, OTP: strings.TrimSpace(c.PostForm("otp")), GroupCode: f.GroupCode,
-		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started), AdmissionToken: f.AdmissionToken}
+		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started), AdmissionToken: f.AdmissionToken,
+		ClaimNote: f.ClaimNote}
 	if f.Previous != "" {
 		n, err := strconv.Atoi(f.Previous)
 		if err != nil {
@@ -532,6 +537,10 @@ type entryPage struct {
 	Proof string
 	// Dispute is the dispute window's section, after freeze.
 	Dispute disputeSection
+	// Tickets says how the entry's tickets were counted; TicketLabels
+	// lists the counted editions and years.
+	Tickets      lottery.TicketsExplained
+	TicketLabels string
 }
 
 func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
@@ -557,8 +566,9 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 		return
 	}
 	d.Message = message
+	x := lottery.ExplainTickets(v.Event, v.Entry)
 	p.render(c, status, "entry", v.Event.Name, entryPage{View: v, Token: tok, New: c.Query("new") == "1",
-		Link: link, Proof: proof, Dispute: d}, refused)
+		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", ")}, refused)
 }
 
 // lookup is the status form for runners who kept the id and token but not the link.

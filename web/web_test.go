@@ -27,6 +27,7 @@ import (
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
 	"github.com/startline/startline/web"
@@ -90,7 +91,8 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, opts)
-	if err := web.Register(r, web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: dev}); err != nil {
+	if err := web.Register(r, web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: dev,
+		Series: series.NewService(store, "KR", svc.ForgetEvent)}); err != nil {
 		t.Fatal(err)
 	}
 	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, reg: reg, draws: dr, stats: stats, staff: stf, waitroom: wr, keys: keys, org: org}
@@ -159,7 +161,7 @@ func TestApplyThroughTheForm(t *testing.T) {
 		t.Fatalf("identity form: %d", code)
 	}
 	form := url.Values{"subqueue": {"half:sub-130"}, "name": {"Kim Minjun"}, "email": {"minjun@example.com"},
-		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "group_code": {""}, "previous_applications": {"1"},
+		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "group_code": {""}, "previous_applications": {""},
 		"website": {""}, "started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}, "signals": {""}}
 	code, body, _ = s.post("/events/spring/apply/code", form)
 	if code != 200 || !strings.Contains(body, `name="otp"`) {
@@ -220,8 +222,9 @@ func TestApplyThroughTheForm(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "Application received") || !strings.Contains(body, "Half Marathon · Under 1:30") {
 		t.Fatalf("receipt: %d %s", code, body)
 	}
-	if !strings.Contains(body, "<dd>2</dd>") { // one previous application doubles the tickets
-		t.Errorf("receipt does not show 2 tickets")
+	// Tickets come from the record, not the form: nothing on record, one ticket.
+	if !strings.Contains(body, "<dd>1</dd>") || !strings.Contains(body, "No earlier applications found → <strong>1 ticket</strong>") {
+		t.Errorf("receipt does not explain 1 ticket: %s", body)
 	}
 	u, _ := url.Parse(receipt)
 	if code, _, _ := s.get(u.Path + "?token=wrong"); code != 404 {

@@ -173,6 +173,7 @@ func demoSpec(now time.Time) lottery.EventSpec {
 		Slug: "demo-marathon", Name: "Startline Demo Marathon", TimeZone: "Asia/Seoul",
 		OpensAt: now.Add(-time.Hour).Truncate(time.Minute), ClosesAt: now.Add(7 * 24 * time.Hour).Truncate(time.Minute),
 		OfferHold: "48h", MaxGroupSize: 4, TicketRule: lottery.TicketRuleDoubling,
+		Series: demoSeries, EditionYear: now.Year(),
 		Courses: []lottery.CourseSpec{
 			{Code: "5k", Name: "5K", DistanceKM: 5, PaceGroups: []lottery.PaceGroupSpec{
 				pg("sub-25", "Under 25 min", "", "5:00", 300), pg("sub-35", "25–35 min", "5:00", "7:00", 400),
@@ -221,10 +222,55 @@ func seedDemoCmd(ctx context.Context, cfg config, log *slog.Logger, out io.Write
 			}
 		}
 	}
+	if _, err := a.series.Create(ctx, organizer, lottery.Series{Slug: demoSeries, Name: "Startline Demo Race"}); err != nil &&
+		!errors.Is(err, lottery.ErrSeriesExists) {
+		return err
+	}
 	if err := seedOpenDemo(ctx, a, organizer, out); err != nil {
 		return err
 	}
-	return seedDrawnDemo(ctx, a, organizer, out)
+	if err := seedDrawnDemo(ctx, a, organizer, out); err != nil {
+		return err
+	}
+	return seedDemoHistory(ctx, a, organizer, out)
+}
+
+// demoSeries is the demo race's series: demo-10k-drawn is last year's
+// edition, demo-marathon this year's, so an applicant who was not selected
+// last year earns tickets now.
+const demoSeries = "demo-race"
+
+// demoHistory is an imported history for editions run before Startline.
+const demoHistory = `name,birth_date,email,phone,previous_applications,years
+Kim Minjun,1990-05-01,minjun.kim@example.com,,2,2023;2022
+Lee Seoyeon,1992-07-08,,+82 10 5555 0101,1,2023
+`
+
+// seedDemoHistory imports the demo history once and prints who earns
+// tickets in demo-marathon: a runner of the history file and a runner not
+// selected in the drawn edition.
+func seedDemoHistory(ctx context.Context, a *app, organizer lottery.StaffAccount, out io.Writer) error {
+	var imported int64
+	if err := a.store.DB().WithContext(ctx).Raw(`SELECT count(*) FROM series_history h JOIN series s ON s.id = h.series_id
+		WHERE s.slug = ?`, demoSeries).Scan(&imported).Error; err != nil {
+		return err
+	}
+	if imported == 0 {
+		if _, err := a.series.ImportHistory(ctx, organizer, demoSeries, strings.NewReader(demoHistory)); err != nil {
+			return fmt.Errorf("demo history: %w", err)
+		}
+	}
+	var loser struct{ Email, Name, BirthDate string }
+	if err := a.store.DB().WithContext(ctx).Raw(`SELECT e.email, e.name, e.birth_date::text AS birth_date FROM entries e
+		JOIN events ev ON ev.id = e.event_id JOIN draw_results dr ON dr.entry_id = e.id AND NOT dr.selected
+		WHERE ev.slug = 'demo-10k-drawn' AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.entry_id = e.id)
+		ORDER BY dr.position LIMIT 1`).Scan(&loser).Error; err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "series %s: demo-10k-drawn (last year) and demo-marathon (this year); apply to demo-marathon as "+
+		"minjun.kim@example.com (Kim Minjun, 1990-05-01: 2 imported applications → 4 tickets) or as %s "+
+		"(not selected last year → 2 tickets)\n", demoSeries, loser.Email)
+	return nil
 }
 
 func seedOpenDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, out io.Writer) error {
@@ -262,6 +308,7 @@ func seedDrawnDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, 
 		// Seeded in one go, so no dispute window: a real event keeps the
 		// default 24 hours between freeze and reveal.
 		OfferHold: "48h", DisputeWindow: "0s", MaxGroupSize: 3, UnreviewedPolicy: lottery.PolicyExclude,
+		Series: demoSeries, EditionYear: now.Year() - 1,
 		Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
 			{Code: "sub-50", Label: "Under 50 min", PaceMax: "5:00", Capacity: 60},
 			{Code: "open", Label: "Open", PaceMin: "5:00", Capacity: 90}}}}}

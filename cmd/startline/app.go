@@ -31,6 +31,7 @@ import (
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
 	"github.com/startline/startline/web"
@@ -49,6 +50,7 @@ type app struct {
 	reg      *registration.Service
 	draws    *draws.Service
 	stats    *drawstats.Service // odds before the draw, statistics after
+	series   *series.Service    // series, editions, history imports
 	offers   *offers.Service
 	waitroom *waitroom.Service
 	staff    *staff.Service
@@ -118,6 +120,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.reg = registration.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.draws = draws.NewService(store, a.svc, a.reg, keys, a.tasks, log)
 	a.stats = drawstats.NewService(store, lottery.SystemClock{}, log, drawstats.Config{})
+	a.series = series.NewService(store, cfg.PhoneRegion, a.svc.ForgetEvent)
 	a.svc.UseDraws(a.stats.FinalOnFreeze(a.draws)) // a freeze also publishes the final odds
 	a.offers = offers.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log)
 	a.waitroom = waitroom.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
@@ -215,12 +218,14 @@ func (a *app) router() (*gin.Engine, error) {
 		Waitroom: a.waitroom,
 		Staff:    a.staff,
 		Review:   a.review,
+		Series:   a.series,
 		Site:     a.site})
 	if err := web.Register(r, web.Deps{PageCacheTTL: time.Second, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Offers:   a.offers,
 		Waitroom: a.waitroom,
 		Staff:    a.staff,
 		Review:   a.review,
+		Series:   a.series,
 		Site:     a.site}); err != nil {
 		return nil, err
 	}

@@ -8,9 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/startline/startline/antibot/identity"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/postgres"
@@ -64,9 +67,34 @@ func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
 			t.Errorf("seed-demo output lacks %q:\n%s", want, out.String())
 		}
 	}
+	first := out.String()
 	out.Reset()
 	if err := run(ctx, []string{"seed-demo"}, out); err != nil || !strings.Contains(out.String(), "exists") {
 		t.Fatalf("second seed-demo: %v\n%s", err, out.String())
+	}
+
+	// The demo series: last year's drawn edition and an imported history
+	// earn tickets in demo-marathon.
+	m := regexp.MustCompile(`or as (\S+@demo\.startline\.test) \(not selected last year`).FindStringSubmatch(first)
+	if m == nil {
+		t.Fatalf("seed-demo names no runner of last year:\n%s", first)
+	}
+	open, err := store.EventBySlug(ctx, "demo-marathon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		email, phone, person string
+		want                 int
+	}{{m[1], "", "", 1}, {"minjunkim@example.com", "", "", 0}, {"", "", identity.PersonKey("Kim Minjun", time.Date(1990, 5, 1, 0, 0, 0, 0, time.UTC)), 2},
+		{"", "+821055550101", "", 1}} {
+		matches, err := store.TicketHistory(ctx, open, tc.email, tc.phone, tc.person)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := lottery.EarnedApplications(matches).Count; got != tc.want {
+			t.Errorf("record of %+v in demo-marathon: %d, want %d", tc, got, tc.want)
+		}
 	}
 
 	// The demo's first-come group names no pre-queue: it gets the default.

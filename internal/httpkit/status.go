@@ -30,6 +30,8 @@ var statusByCode = map[string]int{
 	lottery.CodeDisputeWindowOpen:   http.StatusConflict,
 	lottery.CodeDisputeWindowClosed: http.StatusConflict,
 	lottery.CodeDisputeLimit:        http.StatusConflict,
+	lottery.CodeTicketsFrozen:       http.StatusConflict,
+	lottery.CodeSeriesExists:        http.StatusConflict,
 	lottery.CodeRateLimited:         http.StatusTooManyRequests,
 	lottery.CodeUnauthorized:        http.StatusUnauthorized,
 	lottery.CodeInvalidCredentials:  http.StatusUnauthorized,

@@ -27,6 +27,11 @@ type entryRow struct {
 	BirthDate            time.Time
 	Tickets              int
 	PreviousApplications int
+	RecordedApplications int
+	ClaimedApplications  *int
+	ClaimNote            string
+	ClaimStatus          string
+	TicketRecord         []byte `gorm:"type:jsonb"`
 	GroupCode            string
 	Status               string
 	RiskScore            int
@@ -59,9 +64,13 @@ type riskDoc struct {
 func fromEntryRow(r entryRow) lottery.Entry {
 	var doc riskDoc
 	_ = json.Unmarshal(r.RiskReasons, &doc) // written by us; a bad document only loses the explanation
+	var rec lottery.TicketRecord
+	_ = json.Unmarshal(r.TicketRecord, &rec) // written by us, likewise
 	return lottery.Entry{ID: r.ID, EventID: r.EventID, SubQueueID: r.SubqueueID, SubQueue: r.SubqueueKey,
 		EventSlug: r.EventSlug, Name: r.Name, Email: r.Email, EmailKey: r.EmailKey, Phone: r.Phone,
 		BirthDate: r.BirthDate, Tickets: r.Tickets, PreviousApplications: r.PreviousApplications,
+		RecordedApplications: r.RecordedApplications, ClaimedApplications: r.ClaimedApplications, ClaimNote: r.ClaimNote,
+		ClaimStatus: cmp.Or(r.ClaimStatus, lottery.ClaimNone), TicketRecord: rec,
 		GroupCode: r.GroupCode, Status: lottery.EntryStatus(cmp.Or(r.EffectiveStatus, r.Status)),
 		Risk: antibot.Assessment{Score: r.RiskScore, Decision: antibot.Decision(r.RiskDecision), Reasons: doc.Reasons,
 			RulesVersion: doc.RulesVersion},
@@ -269,6 +278,7 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 
 		var ids []string
 		risk, _ := json.Marshal(riskDoc{Reasons: e.Risk.Reasons, RulesVersion: e.Risk.RulesVersion})
+		record, _ := json.Marshal(e.TicketRecord)
 		signals := "{}"
 		if len(e.Signals) > 0 {
 			signals = string(e.Signals)
@@ -281,15 +291,18 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 		// person) already taken in this event means a duplicate.
 		if err := tx.Raw(`INSERT INTO entries (id, event_id, subqueue_id, name, email, email_key, phone, birth_date, tickets,
 				previous_applications, group_code, status, risk_score, risk_decision, risk_reasons, created_at, updated_at,
-				person_key, client_ip, user_agent, device_id, fingerprint, signals)
+				person_key, client_ip, user_agent, device_id, fingerprint, signals,
+				recorded_applications, claimed_applications, claim_note, claim_status, ticket_record)
 			SELECT ?::uuid, ?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::date, ?::int, ?::int, ?::text, ?::text,
-				?::int, ?::text, ?::jsonb, ?::timestamptz, ?::timestamptz, ?::text, ?::inet, ?::text, ?::text, ?::text, ?::jsonb
+				?::int, ?::text, ?::jsonb, ?::timestamptz, ?::timestamptz, ?::text, ?::inet, ?::text, ?::text, ?::text, ?::jsonb,
+				?::int, ?::int, ?::text, ?::text, ?::jsonb
 			WHERE EXISTS (SELECT 1 FROM events WHERE id = ? AND status = 'published' AND opens_at <= ? AND closes_at > ?)
 			ON CONFLICT DO NOTHING
 			RETURNING id`,
 			e.ID, e.EventID, e.SubQueueID, e.Name, e.Email, e.EmailKey, e.Phone, e.BirthDate.Format(time.DateOnly),
 			e.Tickets, e.PreviousApplications, e.GroupCode, string(e.Status), e.Risk.Score, string(e.Risk.Decision),
 			string(risk), now, now, e.PersonKey, ip, e.UserAgent, e.DeviceID, e.Fingerprint, signals,
+			e.RecordedApplications, e.ClaimedApplications, e.ClaimNote, cmp.Or(e.ClaimStatus, lottery.ClaimNone), string(record),
 			e.EventID, now, now).Scan(&ids).Error; err != nil {
 			return fmt.Errorf("insert entry: %w", err)
 		}
@@ -299,7 +312,7 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 		if err := appendLog(tx, e.EventID, lottery.LogRecord{Kind: "entry.created", EntryID: e.ID,
 			ToStatus: string(e.Status), Actor: "runner",
 			Details: map[string]any{"subqueue": e.SubQueue, "risk_score": e.Risk.Score, "decision": e.Risk.Decision,
-				"tickets": e.Tickets}}); err != nil {
+				"tickets": e.Tickets, "recorded_applications": e.RecordedApplications, "claim": e.ClaimStatus}}); err != nil {
 			return err
 		}
 		if a.Admission != nil {

@@ -43,6 +43,9 @@ type eventRow struct {
 	DrawRequestedAt    *time.Time
 	ResultsPublishedAt *time.Time
 	RiskRules          []byte `gorm:"type:jsonb"`
+	SeriesID           *int64
+	EditionYear        *int
+	EditionLabel       string
 }
 
 func (eventRow) TableName() string { return "events" }
@@ -107,6 +110,13 @@ func toEventRow(e lottery.Event) eventRow {
 		Status: string(e.Status), OfferHoldSeconds: int(e.OfferHold / time.Second), MaxGroupSize: e.MaxGroupSize,
 		DisputeWindowSeconds: int(e.DisputeWindow / time.Second),
 		TicketRule:           e.TicketRule, PublishedAt: e.PublishedAt, ClosedAt: e.ClosedAt, UnreviewedPolicy: e.UnreviewedPolicy}
+	if e.SeriesID != 0 {
+		r.SeriesID = &e.SeriesID
+	}
+	if e.EditionYear != 0 {
+		r.EditionYear = &e.EditionYear
+	}
+	r.EditionLabel = e.EditionLabel
 	if e.RiskRules != nil {
 		r.RiskRules, _ = json.Marshal(e.RiskRules)
 	}
@@ -124,7 +134,8 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 		TicketRule:    r.TicketRule, PublishedAt: r.PublishedAt, ClosedAt: r.ClosedAt, CreatedAt: r.CreatedAt,
 		UpdatedAt: r.UpdatedAt, UnreviewedPolicy: r.UnreviewedPolicy, FrozenAt: r.FrozenAt, BeaconRound: r.BeaconRound,
 		Beacon: r.Beacon, RevealedAt: r.RevealedAt, DrawRequestedAt: r.DrawRequestedAt,
-		ResultsPublishedAt: r.ResultsPublishedAt, SeedSealed: r.SeedSecretSealed}
+		ResultsPublishedAt: r.ResultsPublishedAt, SeedSealed: r.SeedSecretSealed, SeriesID: deref(r.SeriesID),
+		EditionYear: deref(r.EditionYear), EditionLabel: r.EditionLabel}
 	if r.Commitment != nil {
 		e.Commitment = *r.Commitment
 	}
@@ -190,9 +201,18 @@ func loadEvents(tx *gorm.DB, rows []eventRow) ([]lottery.Event, error) {
 	if err := tx.Where("event_id IN ?", ids).Order("position").Find(&subs).Error; err != nil {
 		return nil, fmt.Errorf("load sub-queues: %w", err)
 	}
+	var series []seriesRow
+	if err := tx.Where("id IN (SELECT series_id FROM events WHERE id IN ?)", ids).Find(&series).Error; err != nil {
+		return nil, fmt.Errorf("load series: %w", err)
+	}
 	out := make([]lottery.Event, len(rows))
 	for i, r := range rows {
 		out[i] = fromEventRow(r, courses, subs)
+		for _, sr := range series {
+			if sr.ID == out[i].SeriesID {
+				out[i].SeriesSlug = sr.Slug
+			}
+		}
 	}
 	return out, nil
 }
@@ -232,6 +252,13 @@ func (s *Store) eventWhere(ctx context.Context, cond string, arg any) (lottery.E
 // CreateEvent stores a draft event with its courses and sub-queues.
 func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.Actor) (lottery.Event, error) {
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		if e.SeriesSlug != "" {
+			id, err := ensureSeries(tx, e.SeriesSlug, e.Name, actor)
+			if err != nil {
+				return err
+			}
+			e.SeriesID = id
+		}
 		r := toEventRow(e)
 		if err := tx.Omit("ID", "CreatedAt", "UpdatedAt").Create(&r).Error; err != nil {
 			if isUnique(err, "") {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -26,7 +27,8 @@ type ApplyRequest struct {
 	BirthDate            string
 	OTP                  string
 	GroupCode            string
-	PreviousApplications *int
+	PreviousApplications *int   // the runner's claim; the record decides unless a reviewer accepts it
+	ClaimNote            string // why the runner claims more than the record shows
 	Altcha               string
 	AdmissionToken       string
 	Website              string // honeypot
@@ -77,7 +79,17 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 	if len(idemKey) > 255 {
 		return ApplyResult{}, lottery.Fieldf("Idempotency-Key", "use at most 255 characters")
 	}
+	if err := s.countTickets(ctx, &ev, req, &entry); err != nil {
+		return ApplyResult{}, err
+	}
 	entry.Risk = s.assess(&ev, req, client, entry)
+	if entry.ClaimStatus == lottery.ClaimPending {
+		entry.Risk.Reasons = append(entry.Risk.Reasons, antibot.Reason{Code: lottery.ReasonTicketClaim,
+			Detail: fmt.Sprintf("claims %d earlier applications; the record shows %d", *entry.ClaimedApplications, entry.RecordedApplications)})
+		if entry.Risk.Decision == antibot.Accept {
+			entry.Risk.Decision = antibot.Review
+		}
+	}
 	if joinFlagged && entry.Risk.Decision == antibot.Accept {
 		// The join's own reasons are on its ticket; the entry says why it waits.
 		entry.Risk.Reasons = append(entry.Risk.Reasons, antibot.Reason{Code: "queue_join_flagged",
@@ -140,12 +152,11 @@ func (s *Service) validate(ev *lottery.Event, req ApplyRequest, now time.Time) (
 	if err != nil {
 		return lottery.Entry{}, err
 	}
-	prev := 0
-	if req.PreviousApplications != nil {
-		prev = *req.PreviousApplications
-		if prev < 0 || prev > 100 {
-			return lottery.Entry{}, lottery.Fieldf("previous_applications", "give a number from 0 to 100")
-		}
+	if p := req.PreviousApplications; p != nil && (*p < 0 || *p > lottery.MaxRecordedApplications) {
+		return lottery.Entry{}, lottery.Fieldf("previous_applications", "give a number from 0 to %d", lottery.MaxRecordedApplications)
+	}
+	if len(req.ClaimNote) > 2000 || !utf8.ValidString(req.ClaimNote) {
+		return lottery.Entry{}, lottery.Fieldf("claim_note", "keep the note under 2000 bytes")
 	}
 	if len(req.Signals) > 4096 {
 		return lottery.Entry{}, lottery.Fieldf("signals", "signals are limited to 4 KiB")
@@ -155,8 +166,35 @@ func (s *Service) validate(ev *lottery.Event, req ApplyRequest, now time.Time) (
 		return lottery.Entry{}, fmt.Errorf("entry id: %w", err)
 	}
 	return lottery.Entry{ID: id.String(), EventID: ev.ID, SubQueueID: sq.ID, SubQueue: sq.Key, Name: name, Email: addr.Address,
-		EmailKey: addr.Key, Phone: phone, BirthDate: birth, Tickets: ev.Tickets(prev), PreviousApplications: prev,
+		EmailKey: addr.Key, Phone: phone, BirthDate: birth, Tickets: 1,
 		GroupCode: group, PersonKey: identity.PersonKey(name, birth)}, nil
+}
+
+// countTickets sets the entry's tickets from the runner's record in the
+// event's series (lottery.EarnedApplications); a claim above the record is
+// kept, pending review, and does not count until a reviewer accepts it
+// (lottery.CountTickets).
+func (s *Service) countTickets(ctx context.Context, ev *lottery.Event, req ApplyRequest, e *lottery.Entry) error {
+	e.ClaimStatus = lottery.ClaimNone
+	if ev.TicketRule != lottery.TicketRuleDoubling {
+		e.Tickets = ev.Tickets(0)
+		return nil
+	}
+	matches, err := s.store.TicketHistory(ctx, *ev, e.EmailKey, e.Phone, e.PersonKey)
+	if err != nil {
+		return fmt.Errorf("ticket history: %w", err)
+	}
+	e.TicketRecord = lottery.EarnedApplications(matches)
+	e.RecordedApplications = e.TicketRecord.Count
+	c := lottery.CountTickets(ev.TicketRule, e.RecordedApplications, req.PreviousApplications)
+	e.PreviousApplications, e.ClaimStatus = c.Counted, c.Claim
+	e.Tickets = ev.Tickets(c.Counted)
+	if c.Claim == lottery.ClaimPending {
+		claimed := *req.PreviousApplications
+		e.ClaimedApplications = &claimed
+		e.ClaimNote = strings.TrimSpace(req.ClaimNote)
+	}
+	return nil
 }
 
 // assess scores an application with the event's rules (antibot).

@@ -41,6 +41,10 @@ type Store interface {
 	IdempotencyHash(ctx context.Context, eventID int64, key string) (hash []byte, found bool, err error)
 	// Entry returns an entry by id; ErrNotFound.
 	Entry(ctx context.Context, id string) (lottery.Entry, error)
+	// TicketHistory finds the person's record in ev's series (earlier
+	// editions not won, imported history) by their identity keys; nil when
+	// ev is in no series.
+	TicketHistory(ctx context.Context, ev lottery.Event, emailKey, phone, personKey string) ([]lottery.HistoryMatch, error)
 	// EntryOffer returns an entry's offer; ErrNotFound.
 	EntryOffer(ctx context.Context, entryID string) (lottery.Offer, error)
 	// EntryPlace returns where an entry stands in its draw; ErrNotFound

@@ -199,7 +199,7 @@ func TestValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if e.Name != "Kim Minjun" || e.EmailKey != "runner@example.com" || e.Phone != "+821012345678" ||
-		e.SubQueue != "half:open" || e.GroupCode != "kim-family" || e.PreviousApplications != 2 || e.PersonKey == "" {
+		e.SubQueue != "half:open" || e.GroupCode != "kim-family" || e.Tickets != 1 || e.PersonKey == "" {
 		t.Errorf("entry %+v", e)
 	}
 	tests := []struct {

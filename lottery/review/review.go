@@ -52,6 +52,12 @@ type Store interface {
 	// freed ordered slot issued. lottery.ErrInvalidTransition when the
 	// entry is not in review (or the event is frozen).
 	Decide(ctx context.Context, d Decision, o lottery.OfferTx) ([]string, []lottery.OfferIssue, error)
+	// DecideClaim rules on an entry's pending ticket claim in one
+	// transaction with its log and audit records: the store loads the entry
+	// and its event under lock and applies lottery.ClaimDecision.
+	// ErrTicketsFrozen after freeze, ErrInvalidTransition when no claim is
+	// pending, ErrNotFound.
+	DecideClaim(ctx context.Context, d ClaimRuling) (lottery.Entry, error)
 	// ClusterInputs lists an event's entries' identity and device keys.
 	ClusterInputs(ctx context.Context, eventID int64) ([]ClusterInput, error)
 	// SaveClusters stores cluster ids and flags entries for review, in one
@@ -212,6 +218,45 @@ func (s *Service) Decide(ctx context.Context, actor lottery.StaffAccount, id, de
 		return nil, fmt.Errorf("decide %s: %w", id, err)
 	}
 	return changed, nil
+}
+
+// Claim decisions.
+const (
+	ClaimAccept  = "accept"
+	ClaimDecline = "decline"
+)
+
+// ClaimRuling is a reviewer's ruling on a ticket claim.
+type ClaimRuling struct {
+	EntryID string
+	Accept  bool
+	Note    string
+	Actor   lottery.StaffAccount
+}
+
+// DecideClaim accepts or declines an entry's claim of more earlier
+// applications than the record shows: accepted, its tickets follow the
+// claim; declined, they stay at the record. Refused after freeze
+// (CodeTicketsFrozen, 409): ticket counts are fixed then.
+func (s *Service) DecideClaim(ctx context.Context, actor lottery.StaffAccount, id, decision, note string) (lottery.Entry, error) {
+	if !lottery.CanReview(actor.Role) {
+		return lottery.Entry{}, lottery.ErrForbidden
+	}
+	if decision != ClaimAccept && decision != ClaimDecline {
+		return lottery.Entry{}, lottery.Fieldf("decision", "use accept or decline")
+	}
+	note = strings.TrimSpace(note)
+	if len(note) > 1000 {
+		return lottery.Entry{}, lottery.Fieldf("note", "keep the note under 1000 characters")
+	}
+	if _, err := uuid.Parse(id); err != nil {
+		return lottery.Entry{}, lottery.ErrNotFound
+	}
+	e, err := s.store.DecideClaim(ctx, ClaimRuling{EntryID: strings.ToLower(id), Accept: decision == ClaimAccept, Note: note, Actor: actor})
+	if err != nil {
+		return lottery.Entry{}, fmt.Errorf("decide claim %s: %w", id, err)
+	}
+	return e, nil
 }
 
 // notifyOffers hands issued offers to the workers; failures are logged, the
