@@ -108,7 +108,7 @@ func (s *site) pastEdition(name string, birth time.Time) {
 	if err := svc.AttachEvent(ctx, s.org, series.Attach{Series: "spring-race", Event: "spring", EditionYear: 2026}); err != nil {
 		s.t.Fatal(err)
 	}
-	if _, err := s.svc.CreateEvent(ctx, s.org, lottery.EventSpec{Slug: "spring-2025", Name: "Spring Marathon 2025",
+	if _, err := s.svc.CreateEvent(ctx, s.org, lottery.EventSpec{Slug: "spring-2025", Name: "Spring Marathon 2025", DisputeWindow: "0s",
 		OpensAt: time.Now().Add(-3 * time.Hour), ClosesAt: time.Now().Add(time.Hour), Series: "spring-race", EditionYear: 2025,
 		TicketRule: lottery.TicketRuleDoubling, Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1,
 			PaceGroups: []lottery.PaceGroupSpec{{Code: "open", Label: "Open", Capacity: 1}}}}}); err != nil {

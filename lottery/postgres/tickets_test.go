@@ -54,7 +54,7 @@ func newTicketsFixture(t *testing.T) *ticketsFixture {
 func (f *ticketsFixture) event(t *testing.T, slug string, year, capacity int) {
 	t.Helper()
 	ctx := context.Background()
-	if _, err := f.svc.CreateEvent(ctx, f.org, lottery.EventSpec{Slug: slug, Name: "Race " + slug, OpensAt: f.clk.T,
+	if _, err := f.svc.CreateEvent(ctx, f.org, lottery.EventSpec{Slug: slug, Name: "Race " + slug, OpensAt: f.clk.T, DisputeWindow: "0s",
 		ClosesAt: f.clk.T.Add(time.Hour), TicketRule: lottery.TicketRuleDoubling, UnreviewedPolicy: lottery.PolicyInclude,
 		Series: "race", EditionYear: year, RiskRules: &lottery.RiskRulesSpec{ReviewAt: 990, RejectAt: 1000},
 		Courses: []lottery.CourseSpec{{Code: "ten", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
