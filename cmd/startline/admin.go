@@ -232,7 +232,46 @@ func seedDemoCmd(ctx context.Context, cfg config, log *slog.Logger, out io.Write
 	if err := seedDrawnDemo(ctx, a, organizer, out); err != nil {
 		return err
 	}
+	if err := seedFrozenDemo(ctx, a, organizer, out); err != nil {
+		return err
+	}
 	return seedDemoHistory(ctx, a, organizer, out)
+}
+
+// seedFrozenDemo creates a closed event frozen a moment ago with the
+// default dispute window, so the demo shows the published frozen lists and
+// a reveal that waits for the window to end.
+func seedFrozenDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, out io.Writer) error {
+	const slug = "demo-half-frozen"
+	now := time.Now()
+	spec := lottery.EventSpec{Slug: slug, Name: "Startline Demo Half (frozen, dispute window open)", TimeZone: "Asia/Seoul",
+		OpensAt: now.Add(-5 * 24 * time.Hour).Truncate(time.Minute), ClosesAt: now.Add(-time.Hour).Truncate(time.Minute),
+		OfferHold: "48h", MaxGroupSize: 3, UnreviewedPolicy: lottery.PolicyExclude, TicketRule: lottery.TicketRuleDoubling,
+		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: []lottery.PaceGroupSpec{
+			{Code: "sub-145", Label: "Under 1:45", PaceMax: "5:00", Capacity: 40},
+			{Code: "open", Label: "Open", PaceMin: "5:00", Capacity: 60}}}}}
+	_, err := a.svc.CreateEvent(ctx, organizer, spec)
+	switch {
+	case errors.Is(err, lottery.ErrEventExists):
+		fmt.Fprintf(out, "demo event %s exists; kept as it is\n", slug)
+		return nil
+	case err != nil:
+		return err
+	}
+	if _, err := a.svc.Transition(ctx, organizer, slug, lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
+		return err
+	}
+	if _, err := a.store.InsertSyntheticEntries(ctx, slug, 120); err != nil {
+		return err
+	}
+	ev, err := a.svc.Transition(ctx, organizer, slug, lottery.ActionFreeze, lottery.TransitionParams{BeaconRound: "none"})
+	if err != nil {
+		return fmt.Errorf("demo freeze: %w", err)
+	}
+	until, _ := lottery.RevealNotBefore(ev)
+	fmt.Fprintf(out, "demo event %s frozen; its lists are published and the dispute window is open until %s (results at /events/%s/results)\n",
+		slug, until.UTC().Format(time.RFC3339), slug)
+	return nil
 }
 
 // demoSeries is the demo race's series: demo-10k-drawn is last year's

@@ -62,10 +62,20 @@ func serveApp(t *testing.T) (*app, *httptest.Server) {
 func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
 	store, out := seedDemo(t)
 	ctx := context.Background()
-	for _, want := range []string{"organizer@demo.startline.test", "password:", "otpauth://totp/", "demo-marathon created", "demo-10k-drawn drawn"} {
+	for _, want := range []string{"organizer@demo.startline.test", "password:", "otpauth://totp/", "demo-marathon created", "demo-10k-drawn drawn",
+		"demo-half-frozen frozen"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("seed-demo output lacks %q:\n%s", want, out.String())
 		}
+	}
+	// The frozen demo waits out its dispute window: frozen, with the
+	// reveal a day away.
+	frozen, err := store.EventBySlug(ctx, "demo-half-frozen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if until, ok := lottery.RevealNotBefore(frozen); frozen.Status != lottery.EventFrozen || !ok || time.Until(until) < 23*time.Hour {
+		t.Errorf("demo-half-frozen: status %s, reveal not before %v", frozen.Status, until)
 	}
 	first := out.String()
 	out.Reset()
@@ -132,12 +142,13 @@ func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
 			t.Errorf("artifact %s carries personal data", sq)
 		}
 	}
-	// The open demo shows live odds at once; the drawn one its final odds.
+	// The open demo shows live odds at once; the drawn and the frozen ones
+	// their final odds (two pace groups each).
 	var live, final int
 	store.DB().Raw(`SELECT count(*) FILTER (WHERE NOT o.final AND o.odds IS NOT NULL AND o.entries = 240),
 		count(*) FILTER (WHERE o.final) FROM subqueue_odds o`).Row().Scan(&live, &final)
-	if live != 14 || final != 2 {
-		t.Errorf("odds snapshots: %d live (want the demo-marathon's 14 drawn pace groups), %d final (want 2)", live, final)
+	if live != 14 || final != 4 {
+		t.Errorf("odds snapshots: %d live (want the demo-marathon's 14 drawn pace groups), %d final (want 4)", live, final)
 	}
 	out.Reset()
 	if err := run(ctx, []string{"staff", "token", "--email", "organizer@demo.startline.test"}, out); err != nil || !strings.HasPrefix(out.String(), "slt_") {
