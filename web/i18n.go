@@ -305,7 +305,7 @@ var messages = map[string]map[string]string{
 		"review.reason.any":           "any reason",
 		"review.cluster":              "Cluster ID",
 		"review.filter":               "Filter",
-		"review.queue.help":           "%d entries awaiting review, riskiest first. Unreviewed entries at freeze follow the event's policy:",
+		"review.queue.help":           "Entries awaiting review: %d, riskiest first. Unreviewed entries at freeze follow the event's policy:",
 		"review.policy.block":         "the freeze waits until every entry is reviewed",
 		"review.policy.exclude":       "left out of the draw",
 		"review.policy.include":       "entered into the draw",
