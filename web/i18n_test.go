@@ -4,7 +4,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/lottery"
 )
 
 // Every key a template asks for exists in both languages, so no page ever
@@ -33,6 +37,15 @@ func TestTemplateKeysTranslated(t *testing.T) {
 			}
 			if _, ok := messages[lang]["entry.state."+st]; !ok {
 				t.Errorf("entry.state.%s missing in %s", st, lang)
+			}
+		}
+		// The review console names these by printf'd keys.
+		for _, k := range []string{"review.policy." + lottery.PolicyBlock, "review.policy." + lottery.PolicyExclude,
+			"review.policy." + lottery.PolicyInclude, "review.decision." + string(antibot.Accept),
+			"review.decision." + string(antibot.Review), "review.decision." + string(antibot.Reject),
+			"review.role." + string(lottery.RoleReviewer), "review.role." + string(lottery.RoleOrganizer)} {
+			if _, ok := messages[lang][k]; !ok {
+				t.Errorf("%s missing in %s", k, lang)
 			}
 		}
 		for _, st := range []string{"pending", "accepted", "paid", "declined", "expired", "void"} {
@@ -68,6 +81,55 @@ func TestVerifierMessagesTranslated(t *testing.T) {
 		for k := range keys {
 			if _, ok := messages[lang]["verify.js."+k]; !ok || text[k] == "" {
 				t.Errorf("verify.js message %q missing in %s", k, lang)
+			}
+		}
+	}
+}
+
+// Every reason code a scorer can put on an assessment has a reason.<code>
+// name in both languages, so the review console never shows a bare code.
+// The codes are read from the scorers' sources (antibot's add("...") calls
+// and the Reason{Code: "..."} literals in lottery), plus the named
+// constants and the queue's filter list; a literal floor guards the scan
+// itself against silently finding nothing.
+func TestReasonCodesTranslated(t *testing.T) {
+	codes := map[string]bool{antibot.ReasonGeoMismatch: true, lottery.ReasonTicketClaim: true}
+	for _, c := range reasonCodes {
+		codes[c] = true
+	}
+	addRe := regexp.MustCompile(`\badd\("([a-z_]+)"`)
+	litRe := regexp.MustCompile(`Reason\{Code: +"([a-z_]+)"`)
+	for _, glob := range []string{"../antibot/*.go", "../antibot/*/*.go", "../lottery/*.go", "../lottery/*/*.go"} {
+		files, _ := filepath.Glob(glob)
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, re := range []*regexp.Regexp{addRe, litRe} {
+				for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+					codes[m[1]] = true
+				}
+			}
+		}
+	}
+	// Extracted by hand on 2026-12-04 from antibot/risk.go, antibot/staff.go,
+	// lottery/registration/{apply,otp}.go and lottery/postgres/clusters.go.
+	for _, c := range []string{"honeypot_filled", "no_user_agent", "disposable_email", "no_signals", "webdriver", "fast_fill",
+		"language_mismatch", "platform_mismatch", "scripting_user_agent", "headless_user_agent", "hosting_network",
+		"geo_mismatch", "no_accept_language", "no_device_cookie", "new_country", "recent_failures", "ticket_claim",
+		"queue_join_flagged", "inbox_cap", "linked_cluster"} {
+		if !codes[c] {
+			t.Errorf("the source scan no longer finds reason code %q: update this list or the scan", c)
+		}
+	}
+	for c := range codes {
+		for _, lang := range []string{"en", "ko"} {
+			if _, ok := messages[lang]["reason."+c]; !ok {
+				t.Errorf("reason.%s missing in %s", c, lang)
 			}
 		}
 	}

@@ -136,10 +136,11 @@ type queuePage struct {
 	Reasons []string
 }
 
-// reasonCodes are the filters offered on the queue page.
-var reasonCodes = []string{"linked_cluster", "geo_mismatch", "hosting_network", "honeypot_filled", "webdriver",
+// reasonCodes are the filters offered on the queue page: the reasons an
+// entry's own assessment can carry (each shown by its reason.<code> name).
+var reasonCodes = []string{"linked_cluster", antibot.ReasonGeoMismatch, "hosting_network", "honeypot_filled", "webdriver",
 	"fast_fill", "headless_user_agent", "scripting_user_agent", "disposable_email", "no_user_agent", "no_signals",
-	"language_mismatch", "platform_mismatch"}
+	"language_mismatch", "platform_mismatch", lottery.ReasonTicketClaim, "queue_join_flagged"}
 
 func (p *pages) reviewQueue(c *gin.Context) {
 	acct, tok, ok := p.staff(c)
@@ -162,7 +163,7 @@ func (p *pages) reviewQueue(c *gin.Context) {
 		page.Event, page.Entries = ev, entries
 	}
 	c.Header("Cache-Control", "private, no-store")
-	p.render(c, http.StatusOK, "review_queue", "Review", page, nil)
+	p.render(c, http.StatusOK, "review_queue", translator(p.lang(c))("review.queue.title"), page, nil)
 }
 
 // consoleEvents lists the events a console page chooses from and the one
@@ -208,7 +209,7 @@ func (p *pages) reviewEntry(c *gin.Context) {
 		}
 	}
 	c.Header("Cache-Control", "private, no-store")
-	p.render(c, http.StatusOK, "review_entry", "Review", entryReviewPage{Staff: acct, CSRF: p.csrf(tok), Detail: d,
+	p.render(c, http.StatusOK, "review_entry", translator(p.lang(c))("review.queue.title"), entryReviewPage{Staff: acct, CSRF: p.csrf(tok), Detail: d,
 		Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done")}, nil)
 }
 

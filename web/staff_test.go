@@ -78,6 +78,13 @@ func TestReviewerConsole(t *testing.T) {
 		!strings.Contains(body, "IP Geolocation by DB-IP") {
 		t.Fatalf("entry page: %d %s", code, body)
 	}
+	// Names, not keys: the reason, the status and the sub-queue read as words.
+	for _, w := range []string{"Automated browser (webdriver)", "In review", "Half Marathon · Open", "Approve into the draw"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("English entry page lacks %q", w)
+		}
+	}
+	assertReviewKorean(t, s, cookie, id)
 	csrf := csrfRe.FindStringSubmatch(body)[1]
 	post := func(vals url.Values) (int, http.Header) {
 		req, _ := http.NewRequest("POST", s.srv.URL+"/review/entries/"+id+"/decision", strings.NewReader(vals.Encode()))
@@ -99,5 +106,43 @@ func TestReviewerConsole(t *testing.T) {
 	v, err := s.reg.EntryStatus(context.Background(), id, strings.Split(receipt, "token=")[1][:32])
 	if err != nil || v.Entry.Status != lottery.EntryRejected {
 		t.Errorf("after reject: %v %v", v.Entry.Status, err)
+	}
+}
+
+// assertReviewKorean reads the queue and the entry page in Korean (?lang=ko):
+// Korean labels, translated reason names with the code kept beside them,
+// the sub-queue by its name and no English control label left over.
+func assertReviewKorean(t *testing.T, s *site, cookie, id string) {
+	t.Helper()
+	code, body, _ := s.get("/review?event=spring&lang=ko", "Cookie", cookie)
+	if code != 200 {
+		t.Fatalf("Korean queue: %d", code)
+	}
+	for _, w := range []string{`<html lang="ko"`, "검토 대기열", "검토자", "모든 사유", "자동화 브라우저 (webdriver)", "너무 빠른 양식 작성",
+		"클러스터 ID", "필터 적용", "위험도", "코스와 페이스 그룹", "Half Marathon · Open", "모든 신청이 검토될 때까지 확정을 미룸",
+		"<code>webdriver</code>", id[:8]} {
+		if !strings.Contains(body, w) {
+			t.Errorf("Korean queue lacks %q", w)
+		}
+	}
+	for _, w := range []string{"Review queue", "any reason", "Sign out", ">Filter<", ">half:open<", "(reviewer)"} {
+		if strings.Contains(body, w) {
+			t.Errorf("Korean queue still shows %q", w)
+		}
+	}
+	code, body, _ = s.get("/review/entries/"+id+"?lang=ko", "Cookie", cookie)
+	if code != 200 {
+		t.Fatalf("Korean entry page: %d", code)
+	}
+	for _, w := range []string{`<html lang="ko"`, "검토 대상이 된 이유", "자동화 브라우저 (webdriver)", "검토 중", "신원 정보", "이메일 주소",
+		"생년월일", "기기와 네트워크", "브라우저 지문", "연결된 신청", "메모 (거절할 때 필수)", "승인하여 추첨에 포함", "Half Marathon · Open"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("Korean entry page lacks %q", w)
+		}
+	}
+	for _, w := range []string{"Why it was flagged", "Identity", "Device and network", "Approve into the draw", ">in_review<"} {
+		if strings.Contains(body, w) {
+			t.Errorf("Korean entry page still shows %q", w)
+		}
 	}
 }
