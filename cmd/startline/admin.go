@@ -238,6 +238,27 @@ func seedDemoCmd(ctx context.Context, cfg config, log *slog.Logger, out io.Write
 	return seedDemoHistory(ctx, a, organizer, out)
 }
 
+// seedPastEvent creates and publishes a demo event with n synthetic
+// entries; created is false when it exists already (a second seed-demo
+// keeps it as it is).
+func seedPastEvent(ctx context.Context, a *app, organizer lottery.StaffAccount, out io.Writer, spec lottery.EventSpec, n int) (created bool, err error) {
+	_, err = a.svc.CreateEvent(ctx, organizer, spec)
+	switch {
+	case errors.Is(err, lottery.ErrEventExists):
+		fmt.Fprintf(out, "demo event %s exists; kept as it is\n", spec.Slug)
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	if _, err := a.svc.Transition(ctx, organizer, spec.Slug, lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
+		return false, err
+	}
+	if _, err := a.store.InsertSyntheticEntries(ctx, spec.Slug, n); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // seedFrozenDemo creates a closed event frozen a moment ago with the
 // default dispute window, so the demo shows the published frozen lists and
 // a reveal that waits for the window to end.
@@ -250,18 +271,7 @@ func seedFrozenDemo(ctx context.Context, a *app, organizer lottery.StaffAccount,
 		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: []lottery.PaceGroupSpec{
 			{Code: "sub-145", Label: "Under 1:45", PaceMax: "5:00", Capacity: 40},
 			{Code: "open", Label: "Open", PaceMin: "5:00", Capacity: 60}}}}}
-	_, err := a.svc.CreateEvent(ctx, organizer, spec)
-	switch {
-	case errors.Is(err, lottery.ErrEventExists):
-		fmt.Fprintf(out, "demo event %s exists; kept as it is\n", slug)
-		return nil
-	case err != nil:
-		return err
-	}
-	if _, err := a.svc.Transition(ctx, organizer, slug, lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
-		return err
-	}
-	if _, err := a.store.InsertSyntheticEntries(ctx, slug, 120); err != nil {
+	if created, err := seedPastEvent(ctx, a, organizer, out, spec, 120); err != nil || !created {
 		return err
 	}
 	ev, err := a.svc.Transition(ctx, organizer, slug, lottery.ActionFreeze, lottery.TransitionParams{BeaconRound: "none"})
@@ -351,18 +361,7 @@ func seedDrawnDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, 
 		Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
 			{Code: "sub-50", Label: "Under 50 min", PaceMax: "5:00", Capacity: 60},
 			{Code: "open", Label: "Open", PaceMin: "5:00", Capacity: 90}}}}}
-	_, err := a.svc.CreateEvent(ctx, organizer, spec)
-	switch {
-	case errors.Is(err, lottery.ErrEventExists):
-		fmt.Fprintf(out, "demo event %s exists; kept as it is\n", slug)
-		return nil
-	case err != nil:
-		return err
-	}
-	if _, err := a.svc.Transition(ctx, organizer, slug, lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
-		return err
-	}
-	if _, err := a.store.InsertSyntheticEntries(ctx, slug, 150); err != nil {
+	if created, err := seedPastEvent(ctx, a, organizer, out, spec, 150); err != nil || !created {
 		return err
 	}
 	for _, step := range []struct {
