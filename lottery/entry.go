@@ -24,6 +24,9 @@ const (
 	EntryConfirmed  EntryStatus = "confirmed"
 	EntryDeclined   EntryStatus = "declined"
 	EntryExpired    EntryStatus = "expired"
+	// EntryWithdrawn is an entry its runner took back before close, or
+	// whose paid slot was given back; it leaves the draw and the waitlist.
+	EntryWithdrawn EntryStatus = "withdrawn"
 )
 
 // Entry is one person's application to one sub-queue of an event.
@@ -51,6 +54,9 @@ type Entry struct {
 	TicketRecord         TicketRecord
 	GroupCode            string
 	Status               EntryStatus
+	// Lang is the language the runner applied in ("en" or "ko"): every
+	// mail about the entry is written in it.
+	Lang string
 	Risk                 antibot.Assessment
 	CreatedAt            time.Time
 	UpdatedAt            time.Time

@@ -58,6 +58,9 @@ type Event struct {
 	DisputeWindow time.Duration
 	MaxGroupSize  int
 	TicketRule    string
+	// Currency is the ISO 4217 code every price of the event is in, lower
+	// case as stored ("krw"); prices are per pace group.
+	Currency string
 	// SeriesID is the series the event is an edition of (0: none); earlier
 	// editions' records earn tickets (TicketRuleDoubling). SeriesSlug is
 	// only read when the event is created or attached.
@@ -109,6 +112,8 @@ type PaceGroup struct {
 	// PrequeueMinutes is how long before the window an ordered sub-queue's
 	// waiting room takes joins, to be placed in random order at the opening.
 	PrequeueMinutes int
+	// Price is the entry fee in the event currency's minor units.
+	Price int64
 }
 
 // SubQueue is a flattened course × pace group.
@@ -124,11 +129,14 @@ type SubQueue struct {
 	AdmitPerMinute int
 	// PrequeueMinutes opens the waiting room that long before the window.
 	PrequeueMinutes int
+	// Price is the entry fee in the event currency's minor units.
+	Price int64
 }
 
 func subQueueOf(c Course, p PaceGroup) SubQueue {
 	return SubQueue{ID: p.ID, Key: SubQueueKey(c.Code, p.Code), Course: c.Code, Pace: p.Code, Label: p.Label,
-		Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute, PrequeueMinutes: p.PrequeueMinutes}
+		Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute, PrequeueMinutes: p.PrequeueMinutes,
+		Price: p.Price}
 }
 
 // SubQueueKey joins a course and pace code into the canonical key.
@@ -171,6 +179,17 @@ func (e *Event) SubQueue(course, pace string) (SubQueue, bool) {
 		}
 	}
 	return SubQueue{}, false
+}
+
+// PriceOf is the entry fee of a sub-queue (by key) in the event's currency;
+// zero when the event has no such sub-queue.
+func (e Event) PriceOf(key string) Money {
+	for _, sq := range e.SubQueues() {
+		if sq.Key == key {
+			return Money{Amount: sq.Price, Currency: e.Currency}
+		}
+	}
+	return Money{Currency: e.Currency}
 }
 
 // SubQueueName is what a runner reads for a sub-queue key: the course's name

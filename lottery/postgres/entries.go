@@ -34,6 +34,7 @@ type entryRow struct {
 	TicketRecord         []byte `gorm:"type:jsonb"`
 	GroupCode            string
 	Status               string
+	Lang                 string
 	RiskScore            int
 	RiskDecision         string
 	RiskReasons          []byte `gorm:"type:jsonb"`
@@ -71,12 +72,20 @@ func fromEntryRow(r entryRow) lottery.Entry {
 		BirthDate: r.BirthDate, Tickets: r.Tickets, PreviousApplications: r.PreviousApplications,
 		RecordedApplications: r.RecordedApplications, ClaimedApplications: r.ClaimedApplications, ClaimNote: r.ClaimNote,
 		ClaimStatus: cmp.Or(r.ClaimStatus, lottery.ClaimNone), TicketRecord: rec,
-		GroupCode: r.GroupCode, Status: lottery.EntryStatus(cmp.Or(r.EffectiveStatus, r.Status)),
+		GroupCode: r.GroupCode, Status: lottery.EntryStatus(cmp.Or(r.EffectiveStatus, r.Status)), Lang: cmp.Or(r.Lang, "en"),
 		Risk: antibot.Assessment{Score: r.RiskScore, Decision: antibot.Decision(r.RiskDecision), Reasons: doc.Reasons,
 			RulesVersion: doc.RulesVersion},
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, PersonKey: r.PersonKey, UserAgent: r.UserAgent,
 		DeviceID: r.DeviceID, Fingerprint: r.Fingerprint, Signals: r.Signals, ClientIP: deref(r.ClientIP),
 		ClusterID: deref(r.ClusterID)}
+}
+
+// entryLang is the stored language of a new entry: "ko" or "en".
+func entryLang(l string) string {
+	if l == "ko" {
+		return "ko"
+	}
+	return "en"
 }
 
 func deref[T any](p *T) T {
@@ -292,10 +301,10 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 		if err := tx.Raw(`INSERT INTO entries (id, event_id, subqueue_id, name, email, email_key, phone, birth_date, tickets,
 				previous_applications, group_code, status, risk_score, risk_decision, risk_reasons, created_at, updated_at,
 				person_key, client_ip, user_agent, device_id, fingerprint, signals,
-				recorded_applications, claimed_applications, claim_note, claim_status, ticket_record)
+				recorded_applications, claimed_applications, claim_note, claim_status, ticket_record, lang)
 			SELECT ?::uuid, ?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::date, ?::int, ?::int, ?::text, ?::text,
 				?::int, ?::text, ?::jsonb, ?::timestamptz, ?::timestamptz, ?::text, ?::inet, ?::text, ?::text, ?::text, ?::jsonb,
-				?::int, ?::int, ?::text, ?::text, ?::jsonb
+				?::int, ?::int, ?::text, ?::text, ?::jsonb, ?::text
 			WHERE EXISTS (SELECT 1 FROM events WHERE id = ? AND status = 'published' AND opens_at <= ? AND closes_at > ?)
 			ON CONFLICT DO NOTHING
 			RETURNING id`,
@@ -303,7 +312,7 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 			e.Tickets, e.PreviousApplications, e.GroupCode, string(e.Status), e.Risk.Score, string(e.Risk.Decision),
 			string(risk), now, now, e.PersonKey, ip, e.UserAgent, e.DeviceID, e.Fingerprint, signals,
 			e.RecordedApplications, e.ClaimedApplications, e.ClaimNote, cmp.Or(e.ClaimStatus, lottery.ClaimNone), string(record),
-			e.EventID, now, now).Scan(&ids).Error; err != nil {
+			entryLang(e.Lang), e.EventID, now, now).Scan(&ids).Error; err != nil {
 			return fmt.Errorf("insert entry: %w", err)
 		}
 		if len(ids) == 0 {

@@ -75,6 +75,23 @@ func queueOfferIntents(ctx context.Context, tx *gorm.DB, offerIDs []string) ([]i
 	return ids, rows.Err()
 }
 
+// queueEntryIntents queues one intent of kind (lottery/mails) per entry, to
+// the entry's address, in the caller's transaction, so the mail is owed
+// exactly when the change commits; offerID may be empty. The worker renders
+// it in the entry's language when it sends it.
+func queueEntryIntents(ctx context.Context, tx *gorm.DB, kind string, entryIDs []string, offerID string) error {
+	var offer any
+	if offerID != "" {
+		offer = offerID
+	}
+	if _, err := tx.Statement.ConnPool.ExecContext(ctx, `INSERT INTO outbox (to_addr, subject, body, kind, intent, event_id, entry_id, offer_id)
+		SELECT e.email, '', '', 'entry', $1, e.event_id, e.id, $2::uuid FROM entries e WHERE e.id = ANY($3::uuid[])`,
+		kind, offer, entryIDs); err != nil {
+		return fmt.Errorf("queue %s mail: %w", kind, err)
+	}
+	return nil
+}
+
 // QueueMail puts one message in the outbox.
 func (s *Store) QueueMail(ctx context.Context, m lottery.Mail) (int64, error) {
 	return insertMail(s.db.WithContext(ctx), m)
