@@ -56,10 +56,10 @@ type Entry struct {
 	Status               EntryStatus
 	// Lang is the language the runner applied in ("en" or "ko"): every
 	// mail about the entry is written in it.
-	Lang string
-	Risk                 antibot.Assessment
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	Lang      string
+	Risk      antibot.Assessment
+	CreatedAt time.Time
+	UpdatedAt time.Time
 
 	// Identity and device keys, for de-duplication, clustering and review.
 	PersonKey   string // normalized name + birth date
