@@ -61,6 +61,10 @@ type ApplyInput struct {
 	DisposableMail bool
 	// Network is what ipintel knows of the client's address.
 	Network ipintel.Network
+	// NoBrowserCheck says the application came without the proof of work
+	// (the web form with JavaScript off): it is taken, but never accepted
+	// without a person's review.
+	NoBrowserCheck bool
 }
 
 // Rules holds the thresholds of the apply scorer. They are data so an event
@@ -80,6 +84,10 @@ type Rules struct {
 	ScriptUAPoints  int // an HTTP library's user agent (curl, python-requests…)
 	GeoMismatchPts  int // the device's time zone is in another country than its network
 	HostingPts      int // the request came from a cloud, hosting or VPN network
+	// NoBrowserCheckPts scores a form sent without the proof of work
+	// (ReasonNoBrowserCheck). Whatever its points, such an entry is
+	// reviewed, never accepted (AssessApply).
+	NoBrowserCheckPts int
 }
 
 // DefaultRules are the rules used when an event sets none.
@@ -91,7 +99,7 @@ type Rules struct {
 // shape: one fingerprint seen through many mismatched networks.
 var DefaultRules = Rules{Version: "apply-v3", ReviewAt: 50, RejectAt: 100, MinFillMS: 2500,
 	HoneypotPoints: 70, WebdriverPoints: 60, FastFillPoints: 40, NoSignalsPoints: 50, DisposablePts: 60,
-	NoUserAgentPts: 30, MismatchPts: 15, ScriptUAPoints: 50, GeoMismatchPts: 30, HostingPts: 25}
+	NoUserAgentPts: 30, MismatchPts: 15, ScriptUAPoints: 50, GeoMismatchPts: 30, HostingPts: 25, NoBrowserCheckPts: 50}
 
 // Scorer scores applications under a rule set.
 type Scorer struct{ Rules Rules }
@@ -111,9 +119,14 @@ func (s Scorer) AssessApply(in ApplyInput) Assessment {
 	if in.DisposableMail {
 		add("disposable_email", r.DisposablePts, "the e-mail domain is a disposable-mail provider")
 	}
-	if !in.HasSignals {
+	if in.NoBrowserCheck {
+		// The script that solves the proof also sends the signals, so
+		// their absence is the same tell: counted once, as this.
+		add(ReasonNoBrowserCheck, r.NoBrowserCheckPts, "the form was sent without the browser check (JavaScript off)")
+	}
+	if !in.HasSignals && !in.NoBrowserCheck {
 		add("no_signals", r.NoSignalsPoints, "the client sent no device signals")
-	} else {
+	} else if in.HasSignals {
 		if in.Signals.Webdriver != nil && *in.Signals.Webdriver {
 			add("webdriver", r.WebdriverPoints, "navigator.webdriver was true")
 		}
@@ -145,8 +158,16 @@ func (s Scorer) AssessApply(in ApplyInput) Assessment {
 	}
 	a.addNetwork(r, in.Network)
 	a.decide(r)
+	if in.NoBrowserCheck && a.Decision == Accept {
+		a.Decision = Review // skipping the proof never buys an unreviewed entry, whatever an event's rules say
+	}
 	return a
 }
+
+// ReasonNoBrowserCheck is the reason code of an application sent without
+// the proof of work: the web form with JavaScript off. Such an entry is
+// taken but always reviewed.
+const ReasonNoBrowserCheck = "no_browser_check"
 
 // ReasonGeoMismatch is the reason code of a time zone contradicting the
 // network's country; the cluster sweep looks for it.

@@ -49,6 +49,16 @@ func TestAssessApply(t *testing.T) {
 		{"UTC has no country", ApplyInput{Signals: Signals{FillMS: ptr(60000), TimeZone: "UTC"}, HasSignals: true,
 			UserAgent: "Mozilla/5.0", Network: poland}, Accept, nil},
 		{"no signals, no geography", ApplyInput{UserAgent: "Mozilla/5.0", Network: poland}, Review, []string{"no_signals"}},
+		// The web form with JavaScript off: taken, always reviewed, and not
+		// pushed to reject by the signals its missing script also lacks.
+		{"JavaScript off", ApplyInput{UserAgent: "Mozilla/5.0", NoBrowserCheck: true}, Review, []string{ReasonNoBrowserCheck}},
+		{"JavaScript off on a VPN", ApplyInput{UserAgent: "Mozilla/5.0", NoBrowserCheck: true, Network: seoulCloud}, Review,
+			[]string{ReasonNoBrowserCheck, "hosting_network"}},
+		// A bot that skips the proof but forges a human's signals still lands in review.
+		{"no proof, forged signals", ApplyInput{Signals: human, HasSignals: true, UserAgent: "Mozilla/5.0", NoBrowserCheck: true}, Review,
+			[]string{ReasonNoBrowserCheck}},
+		{"no proof, script", ApplyInput{UserAgent: "python-requests/2.31", NoBrowserCheck: true}, Reject,
+			[]string{ReasonNoBrowserCheck, "scripting_user_agent"}},
 	}
 	s := Scorer{Rules: DefaultRules}
 	for _, tt := range tests {
@@ -78,6 +88,18 @@ func TestAssessApply(t *testing.T) {
 				t.Errorf("score %d != sum of reasons %d, or version %q", a.Score, sum, a.RulesVersion)
 			}
 		})
+	}
+}
+
+// An event's own rules cannot make skipping the proof free: with no points
+// for it, the entry is still reviewed.
+func TestNoBrowserCheckAlwaysReviewed(t *testing.T) {
+	r := DefaultRules
+	r.NoBrowserCheckPts = 0
+	a := Scorer{Rules: r}.AssessApply(ApplyInput{Signals: Signals{FillMS: ptr(45000)}, HasSignals: true, UserAgent: "Mozilla/5.0",
+		NoBrowserCheck: true})
+	if a.Decision != Review || len(a.Reasons) != 1 || a.Reasons[0].Code != ReasonNoBrowserCheck {
+		t.Fatalf("assessment %+v, want review for no browser check", a)
 	}
 }
 

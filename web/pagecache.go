@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -81,7 +83,15 @@ func (p *pages) renderCached(c *gin.Context, key, lang, page, title string, data
 		return
 	}
 	var buf bytes.Buffer
-	v := view{Lang: lang, T: translator(lang), Path: c.Request.URL.Path, Title: title, Dev: p.Dev, Data: data}
+	// The switch keeps only the query the page is keyed by (the chosen
+	// group): a visitor's other query must not reach the shared copy.
+	keep := url.Values{}
+	if g := c.Query("subqueue"); g != "" && strings.Contains(key, "|"+g) {
+		keep.Set("subqueue", g)
+	}
+	to := otherLang(lang)
+	v := view{Lang: lang, T: translator(lang), Path: c.Request.URL.Path, Title: title, Dev: p.Dev, Data: data,
+		Switch: langSwitch{Code: to, Label: translator(lang)("lang.other"), Href: langHref(c.Request.URL.Path, keep, to)}}
 	if err := p.tpl[page].Execute(&buf, v); err != nil {
 		p.Log.Error("render", "page", page, "err", err)
 		c.Status(http.StatusInternalServerError)

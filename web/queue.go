@@ -58,8 +58,12 @@ func (p *pages) queueTarget(c *gin.Context, course, pace string) (q joinPage, fo
 }
 
 // queueForm shows the join page of an ordered pace group.
-func (p *pages) queueForm(c *gin.Context) {
-	q, found, err := p.queueTarget(c, c.Query("course"), c.Query("pace"))
+func (p *pages) queueForm(c *gin.Context) { p.showQueueForm(c, c.Query("course"), c.Query("pace"), "") }
+
+// showQueueForm shows the join page, the address filled in when given (a
+// language switch keeps what was typed).
+func (p *pages) showQueueForm(c *gin.Context, course, pace, email string) {
+	q, found, err := p.queueTarget(c, course, pace)
 	switch {
 	case err != nil:
 		p.fail(c, err)
@@ -73,7 +77,10 @@ func (p *pages) queueForm(c *gin.Context) {
 	}
 	p.Guard.EnsureDevice(c.Writer, c.Request) // the join is scored partly on keeping it
 	c.Header("Cache-Control", "no-store")
+	q.Email = email
+	switchByForm(c, queueFormID, "/events/"+url.PathEscape(q.Event.Slug)+"/queue/lang")
 	if err := q.Event.CheckJoin(p.Svc.Now(), q.SubQueue); err != nil {
+		switchByLink(c, queueJoinPath(q.Event.Slug, q.SubQueue)) // no form to re-post
 		p.render(c, http.StatusForbidden, "queue", q.Event.Name, q, err)
 		return
 	}
@@ -97,9 +104,11 @@ func (p *pages) joinQueue(c *gin.Context) {
 	}
 	q.Email, q.Open = c.PostForm("email"), true
 	c.Header("Cache-Control", "no-store")
+	switchByForm(c, queueFormID, "/events/"+url.PathEscape(q.Event.Slug)+"/queue/lang")
 	show := func(err error) {
 		if lottery.CodeOf(err) == lottery.CodeRegistrationClosed || lottery.CodeOf(err) == lottery.CodeRegistrationNotOpen {
 			q.Open = false
+			switchByLink(c, queueJoinPath(q.Event.Slug, q.SubQueue)) // no form to re-post
 		}
 		q.Challenge = p.challenge(c)
 		p.refused(c, "queue", q.Event.Name, q, err)

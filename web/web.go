@@ -109,10 +109,12 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.GET("/events/:slug/apply", p.identityForm)
 	r.POST("/events/:slug/apply/code", p.sendCode)
 	r.POST("/events/:slug/apply", p.submit)
+	r.POST("/events/:slug/apply/lang", p.switchApplyLang)
 	r.GET("/events/:slug/results", p.results)
 	r.GET("/verify", p.verify)
 	r.GET("/events/:slug/queue", p.queueForm)
 	r.POST("/events/:slug/queue", p.joinQueue)
+	r.POST("/events/:slug/queue/lang", p.switchQueueLang)
 	r.GET("/queue/:ticket", p.queueWait)
 	r.GET("/entries/:id", p.entry)
 	r.POST("/entries/:id/disputes", p.fileDispute)
@@ -191,6 +193,8 @@ type view struct {
 	Data    any
 	Err     *lottery.Error
 	ErrText string
+	// Switch is the header's language switch (langswitch.go).
+	Switch langSwitch
 }
 
 // FieldName is the refused field's label in the page's language, never its
@@ -206,6 +210,9 @@ func (v view) FieldName() string {
 }
 
 func (p *pages) lang(c *gin.Context) string {
+	if l := c.GetString(langKey); l != "" { // a switch route's choice
+		return l
+	}
 	if l := c.Query("lang"); l == "en" || l == "ko" {
 		p.Site.SetCookie(c.Writer, c.Request, &http.Cookie{Name: "sl_lang", Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
 			HttpOnly: true, SameSite: http.SameSiteLaxMode})
@@ -242,7 +249,8 @@ func (p *pages) render(c *gin.Context, status int, page, title string, data any,
 		return
 	}
 	lang := p.lang(c)
-	v := view{Lang: lang, T: translator(lang), Path: c.Request.URL.Path, Title: title, Dev: p.Dev, Data: data}
+	v := view{Lang: lang, T: translator(lang), Path: c.Request.URL.Path, Title: title, Dev: p.Dev, Data: data,
+		Switch: p.switchFor(c, lang)}
 	if err != nil {
 		var e *lottery.Error
 		if errors.As(err, &e) {
@@ -358,6 +366,8 @@ type applyForm struct {
 	// AdmissionToken is the waiting room's admission, carried through every
 	// step of an ordered sub-queue's form.
 	AdmissionToken string
+	// OTP is the code the runner was typing when switching language.
+	OTP string
 }
 
 func (p *pages) formEvent(c *gin.Context, subqueue string) (applyForm, error) {
@@ -400,6 +410,7 @@ func (p *pages) identityForm(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/events/"+url.PathEscape(f.Event.Slug)+"#step1")
 		return
 	}
+	applySwitch(c, f.Event.Slug)
 	// The waiting page links here with the admission and, sealed, the
 	// e-mail address it is bound to (an address never travels in a URL in
 	// the clear); without an admission an ordered group starts in line.
@@ -426,6 +437,7 @@ func (p *pages) sendCode(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
+	applySwitch(c, f.Event.Slug)
 	// The same budgets as the API's code requests (gate.Code): past the
 	// address's inbox cap the page reads as usual but nothing is mailed.
 	mail, err := p.gate.Code(c, f.Email)
@@ -485,6 +497,7 @@ func (p *pages) submit(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
+	applySwitch(c, f.Event.Slug)
 	f.CodeSent = true
 	req := registration.ApplyRequest{Course: f.SubQueue.Course, PaceGroup: f.SubQueue.Pace, Name: f.Name, Email: f.Email,
 		Phone: f.Phone, BirthDate: f.BirthDate, OTP: strings.TrimSpace(c.PostForm("otp")), GroupCode: f.GroupCode,
@@ -504,7 +517,14 @@ func (p *pages) submit(c *gin.Context) {
 	// returns the first receipt rather than a duplicate error.
 	c.Request.PostForm.Del("signals")
 	body := []byte(c.Request.PostForm.Encode())
-	if err := p.gate.Runner(c, gate.Write{Email: f.Email, Proof: c.PostForm("altcha"), IdempotencyKey: f.IdemKey, Body: body}); err != nil {
+	// Without JavaScript there is no proof of work: the entry is still
+	// taken, under the same budgets, and goes to a reviewer (no browser check).
+	w := gate.Write{Email: f.Email, Proof: c.PostForm("altcha"), IdempotencyKey: f.IdemKey, Body: body}
+	check := p.gate.Runner
+	if w.Proof == "" {
+		check, req.NoBrowserCheck = p.gate.RunnerUnproven, true
+	}
+	if err := check(c, w); err != nil {
 		p.withChallenge(c, &f)
 		p.refused(c, "identity", f.Event.Name, f, err)
 		return
@@ -541,6 +561,11 @@ type entryPage struct {
 	// lists the counted editions and years.
 	Tickets      lottery.TicketsExplained
 	TicketLabels string
+	// i13-pages: the status link as an absolute URL (STARTLINE_PUBLIC_URL
+	// when set), the open decline confirmation, a declined card's message.
+	AbsLink        string
+	ConfirmDecline bool
+	PayState       offers.PayState
 }
 
 func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
@@ -567,8 +592,16 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	}
 	d.Message = message
 	x := lottery.ExplainTickets(v.Event, v.Entry)
-	p.render(c, status, "entry", v.Event.Name, entryPage{View: v, Token: tok, New: c.Query("new") == "1",
-		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", ")}, refused)
+	page := entryPage{View: v, Token: tok, New: c.Query("new") == "1",
+		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", ")}
+	if c.Request.Method != http.MethodGet { // a refused dispute: the switch links to the page itself
+		switchByLink(c, link)
+	}
+	if err := p.entryExtras(c, &page); err != nil {
+		p.fail(c, err)
+		return
+	}
+	p.render(c, status, "entry", v.Event.Name, page, refused)
 }
 
 // lookup is the status form for runners who kept the id and token but not the link.
@@ -724,6 +757,10 @@ func (p *pages) offerAction(c *gin.Context) {
 			return
 		}
 		c.Redirect(http.StatusSeeOther, pay.CheckoutURL+"&back="+url.QueryEscape(back))
+		return
+	}
+	if c.Param("action") == lottery.OfferActionDecline && c.PostForm("confirm") != "yes" {
+		p.confirmDecline(c, tok) // declining cannot be undone: ask first
 		return
 	}
 	o, err := p.Offers.OfferAction(c.Request.Context(), c.Param("id"), tok, c.Param("action"))

@@ -203,8 +203,10 @@ func TestApplyThroughTheForm(t *testing.T) {
 		t.Fatalf("wrong code: %d", code)
 	}
 
-	// Without the browser check the form is refused and shown again.
+	// A browser check that does not verify is refused and the form shown
+	// again (none at all is the JavaScript-off path: TestApplyWithoutJavaScript).
 	step3.Set("otp", otp)
+	step3.Set("altcha", "bm90IGEgcHJvb2Y=")
 	if code, body, _ = s.post("/events/spring/apply", step3); code != http.StatusUnprocessableEntity || !strings.Contains(body, "browser check") {
 		t.Fatalf("submit without proof of work: %d", code)
 	}

@@ -193,6 +193,22 @@ func (g *Gate) Runner(c *gin.Context, w Write) error {
 	return Coded(g.Guard.ClaimProof(ctx, solved, guard.RequestOwner(w.IdempotencyKey, w.Body)))
 }
 
+// RunnerUnproven is the gate of the web form's application sent without a
+// proof of work (JavaScript off): the same budgets (RunnerKeys) and
+// Idempotency-Key check as Runner, with no proof to verify or spend. It
+// costs the sender its budgets, and the service takes such an entry for a
+// person's review only (antibot.ReasonNoBrowserCheck), never accepted
+// without it, so skipping the proof buys nothing. Errors are coded.
+func (g *Gate) RunnerUnproven(c *gin.Context, w Write) error {
+	if _, err := g.allow(c, nil, g.RunnerKeys(c, abredis.KindEmail, w.Email)...); err != nil {
+		return err
+	}
+	if w.IdempotencyKey == "" {
+		return nil
+	}
+	return g.Svc.CheckIdempotencyKey(c.Request.Context(), c.Param("slug"), w.IdempotencyKey, w.Body)
+}
+
 // RememberAddress records, after an application accepted with the code
 // mailed to email, that the requesting device reads that address, so the
 // inbox cap never holds back its codes.

@@ -51,6 +51,9 @@ type Store interface {
 	SavePayment(ctx context.Context, provider string, p lottery.Payment) (lottery.Payment, error)
 	// FindPayment returns a stored payment; ErrNotFound.
 	FindPayment(ctx context.Context, provider, id string) (lottery.Payment, error)
+	// LatestPayment returns the offer's payment that changed last;
+	// ErrNotFound when it has none.
+	LatestPayment(ctx context.Context, offerID string) (lottery.Payment, error)
 	// RecordPaymentEvent stores a webhook delivery; false when it was
 	// processed before (deliveries are idempotent by event id).
 	RecordPaymentEvent(ctx context.Context, provider string, e lottery.PaymentEvent) (bool, error)

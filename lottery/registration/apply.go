@@ -33,6 +33,10 @@ type ApplyRequest struct {
 	AdmissionToken       string
 	Website              string // honeypot
 	Signals              json.RawMessage
+	// NoBrowserCheck marks an application the web form sent without the
+	// proof of work (JavaScript off): scored antibot.ReasonNoBrowserCheck,
+	// so it is taken for review only. The API never sets it.
+	NoBrowserCheck bool
 }
 
 // ApplyResult is the receipt of an accepted application.
@@ -200,7 +204,7 @@ func (s *Service) countTickets(ctx context.Context, ev *lottery.Event, req Apply
 // assess scores an application with the event's rules (antibot).
 func (s *Service) assess(ev *lottery.Event, req ApplyRequest, client lottery.ClientInfo, e lottery.Entry) antibot.Assessment {
 	in := antibot.ApplyInput{Honeypot: req.Website, UserAgent: client.UserAgent, AcceptLanguage: client.AcceptLanguage,
-		UAPlatform: client.UAPlatform}
+		UAPlatform: client.UAPlatform, NoBrowserCheck: req.NoBrowserCheck}
 	if len(req.Signals) > 0 && string(req.Signals) != "null" {
 		if err := json.Unmarshal(req.Signals, &in.Signals); err == nil {
 			in.HasSignals = true

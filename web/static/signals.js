@@ -36,11 +36,6 @@
       form.elements.signals.value = JSON.stringify(s);
     });
   });
-  // Keep the current query (e.g. the chosen sub-queue) when switching language.
-  document.querySelectorAll("a[data-keep-query]").forEach(function (a) {
-    var q = new URLSearchParams(location.search); q.set("lang", new URL(a.href).searchParams.get("lang"));
-    a.href = location.pathname + "?" + q.toString();
-  });
 })();
 
 // ALTCHA proof of work: solve the embedded challenge as soon as the page
@@ -74,7 +69,8 @@
       }
     });
     form.addEventListener("submit", function (ev) {
-      if (field.value) return;
+      // The language switch re-shows the page: it needs no proof.
+      if (field.value || (ev.submitter && ev.submitter.hasAttribute("data-lang-switch"))) return;
       ev.preventDefault();
       pending = ev.submitter || {};
       var status = form.querySelector("[data-altcha-status]");
@@ -95,5 +91,29 @@
       if (s > 0) setTimeout(tick, 1000);
     }
     tick();
+  });
+})();
+
+
+// Copy buttons: shown only when the script runs (the link itself is always
+// there to select); they copy the named element's text.
+(function () {
+  "use strict";
+  document.querySelectorAll("button[data-copy]").forEach(function (btn) {
+    var src = document.getElementById(btn.getAttribute("data-copy"));
+    var out = btn.parentNode.querySelector("[data-copied]");
+    if (!src) return;
+    btn.hidden = false;
+    btn.addEventListener("click", function () {
+      var text = src.textContent.trim();
+      function done() { if (out) out.textContent = btn.getAttribute("data-copied-text") || ""; }
+      function fallback() {
+        var r = document.createRange(); r.selectNodeContents(src);
+        var sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
+        try { if (document.execCommand("copy")) done(); } catch (e) {}
+      }
+      if (navigator.clipboard && navigator.clipboard.writeText) navigator.clipboard.writeText(text).then(done, fallback);
+      else fallback();
+    });
   });
 })();
