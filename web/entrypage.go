@@ -52,5 +52,9 @@ func (p *pages) confirmDecline(c *gin.Context, tok string) {
 		p.fail(c, err)
 		return
 	}
+	if _, err := p.Registration.EntryStatus(c.Request.Context(), o.EntryID, tok); err != nil {
+		p.fail(c, err) // a wrong token learns nothing, not even the entry
+		return
+	}
 	c.Redirect(http.StatusSeeOther, "/entries/"+url.PathEscape(o.EntryID)+"?token="+url.QueryEscape(tok)+"&decline=1#offer")
 }
