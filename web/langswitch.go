@@ -15,6 +15,10 @@ import (
 // (the HTML form attribute), posted to that form's switch route, which
 // shows the same step again in the other language with everything typed so
 // far: no JavaScript, nothing personal in a URL, nothing sent or stored.
+// Enter in a field submits with the form's first submit button in document
+// order, which the header's switch would be: the layout puts a hidden
+// submit button of the form before it, so Enter still does what the page's
+// own button does.
 
 // langSwitch is the header's switch to the other language.
 type langSwitch struct {
