@@ -402,6 +402,11 @@ var messages = map[string]map[string]string{
 		"entry.status.withdrawn":  "Withdrawn: you took this entry back; it is not in the draw.",
 		"entry.state.withdrawn":   "Withdrawn",
 		"reason.no_browser_check": "No browser check (JavaScript off)",
+		"stripe.title":            "Payment",
+		"stripe.help":             "Your card is authorized now and charged only while your slot is held for you; if the hold ends first, the authorization is released.",
+		"stripe.authorize":        "Authorize payment",
+		"stripe.back":             "Back to my entry",
+		"stripe.load_failed":      "The payment form could not be loaded. Go back to your entry and try again.",
 	},
 	"ko": {
 		"lang.other": "English", "lang.other.code": "en",
@@ -803,6 +808,11 @@ var messages = map[string]map[string]string{
 		"entry.status.withdrawn":  "철회됨: 이 신청을 취소하여 추첨에 참여하지 않습니다.",
 		"entry.state.withdrawn":   "철회됨",
 		"reason.no_browser_check": "브라우저 확인 없음 (JavaScript 꺼짐)",
+		"stripe.title":            "결제",
+		"stripe.help":             "지금은 카드 승인만 하고, 자리가 예약되어 있는 동안에만 결제됩니다. 예약 기한이 먼저 끝나면 승인이 취소됩니다.",
+		"stripe.authorize":        "결제 승인",
+		"stripe.back":             "내 신청으로 돌아가기",
+		"stripe.load_failed":      "결제 양식을 불러오지 못했습니다. 내 신청으로 돌아가 다시 시도하세요.",
 	},
 }
 

@@ -752,7 +752,8 @@ func (p *pages) offerAction(c *gin.Context) {
 				return
 			}
 			c.Header("Cache-Control", "no-store")
-			p.render(c, http.StatusOK, "stripe_checkout", "Payment", map[string]string{"Key": p.StripePublishableKey,
+			switchByLink(c, back) // the page answers a post: the switch goes back to the entry
+			p.render(c, http.StatusOK, "stripe_checkout", translator(p.lang(c))("stripe.title"), map[string]string{"Key": p.StripePublishableKey,
 				"Secret": secret, "Return": ret, "Back": back}, nil)
 			return
 		}
@@ -822,6 +823,7 @@ func (p *pages) sandboxOutcome(c *gin.Context) {
 		return
 	}
 	page := sandboxPage(pay, p.sandboxBack(c, c.PostForm("back"), ""))
+	switchByLink(c, "/sandbox/checkout/"+url.PathEscape(pay.ID)+"?"+url.Values{"back": {page["Back"]}}.Encode())
 	refuse := func(err error) {
 		if code := lottery.CodeOf(err); code == lottery.CodeNotFound || code == lottery.CodeInternal {
 			p.fail(c, err)
