@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
 )
 
@@ -364,6 +365,18 @@ func TestApplyWithoutJavaScript(t *testing.T) {
 	}
 	if _, page, _ := s.get(hdr.Get("Location")); !strings.Contains(page, "In review: a person will check") {
 		t.Errorf("receipt does not say the entry is in review")
+	}
+	// The review console names the reason in both languages and filters by it.
+	cookie := s.staffLogin("rev@example.com", lottery.RoleReviewer)
+	id := strings.TrimPrefix(strings.Split(hdr.Get("Location"), "?")[0], "/entries/")
+	for lang, name := range map[string]string{"en": "No browser check (JavaScript off)", "ko": "브라우저 확인 없음 (JavaScript 꺼짐)"} {
+		if _, page, _ := s.get("/review/entries/"+id+"?lang="+lang, "Cookie", cookie); !strings.Contains(page, name) {
+			t.Errorf("review console (%s) does not name the reason %q", lang, name)
+		}
+		if _, page, _ := s.get("/review?event=spring&reason=no_browser_check&lang="+lang, "Cookie", cookie); !strings.Contains(page, id[:8]) ||
+			!strings.Contains(page, `<option value="no_browser_check" selected>`+name) {
+			t.Errorf("review queue (%s) filtered by no_browser_check lacks the entry", lang)
+		}
 	}
 	// A double submit answers the same receipt; a browser check that does
 	// not verify is still refused.
