@@ -61,7 +61,7 @@ func langHref(path string, query url.Values, to string) string {
 func (p *pages) switchFor(c *gin.Context, lang string) langSwitch {
 	to := otherLang(lang)
 	s := langSwitch{Code: to, Label: translator(lang)("lang.other")}
-	if v, ok := c.Get(switchKey); ok {
+	if v, ok := c.Get(switchKey); ok && (v.(langSwitch).Form != "" || v.(langSwitch).Href != "") {
 		own := v.(langSwitch)
 		s.Form, s.Action = own.Form, own.Action
 		if u, err := url.Parse(own.Href); err == nil && own.Href != "" {
@@ -88,6 +88,14 @@ func switchByForm(c *gin.Context, form, action string) {
 // post whose GET address is another.
 func switchByLink(c *gin.Context, href string) {
 	c.Set(switchKey, langSwitch{Href: href})
+}
+
+// noFormSwitch drops a handler's form switch: an error page has no form to
+// re-post.
+func noFormSwitch(c *gin.Context) {
+	if v, ok := c.Get(switchKey); ok && v.(langSwitch).Form != "" {
+		c.Set(switchKey, langSwitch{})
+	}
 }
 
 // switchLang is what a switch route does first: the posted language becomes

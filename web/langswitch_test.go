@@ -94,3 +94,15 @@ func TestRunnerStatusesTranslated(t *testing.T) {
 		}
 	}
 }
+
+// An error page shown by a form's handler has no form: its switch is a link.
+func TestErrorPageSwitchIsALink(t *testing.T) {
+	gin.SetMode(gin.TestMode)
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	c.Request = httptest.NewRequest("POST", "/events/spring/apply/code", nil)
+	switchByForm(c, applyFormID, "/events/spring/apply/lang")
+	noFormSwitch(c)
+	if s := (&pages{}).switchFor(c, "en"); s.Form != "" || s.Href != "/events/spring/apply/code?lang=ko" {
+		t.Errorf("error page switch %+v", s)
+	}
+}

@@ -148,3 +148,33 @@ func codeOrEmpty(err error) string {
 	}
 	return lottery.CodeOf(err)
 }
+
+// TestRunnerUnproven: the web form sent without a proof of work (JavaScript
+// off) is counted under the same budgets and asked about its key, so it is
+// refused past them like any apply.
+func TestRunnerUnproven(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	oneEach := append([]abredis.Rule(nil), guardtest.Generous...) // one request a minute per IP
+	oneEach[0] = abredis.Rule{Kind: abredis.KindIP, Rate: limiter.Rate{Limit: 1, Period: time.Minute}}
+	g := guardtest.New(t, log, guardtest.Options{Rules: oneEach})
+	svc := &service{}
+	gt := gate.New(g, svc, svc)
+	w := gate.Write{Email: "a@example.com", IdempotencyKey: "k", Body: []byte("{}")}
+	c, _ := request()
+	if err := gt.RunnerUnproven(c, w); err != nil || svc.asked != 1 {
+		t.Fatalf("first: %v, asked %d", err, svc.asked)
+	}
+	c, rec := request()
+	if got := codeOrEmpty(gt.RunnerUnproven(c, w)); got != lottery.CodeRateLimited || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("past the IP budget: %q", got)
+	}
+	if svc.asked != 1 {
+		t.Errorf("a refused request was asked about its key")
+	}
+	svc.conflict = lottery.ErrIdempotencyMismatch
+	gt = gate.New(guardtest.New(t, log, guardtest.Options{}), svc, svc)
+	c, _ = request()
+	if got := codeOrEmpty(gt.RunnerUnproven(c, w)); got != lottery.CodeIdempotencyMismatch {
+		t.Errorf("key reused: %q", got)
+	}
+}
