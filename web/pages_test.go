@@ -217,6 +217,25 @@ func TestLanguageSwitchLinksKeepThePage(t *testing.T) {
 	}
 }
 
+// TestCachedPagesSwitch: a cached page's switch keeps only the query the
+// page is keyed by, so one visitor's query never reaches another's page.
+func TestCachedPagesSwitch(t *testing.T) {
+	s := newSiteWith(t, siteOptions{dev: true, cache: time.Minute})
+	for _, tc := range []struct{ path, want string }{
+		{"/events/spring?subqueue=half:open&ref=someone%40example.com", "/events/spring?lang=ko&subqueue=half%3Aopen"},
+		{"/events/spring?ref=x", "/events/spring?lang=ko"},
+		{"/events/spring/results?ref=someone", "/events/spring/results?lang=ko"},
+	} {
+		for range 2 { // rendered, then from the cache
+			_, body, _ := s.get(tc.path)
+			m := linkSwitchRe.FindStringSubmatch(body)
+			if m == nil || html.UnescapeString(m[1]) != tc.want {
+				t.Errorf("%s: switch %v, want %s", tc.path, m, tc.want)
+			}
+		}
+	}
+}
+
 // TestReceiptNamesStatusesAndLink: the receipt names the course and pace
 // group, says the status in the page's language with its explanation, and
 // gives the absolute status link (STARTLINE_PUBLIC_URL) in a wrapping block

@@ -52,6 +52,7 @@ type siteOptions struct {
 	sandbox *sandbox.Provider
 	ordered bool                // spring also has half:fcfs, a first-come group with a waiting room
 	routes  func(r *gin.Engine) // test-only routes, added before the server starts
+	cache   time.Duration       // PageCacheTTL
 }
 
 // newSiteWith is newSite with the public URL, trusted proxies, a settable
@@ -109,7 +110,8 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	}
 	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
-	d := web.Deps{Svc: svc, Registration: reg, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs}
+	d := web.Deps{Svc: svc, Registration: reg, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
+		PageCacheTTL: o.cache}
 	if o.sandbox != nil {
 		d.Sandbox = o.sandbox
 	}
