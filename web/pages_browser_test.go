@@ -188,8 +188,12 @@ func TestBrowserLanguageSwitchJourney(t *testing.T) {
 			if box[0] > browsertest.Width || box[1] < 2*box[2]*0.9 {
 				t.Errorf("status link block right %.0f px, height %.0f px (line %.0f): not wrapped inside %d px", box[0], box[1], box[2], browsertest.Width)
 			}
-			if !browsertest.Eval[bool](b, `!document.querySelector("button[data-copy]").hidden`) {
-				t.Errorf("copy button hidden with JavaScript on")
+			// The copy button (shown by the script) copies the link, by keyboard.
+			b.Do(chromedp.Focus(chromedp.CSS("button[data-copy]")))
+			b.Keys("\r")
+			b.WaitFor("[data-copied]:not(:empty)")
+			if got, want := b.Text("[data-copied]"), map[string]string{"en": "Copied", "ko": "복사했습니다"}[tc.lang]; got != want {
+				t.Errorf("after copying: %q, want %q", got, want)
 			}
 			status := browsertest.Eval[string](b, `document.querySelector("a[data-status-link]").href`)
 
