@@ -69,12 +69,12 @@ func TestSwitchLangTakesOnlyKnownLanguages(t *testing.T) {
 	}
 }
 
-// Every entry and offer status a runner can hold reads in both languages:
+// Every entry and offer status a runner can hold here reads in both languages:
 // its word and its one-line explanation.
 func TestRunnerStatusesTranslated(t *testing.T) {
 	entry := []lottery.EntryStatus{lottery.EntryReceived, lottery.EntryInReview, lottery.EntryRejected, lottery.EntryEligible,
 		lottery.EntrySelected, lottery.EntryWaitlisted, lottery.EntryOffered, lottery.EntryConfirmed, lottery.EntryDeclined,
-		lottery.EntryExpired, lottery.EntryWithdrawn}
+		lottery.EntryExpired} // withdrawn: named by i13-self's keys, with the withdrawal
 	offer := []lottery.OfferStatus{lottery.OfferPending, lottery.OfferAccepted, lottery.OfferPaid, lottery.OfferDeclined,
 		lottery.OfferExpired, lottery.OfferVoid}
 	for _, lang := range []string{"en", "ko"} {
