@@ -55,6 +55,12 @@
     }
     return -1;
   }
+  // The language switch re-shows the page and needs no proof. A browser
+  // without SubmitEvent.submitter still tells it by the click.
+  var switching = false;
+  document.querySelectorAll("button[data-lang-switch]").forEach(function (b) {
+    b.addEventListener("click", function () { switching = true; });
+  });
   var forms = document.querySelectorAll("form[data-altcha-challenge]");
   Array.prototype.forEach.call(forms, function (form) {
     if (!(window.crypto && crypto.subtle)) return;
@@ -69,8 +75,7 @@
       }
     });
     form.addEventListener("submit", function (ev) {
-      // The language switch re-shows the page: it needs no proof.
-      if (field.value || (ev.submitter && ev.submitter.hasAttribute("data-lang-switch"))) return;
+      if (field.value || switching || (ev.submitter && ev.submitter.hasAttribute("data-lang-switch"))) return;
       ev.preventDefault();
       pending = ev.submitter || {};
       var status = form.querySelector("[data-altcha-status]");
