@@ -146,7 +146,11 @@ type eventSpecJSON struct {
 			PrequeueMinutes *int `json:"prequeue_minutes"`
 		} `json:"pace_groups"`
 	} `json:"courses"`
-	formSpecJSON // "questions", "privacy", "waiver" (questions.go)
+	// The registration form (questions.go); not embedded, so a type error
+	// names its JSON path.
+	Questions []questionJSON `json:"questions"`
+	Privacy   *privacyJSON   `json:"privacy"`
+	Waiver    *waiverJSON    `json:"waiver"`
 }
 
 func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
@@ -161,7 +165,7 @@ func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
 	s := lottery.EventSpec{Slug: b.Slug, Name: b.Name, TimeZone: b.TimeZone, OpensAt: opens,
 		ClosesAt: closes, OfferHold: b.OfferHold, DisputeWindow: b.DisputeWindow, MaxGroupSize: b.MaxGroupSize, TicketRule: b.TicketRule,
 		UnreviewedPolicy: b.Unreviewed, Series: b.Series, EditionYear: b.EditionYear, EditionLabel: b.EditionLabel,
-		Form: b.formSpecJSON.spec()}
+		Form: formSpecJSON{Questions: b.Questions, Privacy: b.Privacy, Waiver: b.Waiver}.spec()}
 	if b.RiskRules != nil {
 		s.RiskRules = &lottery.RiskRulesSpec{ReviewAt: b.RiskRules.ReviewAt, RejectAt: b.RiskRules.RejectAt,
 			MinFillMS: b.RiskRules.MinFillMS}
