@@ -339,4 +339,20 @@ func TestEditAnswers(t *testing.T) {
 	if after != stored {
 		t.Errorf("a refused edit after close changed the answers: %s", after)
 	}
+
+	// The published frozen list and draws hold no answer.
+	if fr := e.action("spring", "freeze", map[string]any{"beacon_round": "drand:quicknet:9000000"}); fr.Status != 200 {
+		t.Fatalf("freeze: %d %s", fr.Status, fr.Raw)
+	}
+	for _, p := range []string{"/api/v1/events/spring/draws/half:sub-130/frozen.json", "/api/v1/events/spring/draws", "/api/v1/events/spring"} {
+		r := e.do("GET", p, nil)
+		if r.Status != 200 || !strings.Contains(string(r.Raw), "half:sub-130") && !strings.Contains(string(r.Raw), id) {
+			t.Errorf("%s: %d %s", p, r.Status, r.Raw)
+		}
+		for _, secret := range []string{"Lee Seoyeon", "5555", "Asthma", "Inhaler", `"tshirt":"L"`} {
+			if strings.Contains(string(r.Raw), secret) {
+				t.Errorf("%s publishes %q", p, secret)
+			}
+		}
+	}
 }

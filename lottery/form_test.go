@@ -1,6 +1,7 @@
 package lottery
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -246,4 +247,46 @@ func TestCheckFormChange(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzCheckAnswers: any decoded JSON body is refused with a field error or
+// accepted as answers to asked questions only, which check again to the
+// same answers (normalizing twice changes nothing).
+func FuzzCheckAnswers(f *testing.F) {
+	form, err := validFormSpec().Build()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(`{"emergency":{"name":"Park","phone":"010-9876-5432"},"tshirt":"M","category":"f","photos":true}`)
+	f.Add(`{"emergency":{"name":" ","phone":"+82 10 1111 2222"},"tshirt":"S","club":"x\ny","photos":true}`)
+	f.Add(`{"emergency":"x","tshirt":3,"photos":"on","shoe":null}`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		var in map[string]any
+		if json.Unmarshal([]byte(body), &in) != nil {
+			return
+		}
+		out, err := form.CheckAnswers(in, "KR")
+		if err != nil {
+			if !errors.Is(err, ErrInvalidField) || !strings.HasPrefix(fieldOf(err), "answers.") {
+				t.Fatalf("error %v is not an answers field error", err)
+			}
+			return
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var again map[string]any
+		if err := json.Unmarshal(b, &again); err != nil {
+			t.Fatal(err)
+		}
+		out2, err := form.CheckAnswers(again, "KR")
+		if err != nil {
+			t.Fatalf("stored answers %s refused: %v", b, err)
+		}
+		if b2, _ := json.Marshal(out2); string(b2) != string(b) {
+			t.Fatalf("normalizing twice: %s then %s", b, b2)
+		}
+	})
 }
