@@ -113,7 +113,25 @@ func TestQuestionsOnTheForm(t *testing.T) {
 	}
 	msgs, _ := s.store.OutboxFor(context.Background(), "runner@example.com", 1)
 	step3.Set("otp", codeRe.FindStringSubmatch(msgs[0].Body)[1])
-	step3.Set("altcha", solve(t, body))
+	// An answer changed on the way (the hidden fields) goes back to the
+	// questions, input kept, the error beside its field; nothing is stored.
+	tampered := url.Values{}
+	for k, v := range step3 {
+		tampered[k] = v
+	}
+	tampered.Set("answers.tshirt", "XXL")
+	tampered.Set("altcha", solve(t, body))
+	code, refused, _ := s.post("/events/autumn/apply", tampered)
+	if code != 422 || !strings.Contains(refused, `action="/events/autumn/apply/code"`) || !strings.Contains(refused, "Please choose one of the options.") ||
+		!strings.Contains(refused, `value="Park Jiwoo"`) {
+		t.Errorf("tampered answer at the code step: %d", code)
+	}
+	var n int64
+	s.store.DB().Raw("SELECT count(*) FROM entries WHERE event_id = (SELECT id FROM events WHERE slug = 'autumn')").Scan(&n)
+	if n != 0 {
+		t.Fatalf("a refused application stored %d entries", n)
+	}
+	step3.Set("altcha", solve(t, refused))
 	code, _, hdr := s.post("/events/autumn/apply", step3)
 	if code != http.StatusSeeOther {
 		t.Fatalf("submit: %d", code)
