@@ -38,21 +38,28 @@ const (
 	KindCheckbox QuestionKind = "checkbox"
 )
 
-// Limits of a form.
+// Limits of a form (in characters where they count text).
 const (
-	MaxQuestions     = 20
-	MaxOptions       = 50
-	MaxClubRunes     = 100
-	MaxTextRunes     = 1000
-	MaxLabelRunes    = 200
-	MaxContactRunes  = 100
-	MaxConsentRunes  = 10000 // a waiver's or notice's text, per language
-	MaxVersionRunes  = 32
-	ConsentPrivacy   = "privacy"
-	ConsentWaiver    = "waiver"
-	defaultVersion   = "default-1"
-	maxRetentionRune = 500
+	MaxQuestions      = 20
+	MaxOptions        = 50
+	MaxClubRunes      = 100
+	MaxTextRunes      = 1000
+	MaxLabelRunes     = 200
+	MaxContactRunes   = 100
+	MaxConsentRunes   = 10000 // a waiver's or notice's purpose, per language
+	MaxRetentionRunes = 500
+	MaxVersionRunes   = 32
 )
+
+// The documents every entry consents to (entry_consents.document, the keys
+// of an application's "consents").
+const (
+	ConsentPrivacy = "privacy"
+	ConsentWaiver  = "waiver"
+)
+
+// defaultVersion names the built-in documents' version.
+const defaultVersion = "default-1"
 
 // Text is a label or document in English with an optional Korean version.
 type Text struct {
@@ -280,7 +287,7 @@ func (s FormSpec) Build() (Form, error) {
 		if f.Privacy.Purpose, err = specText("privacy.purpose", p.Purpose, p.PurposeKO, MaxConsentRunes, true); err != nil {
 			return Form{}, err
 		}
-		if f.Privacy.Retention, err = specText("privacy.retention", p.Retention, p.RetentionKO, maxRetentionRune, true); err != nil {
+		if f.Privacy.Retention, err = specText("privacy.retention", p.Retention, p.RetentionKO, MaxRetentionRunes, true); err != nil {
 			return Form{}, err
 		}
 	}
