@@ -56,6 +56,10 @@ type applyBody struct {
 	Website              string          `json:"website"`
 	ClaimNote            string          `json:"claim_note"` // why previous_applications is above the record
 	Signals              json.RawMessage `json:"signals"`
+	// Answers to the event's questions by id; Consents the accepted
+	// documents' versions: {"privacy":"v","waiver":"v"} (questions.go).
+	Answers  map[string]any    `json:"answers"`
+	Consents map[string]string `json:"consents"`
 }
 
 type applyJSON struct {
@@ -79,7 +83,7 @@ func (h *handler) apply(c *gin.Context) {
 	req := registration.ApplyRequest{Course: b.Course, PaceGroup: b.PaceGroup, Name: b.Name, Email: b.Email, Phone: b.Phone,
 		BirthDate: b.BirthDate, OTP: b.OTP, GroupCode: b.GroupCode, PreviousApplications: b.PreviousApplications,
 		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals,
-		ClaimNote: b.ClaimNote}
+		ClaimNote: b.ClaimNote, Answers: b.Answers, Consents: b.Consents}
 	res, err := h.Registration.Apply(c.Request.Context(), c.Param("slug"), req, h.gate.Client(c), idem, body)
 	if err != nil {
 		writeError(c, h.Log, err)
@@ -107,6 +111,9 @@ type entryJSON struct {
 	TicketsRecord ticketsRecordJSON `json:"tickets_record"`
 	GroupCode     string            `json:"group_code,omitempty"`
 	CreatedAt     time.Time         `json:"created_at"`
+	// Answers and Consents are the receipt holder's own (questions.go).
+	Answers  lottery.Answers `json:"answers"`
+	Consents []consentJSON   `json:"consents"`
 }
 
 type ticketsRecordJSON struct {
@@ -134,8 +141,13 @@ func (h *handler) entryStatus(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
-	e := v.Entry
 	c.Header("Cache-Control", "private, no-store")
+	c.JSON(http.StatusOK, h.entryView(v))
+}
+
+// entryView is what the holder of an entry's receipt reads of it.
+func (h *handler) entryView(v lottery.EntryView) entryJSON {
+	e := v.Entry
 	out := entryJSON{EntryID: e.ID, Event: e.EventSlug, Status: string(e.Status), SubQueue: e.SubQueue,
 		Tickets: e.Tickets, GroupCode: e.GroupCode, CreatedAt: e.CreatedAt}
 	x := lottery.ExplainTickets(v.Event, e)
@@ -147,7 +159,8 @@ func (h *handler) entryStatus(c *gin.Context) {
 		o := offerView(*v.Offer)
 		out.Offer = &o
 	}
-	c.JSON(http.StatusOK, out)
+	out.Answers, out.Consents = answersView(e.Answers), consentsView(e.Consents)
+	return out
 }
 
 type proofJSON struct {

@@ -264,7 +264,14 @@ func (e *env) applyBodyNoProof(email, code string) map[string]any {
 	n := h.Sum32() % 100_000_000
 	return map[string]any{"course": "half", "pace_group": "sub-130", "name": fmt.Sprintf("Kim Minjun %d", n), "email": email,
 		"phone": fmt.Sprintf("+82 10-%04d-%04d", n/10000, n%10000), "birth_date": "1990-04-01", "otp": code,
-		"signals": map[string]any{"webdriver": false, "fill_ms": 42000, "timezone": "Asia/Seoul"}}
+		"signals":  map[string]any{"webdriver": false, "fill_ms": 42000, "timezone": "Asia/Seoul"},
+		"consents": defaultConsents()}
+}
+
+// defaultConsents accepts the default privacy notice and waiver, which an
+// event without its own documents asks for.
+func defaultConsents() map[string]any {
+	return map[string]any{"privacy": lottery.DefaultPrivacy.Version, "waiver": lottery.DefaultWaiver.Version}
 }
 
 func (e *env) countEntries() int64 {

@@ -35,6 +35,7 @@ type eventJSON struct {
 	Beacon             string     `json:"beacon,omitempty"`
 	RevealedAt         *time.Time `json:"revealed_at,omitempty"`
 	ResultsPublishedAt *time.Time `json:"results_published_at,omitempty"`
+	formSpecJSON                  // the registration questions and documents (questions.go)
 }
 
 type courseJSON struct {
@@ -87,6 +88,7 @@ func eventView(e lottery.Event, now time.Time) eventJSON {
 	if end, ok := lottery.RevealNotBefore(e); ok {
 		v.RevealNotBefore = &end
 	}
+	v.formSpecJSON = formView(e.Form)
 	for _, c := range e.Courses {
 		cj := courseJSON{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
 		for _, p := range c.PaceGroups {
@@ -144,6 +146,11 @@ type eventSpecJSON struct {
 			PrequeueMinutes *int `json:"prequeue_minutes"`
 		} `json:"pace_groups"`
 	} `json:"courses"`
+	// The registration form (questions.go); not embedded, so a type error
+	// names its JSON path.
+	Questions []questionJSON `json:"questions"`
+	Privacy   *privacyJSON   `json:"privacy"`
+	Waiver    *waiverJSON    `json:"waiver"`
 }
 
 func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
@@ -157,7 +164,8 @@ func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
 	}
 	s := lottery.EventSpec{Slug: b.Slug, Name: b.Name, TimeZone: b.TimeZone, OpensAt: opens,
 		ClosesAt: closes, OfferHold: b.OfferHold, DisputeWindow: b.DisputeWindow, MaxGroupSize: b.MaxGroupSize, TicketRule: b.TicketRule,
-		UnreviewedPolicy: b.Unreviewed, Series: b.Series, EditionYear: b.EditionYear, EditionLabel: b.EditionLabel}
+		UnreviewedPolicy: b.Unreviewed, Series: b.Series, EditionYear: b.EditionYear, EditionLabel: b.EditionLabel,
+		Form: formSpecJSON{Questions: b.Questions, Privacy: b.Privacy, Waiver: b.Waiver}.spec()}
 	if b.RiskRules != nil {
 		s.RiskRules = &lottery.RiskRulesSpec{ReviewAt: b.RiskRules.ReviewAt, RejectAt: b.RiskRules.RejectAt,
 			MinFillMS: b.RiskRules.MinFillMS}

@@ -56,7 +56,12 @@ type Entry struct {
 	Status               EntryStatus
 	// Lang is the language the runner applied in ("en" or "ko"): every
 	// mail about the entry is written in it.
-	Lang      string
+	Lang string
+	// Answers are the runner's answers to the event's questions (Form);
+	// Consents the documents accepted at apply. Personal data: never in
+	// logs, the event log or published files.
+	Answers   Answers
+	Consents  []Consent
 	Risk      antibot.Assessment
 	CreatedAt time.Time
 	UpdatedAt time.Time

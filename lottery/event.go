@@ -70,6 +70,9 @@ type Event struct {
 	EditionLabel string // "2025"; empty shows the year
 	Commitment   string // hex sha256(seed_secret); empty while draft
 	Courses      []Course
+	// Form is the registration form's questions and consent documents
+	// (form.go); read through Form.WithDefaults, so both consents are asked.
+	Form Form
 	// RiskRules overrides the apply scoring thresholds for this event; nil
 	// uses the service's defaults. Its Version names the override.
 	RiskRules *antibot.Rules
@@ -311,6 +314,8 @@ type EventSpec struct {
 	UnreviewedPolicy string
 	RiskRules        *RiskRulesSpec
 	Courses          []CourseSpec
+	// Form is the registration questions and consent documents (form.go).
+	Form FormSpec
 }
 
 // RiskRulesSpec overrides scoring thresholds for one event; zero fields keep
@@ -523,6 +528,9 @@ func (s EventSpec) Build() (Event, error) {
 				Capacity: ps.Capacity, Mode: mode, AdmitPerMinute: admit, PrequeueMinutes: prequeue})
 		}
 		e.Courses = append(e.Courses, c)
+	}
+	if e.Form, err = s.Form.Build(); err != nil {
+		return Event{}, err
 	}
 	return e, nil
 }

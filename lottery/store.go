@@ -68,6 +68,10 @@ type EventStore interface {
 	// commit is set it stores the sealed seed and its commitment too.
 	// ErrInvalidTransition when the event is no longer in state from.
 	TransitionEvent(ctx context.Context, slug string, from, to EventStatus, commit *SeedCommit, actor Actor) (Event, error)
+	// SetEventForm replaces an event's form if its registration has not
+	// opened at now (Event.CheckFormChange), with an audit row naming the
+	// versions (never answers). ErrNotFound; invalid_transition once open.
+	SetEventForm(ctx context.Context, slug string, form Form, now time.Time, actor Actor) (Event, error)
 }
 
 // SeedCommit is a sealed draw seed and its public commitment.

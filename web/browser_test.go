@@ -65,7 +65,12 @@ func TestBrowserRunnerApplies(t *testing.T) {
 			if got := browsertest.Eval[string](b, `document.querySelector("input[name=birth_date]").value`); got != "1990-04-01" {
 				t.Fatalf("birth date typed as %q", got)
 			}
-			b.TabTo("previous_applications", 5)
+			// Both consents, by keyboard (Space ticks a box).
+			b.TabTo("consents.privacy", 5)
+			b.Keys(" ")
+			b.TabTo("consents.waiver", 5)
+			b.Keys(" ")
+			b.TabTo("previous_applications", 8)
 			b.Keys("\r")
 			b.WaitFor(`input[name=otp]`)
 			b.Check("step3", tc.lang)

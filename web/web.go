@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -92,10 +93,11 @@ func Register(engine *gin.Engine, d Deps) error {
 		return err
 	}
 	for _, n := range names {
-		if strings.HasSuffix(n, "layout.html") {
+		// Files named _*.html are parts of pages, parsed into every page.
+		if strings.HasSuffix(n, "layout.html") || strings.HasPrefix(path.Base(n), "_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", n)
 		if err != nil {
 			return fmt.Errorf("parse %s: %w", n, err)
 		}
@@ -118,6 +120,9 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.GET("/queue/:ticket", p.queueWait)
 	r.GET("/entries/:id", p.entry)
 	r.POST("/entries/:id/disputes", p.fileDispute)
+	r.POST("/entries/:id/answers", p.refuseCrossSite, p.editAnswers)
+	r.GET("/events/:slug/privacy", p.consentDoc(lottery.ConsentPrivacy))
+	r.GET("/events/:slug/waiver", p.consentDoc(lottery.ConsentWaiver))
 	r.POST("/offers/:id/:action", p.offerAction)
 	r.GET("/status", p.lookup)
 	p.registerStaff(r)
@@ -369,6 +374,8 @@ type applyForm struct {
 	AdmissionToken string
 	// OTP is the code the runner was typing when switching language.
 	OTP string
+	// Q are the answers and consents as posted (questions.go).
+	Q questionValues
 }
 
 func (p *pages) formEvent(c *gin.Context, subqueue string) (applyForm, error) {
@@ -397,6 +404,7 @@ func (p *pages) readForm(c *gin.Context) (applyForm, error) {
 	f.ClaimNote = c.PostForm("claim_note")
 	f.Signals, f.Started, f.IdemKey = c.PostForm("signals"), c.PostForm("started"), c.PostForm("idem")
 	f.AdmissionToken = c.PostForm("admission_token")
+	f.Q = readQuestionValues(c)
 	return f, err
 }
 
@@ -439,6 +447,12 @@ func (p *pages) sendCode(c *gin.Context) {
 		return
 	}
 	applySwitch(c, f.Event.Slug)
+	// Questions and consents are checked before a code is mailed, so the
+	// runner fixes them beside the field with the input kept.
+	if err := p.Registration.CheckForm(c.Request.Context(), f.Event.Slug, f.Q.answers(f.Event.Form.WithDefaults()), f.Q.consents()); err != nil {
+		p.refused(c, "identity", f.Event.Name, f, localizeFormError(p.lang(c), err))
+		return
+	}
 	// The same budgets as the API's code requests (gate.Code): past the
 	// address's inbox cap the page reads as usual but nothing is mailed.
 	mail, err := p.gate.Code(c, f.Email)
@@ -503,7 +517,7 @@ func (p *pages) submit(c *gin.Context) {
 	req := registration.ApplyRequest{Course: f.SubQueue.Course, PaceGroup: f.SubQueue.Pace, Name: f.Name, Email: f.Email,
 		Phone: f.Phone, BirthDate: f.BirthDate, OTP: strings.TrimSpace(c.PostForm("otp")), GroupCode: f.GroupCode,
 		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started), AdmissionToken: f.AdmissionToken,
-		ClaimNote: f.ClaimNote}
+		ClaimNote: f.ClaimNote, Answers: f.Q.answers(f.Event.Form.WithDefaults()), Consents: f.Q.consents()}
 	if f.Previous != "" {
 		n, err := strconv.Atoi(f.Previous)
 		if err != nil {
@@ -537,6 +551,9 @@ func (p *pages) submit(c *gin.Context) {
 			p.fail(c, err)
 			return
 		}
+		if isFormField(err) { // back to the questions, input kept; a new code is sent from there
+			f.CodeSent, err = false, localizeFormError(p.lang(c), err)
+		}
 		p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f, err)
 		return
 	}
@@ -567,6 +584,8 @@ type entryPage struct {
 	AbsLink        string
 	ConfirmDecline bool
 	PayState       offers.PayState
+	// Answers is "Edit my details" (questions.go).
+	Answers answersSection
 }
 
 func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
@@ -594,7 +613,8 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	d.Message = message
 	x := lottery.ExplainTickets(v.Event, v.Entry)
 	page := entryPage{View: v, Token: tok, New: c.Query("new") == "1",
-		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", ")}
+		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", "),
+		Answers: p.answersSection(c, v)}
 	if c.Request.Method != http.MethodGet { // a refused dispute: the switch links to the page itself
 		switchByLink(c, link)
 	}

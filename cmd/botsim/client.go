@@ -29,6 +29,9 @@ type sim struct {
 	budget atomic.Int64 // requests still allowed
 	sent   atomic.Int64
 	plain  *http.Client // outbox reads: no cookies, no client address
+	// consents and answers go with every application (the event's form).
+	consents map[string]string
+	answers  map[string]any
 }
 
 func newSim(base, event string, maxRequests int64) *sim {
@@ -375,6 +378,9 @@ type ApplyBody struct {
 	Website   string   `json:"website"`
 	// AdmissionToken is the waiting room's pass (ordered sub-queues only).
 	AdmissionToken string `json:"admission_token,omitempty"`
+	// Consents and Answers are the event's form (sim.apply fills them).
+	Consents map[string]string `json:"consents,omitempty"`
+	Answers  map[string]any    `json:"answers,omitempty"`
 }
 
 func applyBodyFor(id Identity, otp, altcha string, sig *Signals) ApplyBody {
@@ -386,6 +392,9 @@ func (s *sim) apply(ctx context.Context, a *agent, ip string, body ApplyBody, id
 	var hdr map[string]string
 	if idemKey != "" {
 		hdr = map[string]string{"Idempotency-Key": idemKey}
+	}
+	if body.Consents == nil {
+		body.Consents, body.Answers = s.consents, s.answers
 	}
 	return s.call(ctx, a, ip, http.MethodPost, "/api/v1/events/"+url.PathEscape(s.event)+"/entries", body, hdr)
 }

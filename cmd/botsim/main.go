@@ -277,6 +277,10 @@ func preflight(ctx context.Context, s *sim, logw io.Writer) (eventInfo, []string
 	if err != nil {
 		return eventInfo{}, nil, fmt.Errorf("event %q: %w", s.event, err)
 	}
+	var raw eventJSON
+	if json.Unmarshal(r.body, &raw) == nil {
+		s.consents, s.answers = formOf(raw)
+	}
 	if ev.Status != "" && ev.Status != "open" && ev.Status != "published" {
 		fmt.Fprintf(logw, "botsim: warning: event status is %q; applications may be refused\n", ev.Status)
 	}
@@ -344,6 +348,51 @@ type eventJSON struct {
 		Mode           string `json:"mode"`
 		AdmitPerMinute int    `json:"admit_per_minute"`
 	} `json:"subqueues"`
+	// The registration form: every applicant accepts the documents'
+	// current versions and answers the required questions.
+	Questions []struct {
+		ID       string `json:"id"`
+		Kind     string `json:"kind"`
+		Required bool   `json:"required"`
+		Options  []struct {
+			Value string `json:"value"`
+		} `json:"options"`
+	} `json:"questions"`
+	Privacy struct {
+		Version string `json:"version"`
+	} `json:"privacy"`
+	Waiver struct {
+		Version string `json:"version"`
+	} `json:"waiver"`
+}
+
+// formOf is what every application of botsim's sends for the event's form:
+// the documents' versions and a plausible answer to each required question.
+func formOf(raw eventJSON) (map[string]string, map[string]any) {
+	var consents map[string]string
+	if raw.Privacy.Version != "" || raw.Waiver.Version != "" {
+		consents = map[string]string{"privacy": raw.Privacy.Version, "waiver": raw.Waiver.Version}
+	}
+	answers := map[string]any{}
+	for _, q := range raw.Questions {
+		if !q.Required {
+			continue
+		}
+		switch {
+		case q.Kind == "emergency_contact":
+			answers[q.ID] = map[string]string{"name": "Kim Jiho", "phone": "+82 10 2000 3000"}
+		case q.Kind == "checkbox":
+			answers[q.ID] = true
+		case len(q.Options) > 0:
+			answers[q.ID] = q.Options[0].Value
+		default:
+			answers[q.ID] = "botsim"
+		}
+	}
+	if len(answers) == 0 {
+		answers = nil
+	}
+	return consents, answers
 }
 
 // eventInfo is what botsim uses of the event: its lottery sub-queues (the

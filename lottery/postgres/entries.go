@@ -35,6 +35,7 @@ type entryRow struct {
 	GroupCode            string
 	Status               string
 	Lang                 string
+	Answers              []byte `gorm:"type:jsonb"`
 	RiskScore            int
 	RiskDecision         string
 	RiskReasons          []byte `gorm:"type:jsonb"`
@@ -77,7 +78,7 @@ func fromEntryRow(r entryRow) lottery.Entry {
 			RulesVersion: doc.RulesVersion},
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, PersonKey: r.PersonKey, UserAgent: r.UserAgent,
 		DeviceID: r.DeviceID, Fingerprint: r.Fingerprint, Signals: r.Signals, ClientIP: deref(r.ClientIP),
-		ClusterID: deref(r.ClusterID)}
+		ClusterID: deref(r.ClusterID), Answers: answersOf(r.Answers)}
 }
 
 // entryLang is the stored language of a new entry: "ko" or "en".
@@ -301,10 +302,10 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 		if err := tx.Raw(`INSERT INTO entries (id, event_id, subqueue_id, name, email, email_key, phone, birth_date, tickets,
 				previous_applications, group_code, status, risk_score, risk_decision, risk_reasons, created_at, updated_at,
 				person_key, client_ip, user_agent, device_id, fingerprint, signals,
-				recorded_applications, claimed_applications, claim_note, claim_status, ticket_record, lang)
+				recorded_applications, claimed_applications, claim_note, claim_status, ticket_record, lang, answers)
 			SELECT ?::uuid, ?::bigint, ?::bigint, ?::text, ?::text, ?::text, ?::text, ?::date, ?::int, ?::int, ?::text, ?::text,
 				?::int, ?::text, ?::jsonb, ?::timestamptz, ?::timestamptz, ?::text, ?::inet, ?::text, ?::text, ?::text, ?::jsonb,
-				?::int, ?::int, ?::text, ?::text, ?::jsonb, ?::text
+				?::int, ?::int, ?::text, ?::text, ?::jsonb, ?::text, ?::jsonb
 			WHERE EXISTS (SELECT 1 FROM events WHERE id = ? AND status = 'published' AND opens_at <= ? AND closes_at > ?)
 			ON CONFLICT DO NOTHING
 			RETURNING id`,
@@ -312,11 +313,14 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 			e.Tickets, e.PreviousApplications, e.GroupCode, string(e.Status), e.Risk.Score, string(e.Risk.Decision),
 			string(risk), now, now, e.PersonKey, ip, e.UserAgent, e.DeviceID, e.Fingerprint, signals,
 			e.RecordedApplications, e.ClaimedApplications, e.ClaimNote, cmp.Or(e.ClaimStatus, lottery.ClaimNone), string(record),
-			entryLang(e.Lang), e.EventID, now, now).Scan(&ids).Error; err != nil {
+			entryLang(e.Lang), answersDoc(e.Answers), e.EventID, now, now).Scan(&ids).Error; err != nil {
 			return fmt.Errorf("insert entry: %w", err)
 		}
 		if len(ids) == 0 {
 			return whyNotInserted(tx, e, now)
+		}
+		if err := insertConsents(tx, e.ID, e.Consents); err != nil {
+			return err
 		}
 		if err := appendLog(tx, e.EventID, lottery.LogRecord{Kind: "entry.created", EntryID: e.ID,
 			ToStatus: string(e.Status), Actor: "runner",

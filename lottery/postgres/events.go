@@ -46,6 +46,7 @@ type eventRow struct {
 	SeriesID           *int64
 	EditionYear        *int
 	EditionLabel       string
+	Form               []byte `gorm:"type:jsonb"` // lottery.Form (answers.go)
 }
 
 func (eventRow) TableName() string { return "events" }
@@ -117,6 +118,7 @@ func toEventRow(e lottery.Event) eventRow {
 		r.EditionYear = &e.EditionYear
 	}
 	r.EditionLabel = e.EditionLabel
+	r.Form = formDoc(e.Form)
 	if e.RiskRules != nil {
 		r.RiskRules, _ = json.Marshal(e.RiskRules)
 	}
@@ -135,7 +137,7 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 		UpdatedAt: r.UpdatedAt, UnreviewedPolicy: r.UnreviewedPolicy, FrozenAt: r.FrozenAt, BeaconRound: r.BeaconRound,
 		Beacon: r.Beacon, RevealedAt: r.RevealedAt, DrawRequestedAt: r.DrawRequestedAt,
 		ResultsPublishedAt: r.ResultsPublishedAt, SeedSealed: r.SeedSecretSealed, SeriesID: deref(r.SeriesID),
-		EditionYear: deref(r.EditionYear), EditionLabel: r.EditionLabel}
+		EditionYear: deref(r.EditionYear), EditionLabel: r.EditionLabel, Form: formOf(r.Form)}
 	if r.Commitment != nil {
 		e.Commitment = *r.Commitment
 	}

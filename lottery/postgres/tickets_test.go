@@ -83,7 +83,8 @@ func (f *ticketsFixture) apply(t *testing.T, slug string, r runner, claim *int) 
 		t.Fatal(err)
 	}
 	res, err := f.reg.Apply(ctx, slug, registration.ApplyRequest{Course: "ten", PaceGroup: "a", Name: r.name, Email: r.email,
-		Phone: r.phone, BirthDate: r.birth, OTP: "123456", PreviousApplications: claim, ClaimNote: "ran it in 2019 too"},
+		Phone: r.phone, BirthDate: r.birth, OTP: "123456", PreviousApplications: claim, ClaimNote: "ran it in 2019 too",
+		Consents: map[string]string{"privacy": lottery.DefaultPrivacy.Version, "waiver": lottery.DefaultWaiver.Version}},
 		lottery.ClientInfo{IP: "203.0.113.9", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/130", AcceptLanguage: "en"}, "", nil)
 	if err != nil {
 		t.Fatalf("apply %s to %s: %v", r.email, slug, err)

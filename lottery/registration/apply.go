@@ -37,6 +37,10 @@ type ApplyRequest struct {
 	// proof of work (JavaScript off): scored antibot.ReasonNoBrowserCheck,
 	// so it is taken for review only. The API never sets it.
 	NoBrowserCheck bool
+	// Answers to the event's questions by id (lottery.Form.CheckAnswers);
+	// Consents the accepted documents' versions ({"privacy","waiver"}).
+	Answers  map[string]any
+	Consents map[string]string
 }
 
 // ApplyResult is the receipt of an accepted application.
@@ -149,6 +153,10 @@ func (s *Service) validate(ev *lottery.Event, req ApplyRequest, now time.Time) (
 	if err != nil {
 		return lottery.Entry{}, err
 	}
+	answers, consents, err := s.checkForm(ev, req.Answers, req.Consents, now)
+	if err != nil {
+		return lottery.Entry{}, err
+	}
 	if !otpRe.MatchString(req.OTP) {
 		return lottery.Entry{}, lottery.Fieldf("otp", "give the 6-digit code we e-mailed you")
 	}
@@ -171,7 +179,7 @@ func (s *Service) validate(ev *lottery.Event, req ApplyRequest, now time.Time) (
 	}
 	return lottery.Entry{ID: id.String(), EventID: ev.ID, SubQueueID: sq.ID, SubQueue: sq.Key, Name: name, Email: addr.Address,
 		EmailKey: addr.Key, Phone: phone, BirthDate: birth, Tickets: 1,
-		GroupCode: group, PersonKey: identity.PersonKey(name, birth)}, nil
+		GroupCode: group, PersonKey: identity.PersonKey(name, birth), Answers: answers, Consents: consents}, nil
 }
 
 // countTickets sets the entry's tickets from the runner's record in the

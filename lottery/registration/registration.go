@@ -50,6 +50,13 @@ type Store interface {
 	// EntryPlace returns where an entry stands in its draw; ErrNotFound
 	// when it was not drawn.
 	EntryPlace(ctx context.Context, entryID string) (lottery.DrawPlace, error)
+	// SetAnswers replaces an entry's answers while its event's registration
+	// is open at now, with an event-log record of the kind only (no
+	// values). ErrNotFound; ErrClosed once registration closed.
+	SetAnswers(ctx context.Context, entryID string, answers lottery.Answers, now time.Time) error
+	// EntryConsents lists the documents an entry's runner accepted, oldest
+	// first.
+	EntryConsents(ctx context.Context, entryID string) ([]lottery.Consent, error)
 }
 
 // Events is what registration reads through the root service: its event

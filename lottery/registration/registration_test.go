@@ -186,7 +186,8 @@ func hasReason(a antibot.Assessment, code string) bool {
 func validRequest() ApplyRequest {
 	prev := 2
 	return ApplyRequest{Course: "half", PaceGroup: "open", Name: "Kim Minjun", Email: "runner@example.com",
-		Phone: "010-1234-5678", BirthDate: "1990-05-17", OTP: "123456", GroupCode: "kim-family", PreviousApplications: &prev}
+		Phone: "010-1234-5678", BirthDate: "1990-05-17", OTP: "123456", GroupCode: "kim-family", PreviousApplications: &prev,
+		Consents: map[string]string{"privacy": lottery.DefaultPrivacy.Version, "waiver": lottery.DefaultWaiver.Version}}
 }
 
 // TestValidate: the fields are checked in form order (the first bad one is
@@ -199,7 +200,8 @@ func TestValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if e.Name != "Kim Minjun" || e.EmailKey != "runner@example.com" || e.Phone != "+821012345678" ||
-		e.SubQueue != "half:open" || e.GroupCode != "kim-family" || e.Tickets != 1 || e.PersonKey == "" {
+		e.SubQueue != "half:open" || e.GroupCode != "kim-family" || e.Tickets != 1 || e.PersonKey == "" ||
+		len(e.Consents) != 2 || e.Consents[0].Version != lottery.DefaultPrivacy.Version || !e.Consents[0].AcceptedAt.Equal(testNow) {
 		t.Errorf("entry %+v", e)
 	}
 	tests := []struct {
@@ -212,6 +214,10 @@ func TestValidate(t *testing.T) {
 		{"e-mail before phone", func(r *ApplyRequest) { r.Email, r.Phone = "x", "x" }, "email"},
 		{"phone", func(r *ApplyRequest) { r.Phone = "12" }, "phone"},
 		{"birth date before code", func(r *ApplyRequest) { r.BirthDate, r.OTP = "1990-13-01", "x" }, "birth_date"},
+		{"answers after birth date", func(r *ApplyRequest) { r.BirthDate, r.Answers = "x", map[string]any{"shoe": "270"} }, "birth_date"},
+		{"an answer to no question", func(r *ApplyRequest) { r.Answers = map[string]any{"shoe": "270"} }, "answers.shoe"},
+		{"answers before consents", func(r *ApplyRequest) { r.Answers, r.Consents = map[string]any{"shoe": "1"}, nil }, "answers.shoe"},
+		{"consent before code", func(r *ApplyRequest) { r.Consents, r.OTP = map[string]string{"privacy": "default-1"}, "x" }, "consents.waiver"},
 		{"code", func(r *ApplyRequest) { r.OTP = "12345" }, "otp"},
 		{"group", func(r *ApplyRequest) { r.GroupCode = "Kim Family" }, "group_code"},
 		{"previous applications", func(r *ApplyRequest) { n := 101; r.PreviousApplications = &n }, "previous_applications"},

@@ -25,6 +25,9 @@ func (s *Service) EntryStatus(ctx context.Context, entryID, token string) (lotte
 	if err != nil {
 		return lottery.EntryView{}, fmt.Errorf("entry status: %w", err)
 	}
+	if e.Consents, err = s.store.EntryConsents(ctx, e.ID); err != nil {
+		return lottery.EntryView{}, fmt.Errorf("entry status: %w", err)
+	}
 	v := lottery.EntryView{Entry: e, Event: ev}
 	// Ordered sub-queues offer slots as runners apply, not at publication.
 	if ev.ResultsPublishedAt != nil || e.Status == lottery.EntryOffered || e.Status == lottery.EntryConfirmed ||
