@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/startline/startline/lottery"
 )
 
 // questionsSpec is a form with one question of every kind and the
@@ -77,7 +79,8 @@ func TestQuestionsSpec(t *testing.T) {
 		t.Errorf("privacy: %v", r.Body["privacy"])
 	}
 
-	// An event without a form still asks both consents, with the defaults.
+	// An event without a form still shows both documents, with the defaults
+	// (the web form always asks them; see TestApplyFixedContractBody).
 	plain := eventBody("plain")
 	if r := e.do("POST", "/api/v1/admin/events", plain, auth...); r.Status != 201 {
 		t.Fatalf("create plain: %d %s", r.Status, r.Raw)
@@ -354,5 +357,36 @@ func TestEditAnswers(t *testing.T) {
 				t.Errorf("%s publishes %q", p, secret)
 			}
 		}
+	}
+}
+
+// TestApplyFixedContractBody applies with API.md's fixed body (no consents)
+// to an event created with API.md's fixed spec (no form of its own): taken,
+// with no consent rows; a consent given anyway is checked and recorded.
+func TestApplyFixedContractBody(t *testing.T) {
+	e := newEnv(t, true)
+	e.openEvent("spring")
+	b := e.applyBody("fixed@example.com", e.otp("spring", "fixed@example.com"))
+	delete(b, "consents")
+	if r := e.do("POST", "/api/v1/events/spring/entries", b); r.Status != 201 {
+		t.Fatalf("fixed body: %d %s", r.Status, r.Raw)
+	}
+	var rows int64
+	e.store.DB().Raw("SELECT count(*) FROM entry_consents").Scan(&rows)
+	if rows != 0 {
+		t.Errorf("%d consent rows for an application that gave none", rows)
+	}
+	b = e.applyBody("given@example.com", e.otp("spring", "given@example.com"))
+	b["consents"] = map[string]any{"privacy": "old", "waiver": lottery.DefaultWaiver.Version}
+	if r := e.do("POST", "/api/v1/events/spring/entries", b); r.Status != 422 || r.errField("field") != "consents.privacy" {
+		t.Errorf("a wrong version given anyway: %d %s", r.Status, r.Raw)
+	}
+	b["consents"], b["altcha"] = defaultConsents(), e.altcha("spring")
+	if r := e.do("POST", "/api/v1/events/spring/entries", b); r.Status != 201 {
+		t.Fatalf("with consents: %d %s", r.Status, r.Raw)
+	}
+	e.store.DB().Raw("SELECT count(*) FROM entry_consents").Scan(&rows)
+	if rows != 2 {
+		t.Errorf("%d consent rows, want 2", rows)
 	}
 }

@@ -152,6 +152,13 @@ func (f Form) WithDefaults() Form {
 	return f
 }
 
+// Implicit reports a form the organizer never set: no questions and the
+// default documents.
+func (f Form) Implicit() bool {
+	f = f.WithDefaults()
+	return len(f.Questions) == 0 && f.Privacy.Version == defaultVersion && f.Waiver.Version == defaultVersion
+}
+
 // Question finds a question by id.
 func (f Form) Question(id string) (Question, bool) {
 	for _, q := range f.Questions {

@@ -19,6 +19,14 @@ func (s *Service) checkForm(ev *lottery.Event, answers map[string]any, consents 
 	if err != nil {
 		return nil, nil, err
 	}
+	if consents == nil && ev.Form.Implicit() {
+		// API.md's fixed apply body has no consents: a script applying to an
+		// event created with API.md's fixed spec (no form of its own) is
+		// taken without consent rows. The web form always sends the map, so
+		// a person always ticks both; an event with its own documents or
+		// questions requires them from every client.
+		return a, nil, nil
+	}
 	c, err := form.CheckConsents(consents, now)
 	if err != nil {
 		return nil, nil, err
