@@ -127,7 +127,9 @@ func timeFuncs(lang string) template.FuncMap {
 			"long": func(t time.Time) string {
 				return fmt.Sprintf("%d년 %d월 %d일 (%s) %s", t.Year(), t.Month(), t.Day(), koWeekdays[t.Weekday()], t.Format("15:04 MST"))
 			},
-			"short": func(t time.Time) string { return fmt.Sprintf("%d월 %d일 %s", t.Month(), t.Day(), t.Format("15:04 MST")) },
+			"short": func(t time.Time) string {
+				return fmt.Sprintf("%d월 %d일 %s", t.Month(), t.Day(), t.Format("15:04 MST"))
+			},
 		}
 	}
 	return template.FuncMap{
