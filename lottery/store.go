@@ -33,8 +33,9 @@ type Mail struct {
 	ID      int64
 	To      string
 	Subject string
-	Body    string
-	Kind    string // the category: otp, offer, staff_alert
+	Body    string // text/plain
+	HTML    string // text/html: the same text through lottery/mails' layout
+	Kind    string // the category: otp, offer, entry, staff_alert
 	Intent  string // the mails template it was or is rendered from
 	// What an intent is about; empty for mails rendered at write time.
 	EventID   int64
