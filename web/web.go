@@ -489,7 +489,7 @@ func (p *pages) submit(c *gin.Context) {
 	req := registration.ApplyRequest{Course: f.SubQueue.Course, PaceGroup: f.SubQueue.Pace, Name: f.Name, Email: f.Email,
 		Phone: f.Phone, BirthDate: f.BirthDate, OTP: strings.TrimSpace(c.PostForm("otp")), GroupCode: f.GroupCode,
 		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started), AdmissionToken: f.AdmissionToken,
-		ClaimNote: f.ClaimNote}
+		ClaimNote: f.ClaimNote, Lang: p.lang(c)}
 	if f.Previous != "" {
 		n, err := strconv.Atoi(f.Previous)
 		if err != nil {
