@@ -20,7 +20,7 @@ var reasonCategory = map[string]string{
 	"honeypot_filled": RejectAutomated, "webdriver": RejectAutomated, "fast_fill": RejectAutomated,
 	"scripting_user_agent": RejectAutomated, "headless_user_agent": RejectAutomated, "no_user_agent": RejectAutomated,
 	"no_signals": RejectAutomated, "queue_join_flagged": RejectAutomated,
-	"linked_cluster": RejectLinked,
+	"linked_cluster":  RejectLinked,
 	"hosting_network": RejectNetwork, antibot.ReasonGeoMismatch: RejectNetwork, "language_mismatch": RejectNetwork,
 	"platform_mismatch": RejectNetwork, "no_accept_language": RejectNetwork, "no_device_cookie": RejectNetwork,
 	"disposable_email": RejectEmail,
