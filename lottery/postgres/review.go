@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/mails"
 	"github.com/startline/startline/lottery/review"
 )
 
@@ -168,6 +169,15 @@ func (s *Store) Decide(ctx context.Context, d review.Decision, o lottery.OfferTx
 					"decided_on": target.ID}}); err != nil {
 				return err
 			}
+		}
+		// The runner hears the decision: back in (reinstated) or rejected,
+		// with the reason category and the appeal link.
+		kind := mails.EntryRejected
+		if to == lottery.EntryReceived {
+			kind = mails.EntryReinstated
+		}
+		if err := queueEntryIntents(ctx, tx, kind, changed, ""); err != nil {
+			return err
 		}
 		if len(changed) > 0 {
 			freed, err := settleReviewedOffers(tx, target.EventID, changed, actor.Label)
