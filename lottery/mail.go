@@ -106,7 +106,7 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 	}
 	loc := ev.Location()
 	d := mails.EntryData{Event: ev.Name, Name: e.Name, SubQueue: ev.SubQueueName(e.SubQueue),
-		Link: r.StatusLink(e.ID, e.Lang), Status: receiptStatus(e, ev), At: m.CreatedAt.In(loc)}
+		Link: r.StatusLink(e.ID, e.Lang), Status: receiptStatus(e, ev, m.Detail), At: m.CreatedAt.In(loc)}
 	if price := ev.PriceOf(e.SubQueue); !price.IsZero() {
 		d.Amount = price.String()
 	}
@@ -129,18 +129,24 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 	return mails.Render(m.Intent, e.Lang, d)
 }
 
-// receiptStatus is what the receipt says about an entry: held for review
-// (its risk decision at apply, or a review it is in now), an ordered
-// group's wait for a slot or the slot held at once, or in the draw.
-// Receipts are rendered seconds after the apply commits, so the entry's
-// status is still the one it was given.
-func receiptStatus(e Entry, ev Event) string {
+// receiptStatus is what the receipt says about an entry: its status at
+// apply, as the apply queued it (Mail.Detail), so a receipt read later still
+// tells what happened then; an ordered group's waiting or held slot says so.
+// Without it (an older intent) the entry's risk decision stands in.
+func receiptStatus(e Entry, ev Event, atApply string) string {
+	st := EntryStatus(atApply)
+	if st == "" {
+		st = e.Status
+		if e.Risk.Decision == antibot.Review {
+			st = EntryInReview
+		}
+	}
 	switch {
-	case e.Status == EntryInReview || e.Risk.Decision == antibot.Review:
+	case st == EntryInReview:
 		return string(EntryInReview)
-	case e.Status == EntryWaitlisted && modeOf(ev, e.SubQueue) == ModeOrdered:
+	case st == EntryWaitlisted && modeOf(ev, e.SubQueue) == ModeOrdered:
 		return string(EntryWaitlisted)
-	case (e.Status == EntryOffered || e.Status == EntryConfirmed) && modeOf(ev, e.SubQueue) == ModeOrdered:
+	case st == EntryOffered && modeOf(ev, e.SubQueue) == ModeOrdered:
 		return string(EntryOffered)
 	}
 	return string(EntryReceived)

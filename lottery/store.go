@@ -38,9 +38,12 @@ type Mail struct {
 	Kind    string // the category: otp, offer, entry, staff_alert
 	Intent  string // the mails template it was or is rendered from
 	// What an intent is about; empty for mails rendered at write time.
-	EventID   int64
-	EntryID   string
-	OfferID   string
+	EventID int64
+	EntryID string
+	OfferID string
+	// Detail is a fact of the change fixed when the intent was queued (the
+	// receipt's entry status at apply), never personal data.
+	Detail    string
 	CreatedAt time.Time
 	SentAt    *time.Time
 	Attempts  int

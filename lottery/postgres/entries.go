@@ -350,7 +350,7 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 		if e.Status == lottery.EntryRejected {
 			kind = mails.EntryRejected
 		}
-		receipt, err := queueEntryIntentIDs(tx.Statement.Context, tx, kind, []string{e.ID}, "")
+		receipt, err := queueEntryIntentIDs(tx.Statement.Context, tx, kind, []string{e.ID}, "", string(e.Status))
 		if err != nil {
 			return err
 		}

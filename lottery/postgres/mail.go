@@ -24,6 +24,7 @@ type mailRow struct {
 	EventID   *int64
 	EntryID   *string
 	OfferID   *string
+	Detail    string
 	Attempts  int
 	LastError string
 	SentAt    *time.Time
@@ -34,7 +35,7 @@ func (mailRow) TableName() string { return "outbox" }
 
 func fromMailRow(r mailRow) lottery.Mail {
 	m := lottery.Mail{ID: r.ID, To: r.ToAddr, Subject: r.Subject, Body: r.Body, HTML: r.HTML, Kind: r.Kind, Intent: r.Intent,
-		CreatedAt: r.CreatedAt, SentAt: r.SentAt, Attempts: r.Attempts}
+		CreatedAt: r.CreatedAt, SentAt: r.SentAt, Attempts: r.Attempts, Detail: r.Detail}
 	if r.EventID != nil {
 		m.EventID = *r.EventID
 	}
@@ -110,13 +111,14 @@ func scanIDs(rows *sql.Rows) ([]int64, error) {
 // exactly when the change commits; offerID may be empty. The worker renders
 // it in the entry's language when it sends it.
 func queueEntryIntents(ctx context.Context, tx *gorm.DB, kind string, entryIDs []string, offerID string) error {
-	_, err := queueEntryIntentIDs(ctx, tx, kind, entryIDs, offerID)
+	_, err := queueEntryIntentIDs(ctx, tx, kind, entryIDs, offerID, "")
 	return err
 }
 
-// queueEntryIntentIDs is queueEntryIntents returning the outbox ids, for a
-// caller that hands them to the notifier at once (the apply's receipt).
-func queueEntryIntentIDs(ctx context.Context, tx *gorm.DB, kind string, entryIDs []string, offerID string) ([]int64, error) {
+// queueEntryIntentIDs is queueEntryIntents with the intent's Detail,
+// returning the outbox ids for a caller that hands them to the notifier at
+// once (the apply's receipt).
+func queueEntryIntentIDs(ctx context.Context, tx *gorm.DB, kind string, entryIDs []string, offerID, detail string) ([]int64, error) {
 	if len(entryIDs) == 0 {
 		return nil, nil
 	}
@@ -124,9 +126,9 @@ func queueEntryIntentIDs(ctx context.Context, tx *gorm.DB, kind string, entryIDs
 	if offerID != "" {
 		offer = offerID
 	}
-	rows, err := tx.Statement.ConnPool.QueryContext(ctx, `INSERT INTO outbox (to_addr, subject, body, kind, intent, event_id, entry_id, offer_id)
-		SELECT e.email, '', '', 'entry', $1, e.event_id, e.id, $2::uuid FROM entries e WHERE e.id = ANY($3::uuid[])
-		ORDER BY e.id RETURNING id`, kind, offer, entryIDs)
+	rows, err := tx.Statement.ConnPool.QueryContext(ctx, `INSERT INTO outbox (to_addr, subject, body, kind, intent, event_id, entry_id, offer_id, detail)
+		SELECT e.email, '', '', 'entry', $1, e.event_id, e.id, $2::uuid, $4 FROM entries e WHERE e.id = ANY($3::uuid[])
+		ORDER BY e.id RETURNING id`, kind, offer, entryIDs, detail)
 	if err != nil {
 		return nil, fmt.Errorf("queue %s mail: %w", kind, err)
 	}
