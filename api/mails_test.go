@@ -286,7 +286,6 @@ func TestMailAtEveryStateChange(t *testing.T) {
 	}
 }
 
-
 // TestRunnerLang: the API's lang is "en" or "ko" (else a field error, and
 // nothing is sent); without it the first Accept-Language tag decides.
 func TestRunnerLang(t *testing.T) {
