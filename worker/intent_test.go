@@ -75,10 +75,11 @@ func TestOfferIntentRenderedOnSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	seoul, _ := time.LoadLocation("Asia/Seoul")
-	wantSubject := "You have a place in W: accept by " + o.ExpiresAt.In(seoul).Format("2006-01-02 15:04") + " KST"
-	link := "https://run.example/entries/" + entryID + "?token=" + keys.ReceiptToken(entryID)
-	if dev[0].Subject != wantSubject || !strings.Contains(dev[0].Body, "Accept and pay, or decline, here: "+link+"\n") ||
-		!strings.Contains(dev[0].Body, "수락·결제 또는 거절: "+link+"\n") {
+	wantSubject := "You have a place in W: accept by " + o.ExpiresAt.In(seoul).Format("2 Jan 15:04") + " KST"
+	link := "https://run.example/entries/" + entryID + "?lang=en&token=" + keys.ReceiptToken(entryID)
+	if dev[0].Subject != wantSubject || !strings.Contains(dev[0].Body, "before then. If you do nothing, the slot goes to "+
+		"the next runner on the waitlist when the hold ends.\n"+link+"\n") || strings.Contains(dev[0].Body, "수락") ||
+		!strings.Contains(dev[0].HTML, `<a href="`+strings.ReplaceAll(link, "&", "&amp;")+`">`) {
 		t.Errorf("dev outbox mail %q\n%s", dev[0].Subject, dev[0].Body)
 	}
 
@@ -90,10 +91,10 @@ func TestOfferIntentRenderedOnSend(t *testing.T) {
 		t.Fatalf("%d mails sent", len(sender.sent))
 	}
 	got := sender.sent[0]
-	if got.To != email || got.Subject != wantSubject || got.Body != dev[0].Body {
+	if got.To != email || got.Subject != wantSubject || got.Body != dev[0].Body || got.HTML != dev[0].HTML {
 		t.Errorf("sent %q to %s:\n%s", got.Subject, got.To, got.Body)
 	}
-	if !strings.Contains(got.Body, o.ExpiresAt.In(seoul).Format(time.RFC1123)) {
+	if !strings.Contains(got.Body, o.ExpiresAt.In(seoul).Format("Mon 2 Jan 2006, 15:04")+" KST") {
 		t.Errorf("hold end not in the event's zone:\n%s", got.Body)
 	}
 	if m, _ := store.Mail(ctx, id); m.SentAt == nil {
