@@ -311,3 +311,25 @@ func TestRunnerLang(t *testing.T) {
 		}
 	}
 }
+
+// TestRejectedAtApplyIsMailed: an entry refused at apply gets the rejection
+// (its category in plain words and the appeal link) instead of a receipt,
+// never the risk reasons themselves.
+func TestRejectedAtApplyIsMailed(t *testing.T) {
+	e := newEnv(t, true)
+	e.openEvent("spring")
+	body := e.applyBody("filled@example.com", e.otp("spring", "filled@example.com"))
+	body["website"] = "https://spam.example"
+	body["signals"] = map[string]any{"webdriver": true, "fill_ms": 300, "timezone": "Asia/Seoul"}
+	r := e.do("POST", "/api/v1/events/spring/entries", body, "Accept-Language", "ko")
+	if r.Status != 201 || r.str("status") != "rejected" {
+		t.Fatalf("apply: %d %s", r.Status, r.Raw)
+	}
+	m := e.outboxOf("filled@example.com")[0]
+	id := r.str("entry_id")
+	if !strings.Contains(m.Subject, "신청이 승인되지 않았습니다") || !strings.Contains(m.Body, "프로그램으로 보내진") ||
+		!strings.Contains(m.Body, testPublicURL+"/entries/"+id+"?lang=ko&token=") || strings.Contains(m.Body, "honeypot") ||
+		strings.Contains(m.Body, "website") {
+		t.Errorf("rejection at apply:\n%s\n%s", m.Subject, m.Body)
+	}
+}
