@@ -119,6 +119,9 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 	switch m.Intent {
 	case mails.EntryRejected:
 		d.Reason = RejectionCategory(e.Risk.Reasons)
+		if m.Detail != "" { // the decision named it (a cluster rejected whole)
+			d.Reason = m.Detail
+		}
 	case mails.EntryWaitlisted:
 		p, err := r.src.EntryPlace(ctx, e.ID)
 		if err != nil {

@@ -41,8 +41,10 @@ type Mail struct {
 	EventID int64
 	EntryID string
 	OfferID string
-	// Detail is a fact of the change fixed when the intent was queued (the
-	// receipt's entry status at apply), never personal data.
+	// Detail is a fact of the change fixed when the intent was queued, so
+	// the mail reads the same however late it is rendered: the receipt's
+	// entry status at apply, a rejection's category when the decision names
+	// it (a cluster rejected whole). Never personal data.
 	Detail    string
 	CreatedAt time.Time
 	SentAt    *time.Time

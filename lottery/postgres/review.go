@@ -172,11 +172,16 @@ func (s *Store) Decide(ctx context.Context, d review.Decision, o lottery.OfferTx
 		}
 		// The runner hears the decision: back in (reinstated) or rejected,
 		// with the reason category and the appeal link.
-		kind := mails.EntryRejected
+		// A whole cluster rejected is told so, whatever each entry's own
+		// reasons were (Mail.Detail carries the category).
+		kind, detail := mails.EntryRejected, ""
 		if to == lottery.EntryReceived {
 			kind = mails.EntryReinstated
 		}
-		if err := queueEntryIntents(ctx, tx, kind, changed, ""); err != nil {
+		if d.Decision == review.DecisionRejectCluster {
+			detail = lottery.RejectLinked
+		}
+		if _, err := queueEntryIntentIDs(ctx, tx, kind, changed, "", detail); err != nil {
 			return err
 		}
 		if len(changed) > 0 {
