@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/startline/startline/antibot"
@@ -30,6 +31,39 @@ type MailRenderer struct {
 	src       IntentSource
 	keys      *Keys
 	publicURL string
+
+	// A draw's waitlist mails a whole event at once: its event is read once
+	// a while, not once a mail.
+	mu     sync.Mutex
+	events map[int64]renderedEvent
+}
+
+type renderedEvent struct {
+	ev Event
+	at time.Time
+}
+
+// eventTTL is how long a rendered event's name, zone and prices are reused.
+const eventTTL = 30 * time.Second
+
+func (r *MailRenderer) event(ctx context.Context, id int64) (Event, error) {
+	r.mu.Lock()
+	c, ok := r.events[id]
+	r.mu.Unlock()
+	if ok && time.Since(c.at) < eventTTL {
+		return c.ev, nil
+	}
+	ev, err := r.src.EventByID(ctx, id)
+	if err != nil {
+		return Event{}, err
+	}
+	r.mu.Lock()
+	if r.events == nil || len(r.events) > 1000 {
+		r.events = map[int64]renderedEvent{}
+	}
+	r.events[id] = renderedEvent{ev: ev, at: time.Now()}
+	r.mu.Unlock()
+	return ev, nil
 }
 
 // NewMailRenderer renders links under publicURL (e.g. https://run.example;
@@ -100,7 +134,7 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 	if err != nil {
 		return mails.Message{}, unrenderable("entry "+entryID, err)
 	}
-	ev, err := r.src.EventByID(ctx, e.EventID)
+	ev, err := r.event(ctx, e.EventID)
 	if err != nil {
 		return mails.Message{}, unrenderable("event", err)
 	}
