@@ -153,7 +153,7 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 	switch m.Intent {
 	case mails.EntryRejected:
 		d.Reason = RejectionCategory(e.Risk.Reasons)
-		if m.Detail != "" { // the decision named it (a cluster rejected whole)
+		if IsRejectionCategory(m.Detail) { // the decision named it (a cluster rejected whole)
 			d.Reason = m.Detail
 		}
 	case mails.EntryWaitlisted:

@@ -1,6 +1,10 @@
 package lottery
 
-import "github.com/startline/startline/antibot"
+import (
+	"slices"
+
+	"github.com/startline/startline/antibot"
+)
 
 // Rejection categories: what a rejected runner is told about why, in plain
 // words (lottery/mails "reason.<lang>"), never the risk reasons themselves,
@@ -43,4 +47,9 @@ func RejectionCategory(reasons []antibot.Reason) string {
 		}
 	}
 	return RejectOther
+}
+
+// IsRejectionCategory reports whether c is one of the categories above.
+func IsRejectionCategory(c string) bool {
+	return c == RejectOther || slices.Contains(categoryOrder, c)
 }

@@ -346,11 +346,11 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 		// The receipt (or, for an entry refused at apply, the rejection
 		// with its reason category and the appeal link), owed exactly when
 		// the entry commits.
-		kind := mails.EntryReceived
+		kind, detail := mails.EntryReceived, string(e.Status) // the receipt tells the status at apply
 		if e.Status == lottery.EntryRejected {
-			kind = mails.EntryRejected
+			kind, detail = mails.EntryRejected, "" // the category comes from the entry's reasons
 		}
-		receipt, err := queueEntryIntentIDs(tx.Statement.Context, tx, kind, []string{e.ID}, "", string(e.Status))
+		receipt, err := queueEntryIntentIDs(tx.Statement.Context, tx, kind, []string{e.ID}, "", detail)
 		if err != nil {
 			return err
 		}
