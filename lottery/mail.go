@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -155,6 +156,12 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 		d.Reason = RejectionCategory(e.Risk.Reasons)
 		if IsRejectionCategory(m.Detail) { // the decision named it (a cluster rejected whole)
 			d.Reason = m.Detail
+		}
+	case mails.EntryRefunded:
+		// A refund under the event's policy may be less than the price: the
+		// change that refunds puts the amount (minor units) in Detail.
+		if n, err := strconv.ParseInt(m.Detail, 10, 64); err == nil && n >= 0 {
+			d.Amount = Money{Amount: n, Currency: ev.Currency}.String()
 		}
 	case mails.EntryWaitlisted:
 		p, err := r.src.EntryPlace(ctx, e.ID)

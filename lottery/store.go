@@ -44,7 +44,8 @@ type Mail struct {
 	// Detail is a fact of the change fixed when the intent was queued, so
 	// the mail reads the same however late it is rendered: the receipt's
 	// entry status at apply, a rejection's category when the decision names
-	// it (a cluster rejected whole). Never personal data.
+	// it (a cluster rejected whole), a refund's amount in minor units. Never
+	// personal data.
 	Detail    string
 	CreatedAt time.Time
 	SentAt    *time.Time

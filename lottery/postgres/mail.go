@@ -115,7 +115,9 @@ func queueEntryIntents(ctx context.Context, tx *gorm.DB, kind string, entryIDs [
 	return err
 }
 
-// queueEntryIntentIDs is queueEntryIntents with the intent's Detail,
+// queueEntryIntentIDs is queueEntryIntents with the intent's Detail (see
+// lottery.Mail.Detail: entry.refunded takes the refunded amount in minor
+// units, entry.rejected a lottery.RejectionCategory),
 // returning the outbox ids for a caller that hands them to the notifier at
 // once (the apply's receipt).
 func queueEntryIntentIDs(ctx context.Context, tx *gorm.DB, kind string, entryIDs []string, offerID, detail string) ([]int64, error) {
