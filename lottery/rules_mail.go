@@ -2,6 +2,7 @@ package lottery
 
 import (
 	"slices"
+	"time"
 
 	"github.com/startline/startline/antibot"
 )
@@ -52,4 +53,12 @@ func RejectionCategory(reasons []antibot.Reason) string {
 // IsRejectionCategory reports whether c is one of the categories above.
 func IsRejectionCategory(c string) bool {
 	return c == RejectOther || slices.Contains(categoryOrder, c)
+}
+
+// ReminderLead is how long before a hold ends its runner is reminded: a
+// quarter of the hold, at most a day (a 48 h hold is reminded 12 h before
+// its end, a week's hold a day before). lottery/postgres
+// QueueOfferReminders applies it in SQL.
+func ReminderLead(hold time.Duration) time.Duration {
+	return min(24*time.Hour, hold/4)
 }

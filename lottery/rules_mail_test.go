@@ -2,6 +2,7 @@ package lottery_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/lottery"
@@ -36,5 +37,19 @@ func TestRejectionCategory(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestReminderLead(t *testing.T) {
+	for _, tt := range []struct{ hold, want time.Duration }{
+		{48 * time.Hour, 12 * time.Hour},
+		{2 * time.Hour, 30 * time.Minute},
+		{96 * time.Hour, 24 * time.Hour},
+		{720 * time.Hour, 24 * time.Hour},
+		{time.Minute, 15 * time.Second},
+	} {
+		if got := lottery.ReminderLead(tt.hold); got != tt.want {
+			t.Errorf("ReminderLead(%s) = %s, want %s", tt.hold, got, tt.want)
+		}
 	}
 }

@@ -552,11 +552,11 @@ func cascadeOrdered(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID
 }
 
 // QueueOfferReminders queues the "hold ends soon" mail of up to limit live
-// offers whose hold has lottery.ReminderLead left at now, and marks them
-// reminded in the same statement: each offer is reminded once, whichever
-// worker runs the pass (a concurrent pass skips the rows this one locked).
-// An offer already past its end, or issued with less lead than that, is
-// not reminded.
+// offers whose hold has lottery.ReminderLead(hold) or less left at now (the
+// SQL says it: least(24 hours, hold / 4)), and marks them reminded in the
+// same statement: each offer is reminded once, whichever worker runs the
+// pass (a concurrent pass skips the rows this one locked). An offer past
+// its end is left to expiry.
 func (s *Store) QueueOfferReminders(ctx context.Context, now time.Time, limit int) ([]int64, error) {
 	var ids []int64
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
