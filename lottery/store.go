@@ -95,6 +95,9 @@ type MailStore interface {
 	MarkMailSent(ctx context.Context, id int64, at time.Time, redact bool) error
 	// MarkMailFailed records a failed attempt.
 	MarkMailFailed(ctx context.Context, id int64, reason string) error
+	// AbandonMail records a mail that can never be sent (an intent whose
+	// entry was erased): it is not swept again.
+	AbandonMail(ctx context.Context, id int64, reason string) error
 }
 
 // Store is what the root service needs from persistence: the event

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -102,7 +103,7 @@ func TestOfferIntentRenderedOnSend(t *testing.T) {
 	}
 
 	// An intent whose offer does not exist can never render: it is
-	// recorded as failed and not retried.
+	// recorded as failed, not retried, and not swept again.
 	var ghost int64
 	if err := store.DB().Raw(`INSERT INTO outbox (to_addr, subject, body, kind, intent, offer_id)
 		VALUES ('x@example.com', '', '', 'offer', 'offer.issued', gen_random_uuid()) RETURNING id`).Row().Scan(&ghost); err != nil {
@@ -112,7 +113,10 @@ func TestOfferIntentRenderedOnSend(t *testing.T) {
 	if err := mailer.HandleSendMail(ctx, task); err == nil || !strings.Contains(err.Error(), asynq.SkipRetry.Error()) {
 		t.Errorf("ghost intent: %v, want SkipRetry", err)
 	}
-	if m, _ := store.Mail(ctx, ghost); m.Attempts != 1 || m.SentAt != nil || len(sender.sent) != 1 {
+	if m, _ := store.Mail(ctx, ghost); m.Attempts != 10 || m.SentAt != nil || len(sender.sent) != 1 {
 		t.Errorf("ghost intent after a try: %+v, %d sent", m, len(sender.sent))
+	}
+	if unsent, _ := store.UnsentMail(ctx, time.Now().Add(time.Hour), 100); slices.ContainsFunc(unsent, func(m lottery.Mail) bool { return m.ID == ghost }) {
+		t.Error("the sweep would retry an intent that can never render")
 	}
 }

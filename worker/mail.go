@@ -160,7 +160,9 @@ func (m *Mailer) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 		}
 		rendered, err := m.Renderer.Render(ctx, msg)
 		if errors.Is(err, lottery.ErrUnrenderable) {
-			if ferr := m.Store.MarkMailFailed(ctx, msg.ID, err.Error()); ferr != nil {
+			// Never retried: an erased entry's intents would otherwise
+			// crowd the sweep.
+			if ferr := m.Store.AbandonMail(ctx, msg.ID, err.Error()); ferr != nil {
 				m.Log.ErrorContext(ctx, "record mail failure", "outbox_id", msg.ID, "err", ferr)
 			}
 			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)

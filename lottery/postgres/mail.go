@@ -171,7 +171,7 @@ func (s *Store) OutboxFor(ctx context.Context, to string, limit int) ([]lottery.
 // UnsentMail lists never-sent messages created before a time.
 func (s *Store) UnsentMail(ctx context.Context, before time.Time, limit int) ([]lottery.Mail, error) {
 	var rows []mailRow
-	if err := s.db.WithContext(ctx).Where("sent_at IS NULL AND created_at < ? AND attempts < 10", before).
+	if err := s.db.WithContext(ctx).Where("sent_at IS NULL AND created_at < ? AND attempts < ?", before, maxMailAttempts).
 		Order("id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list unsent mail: %w", err)
 	}
@@ -190,6 +190,22 @@ func (s *Store) MarkMailSent(ctx context.Context, id int64, at time.Time, redact
 	}
 	if err := s.db.WithContext(ctx).Model(&mailRow{}).Where("id = ? AND sent_at IS NULL", id).Updates(set).Error; err != nil {
 		return fmt.Errorf("mark mail %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// maxMailAttempts is how often the sweep retries a mail.
+const maxMailAttempts = 10
+
+// AbandonMail records a mail that can never be sent, so the sweep, which
+// retries mail below maxMailAttempts, leaves it.
+func (s *Store) AbandonMail(ctx context.Context, id int64, reason string) error {
+	if len(reason) > 500 {
+		reason = reason[:500]
+	}
+	if err := s.db.WithContext(ctx).Model(&mailRow{}).Where("id = ? AND sent_at IS NULL", id).
+		Updates(map[string]any{"attempts": gorm.Expr("greatest(attempts + 1, ?)", maxMailAttempts), "last_error": reason}).Error; err != nil {
+		return fmt.Errorf("abandon mail %d: %w", id, err)
 	}
 	return nil
 }
