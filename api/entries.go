@@ -15,12 +15,18 @@ import (
 
 type otpBody struct {
 	Email string `json:"email"`
+	Lang  string `json:"lang"` // the code mail's language; else Accept-Language
 }
 
 func (h *handler) requestOTP(c *gin.Context) {
 	var b otpBody
 	_, ok := h.bind(c, &b)
 	if !ok {
+		return
+	}
+	lang, err := runnerLang(b.Lang, c.GetHeader("Accept-Language"))
+	if err != nil {
+		writeError(c, h.Log, err)
 		return
 	}
 	mail, err := h.gate.Code(c, b.Email)
@@ -30,7 +36,7 @@ func (h *handler) requestOTP(c *gin.Context) {
 	}
 	ctx, slug, client := c.Request.Context(), c.Param("slug"), h.gate.Client(c)
 	if mail {
-		err = h.Registration.RequestOTP(ctx, slug, b.Email, "", client)
+		err = h.Registration.RequestOTP(ctx, slug, b.Email, lang, client)
 	} else {
 		err = h.Registration.WithholdOTP(ctx, slug, b.Email, client)
 	}
@@ -60,6 +66,7 @@ type applyBody struct {
 	// documents' versions: {"privacy":"v","waiver":"v"} (questions.go).
 	Answers  map[string]any    `json:"answers"`
 	Consents map[string]string `json:"consents"`
+	Lang     string            `json:"lang"` // the entry's mail language; else Accept-Language
 }
 
 type applyJSON struct {
@@ -75,6 +82,11 @@ func (h *handler) apply(c *gin.Context) {
 	if !ok {
 		return
 	}
+	lang, err := runnerLang(b.Lang, c.GetHeader("Accept-Language"))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
 	idem := c.GetHeader("Idempotency-Key")
 	if err := h.gate.Runner(c, gate.Write{Email: b.Email, Proof: b.Altcha, IdempotencyKey: idem, Body: body}); err != nil {
 		writeError(c, h.Log, err)
@@ -83,7 +95,7 @@ func (h *handler) apply(c *gin.Context) {
 	req := registration.ApplyRequest{Course: b.Course, PaceGroup: b.PaceGroup, Name: b.Name, Email: b.Email, Phone: b.Phone,
 		BirthDate: b.BirthDate, OTP: b.OTP, GroupCode: b.GroupCode, PreviousApplications: b.PreviousApplications,
 		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals,
-		ClaimNote: b.ClaimNote, Answers: b.Answers, Consents: b.Consents}
+		ClaimNote: b.ClaimNote, Answers: b.Answers, Consents: b.Consents, Lang: lang}
 	res, err := h.Registration.Apply(c.Request.Context(), c.Param("slug"), req, h.gate.Client(c), idem, body)
 	if err != nil {
 		writeError(c, h.Log, err)
@@ -186,7 +198,8 @@ func (h *handler) entryProof(c *gin.Context) {
 type outboxMessageJSON struct {
 	To        string    `json:"to"`
 	Subject   string    `json:"subject"`
-	Body      string    `json:"body"`
+	Body      string    `json:"body"` // text/plain
+	HTML      string    `json:"html"` // text/html, the same wording
 	CreatedAt time.Time `json:"created_at"`
 }
 
@@ -199,7 +212,7 @@ func (h *handler) outboxJSON(c *gin.Context) {
 	}
 	out := make([]outboxMessageJSON, 0, len(msgs))
 	for _, m := range msgs {
-		out = append(out, outboxMessageJSON{To: m.To, Subject: m.Subject, Body: m.Body, CreatedAt: m.CreatedAt})
+		out = append(out, outboxMessageJSON{To: m.To, Subject: m.Subject, Body: m.Body, HTML: m.HTML, CreatedAt: m.CreatedAt})
 	}
 	c.JSON(http.StatusOK, gin.H{"messages": out})
 }

@@ -106,7 +106,8 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	}
 	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
 	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g,
-		Series: series.NewService(store, "KR", svc.ForgetEvent), Outbox: store, Log: log, Dev: dev,
+		Series: series.NewService(store, "KR", svc.ForgetEvent), Log: log, Dev: dev,
+		Outbox: lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, testPublicURL)},
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
@@ -215,7 +216,11 @@ func (e *env) openEvent(slug string) {
 	e.clock.Set(testStart.Add(time.Hour))
 }
 
-var codeRe = regexp.MustCompile(`is ([0-9]{6})\.`)
+// codeRe finds the code in an English or Korean code mail.
+var codeRe = regexp.MustCompile(`(?:is|코드는) ([0-9]{6})`)
+
+// testPublicURL is where the test server's mails link to.
+const testPublicURL = "https://run.example"
 
 // otp requests a code for email and reads it from the outbox.
 func (e *env) otp(slug, email string) string {

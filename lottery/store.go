@@ -33,13 +33,20 @@ type Mail struct {
 	ID      int64
 	To      string
 	Subject string
-	Body    string
-	Kind    string // the category: otp, offer, staff_alert
+	Body    string // text/plain
+	HTML    string // text/html: the same text through lottery/mails' layout
+	Kind    string // the category: otp, offer, entry, staff_alert
 	Intent  string // the mails template it was or is rendered from
 	// What an intent is about; empty for mails rendered at write time.
-	EventID   int64
-	EntryID   string
-	OfferID   string
+	EventID int64
+	EntryID string
+	OfferID string
+	// Detail is a fact of the change fixed when the intent was queued, so
+	// the mail reads the same however late it is rendered: the receipt's
+	// entry status at apply, a rejection's category when the decision names
+	// it (a cluster rejected whole), a refund's amount in minor units. Never
+	// personal data.
+	Detail    string
 	CreatedAt time.Time
 	SentAt    *time.Time
 	Attempts  int
@@ -92,6 +99,9 @@ type MailStore interface {
 	MarkMailSent(ctx context.Context, id int64, at time.Time, redact bool) error
 	// MarkMailFailed records a failed attempt.
 	MarkMailFailed(ctx context.Context, id int64, reason string) error
+	// AbandonMail records a mail that can never be sent (an intent whose
+	// entry was erased): it is not swept again.
+	AbandonMail(ctx context.Context, id int64, reason string) error
 }
 
 // Store is what the root service needs from persistence: the event

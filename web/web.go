@@ -517,7 +517,7 @@ func (p *pages) submit(c *gin.Context) {
 	req := registration.ApplyRequest{Course: f.SubQueue.Course, PaceGroup: f.SubQueue.Pace, Name: f.Name, Email: f.Email,
 		Phone: f.Phone, BirthDate: f.BirthDate, OTP: strings.TrimSpace(c.PostForm("otp")), GroupCode: f.GroupCode,
 		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started), AdmissionToken: f.AdmissionToken,
-		ClaimNote: f.ClaimNote, Answers: f.Q.answers(f.Event.Form.WithDefaults()), Consents: f.Q.consents()}
+		ClaimNote: f.ClaimNote, Answers: f.Q.answers(f.Event.Form.WithDefaults()), Consents: f.Q.consents(), Lang: p.lang(c)}
 	if f.Previous != "" {
 		n, err := strconv.Atoi(f.Previous)
 		if err != nil {

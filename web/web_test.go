@@ -91,7 +91,8 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, opts)
-	if err := web.Register(r, web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: dev,
+	if err := web.Register(r, web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Log: log, Dev: dev,
+		Outbox: lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, "https://run.example")},
 		Series: series.NewService(store, "KR", svc.ForgetEvent)}); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +143,7 @@ func (s *site) post(path string, form url.Values) (int, string, http.Header) {
 var (
 	hiddenRe    = regexp.MustCompile(`<input type="hidden" name="([a-z0-9_.-]+)" value="([^"]*)">`)
 	challengeRe = regexp.MustCompile(`data-altcha-challenge="([^"]*)"`)
-	codeRe      = regexp.MustCompile(`is ([0-9]{6})\.`)
+	codeRe      = regexp.MustCompile(`(?:is|코드는) ([0-9]{6})`) // English or Korean code mail
 )
 
 // TestApplyThroughTheForm walks the runner's pages with plain form posts,

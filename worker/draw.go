@@ -76,6 +76,16 @@ func (d *Drawer) HandleAdmitQueues(ctx context.Context, _ *asynq.Task) error {
 	return err
 }
 
+// HandleRemindOffers queues the "hold ends soon" mail of every offer whose
+// hold has min(24h, a quarter of the hold) left, once per offer.
+func (d *Drawer) HandleRemindOffers(ctx context.Context, _ *asynq.Task) error {
+	n, err := d.Offers.RemindOffers(ctx)
+	if n > 0 {
+		d.Log.InfoContext(ctx, "offer reminders queued", "count", n)
+	}
+	return err
+}
+
 // HandleReconcileOffers expires, from PostgreSQL, every offer past its hold
 // that its task missed (Redis flushed, worker down).
 func (d *Drawer) HandleReconcileOffers(ctx context.Context, _ *asynq.Task) error {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -75,10 +76,11 @@ func TestOfferIntentRenderedOnSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	seoul, _ := time.LoadLocation("Asia/Seoul")
-	wantSubject := "You have a place in W: accept by " + o.ExpiresAt.In(seoul).Format("2006-01-02 15:04") + " KST"
-	link := "https://run.example/entries/" + entryID + "?token=" + keys.ReceiptToken(entryID)
-	if dev[0].Subject != wantSubject || !strings.Contains(dev[0].Body, "Accept and pay, or decline, here: "+link+"\n") ||
-		!strings.Contains(dev[0].Body, "수락·결제 또는 거절: "+link+"\n") {
+	wantSubject := "You have a place in W: accept by " + o.ExpiresAt.In(seoul).Format("2 Jan 15:04") + " KST"
+	link := "https://run.example/entries/" + entryID + "?lang=en&token=" + keys.ReceiptToken(entryID)
+	if dev[0].Subject != wantSubject || !strings.Contains(dev[0].Body, "before then. If you do nothing, the slot goes to "+
+		"the next runner on the waitlist when the hold ends.\n"+link+"\n") || strings.Contains(dev[0].Body, "수락") ||
+		!strings.Contains(dev[0].HTML, `<a href="`+strings.ReplaceAll(link, "&", "&amp;")+`">`) {
 		t.Errorf("dev outbox mail %q\n%s", dev[0].Subject, dev[0].Body)
 	}
 
@@ -90,10 +92,10 @@ func TestOfferIntentRenderedOnSend(t *testing.T) {
 		t.Fatalf("%d mails sent", len(sender.sent))
 	}
 	got := sender.sent[0]
-	if got.To != email || got.Subject != wantSubject || got.Body != dev[0].Body {
+	if got.To != email || got.Subject != wantSubject || got.Body != dev[0].Body || got.HTML != dev[0].HTML {
 		t.Errorf("sent %q to %s:\n%s", got.Subject, got.To, got.Body)
 	}
-	if !strings.Contains(got.Body, o.ExpiresAt.In(seoul).Format(time.RFC1123)) {
+	if !strings.Contains(got.Body, o.ExpiresAt.In(seoul).Format("Mon 2 Jan 2006, 15:04")+" KST") {
 		t.Errorf("hold end not in the event's zone:\n%s", got.Body)
 	}
 	if m, _ := store.Mail(ctx, id); m.SentAt == nil {
@@ -101,7 +103,7 @@ func TestOfferIntentRenderedOnSend(t *testing.T) {
 	}
 
 	// An intent whose offer does not exist can never render: it is
-	// recorded as failed and not retried.
+	// recorded as failed, not retried, and not swept again.
 	var ghost int64
 	if err := store.DB().Raw(`INSERT INTO outbox (to_addr, subject, body, kind, intent, offer_id)
 		VALUES ('x@example.com', '', '', 'offer', 'offer.issued', gen_random_uuid()) RETURNING id`).Row().Scan(&ghost); err != nil {
@@ -111,7 +113,10 @@ func TestOfferIntentRenderedOnSend(t *testing.T) {
 	if err := mailer.HandleSendMail(ctx, task); err == nil || !strings.Contains(err.Error(), asynq.SkipRetry.Error()) {
 		t.Errorf("ghost intent: %v, want SkipRetry", err)
 	}
-	if m, _ := store.Mail(ctx, ghost); m.Attempts != 1 || m.SentAt != nil || len(sender.sent) != 1 {
+	if m, _ := store.Mail(ctx, ghost); m.Attempts != 10 || m.SentAt != nil || len(sender.sent) != 1 {
 		t.Errorf("ghost intent after a try: %+v, %d sent", m, len(sender.sent))
+	}
+	if unsent, _ := store.UnsentMail(ctx, time.Now().Add(time.Hour), 100); slices.ContainsFunc(unsent, func(m lottery.Mail) bool { return m.ID == ghost }) {
+		t.Error("the sweep would retry an intent that can never render")
 	}
 }

@@ -7,10 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"net/textproto"
 	"net/url"
 	"strings"
 	"time"
@@ -21,6 +25,9 @@ import (
 
 	"github.com/startline/startline/lottery"
 )
+
+// SweepAfter is how old unsent mail is before the outbox sweep enqueues it.
+const SweepAfter = 10 * time.Second
 
 // Sender delivers one message.
 type Sender interface {
@@ -71,13 +78,14 @@ func (s *SMTPSender) dial() (*smtp.Client, error) {
 	return c, err
 }
 
-// Send delivers m.
+// Send delivers m: multipart/alternative with the text and the HTML made
+// from it (lottery/mails), or the text alone for a mail without HTML. Both
+// parts are quoted-printable, so no line is longer than SMTP allows.
 func (s *SMTPSender) Send(ctx context.Context, m lottery.Mail) error {
-	var msg bytes.Buffer
-	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\n"+
-		"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-		s.From, m.To, mime.QEncoding.Encode("utf-8", m.Subject), time.Now().UTC().Format(time.RFC1123Z))
-	msg.WriteString(strings.ReplaceAll(m.Body, "\n", "\r\n"))
+	msg, err := buildMessage(s.From, m, time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("smtp send: %w", err)
+	}
 	from := s.From
 	if a, err := mail.ParseAddress(s.From); err == nil {
 		from = a.Address
@@ -96,7 +104,7 @@ func (s *SMTPSender) Send(ctx context.Context, m lottery.Mail) error {
 				return
 			}
 		}
-		if err := c.SendMail(from, []string{m.To}, &msg); err != nil {
+		if err := c.SendMail(from, []string{m.To}, bytes.NewReader(msg)); err != nil {
 			done <- err
 			return
 		}
@@ -152,7 +160,9 @@ func (m *Mailer) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 		}
 		rendered, err := m.Renderer.Render(ctx, msg)
 		if errors.Is(err, lottery.ErrUnrenderable) {
-			if ferr := m.Store.MarkMailFailed(ctx, msg.ID, err.Error()); ferr != nil {
+			// Never retried: an erased entry's intents would otherwise
+			// crowd the sweep.
+			if ferr := m.Store.AbandonMail(ctx, msg.ID, err.Error()); ferr != nil {
 				m.Log.ErrorContext(ctx, "record mail failure", "outbox_id", msg.ID, "err", ferr)
 			}
 			return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
@@ -175,12 +185,16 @@ func (m *Mailer) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// HandleSweepOutbox re-enqueues mail older than a minute that was never sent.
+// HandleSweepOutbox enqueues mail that was never sent and is older than a
+// few seconds: mail whose delivery task was lost, and the intents a change
+// queued without enqueueing them (reviews, payments, the draw's waitlist).
+// Enqueueing is idempotent by task id, so a mail whose task is still
+// pending is not doubled.
 func (m *Mailer) HandleSweepOutbox(ctx context.Context, _ *asynq.Task) error {
 	if m.Sender == nil {
 		return nil
 	}
-	pending, err := m.Store.UnsentMail(ctx, time.Now().Add(-time.Minute), 500)
+	pending, err := m.Store.UnsentMail(ctx, time.Now().Add(-SweepAfter), 2000)
 	if err != nil {
 		return err
 	}
@@ -193,4 +207,42 @@ func (m *Mailer) HandleSweepOutbox(ctx context.Context, _ *asynq.Task) error {
 		m.Log.InfoContext(ctx, "outbox sweep re-enqueued mail", "count", len(pending))
 	}
 	return nil
+}
+
+// buildMessage writes m as an RFC 5322 message with CRLF line ends.
+func buildMessage(from string, m lottery.Mail, now time.Time) ([]byte, error) {
+	var msg bytes.Buffer
+	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMIME-Version: 1.0\r\n",
+		from, m.To, mime.QEncoding.Encode("utf-8", m.Subject), now.Format(time.RFC1123Z))
+	if m.HTML == "" {
+		msg.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+		if err := writeQP(&msg, m.Body); err != nil {
+			return nil, err
+		}
+		return msg.Bytes(), nil
+	}
+	w := multipart.NewWriter(&msg)
+	fmt.Fprintf(&msg, "Content-Type: multipart/alternative; boundary=%q\r\n\r\n", w.Boundary())
+	for _, part := range []struct{ typ, body string }{{"text/plain", m.Body}, {"text/html", m.HTML}} {
+		pw, err := w.CreatePart(textproto.MIMEHeader{"Content-Type": {part.typ + "; charset=utf-8"},
+			"Content-Transfer-Encoding": {"quoted-printable"}})
+		if err != nil {
+			return nil, err
+		}
+		if err := writeQP(pw, part.body); err != nil {
+			return nil, err
+		}
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return msg.Bytes(), nil
+}
+
+func writeQP(w io.Writer, body string) error {
+	qp := quotedprintable.NewWriter(w)
+	if _, err := qp.Write([]byte(strings.ReplaceAll(strings.ReplaceAll(body, "\r\n", "\n"), "\n", "\r\n"))); err != nil {
+		return err
+	}
+	return qp.Close()
 }

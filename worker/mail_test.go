@@ -6,7 +6,10 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"mime"
+	"mime/multipart"
 	"net"
+	netmail "net/mail"
 	"os"
 	"strings"
 	"sync"
@@ -18,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/mails"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/registration"
@@ -219,5 +223,70 @@ func TestMailFailureIsRetriedAndSwept(t *testing.T) {
 	bad := asynq.NewTask(worker.TypeSendMail, []byte("{"))
 	if err := mailer.HandleSendMail(context.Background(), bad); err == nil || !strings.Contains(err.Error(), asynq.SkipRetry.Error()) {
 		t.Errorf("bad payload: %v, want SkipRetry", err)
+	}
+}
+
+// TestSMTPMultipart: a mail with an HTML part goes out as
+// multipart/alternative, text first, both quoted-printable, and decodes to
+// exactly what was rendered (Korean and long lines included).
+func TestSMTPMultipart(t *testing.T) {
+	sink, addr := startSink(t)
+	sender, err := worker.NewSMTPSender("smtp://"+addr, "Startline <no-reply@startline.test>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mails.Render(mails.OfferIssued, "ko", mails.EntryData{Event: "한강 10K", Name: "김민지", SubQueue: "10 km · Open",
+		Link: "https://run.example/entries/e1?token=" + strings.Repeat("t", 120), Amount: "₩50,000",
+		ExpiresAt: time.Date(2027, 3, 3, 15, 30, 0, 0, time.FixedZone("KST", 9*3600))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sender.Send(context.Background(), lottery.Mail{To: "runner@example.com", Subject: m.Subject, Body: m.Body, HTML: m.HTML}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sink.got:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no mail")
+	}
+	sink.mu.Lock()
+	data := sink.msgs[0].Data
+	sink.mu.Unlock()
+	for _, line := range strings.Split(data, "\r\n") {
+		if len(line) > 998 {
+			t.Fatalf("line of %d bytes", len(line))
+		}
+	}
+	msg, err := netmail.ReadMessage(strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if err != nil || subject != m.Subject {
+		t.Errorf("subject %q (%v), want %q", subject, err, m.Subject)
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" {
+		t.Fatalf("content type %q %v", mt, err)
+	}
+	r := multipart.NewReader(msg.Body, params["boundary"])
+	var types, bodies []string
+	for {
+		p, err := r.NextPart() // decodes quoted-printable
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(p)
+		types = append(types, p.Header.Get("Content-Type"))
+		bodies = append(bodies, strings.ReplaceAll(string(b), "\r\n", "\n"))
+	}
+	if len(types) != 2 || types[0] != "text/plain; charset=utf-8" || types[1] != "text/html; charset=utf-8" {
+		t.Fatalf("parts %v", types)
+	}
+	if bodies[0] != m.Body || bodies[1] != m.HTML {
+		t.Errorf("parts do not decode to the rendered mail:\n%q\n%q", bodies[0], m.Body)
 	}
 }

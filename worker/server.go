@@ -47,6 +47,7 @@ func NewServer(o Options) (*Server, error) {
 		mux.HandleFunc(TypeClusterSweep, o.Drawer.HandleClusterSweep)
 		mux.HandleFunc(TypeExpireOffer, o.Drawer.HandleExpireOffer)
 		mux.HandleFunc(TypeReconcileOffers, o.Drawer.HandleReconcileOffers)
+		mux.HandleFunc(TypeRemindOffers, o.Drawer.HandleRemindOffers)
 		mux.HandleFunc(TypeAdmitQueues, o.Drawer.HandleAdmitQueues)
 		mux.HandleFunc(TypeReconcileDraws, o.Drawer.HandleReconcileDraws)
 	}
@@ -54,7 +55,8 @@ func NewServer(o Options) (*Server, error) {
 		mux.HandleFunc(TypeRefreshOdds, o.Odds.HandleRefreshOdds)
 	}
 	sched := asynq.NewScheduler(o.Redis, &asynq.SchedulerOpts{Logger: slogAdapter{o.Log}})
-	if _, err := sched.Register("@every 1m", NewSweepOutboxTask(o.Queue)); err != nil {
+	// Intents queued without a task of their own go out within ~25 s.
+	if _, err := sched.Register("@every 15s", NewSweepOutboxTask(o.Queue)); err != nil {
 		return nil, fmt.Errorf("schedule outbox sweep: %w", err)
 	}
 	if o.Drawer != nil {
@@ -65,6 +67,10 @@ func NewServer(o Options) (*Server, error) {
 		}
 		if _, err := sched.Register("@every 1m", NewReconcileOffersTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule offer reconciler: %w", err)
+		}
+		// A reminder is due hours before a hold ends; a minute late is fine.
+		if _, err := sched.Register("@every 1m", NewRemindOffersTask(o.Queue)); err != nil {
+			return nil, fmt.Errorf("schedule offer reminders: %w", err)
 		}
 		if _, err := sched.Register("@every 1m", NewReconcileDrawsTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule draw reconciler: %w", err)

@@ -41,7 +41,7 @@ func NewSendMailTask(outboxID int64, queue string) (*asynq.Task, error) {
 // NewSweepOutboxTask builds the periodic task that re-enqueues mail whose
 // delivery task was lost (Redis flushed, enqueue failed after commit).
 func NewSweepOutboxTask(queue string) *asynq.Task {
-	return asynq.NewTask(TypeSweepOutbox, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(50*time.Second))
+	return asynq.NewTask(TypeSweepOutbox, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(14*time.Second))
 }
 
 // DrawSubqueuePayload names the sub-queue to draw.
@@ -145,6 +145,14 @@ func NewExpireOfferTask(offerID string, at time.Time, queue string) (*asynq.Task
 // NewReconcileOffersTask builds the periodic reconciler task.
 func NewReconcileOffersTask(queue string) *asynq.Task {
 	return asynq.NewTask(TypeReconcileOffers, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(50*time.Second))
+}
+
+// TypeRemindOffers is the periodic pass that queues offer reminders.
+const TypeRemindOffers = "offer:remind"
+
+// NewRemindOffersTask builds the reminder pass task.
+func NewRemindOffersTask(queue string) *asynq.Task {
+	return asynq.NewTask(TypeRemindOffers, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(50*time.Second))
 }
 
 // TypeAdmitQueues is the waiting rooms' periodic admission pass.

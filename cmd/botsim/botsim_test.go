@@ -286,6 +286,10 @@ func TestOTPFromBody(t *testing.T) {
 	if got, ok := otpFromBody(body); !ok || got != "042917" {
 		t.Errorf("otpFromBody = %q, %v; want 042917", got, ok)
 	}
+	ko := "Startline Demo Marathon 신청 인증 코드는 042917 입니다.\n10분 동안 한 번만 사용할 수 있습니다.\n"
+	if got, ok := otpFromBody(ko); !ok || got != "042917" {
+		t.Errorf("otpFromBody(Korean) = %q, %v; want 042917", got, ok)
+	}
 	if _, ok := otpFromBody("no code here"); ok {
 		t.Error("found a code in a mail without one")
 	}

@@ -290,9 +290,12 @@ func (s *sim) requestOTP(ctx context.Context, a *agent, ip, email string) *Outco
 	return nil
 }
 
-var codeRe = regexp.MustCompile(`is (\d{6})\.`)
+// codeRe finds the code in the code mail, which is written in the
+// language of the request (Accept-Language): "... is 123456." or
+// "... 코드는 123456 입니다.".
+var codeRe = regexp.MustCompile(`(?:is|코드는) (\d{6})`)
 
-// otpFromBody finds the code in a mail body ("... is 123456.").
+// otpFromBody finds the code in a mail body.
 func otpFromBody(body string) (string, bool) {
 	m := codeRe.FindStringSubmatch(body)
 	if m == nil {

@@ -128,7 +128,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.review = review.NewService(store, lottery.SystemClock{}, a.tasks, log, svcCfg.Networks)
 	a.svc.UseClusters(a.review) // the freeze's last sweep
 	a.review.UseEntries(a.reg)  // runners' disputes check the receipt
-	a.mails = lottery.NewMailRenderer(store, keys, cfg.PublicURL)
+	a.mails = lottery.NewMailRenderer(store, keys, cfg.mailURL())
 	switch {
 	case cfg.StripeSecretKey != "":
 		sp, err := stripe.New(stripe.Config{APIKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookKey,
@@ -265,8 +265,9 @@ func migrateCmd(ctx context.Context, cfg config, out io.Writer) error {
 // serveCmd runs the HTTP server, the worker, or both, until ctx ends, then
 // shuts down gracefully.
 func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work bool) error {
-	if http_ && !cfg.dev() && cfg.PublicURL == "" {
-		// Without it, whether cookies are Secure would rest on a proxy header.
+	if !cfg.dev() && cfg.PublicURL == "" {
+		// Without it, whether cookies are Secure would rest on a proxy
+		// header, and the worker's mails would carry links to nowhere.
 		return errors.New("STARTLINE_PUBLIC_URL is required in production (e.g. https://run.example)")
 	}
 	a, err := openApp(ctx, cfg, log)

@@ -36,6 +36,20 @@ type config struct {
 
 func (c config) dev() bool { return c.Env == "dev" }
 
+// mailURL is where mails' links point: STARTLINE_PUBLIC_URL, or in dev the
+// local server, http://127.0.0.1:8080 (the port of HTTP_ADDR), since a mail
+// has no request whose host it could use.
+func (c config) mailURL() string {
+	if c.PublicURL != "" || !c.dev() {
+		return c.PublicURL
+	}
+	port := "8080"
+	if _, p, err := net.SplitHostPort(c.HTTPAddr); err == nil && p != "" {
+		port = p
+	}
+	return "http://127.0.0.1:" + port
+}
+
 func getenv(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok && v != "" {
 		return v

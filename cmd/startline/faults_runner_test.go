@@ -241,7 +241,7 @@ func (r *runner) Step(ctx context.Context) answer {
 	return a
 }
 
-var codeRe = regexp.MustCompile(`is ([0-9]{6})\.`)
+var codeRe = regexp.MustCompile(`(?:is|코드는) ([0-9]{6})`) // English or Korean code mail
 
 // readCode reads the runner's newest code from the dev outbox.
 func (r *runner) readCode(ctx context.Context, notBefore time.Time) (string, answer) {

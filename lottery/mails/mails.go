@@ -1,9 +1,12 @@
 // Package mails is the one place Startline's e-mail text lives: one
-// text/template file per mail kind under templates/, each defining an
-// English and (for runners) a Korean subject and body.
+// text/template file per mail kind under templates/, each defining its
+// subject and its text in English and (for runners) Korean. The HTML part of
+// every mail comes from the same text through one small layout (html.go):
+// the text is escaped, paragraphs become <p>, links become clickable, so the
+// wording has a single source.
 //
 // The package is a leaf (standard library only) so the service can render
-// the mails it must render at write time (the one-time code, whose plain
+// the mails it must render at write time (the one-time codes, whose plain
 // value is never stored) and the worker can render the intents the store
 // queues (kind + ids) when it sends them, from the same templates.
 package mails
@@ -12,6 +15,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"strings"
 	"text/template"
 	"time"
 )
@@ -49,10 +53,12 @@ const (
 	MeCode          = "me.code"          // the one-time code for "my entries"
 )
 
-// Message is a rendered mail.
+// Message is a rendered mail: one subject, the plain text and the same text
+// as simple HTML.
 type Message struct {
 	Subject string
-	Body    string
+	Body    string // text/plain
+	HTML    string // text/html, from Body through the layout
 }
 
 // OTPData fills OTPCode.
@@ -61,13 +67,33 @@ type OTPData struct {
 	Code  string
 }
 
-// OfferData fills OfferIssued.
-type OfferData struct {
-	Event     string    // the event's name
-	SubQueue  string    // the sub-queue key, e.g. "10k/open"
-	ExpiresAt time.Time // the hold's end, in the event's time zone
-	Link      string    // the entry's status page with its receipt token
+// MeCodeData fills MeCode (no event: "my entries" spans them all).
+type MeCodeData struct {
+	Code string
 }
+
+// EntryData fills every mail about one entry or its offer. Times are
+// already in the event's time zone; Link is absolute.
+type EntryData struct {
+	Event    string // the event's name
+	Name     string // the runner's name, as given
+	SubQueue string // what a runner reads: "Half Marathon · Under 1:30"
+	Link     string // the entry's status page with its receipt token
+	// EntryReceived: Status is the entry's status at apply (received,
+	// in_review, waitlisted for an ordered group waiting for a slot, offered
+	// when a slot was held at once).
+	Status string
+	// EntryRejected: the reason category (lottery.RejectionCategory).
+	Reason string
+	// The sub-queue's price ("₩50,000"); empty when the entry is free.
+	Amount    string
+	ExpiresAt time.Time // offers: the hold's end
+	At        time.Time // when the change happened (paid, withdrawn, refunded)
+	Position  int       // EntryWaitlisted: the place on the waitlist (1 = next)
+}
+
+// OfferData is the data of the offer mails; it is EntryData.
+type OfferData = EntryData
 
 // StaffAlertData fills StaffAlert.
 type StaffAlertData struct {
@@ -81,52 +107,74 @@ type StaffAlertData struct {
 //go:embed templates/*.tmpl
 var files embed.FS
 
-var tmpl = template.Must(template.New("mails").Funcs(template.FuncMap{
-	// short is a compact time for subjects, "2027-03-02 15:04 KST".
-	"short": func(t time.Time) string { return t.Format("2006-01-02 15:04 MST") },
-	// long is a full time for bodies, RFC 1123.
-	"long": func(t time.Time) string { return t.Format(time.RFC1123) },
-}).ParseFS(files, "templates/*.tmpl"))
+// base holds every template; byLang binds the time formats per language.
+var base = template.Must(template.New("mails").Funcs(timeFuncs("en")).ParseFS(files, "templates/*.tmpl"))
+
+var byLang = map[string]*template.Template{"en": withLang("en"), "ko": withLang("ko")}
+
+func withLang(lang string) *template.Template {
+	return template.Must(base.Clone()).Funcs(timeFuncs(lang))
+}
+
+var koWeekdays = [...]string{"일", "월", "화", "수", "목", "금", "토"}
+
+// timeFuncs formats times for one language, with the zone's abbreviation:
+// "long" for bodies ("Wed 3 Mar 2027, 15:30 KST" / "2027년 3월 3일 (수) 15:30 KST"),
+// "short" for subjects ("3 Mar 15:30 KST" / "3월 3일 15:30 KST").
+func timeFuncs(lang string) template.FuncMap {
+	if lang == "ko" {
+		return template.FuncMap{
+			"long": func(t time.Time) string {
+				return fmt.Sprintf("%d년 %d월 %d일 (%s) %s", t.Year(), t.Month(), t.Day(), koWeekdays[t.Weekday()], t.Format("15:04 MST"))
+			},
+			"short": func(t time.Time) string {
+				return fmt.Sprintf("%d월 %d일 %s", t.Month(), t.Day(), t.Format("15:04 MST"))
+			},
+		}
+	}
+	return template.FuncMap{
+		"long":  func(t time.Time) string { return t.Format("Mon 2 Jan 2006, 15:04 MST") },
+		"short": func(t time.Time) string { return t.Format("2 Jan 15:04 MST") },
+	}
+}
 
 // Kinds lists the kinds that have templates.
-func Kinds() []string { return []string{OTPCode, OfferIssued, StaffAlert} }
+func Kinds() []string {
+	return []string{OTPCode, OfferIssued, StaffAlert, EntryReceived, EntryInReview, EntryRejected, EntryReinstated,
+		EntryWaitlisted, EntryNotDrawn, OfferMovedUp, OfferReminder, OfferPaid, OfferExpired, OfferDeclined,
+		EntryWithdrawn, EntryRefunded, EntryAppealed, MeCode}
+}
 
-// Render renders one mail. The subject is in lang ("en" or "ko"; English
-// when the kind has no subject in lang); the body is English followed by
-// Korean when the kind has a Korean body, because the runner's language is
-// not always known when the mail is written.
+// Render renders one mail in lang ("ko", else English; English too when
+// the kind has no text in lang, as staff mail has not): the subject, the
+// text, and the HTML made from that text.
 func Render(kind, lang string, data any) (Message, error) {
 	if lang != "ko" {
 		lang = "en"
 	}
-	subject := kind + ".subject." + lang
-	if tmpl.Lookup(subject) == nil {
-		subject = kind + ".subject.en"
+	t := byLang[lang]
+	if t.Lookup(kind+".text."+lang) == nil {
+		lang, t = "en", byLang["en"]
 	}
 	var m Message
 	var err error
-	if m.Subject, err = execute(subject, data); err != nil {
+	if m.Subject, err = execute(t, kind+".subject."+lang, data); err != nil {
 		return Message{}, err
 	}
-	if m.Body, err = execute(kind+".body.en", data); err != nil {
+	m.Subject = strings.Join(strings.Fields(m.Subject), " ") // one header line
+	if m.Body, err = execute(t, kind+".text."+lang, data); err != nil {
 		return Message{}, err
 	}
-	if tmpl.Lookup(kind+".body.ko") != nil {
-		ko, err := execute(kind+".body.ko", data)
-		if err != nil {
-			return Message{}, err
-		}
-		m.Body += "\n" + ko
-	}
+	m.HTML = HTML(lang, m.Subject, m.Body)
 	return m, nil
 }
 
-func execute(name string, data any) (string, error) {
-	if tmpl.Lookup(name) == nil {
+func execute(t *template.Template, name string, data any) (string, error) {
+	if t.Lookup(name) == nil {
 		return "", fmt.Errorf("mail template %q: not defined", name)
 	}
 	var b bytes.Buffer
-	if err := tmpl.ExecuteTemplate(&b, name, data); err != nil {
+	if err := t.ExecuteTemplate(&b, name, data); err != nil {
 		return "", fmt.Errorf("mail template %q: %w", name, err)
 	}
 	return b.String(), nil

@@ -61,6 +61,10 @@ type Store interface {
 	// under the offer's row lock; ErrOfferExpired when the hold ended (or
 	// the offer was declined) first, so the caller refunds.
 	MarkOfferPaid(ctx context.Context, offerID, paymentID string, tx lottery.OfferTx) (lottery.Offer, error)
+	// QueueOfferReminders queues the reminder mail of up to limit live
+	// offers whose hold ends within min(24h, a quarter of the hold) of now,
+	// each once; it returns the outbox ids.
+	QueueOfferReminders(ctx context.Context, now time.Time, limit int) ([]int64, error)
 }
 
 // Events is the root service's event cache: offers read an event through
@@ -230,6 +234,32 @@ func (s *Service) OfferStats(ctx context.Context, actor lottery.StaffAccount, sl
 // OfferOf returns an offer by id (pages that already checked the token).
 func (s *Service) OfferOf(ctx context.Context, id string) (lottery.Offer, error) {
 	return s.store.Offer(ctx, id)
+}
+
+// RemindOffers is the worker's reminder pass: every live offer whose hold
+// has min(24h, a quarter of the hold) left gets one "the hold ends soon"
+// mail, in batches; it returns how many it queued.
+func (s *Service) RemindOffers(ctx context.Context) (int, error) {
+	const batch = 5000
+	total := 0
+	for {
+		ids, err := s.store.QueueOfferReminders(ctx, s.clock.Now(), batch)
+		if err != nil {
+			return total, fmt.Errorf("remind offers: %w", err)
+		}
+		total += len(ids)
+		if s.notify != nil {
+			for _, id := range ids {
+				if err := s.notify.MailQueued(ctx, id); err != nil {
+					s.log.WarnContext(ctx, "reminder enqueue failed; the outbox sweeper will send it", "outbox_id", id, "err", err)
+					break
+				}
+			}
+		}
+		if len(ids) < batch {
+			return total, nil
+		}
+	}
 }
 
 func isCode(err error, code string) bool { return lottery.CodeOf(err) == code }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/mails"
 	"github.com/startline/startline/lottery/review"
 )
 
@@ -74,6 +75,11 @@ func (s *Store) SaveClusters(ctx context.Context, u review.ClusterUpdate) (int, 
 				continue
 			}
 			flagged++
+			// Sent to review after apply: the runner is told it is not a
+			// decision yet (lottery/mails entry.in_review).
+			if err := queueEntryIntents(ctx, tx, mails.EntryInReview, []string{id}, ""); err != nil {
+				return err
+			}
 			if err := appendLog(tx, u.EventID, lottery.LogRecord{Kind: "entry.flagged", EntryID: id, FromStatus: from,
 				ToStatus: "in_review", Actor: "system:cluster", Details: map[string]any{"reason": why}}); err != nil {
 				return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/mails"
 	"github.com/startline/startline/lottery/registration"
 )
 
@@ -346,6 +347,17 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 				}
 			}
 		}
+		// The receipt (or, for an entry refused at apply, the rejection
+		// with its reason category and the appeal link), owed exactly when
+		// the entry commits.
+		kind, detail := mails.EntryReceived, string(e.Status) // the receipt tells the status at apply
+		if e.Status == lottery.EntryRejected {
+			kind, detail = mails.EntryRejected, "" // the category comes from the entry's reasons
+		}
+		receipt, err := queueEntryIntentIDs(tx.Statement.Context, tx, kind, []string{e.ID}, "", detail)
+		if err != nil {
+			return err
+		}
 		if a.IdempotencyKey != "" {
 			res := tx.Exec(`INSERT INTO idempotency_keys (event_id, key, request_hash, entry_id, status)
 				VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, e.EventID, a.IdempotencyKey, a.RequestHash, e.ID, string(e.Status))
@@ -356,7 +368,7 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 				return lottery.ErrIdempotencyMismatch
 			}
 		}
-		out = registration.ApplyOutcome{EntryID: e.ID, Status: e.Status, SubQueue: e.SubQueue, Issued: issued}
+		out = registration.ApplyOutcome{EntryID: e.ID, Status: e.Status, SubQueue: e.SubQueue, Issued: issued, Mails: receipt}
 		return nil
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ type eventRow struct {
 	Slug             string
 	Name             string
 	TimeZone         string
+	Currency         string `gorm:"->"` // read for prices in mails (i13-mails); the fees work owns writing it
 	OpensAt          time.Time
 	ClosesAt         time.Time
 	Status           string
@@ -77,6 +78,9 @@ type subqueueRow struct {
 	// AdmitPerMinute is the waiting room's rate (ordered sub-queues).
 	AdmitPerMinute  int
 	PrequeueMinutes int
+	// PriceMinor is read here for mails (issue 13, i13-mails); the fees
+	// work owns writing it.
+	PriceMinor int64 `gorm:"->"`
 }
 
 func (subqueueRow) TableName() string { return "subqueues" }
@@ -137,7 +141,8 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 		UpdatedAt: r.UpdatedAt, UnreviewedPolicy: r.UnreviewedPolicy, FrozenAt: r.FrozenAt, BeaconRound: r.BeaconRound,
 		Beacon: r.Beacon, RevealedAt: r.RevealedAt, DrawRequestedAt: r.DrawRequestedAt,
 		ResultsPublishedAt: r.ResultsPublishedAt, SeedSealed: r.SeedSecretSealed, SeriesID: deref(r.SeriesID),
-		EditionYear: deref(r.EditionYear), EditionLabel: r.EditionLabel, Form: formOf(r.Form)}
+		EditionYear: deref(r.EditionYear), EditionLabel: r.EditionLabel, Form: formOf(r.Form),
+		Currency: r.Currency}
 	if r.Commitment != nil {
 		e.Commitment = *r.Commitment
 	}
@@ -161,7 +166,7 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 			}
 			course.PaceGroups = append(course.PaceGroups, lottery.PaceGroup{ID: s.ID, Code: s.PaceCode, Label: s.Label,
 				PaceMinS: deref(s.PaceMinS), PaceMaxS: deref(s.PaceMaxS), Capacity: s.Capacity, Mode: lottery.Mode(s.Mode),
-				AdmitPerMinute: s.AdmitPerMinute, PrequeueMinutes: s.PrequeueMinutes})
+				AdmitPerMinute: s.AdmitPerMinute, PrequeueMinutes: s.PrequeueMinutes, Price: s.PriceMinor})
 		}
 		e.Courses = append(e.Courses, course)
 	}

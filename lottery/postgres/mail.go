@@ -2,7 +2,9 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -16,11 +18,13 @@ type mailRow struct {
 	ToAddr    string
 	Subject   string
 	Body      string
+	HTML      string `gorm:"column:html"`
 	Kind      string
 	Intent    string
 	EventID   *int64
 	EntryID   *string
 	OfferID   *string
+	Detail    string
 	Attempts  int
 	LastError string
 	SentAt    *time.Time
@@ -30,8 +34,8 @@ type mailRow struct {
 func (mailRow) TableName() string { return "outbox" }
 
 func fromMailRow(r mailRow) lottery.Mail {
-	m := lottery.Mail{ID: r.ID, To: r.ToAddr, Subject: r.Subject, Body: r.Body, Kind: r.Kind, Intent: r.Intent,
-		CreatedAt: r.CreatedAt, SentAt: r.SentAt, Attempts: r.Attempts}
+	m := lottery.Mail{ID: r.ID, To: r.ToAddr, Subject: r.Subject, Body: r.Body, HTML: r.HTML, Kind: r.Kind, Intent: r.Intent,
+		CreatedAt: r.CreatedAt, SentAt: r.SentAt, Attempts: r.Attempts, Detail: r.Detail}
 	if r.EventID != nil {
 		m.EventID = *r.EventID
 	}
@@ -46,29 +50,56 @@ func fromMailRow(r mailRow) lottery.Mail {
 
 // insertMail queues a mail rendered at write time (it carries no ids).
 func insertMail(tx *gorm.DB, m lottery.Mail) (int64, error) {
-	r := mailRow{ToAddr: m.To, Subject: m.Subject, Body: m.Body, Kind: m.Kind, Intent: m.Intent}
+	r := mailRow{ToAddr: m.To, Subject: m.Subject, Body: m.Body, HTML: m.HTML, Kind: m.Kind, Intent: m.Intent}
 	if err := tx.Omit("ID", "CreatedAt", "SentAt", "EventID", "EntryID", "OfferID").Create(&r).Error; err != nil {
 		return 0, fmt.Errorf("queue mail: %w", err)
 	}
 	return r.ID, nil
 }
 
-// queueOfferIntents queues the offer.issued intent of each offer, to its
+// queueOfferIntents queues the mail of each newly issued offer, to its
 // entry's address, in the caller's transaction: the mail is owed exactly
-// when the offer commits. The worker renders it (lottery/mails) on sending.
+// when the offer commits. An offer of a drawn sub-queue's later round went to
+// a runner who moved up from the waitlist (offer.moved_up); any other is the
+// offer itself (offer.issued). The worker renders it (lottery/mails) on
+// sending.
 func queueOfferIntents(ctx context.Context, tx *gorm.DB, offerIDs []string) ([]int64, error) {
+	return queueOfferMails(ctx, tx, `CASE WHEN o.round > 0 AND q.mode = 'lottery' THEN '`+mails.OfferMovedUp+
+		`' ELSE '`+mails.OfferIssued+`' END`, offerIDs)
+}
+
+// queueOfferMail queues one intent of kind per offer (paid, expired,
+// declined, reminder), to its entry's address, in the caller's transaction.
+func queueOfferMail(ctx context.Context, tx *gorm.DB, kind string, offerIDs []string) ([]int64, error) {
+	return queueOfferMails(ctx, tx, pqQuote(kind), offerIDs)
+}
+
+// pqQuote is a SQL string literal of a mail kind (constants of lottery/mails).
+func pqQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// queueOfferMails is one set-based insert of an intent per offer; intentSQL
+// is the intent's SQL expression over o (offers) and q (subqueues).
+func queueOfferMails(ctx context.Context, tx *gorm.DB, intentSQL string, offerIDs []string) ([]int64, error) {
+	if len(offerIDs) == 0 {
+		return nil, nil
+	}
 	rows, err := tx.Statement.ConnPool.QueryContext(ctx, `INSERT INTO outbox (to_addr, subject, body, kind, intent, event_id, entry_id, offer_id)
-		SELECT e.email, '', '', 'offer', $2, o.event_id, o.entry_id, o.id
-		FROM offers o JOIN entries e ON e.id = o.entry_id WHERE o.id = ANY($1::uuid[]) RETURNING id`, offerIDs, mails.OfferIssued)
+		SELECT e.email, '', '', 'offer', `+intentSQL+`, o.event_id, o.entry_id, o.id
+		FROM offers o JOIN entries e ON e.id = o.entry_id JOIN subqueues q ON q.id = o.subqueue_id
+		WHERE o.id = ANY($1::uuid[]) ORDER BY o.id RETURNING id`, offerIDs)
 	if err != nil {
 		return nil, fmt.Errorf("queue offer mail: %w", err)
 	}
+	return scanIDs(rows)
+}
+
+func scanIDs(rows *sql.Rows) ([]int64, error) {
 	defer rows.Close()
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("queue offer mail: %w", err)
+			return nil, fmt.Errorf("queue mail: %w", err)
 		}
 		ids = append(ids, id)
 	}
@@ -80,16 +111,30 @@ func queueOfferIntents(ctx context.Context, tx *gorm.DB, offerIDs []string) ([]i
 // exactly when the change commits; offerID may be empty. The worker renders
 // it in the entry's language when it sends it.
 func queueEntryIntents(ctx context.Context, tx *gorm.DB, kind string, entryIDs []string, offerID string) error {
+	_, err := queueEntryIntentIDs(ctx, tx, kind, entryIDs, offerID, "")
+	return err
+}
+
+// queueEntryIntentIDs is queueEntryIntents with the intent's Detail (see
+// lottery.Mail.Detail: entry.refunded takes the refunded amount in minor
+// units, entry.rejected a lottery.RejectionCategory),
+// returning the outbox ids for a caller that hands them to the notifier at
+// once (the apply's receipt).
+func queueEntryIntentIDs(ctx context.Context, tx *gorm.DB, kind string, entryIDs []string, offerID, detail string) ([]int64, error) {
+	if len(entryIDs) == 0 {
+		return nil, nil
+	}
 	var offer any
 	if offerID != "" {
 		offer = offerID
 	}
-	if _, err := tx.Statement.ConnPool.ExecContext(ctx, `INSERT INTO outbox (to_addr, subject, body, kind, intent, event_id, entry_id, offer_id)
-		SELECT e.email, '', '', 'entry', $1, e.event_id, e.id, $2::uuid FROM entries e WHERE e.id = ANY($3::uuid[])`,
-		kind, offer, entryIDs); err != nil {
-		return fmt.Errorf("queue %s mail: %w", kind, err)
+	rows, err := tx.Statement.ConnPool.QueryContext(ctx, `INSERT INTO outbox (to_addr, subject, body, kind, intent, event_id, entry_id, offer_id, detail)
+		SELECT e.email, '', '', 'entry', $1, e.event_id, e.id, $2::uuid, $4 FROM entries e WHERE e.id = ANY($3::uuid[])
+		ORDER BY e.id RETURNING id`, kind, offer, entryIDs, detail)
+	if err != nil {
+		return nil, fmt.Errorf("queue %s mail: %w", kind, err)
 	}
-	return nil
+	return scanIDs(rows)
 }
 
 // QueueMail puts one message in the outbox.
@@ -126,7 +171,7 @@ func (s *Store) OutboxFor(ctx context.Context, to string, limit int) ([]lottery.
 // UnsentMail lists never-sent messages created before a time.
 func (s *Store) UnsentMail(ctx context.Context, before time.Time, limit int) ([]lottery.Mail, error) {
 	var rows []mailRow
-	if err := s.db.WithContext(ctx).Where("sent_at IS NULL AND created_at < ? AND attempts < 10", before).
+	if err := s.db.WithContext(ctx).Where("sent_at IS NULL AND created_at < ? AND attempts < ?", before, maxMailAttempts).
 		Order("id").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list unsent mail: %w", err)
 	}
@@ -141,10 +186,26 @@ func (s *Store) UnsentMail(ctx context.Context, before time.Time, limit int) ([]
 func (s *Store) MarkMailSent(ctx context.Context, id int64, at time.Time, redact bool) error {
 	set := map[string]any{"sent_at": at, "attempts": gorm.Expr("attempts + 1"), "last_error": ""}
 	if redact {
-		set["body"] = "[delivered; body removed]"
+		set["body"], set["html"] = "[delivered; body removed]", ""
 	}
 	if err := s.db.WithContext(ctx).Model(&mailRow{}).Where("id = ? AND sent_at IS NULL", id).Updates(set).Error; err != nil {
 		return fmt.Errorf("mark mail %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// maxMailAttempts is how often the sweep retries a mail.
+const maxMailAttempts = 10
+
+// AbandonMail records a mail that can never be sent, so the sweep, which
+// retries mail below maxMailAttempts, leaves it.
+func (s *Store) AbandonMail(ctx context.Context, id int64, reason string) error {
+	if len(reason) > 500 {
+		reason = reason[:500]
+	}
+	if err := s.db.WithContext(ctx).Model(&mailRow{}).Where("id = ? AND sent_at IS NULL", id).
+		Updates(map[string]any{"attempts": gorm.Expr("greatest(attempts + 1, ?)", maxMailAttempts), "last_error": reason}).Error; err != nil {
+		return fmt.Errorf("abandon mail %d: %w", id, err)
 	}
 	return nil
 }

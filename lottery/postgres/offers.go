@@ -12,6 +12,7 @@ import (
 
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/fairdraw"
+	"github.com/startline/startline/lottery/mails"
 )
 
 type offerRow struct {
@@ -263,10 +264,21 @@ func (s *Store) IssueDrawOffers(ctx context.Context, slug string, o lottery.Offe
 			issued = append(issued, pair(offers, mails)...)
 			total += len(offers)
 		}
+		// Everyone not selected learns their waitlist place when the
+		// selected learn of their offers: one set-based insert (a 1M-entry
+		// draw's waitlist is one statement), once, as results publish once.
+		res, err := tx.Statement.ConnPool.ExecContext(ctx, `INSERT INTO outbox (to_addr, subject, body, kind, intent, event_id, entry_id)
+			SELECT e.email, '', '', 'entry', $1, e.event_id, e.id FROM draw_results dr JOIN entries e ON e.id = dr.entry_id
+			WHERE dr.subqueue_id IN (SELECT id FROM subqueues WHERE event_id = $2) AND NOT dr.selected AND e.status = 'received'
+			ORDER BY dr.subqueue_id, dr.position`, mails.EntryWaitlisted, ev.ID)
+		if err != nil {
+			return fmt.Errorf("queue waitlist mail: %w", err)
+		}
+		waitlisted, _ := res.RowsAffected()
 		if err := tx.Exec(`UPDATE events SET results_published_at = ?, updated_at = now() WHERE id = ?`, o.Now, ev.ID).Error; err != nil {
 			return err
 		}
-		details := map[string]any{"offers": total, "hold": o.Hold.String()}
+		details := map[string]any{"offers": total, "hold": o.Hold.String(), "waitlist_mails": waitlisted}
 		if err := appendLog(tx, ev.ID, lottery.LogRecord{Kind: "event.results_published", FromStatus: ev.Status,
 			ToStatus: ev.Status, Actor: actor.Label, Details: details}); err != nil {
 			return err
@@ -349,6 +361,13 @@ func (s *Store) ChangeOffer(ctx context.Context, o lottery.OfferTx) (lottery.Off
 		out = fromOfferRow(r)
 		if to == lottery.OfferAccepted {
 			return nil
+		}
+		kind := mails.OfferDeclined
+		if to == lottery.OfferExpired {
+			kind = mails.OfferExpired
+		}
+		if _, err := queueOfferMail(ctx, tx, kind, []string{r.ID}); err != nil {
+			return err
 		}
 		offers, mails, err := cascade(ctx, tx, copyRows, r.EventID, r.SubqueueID, o)
 		issued = pair(offers, mails)
@@ -458,6 +477,9 @@ func (s *Store) ExpireDue(ctx context.Context, o lottery.OfferTx, limit int) (in
 			FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::uuid[]) AS x(ev, en, st, id)`, events, entries, from, ids); err != nil {
 			return fmt.Errorf("log expiries: %w", err)
 		}
+		if _, err := queueOfferMail(ctx, tx, mails.OfferExpired, ids); err != nil {
+			return err
+		}
 		n = len(due)
 		done := map[int64]bool{}
 		for _, d := range due {
@@ -527,4 +549,32 @@ func cascadeOrdered(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID
 		return nil, nil, err
 	}
 	return issueOffers(ctx, tx, copyRows, eventID, sq.ID, sq.Key, units, round, o, whyOrdered)
+}
+
+// QueueOfferReminders queues the "hold ends soon" mail of up to limit live
+// offers whose hold has lottery.ReminderLead(hold) or less left at now (the
+// SQL says it: least(24 hours, hold / 4)), and marks them reminded in the
+// same statement: each offer is reminded once, whichever worker runs the
+// pass (a concurrent pass skips the rows this one locked). An offer past
+// its end is left to expiry.
+func (s *Store) QueueOfferReminders(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	var ids []int64
+	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		rows, err := tx.Statement.ConnPool.QueryContext(ctx, `WITH due AS (
+				SELECT o.id FROM offers o
+				WHERE o.status IN ('pending', 'accepted') AND o.reminded_at IS NULL AND o.expires_at > $1
+					AND o.expires_at - $1 <= least(interval '24 hours', (o.expires_at - o.issued_at) / 4)
+				ORDER BY o.expires_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+			marked AS (UPDATE offers o SET reminded_at = $1 FROM due WHERE o.id = due.id
+				RETURNING o.id, o.event_id, o.entry_id)
+			INSERT INTO outbox (to_addr, subject, body, kind, intent, event_id, entry_id, offer_id)
+			SELECT e.email, '', '', 'offer', $3, m.event_id, m.entry_id, m.id FROM marked m JOIN entries e ON e.id = m.entry_id
+			RETURNING id`, now, limit, mails.OfferReminder)
+		if err != nil {
+			return fmt.Errorf("queue offer reminders: %w", err)
+		}
+		ids, err = scanIDs(rows)
+		return err
+	})
+	return ids, err
 }

@@ -78,15 +78,22 @@ func TestOfferIntentsCommitWithOffers(t *testing.T) {
 		}
 	}
 	// A declined offer's slot goes to the waitlist: the cascade's offer
-	// gets its intent in the decline's transaction.
+	// gets its intent (moved up: a later round) in the decline's
+	// transaction, and the runner who declined hears it too.
 	_, next, err := store.ChangeOffer(ctx, lottery.OfferTx{OfferID: issued[0].Offer.ID, Action: lottery.OfferActionDecline,
 		Now: clk.T, Hold: 2 * time.Hour})
 	if err != nil || len(next) != 1 {
 		t.Fatalf("decline: %d offers, %v", len(next), err)
 	}
 	m, err := store.Mail(ctx, next[0].OutboxID)
-	if err != nil || m.Intent != mails.OfferIssued || m.OfferID != next[0].Offer.ID || m.EntryID != next[0].Offer.EntryID {
+	if err != nil || m.Intent != mails.OfferMovedUp || m.OfferID != next[0].Offer.ID || m.EntryID != next[0].Offer.EntryID {
 		t.Errorf("cascade intent %+v, %v for offer %+v", m, err, next[0].Offer)
+	}
+	var declined int64
+	store.DB().Raw(`SELECT count(*) FROM outbox WHERE intent = ? AND offer_id = ? AND entry_id = ?`, mails.OfferDeclined,
+		issued[0].Offer.ID, issued[0].Offer.EntryID).Scan(&declined)
+	if declined != 1 {
+		t.Errorf("%d offer.declined intents for the declined offer, want 1", declined)
 	}
 	if got := next[0].Offer.ExpiresAt.Sub(clk.T); got != 2*time.Hour {
 		t.Errorf("cascade offer holds %s, want 2h", got)

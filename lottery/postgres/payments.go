@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/mails"
 )
 
 // paymentRankSQL orders payment states as lottery.PaymentStatus.Later does.
@@ -89,6 +90,9 @@ func (s *Store) MarkOfferPaid(ctx context.Context, offerID, paymentID string, o 
 		if err := appendLog(tx, r.EventID, lottery.LogRecord{Kind: "offer.paid", EntryID: r.EntryID, FromStatus: r.Status,
 			ToStatus: "paid", Actor: "system:payments", Details: map[string]any{"offer_id": r.ID, "payment_id": paymentID,
 				"entry_status": "confirmed"}}); err != nil {
+			return err
+		}
+		if _, err := queueOfferMail(ctx, tx, mails.OfferPaid, []string{r.ID}); err != nil {
 			return err
 		}
 		r.Status = "paid"

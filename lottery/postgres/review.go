@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/mails"
 	"github.com/startline/startline/lottery/review"
 )
 
@@ -168,6 +169,20 @@ func (s *Store) Decide(ctx context.Context, d review.Decision, o lottery.OfferTx
 					"decided_on": target.ID}}); err != nil {
 				return err
 			}
+		}
+		// The runner hears the decision: back in (reinstated) or rejected,
+		// with the reason category and the appeal link.
+		// A whole cluster rejected is told so, whatever each entry's own
+		// reasons were (Mail.Detail carries the category).
+		kind, detail := mails.EntryRejected, ""
+		if to == lottery.EntryReceived {
+			kind = mails.EntryReinstated
+		}
+		if d.Decision == review.DecisionRejectCluster {
+			detail = lottery.RejectLinked
+		}
+		if _, err := queueEntryIntentIDs(ctx, tx, kind, changed, "", detail); err != nil {
+			return err
 		}
 		if len(changed) > 0 {
 			freed, err := settleReviewedOffers(tx, target.EventID, changed, actor.Label)

@@ -41,6 +41,9 @@ type ApplyRequest struct {
 	// Consents the accepted documents' versions ({"privacy","waiver"}).
 	Answers  map[string]any
 	Consents map[string]string
+	// Lang is the language the runner applied in ("ko"; anything else is
+	// English): the entry keeps it and every mail about it is written in it.
+	Lang string
 }
 
 // ApplyResult is the receipt of an accepted application.
@@ -127,6 +130,7 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 		return ApplyResult{}, fmt.Errorf("apply %s: %w", slug, err)
 	}
 	lottery.NotifyOffers(ctx, s.notify, s.log, out.Issued)
+	s.notifyMails(ctx, out.Mails)
 	return ApplyResult{EntryID: out.EntryID, ReceiptToken: s.keys.ReceiptToken(out.EntryID), Status: out.Status,
 		SubQueue: out.SubQueue, Replayed: out.Replayed}, nil
 }
@@ -179,7 +183,30 @@ func (s *Service) validate(ev *lottery.Event, req ApplyRequest, now time.Time) (
 	}
 	return lottery.Entry{ID: id.String(), EventID: ev.ID, SubQueueID: sq.ID, SubQueue: sq.Key, Name: name, Email: addr.Address,
 		EmailKey: addr.Key, Phone: phone, BirthDate: birth, Tickets: 1,
-		GroupCode: group, PersonKey: identity.PersonKey(name, birth), Answers: answers, Consents: consents}, nil
+		GroupCode: group, PersonKey: identity.PersonKey(name, birth), Answers: answers, Consents: consents,
+		Lang: Lang(req.Lang)}, nil
+}
+
+// Lang is the language a runner's mail is written in: "ko" or "en".
+func Lang(l string) string {
+	if l == "ko" {
+		return "ko"
+	}
+	return "en"
+}
+
+// notifyMails asks the workers to send queued mail now; a failure is only
+// logged, as the outbox sweep sends what was not enqueued.
+func (s *Service) notifyMails(ctx context.Context, ids []int64) {
+	if s.notify == nil {
+		return
+	}
+	for _, id := range ids {
+		if err := s.notify.MailQueued(ctx, id); err != nil {
+			s.log.WarnContext(ctx, "mail enqueue failed; the outbox sweeper will retry", "outbox_id", id, "err", err)
+			return
+		}
+	}
 }
 
 // countTickets sets the entry's tickets from the runner's record in the

@@ -102,5 +102,5 @@ func otpMail(ev lottery.Event, to, code, lang string) (lottery.Mail, error) {
 	if err != nil {
 		return lottery.Mail{}, err
 	}
-	return lottery.Mail{To: to, Subject: m.Subject, Body: m.Body, Kind: "otp", Intent: mails.OTPCode}, nil
+	return lottery.Mail{To: to, Subject: m.Subject, Body: m.Body, HTML: m.HTML, Kind: "otp", Intent: mails.OTPCode}, nil
 }

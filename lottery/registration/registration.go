@@ -111,6 +111,7 @@ type ApplyOutcome struct {
 	SubQueue string
 	Replayed bool
 	Issued   []lottery.OfferIssue // an ordered sub-queue's slot offered at once
+	Mails    []int64              // the receipt's outbox id, for the notifier
 }
 
 // Service runs code requests, applications and the runner's entry view.

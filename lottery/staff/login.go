@@ -158,7 +158,7 @@ func (s *Service) alertStaff(ctx context.Context, acct lottery.StaffAccount, n i
 		SessionMinutes: int(RiskySessionTTL.Minutes()), Reasons: why})
 	var id int64
 	if err == nil {
-		id, err = s.outbox.QueueMail(ctx, lottery.Mail{To: acct.Email, Subject: m.Subject, Body: m.Body, Kind: "staff_alert",
+		id, err = s.outbox.QueueMail(ctx, lottery.Mail{To: acct.Email, Subject: m.Subject, Body: m.Body, HTML: m.HTML, Kind: "staff_alert",
 			Intent: mails.StaffAlert})
 	}
 	if err != nil {
