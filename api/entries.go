@@ -145,6 +145,8 @@ func (h *handler) entryStatus(c *gin.Context) {
 	}
 	if v.Offer != nil {
 		o := offerView(*v.Offer)
+		price := v.Event.PriceOf(v.Offer.SubQueue) // API.md: offer.amount/offer.currency
+		o.Amount, o.Currency = &price.Amount, price.Code()
 		out.Offer = &o
 	}
 	c.JSON(http.StatusOK, out)
@@ -197,6 +199,9 @@ type offerJSON struct {
 	SubQueue  string     `json:"subqueue"`
 	ExpiresAt time.Time  `json:"expires_at"`
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
+	// Amount and Currency are the slot's price (the entry status answer).
+	Amount   *int64 `json:"amount,omitempty"`
+	Currency string `json:"currency,omitempty"`
 }
 
 func offerView(o lottery.Offer) offerJSON {

@@ -68,6 +68,12 @@ type EventStore interface {
 	// commit is set it stores the sealed seed and its commitment too.
 	// ErrInvalidTransition when the event is no longer in state from.
 	TransitionEvent(ctx context.Context, slug string, from, to EventStatus, commit *SeedCommit, actor Actor) (Event, error)
+	// EditEvent stores an edit of the event's details, prices and refund
+	// policy (after, validated by EventPatch.Apply from before) with its
+	// event-log and audit rows; under the event's lock it refuses terms
+	// once TermsOpen is over (ErrTermsFixed) and an event that moved on
+	// since before was read (ErrConflict).
+	EditEvent(ctx context.Context, before, after Event, changed []string, terms bool, now time.Time, actor Actor) (Event, error)
 }
 
 // SeedCommit is a sealed draw seed and its public commitment.

@@ -22,11 +22,13 @@ func (s *Service) Pay(ctx context.Context, offerID, token, returnURL string) (lo
 	if err != nil {
 		return lottery.Payment{}, err
 	}
-	amount, currency, err := s.store.EventPrice(ctx, o.EventID)
+	// The sub-queue's price in the event's currency, read from PostgreSQL
+	// (not a cached event): what is charged is exactly what is stored.
+	price, err := s.store.OfferPrice(ctx, o.ID)
 	if err != nil {
 		return lottery.Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
 	}
-	p, err := s.payments.CreatePayment(ctx, lottery.PaymentRequest{OfferID: o.ID, AmountMinor: amount, Currency: currency,
+	p, err := s.payments.CreatePayment(ctx, lottery.PaymentRequest{OfferID: o.ID, AmountMinor: price.Amount, Currency: price.Currency,
 		Description: "Startline slot " + o.SubQueue, ReturnURL: returnURL, IdempotencyKey: "pay:" + o.ID})
 	if err != nil {
 		return lottery.Payment{}, fmt.Errorf("pay %s: %w", offerID, err)

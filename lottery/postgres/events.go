@@ -46,6 +46,15 @@ type eventRow struct {
 	SeriesID           *int64
 	EditionYear        *int
 	EditionLabel       string
+	// The event's currency (00006) and race details (00023).
+	Currency     string
+	RaceDate     civilDate
+	RaceStart    *string
+	Place        string
+	Description  string
+	DrawOn       civilDate
+	DrawAt       *time.Time
+	RefundPolicy []byte `gorm:"type:jsonb"`
 }
 
 func (eventRow) TableName() string { return "events" }
@@ -76,6 +85,8 @@ type subqueueRow struct {
 	// AdmitPerMinute is the waiting room's rate (ordered sub-queues).
 	AdmitPerMinute  int
 	PrequeueMinutes int
+	// PriceMinor is the pace group's price in the event's currency (00022).
+	PriceMinor int64
 }
 
 func (subqueueRow) TableName() string { return "subqueues" }
@@ -123,6 +134,7 @@ func toEventRow(e lottery.Event) eventRow {
 	if e.Commitment != "" {
 		r.Commitment = &e.Commitment
 	}
+	setDetailsRow(&r, e)
 	return r
 }
 
@@ -142,6 +154,7 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 	if r.SeedSecretRevealed != nil {
 		e.SeedSecret = *r.SeedSecretRevealed
 	}
+	detailsFromRow(&e, r)
 	if len(r.RiskRules) > 0 {
 		var rules antibot.Rules
 		if json.Unmarshal(r.RiskRules, &rules) == nil && rules.Version != "" {
@@ -159,7 +172,7 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 			}
 			course.PaceGroups = append(course.PaceGroups, lottery.PaceGroup{ID: s.ID, Code: s.PaceCode, Label: s.Label,
 				PaceMinS: deref(s.PaceMinS), PaceMaxS: deref(s.PaceMaxS), Capacity: s.Capacity, Mode: lottery.Mode(s.Mode),
-				AdmitPerMinute: s.AdmitPerMinute, PrequeueMinutes: s.PrequeueMinutes})
+				AdmitPerMinute: s.AdmitPerMinute, PrequeueMinutes: s.PrequeueMinutes, Price: s.PriceMinor})
 		}
 		e.Courses = append(e.Courses, course)
 	}
@@ -277,7 +290,7 @@ func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.
 				sr := subqueueRow{EventID: r.ID, CourseID: cr.ID, Key: lottery.SubQueueKey(c.Code, p.Code), PaceCode: p.Code,
 					Label: p.Label, PaceMinS: optInt(p.PaceMinS), PaceMaxS: optInt(p.PaceMaxS), Capacity: p.Capacity,
 					Mode: string(p.Mode), Position: pos, AdmitPerMinute: cmp.Or(p.AdmitPerMinute, lottery.DefaultAdmitPerMinute),
-					PrequeueMinutes: p.PrequeueMinutes}
+					PrequeueMinutes: p.PrequeueMinutes, PriceMinor: p.Price}
 				pos++
 				if err := tx.Omit("ID").Create(&sr).Error; err != nil {
 					return err
