@@ -91,11 +91,17 @@ func Register(engine *gin.Engine, d Deps) error {
 	if err != nil {
 		return err
 	}
+	// part_*.html are sections a page includes with one {{template}} line;
+	// every page is parsed with them.
+	parts, err := fs.Glob(templateFS, "templates/part_*.html")
+	if err != nil {
+		return err
+	}
 	for _, n := range names {
-		if strings.HasSuffix(n, "layout.html") {
+		if strings.HasSuffix(n, "layout.html") || strings.HasPrefix(n, "templates/part_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, append([]string{"templates/layout.html", n}, parts...)...)
 		if err != nil {
 			return fmt.Errorf("parse %s: %w", n, err)
 		}
@@ -117,6 +123,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.GET("/entries/:id", p.entry)
 	r.POST("/entries/:id/disputes", p.fileDispute)
 	r.POST("/offers/:id/:action", p.offerAction)
+	p.registerGiveBack(r)
 	r.GET("/status", p.lookup)
 	p.registerStaff(r)
 	if d.Dev {
@@ -541,6 +548,8 @@ type entryPage struct {
 	// lists the counted editions and years.
 	Tickets      lottery.TicketsExplained
 	TicketLabels string
+	// GiveBack is the "give back my place" section (giveback.go).
+	GiveBack giveBackSection
 }
 
 func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
@@ -568,7 +577,8 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	d.Message = message
 	x := lottery.ExplainTickets(v.Event, v.Entry)
 	p.render(c, status, "entry", v.Event.Name, entryPage{View: v, Token: tok, New: c.Query("new") == "1",
-		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", ")}, refused)
+		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", "),
+		GiveBack: p.giveBackSection(c, v, tok)}, refused)
 }
 
 // lookup is the status form for runners who kept the id and token but not the link.
@@ -720,7 +730,8 @@ func (p *pages) offerAction(c *gin.Context) {
 			}
 			c.Header("Cache-Control", "no-store")
 			p.render(c, http.StatusOK, "stripe_checkout", "Payment", map[string]string{"Key": p.StripePublishableKey,
-				"Secret": secret, "Return": ret, "Back": back}, nil)
+				"Secret": secret, "Return": ret, "Back": back,
+				"Price": lottery.Money{Amount: pay.AmountMinor, Currency: pay.Currency}.String()}, nil)
 			return
 		}
 		c.Redirect(http.StatusSeeOther, pay.CheckoutURL+"&back="+url.QueryEscape(back))
@@ -752,7 +763,8 @@ func (p *pages) sandboxCheckout(c *gin.Context) {
 
 func sandboxPage(pay lottery.Payment, back string) map[string]string {
 	return map[string]string{"ID": pay.ID, "Offer": pay.OfferID, "Amount": strconv.FormatInt(pay.AmountMinor, 10),
-		"Currency": strings.ToUpper(pay.Currency), "Back": back}
+		"Currency": strings.ToUpper(pay.Currency), "Back": back,
+		"Price": lottery.Money{Amount: pay.AmountMinor, Currency: pay.Currency}.String()}
 }
 
 // sandboxBack is where the checkout returns: back when it is a path on this

@@ -224,3 +224,13 @@ func (s *Service) refund(ctx context.Context, r Refund) Refund {
 	}
 	return done
 }
+
+// RefundOf returns the refund recorded for a given-back offer (pages that
+// already checked the receipt token); a zero Refund when none was owed.
+func (s *Service) RefundOf(ctx context.Context, offerID string) (Refund, error) {
+	r, err := s.store.OfferRefund(ctx, offerID)
+	if errors.Is(err, lottery.ErrNotFound) {
+		return Refund{}, nil
+	}
+	return r, err
+}
