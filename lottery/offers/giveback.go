@@ -46,9 +46,9 @@ type GiveBackResult struct {
 
 // Refund states a give-back answers (RefundState).
 const (
-	RefundNone     = "none"     // nothing paid, or the policy gives nothing now
-	RefundDone     = "refunded" // the provider confirmed it
-	RefundPending  = "pending"  // owed; retried by giving back again
+	RefundNone    = "none"     // nothing paid, or the policy gives nothing now
+	RefundDone    = "refunded" // the provider confirmed it
+	RefundPending = "pending"  // owed; retried by giving back again
 )
 
 // RefundState names where a give-back's refund stands.
