@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -436,5 +438,87 @@ func TestGiveBackStripe(t *testing.T) {
 	}
 	if got := e.entryRow(entry); got.Refunded != 25000 || got.Payment != "refunded" || got.Entry != "withdrawn" {
 		t.Errorf("stored: %+v", got)
+	}
+}
+
+// flakyRefunds is the sandbox with refunds that fail while down is set.
+type flakyRefunds struct {
+	*sandbox.Provider
+	down atomic.Bool
+}
+
+func (f *flakyRefunds) Refund(ctx context.Context, id string, amount int64, key string) (lottery.Payment, error) {
+	if f.down.Load() {
+		return lottery.Payment{}, &lottery.Error{Code: lottery.CodeUnavailable, Message: "provider down"}
+	}
+	return f.Provider.Refund(ctx, id, amount, key)
+}
+
+// TestGiveBackRefundOwedAndConcurrent: a refund the provider cannot make
+// stays owed (the give-back itself is done) and giving back again makes it,
+// once; concurrent give-backs of one paid place void it, re-offer its slot
+// and refund it exactly once.
+func TestGiveBackRefundOwedAndConcurrent(t *testing.T) {
+	e := newEnv(t, true)
+	pay := &flakyRefunds{Provider: sandbox.New([]byte("sandbox-test-key"))}
+	e.offers.UsePayments(pay)
+	sq := e.feesDrawnEvent(12, 4)
+	var selected []string
+	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	tok := func(id string) string { return e.keys.ReceiptToken(id) }
+	paid := func(entry string) string {
+		offerID, _ := e.offerOf(entry)
+		r := e.do("POST", "/api/v1/offers/"+offerID+"/pay", map[string]any{"token": tok(entry)})
+		body, hdr, _ := pay.Event(r.str("payment_id"), offerID, "pay", e.clock.Now())
+		e.webhook(body, hdr)
+		if got := e.entryRow(entry); got.Offer != "paid" {
+			t.Fatalf("not paid: %+v", got)
+		}
+		return r.str("payment_id")
+	}
+
+	pid := paid(selected[0])
+	pay.down.Store(true)
+	r := e.do("POST", "/api/v1/entries/"+selected[0]+"/give-back", map[string]any{"token": tok(selected[0])})
+	if r.Status != 200 || r.Body["refund"].(map[string]any)["status"] != "pending" {
+		t.Fatalf("give back with the provider down: %d %s", r.Status, r.Raw)
+	}
+	if got := e.entryRow(selected[0]); got.Entry != "withdrawn" || got.Due != 50000 || got.Refunded != 0 || e.intents(selected[0], "entry.refunded") != 0 {
+		t.Errorf("owed refund: %+v", got)
+	}
+	pay.down.Store(false)
+	r = e.do("POST", "/api/v1/entries/"+selected[0]+"/give-back", map[string]any{"token": tok(selected[0])})
+	if r.Status != 200 || r.Body["refund"].(map[string]any)["status"] != "refunded" || r.Body["refund"].(map[string]any)["percent"] != float64(100) ||
+		pay.Refunded(pid) != 50000 {
+		t.Fatalf("retry: %d %s, refunded %d", r.Status, r.Raw, pay.Refunded(pid))
+	}
+	if got := e.entryRow(selected[0]); got.Refunded != 50000 || e.intents(selected[0], "entry.refunded") != 1 {
+		t.Errorf("after the retry: %+v", got)
+	}
+
+	pid = paid(selected[1])
+	before := e.offerCount(sq)
+	var wg sync.WaitGroup
+	codes := make([]int, 6)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i] = e.do("POST", "/api/v1/entries/"+selected[1]+"/give-back", map[string]any{"token": tok(selected[1])}).Status
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		if c != 200 {
+			t.Errorf("concurrent give-back %d: %d", i, c)
+		}
+	}
+	if pay.Refunded(pid) != 50000 || e.offerCount(sq) != before+1 || e.intents(selected[1], "entry.withdrawn") != 1 ||
+		e.intents(selected[1], "entry.refunded") != 1 {
+		t.Errorf("concurrent give-backs: refunded %d, offers %d → %d, mails %d/%d", pay.Refunded(pid), before, e.offerCount(sq),
+			e.intents(selected[1], "entry.withdrawn"), e.intents(selected[1], "entry.refunded"))
+	}
+	if live, capacity := e.live(sq); live != capacity {
+		t.Errorf("%d live offers for %d slots", live, capacity)
 	}
 }

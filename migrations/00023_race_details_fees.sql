@@ -24,17 +24,20 @@ ALTER TABLE events DROP COLUMN price_minor;
 
 -- A refund of a payment, possibly partial (a give-back refunds what the
 -- policy gives at that moment): refund_due_minor is owed from the moment
--- the give-back commits, refunded_minor once the provider confirms it. A
+-- the give-back commits (refund_percent: the policy's tier), refunded_minor
+-- once the provider confirms it. A
 -- payment with due > refunded still owes its runner money.
 ALTER TABLE payments
     ADD COLUMN refund_due_minor bigint NOT NULL DEFAULT 0 CHECK (refund_due_minor >= 0),
     ADD COLUMN refunded_minor   bigint NOT NULL DEFAULT 0 CHECK (refunded_minor >= 0),
+    ADD COLUMN refund_percent   smallint NOT NULL DEFAULT 0 CHECK (refund_percent BETWEEN 0 AND 100),
     ADD CONSTRAINT payments_refund_bounds CHECK (refunded_minor <= amount_minor AND refund_due_minor <= amount_minor);
 CREATE INDEX payments_refund_owed_idx ON payments (offer_id) WHERE refund_due_minor > refunded_minor;
 
 -- +goose Down
 DROP INDEX payments_refund_owed_idx;
-ALTER TABLE payments DROP CONSTRAINT payments_refund_bounds, DROP COLUMN refunded_minor, DROP COLUMN refund_due_minor;
+ALTER TABLE payments DROP CONSTRAINT payments_refund_bounds, DROP COLUMN refund_percent,
+    DROP COLUMN refunded_minor, DROP COLUMN refund_due_minor;
 ALTER TABLE events ADD COLUMN price_minor bigint NOT NULL DEFAULT 0 CHECK (price_minor >= 0);
 ALTER TABLE events DROP CONSTRAINT events_draw_one, DROP CONSTRAINT events_race_start_day,
     DROP COLUMN refund_policy, DROP COLUMN draw_at, DROP COLUMN draw_on, DROP COLUMN description,

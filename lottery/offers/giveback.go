@@ -169,19 +169,7 @@ func (s *Service) GiveBack(ctx context.Context, entryID, token string) (GiveBack
 		return GiveBackResult{}, err
 	}
 	if o.Status == lottery.OfferVoid {
-		// Given back before: answer again, and retry a refund still owed.
-		r, err := s.store.OfferRefund(ctx, o.ID)
-		if errors.Is(err, lottery.ErrNotFound) {
-			e, eerr := s.store.Entry(ctx, o.EntryID)
-			if eerr == nil && e.Status == lottery.EntryWithdrawn {
-				return GiveBackResult{Offer: o, Refund: Refund{Amount: lottery.Money{Currency: ev.Currency}}}, nil
-			}
-			return GiveBackResult{}, lottery.ErrNoSlotHeld
-		}
-		if err != nil {
-			return GiveBackResult{}, fmt.Errorf("give back %s: %w", entryID, err)
-		}
-		return GiveBackResult{Offer: o, Refund: s.refund(ctx, r)}, nil
+		return s.givenBack(ctx, o, ev)
 	}
 	now := s.clock.Now()
 	if err := GiveBackable(o, ev, now); err != nil {
@@ -190,6 +178,13 @@ func (s *Service) GiveBack(ctx context.Context, entryID, token string) (GiveBack
 	tx := GiveBackTx{OfferTx: s.offerTx(ev, o.ID, ""), EntryID: o.EntryID, Policy: ev.RefundPolicy}
 	out, issued, err := s.store.GiveBack(ctx, tx)
 	s.notifyOffers(ctx, issued)
+	if errors.Is(err, lottery.ErrNoSlotHeld) {
+		// A give-back of the same place committed first (a double submit):
+		// answer as it did.
+		if cur, cerr := s.store.Offer(ctx, o.ID); cerr == nil && cur.Status == lottery.OfferVoid {
+			return s.givenBack(ctx, cur.WithEventSlug(o.EventSlug()), ev)
+		}
+	}
 	if err != nil {
 		return GiveBackResult{}, fmt.Errorf("give back %s: %w", entryID, err)
 	}
@@ -199,6 +194,24 @@ func (s *Service) GiveBack(ctx context.Context, entryID, token string) (GiveBack
 		out.Refund = s.refund(ctx, out.Refund)
 	}
 	return out, nil
+}
+
+// givenBack answers a give-back of a place given back before, and retries
+// a refund still owed; a void offer whose entry was not withdrawn (voided
+// otherwise) holds nothing: ErrNoSlotHeld.
+func (s *Service) givenBack(ctx context.Context, o lottery.Offer, ev lottery.Event) (GiveBackResult, error) {
+	r, err := s.store.OfferRefund(ctx, o.ID)
+	if errors.Is(err, lottery.ErrNotFound) {
+		e, eerr := s.store.Entry(ctx, o.EntryID)
+		if eerr == nil && e.Status == lottery.EntryWithdrawn {
+			return GiveBackResult{Offer: o, Refund: Refund{OfferID: o.ID, Amount: lottery.Money{Currency: ev.Currency}}}, nil
+		}
+		return GiveBackResult{}, lottery.ErrNoSlotHeld
+	}
+	if err != nil {
+		return GiveBackResult{}, fmt.Errorf("give back %s: %w", o.EntryID, err)
+	}
+	return GiveBackResult{Offer: o, Refund: s.refund(ctx, r)}, nil
 }
 
 // refund asks the provider for a refund still owed and records it; a

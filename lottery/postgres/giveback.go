@@ -22,10 +22,11 @@ type refundRow struct {
 	Currency       string
 	RefundDueMinor int64
 	RefundedMinor  int64
+	RefundPercent  int
 }
 
-func (r refundRow) refund(percent int) offers.Refund {
-	return offers.Refund{Provider: r.Provider, PaymentID: r.ID, OfferID: r.OfferID, Percent: percent,
+func (r refundRow) refund() offers.Refund {
+	return offers.Refund{Provider: r.Provider, PaymentID: r.ID, OfferID: r.OfferID, Percent: r.RefundPercent,
 		Amount: lottery.Money{Amount: r.RefundDueMinor, Currency: r.Currency}, Refunded: r.RefundedMinor}
 }
 
@@ -50,7 +51,7 @@ func (s *Store) CapturedPayment(ctx context.Context, offerID string) (lottery.Pa
 func (s *Store) OfferRefund(ctx context.Context, offerID string) (offers.Refund, error) {
 	var rows []refundRow
 	if err := s.db.WithContext(ctx).Raw(`SELECT provider, id, offer_id::text AS offer_id, amount_minor, currency,
-			refund_due_minor, refunded_minor
+			refund_due_minor, refunded_minor, refund_percent
 		FROM payments WHERE offer_id = ? AND refund_due_minor > 0 ORDER BY created_at, id LIMIT 1`, offerID).
 		Scan(&rows).Error; err != nil {
 		return offers.Refund{}, fmt.Errorf("offer refund: %w", err)
@@ -58,7 +59,7 @@ func (s *Store) OfferRefund(ctx context.Context, offerID string) (offers.Refund,
 	if len(rows) == 0 {
 		return offers.Refund{}, lottery.ErrNotFound
 	}
-	return rows[0].refund(0), nil
+	return rows[0].refund(), nil
 }
 
 // GiveBack ends a held offer and re-offers its slot. The offer row is
@@ -97,13 +98,13 @@ func (s *Store) GiveBack(ctx context.Context, g offers.GiveBackTx) (offers.GiveB
 				p := pays[0]
 				due, pct := lottery.RefundDue(g.Policy, p.AmountMinor, g.Now)
 				if due > 0 {
-					if err := tx.Exec(`UPDATE payments SET refund_due_minor = ?, updated_at = now() WHERE provider = ? AND id = ?`,
-						due, p.Provider, p.ID).Error; err != nil {
+					if err := tx.Exec(`UPDATE payments SET refund_due_minor = ?, refund_percent = ?, updated_at = now()
+						WHERE provider = ? AND id = ?`, due, pct, p.Provider, p.ID).Error; err != nil {
 						return fmt.Errorf("record refund due: %w", err)
 					}
 				}
-				p.RefundDueMinor = due
-				out.Refund = p.refund(pct)
+				p.RefundDueMinor, p.RefundPercent = due, pct
+				out.Refund = p.refund()
 				details["payment_id"], details["paid_minor"], details["refund_minor"], details["refund_percent"] =
 					p.ID, p.AmountMinor, due, pct
 			}
@@ -150,7 +151,8 @@ func (s *Store) RecordRefund(ctx context.Context, r offers.Refund, p lottery.Pay
 		var row refundRow
 		res := tx.Raw(`UPDATE payments SET refunded_minor = refund_due_minor, status = 'refunded', updated_at = now()
 			WHERE provider = ? AND id = ? AND refunded_minor < refund_due_minor
-			RETURNING provider, id, offer_id::text AS offer_id, amount_minor, currency, refund_due_minor, refunded_minor`,
+			RETURNING provider, id, offer_id::text AS offer_id, amount_minor, currency, refund_due_minor, refunded_minor,
+				refund_percent`,
 			r.Provider, r.PaymentID).Scan(&row)
 		if res.Error != nil {
 			return fmt.Errorf("record refund: %w", res.Error)
@@ -159,7 +161,7 @@ func (s *Store) RecordRefund(ctx context.Context, r offers.Refund, p lottery.Pay
 			out.Refunded = out.Amount.Amount // recorded before
 			return nil
 		}
-		out = row.refund(r.Percent)
+		out = row.refund()
 		if err := tx.Exec(`INSERT INTO payment_events (provider, event_id, payment_id, status, created)
 			VALUES (?, ?, ?, 'refunded', ?) ON CONFLICT DO NOTHING`, r.Provider, "refund:"+r.OfferID, r.PaymentID, now).Error; err != nil {
 			return fmt.Errorf("record refund event: %w", err)
