@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/startline/startline/lottery/payments/stripe"
+	"github.com/startline/startline/lottery/payments/stripe/stripemock"
 )
 
 // withFees gives the site's spring race details, a ₩50,000 price for
@@ -134,5 +137,28 @@ func TestGiveBackPages(t *testing.T) {
 	}
 	if code, _, _ := s.get("/entries/" + pending + "/give-back?token=wrong"); code != http.StatusNotFound {
 		t.Errorf("wrong token: %d, want 404", code)
+	}
+}
+
+// TestStripeCheckoutPrice: with Stripe (stripe-mock), the pay button opens
+// Startline's checkout page showing the price, and the PaymentIntent is
+// created for exactly that amount in the event's currency.
+func TestStripeCheckoutPrice(t *testing.T) {
+	mock := stripemock.Start(t)
+	prov, err := stripe.New(stripe.Config{APIKey: stripemock.TestKey, WebhookSecret: "whsec_test", BaseURL: mock.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, sel := drawnSite(t, siteOptions{provider: prov}, 12, 4)
+	s.withFees(s.svc.Now())
+	entry := sel[0]
+	form := url.Values{"token": {s.receipt(entry)}}
+	res, body := s.send("POST", "/offers/"+s.offerID(entry)+"/pay", "application/x-www-form-urlencoded", []byte(form.Encode()), nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `id="stripe-form"`) || !strings.Contains(body, "<strong data-amount>₩50,000</strong>") {
+		t.Fatalf("stripe checkout page: %d %.2000s", res.StatusCode, body)
+	}
+	calls := mock.Calls("POST", "/v1/payment_intents")
+	if len(calls) != 1 || calls[0].Form.Get("amount") != "50000" || calls[0].Form.Get("currency") != "krw" {
+		t.Errorf("PaymentIntent requests %+v, want one for 50000 krw", calls)
 	}
 }
