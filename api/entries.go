@@ -107,6 +107,8 @@ type entryJSON struct {
 	TicketsRecord ticketsRecordJSON `json:"tickets_record"`
 	GroupCode     string            `json:"group_code,omitempty"`
 	CreatedAt     time.Time         `json:"created_at"`
+	// GiveBack is what giving the place back now would refund (giveback.go).
+	GiveBack *giveBackQuoteJSON `json:"give_back,omitempty"`
 }
 
 type ticketsRecordJSON struct {
@@ -148,6 +150,7 @@ func (h *handler) entryStatus(c *gin.Context) {
 		price := v.Event.PriceOf(v.Offer.SubQueue) // API.md: offer.amount/offer.currency
 		o.Amount, o.Currency = &price.Amount, price.Code()
 		out.Offer = &o
+		out.GiveBack = h.giveBackQuote(c, v)
 	}
 	c.JSON(http.StatusOK, out)
 }

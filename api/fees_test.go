@@ -296,6 +296,11 @@ func TestGiveBackSandbox(t *testing.T) {
 
 	t.Run("paid, first tier: full refund, slot re-offered", func(t *testing.T) {
 		offerID, pid := paid(selected[0])
+		st := e.do("GET", "/api/v1/entries/"+selected[0]+"?token="+tok(selected[0]), nil)
+		quote, _ := st.Body["give_back"].(map[string]any)
+		if quote == nil || quote["percent"] != float64(100) || quote["refund"].(map[string]any)["amount"] != float64(50000) {
+			t.Errorf("status's give-back quote: %s", st.Raw)
+		}
 		before := e.offerCount(sq)
 		r := giveBack(selected[0], tok(selected[0]))
 		if r.Status != 200 {

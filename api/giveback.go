@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/offers"
 )
 
@@ -42,4 +43,23 @@ func (h *handler) giveBack(c *gin.Context) {
 		out.Refund.Percent = 0
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// giveBackQuoteJSON is the entry status's "give_back": present while the
+// entry holds a place it may give back, with the refund the event's policy
+// gives for it now (0 for an unpaid place or past the policy's tiers).
+type giveBackQuoteJSON struct {
+	Refund  priceJSON `json:"refund"`
+	Percent int       `json:"percent"`
+}
+
+func (h *handler) giveBackQuote(c *gin.Context, v lottery.EntryView) *giveBackQuoteJSON {
+	if v.Offer == nil || offers.GiveBackable(*v.Offer, v.Event, h.Svc.Now()) != nil {
+		return nil
+	}
+	refund, pct, err := h.Offers.RefundQuote(c.Request.Context(), v.Entry.ID, c.Query("token"))
+	if err != nil {
+		return nil // the status still answers; the give-back itself says why
+	}
+	return &giveBackQuoteJSON{Refund: moneyJSON(refund), Percent: pct}
 }
