@@ -527,3 +527,26 @@ func TestGiveBackRefundOwedAndConcurrent(t *testing.T) {
 		t.Errorf("%d live offers for %d slots", live, capacity)
 	}
 }
+
+// TestFreePlace: a place whose price is 0 is confirmed when the runner
+// pays, without a provider or a checkout.
+func TestFreePlace(t *testing.T) {
+	e := newEnv(t, true)
+	e.offers.UsePayments(sandbox.New([]byte("sandbox-test-key")))
+	sq := e.drawnEvent(12, 4) // eventBody sets no prices
+	var entry string
+	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position LIMIT 1", sq).Scan(&entry)
+	offerID, _ := e.offerOf(entry)
+	r := e.do("POST", "/api/v1/offers/"+offerID+"/pay", map[string]any{"token": e.keys.ReceiptToken(entry)})
+	if r.Status != 200 || r.str("checkout_url") != "" || r.str("status") != "captured" {
+		t.Fatalf("pay a free place: %d %s", r.Status, r.Raw)
+	}
+	if got := e.entryRow(entry); got.Offer != "paid" || got.Entry != "confirmed" || got.Payment != "" {
+		t.Errorf("free place: %+v", got)
+	}
+	// Given back, it is re-offered; there is nothing to refund.
+	g := e.do("POST", "/api/v1/entries/"+entry+"/give-back", map[string]any{"token": e.keys.ReceiptToken(entry)})
+	if g.Status != 200 || g.Body["refund"].(map[string]any)["status"] != "none" {
+		t.Errorf("give back a free place: %d %s", g.Status, g.Raw)
+	}
+}

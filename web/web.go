@@ -721,6 +721,10 @@ func (p *pages) offerAction(c *gin.Context) {
 			p.fail(c, err)
 			return
 		}
+		if pay.CheckoutURL == "" { // a free place: confirmed, nothing to pay
+			c.Redirect(http.StatusSeeOther, back)
+			return
+		}
 		if strings.HasPrefix(pay.CheckoutURL, stripe.CheckoutScheme) {
 			// The client secret goes in the page, never in a URL.
 			secret, ret, err := stripe.ParseCheckoutURL(pay.CheckoutURL)
