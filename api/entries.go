@@ -242,7 +242,7 @@ func (h *handler) offerAction(c *gin.Context) {
 			writeError(c, h.Log, err)
 			return
 		}
-		checkout := p.CheckoutURL // empty for a free place, confirmed at once
+		checkout := p.CheckoutURL                                                      // empty for a free place, confirmed at once
 		if u, err := url.Parse(checkout); err == nil && checkout != "" && !u.IsAbs() { // a hosted page here (the sandbox)
 			checkout = h.Site.Origin(c.Request).ResolveReference(u).String()
 		}
