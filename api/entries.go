@@ -242,8 +242,10 @@ func (h *handler) offerAction(c *gin.Context) {
 			writeError(c, h.Log, err)
 			return
 		}
-		checkout := p.CheckoutURL                                                      // empty for a free place, confirmed at once
-		if u, err := url.Parse(checkout); err == nil && checkout != "" && !u.IsAbs() { // a hosted page here (the sandbox)
+		// Empty for a free place, confirmed at once; relative for a hosted
+		// page here (the sandbox).
+		checkout := p.CheckoutURL
+		if u, err := url.Parse(checkout); err == nil && checkout != "" && !u.IsAbs() {
 			checkout = h.Site.Origin(c.Request).ResolveReference(u).String()
 		}
 		c.JSON(http.StatusOK, gin.H{"offer_id": p.OfferID, "payment_id": p.ID, "status": p.Status, "checkout_url": checkout})
