@@ -126,6 +126,8 @@ type entryJSON struct {
 	// Answers and Consents are the receipt holder's own (questions.go).
 	Answers  lottery.Answers `json:"answers"`
 	Consents []consentJSON   `json:"consents"`
+	// GiveBack is what giving the place back now would refund (giveback.go).
+	GiveBack *giveBackQuoteJSON `json:"give_back,omitempty"`
 }
 
 type ticketsRecordJSON struct {
@@ -154,11 +156,11 @@ func (h *handler) entryStatus(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "private, no-store")
-	c.JSON(http.StatusOK, h.entryView(v))
+	c.JSON(http.StatusOK, h.entryView(c, v))
 }
 
 // entryView is what the holder of an entry's receipt reads of it.
-func (h *handler) entryView(v lottery.EntryView) entryJSON {
+func (h *handler) entryView(c *gin.Context, v lottery.EntryView) entryJSON {
 	e := v.Entry
 	out := entryJSON{EntryID: e.ID, Event: e.EventSlug, Status: string(e.Status), SubQueue: e.SubQueue,
 		Tickets: e.Tickets, GroupCode: e.GroupCode, CreatedAt: e.CreatedAt}
@@ -169,7 +171,10 @@ func (h *handler) entryView(v lottery.EntryView) entryJSON {
 	}
 	if v.Offer != nil {
 		o := offerView(*v.Offer)
+		price := v.Event.PriceOf(v.Offer.SubQueue) // API.md: offer.amount/offer.currency
+		o.Amount, o.Currency = &price.Amount, price.Code()
 		out.Offer = &o
+		out.GiveBack = h.giveBackQuote(c, v)
 	}
 	out.Answers, out.Consents = answersView(e.Answers), consentsView(e.Consents)
 	return out
@@ -223,6 +228,9 @@ type offerJSON struct {
 	SubQueue  string     `json:"subqueue"`
 	ExpiresAt time.Time  `json:"expires_at"`
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
+	// Amount and Currency are the slot's price (the entry status answer).
+	Amount   *int64 `json:"amount,omitempty"`
+	Currency string `json:"currency,omitempty"`
 }
 
 func offerView(o lottery.Offer) offerJSON {
@@ -260,8 +268,10 @@ func (h *handler) offerAction(c *gin.Context) {
 			writeError(c, h.Log, err)
 			return
 		}
+		// Empty for a free place, confirmed at once; relative for a hosted
+		// page here (the sandbox).
 		checkout := p.CheckoutURL
-		if u, err := url.Parse(checkout); err == nil && !u.IsAbs() { // a hosted page here (the sandbox)
+		if u, err := url.Parse(checkout); err == nil && checkout != "" && !u.IsAbs() {
 			checkout = h.Site.Origin(c.Request).ResolveReference(u).String()
 		}
 		c.JSON(http.StatusOK, gin.H{"offer_id": p.OfferID, "payment_id": p.ID, "status": p.Status, "checkout_url": checkout})

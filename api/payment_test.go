@@ -29,7 +29,7 @@ func TestPayments(t *testing.T) {
 	pay := sandbox.New([]byte("sandbox-test-key"))
 	e.offers.UsePayments(pay)
 	sq := e.drawnEvent(12, 4)
-	e.store.DB().Exec("UPDATE events SET price_minor = 80000, currency = 'krw'")
+	e.store.DB().Exec("UPDATE subqueues SET price_minor = 80000")
 	var selected []string
 	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
 	tok := func(id string) string { return e.keys.ReceiptToken(id) }

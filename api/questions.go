@@ -162,5 +162,5 @@ func (h *handler) editAnswers(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "private, no-store")
-	c.JSON(http.StatusOK, h.entryView(v))
+	c.JSON(http.StatusOK, h.entryView(c, v))
 }

@@ -36,6 +36,7 @@ type eventJSON struct {
 	RevealedAt         *time.Time `json:"revealed_at,omitempty"`
 	ResultsPublishedAt *time.Time `json:"results_published_at,omitempty"`
 	formSpecJSON                  // the registration questions and documents (questions.go)
+	detailsJSON
 }
 
 type courseJSON struct {
@@ -57,6 +58,8 @@ type paceGroupJSON struct {
 	AdmitPerMinute int `json:"admit_per_minute,omitempty"`
 	// PrequeueMinutes is how early the waiting room opens; ordered only.
 	PrequeueMinutes int `json:"prequeue_minutes,omitempty"`
+	// Price is the entry fee in minor units of the event's currency.
+	Price int64 `json:"price"`
 }
 
 type subqueueJSON struct {
@@ -75,6 +78,7 @@ type subqueueJSON struct {
 	// final at freeze; absent before the first one.
 	Entries *int `json:"entries,omitempty"`
 	oddsFields
+	Price priceJSON `json:"price"`
 }
 
 func eventView(e lottery.Event, now time.Time) eventJSON {
@@ -84,7 +88,7 @@ func eventView(e lottery.Event, now time.Time) eventJSON {
 		Courses: []courseJSON{}, SubQueues: []subqueueJSON{},
 		UnreviewedPolicy: e.UnreviewedPolicy, FrozenAt: e.FrozenAt, BeaconRound: e.BeaconRound, SeedSecret: e.SeedSecret,
 		Beacon: e.Beacon, RevealedAt: e.RevealedAt, ResultsPublishedAt: e.ResultsPublishedAt,
-		DisputeWindow: formatWindow(e.DisputeWindow)}
+		DisputeWindow: formatWindow(e.DisputeWindow), detailsJSON: detailsView(e)}
 	if end, ok := lottery.RevealNotBefore(e); ok {
 		v.RevealNotBefore = &end
 	}
@@ -99,9 +103,10 @@ func eventView(e lottery.Event, now time.Time) eventJSON {
 			}
 			cj.PaceGroups = append(cj.PaceGroups, paceGroupJSON{Key: key, Code: p.Code, Label: p.Label,
 				PaceMin: lottery.FormatPace(p.PaceMinS), PaceMax: lottery.FormatPace(p.PaceMaxS), Capacity: p.Capacity,
-				Mode: string(p.Mode), AdmitPerMinute: admit, PrequeueMinutes: p.PrequeueMinutes})
+				Mode: string(p.Mode), AdmitPerMinute: admit, PrequeueMinutes: p.PrequeueMinutes, Price: p.Price})
 			v.SubQueues = append(v.SubQueues, subqueueJSON{Key: key, Course: c.Code, PaceGroup: p.Code, Label: p.Label,
-				Capacity: p.Capacity, Mode: string(p.Mode), AdmitPerMinute: admit, PrequeueMinutes: p.PrequeueMinutes})
+				Capacity: p.Capacity, Mode: string(p.Mode), AdmitPerMinute: admit, PrequeueMinutes: p.PrequeueMinutes,
+				Price: moneyJSON(e.PriceOf(key))})
 		}
 		v.Courses = append(v.Courses, cj)
 	}
@@ -144,6 +149,8 @@ type eventSpecJSON struct {
 			AdmitPerMinute int `json:"admit_per_minute"`
 			// PrequeueMinutes opens an ordered pace group's waiting room early.
 			PrequeueMinutes *int `json:"prequeue_minutes"`
+			// Price is the entry fee in the currency's minor units (API.md).
+			Price int64 `json:"price"`
 		} `json:"pace_groups"`
 	} `json:"courses"`
 	// The registration form (questions.go); not embedded, so a type error
@@ -151,6 +158,7 @@ type eventSpecJSON struct {
 	Questions []questionJSON `json:"questions"`
 	Privacy   *privacyJSON   `json:"privacy"`
 	Waiver    *waiverJSON    `json:"waiver"`
+	detailsSpecJSON
 }
 
 func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
@@ -165,7 +173,8 @@ func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
 	s := lottery.EventSpec{Slug: b.Slug, Name: b.Name, TimeZone: b.TimeZone, OpensAt: opens,
 		ClosesAt: closes, OfferHold: b.OfferHold, DisputeWindow: b.DisputeWindow, MaxGroupSize: b.MaxGroupSize, TicketRule: b.TicketRule,
 		UnreviewedPolicy: b.Unreviewed, Series: b.Series, EditionYear: b.EditionYear, EditionLabel: b.EditionLabel,
-		Form: formSpecJSON{Questions: b.Questions, Privacy: b.Privacy, Waiver: b.Waiver}.spec()}
+		Form:    formSpecJSON{Questions: b.Questions, Privacy: b.Privacy, Waiver: b.Waiver}.spec(),
+		Details: b.detailsSpecJSON.spec()}
 	if b.RiskRules != nil {
 		s.RiskRules = &lottery.RiskRulesSpec{ReviewAt: b.RiskRules.ReviewAt, RejectAt: b.RiskRules.RejectAt,
 			MinFillMS: b.RiskRules.MinFillMS}
@@ -174,7 +183,8 @@ func (b eventSpecJSON) spec() (lottery.EventSpec, error) {
 		cs := lottery.CourseSpec{Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM}
 		for _, p := range c.PaceGroups {
 			cs.PaceGroups = append(cs.PaceGroups, lottery.PaceGroupSpec{Code: p.Code, Label: p.Label, PaceMin: p.PaceMin,
-				PaceMax: p.PaceMax, Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute, PrequeueMinutes: p.PrequeueMinutes})
+				PaceMax: p.PaceMax, Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute, PrequeueMinutes: p.PrequeueMinutes,
+				Price: p.Price})
 		}
 		s.Courses = append(s.Courses, cs)
 	}

@@ -71,6 +71,12 @@ const (
 	CodeTicketsFrozen = "tickets_frozen"
 	// CodeSeriesExists: a series with this slug exists.
 	CodeSeriesExists = "series_exists"
+	// CodeTermsFixed refuses a change of prices, currency or refund policy
+	// once registration has opened: runners applied on those terms.
+	CodeTermsFixed = "terms_fixed"
+	// CodeNoSlotHeld refuses a give-back from an entry that holds no
+	// accepted or paid slot.
+	CodeNoSlotHeld = "no_slot_held"
 )
 
 // Sentinels for errors.Is. Sites attach a field and message with Fieldf.
@@ -93,6 +99,8 @@ var (
 	ErrCSRFFailed          = &Error{Code: CodeCSRFFailed, Message: "a change made with the session cookie needs the X-CSRF-Token header or a same-origin request"}
 	ErrTicketsFrozen       = &Error{Code: CodeTicketsFrozen, Message: "ticket counts are fixed at freeze; this claim can no longer be decided"}
 	ErrSeriesExists        = &Error{Code: CodeSeriesExists, Field: "slug", Message: "a series with this slug exists"}
+	ErrTermsFixed          = &Error{Code: CodeTermsFixed, Message: "prices, currency and the refund policy are fixed once registration opens"}
+	ErrNoSlotHeld          = &Error{Code: CodeNoSlotHeld, Message: "this entry holds no accepted or paid slot to give back"}
 	ErrAdmissionRequired   = &Error{Code: CodeAdmissionRequired, Field: "admission_token", Message: "this sub-queue admits entries through its waiting room"}
 	ErrDisputeWindowOpen   = &Error{Code: CodeDisputeWindowOpen, Field: "action", Message: "the dispute window is still open"}
 	ErrDisputeWindowClosed = &Error{Code: CodeDisputeWindowClosed, Message: "disputes are taken only between the freeze and the end of the dispute window"}

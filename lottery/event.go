@@ -61,6 +61,18 @@ type Event struct {
 	// Currency is the ISO 4217 code every price of the event is in, lower
 	// case as stored ("krw"); prices are per pace group.
 	Currency string
+	// Race details and the refund policy (details.go): RaceDate
+	// "YYYY-MM-DD" and RaceStart "HH:MM" in the event's time zone, Place,
+	// Description (plain text), the expected draw (DrawDate, a day, or
+	// DrawAt, a time; at most one is set) and RefundPolicy. Empty: not
+	// announced (no refunds, for the policy).
+	RaceDate     string
+	RaceStart    string
+	Place        string
+	Description  string
+	DrawDate     string
+	DrawAt       *time.Time
+	RefundPolicy RefundPolicy
 	// SeriesID is the series the event is an edition of (0: none); earlier
 	// editions' records earn tickets (TicketRuleDoubling). SeriesSlug is
 	// only read when the event is created or attached.
@@ -316,6 +328,9 @@ type EventSpec struct {
 	Courses          []CourseSpec
 	// Form is the registration questions and consent documents (form.go).
 	Form FormSpec
+	// Details are the race details and terms of sale (race date, place,
+	// currency, refund policy, ...).
+	Details DetailsSpec
 }
 
 // RiskRulesSpec overrides scoring thresholds for one event; zero fields keep
@@ -350,6 +365,8 @@ type PaceGroupSpec struct {
 	// knowingly); at most a week. nil takes DefaultPrequeueMinutes for an
 	// ordered sub-queue, 0 for a drawn one.
 	PrequeueMinutes *int
+	// Price is the entry fee in the event currency's minor units (0: free).
+	Price int64
 }
 
 // Build validates the spec and returns the draft event it describes, or a
@@ -524,12 +541,18 @@ func (s EventSpec) Build() (Event, error) {
 			if minS > 0 && maxS > 0 && minS > maxS {
 				return Event{}, Fieldf(pp+".pace_max", "must not be faster than pace_min")
 			}
+			if ps.Price < 0 || ps.Price > MaxPriceMinor {
+				return Event{}, Fieldf(pp+".price", "give a price from 0 to %d in the currency's minor units", MaxPriceMinor)
+			}
 			c.PaceGroups = append(c.PaceGroups, PaceGroup{Code: ps.Code, Label: label, PaceMinS: minS, PaceMaxS: maxS,
-				Capacity: ps.Capacity, Mode: mode, AdmitPerMinute: admit, PrequeueMinutes: prequeue})
+				Capacity: ps.Capacity, Mode: mode, AdmitPerMinute: admit, PrequeueMinutes: prequeue, Price: ps.Price})
 		}
 		e.Courses = append(e.Courses, c)
 	}
 	if e.Form, err = s.Form.Build(); err != nil {
+		return Event{}, err
+	}
+	if err := applyDetails(&e, s.Details); err != nil {
 		return Event{}, err
 	}
 	return e, nil

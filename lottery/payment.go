@@ -21,6 +21,12 @@ type PaymentProvider interface {
 	Capture(ctx context.Context, paymentID, idempotencyKey string) (Payment, error)
 	// Cancel releases an authorization, or refunds a captured payment.
 	Cancel(ctx context.Context, paymentID, idempotencyKey string) (Payment, error)
+	// Refund returns amountMinor (at most what was captured; less is a
+	// partial refund) of a captured payment: a given-back slot's refund by
+	// the event's refund policy. The idempotency key makes a retry refund
+	// once. The answer's RefundedMinor is what this refund returned.
+	// CodeInvalidTransition for a payment that was never captured.
+	Refund(ctx context.Context, paymentID string, amountMinor int64, idempotencyKey string) (Payment, error)
 	// ParseWebhook verifies a webhook's signature and decodes it; a bad
 	// signature is ErrInvalidSignature.
 	ParseWebhook(payload []byte, header http.Header, now time.Time) (PaymentEvent, error)
@@ -57,6 +63,9 @@ type Payment struct {
 	AmountMinor int64
 	Currency    string
 	CheckoutURL string // where the runner authorizes (hosted page or client secret flow)
+	// RefundedMinor is what a Refund returned (a partial refund is less
+	// than AmountMinor).
+	RefundedMinor int64
 }
 
 // PaymentEvent is one verified webhook delivery.

@@ -79,6 +79,12 @@ type EventStore interface {
 	// opened at now (Event.CheckFormChange), with an audit row naming the
 	// versions (never answers). ErrNotFound; invalid_transition once open.
 	SetEventForm(ctx context.Context, slug string, form Form, now time.Time, actor Actor) (Event, error)
+	// EditEvent stores an edit of the event's details, prices and refund
+	// policy (after, validated by EventPatch.Apply from before) with its
+	// event-log and audit rows; under the event's lock it refuses terms
+	// once TermsOpen is over (ErrTermsFixed) and an event that moved on
+	// since before was read (ErrConflict).
+	EditEvent(ctx context.Context, before, after Event, changed []string, terms bool, now time.Time, actor Actor) (Event, error)
 }
 
 // SeedCommit is a sealed draw seed and its public commitment.

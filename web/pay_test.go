@@ -26,7 +26,7 @@ func drawnSite(t *testing.T, o siteOptions, n, capacity int) (*site, *testClock,
 	if _, err := s.store.InsertSyntheticEntries(ctx, "spring", n); err != nil {
 		t.Fatal(err)
 	}
-	s.store.DB().Exec("UPDATE subqueues SET capacity = ? WHERE key = 'half:open'", capacity)
+	s.store.DB().Exec("UPDATE subqueues SET capacity = ?, price_minor = 80000 WHERE key = 'half:open'", capacity) // a free place needs no checkout
 	s.store.DB().Exec("UPDATE events SET unreviewed_policy = 'exclude'")
 	clk.Add(2 * time.Hour) // the window has closed
 	for _, a := range []string{lottery.ActionFreeze, lottery.ActionReveal, lottery.ActionDraw} {

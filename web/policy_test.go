@@ -53,6 +53,9 @@ type siteOptions struct {
 	ordered bool                // spring also has half:fcfs, a first-come group with a waiting room
 	routes  func(r *gin.Engine) // test-only routes, added before the server starts
 	cache   time.Duration       // PageCacheTTL
+	// provider replaces the sandbox as the offers' payment provider (the
+	// sandbox's checkout pages stay mounted).
+	provider lottery.PaymentProvider
 }
 
 // newSiteWith is newSite with the public URL, trusted proxies, a settable
@@ -78,6 +81,9 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	wr := waitroom.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	if o.sandbox != nil {
 		off.UsePayments(o.sandbox)
+	}
+	if o.provider != nil {
+		off.UsePayments(o.provider)
 	}
 	ctx := context.Background()
 	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {

@@ -92,12 +92,21 @@ func Register(engine *gin.Engine, d Deps) error {
 	if err != nil {
 		return err
 	}
+	// part_*.html are sections a page includes with one {{template}} line;
+	// every page is parsed with them.
+	parts, err := fs.Glob(templateFS, "templates/part_*.html")
+	if err != nil {
+		return err
+	}
 	for _, n := range names {
 		// Files named _*.html are parts of pages, parsed into every page.
-		if strings.HasSuffix(n, "layout.html") || strings.HasPrefix(path.Base(n), "_") {
+		// Files named _*.html or part_*.html are parts of pages, parsed
+		// into every page.
+		if strings.HasSuffix(n, "layout.html") || strings.HasPrefix(path.Base(n), "_") || strings.HasPrefix(n, "templates/part_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/_*.html", n)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS,
+			append([]string{"templates/layout.html", "templates/_*.html", n}, parts...)...)
 		if err != nil {
 			return fmt.Errorf("parse %s: %w", n, err)
 		}
@@ -124,6 +133,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.GET("/events/:slug/privacy", p.consentDoc(lottery.ConsentPrivacy))
 	r.GET("/events/:slug/waiver", p.consentDoc(lottery.ConsentWaiver))
 	r.POST("/offers/:id/:action", p.offerAction)
+	p.registerGiveBack(r)
 	r.GET("/status", p.lookup)
 	p.registerStaff(r)
 	if d.Dev {
@@ -586,6 +596,8 @@ type entryPage struct {
 	PayState       offers.PayState
 	// Answers is "Edit my details" (questions.go).
 	Answers answersSection
+	// GiveBack is the "give back my place" section (giveback.go).
+	GiveBack giveBackSection
 }
 
 func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
@@ -614,7 +626,7 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	x := lottery.ExplainTickets(v.Event, v.Entry)
 	page := entryPage{View: v, Token: tok, New: c.Query("new") == "1",
 		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", "),
-		Answers: p.answersSection(c, v)}
+		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok)}
 	if c.Request.Method != http.MethodGet { // a refused dispute: the switch links to the page itself
 		switchByLink(c, link)
 	}
@@ -765,6 +777,10 @@ func (p *pages) offerAction(c *gin.Context) {
 			p.fail(c, err)
 			return
 		}
+		if pay.CheckoutURL == "" { // a free place: confirmed, nothing to pay
+			c.Redirect(http.StatusSeeOther, back)
+			return
+		}
 		if strings.HasPrefix(pay.CheckoutURL, stripe.CheckoutScheme) {
 			// The client secret goes in the page, never in a URL.
 			secret, ret, err := stripe.ParseCheckoutURL(pay.CheckoutURL)
@@ -775,7 +791,8 @@ func (p *pages) offerAction(c *gin.Context) {
 			c.Header("Cache-Control", "no-store")
 			switchByLink(c, back) // the page answers a post: the switch goes back to the entry
 			p.render(c, http.StatusOK, "stripe_checkout", translator(p.lang(c))("stripe.title"), map[string]string{"Key": p.StripePublishableKey,
-				"Secret": secret, "Return": ret, "Back": back}, nil)
+				"Secret": secret, "Return": ret, "Back": back,
+				"Price": lottery.Money{Amount: pay.AmountMinor, Currency: pay.Currency}.String()}, nil)
 			return
 		}
 		c.Redirect(http.StatusSeeOther, pay.CheckoutURL+"&back="+url.QueryEscape(back))
@@ -811,7 +828,8 @@ func (p *pages) sandboxCheckout(c *gin.Context) {
 
 func sandboxPage(pay lottery.Payment, back string) map[string]string {
 	return map[string]string{"ID": pay.ID, "Offer": pay.OfferID, "Amount": strconv.FormatInt(pay.AmountMinor, 10),
-		"Currency": strings.ToUpper(pay.Currency), "Back": back}
+		"Currency": strings.ToUpper(pay.Currency), "Back": back,
+		"Price": lottery.Money{Amount: pay.AmountMinor, Currency: pay.Currency}.String()}
 }
 
 // sandboxBack is where the checkout returns: back when it is a path on this

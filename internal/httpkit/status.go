@@ -32,6 +32,8 @@ var statusByCode = map[string]int{
 	lottery.CodeDisputeLimit:        http.StatusConflict,
 	lottery.CodeTicketsFrozen:       http.StatusConflict,
 	lottery.CodeSeriesExists:        http.StatusConflict,
+	lottery.CodeTermsFixed:          http.StatusConflict,
+	lottery.CodeNoSlotHeld:          http.StatusConflict,
 	lottery.CodeRateLimited:         http.StatusTooManyRequests,
 	lottery.CodeUnauthorized:        http.StatusUnauthorized,
 	lottery.CodeInvalidCredentials:  http.StatusUnauthorized,

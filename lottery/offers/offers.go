@@ -44,8 +44,26 @@ type Store interface {
 	EventByID(ctx context.Context, id int64) (lottery.Event, error)
 	// Entry returns an entry by id; ErrNotFound.
 	Entry(ctx context.Context, id string) (lottery.Entry, error)
-	// EventPrice returns the price of a slot in an event.
-	EventPrice(ctx context.Context, eventID int64) (int64, string, error)
+	// OfferPrice is what an offer's slot costs: its sub-queue's price in
+	// the event's currency; ErrNotFound.
+	OfferPrice(ctx context.Context, offerID string) (lottery.Money, error)
+	// EntryOffer returns an entry's offer; ErrNotFound.
+	EntryOffer(ctx context.Context, entryID string) (lottery.Offer, error)
+	// CapturedPayment returns the captured payment of an offer; ErrNotFound.
+	CapturedPayment(ctx context.Context, offerID string) (lottery.Payment, error)
+	// GiveBack voids a held (accepted or paid) offer under its row lock,
+	// withdraws its entry, records the refund its payment is owed by
+	// tx.Policy (lottery.RefundDue), logs it, queues the withdrawal mail and
+	// offers the freed slot by the released-slot rule, in one transaction;
+	// ErrNoSlotHeld, ErrOfferExpired.
+	GiveBack(ctx context.Context, tx GiveBackTx) (GiveBackResult, []lottery.OfferIssue, error)
+	// OfferRefund returns the refund recorded for a given-back offer;
+	// ErrNotFound when none was owed.
+	OfferRefund(ctx context.Context, offerID string) (Refund, error)
+	// RecordRefund records the provider's confirmation of a refund (the
+	// payment, its payment_events row, the event log and the refund mail),
+	// once; it returns the refund as now stored.
+	RecordRefund(ctx context.Context, r Refund, p lottery.Payment, now time.Time) (Refund, error)
 	// SavePayment records a payment's state, only ever moving it forward
 	// (lottery.PaymentStatus.Later); it returns the stored state.
 	SavePayment(ctx context.Context, provider string, p lottery.Payment) (lottery.Payment, error)

@@ -13,7 +13,8 @@ import (
 )
 
 // Pay starts the payment of an accepted (or pending, accepted now) offer
-// and returns where to send the runner.
+// at its sub-queue's price and returns where to send the runner; a free
+// place (price 0) is confirmed at once, with no CheckoutURL.
 func (s *Service) Pay(ctx context.Context, offerID, token, returnURL string) (lottery.Payment, error) {
 	if s.payments == nil {
 		return lottery.Payment{}, &lottery.Error{Code: lottery.CodeUnavailable, Message: "payments are not configured"}
@@ -22,11 +23,21 @@ func (s *Service) Pay(ctx context.Context, offerID, token, returnURL string) (lo
 	if err != nil {
 		return lottery.Payment{}, err
 	}
-	amount, currency, err := s.store.EventPrice(ctx, o.EventID)
+	// The sub-queue's price in the event's currency, read from PostgreSQL
+	// (not a cached event): what is charged is exactly what is stored.
+	price, err := s.store.OfferPrice(ctx, o.ID)
 	if err != nil {
 		return lottery.Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
 	}
-	p, err := s.payments.CreatePayment(ctx, lottery.PaymentRequest{OfferID: o.ID, AmountMinor: amount, Currency: currency,
+	if price.Amount == 0 {
+		// A free place has nothing to pay: accepting it confirms it, with
+		// no provider (which would refuse a zero amount) and no checkout.
+		if _, err := s.store.MarkOfferPaid(ctx, o.ID, "free", s.offerTx(lottery.Event{}, o.ID, "")); err != nil {
+			return lottery.Payment{}, fmt.Errorf("pay %s: %w", offerID, err)
+		}
+		return lottery.Payment{OfferID: o.ID, Status: lottery.PaymentCaptured, Currency: price.Currency}, nil
+	}
+	p, err := s.payments.CreatePayment(ctx, lottery.PaymentRequest{OfferID: o.ID, AmountMinor: price.Amount, Currency: price.Currency,
 		Description: "Startline slot " + o.SubQueue, ReturnURL: returnURL, IdempotencyKey: "pay:" + o.ID})
 	if err != nil {
 		return lottery.Payment{}, fmt.Errorf("pay %s: %w", offerID, err)

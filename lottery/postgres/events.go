@@ -19,7 +19,6 @@ type eventRow struct {
 	Slug             string
 	Name             string
 	TimeZone         string
-	Currency         string `gorm:"->"` // read for prices in mails (i13-mails); the fees work owns writing it
 	OpensAt          time.Time
 	ClosesAt         time.Time
 	Status           string
@@ -48,6 +47,15 @@ type eventRow struct {
 	EditionYear        *int
 	EditionLabel       string
 	Form               []byte `gorm:"type:jsonb"` // lottery.Form (answers.go)
+	// The event's currency (00006) and race details (00023).
+	Currency     string
+	RaceDate     civilDate
+	RaceStart    *string
+	Place        string
+	Description  string
+	DrawOn       civilDate
+	DrawAt       *time.Time
+	RefundPolicy []byte `gorm:"type:jsonb"`
 }
 
 func (eventRow) TableName() string { return "events" }
@@ -78,9 +86,8 @@ type subqueueRow struct {
 	// AdmitPerMinute is the waiting room's rate (ordered sub-queues).
 	AdmitPerMinute  int
 	PrequeueMinutes int
-	// PriceMinor is read here for mails (issue 13, i13-mails); the fees
-	// work owns writing it.
-	PriceMinor int64 `gorm:"->"`
+	// PriceMinor is the pace group's price in the event's currency (00022).
+	PriceMinor int64
 }
 
 func (subqueueRow) TableName() string { return "subqueues" }
@@ -129,6 +136,7 @@ func toEventRow(e lottery.Event) eventRow {
 	if e.Commitment != "" {
 		r.Commitment = &e.Commitment
 	}
+	setDetailsRow(&r, e)
 	return r
 }
 
@@ -149,6 +157,7 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 	if r.SeedSecretRevealed != nil {
 		e.SeedSecret = *r.SeedSecretRevealed
 	}
+	detailsFromRow(&e, r)
 	if len(r.RiskRules) > 0 {
 		var rules antibot.Rules
 		if json.Unmarshal(r.RiskRules, &rules) == nil && rules.Version != "" {
@@ -284,7 +293,7 @@ func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.
 				sr := subqueueRow{EventID: r.ID, CourseID: cr.ID, Key: lottery.SubQueueKey(c.Code, p.Code), PaceCode: p.Code,
 					Label: p.Label, PaceMinS: optInt(p.PaceMinS), PaceMaxS: optInt(p.PaceMaxS), Capacity: p.Capacity,
 					Mode: string(p.Mode), Position: pos, AdmitPerMinute: cmp.Or(p.AdmitPerMinute, lottery.DefaultAdmitPerMinute),
-					PrequeueMinutes: p.PrequeueMinutes}
+					PrequeueMinutes: p.PrequeueMinutes, PriceMinor: p.Price}
 				pos++
 				if err := tx.Omit("ID").Create(&sr).Error; err != nil {
 					return err

@@ -102,13 +102,13 @@ func (s *Store) MarkOfferPaid(ctx context.Context, offerID, paymentID string, o 
 	return out, err
 }
 
-// EventPrice returns an event's slot price.
-func (s *Store) EventPrice(ctx context.Context, eventID int64) (int64, string, error) {
-	var amount int64
-	var currency string
-	if err := s.db.WithContext(ctx).Raw("SELECT price_minor, currency FROM events WHERE id = ?", eventID).Row().
-		Scan(&amount, &currency); err != nil {
-		return 0, "", notFound(err)
+// OfferPrice is an offer's sub-queue price in its event's currency.
+func (s *Store) OfferPrice(ctx context.Context, offerID string) (lottery.Money, error) {
+	var m lottery.Money
+	if err := s.db.WithContext(ctx).Raw(`SELECT q.price_minor, ev.currency FROM offers o
+		JOIN subqueues q ON q.id = o.subqueue_id JOIN events ev ON ev.id = o.event_id WHERE o.id = ?`, offerID).Row().
+		Scan(&m.Amount, &m.Currency); err != nil {
+		return lottery.Money{}, notFound(err)
 	}
-	return amount, currency, nil
+	return m, nil
 }

@@ -31,7 +31,7 @@ func (s *Service) EntryStatus(ctx context.Context, entryID, token string) (lotte
 	v := lottery.EntryView{Entry: e, Event: ev}
 	// Ordered sub-queues offer slots as runners apply, not at publication.
 	if ev.ResultsPublishedAt != nil || e.Status == lottery.EntryOffered || e.Status == lottery.EntryConfirmed ||
-		e.Status == lottery.EntryDeclined || e.Status == lottery.EntryExpired {
+		e.Status == lottery.EntryDeclined || e.Status == lottery.EntryExpired || e.Status == lottery.EntryWithdrawn {
 		o, err := s.store.EntryOffer(ctx, e.ID)
 		if err == nil {
 			v.Offer = &o

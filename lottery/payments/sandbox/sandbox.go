@@ -32,10 +32,15 @@ type Provider struct {
 	key      []byte
 	mu       sync.Mutex
 	payments map[string]lottery.Payment
+	refunded map[string]int64           // payment id → total refunded
+	refunds  map[string]lottery.Payment // idempotency key → the refund's answer
 }
 
 // New returns a sandbox provider signing with key.
-func New(key []byte) *Provider { return &Provider{key: key, payments: map[string]lottery.Payment{}} }
+func New(key []byte) *Provider {
+	return &Provider{key: key, payments: map[string]lottery.Payment{}, refunded: map[string]int64{},
+		refunds: map[string]lottery.Payment{}}
+}
 
 // Name is "sandbox".
 func (p *Provider) Name() string { return "sandbox" }
@@ -94,6 +99,42 @@ func (p *Provider) Cancel(_ context.Context, id, _ string) (lottery.Payment, err
 		return p.set(id, lottery.PaymentRefunded), nil
 	}
 	return p.set(id, lottery.PaymentCanceled), nil
+}
+
+// Refund returns amount of a captured payment (all of it or part); the
+// same idempotency key refunds once. A payment that was never captured, or
+// an amount above what is left, is refused.
+func (p *Provider) Refund(_ context.Context, id string, amount int64, key string) (lottery.Payment, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if done, ok := p.refunds[key]; ok && key != "" {
+		return done, nil
+	}
+	pay, ok := p.payments[id]
+	switch {
+	case !ok:
+		return lottery.Payment{}, lottery.ErrNotFound
+	case pay.Status != lottery.PaymentCaptured && pay.Status != lottery.PaymentRefunded:
+		return lottery.Payment{}, &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "the payment was not captured"}
+	case amount <= 0 || amount > pay.AmountMinor-p.refunded[id]:
+		return lottery.Payment{}, lottery.Fieldf("amount", "a refund is above 0 and at most what is left of the payment")
+	}
+	p.refunded[id] += amount
+	pay.Status = lottery.PaymentRefunded
+	p.payments[id] = pay
+	out := pay
+	out.RefundedMinor = amount
+	if key != "" {
+		p.refunds[key] = out
+	}
+	return out, nil
+}
+
+// Refunded is the total refunded of a payment (for tests and the dev pages).
+func (p *Provider) Refunded(id string) int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refunded[id]
 }
 
 // webhook is the sandbox's event document.

@@ -49,3 +49,33 @@ func TestEventIsBoundToItsSession(t *testing.T) {
 		})
 	}
 }
+
+// TestRefund: the sandbox refunds a captured payment in part or in full,
+// once per idempotency key, and refuses what was never captured or is more
+// than is left.
+func TestRefund(t *testing.T) {
+	ctx := context.Background()
+	p := New([]byte("sandbox-test-key"))
+	const offer = "7d6f2a3e-1c1b-4c55-9a0e-4b8c2f7e9d01"
+	pay, err := p.CreatePayment(ctx, lottery.PaymentRequest{OfferID: offer, AmountMinor: 50000, Currency: "krw", IdempotencyKey: "pay:" + offer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Refund(ctx, pay.ID, 10000, "r0"); lottery.CodeOf(err) != lottery.CodeInvalidTransition {
+		t.Errorf("refund before capture: %v", err)
+	}
+	p.Capture(ctx, pay.ID, "")
+	got, err := p.Refund(ctx, pay.ID, 20000, "r1")
+	if err != nil || got.RefundedMinor != 20000 || got.Status != lottery.PaymentRefunded {
+		t.Fatalf("partial refund: %+v %v", got, err)
+	}
+	if again, err := p.Refund(ctx, pay.ID, 20000, "r1"); err != nil || again.RefundedMinor != 20000 || p.Refunded(pay.ID) != 20000 {
+		t.Errorf("same key again: %+v %v, refunded %d", again, err, p.Refunded(pay.ID))
+	}
+	if _, err := p.Refund(ctx, pay.ID, 30001, "r2"); lottery.CodeOf(err) != lottery.CodeInvalidField {
+		t.Errorf("more than is left: %v", err)
+	}
+	if _, err := p.Refund(ctx, pay.ID, 30000, "r3"); err != nil || p.Refunded(pay.ID) != 50000 {
+		t.Errorf("the rest: %v, refunded %d", err, p.Refunded(pay.ID))
+	}
+}

@@ -216,6 +216,34 @@ func (p *Provider) Cancel(ctx context.Context, paymentID, idempotencyKey string)
 	return out, nil
 }
 
+// Refund refunds amount (all or part) of a captured PaymentIntent with one
+// Refund object; the idempotency key makes a retry refund once. A charge
+// refunded already answers as refunded with nothing more returned.
+func (p *Provider) Refund(ctx context.Context, paymentID string, amount int64, idempotencyKey string) (lottery.Payment, error) {
+	if amount <= 0 {
+		return lottery.Payment{}, lottery.Fieldf("amount", "a refund is above 0")
+	}
+	params := &stripeapi.RefundCreateParams{PaymentIntent: stripeapi.String(paymentID), Amount: stripeapi.Int64(amount),
+		Reason: stripeapi.String(string(stripeapi.RefundReasonRequestedByCustomer))}
+	if idempotencyKey != "" {
+		params.SetIdempotencyKey(idempotencyKey)
+	}
+	re, err := p.client.V1Refunds.Create(ctx, params)
+	if isCode(err, stripeapi.ErrorCodeChargeAlreadyRefunded) {
+		return lottery.Payment{ID: paymentID, Status: lottery.PaymentRefunded}, nil
+	}
+	if err != nil {
+		return lottery.Payment{}, translate("refund "+paymentID, err)
+	}
+	switch re.Status {
+	case stripeapi.RefundStatusFailed, stripeapi.RefundStatusCanceled:
+		return lottery.Payment{}, fmt.Errorf("refund %s: refund %s is %s: %w", paymentID, re.ID, re.Status,
+			&lottery.Error{Code: lottery.CodeUnavailable, Message: "the refund did not go through"})
+	}
+	return lottery.Payment{ID: paymentID, Status: lottery.PaymentRefunded, RefundedMinor: re.Amount,
+		Currency: string(re.Currency)}, nil
+}
+
 // refund refunds a captured PaymentIntent in full.
 func (p *Provider) refund(ctx context.Context, pi *stripeapi.PaymentIntent, idempotencyKey string) (lottery.Payment, error) {
 	out := toPayment(pi)
