@@ -79,7 +79,8 @@ func TestLanguageSwitchKeepsStepAndInput(t *testing.T) {
 
 	// A form error on step 2, then the switch: Korean step 2, input kept.
 	form := url.Values{"subqueue": {"half:open"}, "name": {"Kim Minjun"}, "email": {"kim.minjun@"}, "phone": {"010-1234-5678"},
-		"birth_date": {"1990-04-01"}, "started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}, "signals": {""}}
+		"birth_date": {"1990-04-01"}, "started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}, "signals": {""},
+		"consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}}
 	code, body, _ := s.post("/events/spring/apply/code", form)
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `class="field invalid"`) {
 		t.Fatalf("bad address: %d", code)
