@@ -71,6 +71,16 @@ const (
 	CodeTicketsFrozen = "tickets_frozen"
 	// CodeSeriesExists: a series with this slug exists.
 	CodeSeriesExists = "series_exists"
+
+	// Runner self-service (issue 13, i13-self).
+	// CodeEntryHoldsSlot refuses to erase (or withdraw) an entry that holds
+	// or pays a slot: decline the offer or give the slot back first.
+	CodeEntryHoldsSlot = "entry_holds_slot"
+	// CodeAppealClosed refuses an appeal, or its decision, once the event's
+	// entries are frozen: a reinstated entry could no longer enter the draw.
+	CodeAppealClosed = "appeal_closed"
+	// CodeAppealExists refuses a second appeal of one entry.
+	CodeAppealExists = "appeal_exists"
 )
 
 // Sentinels for errors.Is. Sites attach a field and message with Fieldf.
@@ -93,6 +103,9 @@ var (
 	ErrCSRFFailed          = &Error{Code: CodeCSRFFailed, Message: "a change made with the session cookie needs the X-CSRF-Token header or a same-origin request"}
 	ErrTicketsFrozen       = &Error{Code: CodeTicketsFrozen, Message: "ticket counts are fixed at freeze; this claim can no longer be decided"}
 	ErrSeriesExists        = &Error{Code: CodeSeriesExists, Field: "slug", Message: "a series with this slug exists"}
+	ErrEntryHoldsSlot      = &Error{Code: CodeEntryHoldsSlot, Message: "this entry holds or pays a slot; decline the offer or give the slot back first"}
+	ErrAppealClosed        = &Error{Code: CodeAppealClosed, Message: "appeals are decided only before the entries are frozen for the draw"}
+	ErrAppealExists        = &Error{Code: CodeAppealExists, Field: "message", Message: "this entry has appealed already"}
 	ErrAdmissionRequired   = &Error{Code: CodeAdmissionRequired, Field: "admission_token", Message: "this sub-queue admits entries through its waiting room"}
 	ErrDisputeWindowOpen   = &Error{Code: CodeDisputeWindowOpen, Field: "action", Message: "the dispute window is still open"}
 	ErrDisputeWindowClosed = &Error{Code: CodeDisputeWindowClosed, Message: "disputes are taken only between the freeze and the end of the dispute window"}
