@@ -306,3 +306,12 @@ func (s *Service) RunRetention(ctx context.Context, limit int) (events, entries 
 	}
 	return events, entries, nil
 }
+
+// CheckAddress refuses an address that does not parse (a field error), the
+// one check a "my entries" request fails before any budget is counted.
+func (s *Service) CheckAddress(email string) error {
+	if _, err := identity.NormalizeEmail(email); err != nil {
+		return lottery.Fieldf("email", "give a valid e-mail address")
+	}
+	return nil
+}
