@@ -34,6 +34,7 @@ import (
 	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/selfservice"
 	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
@@ -72,6 +73,8 @@ type Deps struct {
 	// PageCacheTTL keeps the rendered event page that long (one per event,
 	// language and chosen group); 0 renders every request.
 	PageCacheTTL time.Duration
+	// Self runs "my entries", withdrawals and erasures (issue 13).
+	Self *selfservice.Service
 }
 
 type pages struct {
