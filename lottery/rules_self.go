@@ -69,3 +69,22 @@ func RetentionStart(ev Event) time.Time { return ev.ClosesAt }
 func RetentionDue(ev Event, retention time.Duration, now time.Time) bool {
 	return ev.Status != EventDraft && !now.Before(RetentionStart(ev).Add(retention))
 }
+
+// CheckMeCode decides a try of a "my entries" code. Unlike an apply code
+// (CheckCode) there is no retry to answer with an earlier request's
+// receipt: a used code is simply used, and the cap on tries comes first,
+// so a guesser who spent them learns nothing from the next try.
+func CheckMeCode(c CodeTry, now time.Time, maxAttempts int) CodeVerdict {
+	switch {
+	case CodeConsumes(c, now, maxAttempts):
+		return CodeVerdict{Consumed: true}
+	case c.Attempts >= maxAttempts:
+		return CodeVerdict{Err: &Error{Code: CodeInvalidOTP, Field: "otp", Message: "too many attempts; request a new code"}}
+	case c.Used:
+		return CodeVerdict{Err: ErrCodeUsed}
+	case !now.Before(c.ExpiresAt):
+		return CodeVerdict{Err: &Error{Code: CodeInvalidOTP, Field: "otp", Message: "the code has expired; request a new one"}}
+	default:
+		return CodeVerdict{Err: &Error{Code: CodeInvalidOTP, Field: "otp", Message: "the code is wrong"}}
+	}
+}

@@ -47,7 +47,7 @@ func (s *Store) SaveMeCode(ctx context.Context, c selfservice.MeCode, m lottery.
 }
 
 // TryMeCode counts one try of an address's code under its row lock and
-// consumes it when lottery.CheckCode says so (selfservice.Store). The try
+// consumes it when lottery.CheckMeCode says so (selfservice.Store). The try
 // is committed whatever the verdict, so wrong guesses run into the cap.
 func (s *Store) TryMeCode(ctx context.Context, emailKey string, hash []byte, now time.Time, maxAttempts int) (lottery.CodeVerdict, error) {
 	var v lottery.CodeVerdict
@@ -67,7 +67,7 @@ func (s *Store) TryMeCode(ctx context.Context, emailKey string, hash []byte, now
 			return nil
 		}
 		r := rows[0]
-		v = lottery.CheckCode(lottery.CodeTry{Match: r.Match, Used: r.Used, Attempts: r.Attempts, ExpiresAt: r.ExpiresAt}, now, maxAttempts)
+		v = lottery.CheckMeCode(lottery.CodeTry{Match: r.Match, Used: r.Used, Attempts: r.Attempts, ExpiresAt: r.ExpiresAt}, now, maxAttempts)
 		used := any(nil)
 		if v.Consumed {
 			used = now.UTC()

@@ -5,7 +5,7 @@
 // the retention pass that anonymizes every entry of an event a configured
 // time after it (the worker's privacy:retention task). The rules are the
 // root package's (lottery.CheckWithdraw, CheckErase, ErasedStatus,
-// RetentionDue, CheckCode); the store applies them under the entry's lock.
+// RetentionDue, CheckMeCode); the store applies them under the entry's lock.
 package selfservice
 
 import (
@@ -49,7 +49,7 @@ type Store interface {
 	// entry whose data is kept; mailed reports whether it did.
 	SaveMeCode(ctx context.Context, c MeCode, m lottery.Mail) (outboxID int64, mailed bool, err error)
 	// TryMeCode counts one try of the address's code, consuming it when
-	// lottery.CheckCode says so, and returns the verdict; an address with
+	// lottery.CheckMeCode says so, and returns the verdict; an address with
 	// no code is lottery.ErrNoCode.
 	TryMeCode(ctx context.Context, emailKey string, hash []byte, now time.Time, maxAttempts int) (lottery.CodeVerdict, error)
 	// EntriesByEmail lists the address's entries whose data is kept,
