@@ -94,11 +94,17 @@ func Register(engine *gin.Engine, d Deps) error {
 	if err != nil {
 		return err
 	}
+	// Files named _*.html are parts of pages (each defines templates a page
+	// includes with one {{template}} line): every page is parsed with them.
+	parts, err := fs.Glob(templateFS, "templates/_*.html")
+	if err != nil {
+		return err
+	}
 	for _, n := range names {
-		if strings.HasSuffix(n, "layout.html") {
+		if strings.HasSuffix(n, "layout.html") || strings.HasPrefix(n, "templates/_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, append([]string{"templates/layout.html", n}, parts...)...)
 		if err != nil {
 			return fmt.Errorf("parse %s: %w", n, err)
 		}
@@ -121,6 +127,8 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.POST("/entries/:id/disputes", p.fileDispute)
 	r.POST("/offers/:id/:action", p.offerAction)
 	r.GET("/status", p.lookup)
+	p.registerSelf(r)
+	p.registerAppeals(r)
 	p.registerStaff(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
@@ -544,6 +552,8 @@ type entryPage struct {
 	// lists the counted editions and years.
 	Tickets      lottery.TicketsExplained
 	TicketLabels string
+	// Self is the withdraw, erase and appeal sections (web/self.go).
+	Self selfSection
 }
 
 func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
@@ -570,8 +580,13 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	}
 	d.Message = message
 	x := lottery.ExplainTickets(v.Event, v.Entry)
+	self, err := p.selfSection(c, v, message, refused)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
 	p.render(c, status, "entry", v.Event.Name, entryPage{View: v, Token: tok, New: c.Query("new") == "1",
-		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", ")}, refused)
+		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", "), Self: self}, refused)
 }
 
 // lookup is the status form for runners who kept the id and token but not the link.
