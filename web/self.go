@@ -143,16 +143,17 @@ func (p *pages) selfSection(c *gin.Context, v lottery.EntryView, message string,
 	s.CanWithdraw = werr == nil && !already
 	s.HoldsSlot = v.Offer != nil && v.Offer.Status.Live()
 	s.CanErase = !s.Anonymized && !s.HoldsSlot
+	// An appeal stays on the page after its decision, reinstated or not.
+	a, found, err := p.Review.EntryAppeal(ctx, v)
+	if err != nil {
+		return s, err
+	}
+	if found {
+		s.Appeal = &a
+	}
 	if v.Entry.Status == lottery.EntryRejected {
 		s.Rejected = true
 		s.Reasons = lottery.ReasonCodes(v.Entry.Risk)
-		a, found, err := p.Review.EntryAppeal(ctx, v)
-		if err != nil {
-			return s, err
-		}
-		if found {
-			s.Appeal = &a
-		}
 		s.CanAppeal = lottery.CheckAppeal(v.Event, v.Entry.Status, found) == nil && !s.Anonymized
 		s.Appealed = c.Query("appealed") == "1"
 		s.AppealErr = refused != nil && c.Request.Method == http.MethodPost && strings.HasSuffix(c.Request.URL.Path, "/appeal")
