@@ -3,11 +3,16 @@ package api_test
 import (
 	"context"
 	"crypto/sha256"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ulule/limiter/v3"
+
+	abredis "github.com/startline/startline/antibot/redis"
 )
 
 // meCode asks for a "my entries" code for email and reads it from the
@@ -174,6 +179,21 @@ func TestWithdraw(t *testing.T) {
 	if r := e.do("POST", "/api/v1/events/spring/entries", e.applyBody("r000@example.com", e.otp("spring", "r000@example.com"))); r.Status != 409 ||
 		r.errCode() != "duplicate_entry" {
 		t.Errorf("apply again after withdrawing: %d %s", r.Status, r.Raw)
+	}
+
+	// The live count (the odds pass) leaves the withdrawn entry out.
+	if _, err := e.stats.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ev := e.do("GET", "/api/v1/events/spring", nil)
+	counted := -1.0
+	for _, x := range ev.Body["subqueues"].([]any) {
+		if q := x.(map[string]any); q["key"] == "half:sub-130" {
+			counted, _ = q["entries"].(float64)
+		}
+	}
+	if counted != 3 {
+		t.Errorf("half:sub-130 counts %v entries, want 3 (one withdrawn)", counted)
 	}
 
 	e.clock.Set(testStart.Add(8 * 24 * time.Hour)) // registration closed
@@ -451,5 +471,38 @@ func TestEraseAndRetention(t *testing.T) {
 	}
 	if evs, _, _ := e.self.RunRetention(ctx, 10); evs != 0 {
 		t.Error("a second pass found work")
+	}
+}
+
+// TestMeCodeBudgets: "my entries" codes are counted like apply codes, per
+// (requester, address), separately from them; a refused request (a bad
+// address, or one past the budget) spends nothing, so the requester's
+// other addresses and the apply codes still work.
+func TestMeCodeBudgets(t *testing.T) {
+	rules := rulesWith(abredis.Rule{Kind: abredis.KindOTPEmail, Rate: limiter.Rate{Limit: 2, Period: 10 * time.Minute}},
+		abredis.Rule{Kind: abredis.KindIP, Rate: limiter.Rate{Limit: 8, Period: time.Minute}})
+	e := newEnvRules(t, true, rules, true)
+	e.openEvent("spring")
+	e.apply1("spring", "ana@example.com")
+	for range 3 { // refused at the edge: counted nowhere
+		if r := e.do("POST", "/api/v1/me/otp", map[string]any{"email": "nope"}); r.Status != 422 {
+			t.Fatalf("bad address: %d %s", r.Status, r.Raw)
+		}
+	}
+	for i := range 2 {
+		if r := e.do("POST", "/api/v1/me/otp", map[string]any{"email": "ana@example.com"}); r.Status != 202 {
+			t.Fatalf("code %d: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	r := e.do("POST", "/api/v1/me/otp", map[string]any{"email": "ana@example.com"})
+	if r.Status != http.StatusTooManyRequests || r.errCode() != "rate_limited" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("third code: %d %s", r.Status, r.Raw)
+	}
+	// The refusal spent neither the IP's budget nor the apply code's pair.
+	if r := e.do("POST", "/api/v1/me/otp", map[string]any{"email": "bo@example.com"}); r.Status != 202 {
+		t.Errorf("another address: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("POST", "/api/v1/events/spring/otp", map[string]any{"email": "ana@example.com"}); r.Status != 202 {
+		t.Errorf("apply code after my-entries codes: %d %s", r.Status, r.Raw)
 	}
 }
