@@ -375,9 +375,11 @@ func TestEraseAndRetention(t *testing.T) {
 	aid, _ := e.apply1("autumn", "kept@example.com")
 
 	var holder, waiting string
-	e.store.DB().Raw(`SELECT e.id::text FROM entries e JOIN offers o ON o.entry_id = e.id WHERE o.status = 'pending' LIMIT 1`).Scan(&holder)
-	e.store.DB().Raw(`SELECT e.id::text FROM entries e JOIN draw_results r ON r.entry_id = e.id
-		WHERE NOT r.selected AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.entry_id = e.id) LIMIT 1`).Scan(&waiting)
+	// In half:sub-130 (capacity 2): a winner holding an offer, the first on the waitlist.
+	e.store.DB().Raw(`SELECT o.entry_id::text FROM offers o JOIN subqueues q ON q.id = o.subqueue_id
+		WHERE o.status = 'pending' AND q.key = 'half:sub-130' ORDER BY o.entry_id LIMIT 1`).Scan(&holder)
+	e.store.DB().Raw(`SELECT r.entry_id::text FROM draw_results r JOIN subqueues q ON q.id = r.subqueue_id
+		WHERE NOT r.selected AND q.key = 'half:sub-130' ORDER BY r.position LIMIT 1`).Scan(&waiting)
 	if holder == "" || waiting == "" {
 		t.Fatal("no offered or waitlisted entry after the draw")
 	}
@@ -407,6 +409,15 @@ func TestEraseAndRetention(t *testing.T) {
 		var n int64
 		e.store.DB().Raw(q, args...).Scan(&n)
 		return n
+	}
+	// The erased runner cannot be told of a slot: a released one passes them by.
+	offer, _ := e.offerOf(holder)
+	if r := e.do("POST", "/api/v1/offers/"+offer+"/decline", map[string]any{"token": e.keys.ReceiptToken(holder)}); r.Status != 200 {
+		t.Fatalf("decline: %d %s", r.Status, r.Raw)
+	}
+	if count("SELECT count(*) FROM offers WHERE entry_id = ?", waiting) != 0 ||
+		count(`SELECT count(*) FROM offers o JOIN subqueues q ON q.id = o.subqueue_id WHERE q.key = 'half:sub-130' AND o.round = 1`) != 1 {
+		t.Error("the released slot went to the erased entry, or to no one")
 	}
 	if count("SELECT count(*) FROM audit_log WHERE action = 'entry.erase' AND target = ?", waiting) != 1 ||
 		count("SELECT count(*) FROM event_log WHERE kind = 'entry.erased' AND entry_id = ?", waiting) != 1 {
