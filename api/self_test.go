@@ -473,7 +473,7 @@ func TestEraseAndRetention(t *testing.T) {
 			}
 		}
 	}
-	if count("SELECT count(*) FROM audit_log WHERE action = 'retention.anonymize'") != 1 ||
+	if count("SELECT count(*) FROM audit_log WHERE action = 'retention.anonymize' AND target = 'spring' AND staff_id IS NULL AND details->>'actor' = 'system'") != 1 ||
 		count("SELECT count(*) FROM event_log WHERE kind = 'entries.anonymized'") != 1 {
 		t.Error("the retention pass is not audited and logged once")
 	}

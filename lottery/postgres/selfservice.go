@@ -255,7 +255,11 @@ func (s *Store) AnonymizeEvent(ctx context.Context, eventID int64, now time.Time
 			Details: details}); err != nil {
 			return err
 		}
-		return audit(tx, 0, "retention.anonymize", fmt.Sprint(eventID), details)
+		var slug string
+		if err := tx.Raw("SELECT slug FROM events WHERE id = ?", eventID).Row().Scan(&slug); err != nil {
+			return fmt.Errorf("anonymize: %w", err)
+		}
+		return audit(tx, 0, "retention.anonymize", slug, details)
 	})
 	return n, err
 }
