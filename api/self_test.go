@@ -444,6 +444,11 @@ func TestEraseAndRetention(t *testing.T) {
 		return m
 	}
 	st := statuses()
+	// Two runners of a group ("kim-family"): a group still, without the name.
+	var pair []string
+	e.store.DB().Raw(`SELECT e.id::text FROM entries e JOIN events ev ON ev.id = e.event_id
+		WHERE ev.slug = 'spring' AND e.anonymized_at IS NULL ORDER BY e.id LIMIT 2`).Scan(&pair)
+	e.store.DB().Exec("UPDATE entries SET group_code = 'kim-family' WHERE id IN ?", pair)
 	ctx := context.Background()
 	e.clock.Set(testStart.Add(7*24*time.Hour + 23*time.Hour))
 	if evs, n, err := e.self.RunRetention(ctx, 10); err != nil || evs != 0 || n != 0 {
@@ -455,8 +460,13 @@ func TestEraseAndRetention(t *testing.T) {
 		t.Fatalf("retention: %d events %d entries %v", evs, n, err)
 	}
 	if kept := count(`SELECT count(*) FROM entries e JOIN events ev ON ev.id = e.event_id
-		WHERE ev.slug = 'spring' AND (e.anonymized_at IS NULL OR e.name <> 'erased' OR e.person_key <> '' OR e.client_ip IS NOT NULL)`); kept != 0 {
+		WHERE ev.slug = 'spring' AND (e.anonymized_at IS NULL OR e.name <> 'erased' OR e.person_key <> '' OR e.client_ip IS NOT NULL
+			OR e.user_agent <> '' OR e.device_id <> '' OR e.fingerprint <> '' OR e.signals <> '{}'::jsonb OR e.birth_date <> DATE '1900-01-01'
+			OR e.email NOT LIKE 'erased-%@erased.invalid' OR e.phone NOT LIKE '+999%' OR e.group_code LIKE '%family%')`); kept != 0 {
 		t.Errorf("%d spring entries keep personal data", kept)
+	}
+	if count("SELECT count(DISTINCT group_code) FROM entries WHERE id IN ? AND group_code LIKE 'x%'", pair) != 1 {
+		t.Error("a group's members no longer share one (new) group code")
 	}
 	if count("SELECT count(*) FROM entries WHERE id = ? AND anonymized_at IS NULL AND email = 'kept@example.com'", aid) != 1 {
 		t.Error("autumn's entry, not due yet, was anonymized")

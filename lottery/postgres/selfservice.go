@@ -297,6 +297,16 @@ func anonymize(tx *gorm.DB, now time.Time, cond string, args ...any) ([]string, 
 	}
 	db := tx.Statement.ConnPool
 	ctx := tx.Statement.Context
+	// A group code is the runners' own word ("kim-family"): each group of
+	// these entries gets a random one instead, the same for all its members
+	// here, so a whole event's groups stay groups (the published lists
+	// carry their keyed pseudonyms, fixed at freeze).
+	if _, err := db.ExecContext(ctx, `UPDATE entries e SET group_code = g.code
+		FROM (SELECT event_id, group_code, 'x' || substr(md5(random()::text || clock_timestamp()::text), 1, 24) AS code
+			FROM entries WHERE id = ANY($1::uuid[]) AND group_code <> '' GROUP BY event_id, group_code) g
+		WHERE e.id = ANY($1::uuid[]) AND e.event_id = g.event_id AND e.group_code = g.group_code`, ids); err != nil {
+		return nil, fmt.Errorf("anonymize group codes: %w", err)
+	}
 	// ANSWERS: entries.answers (i13-questions, jsonb) holds personal data
 	// too; clear it here with the rest: answers = '{}'::jsonb.
 	if _, err := db.ExecContext(ctx, `UPDATE entries SET name = 'erased',
@@ -318,6 +328,8 @@ func anonymize(tx *gorm.DB, now time.Time, cond string, args ...any) ([]string, 
 			user_agent = '', device_id = ''
 			FROM unnest($1::bigint[], $2::text[]) AS p(event_id, email_key)
 			WHERE t.event_id = p.event_id AND t.email_key = p.email_key`, []any{events, keys}},
+		{"apply codes", `DELETE FROM otp_codes c USING unnest($1::bigint[], $2::text[]) AS p(event_id, email_key)
+			WHERE c.event_id = p.event_id AND c.email_key = p.email_key`, []any{events, keys}},
 		{"unsent mail", `DELETE FROM outbox WHERE entry_id = ANY($1::uuid[]) AND sent_at IS NULL`, []any{ids}},
 		{"sent mail", `UPDATE outbox SET to_addr = 'erased@erased.invalid', subject = '', body = '[erased]'
 			WHERE entry_id = ANY($1::uuid[]) OR (entry_id IS NULL AND event_id = ANY($2::bigint[]) AND lower(to_addr) = ANY($3::text[]))
