@@ -72,6 +72,18 @@ func TestMyEntries(t *testing.T) {
 	if code := e.meCode("nobody@example.com"); code != "" {
 		t.Errorf("an address with no entries was mailed a code")
 	}
+	// Trying a code for it reads exactly as for an address with entries:
+	// wrong, then too many tries. No oracle of who applied.
+	for i := range 6 {
+		r := e.do("POST", "/api/v1/me/entries", map[string]any{"email": "nobody@example.com", "otp": "123456"})
+		want := "the code is wrong"
+		if i == 5 {
+			want = "too many attempts"
+		}
+		if r.Status != 422 || !strings.Contains(r.errField("message"), want) {
+			t.Errorf("try %d for an address without entries: %d %s", i, r.Status, r.Raw)
+		}
+	}
 
 	code := e.meCode("ana@example.com")
 	if code == "" {

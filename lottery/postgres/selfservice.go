@@ -15,21 +15,19 @@ import (
 
 var _ selfservice.Store = (*Store)(nil)
 
-// SaveMeCode stores an address's "my entries" code and queues its mail when
-// the address has an entry whose data is kept (selfservice.Store). Both
-// paths run the same look-up, so the answer's timing says little.
+// SaveMeCode stores an address's "my entries" code, and queues its mail
+// when the address has an entry whose data is kept (selfservice.Store).
+// The code is stored either way, so a try of a code answers the same for
+// an address with entries and one without (wrong, then too many tries): the
+// try route is no oracle of who applied. Codes of a day ago are dropped
+// here, so addresses without entries do not pile up.
 func (s *Store) SaveMeCode(ctx context.Context, c selfservice.MeCode, m lottery.Mail) (int64, bool, error) {
 	var id int64
 	var mailed bool
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
 		id, mailed = 0, false
-		var n int64
-		if err := tx.Raw(`SELECT count(*) FROM (SELECT 1 FROM entries WHERE email_key = ? AND anonymized_at IS NULL LIMIT 1) x`,
-			c.EmailKey).Scan(&n).Error; err != nil {
-			return fmt.Errorf("find entries: %w", err)
-		}
-		if n == 0 {
-			return nil
+		if err := tx.Exec(`DELETE FROM me_codes WHERE expires_at < ?`, c.ExpiresAt.Add(-24*time.Hour).UTC()).Error; err != nil {
+			return fmt.Errorf("drop old my-entries codes: %w", err)
 		}
 		if err := tx.Exec(`INSERT INTO me_codes (email_key, code_hash, attempts, expires_at, used_at, created_at)
 			VALUES (?, ?, 0, ?, NULL, now())
@@ -37,6 +35,14 @@ func (s *Store) SaveMeCode(ctx context.Context, c selfservice.MeCode, m lottery.
 				expires_at = EXCLUDED.expires_at, used_at = NULL, created_at = now()`,
 			c.EmailKey, c.CodeHash, c.ExpiresAt.UTC()).Error; err != nil {
 			return fmt.Errorf("save my-entries code: %w", err)
+		}
+		var n int64
+		if err := tx.Raw(`SELECT count(*) FROM (SELECT 1 FROM entries WHERE email_key = ? AND anonymized_at IS NULL LIMIT 1) x`,
+			c.EmailKey).Scan(&n).Error; err != nil {
+			return fmt.Errorf("find entries: %w", err)
+		}
+		if n == 0 {
+			return nil
 		}
 		var err error
 		id, err = insertMail(tx, m)

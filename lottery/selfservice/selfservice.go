@@ -44,9 +44,10 @@ const (
 // Store is what self-service asks of persistence; lottery/postgres
 // implements it.
 type Store interface {
-	// SaveMeCode stores the address's code (replacing an earlier one) and
-	// queues its mail, in one transaction, only when the address has an
-	// entry whose data is kept; mailed reports whether it did.
+	// SaveMeCode stores the address's code (replacing an earlier one),
+	// whether or not the address has entries, and queues its mail in the
+	// same transaction only when it has an entry whose data is kept;
+	// mailed reports whether it did.
 	SaveMeCode(ctx context.Context, c MeCode, m lottery.Mail) (outboxID int64, mailed bool, err error)
 	// TryMeCode counts one try of the address's code, consuming it when
 	// lottery.CheckMeCode says so, and returns the verdict; an address with
