@@ -19,6 +19,7 @@ import (
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/selfservice"
 	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
@@ -46,6 +47,8 @@ type Deps struct {
 	// Site is the public URL and trusted-proxy policy: cookies' Secure
 	// attribute and the absolute URLs the pay route answers.
 	Site *httpkit.Site
+	// Self runs "my entries", withdrawals, erasures (issue 13).
+	Self *selfservice.Service
 }
 
 type handler struct {
@@ -75,6 +78,11 @@ func Register(r *gin.Engine, d Deps) {
 	v1.GET("/entries/:id/disputes", h.entryDisputes)
 	v1.POST("/entries/:id/disputes", h.fileDispute)
 	v1.POST("/entries/:id/answers", h.editAnswers)
+	v1.POST("/entries/:id/withdraw", h.withdraw)
+	v1.POST("/entries/:id/erase", h.erase)
+	v1.POST("/entries/:id/appeal", h.fileAppeal)
+	v1.POST("/me/otp", h.meOTP)
+	v1.POST("/me/entries", h.meEntries)
 	v1.POST("/offers/:id/:action", h.offerAction)
 	v1.POST("/entries/:id/give-back", h.giveBack)
 	v1.POST("/payments/:provider/webhook", h.paymentWebhook)
@@ -92,6 +100,8 @@ func Register(r *gin.Engine, d Deps) {
 	review.GET("/disputes", h.reviewDisputes)
 	review.POST("/disputes/:id/answer", h.answerDispute)
 	review.POST("/entries/:id/claim", h.decideClaim)
+	review.GET("/appeals", h.reviewAppeals)
+	review.POST("/appeals/:id/decision", h.decideAppeal)
 
 	admin := v1.Group("/admin", h.staffAuth, requireRole(lottery.RoleOrganizer))
 	admin.POST("/events", h.createEvent)

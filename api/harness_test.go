@@ -31,6 +31,7 @@ import (
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/selfservice"
 	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
@@ -57,7 +58,8 @@ type env struct {
 	review    *review.Service
 	staff     *staff.Service
 	waitroom  *waitroom.Service
-	keys      *lottery.Keys // the service's, to make receipt tokens
+	self      *selfservice.Service // my entries, withdraw, erase, retention (retention 24h)
+	keys      *lottery.Keys        // the service's, to make receipt tokens
 	clock     *clock
 	srv       *httptest.Server
 	organizer string // bearer token
@@ -99,6 +101,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	rev := review.NewService(store, clk, nil, log, nil)
 	svc.UseClusters(rev)
 	rev.UseEntries(reg)
+	self := selfservice.NewService(store, reg, svc, keys, clk, nil, log, selfservice.Config{Retention: 24 * time.Hour})
 	wr := waitroom.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	r, err := httpkit.NewEngine(trustedProxiesOverride[t])
 	if err != nil {
@@ -106,12 +109,12 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	}
 	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
 	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g,
-		Series: series.NewService(store, "KR", svc.ForgetEvent), Log: log, Dev: dev,
+		Series: series.NewService(store, "KR", svc.ForgetEvent), Log: log, Dev: dev, Self: self,
 		Outbox: lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, testPublicURL)},
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: store, svc: svc, draws: dr, stats: stats, offers: off, review: rev, staff: stf, waitroom: wr, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
+	e := &env{t: t, store: store, svc: svc, draws: dr, stats: stats, offers: off, review: rev, staff: stf, waitroom: wr, self: self, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
 	ctx := context.Background()
 	for _, s := range []struct {
 		email string

@@ -77,6 +77,16 @@ const (
 	// CodeNoSlotHeld refuses a give-back from an entry that holds no
 	// accepted or paid slot.
 	CodeNoSlotHeld = "no_slot_held"
+
+	// Runner self-service (issue 13, i13-self).
+	// CodeEntryHoldsSlot refuses to erase (or withdraw) an entry that holds
+	// or pays a slot: decline the offer or give the slot back first.
+	CodeEntryHoldsSlot = "entry_holds_slot"
+	// CodeAppealClosed refuses an appeal, or its decision, once the event's
+	// entries are frozen: a reinstated entry could no longer enter the draw.
+	CodeAppealClosed = "appeal_closed"
+	// CodeAppealExists refuses a second appeal of one entry.
+	CodeAppealExists = "appeal_exists"
 )
 
 // Sentinels for errors.Is. Sites attach a field and message with Fieldf.
@@ -101,6 +111,9 @@ var (
 	ErrSeriesExists        = &Error{Code: CodeSeriesExists, Field: "slug", Message: "a series with this slug exists"}
 	ErrTermsFixed          = &Error{Code: CodeTermsFixed, Message: "prices, currency and the refund policy are fixed once registration opens"}
 	ErrNoSlotHeld          = &Error{Code: CodeNoSlotHeld, Message: "this entry holds no accepted or paid slot to give back"}
+	ErrEntryHoldsSlot      = &Error{Code: CodeEntryHoldsSlot, Message: "this entry holds or pays a slot; decline the offer or give the slot back first"}
+	ErrAppealClosed        = &Error{Code: CodeAppealClosed, Message: "appeals are decided only before the entries are frozen for the draw"}
+	ErrAppealExists        = &Error{Code: CodeAppealExists, Field: "message", Message: "this entry has appealed already"}
 	ErrAdmissionRequired   = &Error{Code: CodeAdmissionRequired, Field: "admission_token", Message: "this sub-queue admits entries through its waiting room"}
 	ErrDisputeWindowOpen   = &Error{Code: CodeDisputeWindowOpen, Field: "action", Message: "the dispute window is still open"}
 	ErrDisputeWindowClosed = &Error{Code: CodeDisputeWindowClosed, Message: "disputes are taken only between the freeze and the end of the dispute window"}

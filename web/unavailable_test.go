@@ -25,6 +25,7 @@ import (
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/selfservice"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
 	"github.com/startline/startline/web"
@@ -150,13 +151,14 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 	svc.UseClusters(rev)
 	rev.UseEntries(reg)
 	wr := waitroom.NewService(store, svc, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	self := selfservice.NewService(store, reg, svc, keys, lottery.SystemClock{}, nil, log, selfservice.Config{})
 	r, err := httpkit.NewEngine(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{})
-	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Readyz: store.Ping})
-	if err := web.Register(r, web.Deps{Svc: svc, Registration: reg, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log}); err != nil {
+	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Readyz: store.Ping, Self: self})
+	if err := web.Register(r, web.Deps{Svc: svc, Registration: reg, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Self: self}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(r)
@@ -196,6 +198,9 @@ func TestDatabaseDownAnswers503(t *testing.T) {
 		{"event page in Korean", "GET", "/events/spring", "", []string{"Accept-Language", "ko-KR"}, false, "서비스를 잠시 이용할 수 없습니다"},
 		{"code form", "POST", "/events/spring/apply/code", "subqueue=half:open&email=runner%40example.com", form, false, "briefly unavailable"},
 		{"staff page", "GET", "/review", "", []string{"Cookie", httpkit.StaffCookie + "=" + tok}, false, "briefly unavailable"},
+		{"my-entries code", "POST", "/api/v1/me/otp", `{"email":"runner@example.com"}`, jsonCT, true, ""},
+		{"my entries", "POST", "/api/v1/me/entries", `{"email":"runner@example.com","otp":"123456"}`, jsonCT, true, ""},
+		{"my-entries page", "POST", "/me/code", "email=runner%40example.com", form, false, "briefly unavailable"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := do(tc.method, tc.path, tc.body, tc.header...)

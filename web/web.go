@@ -35,6 +35,7 @@ import (
 	"github.com/startline/startline/lottery/payments/stripe"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/selfservice"
 	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
@@ -73,6 +74,8 @@ type Deps struct {
 	// PageCacheTTL keeps the rendered event page that long (one per event,
 	// language and chosen group); 0 renders every request.
 	PageCacheTTL time.Duration
+	// Self runs "my entries", withdrawals and erasures (issue 13).
+	Self *selfservice.Service
 }
 
 type pages struct {
@@ -92,21 +95,23 @@ func Register(engine *gin.Engine, d Deps) error {
 	if err != nil {
 		return err
 	}
-	// part_*.html are sections a page includes with one {{template}} line;
-	// every page is parsed with them.
+	// Files named _*.html or part_*.html are parts of pages (each defines
+	// templates a page includes with one {{template}} line): every page is
+	// parsed with them.
 	parts, err := fs.Glob(templateFS, "templates/part_*.html")
 	if err != nil {
 		return err
 	}
+	under, err := fs.Glob(templateFS, "templates/_*.html")
+	if err != nil {
+		return err
+	}
+	parts = append(parts, under...)
 	for _, n := range names {
-		// Files named _*.html are parts of pages, parsed into every page.
-		// Files named _*.html or part_*.html are parts of pages, parsed
-		// into every page.
 		if strings.HasSuffix(n, "layout.html") || strings.HasPrefix(path.Base(n), "_") || strings.HasPrefix(n, "templates/part_") {
 			continue
 		}
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS,
-			append([]string{"templates/layout.html", "templates/_*.html", n}, parts...)...)
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, append([]string{"templates/layout.html", n}, parts...)...)
 		if err != nil {
 			return fmt.Errorf("parse %s: %w", n, err)
 		}
@@ -135,6 +140,8 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.POST("/offers/:id/:action", p.offerAction)
 	p.registerGiveBack(r)
 	r.GET("/status", p.lookup)
+	p.registerSelf(r)
+	p.registerAppeals(r)
 	p.registerStaff(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
@@ -598,6 +605,8 @@ type entryPage struct {
 	Answers answersSection
 	// GiveBack is the "give back my place" section (giveback.go).
 	GiveBack giveBackSection
+	// Self is the withdraw, erase and appeal sections (web/self.go).
+	Self selfSection
 }
 
 func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
@@ -627,6 +636,10 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	page := entryPage{View: v, Token: tok, New: c.Query("new") == "1",
 		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", "),
 		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok)}
+	if page.Self, err = p.selfSection(c, v, message, refused); err != nil {
+		p.fail(c, err)
+		return
+	}
 	if c.Request.Method != http.MethodGet { // a refused dispute: the switch links to the page itself
 		switchByLink(c, link)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/selfservice"
 	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
@@ -70,6 +71,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	rev := review.NewService(store, lottery.SystemClock{}, nil, log, nil)
 	svc.UseClusters(rev)
 	rev.UseEntries(reg)
+	self := selfservice.NewService(store, reg, svc, keys, lottery.SystemClock{}, nil, log, selfservice.Config{})
 	wr := waitroom.NewService(store, svc, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	ctx := context.Background()
 	if _, err := stf.Add(ctx, "org@example.com", lottery.RoleOrganizer, ""); err != nil {
@@ -91,7 +93,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, opts)
-	if err := web.Register(r, web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Log: log, Dev: dev,
+	if err := web.Register(r, web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Log: log, Dev: dev, Self: self,
 		Outbox: lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, "https://run.example")},
 		Series: series.NewService(store, "KR", svc.ForgetEvent)}); err != nil {
 		t.Fatal(err)

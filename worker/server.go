@@ -23,7 +23,8 @@ type Options struct {
 	Log         *slog.Logger
 	Mailer      *Mailer
 	Drawer      *Drawer
-	Odds        *Odds // the odds pass; nil: none
+	Odds        *Odds      // the odds pass; nil: none
+	Retention   *Retention // the retention pass; nil: none
 }
 
 // NewServer registers every handler and periodic task.
@@ -53,6 +54,9 @@ func NewServer(o Options) (*Server, error) {
 	}
 	if o.Odds != nil {
 		mux.HandleFunc(TypeRefreshOdds, o.Odds.HandleRefreshOdds)
+	}
+	if o.Retention != nil {
+		mux.HandleFunc(TypeRetention, o.Retention.HandleRetention)
 	}
 	sched := asynq.NewScheduler(o.Redis, &asynq.SchedulerOpts{Logger: slogAdapter{o.Log}})
 	// Intents queued without a task of their own go out within ~25 s.
@@ -84,6 +88,16 @@ func NewServer(o Options) (*Server, error) {
 		// Odds pages read the stored snapshot; a minute is as fresh as they get.
 		if _, err := sched.Register("@every 1m", NewRefreshOddsTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule odds pass: %w", err)
+		}
+	}
+	if o.Retention != nil {
+		// Retention is counted in days: an hourly pass is prompt enough.
+		t, err := NewRetentionTask(0, o.Queue)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := sched.Register("@every 1h", t); err != nil {
+			return nil, fmt.Errorf("schedule retention pass: %w", err)
 		}
 	}
 	return &Server{srv: srv, sched: sched, mux: mux}, nil

@@ -31,6 +31,7 @@ import (
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
+	"github.com/startline/startline/lottery/selfservice"
 	"github.com/startline/startline/lottery/series"
 	"github.com/startline/startline/lottery/staff"
 	"github.com/startline/startline/lottery/waitroom"
@@ -55,6 +56,7 @@ type app struct {
 	waitroom *waitroom.Service
 	staff    *staff.Service
 	review   *review.Service
+	self     *selfservice.Service // my entries, withdraw, erase, retention
 	guard    *guard.Guard
 	sandbox  *sandbox.Provider
 	site     *httpkit.Site // public URL and trusted proxies: cookies, absolute URLs
@@ -128,6 +130,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.review = review.NewService(store, lottery.SystemClock{}, a.tasks, log, svcCfg.Networks)
 	a.svc.UseClusters(a.review) // the freeze's last sweep
 	a.review.UseEntries(a.reg)  // runners' disputes check the receipt
+	a.self = selfservice.NewService(store, a.reg, a.svc, keys, lottery.SystemClock{}, a.tasks, log, selfservice.Config{Retention: cfg.Retention})
 	a.mails = lottery.NewMailRenderer(store, keys, cfg.mailURL())
 	switch {
 	case cfg.StripeSecretKey != "":
@@ -218,6 +221,7 @@ func (a *app) router() (*gin.Engine, error) {
 		Waitroom: a.waitroom,
 		Staff:    a.staff,
 		Review:   a.review,
+		Self:     a.self,
 		Series:   a.series,
 		Site:     a.site})
 	if err := web.Register(r, web.Deps{PageCacheTTL: time.Second, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
@@ -225,6 +229,7 @@ func (a *app) router() (*gin.Engine, error) {
 		Waitroom: a.waitroom,
 		Staff:    a.staff,
 		Review:   a.review,
+		Self:     a.self,
 		Series:   a.series,
 		Site:     a.site}); err != nil {
 		return nil, err
@@ -290,8 +295,9 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 			log.Warn("SMTP_URL is empty: mail stays in the outbox")
 		}
 		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Log: log, Mailer: mailer,
-			Drawer: &worker.Drawer{Review: a.review, Draws: a.draws, Offers: a.offers, Waitroom: a.waitroom, Log: log},
-			Odds:   &worker.Odds{Stats: a.stats, Log: log}})
+			Drawer:    &worker.Drawer{Review: a.review, Draws: a.draws, Offers: a.offers, Waitroom: a.waitroom, Log: log},
+			Odds:      &worker.Odds{Stats: a.stats, Log: log},
+			Retention: &worker.Retention{Self: a.self, Log: log}})
 		if err != nil {
 			return err
 		}

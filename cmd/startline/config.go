@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // config is read once from the environment (names in ../shared/API.md).
@@ -32,6 +33,9 @@ type config struct {
 	StripeWebhookKey  string
 	StripePublicKey   string
 	PublicURL         string
+	// Retention is how long after an event its entries' personal data is
+	// kept (STARTLINE_RETENTION, a Go duration; default 2160h, 90 days).
+	Retention time.Duration
 }
 
 func (c config) dev() bool { return c.Env == "dev" }
@@ -79,6 +83,11 @@ func loadConfig(out io.Writer) (config, error) {
 		StripePublicKey:  getenv("STRIPE_PUBLISHABLE_KEY", ""),
 		PublicURL:        getenv("STARTLINE_PUBLIC_URL", ""),
 	}
+	ret, err := time.ParseDuration(getenv("STARTLINE_RETENTION", "2160h"))
+	if err != nil || ret <= 0 {
+		return c, fmt.Errorf("STARTLINE_RETENTION: want a positive Go duration such as 2160h, got %q", getenv("STARTLINE_RETENTION", ""))
+	}
+	c.Retention = ret
 	switch v := getenv("STARTLINE_RATELIMIT_ON_REDIS_ERROR", "open"); v {
 	case "open", "closed":
 		c.RateLimitFailOpen = v == "open"
@@ -149,7 +158,7 @@ func devSecret(out io.Writer) ([]byte, error) {
 // masked renders the config for the start-up log without secrets.
 func (c config) masked() []any {
 	return []any{"env", c.Env, "http_addr", c.HTTPAddr, "database_url", maskURL(c.DatabaseURL),
-		"redis_url", maskURL(c.RedisURL), "smtp", c.SMTPURL != "", "stripe", c.StripeSecretKey != "", "trusted_proxies", c.TrustedProxies, "public_url", c.PublicURL, "queue", c.Queue}
+		"redis_url", maskURL(c.RedisURL), "smtp", c.SMTPURL != "", "stripe", c.StripeSecretKey != "", "trusted_proxies", c.TrustedProxies, "public_url", c.PublicURL, "queue", c.Queue, "retention", c.Retention.String()}
 }
 
 func maskURL(s string) string {

@@ -69,7 +69,8 @@ type OTPData struct {
 
 // MeCodeData fills MeCode (no event: "my entries" spans them all).
 type MeCodeData struct {
-	Code string
+	Code    string
+	Minutes int // how long the code is valid
 }
 
 // EntryData fills every mail about one entry or its offer. Times are

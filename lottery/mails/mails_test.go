@@ -104,7 +104,7 @@ func TestEveryKind(t *testing.T) {
 	}{
 		{mails.OTPCode, mails.OTPData{Event: "Han River <10K>", Code: "123456"},
 			want{[]string{"is 123456."}, []string{"코드는 123456 입니다"}}},
-		{mails.MeCode, mails.MeCodeData{Code: "654321"}, want{[]string{"is 654321.", "10 minutes"}, []string{"654321", "10분"}}},
+		{mails.MeCode, mails.MeCodeData{Code: "654321", Minutes: 10}, want{[]string{"is 654321.", "10 minutes"}, []string{"654321", "10분"}}},
 		{mails.EntryReceived, d, want{[]string{"We received your entry", "Half Marathon · Under 1:30", "₩50,000", "in the draw once registration closes", link},
 			[]string{"신청이 접수되었습니다", "참가비: ₩50,000", "추첨에 참여합니다", link}}},
 		{mails.EntryReceived, with(func(x *mails.EntryData) { x.Status = "in_review"; x.Amount = "" }),

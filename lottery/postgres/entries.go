@@ -425,7 +425,7 @@ func checkGroup(tx *gorm.DB, e lottery.Entry, max int) error {
 	}
 	var members []lottery.GroupMembers
 	if err := tx.Raw(`SELECT subqueue_id AS sub_queue_id, count(*) AS count FROM entries
-		WHERE event_id = ? AND group_code = ? AND status <> 'rejected' GROUP BY subqueue_id`, e.EventID, e.GroupCode).
+		WHERE event_id = ? AND group_code = ? AND status NOT IN ('rejected', 'withdrawn') GROUP BY subqueue_id`, e.EventID, e.GroupCode).
 		Scan(&members).Error; err != nil {
 		return fmt.Errorf("count group: %w", err)
 	}

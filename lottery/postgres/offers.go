@@ -186,6 +186,7 @@ func cascade(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqu
 		if err := tx.Raw(`SELECT unit_id, entry_id::text AS entry_id, position FROM draw_results dr
 			WHERE subqueue_id = ? AND NOT selected AND position > ?
 				AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.entry_id = dr.entry_id)
+				AND NOT EXISTS (SELECT 1 FROM entries x WHERE x.id = dr.entry_id AND x.anonymized_at IS NOT NULL) -- erased: no one to offer to
 			ORDER BY position, entry_id LIMIT ?`, subqueueID, last, page).Scan(&rows).Error; err != nil {
 			return nil, nil, fmt.Errorf("load waitlist: %w", err)
 		}

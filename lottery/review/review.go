@@ -66,6 +66,7 @@ type Store interface {
 	// OpenEvents lists the events whose entries may still change.
 	OpenEvents(ctx context.Context) ([]lottery.Event, error)
 	DisputeStore
+	AppealStore
 }
 
 // Notifier hands offers a decision issued to the workers (mail and

@@ -1,0 +1,73 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/review"
+)
+
+// The reviewers' appeals page: an event's appeals of rejections, open ones
+// first, each with the runner's message, the entry's reasons and what it
+// shares with other entries, and the decision form (reinstate or uphold).
+
+// appealsPage is the console's list of an event's appeals.
+type appealsPage struct {
+	Staff   lottery.StaffAccount
+	CSRF    string
+	Events  []lottery.Event
+	Event   lottery.Event
+	Appeals []review.AppealLine
+	Done    string
+}
+
+func (p *pages) registerAppeals(r gin.IRoutes) {
+	r.GET("/review/appeals", p.reviewAppeals)
+	r.POST("/review/appeals/:id/decision", p.refuseCrossSite, p.decideAppeal)
+}
+
+func (p *pages) reviewAppeals(c *gin.Context) {
+	acct, tok, ok := p.staff(c)
+	if !ok {
+		return
+	}
+	evs, slug, ok := p.consoleEvents(c)
+	if !ok {
+		return
+	}
+	page := appealsPage{Staff: acct, CSRF: p.csrf(tok), Events: evs, Done: c.Query("done")}
+	if slug != "" {
+		var err error
+		if page.Event, page.Appeals, err = p.Review.Appeals(c.Request.Context(), acct, slug, false); err != nil {
+			p.fail(c, err)
+			return
+		}
+	}
+	c.Header("Cache-Control", "private, no-store")
+	p.render(c, http.StatusOK, "review_appeals", p.label(c, "appeals.title"), page, nil)
+}
+
+// decideAppeal takes a reviewer's decision from the console (CSRF token
+// bound to the session, and same-site only).
+func (p *pages) decideAppeal(c *gin.Context) {
+	acct, _, ok := p.staffForm(c)
+	if !ok {
+		return
+	}
+	back := "/review/appeals?event=" + url.QueryEscape(c.PostForm("event"))
+	_, err := p.Review.DecideAppeal(c.Request.Context(), acct, c.Param("id"), c.PostForm("decision"), c.PostForm("note"))
+	if err != nil {
+		var e *lottery.Error
+		if errors.As(err, &e) && e.Code != lottery.CodeInternal && e.Code != lottery.CodeUnavailable {
+			c.Redirect(http.StatusSeeOther, back+"&done="+url.QueryEscape("error: "+e.Message))
+			return
+		}
+		p.fail(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, back+"&done=decided")
+}
