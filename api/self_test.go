@@ -345,7 +345,7 @@ func TestAppeal(t *testing.T) {
 	if count("SELECT count(*) FROM event_log WHERE details::text LIKE '%screen reader%'") != 0 {
 		t.Error("the event log carries the runner's message")
 	}
-	for _, w := range []struct{ entry, intent string }{{x, "entry.appealed"}, {x, "entry.rejected"}, {y, "entry.appealed"}, {y, "entry.reinstated"}} {
+	for _, w := range []struct{ entry, intent string }{{x, "entry.appealed"}, {x, "entry.appeal_upheld"}, {y, "entry.appealed"}, {y, "entry.reinstated"}} {
 		if count("SELECT count(*) FROM outbox WHERE entry_id = ? AND intent = ?", w.entry, w.intent) != 1 {
 			t.Errorf("no %s mail for %s", w.intent, w.entry)
 		}
@@ -402,6 +402,8 @@ func TestEraseAndRetention(t *testing.T) {
 	if r := e.do("POST", "/api/v1/entries/"+waiting+"/erase", map[string]any{"token": "nope"}); r.Status != 404 {
 		t.Errorf("erase with a wrong token: %d %s", r.Status, r.Raw)
 	}
+	// Answers hold personal data too (an emergency contact): erased with the rest.
+	e.store.DB().Exec(`UPDATE entries SET answers = '{"emergency":{"name":"Kim Jiwoo","phone":"+821012345678"}}' WHERE id = ?`, waiting)
 	before := e.do("GET", "/api/v1/entries/"+waiting+"?token="+e.keys.ReceiptToken(waiting), nil).str("status")
 	if r := e.do("POST", "/api/v1/entries/"+waiting+"/erase", map[string]any{"token": e.keys.ReceiptToken(waiting)}); r.Status != 200 {
 		t.Fatalf("erase: %d %s", r.Status, r.Raw)
@@ -410,11 +412,12 @@ func TestEraseAndRetention(t *testing.T) {
 		t.Errorf("after erasing, the status page answers %d %q, want %q", s.Status, s.str("status"), before)
 	}
 	var erased struct {
-		Name, Email, Phone string
-		Anon               bool
+		Name, Email, Phone, Answers string
+		Anon                        bool
 	}
-	e.store.DB().Raw("SELECT name, email, phone, anonymized_at IS NOT NULL AS anon FROM entries WHERE id = ?", waiting).Scan(&erased)
-	if !erased.Anon || erased.Name != "erased" || !strings.HasSuffix(erased.Email, "@erased.invalid") || !strings.HasPrefix(erased.Phone, "+999") {
+	e.store.DB().Raw("SELECT name, email, phone, answers::text AS answers, anonymized_at IS NOT NULL AS anon FROM entries WHERE id = ?", waiting).Scan(&erased)
+	if !erased.Anon || erased.Name != "erased" || !strings.HasSuffix(erased.Email, "@erased.invalid") || !strings.HasPrefix(erased.Phone, "+999") ||
+		erased.Answers != "{}" {
 		t.Errorf("erased entry: %+v", erased)
 	}
 	count := func(q string, args ...any) int64 {

@@ -132,8 +132,8 @@ var DefaultPrivacy = PrivacyNotice{Version: defaultVersion,
 		EN: "We use your name, e-mail address, phone number, date of birth and answers to run this registration and its draw, to tell you about your entry, and to organize the race and your safety on race day. Nothing is published that names you.",
 		KO: "이름, 이메일 주소, 휴대전화 번호, 생년월일과 답변은 이 접수와 추첨을 진행하고, 신청 결과를 알리고, 대회 운영과 대회 당일 안전 관리에만 사용합니다. 신청자를 알아볼 수 있는 정보는 공개하지 않습니다."},
 	Retention: Text{
-		EN: "Kept until one year after the race, then deleted or anonymized. The published draw lists hold no personal data.",
-		KO: "대회 후 1년까지 보관한 뒤 삭제하거나 익명 처리합니다. 공개되는 추첨 명단에는 개인정보가 없습니다."}}
+		EN: "Kept until 90 days after race day, then anonymized. You can ask for your data to be erased earlier on your entry's status page, unless the entry holds a paid or offered place. The published draw lists hold no personal data.",
+		KO: "대회일로부터 90일까지 보관한 뒤 익명 처리합니다. 결제했거나 제안받은 자리가 없는 신청은 신청 상태 페이지에서 더 일찍 삭제를 요청할 수 있습니다. 공개되는 추첨 명단에는 개인정보가 없습니다."}}
 
 // DefaultWaiver is the waiver of an event whose organizer gave none.
 var DefaultWaiver = Waiver{Version: defaultVersion, Text: Text{

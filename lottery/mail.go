@@ -82,7 +82,8 @@ var ErrUnrenderable = errors.New("mail intent cannot be rendered")
 var entryKinds = map[string]bool{mails.OfferIssued: true, mails.EntryReceived: true, mails.EntryInReview: true,
 	mails.EntryRejected: true, mails.EntryReinstated: true, mails.EntryWaitlisted: true, mails.EntryNotDrawn: true,
 	mails.OfferMovedUp: true, mails.OfferReminder: true, mails.OfferPaid: true, mails.OfferExpired: true,
-	mails.OfferDeclined: true, mails.EntryWithdrawn: true, mails.EntryRefunded: true, mails.EntryAppealed: true}
+	mails.OfferDeclined: true, mails.EntryWithdrawn: true, mails.EntryRefunded: true, mails.EntryAppealed: true,
+	mails.AppealUpheld: true}
 
 // Render fills a pending intent's subject, text and HTML; a mail rendered
 // at write time is returned as it is.
@@ -152,7 +153,7 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 		}
 	}
 	switch m.Intent {
-	case mails.EntryRejected:
+	case mails.EntryRejected, mails.AppealUpheld:
 		d.Reason = RejectionCategory(e.Risk.Reasons)
 		if IsRejectionCategory(m.Detail) { // the decision named it (a cluster rejected whole)
 			d.Reason = m.Detail

@@ -57,12 +57,18 @@ func ErasedStatus(ev Event, st EntryStatus) EntryStatus {
 	return st
 }
 
-// RetentionStart is the instant an event's retention period counts from.
-//
-// RACE DATE: use the event's race date once events carry it (i13-fees adds
-// events.race_date); until then registration's close stands in for it.
-// This is the one place to switch.
-func RetentionStart(ev Event) time.Time { return ev.ClosesAt }
+// RetentionStart is the instant an event's retention period counts from:
+// the end of race day in the event's time zone, or registration's close
+// for an event without a race date. lottery/postgres RetentionCandidates
+// selects by the same instant in SQL.
+func RetentionStart(ev Event) time.Time {
+	if ev.RaceDate != "" {
+		if day, err := time.ParseInLocation(time.DateOnly, ev.RaceDate, ev.Location()); err == nil {
+			return day.AddDate(0, 0, 1)
+		}
+	}
+	return ev.ClosesAt
+}
 
 // RetentionDue reports whether an event's entries are past retention at
 // now: retention after RetentionStart.

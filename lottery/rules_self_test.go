@@ -89,6 +89,12 @@ func TestRetentionDue(t *testing.T) {
 		{ev, closes.Add(24*time.Hour - time.Second), false},
 		{ev, closes.Add(24 * time.Hour), true},
 		{Event{Status: EventDraft, ClosesAt: closes}, closes.Add(48 * time.Hour), false},
+		// With a race date, retention counts from the end of race day in
+		// the event's zone: 2027-04-05 ends at 2027-04-05T15:00Z in Seoul.
+		{Event{Status: EventSettled, ClosesAt: closes, RaceDate: "2027-04-04", TimeZone: "Asia/Seoul"},
+			time.Date(2027, 4, 5, 14, 59, 59, 0, time.UTC), false},
+		{Event{Status: EventSettled, ClosesAt: closes, RaceDate: "2027-04-04", TimeZone: "Asia/Seoul"},
+			time.Date(2027, 4, 5, 15, 0, 0, 0, time.UTC), true},
 	} {
 		if got := RetentionDue(tc.ev, 24*time.Hour, tc.now); got != tc.want {
 			t.Errorf("RetentionDue(%s, %s) = %v, want %v", tc.ev.Status, tc.now, got, tc.want)

@@ -36,21 +36,22 @@ const (
 	// entry or its offer, queued by the store in the transaction of the
 	// change (entry id, and offer id where there is one), rendered by the
 	// worker in the entry's language.
-	EntryReceived   = "entry.received"   // receipt with the status link
-	EntryInReview   = "entry.in_review"  // held for a person to look at
-	EntryRejected   = "entry.rejected"   // the reason category and how to appeal
-	EntryReinstated = "entry.reinstated" // an appeal or review let it back in
-	EntryWaitlisted = "entry.waitlisted" // after the draw, with the position
-	EntryNotDrawn   = "entry.not_drawn"  // the draw is over and no slot is left for the entry
-	OfferMovedUp    = "offer.moved_up"   // a released slot reached a waitlisted entry
-	OfferReminder   = "offer.reminder"   // the hold ends soon
-	OfferPaid       = "offer.paid"       // payment receipt
-	OfferExpired    = "offer.expired"    // the hold ended unpaid
-	OfferDeclined   = "offer.declined"   // the runner declined
-	EntryWithdrawn  = "entry.withdrawn"  // withdrawn by the runner (or a slot given back)
-	EntryRefunded   = "entry.refunded"   // a refund after a give-back
-	EntryAppealed   = "entry.appealed"   // the appeal was received
-	MeCode          = "me.code"          // the one-time code for "my entries"
+	EntryReceived   = "entry.received"      // receipt with the status link
+	EntryInReview   = "entry.in_review"     // held for a person to look at
+	EntryRejected   = "entry.rejected"      // the reason category and how to appeal
+	EntryReinstated = "entry.reinstated"    // an appeal or review let it back in
+	EntryWaitlisted = "entry.waitlisted"    // after the draw, with the position
+	EntryNotDrawn   = "entry.not_drawn"     // the draw is over and no slot is left for the entry
+	OfferMovedUp    = "offer.moved_up"      // a released slot reached a waitlisted entry
+	OfferReminder   = "offer.reminder"      // the hold ends soon
+	OfferPaid       = "offer.paid"          // payment receipt
+	OfferExpired    = "offer.expired"       // the hold ended unpaid
+	OfferDeclined   = "offer.declined"      // the runner declined
+	EntryWithdrawn  = "entry.withdrawn"     // withdrawn by the runner (or a slot given back)
+	EntryRefunded   = "entry.refunded"      // a refund after a give-back
+	EntryAppealed   = "entry.appealed"      // the appeal was received
+	AppealUpheld    = "entry.appeal_upheld" // the appeal was decided: the rejection stands
+	MeCode          = "me.code"             // the one-time code for "my entries"
 )
 
 // Message is a rendered mail: one subject, the plain text and the same text
@@ -143,7 +144,7 @@ func timeFuncs(lang string) template.FuncMap {
 func Kinds() []string {
 	return []string{OTPCode, OfferIssued, StaffAlert, EntryReceived, EntryInReview, EntryRejected, EntryReinstated,
 		EntryWaitlisted, EntryNotDrawn, OfferMovedUp, OfferReminder, OfferPaid, OfferExpired, OfferDeclined,
-		EntryWithdrawn, EntryRefunded, EntryAppealed, MeCode}
+		EntryWithdrawn, EntryRefunded, EntryAppealed, AppealUpheld, MeCode}
 }
 
 // Render renders one mail in lang ("ko", else English; English too when

@@ -114,6 +114,8 @@ func TestEveryKind(t *testing.T) {
 			[]string{"승인되지 않아", "다른 신청과 연결", "이의를 제기", link}}},
 		{mails.EntryRejected, with(func(x *mails.EntryData) { x.Reason = "" }),
 			want{[]string{"did not meet the event's entry rules"}, []string{"신청 규정에 맞지 않았습니다"}}},
+		{mails.AppealUpheld, d, want{[]string{"looked at your entry again", "the decision stands", "linked to other entries", link},
+			[]string{"다시 확인했습니다", "결정은 바뀌지 않습니다", "다른 신청과 연결", link}}},
 		{mails.EntryReinstated, d, want{[]string{"accepted it", link}, []string{"승인했습니다", link}}},
 		{mails.EntryWaitlisted, d, want{[]string{"number 17 on the waitlist", link}, []string{"대기 순번은 17번", link}}},
 		{mails.EntryNotDrawn, d, want{[]string{"no slot reached your entry"}, []string{"자리가 돌아가지 않았습니다"}}},

@@ -138,7 +138,7 @@ func (s *Store) DecideAppeal(ctx context.Context, d review.AppealDecision) (lott
 		}
 		actor := d.Actor.Actor().Label
 		details := map[string]any{"appeal_id": a.ID, "outcome": d.Outcome}
-		kind, mail := "appeal_upheld", mails.EntryRejected
+		kind, mail := "appeal_upheld", mails.AppealUpheld
 		if d.Outcome == lottery.AppealReinstated {
 			kind, mail = "entry.reinstated", mails.EntryReinstated
 			// As a review approval: back to received, into the draw.

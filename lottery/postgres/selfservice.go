@@ -213,26 +213,31 @@ func (s *Store) Anonymized(ctx context.Context, entryID string) (bool, error) {
 	return len(rows) > 0 && rows[0], nil
 }
 
-// RetentionCandidates lists events past cutoff with kept entries. The
-// condition on closes_at is lottery.RetentionStart's (switch both to the
-// race date together).
+// RetentionCandidates lists events whose retention start (the end of race
+// day in the event's zone, else registration's close: lottery.RetentionStart)
+// is at or before cutoff and that still keep entries.
 func (s *Store) RetentionCandidates(ctx context.Context, cutoff time.Time, limit int) ([]lottery.Event, error) {
 	var rows []struct {
 		ID       int64
 		Slug     string
 		Status   string
+		TimeZone string
 		OpensAt  time.Time
 		ClosesAt time.Time
+		RaceDate string
 	}
-	if err := s.db.WithContext(ctx).Raw(`SELECT ev.id, ev.slug, ev.status, ev.opens_at, ev.closes_at FROM events ev
-		WHERE ev.status <> 'draft' AND ev.closes_at <= ?
+	if err := s.db.WithContext(ctx).Raw(`SELECT ev.id, ev.slug, ev.status, ev.time_zone, ev.opens_at, ev.closes_at,
+			coalesce(ev.race_date::text, '') AS race_date FROM events ev
+		WHERE ev.status <> 'draft'
+			AND coalesce(((ev.race_date + 1)::timestamp AT TIME ZONE ev.time_zone), ev.closes_at) <= ?
 			AND EXISTS (SELECT 1 FROM entries e WHERE e.event_id = ev.id AND e.anonymized_at IS NULL)
 		ORDER BY ev.closes_at, ev.id LIMIT ?`, cutoff.UTC(), limit).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("retention candidates: %w", err)
 	}
 	out := make([]lottery.Event, len(rows))
 	for i, r := range rows {
-		out[i] = lottery.Event{ID: r.ID, Slug: r.Slug, Status: lottery.EventStatus(r.Status), OpensAt: r.OpensAt, ClosesAt: r.ClosesAt}
+		out[i] = lottery.Event{ID: r.ID, Slug: r.Slug, Status: lottery.EventStatus(r.Status), TimeZone: r.TimeZone,
+			OpensAt: r.OpensAt, ClosesAt: r.ClosesAt, RaceDate: r.RaceDate}
 	}
 	return out, nil
 }
@@ -313,9 +318,8 @@ func anonymize(tx *gorm.DB, now time.Time, cond string, args ...any) ([]string, 
 		WHERE e.id = ANY($1::uuid[]) AND e.event_id = g.event_id AND e.group_code = g.group_code`, ids); err != nil {
 		return nil, fmt.Errorf("anonymize group codes: %w", err)
 	}
-	// ANSWERS: entries.answers (i13-questions, jsonb) holds personal data
-	// too; clear it here with the rest: answers = '{}'::jsonb.
-	if _, err := db.ExecContext(ctx, `UPDATE entries SET name = 'erased',
+	// Answers (emergency contacts, sizes, clubs) are personal data too.
+	if _, err := db.ExecContext(ctx, `UPDATE entries SET name = 'erased', answers = '{}'::jsonb,
 			email = 'erased-' || id::text || '@erased.invalid', email_key = 'erased:' || id::text,
 			phone = '+999' || lpad(nextval('anonymized_phone_seq')::text, 11, '0'),
 			birth_date = DATE '1900-01-01', person_key = '', client_ip = NULL, user_agent = '', device_id = '',
