@@ -163,31 +163,75 @@ func printEnrolment(out io.Writer, enr staff.Enrolment, what string) {
 }
 
 // demoSpec is the demo event: four courses, 3–4 pace groups each, open for
-// the next 7 days. The 5K's walkers' group sells first come through the
-// waiting room; every other group is drawn.
+// the next 7 days, with what a real race publishes: race day and start,
+// place, description, draw date, an entry fee per course (KRW), a refund
+// policy, the questions it asks and its own privacy notice and waiver. The
+// 5K's walkers' group sells first come through the waiting room; every
+// other group is drawn.
 func demoSpec(now time.Time) lottery.EventSpec {
-	pg := func(code, label, min, max string, capacity int) lottery.PaceGroupSpec {
-		return lottery.PaceGroupSpec{Code: code, Label: label, PaceMin: min, PaceMax: max, Capacity: capacity, Mode: "lottery"}
+	pg := func(code, label, min, max string, capacity int, price int64) lottery.PaceGroupSpec {
+		return lottery.PaceGroupSpec{Code: code, Label: label, PaceMin: min, PaceMax: max, Capacity: capacity, Mode: "lottery", Price: price}
 	}
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	closes := now.Add(7 * 24 * time.Hour).Truncate(time.Minute)
+	day := func(t time.Time) string { return t.In(seoul).Format(time.DateOnly) }
+	race := closes.Add(60 * 24 * time.Hour)
 	return lottery.EventSpec{
 		Slug: "demo-marathon", Name: "Startline Demo Marathon", TimeZone: "Asia/Seoul",
-		OpensAt: now.Add(-time.Hour).Truncate(time.Minute), ClosesAt: now.Add(7 * 24 * time.Hour).Truncate(time.Minute),
+		OpensAt: now.Add(-time.Hour).Truncate(time.Minute), ClosesAt: closes,
 		OfferHold: "48h", MaxGroupSize: 4, TicketRule: lottery.TicketRuleDoubling,
 		Series: demoSeries, EditionYear: now.Year(),
+		Details: lottery.DetailsSpec{RaceDate: day(race), RaceStart: "08:00", Currency: "KRW",
+			Place:    "Olympic Park, Peace Gate Plaza, 424 Olympic-ro, Songpa-gu, Seoul",
+			DrawDate: day(closes.Add(3 * 24 * time.Hour)),
+			Description: "A spring race through Olympic Park and along the Han River: 5K, 10K, half marathon and marathon, " +
+				"all starting and finishing at the Peace Gate.\n\n" +
+				"Entries are drawn, not sold first come: apply any time while registration is open and your chance is the same. " +
+				"Winners are e-mailed an offer and have 48 hours to pay; unclaimed places go to the waitlist in draw order.\n\n" +
+				"올림픽공원과 한강을 달리는 봄 대회입니다. 5K, 10K, 하프, 풀코스 모두 평화의 문 광장에서 출발하고 도착합니다. " +
+				"참가 자격은 선착순이 아니라 추첨으로 정해집니다.",
+			RefundPolicy: &lottery.RefundPolicySpec{Tiers: []lottery.RefundTierSpec{
+				{Until: day(closes.Add(21 * 24 * time.Hour)), Percent: 100},
+				{Until: day(race.Add(-14 * 24 * time.Hour)), Percent: 50}}}},
+		Form: lottery.FormSpec{
+			Questions: []lottery.QuestionSpec{
+				{ID: "emergency", Kind: string(lottery.KindEmergencyContact), Required: true},
+				{ID: "tshirt", Kind: string(lottery.KindTShirt), Required: true, Options: []lottery.OptionSpec{
+					{Value: "XS"}, {Value: "S"}, {Value: "M"}, {Value: "L"}, {Value: "XL"}, {Value: "XXL"}}},
+				{ID: "category", Kind: string(lottery.KindCategory), Required: true, Options: []lottery.OptionSpec{
+					{Value: "women", Label: "Women", LabelKO: "여자부"}, {Value: "men", Label: "Men", LabelKO: "남자부"},
+					{Value: "open", Label: "Open (not ranked by gender)", LabelKO: "오픈 (성별 순위 없음)"}}},
+				{ID: "club", Kind: string(lottery.KindClub)},
+				{ID: "cup", Kind: string(lottery.KindCheckbox), Label: "I will carry my own cup (the race has no paper cups)",
+					LabelKO: "개인 컵을 지참하겠습니다 (대회에서 종이컵을 제공하지 않습니다)"},
+			},
+			Privacy: &lottery.PrivacySpec{Version: "2026-12",
+				Purpose: "We use your name, e-mail address, phone number, date of birth, emergency contact and answers to run the registration and its draw, " +
+					"to tell you about your entry, to print your bib and to keep you safe on race day. Nothing that names you is published.",
+				PurposeKO: "이름, 이메일 주소, 휴대전화 번호, 생년월일, 비상 연락처와 답변은 접수와 추첨 진행, 신청 결과 안내, 배번 인쇄, " +
+					"대회 당일 안전 관리에만 사용합니다. 신청자를 알아볼 수 있는 정보는 공개하지 않습니다.",
+				Retention:   "Kept until 90 days after race day, then anonymized; you can ask for erasure earlier on your entry's status page.",
+				RetentionKO: "대회일로부터 90일까지 보관한 뒤 익명 처리합니다. 신청 상태 페이지에서 더 일찍 삭제를 요청할 수 있습니다."},
+			Waiver: &lottery.WaiverSpec{Version: "2026-12",
+				Text: "I am fit to run the distance I entered and take part at my own risk. I will follow the marshals and medical staff, " +
+					"and I agree that photos of the race may show me.",
+				TextKO: "본인은 신청한 거리를 달릴 수 있는 건강 상태이며 본인 책임 하에 참가합니다. 진행 요원과 의료진의 안내에 따르며, " +
+					"대회 사진에 본인이 나올 수 있음에 동의합니다."},
+		},
 		Courses: []lottery.CourseSpec{
 			{Code: "5k", Name: "5K", DistanceKM: 5, PaceGroups: []lottery.PaceGroupSpec{
-				pg("sub-25", "Under 25 min", "", "5:00", 300), pg("sub-35", "25–35 min", "5:00", "7:00", 400),
-				pg("open", "Over 35 min", "7:00", "", 500),
-				{Code: "walk", Label: "Walkers, first come", PaceMin: "9:00", Capacity: 200, Mode: "ordered", AdmitPerMinute: 60}}},
+				pg("sub-25", "Under 25 min", "", "5:00", 300, 30000), pg("sub-35", "25–35 min", "5:00", "7:00", 400, 30000),
+				pg("open", "Over 35 min", "7:00", "", 500, 30000),
+				{Code: "walk", Label: "Walkers, first come", PaceMin: "9:00", Capacity: 200, Mode: "ordered", AdmitPerMinute: 60, Price: 20000}}},
 			{Code: "10k", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
-				pg("sub-45", "Under 45 min", "", "4:30", 200), pg("sub-60", "45–60 min", "4:30", "6:00", 400),
-				pg("open", "Over 60 min", "6:00", "", 600)}},
+				pg("sub-45", "Under 45 min", "", "4:30", 200, 40000), pg("sub-60", "45–60 min", "4:30", "6:00", 400, 40000),
+				pg("open", "Over 60 min", "6:00", "", 600, 40000)}},
 			{Code: "half", Name: "Half Marathon", DistanceKM: 21.0975, PaceGroups: []lottery.PaceGroupSpec{
-				pg("sub-130", "Under 1:30", "", "4:15", 150), pg("sub-200", "1:30–2:00", "4:15", "5:41", 350),
-				pg("sub-230", "2:00–2:30", "5:41", "7:06", 400), pg("open", "Over 2:30", "7:06", "", 300)}},
+				pg("sub-130", "Under 1:30", "", "4:15", 150, 60000), pg("sub-200", "1:30–2:00", "4:15", "5:41", 350, 60000),
+				pg("sub-230", "2:00–2:30", "5:41", "7:06", 400, 60000), pg("open", "Over 2:30", "7:06", "", 300, 60000)}},
 			{Code: "full", Name: "Marathon", DistanceKM: 42.195, PaceGroups: []lottery.PaceGroupSpec{
-				pg("sub-300", "Under 3:00", "", "4:15", 100), pg("sub-330", "3:00–3:30", "4:15", "4:58", 250),
-				pg("sub-400", "3:30–4:00", "4:58", "5:41", 350), pg("open", "Over 4:00", "5:41", "", 400)}},
+				pg("sub-300", "Under 3:00", "", "4:15", 100, 80000), pg("sub-330", "3:00–3:30", "4:15", "4:58", 250, 80000),
+				pg("sub-400", "3:30–4:00", "4:58", "5:41", 350, 80000), pg("open", "Over 4:00", "5:41", "", 400, 80000)}},
 		},
 	}
 }
@@ -268,9 +312,11 @@ func seedFrozenDemo(ctx context.Context, a *app, organizer lottery.StaffAccount,
 	spec := lottery.EventSpec{Slug: slug, Name: "Startline Demo Half (frozen, dispute window open)", TimeZone: "Asia/Seoul",
 		OpensAt: now.Add(-5 * 24 * time.Hour).Truncate(time.Minute), ClosesAt: now.Add(-time.Hour).Truncate(time.Minute),
 		OfferHold: "48h", MaxGroupSize: 3, UnreviewedPolicy: lottery.PolicyExclude, TicketRule: lottery.TicketRuleDoubling,
+		Details: lottery.DetailsSpec{RaceDate: now.Add(45 * 24 * time.Hour).Format(time.DateOnly), RaceStart: "07:30",
+			Place: "Yeouido Hangang Park, Seoul", Currency: "KRW"},
 		Courses: []lottery.CourseSpec{{Code: "half", Name: "Half Marathon", DistanceKM: 21.1, PaceGroups: []lottery.PaceGroupSpec{
-			{Code: "sub-145", Label: "Under 1:45", PaceMax: "5:00", Capacity: 40},
-			{Code: "open", Label: "Open", PaceMin: "5:00", Capacity: 60}}}}}
+			{Code: "sub-145", Label: "Under 1:45", PaceMax: "5:00", Capacity: 40, Price: 60000},
+			{Code: "open", Label: "Open", PaceMin: "5:00", Capacity: 60, Price: 60000}}}}}
 	if created, err := seedPastEvent(ctx, a, organizer, out, spec, 120); err != nil || !created {
 		return err
 	}
@@ -358,9 +404,11 @@ func seedDrawnDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, 
 		// default 24 hours between freeze and reveal.
 		OfferHold: "48h", DisputeWindow: "0s", MaxGroupSize: 3, UnreviewedPolicy: lottery.PolicyExclude,
 		Series: demoSeries, EditionYear: now.Year() - 1,
+		Details: lottery.DetailsSpec{RaceDate: now.Add(30 * 24 * time.Hour).Format(time.DateOnly), RaceStart: "08:00",
+			Place: "Olympic Park, Peace Gate Plaza, Seoul", Currency: "KRW"},
 		Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
-			{Code: "sub-50", Label: "Under 50 min", PaceMax: "5:00", Capacity: 60},
-			{Code: "open", Label: "Open", PaceMin: "5:00", Capacity: 90}}}}}
+			{Code: "sub-50", Label: "Under 50 min", PaceMax: "5:00", Capacity: 60, Price: 40000},
+			{Code: "open", Label: "Open", PaceMin: "5:00", Capacity: 90, Price: 40000}}}}}
 	if created, err := seedPastEvent(ctx, a, organizer, out, spec, 150); err != nil || !created {
 		return err
 	}

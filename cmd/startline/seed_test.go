@@ -68,6 +68,23 @@ func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
 			t.Errorf("seed-demo output lacks %q:\n%s", want, out.String())
 		}
 	}
+	// The open demo is a race a runner could enter: race day, start, place,
+	// a draw date, a price on every pace group, a refund policy, the
+	// questions it asks and its own documents.
+	open, err := store.EventBySlug(ctx, "demo-marathon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if open.RaceDate == "" || open.RaceStart == "" || open.Place == "" || open.Description == "" || open.DrawDate == "" ||
+		open.Currency != "krw" || len(open.RefundPolicy.Tiers) == 0 || len(open.Form.Questions) < 4 ||
+		open.Form.Privacy.Version != "2026-12" || open.Form.Waiver.Version != "2026-12" {
+		t.Errorf("demo-marathon lacks details: %+v", open)
+	}
+	for _, sq := range open.SubQueues() {
+		if sq.Price <= 0 {
+			t.Errorf("demo-marathon %s has no price", sq.Key)
+		}
+	}
 	// The frozen demo waits out its dispute window: frozen, with the
 	// reveal a day away.
 	frozen, err := store.EventBySlug(ctx, "demo-half-frozen")
@@ -89,7 +106,7 @@ func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
 	if m == nil {
 		t.Fatalf("seed-demo names no runner of last year:\n%s", first)
 	}
-	open, err := store.EventBySlug(ctx, "demo-marathon")
+	open, err = store.EventBySlug(ctx, "demo-marathon")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,6 +52,7 @@ type Browser struct {
 	// Timeout bounds each Do or read; a journey step that hangs fails the
 	// test with a screenshot instead of stalling the suite.
 	Timeout time.Duration
+	console *console
 }
 
 // Options change how the browser presents itself.
@@ -293,3 +295,40 @@ func (b *Browser) location() string {
 var unsafe = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
 func safeName(s string) string { return strings.Trim(unsafe.ReplaceAllString(s, "_"), "_") }
+
+// console collects the page's errors once WatchConsole is called.
+type console struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+// WatchConsole starts collecting what the pages write to the console as
+// errors (console.error, uncaught exceptions, the browser's error log such
+// as a failed load) for ConsoleErrors, from now until the test ends.
+func (b *Browser) WatchConsole() {
+	b.console = &console{}
+	msgs := chromedp.Console(b.ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type != chromedp.ConsoleError && !m.IsException() {
+				continue
+			}
+			b.console.mu.Lock()
+			b.console.errs = append(b.console.errs, fmt.Sprintf("%s (%s:%d)", m.String(), m.URL, m.Line))
+			b.console.mu.Unlock()
+		}
+	}()
+}
+
+// ConsoleErrors returns the errors collected since WatchConsole.
+func (b *Browser) ConsoleErrors() []string {
+	if b.console == nil {
+		return nil
+	}
+	b.console.mu.Lock()
+	defer b.console.mu.Unlock()
+	return append([]string(nil), b.console.errs...)
+}
