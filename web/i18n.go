@@ -869,3 +869,16 @@ var codeMessages = map[string]map[string]string{
 		"admission_required":     "이 페이스 그룹은 선착순입니다. 대기실에서 차례가 된 뒤 10분 안에, 줄을 설 때 쓴 이메일 주소로 신청하세요.",
 	},
 }
+
+// mergeMessages adds a block of keys (one file per feature) to a table; a
+// key the table has already is left as it is, so blocks never overwrite
+// each other.
+func mergeMessages(dst, src map[string]map[string]string) {
+	for lang, m := range src {
+		for k, v := range m {
+			if _, ok := dst[lang][k]; !ok {
+				dst[lang][k] = v
+			}
+		}
+	}
+}

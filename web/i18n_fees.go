@@ -87,18 +87,6 @@ var feesCodeMessages = map[string]map[string]string{
 }
 
 func init() {
-	for lang, keys := range feesMessages {
-		for k, v := range keys {
-			if _, ok := messages[lang][k]; !ok {
-				messages[lang][k] = v
-			}
-		}
-	}
-	for lang, keys := range feesCodeMessages {
-		for k, v := range keys {
-			if _, ok := codeMessages[lang][k]; !ok {
-				codeMessages[lang][k] = v
-			}
-		}
-	}
+	mergeMessages(messages, feesMessages)
+	mergeMessages(codeMessages, feesCodeMessages)
 }

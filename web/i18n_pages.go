@@ -60,12 +60,4 @@ var pagesMessages = map[string]map[string]string{
 	},
 }
 
-func init() {
-	for lang, m := range pagesMessages {
-		for k, v := range m {
-			if _, ok := messages[lang][k]; !ok {
-				messages[lang][k] = v
-			}
-		}
-	}
-}
+func init() { mergeMessages(messages, pagesMessages) }

@@ -151,15 +151,6 @@ var selfCodeMessages = map[string]map[string]string{
 }
 
 func init() {
-	merge := func(dst, src map[string]map[string]string) {
-		for lang, m := range src {
-			for k, v := range m {
-				if _, ok := dst[lang][k]; !ok {
-					dst[lang][k] = v
-				}
-			}
-		}
-	}
-	merge(messages, selfMessages)
-	merge(codeMessages, selfCodeMessages)
+	mergeMessages(messages, selfMessages)
+	mergeMessages(codeMessages, selfCodeMessages)
 }

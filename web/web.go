@@ -836,7 +836,7 @@ func (p *pages) sandboxCheckout(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	p.render(c, http.StatusOK, "sandbox", "Test checkout", sandboxPage(pay, p.sandboxBack(c, c.Query("back"), c.Query("return"))), nil)
+	p.render(c, http.StatusOK, "sandbox", translator(p.lang(c))("sandbox.title"), sandboxPage(pay, p.sandboxBack(c, c.Query("back"), c.Query("return"))), nil)
 }
 
 func sandboxPage(pay lottery.Payment, back string) map[string]string {
@@ -881,7 +881,7 @@ func (p *pages) sandboxOutcome(c *gin.Context) {
 			p.fail(c, err)
 			return
 		}
-		p.render(c, httpkit.StatusOf(err), "sandbox", "Test checkout", page, err)
+		p.render(c, httpkit.StatusOf(err), "sandbox", translator(p.lang(c))("sandbox.title"), page, err)
 	}
 	if outcome == "pay" {
 		if err := p.Offers.CheckPayable(c.Request.Context(), pay.OfferID); err != nil {

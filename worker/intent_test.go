@@ -120,3 +120,34 @@ func TestOfferIntentRenderedOnSend(t *testing.T) {
 		t.Error("the sweep would retry an intent that can never render")
 	}
 }
+
+// TestErasedAddressAbandoned: mail to an erased entry's address (the
+// reserved .invalid domain anonymizing gives it) is never sent nor
+// retried; it is recorded as abandoned.
+func TestErasedAddressAbandoned(t *testing.T) {
+	store, _ := pgtest.NewStore(t)
+	ctx := context.Background()
+	id, err := store.QueueMail(ctx, lottery.Mail{To: "erased-1@erased.invalid", Subject: "s", Body: "b", Kind: "entry"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender := &captureSender{}
+	mailer := &worker.Mailer{Store: store, Sender: sender, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	task, err := worker.NewSendMailTask(id, "q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mailer.HandleSendMail(ctx, task); err == nil || !strings.Contains(err.Error(), asynq.SkipRetry.Error()) {
+		t.Errorf("send to an erased address: %v, want a skip-retry error", err)
+	}
+	if len(sender.sent) != 0 {
+		t.Errorf("sent %d mails to an erased address", len(sender.sent))
+	}
+	unsent, err := store.UnsentMail(ctx, time.Now().Add(time.Hour), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(unsent) != 0 {
+		t.Errorf("the abandoned mail is still due: %+v", unsent)
+	}
+}

@@ -154,6 +154,14 @@ func (m *Mailer) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 	if msg.SentAt != nil {
 		return nil
 	}
+	if undeliverable(msg.To) {
+		// An erased entry's address (…@erased.invalid, RFC 2606): nobody
+		// can receive it, so it is abandoned rather than tried ten times.
+		if ferr := m.Store.AbandonMail(ctx, msg.ID, "address erased"); ferr != nil {
+			m.Log.ErrorContext(ctx, "record mail failure", "outbox_id", msg.ID, "err", ferr)
+		}
+		return fmt.Errorf("mail %d to an erased address: %w", msg.ID, asynq.SkipRetry)
+	}
 	if msg.Pending() {
 		if m.Renderer == nil {
 			return fmt.Errorf("mail %d is a %s intent and the mailer has no renderer", msg.ID, msg.Intent)
@@ -245,4 +253,10 @@ func writeQP(w io.Writer, body string) error {
 		return err
 	}
 	return qp.Close()
+}
+
+// undeliverable reports an address in the reserved .invalid domain, which
+// anonymizing an entry gives it.
+func undeliverable(to string) bool {
+	return strings.HasSuffix(strings.ToLower(strings.TrimSpace(to)), ".invalid")
 }
