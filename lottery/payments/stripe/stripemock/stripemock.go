@@ -1,8 +1,8 @@
-// Package stripemock runs stripe-mock for tests outside lottery/payments/
-// stripe (the pay and give-back flows through the API and pages): it finds
-// or installs the pinned stripe-mock as that package's tests do, starts one
-// per test on a free port, and puts a recording proxy in front of it, so a
-// test can read the amounts Startline sent.
+// Package stripemock runs stripe-mock for the tests of the Stripe adapter
+// and of the pay and give-back flows through the API and pages: it finds
+// or installs the pinned stripe-mock, starts one per test on a free port,
+// and puts a recording proxy in front of it, so a test can read the
+// amounts Startline sent.
 package stripemock
 
 import (
