@@ -482,7 +482,10 @@ func TestWaitingRoomOpeningRace(t *testing.T) {
 	var r struct{ N, Placed, Distinct, Max int64 }
 	e.store.DB().Raw(`SELECT count(*) AS n, count(place) AS placed, count(DISTINCT place) AS distinct, max(place) AS max
 		FROM queue_tickets`).Scan(&r)
-	if r.N != pre+post || r.Placed != r.N || r.Distinct != r.N || r.Max != pre+post {
+	// Places are unique and every join placed; a join the race retried (a
+	// serialization failure at the opening) leaves its sequence number
+	// unused, so the highest place may pass the count by the retries.
+	if r.N != pre+post || r.Placed != r.N || r.Distinct != r.N || r.Max < pre+post {
 		t.Errorf("tickets: %+v", r)
 	}
 }
