@@ -7,8 +7,6 @@ package web
 // status) merge without a duplicate-key compile error.
 var selfMessages = map[string]map[string]string{
 	"en": {
-		"entry.state.withdrawn":  "Withdrawn",
-		"entry.status.withdrawn": "Withdrawn: this entry has left the draw.",
 
 		"me.nav":    "My entries",
 		"me.title":  "My entries",
@@ -71,8 +69,6 @@ var selfMessages = map[string]map[string]string{
 		"appeals.by":        "Decided by",
 	},
 	"ko": {
-		"entry.state.withdrawn":  "신청 취소됨",
-		"entry.status.withdrawn": "신청 취소: 이 신청은 추첨에서 빠졌습니다.",
 
 		"me.nav":    "내 신청 내역",
 		"me.title":  "내 신청 내역",

@@ -96,6 +96,7 @@ func TestBrowserLanguageSwitchJourney(t *testing.T) {
 			// The browser's own check would stop "kim.minjun@"; the server's
 			// answer is the form error under test, so it is sent as is.
 			browsertest.Eval[bool](b, `document.getElementById("apply-form").noValidate = true`)
+			b.Do(chromedp.Click(chromedp.CSS(`[name="consents.privacy"]`)), chromedp.Click(chromedp.CSS(`[name="consents.waiver"]`)))
 			b.Do(chromedp.Focus(chromedp.CSS(`input[name=birth_date]`)))
 			b.KeysToPage("\r")
 			b.WaitFor(".field.invalid")

@@ -362,7 +362,7 @@ func TestApplyWithoutJavaScript(t *testing.T) {
 		t.Errorf("step 2 does not say what happens without JavaScript")
 	}
 	form := url.Values{"subqueue": {"half:open"}, "name": {"No Script"}, "email": {addr}, "phone": {"010-2222-3333"},
-		"birth_date": {"1980-01-02"}, "started": {"1"}}
+		"birth_date": {"1980-01-02"}, "started": {"1"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}}
 	code, body, _ := s.post("/events/spring/apply/code", form)
 	if code != http.StatusOK || !strings.Contains(body, "JavaScript is off, so the automatic browser check cannot run") {
 		t.Fatalf("code step: %d", code)

@@ -23,7 +23,7 @@ func TestBrowserMyEntriesAndWithdraw(t *testing.T) {
 		withdrawn                string
 	}{
 		{"en", "en-US", "5001.lost.link@example.com", []string{"My entries", "Spring Marathon", "Half Marathon · Open", "Received"}, "Withdrawn"},
-		{"ko", "ko-KR", "5002.ireo@example.com", []string{"내 신청 내역", "Spring Marathon", "Half Marathon · Open", "접수됨"}, "신청 취소됨"},
+		{"ko", "ko-KR", "5002.ireo@example.com", []string{"내 신청 내역", "Spring Marathon", "Half Marathon · Open", "접수됨"}, "철회됨"},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			s := newSite(t, true)
