@@ -25,6 +25,7 @@ func (p *pages) registerSelf(r gin.IRoutes) {
 	r.GET("/me/entries", p.meBack)
 	r.POST("/me/code", p.refuseCrossSite, p.meCode)
 	r.POST("/me/entries", p.refuseCrossSite, p.meEntries)
+	r.POST("/me/lang", p.refuseCrossSite, p.meLang)
 	r.GET("/entries/:id/withdraw", p.confirmSelf("withdraw"))
 	r.POST("/entries/:id/withdraw", p.refuseCrossSite, p.withdraw)
 	r.GET("/entries/:id/erase", p.confirmSelf("erase"))
@@ -37,8 +38,13 @@ func (p *pages) registerSelf(r gin.IRoutes) {
 type mePage struct {
 	Step    string
 	Email   string
+	OTP     string // the code being typed, kept across a language switch
+	Pass    string // the list's view pass (selfservice.ViewPass), for its switch
 	Entries []meLine
 }
+
+// meFormID is the id of the form each step's language switch re-posts.
+const meFormID = "me-form"
 
 type meLine struct {
 	selfservice.MyEntry
@@ -46,8 +52,59 @@ type meLine struct {
 }
 
 func (p *pages) me(c *gin.Context) {
+	p.mePage(c, http.StatusOK, mePage{Step: "email"}, nil)
+}
+
+// mePage renders a step of "my entries"; its language switch re-posts the
+// step's form to /me/lang, so the step and what was typed stay.
+func (p *pages) mePage(c *gin.Context, status int, page mePage, err error) {
 	c.Header("Cache-Control", "private, no-store")
-	p.render(c, http.StatusOK, "me", p.label(c, "me.title"), mePage{Step: "email"}, nil)
+	switchByForm(c, meFormID, "/me/lang")
+	if err != nil {
+		p.refused(c, "me", p.label(c, "me.title"), page, err)
+		return
+	}
+	p.render(c, status, "me", p.label(c, "me.title"), page, nil)
+}
+
+// meLang shows the posted step again in the other language: the address
+// typed, the code step with what was typed of the code, or the list again
+// by its view pass (the code was used up showing it). It mails nothing and
+// spends no code; a pass that no longer holds starts again at the address.
+func (p *pages) meLang(c *gin.Context) {
+	p.switchLang(c)
+	email := strings.TrimSpace(c.PostForm("email"))
+	page := mePage{Step: "email", Email: email}
+	switch c.PostForm("step") {
+	case "code":
+		page.Step = "code"
+		if otp := c.PostForm("otp"); otpTyped.MatchString(otp) {
+			page.OTP = otp
+		}
+	case "list":
+		es, err := p.Self.EntriesByPass(c.Request.Context(), email, c.PostForm("pass"))
+		if err == nil {
+			if page, err = p.meList(c, email, es); err != nil {
+				p.fail(c, err)
+				return
+			}
+		}
+	}
+	p.mePage(c, http.StatusOK, page, nil)
+}
+
+// meList is the list step for an address's entries, with absolute status
+// links and a fresh view pass.
+func (p *pages) meList(c *gin.Context, email string, es []selfservice.MyEntry) (mePage, error) {
+	page := mePage{Step: "list", Email: email, Pass: p.Self.ViewPass(email)}
+	for _, e := range es {
+		link, err := p.Site.Absolute(c.Request, e.StatusPath)
+		if err != nil {
+			return page, err
+		}
+		page.Entries = append(page.Entries, meLine{MyEntry: e, Link: link})
+	}
+	return page, nil
 }
 
 // meBack answers a GET of a posted step (the language switch links to the
@@ -58,11 +115,10 @@ func (p *pages) meBack(c *gin.Context) {
 }
 
 func (p *pages) meCode(c *gin.Context) {
-	c.Header("Cache-Control", "private, no-store")
 	email := strings.TrimSpace(c.PostForm("email"))
 	page := mePage{Step: "email", Email: email}
 	if err := p.Self.CheckAddress(email); err != nil {
-		p.render(c, http.StatusUnprocessableEntity, "me", p.label(c, "me.title"), page, err)
+		p.mePage(c, http.StatusUnprocessableEntity, page, err)
 		return
 	}
 	mail, err := p.gate.MeCode(c, email)
@@ -70,19 +126,18 @@ func (p *pages) meCode(c *gin.Context) {
 		err = p.Self.RequestCode(c.Request.Context(), email, p.lang(c))
 	}
 	if err != nil {
-		p.refused(c, "me", p.label(c, "me.title"), page, err)
+		p.mePage(c, 0, page, err)
 		return
 	}
 	page.Step = "code"
-	p.render(c, http.StatusOK, "me", p.label(c, "me.title"), page, nil)
+	p.mePage(c, http.StatusOK, page, nil)
 }
 
 func (p *pages) meEntries(c *gin.Context) {
-	c.Header("Cache-Control", "private, no-store")
 	email := strings.TrimSpace(c.PostForm("email"))
 	page := mePage{Step: "code", Email: email}
 	if err := p.gate.MeEntries(c, email); err != nil {
-		p.refused(c, "me", p.label(c, "me.title"), page, err)
+		p.mePage(c, 0, page, err)
 		return
 	}
 	es, err := p.Self.Entries(c.Request.Context(), email, c.PostForm("otp"))
@@ -90,19 +145,14 @@ func (p *pages) meEntries(c *gin.Context) {
 		if lottery.CodeOf(err) == lottery.CodeInvalidField {
 			page.Step = "email"
 		}
-		p.refused(c, "me", p.label(c, "me.title"), page, err)
+		p.mePage(c, 0, page, err)
 		return
 	}
-	page.Step = "list"
-	for _, e := range es {
-		link, err := p.Site.Absolute(c.Request, e.StatusPath)
-		if err != nil {
-			p.fail(c, err)
-			return
-		}
-		page.Entries = append(page.Entries, meLine{MyEntry: e, Link: link})
+	if page, err = p.meList(c, email, es); err != nil {
+		p.fail(c, err)
+		return
 	}
-	p.render(c, http.StatusOK, "me", p.label(c, "me.title"), page, nil)
+	p.mePage(c, http.StatusOK, page, nil)
 }
 
 // selfSection is the status page's self-service part.

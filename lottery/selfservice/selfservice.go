@@ -11,11 +11,13 @@ package selfservice
 import (
 	"context"
 	"encoding/base32"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -214,7 +216,58 @@ func (s *Service) Entries(ctx context.Context, email, code string) ([]MyEntry, e
 	default:
 		return nil, lottery.ErrInvalidOTP
 	}
-	es, err := s.store.EntriesByEmail(ctx, addr.Key, MaxListed)
+	return s.list(ctx, addr.Key)
+}
+
+// ViewValidity is how long a shown list may be shown again (in the other
+// language) without a new code.
+const ViewValidity = 15 * time.Minute
+
+// viewLabel binds a view pass to its purpose.
+const viewLabel = "me/view"
+
+// ViewPass seals the address and a deadline, for the listed page's
+// language switch: the code was consumed to show the list, and the pass
+// shows it again until ViewValidity has passed. It never appears in a URL.
+func (s *Service) ViewPass(email string) string {
+	addr, err := identity.NormalizeEmail(email)
+	if err != nil {
+		return ""
+	}
+	until := strconv.FormatInt(s.clock.Now().Add(ViewValidity).Unix(), 10)
+	b, err := s.keys.Seal([]byte(until+"|"+addr.Key), viewLabel)
+	if err != nil {
+		return "" // the switch then starts again at the first step
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// EntriesByPass lists the entries again for a pass ViewPass made for
+// email, before its deadline; any other pass is lottery.ErrInvalidOTP.
+func (s *Service) EntriesByPass(ctx context.Context, email, pass string) ([]MyEntry, error) {
+	addr, err := identity.NormalizeEmail(email)
+	if err != nil {
+		return nil, lottery.Fieldf("email", "give a valid e-mail address")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(pass)
+	if err != nil || pass == "" {
+		return nil, lottery.ErrInvalidOTP
+	}
+	plain, err := s.keys.Open(raw, viewLabel)
+	if err != nil {
+		return nil, lottery.ErrInvalidOTP
+	}
+	until, key, ok := strings.Cut(string(plain), "|")
+	sec, perr := strconv.ParseInt(until, 10, 64)
+	if !ok || perr != nil || key != addr.Key || !s.clock.Now().Before(time.Unix(sec, 0)) {
+		return nil, lottery.ErrInvalidOTP
+	}
+	return s.list(ctx, addr.Key)
+}
+
+// list is every kept entry of an address, newest first, with status paths.
+func (s *Service) list(ctx context.Context, emailKey string) ([]MyEntry, error) {
+	es, err := s.store.EntriesByEmail(ctx, emailKey, MaxListed)
 	if err != nil {
 		return nil, fmt.Errorf("my entries: %w", err)
 	}
