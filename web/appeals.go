@@ -8,22 +8,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/lottery"
-	"github.com/startline/startline/lottery/review"
 )
 
 // The reviewers' appeals page: an event's appeals of rejections, open ones
 // first, each with the runner's message, the entry's reasons and what it
 // shares with other entries, and the decision form (reinstate or uphold).
-
-// appealsPage is the console's list of an event's appeals.
-type appealsPage struct {
-	Staff   lottery.StaffAccount
-	CSRF    string
-	Events  []lottery.Event
-	Event   lottery.Event
-	Appeals []review.AppealLine
-	Done    string
-}
 
 func (p *pages) registerAppeals(r gin.IRoutes) {
 	r.GET("/review/appeals", p.reviewAppeals)
@@ -31,24 +20,7 @@ func (p *pages) registerAppeals(r gin.IRoutes) {
 }
 
 func (p *pages) reviewAppeals(c *gin.Context) {
-	acct, tok, ok := p.staff(c)
-	if !ok {
-		return
-	}
-	evs, slug, ok := p.consoleEvents(c)
-	if !ok {
-		return
-	}
-	page := appealsPage{Staff: acct, CSRF: p.csrf(tok), Events: evs, Done: c.Query("done")}
-	if slug != "" {
-		var err error
-		if page.Event, page.Appeals, err = p.Review.Appeals(c.Request.Context(), acct, slug, false); err != nil {
-			p.fail(c, err)
-			return
-		}
-	}
-	c.Header("Cache-Control", "private, no-store")
-	p.render(c, http.StatusOK, "review_appeals", p.label(c, "appeals.title"), page, nil)
+	showReviewCases(p, c, "review_appeals", "appeals.title", p.Review.Appeals)
 }
 
 // decideAppeal takes a reviewer's decision from the console (CSRF token

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -75,17 +76,22 @@ func (p *pages) fileDispute(c *gin.Context) {
 	p.showEntry(c, tok, httpkit.StatusOf(err), msg, err)
 }
 
-// disputesPage is the console's list of an event's disputes.
-type disputesPage struct {
-	Staff    lottery.StaffAccount
-	CSRF     string
-	Events   []lottery.Event
-	Event    lottery.Event
-	Disputes []review.DisputeLine
-	Done     string
+// reviewCases is a reviewer console page of one event's cases (disputes,
+// appeals): the session, the events to choose from, the chosen one's
+// lines, and the decision just taken.
+type reviewCases[L any] struct {
+	Staff  lottery.StaffAccount
+	CSRF   string
+	Events []lottery.Event
+	Event  lottery.Event
+	Lines  []L
+	Done   string
 }
 
-func (p *pages) reviewDisputes(c *gin.Context) {
+// showReviewCases renders a reviewer console page of the chosen event's
+// cases, loaded by load (every case, open ones first).
+func showReviewCases[L any](p *pages, c *gin.Context, tmpl, titleKey string,
+	load func(ctx context.Context, acct lottery.StaffAccount, slug string, openOnly bool) (lottery.Event, []L, error)) {
 	acct, tok, ok := p.staff(c)
 	if !ok {
 		return
@@ -94,16 +100,20 @@ func (p *pages) reviewDisputes(c *gin.Context) {
 	if !ok {
 		return
 	}
-	page := disputesPage{Staff: acct, CSRF: p.csrf(tok), Events: evs, Done: c.Query("done")}
+	page := reviewCases[L]{Staff: acct, CSRF: p.csrf(tok), Events: evs, Done: c.Query("done")}
 	if slug != "" {
 		var err error
-		if page.Event, page.Disputes, err = p.Review.Disputes(c.Request.Context(), acct, slug, false); err != nil {
+		if page.Event, page.Lines, err = load(c.Request.Context(), acct, slug, false); err != nil {
 			p.fail(c, err)
 			return
 		}
 	}
 	c.Header("Cache-Control", "private, no-store")
-	p.render(c, http.StatusOK, "review_disputes", p.label(c, "disputes.console.title"), page, nil)
+	p.render(c, http.StatusOK, tmpl, p.label(c, titleKey), page, nil)
+}
+
+func (p *pages) reviewDisputes(c *gin.Context) {
+	showReviewCases(p, c, "review_disputes", "disputes.console.title", p.Review.Disputes)
 }
 
 // label is a label in the request's language, for a page title.
