@@ -124,6 +124,20 @@ func TestBrowserRunnerJourney(t *testing.T) {
 			b := browsertest.New(t, browsertest.Options{Lang: tc.browserLang})
 			b.WatchConsole()
 			q := func(name string) string { return `[name="` + name + `"]` }
+			// check is browsertest's page check plus the issue's stricter one:
+			// no visible element reaches past the screen's edge (but the
+			// honeypot, kept off-screen for bots and hidden from people).
+			check := func(label string) {
+				t.Helper()
+				b.Check(label, tc.lang)
+				wide := browsertest.Eval[[]string](b, `Array.from(document.querySelectorAll("body *")).filter(e => {
+					const r = e.getBoundingClientRect();
+					return !e.closest("[aria-hidden=true]") && r.width > 0 && r.height > 0 && (r.right > `+fmt.Sprint(browsertest.Width)+` + 1 || r.left < -1);
+				}).slice(0, 5).map(e => e.tagName + "." + e.className)`)
+				if len(wide) > 0 {
+					t.Errorf("%s: elements wider than the screen: %v", label, wide)
+				}
+			}
 			contains := func(where string, page string, want []string) {
 				t.Helper()
 				for _, w := range want {
@@ -135,14 +149,14 @@ func TestBrowserRunnerJourney(t *testing.T) {
 
 			// The event page: when, where, what it costs.
 			b.Open(srv.URL + "/events/journey")
-			b.Check("event", tc.lang)
+			check("event")
 			contains("event page", b.Text("main"), tc.event)
 
 			// The course and pace group, then who is running and the race's questions.
 			b.Do(chromedp.Click(chromedp.CSS(`#step1 input[name=subqueue][value="10k:open"]`)),
 				chromedp.Click(chromedp.CSS(`#step1 button[type=submit]`)))
 			b.WaitFor(q("name"))
-			b.Check("identity", tc.lang)
+			check("identity")
 			b.Do(chromedp.SendKeys(chromedp.CSS(q("name")), "Kim Minjun"),
 				chromedp.SendKeys(chromedp.CSS(q("email")), tc.email),
 				chromedp.SendKeys(chromedp.CSS(q("phone")), "+82 10 2345 6789"),
@@ -155,10 +169,10 @@ func TestBrowserRunnerJourney(t *testing.T) {
 				chromedp.Click(chromedp.CSS(q("answers.cup"))),
 				chromedp.Click(chromedp.CSS(q("consents.privacy"))),
 				chromedp.Click(chromedp.CSS(q("consents.waiver"))))
-			b.Check("questions", tc.lang)
+			check("questions")
 			b.Do(chromedp.Click(chromedp.CSS(`form.panel button[type=submit]`)))
 			b.WaitFor(q("otp"))
-			b.Check("code", tc.lang)
+			check("code")
 
 			// The code, from the dev outbox.
 			msgs := devOutbox(t, srv.URL, tc.email)
@@ -171,7 +185,7 @@ func TestBrowserRunnerJourney(t *testing.T) {
 			}
 			b.Do(chromedp.SendKeys(chromedp.CSS(q("otp")), code[1]+"\r"))
 			b.WaitFor(".status")
-			b.Check("receipt", tc.lang)
+			check("receipt")
 			contains("receipt", b.Text("main"), tc.receipt)
 			link := browsertest.Eval[string](b, `(document.querySelector("a[data-status-link]") || {}).href || ""`)
 			if link == "" {
@@ -182,7 +196,7 @@ func TestBrowserRunnerJourney(t *testing.T) {
 				t.Errorf("the status link runs to %.0f px on a %d px screen", got, browsertest.Width)
 			}
 			b.Open(link)
-			b.Check("status", tc.lang)
+			check("status")
 
 			// The organizer closes, freezes, reveals and draws; results published.
 			for _, step := range []struct {
@@ -210,18 +224,18 @@ func TestBrowserRunnerJourney(t *testing.T) {
 			// The offer: the amount, then the sandbox's payment.
 			b.Open(link)
 			b.WaitFor(`button[formaction$="/pay"]`)
-			b.Check("offer", tc.lang)
+			check("offer")
 			contains("offer", b.Text("main"), tc.offer)
 			b.Do(chromedp.Click(chromedp.CSS(`button[formaction$="/pay"]`)))
 			b.WaitFor(`[data-amount]`)
-			b.Check("checkout", tc.lang)
+			check("checkout")
 			if got := b.Text(`[data-amount]`); !strings.Contains(got, "₩40,000") {
 				t.Errorf("checkout amount %q, want ₩40,000", got)
 			}
 			b.Do(chromedp.Click(chromedp.CSS(`button[formaction$="/pay"]`)))
 			b.WaitFor(".status")
 			b.Open(link)
-			b.Check("paid", tc.lang)
+			check("paid")
 			contains("paid status", b.Text("main"), tc.paid)
 
 			// The mails: receipt and payment, in the runner's language, with
