@@ -128,6 +128,20 @@ type entryJSON struct {
 	Consents []consentJSON   `json:"consents"`
 	// GiveBack is what giving the place back now would refund (giveback.go).
 	GiveBack *giveBackQuoteJSON `json:"give_back,omitempty"`
+	// Rejection is a rejected entry's reason category (the one its mail
+	// names: automated, linked, mismatch, disposable, claim, other); the
+	// risk reasons themselves stay with the reviewers.
+	Rejection string `json:"rejection,omitempty"`
+	// Appeal is the entry's appeal of its rejection, once filed.
+	Appeal *appealStatusJSON `json:"appeal,omitempty"`
+}
+
+// appealStatusJSON is what the runner reads of their appeal: open, or the
+// outcome and when it was decided (never the reviewer or their note).
+type appealStatusJSON struct {
+	Status    string     `json:"status"` // open, reinstated, upheld
+	FiledAt   time.Time  `json:"filed_at"`
+	DecidedAt *time.Time `json:"decided_at,omitempty"`
 }
 
 type ticketsRecordJSON struct {
@@ -156,7 +170,12 @@ func (h *handler) entryStatus(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "private, no-store")
-	c.JSON(http.StatusOK, h.entryView(c, v))
+	out := h.entryView(c, v)
+	if err := h.withAppeal(c, v, &out); err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 // entryView is what the holder of an entry's receipt reads of it.
@@ -177,7 +196,27 @@ func (h *handler) entryView(c *gin.Context, v lottery.EntryView) entryJSON {
 		out.GiveBack = h.giveBackQuote(c, v)
 	}
 	out.Answers, out.Consents = answersView(e.Answers), consentsView(e.Consents)
+	if e.Status == lottery.EntryRejected {
+		out.Rejection = lottery.RejectionCategory(e.Risk.Reasons)
+	}
 	return out
+}
+
+// withAppeal adds the entry's appeal, when it has one, to its view.
+func (h *handler) withAppeal(c *gin.Context, v lottery.EntryView, out *entryJSON) error {
+	if h.Review == nil || (v.Entry.Status != lottery.EntryRejected && v.Entry.Status != lottery.EntryReceived) {
+		return nil
+	}
+	a, found, err := h.Review.EntryAppeal(c.Request.Context(), v)
+	if err != nil || !found {
+		return err
+	}
+	st := "open"
+	if !a.Open() {
+		st = a.Outcome
+	}
+	out.Appeal = &appealStatusJSON{Status: st, FiledAt: a.CreatedAt, DecidedAt: a.DecidedAt}
+	return nil
 }
 
 type proofJSON struct {

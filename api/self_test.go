@@ -320,11 +320,20 @@ func TestAppeal(t *testing.T) {
 	if r := e.do("POST", dec(yID), map[string]any{"decision": "reinstate"}, auth...); r.Status != 200 || r.str("status") != "reinstated" {
 		t.Fatalf("reinstate: %d %s", r.Status, r.Raw)
 	}
-	if s := e.do("GET", "/api/v1/entries/"+x+"?token="+xt, nil); s.str("status") != "rejected" {
-		t.Errorf("upheld entry: %s", s.Raw)
+	appealOf := func(s resp) string {
+		a, _ := s.Body["appeal"].(map[string]any)
+		st, _ := a["status"].(string)
+		return st
 	}
-	if s := e.do("GET", "/api/v1/entries/"+y+"?token="+yt, nil); s.str("status") != "received" {
+	if s := e.do("GET", "/api/v1/entries/"+x+"?token="+xt, nil); s.str("status") != "rejected" || appealOf(s) != "upheld" ||
+		s.str("rejection") == "" || strings.Contains(string(s.Raw), "shared by many") {
+		t.Errorf("upheld entry (its appeal, the category, never the reviewer's note): %s", s.Raw)
+	}
+	if s := e.do("GET", "/api/v1/entries/"+y+"?token="+yt, nil); s.str("status") != "received" || appealOf(s) != "reinstated" {
 		t.Errorf("reinstated entry: %s", s.Raw)
+	}
+	if s := e.do("GET", "/api/v1/entries/"+z+"?token="+zt, nil); s.Body["appeal"] != nil || s.str("rejection") == "" {
+		t.Errorf("rejected entry without an appeal: %s", s.Raw)
 	}
 	count := func(q string, args ...any) int64 {
 		var n int64
