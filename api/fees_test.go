@@ -491,7 +491,14 @@ func TestGiveBackRefundOwedAndConcurrent(t *testing.T) {
 	if got := e.entryRow(selected[0]); got.Entry != "withdrawn" || got.Due != 50000 || got.Refunded != 0 || e.intents(selected[0], "entry.refunded") != 0 {
 		t.Errorf("owed refund: %+v", got)
 	}
+	if made, owed, err := e.offers.RetryRefunds(context.Background(), 10); err != nil || made != 0 || owed != 1 {
+		t.Errorf("retry pass with the provider still down: made %d, owed %d, %v", made, owed, err)
+	}
 	pay.down.Store(false)
+	// The worker's retry pass makes it; giving back again answers the same.
+	if made, owed, err := e.offers.RetryRefunds(context.Background(), 10); err != nil || made != 1 || owed != 0 {
+		t.Errorf("retry pass: made %d, owed %d, %v", made, owed, err)
+	}
 	r = e.do("POST", "/api/v1/entries/"+selected[0]+"/give-back", map[string]any{"token": tok(selected[0])})
 	if r.Status != 200 || r.Body["refund"].(map[string]any)["status"] != "refunded" || r.Body["refund"].(map[string]any)["percent"] != float64(100) ||
 		pay.Refunded(pid) != 50000 {

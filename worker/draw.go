@@ -86,6 +86,15 @@ func (d *Drawer) HandleRemindOffers(ctx context.Context, _ *asynq.Task) error {
 	return err
 }
 
+// HandleRetryRefunds retries the refunds still owed after give-backs.
+func (d *Drawer) HandleRetryRefunds(ctx context.Context, _ *asynq.Task) error {
+	made, owed, err := d.Offers.RetryRefunds(ctx, 500)
+	if made > 0 || owed > 0 {
+		d.Log.InfoContext(ctx, "owed refunds retried", "made", made, "still_owed", owed)
+	}
+	return err
+}
+
 // HandleReconcileOffers expires, from PostgreSQL, every offer past its hold
 // that its task missed (Redis flushed, worker down).
 func (d *Drawer) HandleReconcileOffers(ctx context.Context, _ *asynq.Task) error {

@@ -49,6 +49,7 @@ func NewServer(o Options) (*Server, error) {
 		mux.HandleFunc(TypeExpireOffer, o.Drawer.HandleExpireOffer)
 		mux.HandleFunc(TypeReconcileOffers, o.Drawer.HandleReconcileOffers)
 		mux.HandleFunc(TypeRemindOffers, o.Drawer.HandleRemindOffers)
+		mux.HandleFunc(TypeRetryRefunds, o.Drawer.HandleRetryRefunds)
 		mux.HandleFunc(TypeAdmitQueues, o.Drawer.HandleAdmitQueues)
 		mux.HandleFunc(TypeReconcileDraws, o.Drawer.HandleReconcileDraws)
 	}
@@ -75,6 +76,10 @@ func NewServer(o Options) (*Server, error) {
 		// A reminder is due hours before a hold ends; a minute late is fine.
 		if _, err := sched.Register("@every 1m", NewRemindOffersTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule offer reminders: %w", err)
+		}
+		// A refund the provider refused (it was down) is asked for again.
+		if _, err := sched.Register("@every 5m", NewRetryRefundsTask(o.Queue)); err != nil {
+			return nil, fmt.Errorf("schedule refund retries: %w", err)
 		}
 		if _, err := sched.Register("@every 1m", NewReconcileDrawsTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule draw reconciler: %w", err)

@@ -155,6 +155,15 @@ func NewRemindOffersTask(queue string) *asynq.Task {
 	return asynq.NewTask(TypeRemindOffers, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(50*time.Second))
 }
 
+// TypeRetryRefunds is the periodic pass that retries refunds a give-back
+// could not make (the provider was down).
+const TypeRetryRefunds = "payment:refunds"
+
+// NewRetryRefundsTask builds the refund retry pass task.
+func NewRetryRefundsTask(queue string) *asynq.Task {
+	return asynq.NewTask(TypeRetryRefunds, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(4*time.Minute))
+}
+
 // TypeAdmitQueues is the waiting rooms' periodic admission pass.
 const TypeAdmitQueues = "queue:admit"
 

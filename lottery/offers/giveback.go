@@ -214,6 +214,27 @@ func (s *Service) givenBack(ctx context.Context, o lottery.Offer, ev lottery.Eve
 	return GiveBackResult{Offer: o, Refund: s.refund(ctx, r)}, nil
 }
 
+// RetryRefunds asks the provider again for every refund still owed (a
+// give-back whose refund failed), with the same idempotency key, so each
+// is made once; it returns how many were made and how many stay owed.
+func (s *Service) RetryRefunds(ctx context.Context, limit int) (made, owed int, err error) {
+	rs, err := s.store.OwedRefunds(ctx, limit)
+	if err != nil {
+		return 0, 0, fmt.Errorf("retry refunds: %w", err)
+	}
+	for _, r := range rs {
+		if err := ctx.Err(); err != nil {
+			return made, len(rs) - made, err
+		}
+		if s.refund(ctx, r).Owed() {
+			owed++
+		} else {
+			made++
+		}
+	}
+	return made, owed, nil
+}
+
 // refund asks the provider for a refund still owed and records it; a
 // failure is logged and leaves it owed (the runner's next give-back, or an
 // operator, retries with the same idempotency key, so it is made once).

@@ -60,6 +60,9 @@ type Store interface {
 	// OfferRefund returns the refund recorded for a given-back offer;
 	// ErrNotFound when none was owed.
 	OfferRefund(ctx context.Context, offerID string) (Refund, error)
+	// OwedRefunds lists refunds recorded as owed that the provider has not
+	// confirmed yet, oldest first.
+	OwedRefunds(ctx context.Context, limit int) ([]Refund, error)
 	// RecordRefund records the provider's confirmation of a refund (the
 	// payment, its payment_events row, the event log and the refund mail),
 	// once; it returns the refund as now stored.

@@ -63,6 +63,23 @@ func (s *Store) OfferRefund(ctx context.Context, offerID string) (offers.Refund,
 	return rows[0].refund(), nil
 }
 
+// OwedRefunds lists refunds owed and not yet confirmed by the provider,
+// oldest first.
+func (s *Store) OwedRefunds(ctx context.Context, limit int) ([]offers.Refund, error) {
+	var rows []refundRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT provider, id, offer_id::text AS offer_id, amount_minor, currency,
+			refund_due_minor, refunded_minor, refund_percent
+		FROM payments WHERE refund_due_minor > refunded_minor ORDER BY created_at, id LIMIT ?`, limit).
+		Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("owed refunds: %w", err)
+	}
+	out := make([]offers.Refund, len(rows))
+	for i, r := range rows {
+		out[i] = r.refund()
+	}
+	return out, nil
+}
+
 // GiveBack ends a held offer and re-offers its slot. The offer row is
 // locked first and the sub-queue row by the cascade, the order every offer
 // change takes; the capacity trigger re-checks the count.
