@@ -56,6 +56,12 @@ type handler struct {
 	gate *gate.Gate // the runner and staff-login checks, shared with the pages
 }
 
+// NotFound answers a request for a route the API does not have with the
+// API's JSON error (404 not_found), so scripts never get an HTML page.
+func NotFound(c *gin.Context) {
+	c.AbortWithStatusJSON(http.StatusNotFound, errorBody{errorDetail{Code: lottery.CodeNotFound, Message: "no such route"}})
+}
+
 // Register mounts the API routes on r.
 func Register(r *gin.Engine, d Deps) {
 	if d.MaxBody == 0 {

@@ -49,16 +49,19 @@ var staticFS embed.FS
 
 // Deps is what the pages need.
 type Deps struct {
-	Svc      *lottery.Service
-	Draws    *draws.Service     // the results page
-	Stats    *drawstats.Service // odds on the event page, statistics on the results page; nil: none
-	Offers   *offers.Service    // offer pages, pay, the sandbox checkout
-	Staff    *staff.Service     // staff sessions and logins
-	Review   *review.Service    // the review queue and decisions
-	Series   *series.Service    // history uploads of a series
-	Waitroom *waitroom.Service  // waiting-room joins and polls, the sealed address
-	Guard    *guard.Guard
-	Sandbox  *sandbox.Provider // the test checkout, dev mode only
+	// APINotFound answers unknown /api/ routes (the API's JSON error); nil
+	// answers them with the HTML page like any other path.
+	APINotFound gin.HandlerFunc
+	Svc         *lottery.Service
+	Draws       *draws.Service     // the results page
+	Stats       *drawstats.Service // odds on the event page, statistics on the results page; nil: none
+	Offers      *offers.Service    // offer pages, pay, the sandbox checkout
+	Staff       *staff.Service     // staff sessions and logins
+	Review      *review.Service    // the review queue and decisions
+	Series      *series.Service    // history uploads of a series
+	Waitroom    *waitroom.Service  // waiting-room joins and polls, the sealed address
+	Guard       *guard.Guard
+	Sandbox     *sandbox.Provider // the test checkout, dev mode only
 	// StripePublishableKey lets the checkout page load Stripe's payment element.
 	StripePublishableKey string
 	Outbox               lottery.MailStore
@@ -150,7 +153,13 @@ func Register(engine *gin.Engine, d Deps) error {
 		r.GET("/sandbox/checkout/:id", p.sandboxCheckout)
 		r.POST("/sandbox/checkout/:id/:outcome", p.sandboxOutcome)
 	}
-	engine.NoRoute(func(c *gin.Context) { p.fail(c, lottery.ErrNotFound) })
+	engine.NoRoute(func(c *gin.Context) {
+		if d.APINotFound != nil && (c.Request.URL.Path == "/api" || strings.HasPrefix(c.Request.URL.Path, "/api/")) {
+			d.APINotFound(c)
+			return
+		}
+		p.fail(c, lottery.ErrNotFound)
+	})
 	return nil
 }
 

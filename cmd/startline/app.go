@@ -224,7 +224,7 @@ func (a *app) router() (*gin.Engine, error) {
 		Self:     a.self,
 		Series:   a.series,
 		Site:     a.site})
-	if err := web.Register(r, web.Deps{PageCacheTTL: time.Second, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
+	if err := web.Register(r, web.Deps{APINotFound: api.NotFound, PageCacheTTL: time.Second, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Offers:   a.offers,
 		Waitroom: a.waitroom,
 		Staff:    a.staff,

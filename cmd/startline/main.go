@@ -60,7 +60,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return verifyCmd(ctx, args[1:], out)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	cfg, err := loadConfig(out)
+	// Notices about the configuration (a generated dev key) go to stderr:
+	// stdout is what scripts read, e.g. TOKEN=$(startline staff token ...).
+	cfg, err := loadConfig(os.Stderr)
 	if err != nil {
 		return err
 	}
