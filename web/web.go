@@ -79,6 +79,9 @@ type Deps struct {
 	PageCacheTTL time.Duration
 	// Self runs "my entries", withdrawals and erasures (issue 13).
 	Self *selfservice.Service
+	// Queues is the Asynq monitor (asynqmon with RootPath QueuesPath), for
+	// signed-in staff at QueuesPath (issue 14); nil: not mounted.
+	Queues http.Handler
 }
 
 type pages struct {
@@ -146,6 +149,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerSelf(r)
 	p.registerAppeals(r)
 	p.registerStaff(r)
+	p.registerQueues(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}

@@ -58,7 +58,7 @@ func newSiteRules(t *testing.T, dev bool, rules []abredis.Rule, trustedProxies [
 
 // newSiteGuard is newSiteRules with the guard's options (its Redis, failing
 // open or closed) and the server's logger.
-func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies []string, log *slog.Logger) *site {
+func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies []string, log *slog.Logger, more ...func(*web.Deps)) *site {
 	store, _ := pgtest.NewStore(t)
 	keys, _ := lottery.NewKeys([]byte("web-test-secret-key-web-test-secret-key"))
 	svc := lottery.NewService(store, keys, lottery.SystemClock{}, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
@@ -93,9 +93,13 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, opts)
-	if err := web.Register(r, web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Log: log, Dev: dev, Self: self,
+	d := web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Log: log, Dev: dev, Self: self,
 		Outbox: lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, "https://run.example")},
-		Series: series.NewService(store, "KR", svc.ForgetEvent)}); err != nil {
+		Series: series.NewService(store, "KR", svc.ForgetEvent)}
+	for _, f := range more {
+		f(&d)
+	}
+	if err := web.Register(r, d); err != nil {
 		t.Fatal(err)
 	}
 	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, reg: reg, draws: dr, stats: stats, staff: stf, waitroom: wr, keys: keys, org: org}
