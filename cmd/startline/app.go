@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
 	"github.com/ulule/limiter/v3"
 
@@ -47,6 +48,7 @@ type app struct {
 	redis    redis.UniversalClient
 	asynqOpt asynq.RedisConnOpt
 	tasks    *worker.Client
+	queues   *asynqmon.HTTPHandler // the staff queue monitor; opened by router
 	svc      *lottery.Service
 	reg      *registration.Service
 	draws    *draws.Service
@@ -165,6 +167,9 @@ func (a *app) close() {
 	if a.tasks != nil {
 		a.tasks.Close()
 	}
+	if a.queues != nil {
+		a.queues.Close()
+	}
 	if a.redis != nil {
 		a.redis.Close()
 	}
@@ -224,6 +229,11 @@ func (a *app) router() (*gin.Engine, error) {
 		Self:     a.self,
 		Series:   a.series,
 		Site:     a.site})
+	// The Asynq monitor (asynqmon), the maintained web UI for the task
+	// queues; web shows it to signed-in staff only.
+	if a.queues == nil {
+		a.queues = asynqmon.New(asynqmon.Options{RootPath: web.QueuesPath, RedisConnOpt: a.asynqOpt})
+	}
 	if err := web.Register(r, web.Deps{APINotFound: api.NotFound, PageCacheTTL: time.Second, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Offers:   a.offers,
 		Waitroom: a.waitroom,
@@ -231,7 +241,8 @@ func (a *app) router() (*gin.Engine, error) {
 		Review:   a.review,
 		Self:     a.self,
 		Series:   a.series,
-		Site:     a.site}); err != nil {
+		Site:     a.site,
+		Queues:   a.queues}); err != nil {
 		return nil, err
 	}
 	return r, nil
