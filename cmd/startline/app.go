@@ -230,9 +230,11 @@ func (a *app) router() (*gin.Engine, error) {
 		Series:   a.series,
 		Site:     a.site})
 	// The Asynq monitor (asynqmon), the maintained web UI for the task
-	// queues; web shows it to signed-in staff only.
+	// queues; web shows it to signed-in staff only. Read-only: a change
+	// made there (pausing a queue, deleting a task) would be a staff action
+	// the audit log never sees.
 	if a.queues == nil {
-		a.queues = asynqmon.New(asynqmon.Options{RootPath: web.QueuesPath, RedisConnOpt: a.asynqOpt})
+		a.queues = asynqmon.New(asynqmon.Options{RootPath: web.QueuesPath, RedisConnOpt: a.asynqOpt, ReadOnly: true})
 	}
 	if err := web.Register(r, web.Deps{APINotFound: api.NotFound, PageCacheTTL: time.Second, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Offers:   a.offers,
