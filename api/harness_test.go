@@ -65,6 +65,7 @@ type env struct {
 	organizer string // bearer token
 	reviewer  string
 	totp      map[string]string // staff e-mail → TOTP secret
+	applied   *applyLog         // the decisions registration reported (issue 14, metrics)
 }
 
 var testStart = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -93,6 +94,8 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	svc := lottery.NewService(store, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
 	reg := registration.NewService(store, svc, keys, clk, nil, log, lottery.Config{EventCacheTTL: time.Nanosecond})
+	applied := &applyLog{}
+	reg.UseObserver(applied)
 	dr := draws.NewService(store, svc, reg, keys, nil, log)
 	stats := drawstats.NewService(store, clk, log, drawstats.Config{CacheTTL: time.Nanosecond})
 	svc.UseDraws(stats.FinalOnFreeze(dr))
@@ -114,7 +117,8 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
-	e := &env{t: t, store: store, svc: svc, draws: dr, stats: stats, offers: off, review: rev, staff: stf, waitroom: wr, self: self, keys: keys, clock: clk, srv: srv, totp: map[string]string{}}
+	e := &env{t: t, store: store, svc: svc, draws: dr, stats: stats, offers: off, review: rev, staff: stf, waitroom: wr, self: self, keys: keys, clock: clk, srv: srv, totp: map[string]string{},
+		applied: applied}
 	ctx := context.Background()
 	for _, s := range []struct {
 		email string

@@ -132,6 +132,9 @@ type Mailer struct {
 	Client   *Client
 	Redact   bool // drop delivered bodies (they may hold codes); off in dev
 	Log      *slog.Logger
+	// OnSendFailure hears each delivery the Sender refused (the metrics
+	// count them); nil: nobody.
+	OnSendFailure func()
 }
 
 // HandleSendMail delivers one outbox message; delivering twice is prevented
@@ -181,6 +184,9 @@ func (m *Mailer) HandleSendMail(ctx context.Context, t *asynq.Task) error {
 		msg = rendered
 	}
 	if err := m.Sender.Send(ctx, msg); err != nil {
+		if m.OnSendFailure != nil {
+			m.OnSendFailure()
+		}
 		if ferr := m.Store.MarkMailFailed(ctx, msg.ID, err.Error()); ferr != nil {
 			m.Log.ErrorContext(ctx, "record mail failure", "outbox_id", msg.ID, "err", ferr)
 		}

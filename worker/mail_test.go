@@ -206,11 +206,19 @@ func TestMailFailureIsRetriedAndSwept(t *testing.T) {
 	dead := ln.Addr().String()
 	ln.Close()
 	sender, _ := worker.NewSMTPSender("smtp://"+dead, "no-reply@startline.test")
-	mailer := &worker.Mailer{Store: store, Sender: sender, Log: log}
+	failures := 0
+	mailer := &worker.Mailer{Store: store, Sender: sender, Log: log, OnSendFailure: func() { failures++ }}
 	id := queueOTP(t, store, "runner@example.com")
 	task, _ := worker.NewSendMailTask(id, "q")
 	if err := mailer.HandleSendMail(context.Background(), task); err == nil {
 		t.Fatal("delivery to a closed port succeeded")
+	}
+	// The metrics hear the failure, and the backlog gauge counts the mail.
+	if failures != 1 {
+		t.Errorf("OnSendFailure heard %d failures, want 1", failures)
+	}
+	if c, err := store.OpsCounts(context.Background()); err != nil || c.OutboxUnsent != 1 {
+		t.Errorf("OpsCounts: %+v %v, want 1 unsent", c, err)
 	}
 	got, _ := store.Mail(context.Background(), id)
 	if got.SentAt != nil || got.Attempts != 1 {

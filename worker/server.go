@@ -25,6 +25,9 @@ type Options struct {
 	Drawer      *Drawer
 	Odds        *Odds      // the odds pass; nil: none
 	Retention   *Retention // the retention pass; nil: none
+	// OnTaskFailure hears the type of each failed task run (the metrics
+	// count them); nil: nobody.
+	OnTaskFailure func(taskType string)
 }
 
 // NewServer registers every handler and periodic task.
@@ -38,6 +41,9 @@ func NewServer(o Options) (*Server, error) {
 		Logger:      slogAdapter{o.Log},
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			o.Log.WarnContext(ctx, "task failed", "type", t.Type(), "err", err)
+			if o.OnTaskFailure != nil {
+				o.OnTaskFailure(t.Type())
+			}
 		}),
 	})
 	mux := asynq.NewServeMux()

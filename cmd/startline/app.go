@@ -23,6 +23,7 @@ import (
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/internal/httpkit"
+	"github.com/startline/startline/internal/metrics"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
@@ -63,6 +64,7 @@ type app struct {
 	sandbox  *sandbox.Provider
 	site     *httpkit.Site // public URL and trusted proxies: cookies, absolute URLs
 	mails    *lottery.MailRenderer
+	metrics  *metrics.Metrics // GET /metrics; the apply decisions, mail and task failures report here
 }
 
 // outbox is the dev outbox's view of the mail: intents rendered as the
@@ -122,6 +124,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	log.Info("IP tables loaded", "dir", cfg.IPIntelDir, "country_ranges", countries, "hosting_ranges", networks)
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.reg = registration.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
+	a.metrics = newMetrics(store, log)
+	a.reg.UseObserver(a.metrics)
 	a.draws = draws.NewService(store, a.svc, a.reg, keys, a.tasks, log)
 	a.stats = drawstats.NewService(store, lottery.SystemClock{}, log, drawstats.Config{})
 	a.series = series.NewService(store, cfg.PhoneRegion, a.svc.ForgetEvent)
@@ -217,7 +221,9 @@ func rateRules() []abredis.Rule {
 
 // router builds the Gin engine with the API and web pages.
 func (a *app) router() (*gin.Engine, error) {
-	r, err := httpkit.NewEngine(a.cfg.TrustedProxies, requestLog(a.log))
+	// GET /metrics is a middleware, not a route: a refused client gets the
+	// site's ordinary 404 page.
+	r, err := httpkit.NewEngine(a.cfg.TrustedProxies, requestLog(a.log), a.metrics.Middleware(), a.metrics.Serve(a.cfg.MetricsAllow))
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +254,30 @@ func (a *app) router() (*gin.Engine, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// newMetrics builds the Prometheus series; the gauges are read from
+// PostgreSQL at each scrape.
+func newMetrics(store *postgres.Store, log *slog.Logger) *metrics.Metrics {
+	entries := []string{}
+	for _, s := range []lottery.EntryStatus{lottery.EntryReceived, lottery.EntryInReview, lottery.EntryRejected, lottery.EntryEligible,
+		lottery.EntrySelected, lottery.EntryWaitlisted, lottery.EntryOffered, lottery.EntryConfirmed, lottery.EntryDeclined,
+		lottery.EntryExpired, lottery.EntryWithdrawn} {
+		entries = append(entries, string(s))
+	}
+	offers := []string{}
+	for _, s := range []lottery.OfferStatus{lottery.OfferPending, lottery.OfferAccepted, lottery.OfferPaid, lottery.OfferDeclined,
+		lottery.OfferExpired, lottery.OfferVoid} {
+		offers = append(offers, string(s))
+	}
+	return metrics.New(metrics.Options{Log: log, EntryStates: entries, OfferStates: offers,
+		TaskTypes: []string{worker.TypeSendMail, worker.TypeSweepOutbox, worker.TypeDrawSubqueue, worker.TypeReconcileDraws,
+			worker.TypeClusterSweep, worker.TypeExpireOffer, worker.TypeReconcileOffers, worker.TypeRemindOffers,
+			worker.TypeRetryRefunds, worker.TypeAdmitQueues, worker.TypeRefreshOdds, worker.TypeRetention},
+		Counts: func(ctx context.Context) (metrics.Counts, error) {
+			c, err := store.OpsCounts(ctx)
+			return metrics.Counts{Entries: c.Entries, Offers: c.Offers, OutboxUnsent: c.OutboxUnsent}, err
+		}})
 }
 
 // requestLog logs one line per request: route pattern, status and latency,
@@ -297,7 +327,8 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 
 	var wsrv *worker.Server
 	if work {
-		mailer := &worker.Mailer{Store: a.store, Renderer: a.mails, Client: a.tasks, Redact: !cfg.dev(), Log: log}
+		mailer := &worker.Mailer{Store: a.store, Renderer: a.mails, Client: a.tasks, Redact: !cfg.dev(), Log: log,
+			OnSendFailure: a.metrics.MailFailed}
 		if cfg.SMTPURL != "" {
 			s, err := worker.NewSMTPSender(cfg.SMTPURL, cfg.SMTPFrom)
 			if err != nil {
@@ -308,9 +339,10 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 			log.Warn("SMTP_URL is empty: mail stays in the outbox")
 		}
 		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Log: log, Mailer: mailer,
-			Drawer:    &worker.Drawer{Review: a.review, Draws: a.draws, Offers: a.offers, Waitroom: a.waitroom, Log: log},
-			Odds:      &worker.Odds{Stats: a.stats, Log: log},
-			Retention: &worker.Retention{Self: a.self, Log: log}})
+			Drawer:        &worker.Drawer{Review: a.review, Draws: a.draws, Offers: a.offers, Waitroom: a.waitroom, Log: log},
+			Odds:          &worker.Odds{Stats: a.stats, Log: log},
+			Retention:     &worker.Retention{Self: a.self, Log: log},
+			OnTaskFailure: a.metrics.TaskFailed})
 		if err != nil {
 			return err
 		}

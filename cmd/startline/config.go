@@ -36,6 +36,9 @@ type config struct {
 	// Retention is how long after an event its entries' personal data is
 	// kept (STARTLINE_RETENTION, a Go duration; default 2160h, 90 days).
 	Retention time.Duration
+	// MetricsAllow are the networks besides loopback that may read
+	// GET /metrics (STARTLINE_METRICS_ALLOW, comma-separated CIDRs or IPs).
+	MetricsAllow []*net.IPNet
 }
 
 func (c config) dev() bool { return c.Env == "dev" }
@@ -113,6 +116,9 @@ func loadConfig(out io.Writer) (config, error) {
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
 	}
+	if c.MetricsAllow, err = parseNets(getenv("STARTLINE_METRICS_ALLOW", "")); err != nil {
+		return c, fmt.Errorf("STARTLINE_METRICS_ALLOW: %w", err)
+	}
 	key := os.Getenv("STARTLINE_SECRET_KEY")
 	switch {
 	case key != "":
@@ -133,6 +139,31 @@ func loadConfig(out io.Writer) (config, error) {
 		return c, errors.New("STARTLINE_SECRET_KEY: use 32 or more characters")
 	}
 	return c, nil
+}
+
+// parseNets reads a comma-separated list of CIDRs; a bare IP is its own
+// network (/32 or /128).
+func parseNets(v string) ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if ip := net.ParseIP(p); ip != nil {
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			nets = append(nets, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR or IP", p)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
 }
 
 func devSecret(out io.Writer) ([]byte, error) {
@@ -158,7 +189,8 @@ func devSecret(out io.Writer) ([]byte, error) {
 // masked renders the config for the start-up log without secrets.
 func (c config) masked() []any {
 	return []any{"env", c.Env, "http_addr", c.HTTPAddr, "database_url", maskURL(c.DatabaseURL),
-		"redis_url", maskURL(c.RedisURL), "smtp", c.SMTPURL != "", "stripe", c.StripeSecretKey != "", "trusted_proxies", c.TrustedProxies, "public_url", c.PublicURL, "queue", c.Queue, "retention", c.Retention.String()}
+		"redis_url", maskURL(c.RedisURL), "smtp", c.SMTPURL != "", "stripe", c.StripeSecretKey != "", "trusted_proxies", c.TrustedProxies, "public_url", c.PublicURL, "queue", c.Queue, "retention", c.Retention.String(),
+		"metrics_allow", len(c.MetricsAllow)}
 }
 
 func maskURL(s string) string {

@@ -30,6 +30,7 @@ var frameworks = []string{
 	"gorm.io/gorm",
 	"github.com/redis/go-redis/v9",
 	"github.com/hibiken/asynq",
+	"github.com/prometheus/client_golang/prometheus",
 }
 
 // pkg is one package of the module as go list describes it: Deps is every
@@ -123,6 +124,12 @@ func TestImportRules(t *testing.T) {
 	}
 	if domains < 10 {
 		t.Errorf("only %d domain packages checked; want lottery, its concept packages and antibot's pure ones", domains)
+	}
+	// The metrics are wiring: the domain reports through observers and hooks.
+	for path, p := range pkgs {
+		if path != module+"/cmd/startline" && slices.Contains(p.Deps, module+"/internal/metrics") {
+			t.Errorf("%s imports internal/metrics; only cmd/startline does", path)
+		}
 	}
 	if slices.Contains(pkgs[module+"/web"].Deps, module+"/api") {
 		t.Errorf("web imports api; shared HTTP pieces belong in internal/httpkit")

@@ -129,6 +129,13 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply %s: %w", slug, err)
 	}
+	if s.observer != nil && !out.Replayed {
+		codes := make([]string, len(entry.Risk.Reasons))
+		for i, r := range entry.Risk.Reasons {
+			codes[i] = r.Code
+		}
+		s.observer.Applied(entry.Risk.Decision, codes)
+	}
 	lottery.NotifyOffers(ctx, s.notify, s.log, out.Issued)
 	s.notifyMails(ctx, out.Mails)
 	return ApplyResult{EntryID: out.EntryID, ReceiptToken: s.keys.ReceiptToken(out.EntryID), Status: out.Status,

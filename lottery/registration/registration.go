@@ -126,7 +126,18 @@ type Service struct {
 	random     io.Reader
 	scorer     antibot.Scorer
 	admissions lottery.AdmissionCodec // checks the waiting room's admission tokens at apply
+	observer   ApplyObserver          // counts decisions for the operators; nil: none
 }
+
+// ApplyObserver hears each stored application's decision and the codes of
+// its risk reasons (never the entry or the runner). It lets the metrics
+// count decisions without this package importing a metrics library.
+type ApplyObserver interface {
+	Applied(decision antibot.Decision, reasons []string)
+}
+
+// UseObserver sets who hears the decisions. Call it before serving.
+func (s *Service) UseObserver(o ApplyObserver) { s.observer = o }
 
 // NewService wires a Service with the root service's Config (its phone
 // region, disposable-mail list, risk rules and random source, from which
