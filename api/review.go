@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/review"
@@ -39,6 +40,11 @@ func (h *handler) staffLogin(c *gin.Context) {
 	}
 	sess, err := h.Staff.Login(c.Request.Context(), b.Email, b.Password, b.OTP, client)
 	if err != nil {
+		if gate.StaffLoginFailure(err) { // only failures spend the login budgets
+			if ferr := h.gate.StaffLoginFailed(c, b.Email, client); ferr != nil {
+				h.Log.WarnContext(c.Request.Context(), "staff login failure not counted", "err", ferr)
+			}
+		}
 		writeError(c, h.Log, err)
 		return
 	}

@@ -87,6 +87,11 @@ const (
 	CodeAppealClosed = "appeal_closed"
 	// CodeAppealExists refuses a second appeal of one entry.
 	CodeAppealExists = "appeal_exists"
+
+	// Staff login fixes (issue 14, i14-login).
+	// CodeTOTPReused refuses a staff login whose TOTP code (with the right
+	// password) was already used in its window: wait for the next code.
+	CodeTOTPReused = "totp_reused"
 )
 
 // Sentinels for errors.Is. Sites attach a field and message with Fieldf.
@@ -113,6 +118,7 @@ var (
 	ErrNoSlotHeld          = &Error{Code: CodeNoSlotHeld, Message: "this entry holds no accepted or paid slot to give back"}
 	ErrEntryHoldsSlot      = &Error{Code: CodeEntryHoldsSlot, Message: "this entry holds or pays a slot; decline the offer or give the slot back first"}
 	ErrAppealClosed        = &Error{Code: CodeAppealClosed, Message: "appeals are decided only before the entries are frozen for the draw"}
+	ErrTOTPReused          = &Error{Code: CodeTOTPReused, Field: "otp", Message: "this code was already used; wait for the next one"}
 	ErrAppealExists        = &Error{Code: CodeAppealExists, Field: "message", Message: "this entry has appealed already"}
 	ErrAdmissionRequired   = &Error{Code: CodeAdmissionRequired, Field: "admission_token", Message: "this sub-queue admits entries through its waiting room"}
 	ErrDisputeWindowOpen   = &Error{Code: CodeDisputeWindowOpen, Field: "action", Message: "the dispute window is still open"}

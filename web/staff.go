@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/review"
@@ -105,6 +106,11 @@ func (p *pages) login(c *gin.Context) {
 		return
 	}
 	sess, err := p.Staff.Login(c.Request.Context(), email, c.PostForm("password"), c.PostForm("otp"), client)
+	if gate.StaffLoginFailure(err) { // only failures spend the login budgets
+		if ferr := p.gate.StaffLoginFailed(c, email, client); ferr != nil {
+			p.Log.WarnContext(c.Request.Context(), "staff login failure not counted", "err", ferr)
+		}
+	}
 	if err != nil {
 		if lottery.CodeOf(err) == lottery.CodeInternal {
 			p.fail(c, err)

@@ -87,6 +87,23 @@ func (g *Guard) AllowCapped(ctx context.Context, caps []abredis.Key, keys ...abr
 	return rl, nil
 }
 
+// Peek is Allow without spending: ErrRateLimited (with the headers) when a
+// key has no budget left for one more request (abredis.Limiter.Peek).
+func (g *Guard) Peek(ctx context.Context, keys ...abredis.Key) (RateLimit, error) {
+	if g.Limiter == nil {
+		return RateLimit{}, nil
+	}
+	res, err := g.Limiter.Peek(ctx, keys...)
+	if err != nil {
+		return RateLimit{}, fmt.Errorf("rate limit: %w", err)
+	}
+	rl := RateLimit{Result: res, Headers: abredis.Headers(res)}
+	if !res.Allowed {
+		return rl, ErrRateLimited
+	}
+	return rl, nil
+}
+
 // Challenge issues a proof-of-work challenge; risk raises its difficulty.
 func (g *Guard) Challenge(now time.Time, risk int) (pow.Challenge, error) {
 	d := pow.Difficulty

@@ -212,32 +212,9 @@ func (l *Limiter) Allow(ctx context.Context, keys ...Key) (Result, error) {
 // cap whose kind has no rule is not counted (leaving its rules out of the
 // configuration turns that cap off).
 func (l *Limiter) AllowCapped(ctx context.Context, caps []Key, keys ...Key) (Result, error) {
-	checks := make([]check, 0, len(keys)+len(caps)+2)
-	seen := make(map[Key]bool, len(keys)+len(caps))
-	add := func(k Key, isCap bool) error {
-		rules, ok := l.rules[k.Kind]
-		if !ok && !isCap {
-			return fmt.Errorf("rate limiter: no rule for kind %q", k.Kind)
-		}
-		if seen[k] {
-			return nil
-		}
-		seen[k] = true
-		h := hashValue(l.secret, k.Value)
-		for _, r := range rules {
-			checks = append(checks, check{rule: r, key: l.prefix + r.tag + ":" + h, cap: isCap})
-		}
-		return nil
-	}
-	for _, k := range keys {
-		if err := add(k, false); err != nil {
-			return Result{}, err
-		}
-	}
-	for _, k := range caps {
-		if err := add(k, true); err != nil {
-			return Result{}, err
-		}
+	checks, err := l.checks(caps, keys)
+	if err != nil {
+		return Result{}, err
 	}
 	if len(checks) == 0 {
 		return Result{Allowed: true}, nil
@@ -263,6 +240,82 @@ func (l *Limiter) AllowCapped(ctx context.Context, caps []Key, keys ...Key) (Res
 		l.undo(parent, checks)
 	}
 	return res, nil
+}
+
+// checks lists the (rule, key) pairs of keys and caps, each pair once.
+func (l *Limiter) checks(caps, keys []Key) ([]check, error) {
+	checks := make([]check, 0, len(keys)+len(caps)+2)
+	seen := make(map[Key]bool, len(keys)+len(caps))
+	add := func(k Key, isCap bool) error {
+		rules, ok := l.rules[k.Kind]
+		if !ok && !isCap {
+			return fmt.Errorf("rate limiter: no rule for kind %q", k.Kind)
+		}
+		if seen[k] {
+			return nil
+		}
+		seen[k] = true
+		h := hashValue(l.secret, k.Value)
+		for _, r := range rules {
+			checks = append(checks, check{rule: r, key: l.prefix + r.tag + ":" + h, cap: isCap})
+		}
+		return nil
+	}
+	for _, k := range keys {
+		if err := add(k, false); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range caps {
+		if err := add(k, true); err != nil {
+			return nil, err
+		}
+	}
+	return checks, nil
+}
+
+// peekScript reads a counter without counting: {count + 1, milliseconds
+// left in the window (the full period when none is open)}, the shape
+// incrScript returns, so result judges "would one more be allowed".
+var peekScript = goredis.NewScript(`
+local n = tonumber(redis.call("get", KEYS[1]) or "0")
+local ttl = redis.call("pttl", KEYS[1])
+if ttl < 0 then
+	ttl = tonumber(ARGV[1])
+end
+return {n + 1, ttl}
+`)
+
+// Peek says whether keys have budget left for one more request without
+// spending any: Allowed is false once a key's count reached its limit. It
+// is for budgets spent only by some outcomes (Allow after a failed staff
+// login), so a request that succeeds never spends them. Redis failures are
+// handled as in Allow.
+func (l *Limiter) Peek(ctx context.Context, keys ...Key) (Result, error) {
+	checks, err := l.checks(nil, keys)
+	if err != nil {
+		return Result{}, err
+	}
+	if len(checks) == 0 {
+		return Result{Allowed: true}, nil
+	}
+	parent := ctx
+	if l.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.timeout)
+		defer cancel()
+	}
+	if err := l.run(ctx, peekScript, checks); err != nil {
+		if errors.Is(parent.Err(), context.Canceled) {
+			return Result{}, fmt.Errorf("rate limiter: %w", err)
+		}
+		if !l.failOpen {
+			return Result{}, fmt.Errorf("%w: %w", ErrUnavailable, err)
+		}
+		l.alarm(checks, err)
+		return Result{Allowed: true}, nil
+	}
+	return l.result(checks, time.Now()), nil
 }
 
 // undo takes back every count of a refused request, even when the client
@@ -294,11 +347,17 @@ func (l *Limiter) undo(parent context.Context, checks []check) {
 
 // count runs incrScript for every check in one pipeline.
 func (l *Limiter) count(ctx context.Context, checks []check) error {
+	return l.run(ctx, l.script, checks)
+}
+
+// run runs script (incrScript's or peekScript's shape) for every check in
+// one pipeline and records each count and window.
+func (l *Limiter) run(ctx context.Context, script *goredis.Script, checks []check) error {
 	keys := make([]string, len(checks))
 	for i, c := range checks {
 		keys[i] = c.key
 	}
-	cmds, err := l.eval(ctx, l.script, keys, func(i int) []any { return []any{checks[i].rule.rate.Period.Milliseconds()} })
+	cmds, err := l.eval(ctx, script, keys, func(i int) []any { return []any{checks[i].rule.rate.Period.Milliseconds()} })
 	if err != nil {
 		return err
 	}

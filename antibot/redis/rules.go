@@ -21,11 +21,13 @@ import (
 //	otp_email    3/10min, 10/day   6/10min, 20/day    code mails per (requester, address): one requester cannot mail-bomb
 //	otp_inbox    10/h, 30/day      20/h, 60/day       code mails per address from anyone: a cap, never a 429 (below)
 //	event        2000/s            4000/s             code requests + applies + joins per event: sheds load above what PostgreSQL sustains, not a fairness rule
-//	staff_login    10/15min, 40/day  20/15min, 80/day   staff login attempts per requesting address (ClientKey): refuses the attacker
-//	staff_account  5/min             10/min             attempts on one staff account from devices that never signed in to it:
+//	staff_login    10/15min, 40/day  20/15min, 80/day   FAILED staff logins per requesting address (ClientKey): refuses the attacker
+//	                                                    (these three count failures only, gate.StaffLoginFailed; a success
+//	                                                    spends nothing, so one office network never locks itself out)
+//	staff_account  5/min             10/min             failures on one staff account from devices that never signed in to it:
 //	                                                    paces guesses (at most 7,200 a day against a 12+ character password
 //	                                                    and a TOTP code), the owner waits at most a minute, never 15 minutes
-//	staff_device   10/15min          20/15min           attempts on one account from one device that signed in to it before
+//	staff_device   10/15min          20/15min           failures on one account from one device that signed in to it before
 //	                                                    (gate.StaffLogin): strangers cannot spend it, so the owner gets in
 //	                                                    while the account is under attack
 //
@@ -67,8 +69,9 @@ func DefaultRules() []Rule {
 		// A valve above what one database sustains (applies are one
 		// transaction each): refusing in Redis is cheaper than timing out.
 		r(KindEvent, 2000, time.Second),
-		// Staff logins: throttle the attacker, not the owner. No per-account
-		// rule locks an account for long: anyone can spend it.
+		// Staff logins: throttle the attacker, not the owner. Failures only
+		// are counted. No per-account rule locks an account for long:
+		// anyone can spend it.
 		r(KindStaffLogin, 10, 15*time.Minute), r(KindStaffLogin, 40, day),
 		r(KindStaffAccount, 5, time.Minute),
 		r(KindStaffDevice, 10, 15*time.Minute),

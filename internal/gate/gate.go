@@ -222,37 +222,73 @@ func (g *Gate) RememberAddress(c *gin.Context, email string) {
 	}
 }
 
-// StaffLogin rate-limits a staff login attempt so that it throttles the
-// attacker, not the owner.
+// StaffLogin refuses a staff login attempt whose failure budgets are spent,
+// so that it throttles the attacker, not the owner. Only failed attempts
+// spend them (StaffLoginFailed): a team signing in from one office network
+// never locks itself out, however many of them sign in.
 //
 //  1. The requesting address (ClientKey) has its own budget (staff_login):
-//     an address that keeps guessing is refused.
+//     an address that keeps failing is refused until the window passes.
 //  2. A device that signed in to the account before (its signed sl_device
 //     cookie, checked in the database) has a budget of its own per account
 //     (staff_device) that strangers cannot spend: the owner's right password
 //     and code work while the account is under attack.
 //  3. Every other device shares a short per-account window (staff_account,
-//     5 a minute) that paces guesses from many addresses; it never locks the
-//     account for longer than the window, so the owner on a new device waits
-//     at most a minute.
+//     5 failures a minute) that paces guesses from many addresses; it never
+//     locks the account for longer than the window, so the owner on a new
+//     device waits at most a minute.
 //
-// Each step counts only when the ones before it passed, so a refused
-// attempt spends no other budget. client is the requester (Client), its
-// DeviceID the signed device cookie's id or "". Errors are coded; the
-// rate-limit headers are set on c.
+// Nothing is spent here. client is the requester (Client), its DeviceID the
+// signed device cookie's id or "". Errors are coded; the rate-limit headers
+// are set on c.
 func (g *Gate) StaffLogin(c *gin.Context, email string, client lottery.ClientInfo) error {
-	if _, err := g.allow(c, nil, abredis.Key{Kind: abredis.KindStaffLogin, Value: abredis.ClientKey(c.ClientIP())}); err != nil {
-		return err
-	}
-	known, err := g.Staff.DeviceKnown(c.Request.Context(), email, client.DeviceID)
+	keys, err := g.staffKeys(c, email, client)
 	if err != nil {
 		return err
+	}
+	rl, err := g.Guard.Peek(c.Request.Context(), keys...)
+	for k, v := range rl.Headers {
+		c.Header(k, v)
+	}
+	return Coded(err)
+}
+
+// StaffLoginFailed spends one failure of the budgets StaffLogin checks,
+// after the service refused the credentials (StaffLoginFailure). Errors
+// are coded; a refusal here only means the budget is now spent, which the
+// next attempt's StaffLogin reports.
+func (g *Gate) StaffLoginFailed(c *gin.Context, email string, client lottery.ClientInfo) error {
+	keys, err := g.staffKeys(c, email, client)
+	if err != nil {
+		return err
+	}
+	_, err = g.allow(c, nil, keys...)
+	if lottery.CodeOf(err) == lottery.CodeRateLimited {
+		return nil
+	}
+	return err
+}
+
+// StaffLoginFailure reports whether a staff login error is a failed
+// credential (password, TOTP code, reused code) that spends the budgets.
+func StaffLoginFailure(err error) bool {
+	switch lottery.CodeOf(err) {
+	case lottery.CodeInvalidCredentials, lottery.CodeTOTPReused:
+		return true
+	}
+	return false
+}
+
+// staffKeys are the budgets of a staff login (StaffLogin).
+func (g *Gate) staffKeys(c *gin.Context, email string, client lottery.ClientInfo) ([]abredis.Key, error) {
+	known, err := g.Staff.DeviceKnown(c.Request.Context(), email, client.DeviceID)
+	if err != nil {
+		return nil, err
 	}
 	account := strings.ToLower(strings.TrimSpace(email))
 	key := abredis.Key{Kind: abredis.KindStaffAccount, Value: account}
 	if known {
 		key = abredis.Key{Kind: abredis.KindStaffDevice, Value: account + "|" + client.DeviceID}
 	}
-	_, err = g.allow(c, nil, key)
-	return err
+	return []abredis.Key{{Kind: abredis.KindStaffLogin, Value: abredis.ClientKey(c.ClientIP())}, key}, nil
 }

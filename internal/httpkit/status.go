@@ -40,6 +40,7 @@ var statusByCode = map[string]int{
 	lottery.CodeRateLimited:         http.StatusTooManyRequests,
 	lottery.CodeUnauthorized:        http.StatusUnauthorized,
 	lottery.CodeInvalidCredentials:  http.StatusUnauthorized,
+	lottery.CodeTOTPReused:          http.StatusUnauthorized,
 	lottery.CodeForbidden:           http.StatusForbidden,
 	lottery.CodeCSRFFailed:          http.StatusForbidden,
 	lottery.CodeUnavailable:         http.StatusServiceUnavailable,

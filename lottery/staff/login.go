@@ -50,7 +50,9 @@ type LoginHistory struct {
 const staffFailureWindow = time.Hour
 
 // Login checks a password and a TOTP code and opens a browser session.
-// Every failure is lottery.ErrInvalidCredentials, whichever part was wrong. Each
+// Every failure is lottery.ErrInvalidCredentials, whichever part was wrong,
+// except a right password with a TOTP code already used in its window:
+// lottery.ErrTOTPReused. Each
 // attempt on an account is risk-scored first: a reject is refused with the
 // same error even when the credentials are right (and the code is not
 // used up); a review gets a short session. Every attempt is audited with its
@@ -112,7 +114,10 @@ func (s *Service) Login(ctx context.Context, email, password, code string, clien
 	}
 	if !fresh {
 		_ = audit("staff.login_failed", map[string]any{"why": "totp_reused"})
-		return Session{}, lottery.ErrInvalidCredentials
+		// Said apart from a wrong code: only someone with the password
+		// and a code valid this minute gets here, and a staff member who
+		// signs in twice within one code's window must know to wait.
+		return Session{}, lottery.ErrTOTPReused
 	}
 	ttl := SessionTTL
 	if risk.Decision == antibot.Review {
