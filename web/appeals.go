@@ -1,13 +1,7 @@
 package web
 
 import (
-	"errors"
-	"net/http"
-	"net/url"
-
 	"github.com/gin-gonic/gin"
-
-	"github.com/startline/startline/lottery"
 )
 
 // The reviewers' appeals page: an event's appeals of rejections, open ones
@@ -30,16 +24,6 @@ func (p *pages) decideAppeal(c *gin.Context) {
 	if !ok {
 		return
 	}
-	back := "/review/appeals?event=" + url.QueryEscape(c.PostForm("event"))
 	_, err := p.Review.DecideAppeal(c.Request.Context(), acct, c.Param("id"), c.PostForm("decision"), c.PostForm("note"))
-	if err != nil {
-		var e *lottery.Error
-		if errors.As(err, &e) && e.Code != lottery.CodeInternal && e.Code != lottery.CodeUnavailable {
-			c.Redirect(http.StatusSeeOther, back+"&done="+url.QueryEscape("error: "+e.Message))
-			return
-		}
-		p.fail(c, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, back+"&done=decided")
+	p.caseDecided(c, "/review/appeals", "decided", err)
 }

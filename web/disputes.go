@@ -130,8 +130,15 @@ func (p *pages) answerDispute(c *gin.Context) {
 		p.fail(c, lottery.ErrCSRFFailed)
 		return
 	}
-	back := "/review/disputes?event=" + url.QueryEscape(c.PostForm("event"))
 	_, err := p.Review.AnswerDispute(c.Request.Context(), acct, c.Param("id"), c.PostForm("outcome"), c.PostForm("answer"))
+	p.caseDecided(c, "/review/disputes", "answered", err)
+}
+
+// caseDecided answers a reviewer's decision on a case page (disputes,
+// appeals): back to the event's list with done, or with the refusal's
+// message; an internal or outage error is the error page.
+func (p *pages) caseDecided(c *gin.Context, list, done string, err error) {
+	back := list + "?event=" + url.QueryEscape(c.PostForm("event"))
 	if err != nil {
 		var e *lottery.Error
 		if errors.As(err, &e) && e.Code != lottery.CodeInternal && e.Code != lottery.CodeUnavailable {
@@ -141,5 +148,5 @@ func (p *pages) answerDispute(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	c.Redirect(http.StatusSeeOther, back+"&done=answered")
+	c.Redirect(http.StatusSeeOther, back+"&done="+done)
 }
