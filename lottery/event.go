@@ -49,6 +49,7 @@ type Event struct {
 	ID        int64
 	Slug      string
 	Name      string
+	OrgID     int64 // the organization that runs it (MayManage)
 	TimeZone  string
 	OpensAt   time.Time
 	ClosesAt  time.Time

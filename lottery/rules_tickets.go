@@ -12,9 +12,10 @@ import (
 // Series is a race's editions, year after year: earlier editions' records
 // earn a runner tickets in later ones (TicketRuleDoubling).
 type Series struct {
-	ID   int64
-	Slug string
-	Name string
+	ID    int64
+	Slug  string
+	Name  string
+	OrgID int64 // the organization that runs the race
 }
 
 // Claim states of an entry's ticket claim.

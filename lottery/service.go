@@ -165,6 +165,34 @@ func (s *Service) forget(slug string) {
 	s.cacheMu.Unlock()
 }
 
+// ManagedEvent returns an event, drafts included, that the account may
+// manage (lottery.MayManage); any other is ErrNotFound, so an organizer
+// cannot learn of another organization's drafts. Every admin route and
+// console page reaches its event through here.
+func (s *Service) ManagedEvent(ctx context.Context, actor StaffAccount, slug string) (Event, error) {
+	ev, err := s.cachedEvent(ctx, slug)
+	if err != nil {
+		return Event{}, err
+	}
+	if !MayManage(actor, ev) {
+		return Event{}, ErrNotFound
+	}
+	return ev, nil
+}
+
+// OrgEvents returns the events of the account's organization, drafts
+// included, newest window first: the console's list.
+func (s *Service) OrgEvents(ctx context.Context, actor StaffAccount) ([]Event, error) {
+	if actor.OrgID == 0 {
+		return nil, nil
+	}
+	evs, err := s.store.OrgEvents(ctx, actor.OrgID)
+	if err != nil {
+		return nil, fmt.Errorf("events of org %d: %w", actor.OrgID, err)
+	}
+	return evs, nil
+}
+
 // CreateEvent stores a draft event from an organizer's spec.
 func (s *Service) CreateEvent(ctx context.Context, actor StaffAccount, spec EventSpec) (Event, error) {
 	if actor.Role != RoleOrganizer {
@@ -174,6 +202,7 @@ func (s *Service) CreateEvent(ctx context.Context, actor StaffAccount, spec Even
 	if err != nil {
 		return Event{}, err
 	}
+	ev.OrgID = actor.OrgID
 	out, err := s.store.CreateEvent(ctx, ev, actor.Actor())
 	if err != nil {
 		return Event{}, fmt.Errorf("create event %s: %w", spec.Slug, err)

@@ -24,11 +24,40 @@ type StaffAccount struct {
 	TOTPSealed   []byte
 	CreatedAt    time.Time
 	DisabledAt   *time.Time // set while the account is disabled
+	// OrgID is the organization the account works for: an organizer sees
+	// and changes only its events, a reviewer reviews only its entries.
+	OrgID int64
+}
+
+// DefaultOrg is the organization of accounts added without one (and of
+// everything made before organizations existed, migration 00027).
+const DefaultOrg = "default"
+
+// Organization is a race organizer's company or club: the unit that owns
+// events, series and staff accounts.
+type Organization struct {
+	ID        int64
+	Slug      string
+	Name      string
+	CreatedAt time.Time
+}
+
+// MayManage reports whether an account may see and change an event: an
+// organizer of the event's organization. The console and every admin route
+// answer others as if the event did not exist.
+func MayManage(a StaffAccount, ev Event) bool {
+	return a.Role == RoleOrganizer && a.OrgID != 0 && a.OrgID == ev.OrgID
+}
+
+// MayReview reports whether an account may review an event's entries: staff
+// who review, of the event's organization.
+func MayReview(a StaffAccount, ev Event) bool {
+	return CanReview(a.Role) && a.OrgID != 0 && a.OrgID == ev.OrgID
 }
 
 // Actor returns the log identity of the account.
 func (s StaffAccount) Actor() Actor {
-	return Actor{StaffID: s.ID, Label: fmt.Sprintf("staff:%d", s.ID)}
+	return Actor{StaffID: s.ID, OrgID: s.OrgID, Label: fmt.Sprintf("staff:%d", s.ID)}
 }
 
 // AuditRecord is one append-only audit_log row written in the same

@@ -11,6 +11,7 @@ import (
 // actors carry their account; the system and runners carry only a label.
 type Actor struct {
 	StaffID int64
+	OrgID   int64 // the staff member's organization; 0 for runners and the system
 	Label   string // "runner", "system", "staff:<id>"
 }
 
@@ -66,6 +67,9 @@ type OTPRequest struct {
 type EventStore interface {
 	// ListEvents returns every event that is not a draft, newest window first.
 	ListEvents(ctx context.Context) ([]Event, error)
+	// OrgEvents returns every event of an organization, drafts included,
+	// newest window first.
+	OrgEvents(ctx context.Context, orgID int64) ([]Event, error)
 	// EventBySlug returns the event with its courses; ErrNotFound.
 	EventBySlug(ctx context.Context, slug string) (Event, error)
 	// CreateEvent stores a draft event; ErrEventExists.

@@ -17,7 +17,7 @@ import (
 	"github.com/startline/startline/lottery/staff"
 )
 
-const staffUsage = "usage: startline staff add|token|tokens|disable|enable|revoke-tokens|reset --email E [flags]"
+const staffUsage = "usage: startline staff add|token|tokens|disable|enable|revoke-tokens|reset --email E [--role R] [--org ORG] [flags]"
 
 // staffCmd runs the staff account commands. Each change is audited in
 // audit_log (staff.created, staff.token_issued, staff.disabled, …) with the
@@ -30,6 +30,7 @@ func staffCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	fs.SetOutput(out)
 	email := fs.String("email", "", "staff e-mail address")
 	role := fs.String("role", "", "organizer or reviewer (add)")
+	org := fs.String("org", lottery.DefaultOrg, "organization slug the account belongs to (add; created when missing)")
 	password := fs.String("password", "", "password (add, reset; generated when empty)")
 	ttl := fs.String("ttl", "90d", "token lifetime (token): e.g. 90d, 12h, 30m; at most 366d")
 	tokenID := fs.Int64("id", 0, "revoke only the token with this id (revoke-tokens; ids from `staff tokens`)")
@@ -55,7 +56,7 @@ func staffCmd(ctx context.Context, cfg config, log *slog.Logger, args []string, 
 	defer a.close()
 	switch args[0] {
 	case "add":
-		enr, err := a.staff.Add(ctx, *email, lottery.Role(*role), *password)
+		enr, err := a.staff.AddTo(ctx, *org, *email, lottery.Role(*role), *password)
 		if errors.Is(err, lottery.ErrStaffExists) {
 			return fmt.Errorf("%w; for a new password and authenticator run: startline staff reset --email %s", err, *email)
 		}

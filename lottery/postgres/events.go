@@ -18,6 +18,7 @@ type eventRow struct {
 	ID               int64 `gorm:"primaryKey"`
 	Slug             string
 	Name             string
+	OrgID            int64
 	TimeZone         string
 	OpensAt          time.Time
 	ClosesAt         time.Time
@@ -118,7 +119,7 @@ type auditRow struct {
 func (auditRow) TableName() string { return "audit_log" }
 
 func toEventRow(e lottery.Event) eventRow {
-	r := eventRow{ID: e.ID, Slug: e.Slug, Name: e.Name, TimeZone: e.TimeZone, OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
+	r := eventRow{ID: e.ID, Slug: e.Slug, Name: e.Name, OrgID: e.OrgID, TimeZone: e.TimeZone, OpensAt: e.OpensAt, ClosesAt: e.ClosesAt,
 		Status: string(e.Status), OfferHoldSeconds: int(e.OfferHold / time.Second), MaxGroupSize: e.MaxGroupSize,
 		DisputeWindowSeconds: int(e.DisputeWindow / time.Second),
 		TicketRule:           e.TicketRule, PublishedAt: e.PublishedAt, ClosedAt: e.ClosedAt, UnreviewedPolicy: e.UnreviewedPolicy}
@@ -141,7 +142,7 @@ func toEventRow(e lottery.Event) eventRow {
 }
 
 func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.Event {
-	e := lottery.Event{ID: r.ID, Slug: r.Slug, Name: r.Name, TimeZone: r.TimeZone, OpensAt: r.OpensAt.UTC(),
+	e := lottery.Event{ID: r.ID, Slug: r.Slug, Name: r.Name, OrgID: r.OrgID, TimeZone: r.TimeZone, OpensAt: r.OpensAt.UTC(),
 		ClosesAt: r.ClosesAt.UTC(), Status: lottery.EventStatus(r.Status),
 		OfferHold: time.Duration(r.OfferHoldSeconds) * time.Second, MaxGroupSize: r.MaxGroupSize,
 		DisputeWindow: time.Duration(r.DisputeWindowSeconds) * time.Second,
@@ -243,6 +244,16 @@ func (s *Store) ListEvents(ctx context.Context) ([]lottery.Event, error) {
 	return loadEvents(s.db.WithContext(ctx), rows)
 }
 
+// OrgEvents returns every event of an organization, drafts included.
+func (s *Store) OrgEvents(ctx context.Context, orgID int64) ([]lottery.Event, error) {
+	var rows []eventRow
+	if err := s.db.WithContext(ctx).Where("org_id = ?", orgID).Order("opens_at DESC, id").
+		Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list events of org %d: %w", orgID, err)
+	}
+	return loadEvents(s.db.WithContext(ctx), rows)
+}
+
 // EventByID returns one event with its courses.
 func (s *Store) EventByID(ctx context.Context, id int64) (lottery.Event, error) {
 	return s.eventWhere(ctx, "id = ?", id)
@@ -268,6 +279,11 @@ func (s *Store) eventWhere(ctx context.Context, cond string, arg any) (lottery.E
 // CreateEvent stores a draft event with its courses and sub-queues.
 func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.Actor) (lottery.Event, error) {
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		org, err := orgOf(tx, e.OrgID, actor)
+		if err != nil {
+			return err
+		}
+		e.OrgID = org
 		if e.SeriesSlug != "" {
 			id, err := ensureSeries(tx, e.SeriesSlug, e.Name, actor)
 			if err != nil {

@@ -20,6 +20,7 @@ type seriesRow struct {
 	ID        int64 `gorm:"primaryKey"`
 	Slug      string
 	Name      string
+	OrgID     int64
 	CreatedAt time.Time
 }
 
@@ -29,6 +30,11 @@ func (seriesRow) TableName() string { return "series" }
 func (s *Store) CreateSeries(ctx context.Context, in lottery.Series, actor lottery.Actor) (lottery.Series, error) {
 	r := seriesRow{Slug: in.Slug, Name: in.Name}
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		org, err := orgOf(tx, 0, actor)
+		if err != nil {
+			return err
+		}
+		r.OrgID = org
 		if err := tx.Omit("ID", "CreatedAt").Create(&r).Error; err != nil {
 			if isUnique(err, "") {
 				return lottery.ErrSeriesExists
@@ -40,7 +46,7 @@ func (s *Store) CreateSeries(ctx context.Context, in lottery.Series, actor lotte
 	if err != nil {
 		return lottery.Series{}, fmt.Errorf("create series: %w", err)
 	}
-	return lottery.Series{ID: r.ID, Slug: r.Slug, Name: r.Name}, nil
+	return lottery.Series{ID: r.ID, Slug: r.Slug, Name: r.Name, OrgID: r.OrgID}, nil
 }
 
 // SeriesBySlug returns a series; ErrNotFound.
@@ -49,7 +55,7 @@ func (s *Store) SeriesBySlug(ctx context.Context, slug string) (lottery.Series, 
 	if err := s.db.WithContext(ctx).Where("slug = ?", slug).Take(&r).Error; err != nil {
 		return lottery.Series{}, notFound(err)
 	}
-	return lottery.Series{ID: r.ID, Slug: r.Slug, Name: r.Name}, nil
+	return lottery.Series{ID: r.ID, Slug: r.Slug, Name: r.Name, OrgID: r.OrgID}, nil
 }
 
 // ensureSeries resolves an event spec's series slug, creating the series
@@ -57,7 +63,11 @@ func (s *Store) SeriesBySlug(ctx context.Context, slug string) (lottery.Series, 
 // spec names the race across editions by the slug alone.
 func ensureSeries(tx *gorm.DB, slug, name string, actor lottery.Actor) (int64, error) {
 	var ids []int64
-	if err := tx.Raw(`INSERT INTO series (slug, name) VALUES (?, ?) ON CONFLICT (slug) DO NOTHING RETURNING id`, slug, name).
+	org, err := orgOf(tx, 0, actor)
+	if err != nil {
+		return 0, err
+	}
+	if err := tx.Raw(`INSERT INTO series (slug, name, org_id) VALUES (?, ?, ?) ON CONFLICT (slug) DO NOTHING RETURNING id`, slug, name, org).
 		Scan(&ids).Error; err != nil {
 		return 0, fmt.Errorf("create series: %w", err)
 	}

@@ -19,6 +19,7 @@ type staffRow struct {
 	TotpSecretSealed []byte
 	CreatedAt        time.Time
 	DisabledAt       *time.Time
+	OrgID            int64
 }
 
 func (staffRow) TableName() string { return "staff" }
@@ -38,7 +39,7 @@ func (staffTokenRow) TableName() string { return "staff_tokens" }
 
 func fromStaffRow(r staffRow) lottery.StaffAccount {
 	return lottery.StaffAccount{ID: r.ID, Email: r.Email, Role: lottery.Role(r.Role), PasswordHash: r.PasswordHash,
-		TOTPSealed: r.TotpSecretSealed, CreatedAt: r.CreatedAt, DisabledAt: r.DisabledAt}
+		TOTPSealed: r.TotpSecretSealed, CreatedAt: r.CreatedAt, DisabledAt: r.DisabledAt, OrgID: r.OrgID}
 }
 
 func fromStaffTokenRow(r staffTokenRow) staff.Token {
@@ -48,7 +49,15 @@ func fromStaffTokenRow(r staffTokenRow) staff.Token {
 
 // CreateStaff stores a staff account.
 func (s *Store) CreateStaff(ctx context.Context, a lottery.StaffAccount) (lottery.StaffAccount, error) {
-	r := staffRow{Email: a.Email, Role: string(a.Role), PasswordHash: a.PasswordHash, TotpSecretSealed: a.TOTPSealed}
+	r := staffRow{Email: a.Email, Role: string(a.Role), PasswordHash: a.PasswordHash, TotpSecretSealed: a.TOTPSealed,
+		OrgID: a.OrgID}
+	if r.OrgID == 0 {
+		org, err := s.EnsureOrganization(ctx, lottery.DefaultOrg, "")
+		if err != nil {
+			return lottery.StaffAccount{}, err
+		}
+		r.OrgID = org.ID
+	}
 	if err := s.db.WithContext(ctx).Omit("ID", "CreatedAt", "DisabledAt").Create(&r).Error; err != nil {
 		if isUnique(err, "") {
 			return lottery.StaffAccount{}, lottery.ErrStaffExists

@@ -30,8 +30,14 @@ import (
 // Store is what staff access asks of persistence. Accounts are looked up by
 // their lower-cased address.
 type Store interface {
-	// CreateStaff stores an account; lottery.ErrStaffExists.
+	// CreateStaff stores an account (in the default organization when
+	// its OrgID is 0); lottery.ErrStaffExists.
 	CreateStaff(ctx context.Context, s lottery.StaffAccount) (lottery.StaffAccount, error)
+	// EnsureOrganization returns the organization with the slug, creating
+	// it (named name, or the slug) when missing.
+	EnsureOrganization(ctx context.Context, slug, name string) (lottery.Organization, error)
+	// OrganizationByID returns an organization; lottery.ErrNotFound.
+	OrganizationByID(ctx context.Context, id int64) (lottery.Organization, error)
 	// StaffByEmail returns an enabled account; lottery.ErrNotFound.
 	StaffByEmail(ctx context.Context, email string) (lottery.StaffAccount, error)
 	// StaffAccountByEmail returns an account, disabled or not; lottery.ErrNotFound.
@@ -137,9 +143,22 @@ type Enrolment struct {
 
 const tokenPrefix = "slt_"
 
-// Add creates a staff account with a bcrypt password and a fresh TOTP
-// secret (sealed at rest). An empty password is generated.
+// Add creates a staff account in the default organization (AddTo).
 func (s *Service) Add(ctx context.Context, email string, role lottery.Role, password string) (Enrolment, error) {
+	return s.AddTo(ctx, lottery.DefaultOrg, email, role, password)
+}
+
+// AddTo creates a staff account of the organization org (a slug; created
+// when missing) with a bcrypt password and a fresh TOTP secret (sealed at
+// rest). An empty password is generated.
+func (s *Service) AddTo(ctx context.Context, org, email string, role lottery.Role, password string) (Enrolment, error) {
+	org = strings.ToLower(strings.TrimSpace(org))
+	if org == "" {
+		org = lottery.DefaultOrg
+	}
+	if !ValidOrgSlug(org) {
+		return Enrolment{}, lottery.Fieldf("org", "use lower-case letters, digits and dashes (up to 64)")
+	}
 	addr, err := mail.ParseAddress(strings.TrimSpace(email))
 	if err != nil || addr.Name != "" {
 		return Enrolment{}, lottery.Fieldf("email", "give a plain e-mail address")
@@ -152,14 +171,42 @@ func (s *Service) Add(ctx context.Context, email string, role lottery.Role, pass
 	if err != nil {
 		return Enrolment{}, fmt.Errorf("add staff: %w", err)
 	}
-	acct, err := s.store.CreateStaff(ctx, lottery.StaffAccount{Email: email, Role: role, PasswordHash: cred.hash, TOTPSealed: cred.sealed})
+	o, err := s.store.EnsureOrganization(ctx, org, "")
+	if err != nil {
+		return Enrolment{}, fmt.Errorf("add staff: %w", err)
+	}
+	acct, err := s.store.CreateStaff(ctx, lottery.StaffAccount{Email: email, Role: role, PasswordHash: cred.hash,
+		TOTPSealed: cred.sealed, OrgID: o.ID})
 	if err != nil {
 		return Enrolment{}, fmt.Errorf("add staff %s: %w", role, err)
 	}
-	if err := s.store.Audit(ctx, acct.ID, "staff.created", email, map[string]any{"role": role, "via": "cli"}); err != nil {
+	if err := s.store.Audit(ctx, acct.ID, "staff.created", email, map[string]any{"role": role, "via": "cli", "org": org}); err != nil {
 		return Enrolment{}, fmt.Errorf("add staff: %w", err)
 	}
 	return Enrolment{Account: acct, Password: cred.generated, TOTPURL: cred.totpURL}, nil
+}
+
+// ValidOrgSlug reports whether s may name an organization: 1–64 lower-case
+// letters, digits and dashes, not starting with a dash.
+func ValidOrgSlug(s string) bool {
+	if len(s) == 0 || len(s) > 64 || s[0] == '-' {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// Organization returns the organization of an account; ErrNotFound.
+func (s *Service) Organization(ctx context.Context, a lottery.StaffAccount) (lottery.Organization, error) {
+	o, err := s.store.OrganizationByID(ctx, a.OrgID)
+	if err != nil {
+		return lottery.Organization{}, fmt.Errorf("organization of staff %d: %w", a.ID, err)
+	}
+	return o, nil
 }
 
 // credentials are a new password hash and TOTP secret for an account.

@@ -1,0 +1,29 @@
+package lottery
+
+import "testing"
+
+func TestMayManageAndReview(t *testing.T) {
+	ev := Event{OrgID: 7}
+	for _, tc := range []struct {
+		name           string
+		acct           StaffAccount
+		manage, review bool
+	}{
+		{"organizer of the event's organization", StaffAccount{Role: RoleOrganizer, OrgID: 7}, true, true},
+		{"organizer of another organization", StaffAccount{Role: RoleOrganizer, OrgID: 8}, false, false},
+		{"reviewer of the event's organization", StaffAccount{Role: RoleReviewer, OrgID: 7}, false, true},
+		{"reviewer of another organization", StaffAccount{Role: RoleReviewer, OrgID: 8}, false, false},
+		{"account without an organization", StaffAccount{Role: RoleOrganizer}, false, false},
+		{"unknown role", StaffAccount{Role: "runner", OrgID: 7}, false, false},
+	} {
+		if got := MayManage(tc.acct, ev); got != tc.manage {
+			t.Errorf("%s: MayManage = %v, want %v", tc.name, got, tc.manage)
+		}
+		if got := MayReview(tc.acct, ev); got != tc.review {
+			t.Errorf("%s: MayReview = %v, want %v", tc.name, got, tc.review)
+		}
+	}
+	if (MayManage(StaffAccount{Role: RoleOrganizer}, Event{})) {
+		t.Error("an account and an event without organizations must not match")
+	}
+}
