@@ -11,7 +11,7 @@ import (
 // actors carry their account; the system and runners carry only a label.
 type Actor struct {
 	StaffID int64
-	OrgID   int64 // the staff member's organization; 0 for runners and the system
+	OrgID   int64  // the staff member's organization; 0 for runners and the system
 	Label   string // "runner", "system", "staff:<id>"
 }
 
