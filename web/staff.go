@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
@@ -59,7 +60,11 @@ func (p *pages) staff(c *gin.Context) (lottery.StaffAccount, string, bool) {
 			return lottery.StaffAccount{}, "", false
 		}
 	}
-	c.Redirect(http.StatusSeeOther, "/staff/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+	code := http.StatusSeeOther
+	if strings.HasPrefix(c.Request.URL.Path, "/admin") {
+		code = http.StatusFound // API.md: the console answers anonymous with 302 to the login
+	}
+	c.Redirect(code, "/staff/login?next="+url.QueryEscape(c.Request.URL.RequestURI()))
 	return lottery.StaffAccount{}, "", false
 }
 

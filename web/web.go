@@ -196,6 +196,7 @@ var funcs = template.FuncMap{
 	"verifyForm": func(v view, url, label, id string) verifyForm {
 		return verifyForm{T: v.T, URL: url, Label: label, ID: id}
 	},
+	"list": func(s ...string) []string { return s },
 	"dict": func(kv ...string) map[string]string {
 		m := make(map[string]string, len(kv)/2)
 		for i := 0; i+1 < len(kv); i += 2 {
