@@ -33,4 +33,5 @@ var consoleMessages = map[string]map[string]string{
 		"console.tab.audit":     "감사 기록",
 	},
 }
+
 func init() { mergeMessages(messages, consoleMessages) }
