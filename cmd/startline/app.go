@@ -65,6 +65,7 @@ type app struct {
 	site     *httpkit.Site // public URL and trusted proxies: cookies, absolute URLs
 	mails    *lottery.MailRenderer
 	metrics  *metrics.Metrics // GET /metrics; the apply decisions, mail and task failures report here
+	inspect  *asynq.Inspector // the task queues' sizes for the metrics
 }
 
 // outbox is the dev outbox's view of the mail: intents rendered as the
@@ -124,7 +125,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	log.Info("IP tables loaded", "dir", cfg.IPIntelDir, "country_ranges", countries, "hosting_ranges", networks)
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.reg = registration.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
-	a.metrics = newMetrics(store, log)
+	a.inspect = asynq.NewInspector(a.asynqOpt)
+	a.metrics = newMetrics(store, queueSizes(a.inspect, []string{cfg.Queue}), log)
 	a.reg.UseObserver(a.metrics)
 	a.draws = draws.NewService(store, a.svc, a.reg, keys, a.tasks, log)
 	a.stats = drawstats.NewService(store, lottery.SystemClock{}, log, drawstats.Config{})
@@ -136,6 +138,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.review = review.NewService(store, lottery.SystemClock{}, a.tasks, log, svcCfg.Networks)
 	a.svc.UseClusters(a.review) // the freeze's last sweep
 	a.review.UseEntries(a.reg)  // runners' disputes check the receipt
+	a.review.UseObserver(a.metrics)
 	a.self = selfservice.NewService(store, a.reg, a.svc, keys, lottery.SystemClock{}, a.tasks, log, selfservice.Config{Retention: cfg.Retention})
 	a.mails = lottery.NewMailRenderer(store, keys, cfg.mailURL())
 	switch {
@@ -173,6 +176,9 @@ func (a *app) close() {
 	}
 	if a.queues != nil {
 		a.queues.Close()
+	}
+	if a.inspect != nil {
+		a.inspect.Close()
 	}
 	if a.redis != nil {
 		a.redis.Close()
@@ -258,7 +264,7 @@ func (a *app) router() (*gin.Engine, error) {
 
 // newMetrics builds the Prometheus series; the gauges are read from
 // PostgreSQL at each scrape.
-func newMetrics(store *postgres.Store, log *slog.Logger) *metrics.Metrics {
+func newMetrics(store *postgres.Store, queues func(context.Context) ([]metrics.QueueSize, error), log *slog.Logger) *metrics.Metrics {
 	entries := []string{}
 	for _, s := range []lottery.EntryStatus{lottery.EntryReceived, lottery.EntryInReview, lottery.EntryRejected, lottery.EntryEligible,
 		lottery.EntrySelected, lottery.EntryWaitlisted, lottery.EntryOffered, lottery.EntryConfirmed, lottery.EntryDeclined,
@@ -270,13 +276,17 @@ func newMetrics(store *postgres.Store, log *slog.Logger) *metrics.Metrics {
 		lottery.OfferExpired, lottery.OfferVoid} {
 		offers = append(offers, string(s))
 	}
-	return metrics.New(metrics.Options{Log: log, EntryStates: entries, OfferStates: offers,
+	return metrics.New(metrics.Options{Log: log, EntryStates: entries, OfferStates: offers, Queues: queues,
 		TaskTypes: []string{worker.TypeSendMail, worker.TypeSweepOutbox, worker.TypeDrawSubqueue, worker.TypeReconcileDraws,
 			worker.TypeClusterSweep, worker.TypeExpireOffer, worker.TypeReconcileOffers, worker.TypeRemindOffers,
 			worker.TypeRetryRefunds, worker.TypeAdmitQueues, worker.TypeRefreshOdds, worker.TypeRetention},
 		Counts: func(ctx context.Context) (metrics.Counts, error) {
 			c, err := store.OpsCounts(ctx)
-			return metrics.Counts{Entries: c.Entries, Offers: c.Offers, OutboxUnsent: c.OutboxUnsent}, err
+			lines := make([]metrics.Line, len(c.Lines))
+			for i, l := range c.Lines {
+				lines[i] = metrics.Line{Event: l.EventSlug, SubQueue: l.SubQueueKey, Waiting: l.Waiting, Admitted: l.Admitted}
+			}
+			return metrics.Counts{Entries: c.Entries, Offers: c.Offers, OutboxUnsent: c.OutboxUnsent, Lines: lines}, err
 		}})
 }
 
@@ -324,6 +334,11 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 	}
 	defer a.close()
 	log.Info("starting", cfg.masked()...)
+	stopMetrics, err := serveMetrics(cfg.MetricsAddr, a.metrics, cfg.MetricsAllow, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	var wsrv *worker.Server
 	if work {

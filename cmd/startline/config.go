@@ -39,6 +39,10 @@ type config struct {
 	// MetricsAllow are the networks besides loopback that may read
 	// GET /metrics (STARTLINE_METRICS_ALLOW, comma-separated CIDRs or IPs).
 	MetricsAllow []*net.IPNet
+	// MetricsAddr, when set, is a listener of its own serving GET /metrics
+	// alone (STARTLINE_METRICS_ADDR, e.g. 127.0.0.1:9090): how the worker
+	// process (`startline worker`), which has no web server, is scraped.
+	MetricsAddr string
 }
 
 func (c config) dev() bool { return c.Env == "dev" }
@@ -85,6 +89,7 @@ func loadConfig(out io.Writer) (config, error) {
 		StripeWebhookKey: getenv("STRIPE_WEBHOOK_SECRET", ""),
 		StripePublicKey:  getenv("STRIPE_PUBLISHABLE_KEY", ""),
 		PublicURL:        getenv("STARTLINE_PUBLIC_URL", ""),
+		MetricsAddr:      getenv("STARTLINE_METRICS_ADDR", ""),
 	}
 	ret, err := time.ParseDuration(getenv("STARTLINE_RETENTION", "2160h"))
 	if err != nil || ret <= 0 {
@@ -114,6 +119,11 @@ func loadConfig(out io.Writer) (config, error) {
 				return c, fmt.Errorf("STARTLINE_TRUSTED_PROXIES: %q is not a CIDR or IP", p)
 			}
 			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return c, fmt.Errorf("STARTLINE_METRICS_ADDR: want host:port such as 127.0.0.1:9090, got %q", c.MetricsAddr)
 		}
 	}
 	if c.MetricsAllow, err = parseNets(getenv("STARTLINE_METRICS_ALLOW", "")); err != nil {
@@ -190,7 +200,7 @@ func devSecret(out io.Writer) ([]byte, error) {
 func (c config) masked() []any {
 	return []any{"env", c.Env, "http_addr", c.HTTPAddr, "database_url", maskURL(c.DatabaseURL),
 		"redis_url", maskURL(c.RedisURL), "smtp", c.SMTPURL != "", "stripe", c.StripeSecretKey != "", "trusted_proxies", c.TrustedProxies, "public_url", c.PublicURL, "queue", c.Queue, "retention", c.Retention.String(),
-		"metrics_allow", len(c.MetricsAllow)}
+		"metrics_allow", len(c.MetricsAllow), "metrics_addr", c.MetricsAddr}
 }
 
 func maskURL(s string) string {

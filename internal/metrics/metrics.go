@@ -26,6 +26,17 @@ type Counts struct {
 	Entries      map[string]int64 // by status
 	Offers       map[string]int64 // by status
 	OutboxUnsent int64
+	// Lines are the waiting-room lines now admitting, at most a few dozen
+	// (the store caps them): event slugs from the database, never from a
+	// request.
+	Lines []Line
+}
+
+// Line is one ordered sub-queue's waiting-room line.
+type Line struct {
+	Event, SubQueue string
+	Waiting         int64 // runners in the line, not yet admitted
+	Admitted        int64 // the highest place admitted so far (only grows)
 }
 
 // Options configures the series.
@@ -36,7 +47,13 @@ type Options struct {
 	// EntryStates, OfferStates and TaskTypes are the label values shown
 	// at zero before anything happened, so dashboards and alerts see them.
 	EntryStates, OfferStates, TaskTypes []string
-	Log                                 *slog.Logger
+	// Queues reads the task queues' sizes (Asynq); it is given
+	// QueueTimeout (default 1 s) and its answer is kept QueueCacheTTL
+	// (default 5 s), so frequent scrapes do not load Redis.
+	Queues        func(ctx context.Context) ([]QueueSize, error)
+	QueueTimeout  time.Duration
+	QueueCacheTTL time.Duration
+	Log           *slog.Logger
 }
 
 // Metrics holds the registry and the series the service updates.
@@ -48,6 +65,8 @@ type Metrics struct {
 	reasons      *prometheus.CounterVec
 	mailFailures prometheus.Counter
 	taskFailures *prometheus.CounterVec
+	reviews      *prometheus.CounterVec
+	taskTypes    map[string]bool // the task_failures label's values; others count as "other"
 }
 
 // New registers every series on a registry of its own (no global state,
@@ -73,15 +92,24 @@ func New(o Options) *Metrics {
 			Help: "Mail deliveries the SMTP server refused or that failed."}),
 		taskFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "startline_task_failures_total",
 			Help: "Failed background task runs by task type."}, []string{"type"}),
+		reviews: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "startline_review_decisions_total",
+			Help: "Reviewers' decisions on flagged entries, by decision."}, []string{"decision"}),
 	}
 	for _, o := range []string{"accepted", "review", "rejected"} {
 		m.decisions.WithLabelValues(o)
 	}
+	for _, d := range ReviewDecisions {
+		m.reviews.WithLabelValues(d)
+	}
+	if len(o.TaskTypes) > 0 {
+		m.taskTypes = map[string]bool{}
+	}
 	for _, t := range o.TaskTypes {
+		m.taskTypes[t] = true
 		m.taskFailures.WithLabelValues(t)
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.decisions, m.reasons, m.mailFailures, m.taskFailures,
-		&dbCollector{o: o},
+	m.reg.MustRegister(m.requests, m.duration, m.decisions, m.reasons, m.mailFailures, m.taskFailures, m.reviews,
+		&dbCollector{o: o}, newQueueCollector(o),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -111,8 +139,30 @@ func (m *Metrics) Applied(d antibot.Decision, reasons []string) {
 // MailFailed counts one refused delivery (worker.Mailer.OnSendFailure).
 func (m *Metrics) MailFailed() { m.mailFailures.Inc() }
 
-// TaskFailed counts one failed task run (worker.Options.OnTaskFailure).
-func (m *Metrics) TaskFailed(taskType string) { m.taskFailures.WithLabelValues(taskType).Inc() }
+// TaskFailed counts one failed task run (worker.Options.OnTaskFailure). A
+// type not in Options.TaskTypes counts as "other": the label stays bounded
+// whatever lands in the queue.
+func (m *Metrics) TaskFailed(taskType string) {
+	if m.taskTypes != nil && !m.taskTypes[taskType] {
+		taskType = "other"
+	}
+	m.taskFailures.WithLabelValues(taskType).Inc()
+}
+
+// ReviewDecisions are the decision label's values (review.Decision*).
+var ReviewDecisions = []string{"approve", "reject", "reject_cluster"}
+
+// Reviewed counts one reviewer's decision (review.DecisionObserver); a
+// value outside ReviewDecisions counts as "other".
+func (m *Metrics) Reviewed(decision string) {
+	for _, d := range ReviewDecisions {
+		if d == decision {
+			m.reviews.WithLabelValues(d).Inc()
+			return
+		}
+	}
+	m.reviews.WithLabelValues("other").Inc()
+}
 
 // Middleware times every request under its route pattern (c.FullPath),
 // never the raw path or query: receipt tokens travel in queries, and raw
@@ -163,7 +213,7 @@ const Path = "/metrics"
 // address is Gin's ClientIP, which believes X-Forwarded-For from the
 // trusted proxies only.
 func (m *Metrics) Serve(allow []*net.IPNet) gin.HandlerFunc {
-	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+	h := m.exposition()
 	return func(c *gin.Context) {
 		if c.Request.Method != http.MethodGet || c.Request.URL.Path != Path || !Allowed(net.ParseIP(c.ClientIP()), allow) {
 			c.Next()
@@ -176,6 +226,28 @@ func (m *Metrics) Serve(allow []*net.IPNet) gin.HandlerFunc {
 		h.ServeHTTP(c.Writer, c.Request)
 		c.Abort()
 	}
+}
+
+func (m *Metrics) exposition() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// Handler serves GET /metrics alone, for a listener of its own
+// (STARTLINE_METRICS_ADDR: the worker process has no web server). The same
+// clients as Serve may read it; anything else is a plain 404.
+func (m *Metrics) Handler(allow []*net.IPNet) http.Handler {
+	h := m.exposition()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		if r.Method != http.MethodGet || r.URL.Path != Path || !Allowed(net.ParseIP(host), allow) {
+			http.NotFound(w, r)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Allowed reports whether ip may read the metrics: loopback, or inside
@@ -205,6 +277,10 @@ var (
 	offersDesc  = prometheus.NewDesc("startline_offers", "Offers by status.", []string{"status"}, nil)
 	outboxDesc  = prometheus.NewDesc("startline_outbox_unsent", "Outbox mail not yet sent and still to be tried.", nil, nil)
 	dbOKDesc    = prometheus.NewDesc("startline_db_scrape_ok", "1 if this scrape read the database counts, else 0.", nil, nil)
+	waitingDesc = prometheus.NewDesc("startline_waitroom_waiting",
+		"Runners waiting in an open waiting-room line, by event and sub-queue.", []string{"event", "subqueue"}, nil)
+	admittedDesc = prometheus.NewDesc("startline_waitroom_admitted",
+		"The highest place admitted in an open waiting-room line (only grows), by event and sub-queue.", []string{"event", "subqueue"}, nil)
 )
 
 func (d *dbCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -212,6 +288,8 @@ func (d *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- offersDesc
 	ch <- outboxDesc
 	ch <- dbOKDesc
+	ch <- waitingDesc
+	ch <- admittedDesc
 }
 
 func (d *dbCollector) Collect(ch chan<- prometheus.Metric) {
@@ -231,6 +309,10 @@ func (d *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	gauges(ch, entriesDesc, d.o.EntryStates, c.Entries)
 	gauges(ch, offersDesc, d.o.OfferStates, c.Offers)
 	ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(c.OutboxUnsent))
+	for _, l := range c.Lines {
+		ch <- prometheus.MustNewConstMetric(waitingDesc, prometheus.GaugeValue, float64(l.Waiting), l.Event, l.SubQueue)
+		ch <- prometheus.MustNewConstMetric(admittedDesc, prometheus.GaugeValue, float64(l.Admitted), l.Event, l.SubQueue)
+	}
 }
 
 // gauges emits one per known state (zero if absent) and per other state read.

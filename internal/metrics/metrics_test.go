@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -55,5 +56,82 @@ func TestStatusClass(t *testing.T) {
 		if got := StatusClass(code); got != want {
 			t.Errorf("StatusClass(%d) = %q, want %q", code, got, want)
 		}
+	}
+}
+
+// TestQueueSizesCachedAndBounded: the task queues' sizes are read at most
+// once per cache time, a failed read says so in
+// startline_task_queue_scrape_ok, and unknown task types and review
+// decisions count as "other" so no label grows without bound.
+func TestQueueSizesCachedAndBounded(t *testing.T) {
+	reads, fail := 0, false
+	m := New(Options{TaskTypes: []string{"mail:send"}, QueueCacheTTL: time.Hour,
+		Queues: func(context.Context) ([]QueueSize, error) {
+			reads++
+			if fail {
+				return nil, errors.New("redis down")
+			}
+			return []QueueSize{{Queue: "startline", Pending: 3, Retry: 2, Archived: 1}}, nil
+		},
+		Counts: func(context.Context) (Counts, error) {
+			return Counts{Lines: []Line{{Event: "seoul-10k", SubQueue: "10k:open", Waiting: 40, Admitted: 7}}}, nil
+		}})
+	m.TaskFailed("made:up")
+	m.Reviewed("approve")
+	m.Reviewed("<script>")
+	srv := httptest.NewServer(m.Handler(nil))
+	defer srv.Close()
+	scrape := func() string {
+		t.Helper()
+		resp, err := http.Get(srv.URL + Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("scrape: %d", resp.StatusCode)
+		}
+		return string(body)
+	}
+	text := scrape()
+	for _, want := range []string{`startline_task_queue_tasks{queue="startline",state="pending"} 3`,
+		`startline_task_queue_tasks{queue="startline",state="active"} 0`, `startline_task_queue_tasks{queue="startline",state="retry"} 2`,
+		`startline_task_queue_tasks{queue="startline",state="archived"} 1`, "startline_task_queue_scrape_ok 1",
+		`startline_task_failures_total{type="other"} 1`, `startline_task_failures_total{type="mail:send"} 0`,
+		`startline_review_decisions_total{decision="approve"} 1`, `startline_review_decisions_total{decision="other"} 1`,
+		`startline_review_decisions_total{decision="reject_cluster"} 0`,
+		`startline_waitroom_waiting{event="seoul-10k",subqueue="10k:open"} 40`,
+		`startline_waitroom_admitted{event="seoul-10k",subqueue="10k:open"} 7`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the scrape lacks %q", want)
+		}
+	}
+	if strings.Contains(text, `type="made:up"`) || strings.Contains(text, `decision="<script>"`) {
+		t.Error("a label took an unknown value")
+	}
+	fail = true
+	scrape()
+	if reads != 1 {
+		t.Errorf("%d reads of the queues in two scrapes within the cache time, want 1", reads)
+	}
+
+	m = New(Options{QueueCacheTTL: time.Nanosecond, Queues: func(context.Context) ([]QueueSize, error) {
+		return nil, errors.New("redis down")
+	}})
+	srv2 := httptest.NewServer(m.Handler(nil))
+	defer srv2.Close()
+	resp, err := http.Get(srv2.URL + Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "startline_task_queue_scrape_ok 0") || strings.Contains(string(body), "startline_task_queue_tasks{") {
+		t.Errorf("a failed queue read:\n%s", body)
+	}
+	// The listener of its own answers /metrics only.
+	if resp, err := http.Get(srv2.URL + "/other"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /other on the metrics listener: %v %v", resp.StatusCode, err)
 	}
 }

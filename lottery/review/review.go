@@ -83,7 +83,8 @@ type Service struct {
 	notify   Notifier
 	log      *slog.Logger
 	networks *ipintel.DB
-	entries  Entries // receipt checks for runners' disputes (UseEntries)
+	entries  Entries          // receipt checks for runners' disputes (UseEntries)
+	observer DecisionObserver // counts decisions for the operators; nil: none
 }
 
 // NewService wires a Service. notify may be nil; networks nil uses the
@@ -218,6 +219,7 @@ func (s *Service) Decide(ctx context.Context, actor lottery.StaffAccount, id, de
 	if err != nil {
 		return nil, fmt.Errorf("decide %s: %w", id, err)
 	}
+	s.observed(decision)
 	return changed, nil
 }
 
