@@ -77,17 +77,6 @@ func startlineBinary(t *testing.T) string {
 	return binPath
 }
 
-// freePort returns a loopback TCP port nobody listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // proc is a child process that a test can SIGKILL and start again. Each
 // start is a new process group, so a kill takes any grandchild with it, and
 // Pdeathsig kills it if the test binary itself dies.
@@ -558,24 +547,4 @@ func (e *faultEnv) createEvent(s *server, slug string, opens, closes time.Time, 
 		"courses": []any{map[string]any{"code": "10k", "name": "10K", "distance_km": 10, "pace_groups": pgs}},
 	})
 	e.mustAdmin(s, http.StatusOK, "POST", "/api/v1/admin/events/"+slug+"/publish", nil)
-}
-
-// waitFor polls cond every interval until it reports true, fails, or the
-// time is up.
-func waitFor(t *testing.T, within, every time.Duration, what string, cond func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		ok, err := cond()
-		if err != nil {
-			t.Fatalf("waiting for %s: %v", what, err)
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, within)
-		}
-		time.Sleep(every)
-	}
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // OpsCounts is what the metrics scrape reads: entries by status, offers by
@@ -53,7 +54,7 @@ func (s *Store) OpsCounts(ctx context.Context) (OpsCounts, error) {
 		Scan(&out.OutboxUnsent).Error; err != nil {
 		return OpsCounts{}, fmt.Errorf("count outbox: %w", err)
 	}
-	lines, err := s.WaitingLines(ctx)
+	lines, err := s.WaitingLines(ctx, time.Now())
 	if err != nil {
 		return OpsCounts{}, err
 	}
@@ -62,11 +63,11 @@ func (s *Store) OpsCounts(ctx context.Context) (OpsCounts, error) {
 }
 
 // WaitingLines reads, in one query, the lines of the events whose window
-// is open now and that are not sold out: places handed out come from the
+// is open at now and that are not sold out: places handed out come from the
 // line's sequence (queue_place_<id>), so "waiting" is its last value less
 // admitted_through, with no scan of the tickets (a rolled-back join leaves
 // a gap, overstating the line by one). At most maxOpsLines, longest first.
-func (s *Store) WaitingLines(ctx context.Context) ([]WaitingLine, error) {
+func (s *Store) WaitingLines(ctx context.Context, now time.Time) ([]WaitingLine, error) {
 	var rows []struct {
 		Slug, Key         string
 		Waiting, Admitted int64
@@ -75,8 +76,8 @@ func (s *Store) WaitingLines(ctx context.Context) ([]WaitingLine, error) {
 			greatest(coalesce(sq.last_value, 0) - l.admitted_through, 0) AS waiting, l.admitted_through AS admitted
 		FROM queue_lines l JOIN events ev ON ev.id = l.event_id JOIN subqueues q ON q.id = l.subqueue_id
 			LEFT JOIN pg_sequences sq ON sq.schemaname = current_schema() AND sq.sequencename = 'queue_place_' || l.subqueue_id
-		WHERE ev.status = 'published' AND ev.opens_at <= now() AND ev.closes_at > now() AND NOT l.sold_out
-		ORDER BY waiting DESC, ev.slug, q.key LIMIT ?`, maxOpsLines).Scan(&rows).Error; err != nil {
+		WHERE ev.status = 'published' AND ev.opens_at <= ? AND ev.closes_at > ? AND NOT l.sold_out
+		ORDER BY waiting DESC, ev.slug, q.key LIMIT ?`, now, now, maxOpsLines).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("count waiting lines: %w", err)
 	}
 	out := make([]WaitingLine, len(rows))
