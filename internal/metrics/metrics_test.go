@@ -81,9 +81,9 @@ func TestQueueSizesCachedAndBounded(t *testing.T) {
 	m.Reviewed("<script>")
 	srv := httptest.NewServer(m.Handler(nil))
 	defer srv.Close()
-	scrape := func() string {
+	scrape := func(base string) string {
 		t.Helper()
-		resp, err := http.Get(srv.URL + Path)
+		resp, err := http.Get(base + Path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func TestQueueSizesCachedAndBounded(t *testing.T) {
 		}
 		return string(body)
 	}
-	text := scrape()
+	text := scrape(srv.URL)
 	for _, want := range []string{`startline_task_queue_tasks{queue="startline",state="pending"} 3`,
 		`startline_task_queue_tasks{queue="startline",state="active"} 0`, `startline_task_queue_tasks{queue="startline",state="retry"} 2`,
 		`startline_task_queue_tasks{queue="startline",state="archived"} 1`, "startline_task_queue_scrape_ok 1",
@@ -111,7 +111,7 @@ func TestQueueSizesCachedAndBounded(t *testing.T) {
 		t.Error("a label took an unknown value")
 	}
 	fail = true
-	scrape()
+	scrape(srv.URL)
 	if reads != 1 {
 		t.Errorf("%d reads of the queues in two scrapes within the cache time, want 1", reads)
 	}
@@ -121,13 +121,7 @@ func TestQueueSizesCachedAndBounded(t *testing.T) {
 	}})
 	srv2 := httptest.NewServer(m.Handler(nil))
 	defer srv2.Close()
-	resp, err := http.Get(srv2.URL + Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), "startline_task_queue_scrape_ok 0") || strings.Contains(string(body), "startline_task_queue_tasks{") {
+	if body := scrape(srv2.URL); !strings.Contains(body, "startline_task_queue_scrape_ok 0") || strings.Contains(body, "startline_task_queue_tasks{") {
 		t.Errorf("a failed queue read:\n%s", body)
 	}
 	// The listener of its own answers /metrics only.
