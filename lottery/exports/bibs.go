@@ -33,6 +33,17 @@ func (r BibRange) Size() int {
 // Holds reports whether bib is in the range.
 func (r BibRange) Holds(bib int) bool { return r.Set() && bib >= r.First && bib <= r.Last }
 
+// Messages of bib range errors; pages translate them by these exact texts
+// (the counts are on the page beside each range).
+const (
+	MsgBibNumber   = "enter a whole number"
+	MsgBibBounds   = "a bib number is from 1 to 999999"
+	MsgBibOrder    = "the last bib comes after the first"
+	MsgBibOverlap  = "this range overlaps another pace group's range"
+	MsgBibMissing  = "confirmed entries need bibs here: set a range"
+	MsgBibTooSmall = "this range is too small for the confirmed entries"
+)
+
 // BibField names the form field of a sub-queue's range end ("first" or
 // "last"): the field a range error is shown next to.
 func BibField(key, end string) string { return "bibs." + key + "." + end }
@@ -48,11 +59,11 @@ func CheckBibRanges(ranges []BibRange) error {
 		}
 		switch {
 		case r.First < 1 || r.First > MaxBib:
-			return lottery.Fieldf(BibField(r.Key, "first"), "a bib number is from 1 to %d", MaxBib)
+			return lottery.Fieldf(BibField(r.Key, "first"), MsgBibBounds)
 		case r.Last < 1 || r.Last > MaxBib:
-			return lottery.Fieldf(BibField(r.Key, "last"), "a bib number is from 1 to %d", MaxBib)
+			return lottery.Fieldf(BibField(r.Key, "last"), MsgBibBounds)
 		case r.Last < r.First:
-			return lottery.Fieldf(BibField(r.Key, "last"), "the last bib comes after the first")
+			return lottery.Fieldf(BibField(r.Key, "last"), MsgBibOrder)
 		}
 	}
 	set := make([]BibRange, 0, len(ranges))
@@ -64,8 +75,7 @@ func CheckBibRanges(ranges []BibRange) error {
 	slices.SortStableFunc(set, func(a, b BibRange) int { return cmp.Compare(a.First, b.First) })
 	for i := 1; i < len(set); i++ {
 		if set[i].First <= set[i-1].Last {
-			return lottery.Fieldf(BibField(set[i].Key, "first"), "this range overlaps the range of %s (%d-%d)",
-				set[i-1].Key, set[i-1].First, set[i-1].Last)
+			return lottery.Fieldf(BibField(set[i].Key, "first"), MsgBibOverlap)
 		}
 	}
 	return nil
@@ -115,15 +125,15 @@ func PlanBibs(ranges []BibRange, holders []BibHolder) (BibPlan, error) {
 			continue
 		}
 		if !r.Set() {
-			return BibPlan{}, lottery.Fieldf(BibField(r.Key, "first"), "%d confirmed entries need bibs: set a range", n)
+			return BibPlan{}, lottery.Fieldf(BibField(r.Key, "first"), MsgBibMissing)
 		}
 		if n > r.Size() {
-			return BibPlan{}, lottery.Fieldf(BibField(r.Key, "last"), "%d confirmed entries need bibs; this range holds %d", n, r.Size())
+			return BibPlan{}, lottery.Fieldf(BibField(r.Key, "last"), MsgBibTooSmall)
 		}
 	}
 	for sq, n := range count {
 		if _, ok := bySQ[sq]; !ok && n > 0 {
-			return BibPlan{}, lottery.Fieldf("bibs", "a sub-queue with confirmed entries has no range")
+			return BibPlan{}, lottery.Fieldf("bibs", MsgBibMissing)
 		}
 	}
 	order := slices.Clone(holders)

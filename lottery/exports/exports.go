@@ -108,9 +108,9 @@ type Storer interface {
 	// BibRanges returns the ranges of the event's sub-queues (unset ones
 	// with zero ends), keyed by sub-queue id.
 	BibRanges(ctx context.Context, eventID int64) (map[int64]BibRange, error)
-	// ConfirmedCount is how many of the event's entries are confirmed (due
-	// a bib).
-	ConfirmedCount(ctx context.Context, eventID int64) (int, error)
+	// ConfirmedBySubQueue counts the event's confirmed entries (due a bib)
+	// by sub-queue id.
+	ConfirmedBySubQueue(ctx context.Context, eventID int64) (map[int64]int, error)
 	// SaveBibRanges stores the sub-queues' ranges (audited);
 	// lottery.ErrNotFound when a sub-queue is not the event's.
 	SaveBibRanges(ctx context.Context, eventID int64, ranges []BibRange, actor lottery.StaffAccount) error
@@ -470,3 +470,10 @@ func (s *Service) AssignBibs(ctx context.Context, actor lottery.StaffAccount, ev
 	}
 	return plan, nil
 }
+
+// ContentType is every export's media type.
+const ContentType = "text/csv; charset=utf-8"
+
+// ContentDisposition is the header value that saves the download under
+// FileName.
+func (x Export) ContentDisposition() string { return `attachment; filename="` + x.FileName() + `"` }

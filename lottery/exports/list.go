@@ -188,11 +188,11 @@ func (s *Service) List(ctx context.Context, ev lottery.Event, q ListQuery) (List
 	return page, nil
 }
 
-// ConfirmedCount is how many entries of the event are due a bib.
-func (s *Service) ConfirmedCount(ctx context.Context, ev lottery.Event) (int, error) {
-	n, err := s.store.ConfirmedCount(ctx, ev.ID)
+// ConfirmedBySubQueue counts the event's entries due a bib by sub-queue id.
+func (s *Service) ConfirmedBySubQueue(ctx context.Context, ev lottery.Event) (map[int64]int, error) {
+	n, err := s.store.ConfirmedBySubQueue(ctx, ev.ID)
 	if err != nil {
-		return 0, fmt.Errorf("confirmed entries of %s: %w", ev.Slug, err)
+		return nil, fmt.Errorf("confirmed entries of %s: %w", ev.Slug, err)
 	}
 	return n, nil
 }

@@ -165,14 +165,23 @@ func bibRanges(tx *gorm.DB, eventID int64, lock bool) (map[int64]exports.BibRang
 	return out, nil
 }
 
-// ConfirmedCount is how many of the event's entries are confirmed.
-func (s *Store) ConfirmedCount(ctx context.Context, eventID int64) (int, error) {
-	var n int
-	if err := s.db.WithContext(ctx).Raw(`SELECT count(*) FROM entries WHERE event_id = ? AND status = 'confirmed'`,
-		eventID).Scan(&n).Error; err != nil {
-		return 0, fmt.Errorf("confirmed count: %w", err)
+// ConfirmedBySubQueue counts the event's confirmed entries by sub-queue
+// (entries_subqueue_status_idx).
+func (s *Store) ConfirmedBySubQueue(ctx context.Context, eventID int64) (map[int64]int, error) {
+	var rows []struct {
+		SubqueueID int64
+		N          int
 	}
-	return n, nil
+	if err := s.db.WithContext(ctx).Raw(`SELECT e.subqueue_id, count(*) AS n FROM subqueues q
+		JOIN entries e ON e.subqueue_id = q.id AND e.status = 'confirmed' WHERE q.event_id = ? GROUP BY e.subqueue_id`,
+		eventID).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("confirmed count: %w", err)
+	}
+	out := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		out[r.SubqueueID] = r.N
+	}
+	return out, nil
 }
 
 // SaveBibRanges stores sub-queues' ranges (zero ends clear one) and audits
