@@ -3,8 +3,8 @@ package web_test
 import (
 	"context"
 	"encoding/csv"
-	"regexp"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
