@@ -43,9 +43,7 @@ func (s *site) orgLogin(org, email string) string {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
-	code, _ := totp.GenerateCode(key.Secret(), time.Now())
-	return s.login(email, code)
+	return s.login(email, totpNow(s.t, enr.TOTPURL))
 }
 
 // TestConsoleEntriesAndExports walks the data pages with plain requests:
@@ -158,4 +156,15 @@ func TestConsoleEntriesAndExports(t *testing.T) {
 			t.Errorf("another organization's organizer %s: %d", p, code)
 		}
 	}
+}
+
+// totpNow is the current code of an enrolment's TOTP URL.
+func totpNow(t testing.TB, totpURL string) string {
+	t.Helper()
+	key, err := otp.NewKeyFromURL(totpURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _ := totp.GenerateCode(key.Secret(), time.Now())
+	return code
 }
