@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/exports"
 )
@@ -37,13 +38,18 @@ func (h *handler) exportCSV(c *gin.Context) {
 		writeError(c, h.Log, err)
 		return
 	}
-	c.Header("Content-Type", exports.ContentType)
-	c.Header("Content-Disposition", x.ContentDisposition())
-	c.Header("Cache-Control", "private, no-store")
-	c.Status(http.StatusOK)
-	if _, err := h.Exports.Write(c.Request.Context(), x, c.Writer, c.Query("bom") != "0"); err != nil {
-		h.Log.WarnContext(c.Request.Context(), "export cut short", "event", x.Event.Slug, "file", x.File, "err", err)
+	httpkit.StreamExport(c, h.Log, h.Exports, x)
+}
+
+// exportsEvent is the :slug event for an organizer's data route, or the
+// answer (another organization's event: 404).
+func (h *handler) exportsEvent(c *gin.Context) (lottery.Event, bool) {
+	ev, err := h.Exports.Event(c.Request.Context(), actorOf(c), c.Param("slug"))
+	if err != nil {
+		writeError(c, h.Log, err)
+		return lottery.Event{}, false
 	}
+	return ev, true
 }
 
 type bibRangeJSON struct {
@@ -56,9 +62,8 @@ type bibRangeJSON struct {
 
 func (h *handler) bibRanges(c *gin.Context) {
 	ctx := c.Request.Context()
-	ev, err := h.Exports.Event(ctx, actorOf(c), c.Param("slug"))
-	if err != nil {
-		writeError(c, h.Log, err)
+	ev, ok := h.exportsEvent(c)
+	if !ok {
 		return
 	}
 	ranges, err := h.Exports.BibRanges(ctx, ev)
@@ -89,9 +94,8 @@ func (h *handler) setBibRanges(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	ev, err := h.Exports.Event(ctx, actorOf(c), c.Param("slug"))
-	if err != nil {
-		writeError(c, h.Log, err)
+	ev, ok := h.exportsEvent(c)
+	if !ok {
 		return
 	}
 	given := make([]exports.BibRange, len(b.Ranges))
@@ -109,9 +113,8 @@ func (h *handler) setBibRanges(c *gin.Context) {
 // field of a missing, too small or overlapping range.
 func (h *handler) assignBibs(c *gin.Context) {
 	ctx := c.Request.Context()
-	ev, err := h.Exports.Event(ctx, actorOf(c), c.Param("slug"))
-	if err != nil {
-		writeError(c, h.Log, err)
+	ev, ok := h.exportsEvent(c)
+	if !ok {
 		return
 	}
 	plan, err := h.Exports.AssignBibs(ctx, actorOf(c), ev)
@@ -140,9 +143,8 @@ type listedEntryJSON struct {
 // page's "next"), newest first.
 func (h *handler) listEntries(c *gin.Context) {
 	ctx := c.Request.Context()
-	ev, err := h.Exports.Event(ctx, actorOf(c), c.Param("slug"))
-	if err != nil {
-		writeError(c, h.Log, err)
+	ev, ok := h.exportsEvent(c)
+	if !ok {
 		return
 	}
 	page, err := h.Exports.List(ctx, ev, exports.ListQuery{Search: c.Query("q"), Status: c.Query("status"),

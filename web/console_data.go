@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/exports"
 )
@@ -237,12 +238,7 @@ func (p *pages) consoleExportCSV(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
-	c.Header("Content-Type", exports.ContentType)
-	c.Header("Content-Disposition", x.ContentDisposition())
-	c.Status(http.StatusOK)
-	if _, err := p.Exports.Write(c.Request.Context(), x, c.Writer, c.Query("bom") != "0"); err != nil {
-		p.Log.WarnContext(c.Request.Context(), "export cut short", "event", x.Event.Slug, "file", x.File, "err", err)
-	}
+	httpkit.StreamExport(c, p.Log, p.Exports, x)
 }
 
 // consoleSaveBibs stores the ranges form: each pace group's first and last

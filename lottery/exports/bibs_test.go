@@ -124,6 +124,7 @@ func TestFilterOf(t *testing.T) {
 		{"id prefix", ListQuery{Search: "3f2a9c"}, ListFilter{Text: "3f2a9c", IDFrom: "3f2a9c00-0000-0000-0000-000000000000",
 			IDTo: "3f2a9cff-ffff-ffff-ffff-ffffffffffff", Limit: PageSize}, ""},
 		{"status and sub-queue", ListQuery{Status: "confirmed", SubQueue: "half:open"}, ListFilter{Status: "confirmed", SubQueueID: 7, Limit: PageSize}, ""},
+		{"dashes are no id prefix", ListQuery{Search: "-----"}, ListFilter{Text: "-----", Limit: PageSize}, ""},
 		{"unknown status", ListQuery{Status: "won"}, ListFilter{}, "status"},
 		{"unknown sub-queue", ListQuery{SubQueue: "full:open"}, ListFilter{}, "subqueue"},
 		{"broken cursor", ListQuery{After: "x"}, ListFilter{}, "after"},

@@ -106,7 +106,7 @@ func FilterOf(ev lottery.Event, q ListQuery, phoneRegion string) (ListFilter, er
 		if p, err := identity.NormalizePhone(s, phoneRegion); err == nil && strings.ContainsAny(s, "0123456789") {
 			f.Phone = p
 		}
-		if l := strings.ToLower(s); hexPrefixRe.MatchString(l) {
+		if l := strings.ToLower(s); hexPrefixRe.MatchString(l) && len(strings.ReplaceAll(l, "-", "")) >= 4 {
 			f.IDFrom, f.IDTo = uuidBounds(l)
 		}
 	}
