@@ -57,7 +57,7 @@ func (s *Store) EachEntry(ctx context.Context, eventID int64, fn func(exports.En
 			&r.GroupCode, &r.RiskScore, &r.RiskDecision, &r.Tickets, &r.Lang, &answers, &consents); err != nil {
 			return fmt.Errorf("export entries: %w", err)
 		}
-		r.Status, r.Answers, r.Consents = lottery.EntryStatus(status), answersOf(answers), r.Consents[:0]
+		r.Status, r.Answers, r.Consents = lottery.EntryStatus(status), answersOf(answers), nil
 		var cs []consentJSON
 		_ = json.Unmarshal(consents, &cs) // built by the query
 		for _, c := range cs {
