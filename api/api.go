@@ -16,6 +16,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
+	"github.com/startline/startline/lottery/exports"
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/registration"
 	"github.com/startline/startline/lottery/review"
@@ -35,6 +36,7 @@ type Deps struct {
 	Waitroom *waitroom.Service  // waiting-room joins, polls and pre-queue artifacts
 	Stats    *drawstats.Service // live odds and draw statistics; nil: none shown
 	Series   *series.Service    // series, editions and history imports
+	Exports  *exports.Service   // CSV exports and bibs (issue 14)
 	Guard    *guard.Guard
 	Outbox   lottery.MailStore
 	Log      *slog.Logger
@@ -116,6 +118,7 @@ func Register(r *gin.Engine, d Deps) {
 	admin.POST("/events/:slug/subqueues/:key/capacity", h.setCapacity)
 	admin.PUT("/events/:slug/questions", h.setForm)
 	admin.GET("/events/:slug/offers", h.offerStats)
+	h.registerExports(admin)
 	admin.POST("/series", h.createSeries)
 	admin.POST("/series/:slug/events", h.attachEvent)
 	// A history file is larger than the API's other bodies: its own limit.

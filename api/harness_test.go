@@ -26,6 +26,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
+	"github.com/startline/startline/lottery/exports"
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
@@ -112,7 +113,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	}
 	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
 	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g,
-		Series: series.NewService(store, "KR", svc.ForgetEvent), Log: log, Dev: dev, Self: self,
+		Series: series.NewService(store, "KR", svc.ForgetEvent), Exports: exports.NewService(store, svc, log, "KR"), Log: log, Dev: dev, Self: self,
 		Outbox: lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, testPublicURL)},
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)

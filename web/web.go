@@ -30,6 +30,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
+	"github.com/startline/startline/lottery/exports"
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
@@ -59,6 +60,7 @@ type Deps struct {
 	Staff       *staff.Service     // staff sessions and logins
 	Review      *review.Service    // the review queue and decisions
 	Series      *series.Service    // history uploads of a series
+	Exports     *exports.Service   // the console's exports, bibs and entries list (issue 14)
 	Waitroom    *waitroom.Service  // waiting-room joins and polls, the sealed address
 	Guard       *guard.Guard
 	Sandbox     *sandbox.Provider // the test checkout, dev mode only
@@ -150,6 +152,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerAppeals(r)
 	p.registerStaff(r)
 	p.registerQueues(r)
+	p.registerData(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}

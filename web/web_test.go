@@ -22,6 +22,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
+	"github.com/startline/startline/lottery/exports"
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
@@ -95,7 +96,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	g := guardtest.New(t, log, opts)
 	d := web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Log: log, Dev: dev, Self: self,
 		Outbox: lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, "https://run.example")},
-		Series: series.NewService(store, "KR", svc.ForgetEvent)}
+		Series: series.NewService(store, "KR", svc.ForgetEvent), Exports: exports.NewService(store, svc, log, "KR")}
 	for _, f := range more {
 		f(&d)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
+	"github.com/startline/startline/lottery/exports"
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/payments/stripe"
@@ -55,6 +56,7 @@ type app struct {
 	draws    *draws.Service
 	stats    *drawstats.Service // odds before the draw, statistics after
 	series   *series.Service    // series, editions, history imports
+	exports  *exports.Service   // CSV exports, bibs, the entries list (issue 14)
 	offers   *offers.Service
 	waitroom *waitroom.Service
 	staff    *staff.Service
@@ -131,6 +133,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.draws = draws.NewService(store, a.svc, a.reg, keys, a.tasks, log)
 	a.stats = drawstats.NewService(store, lottery.SystemClock{}, log, drawstats.Config{})
 	a.series = series.NewService(store, cfg.PhoneRegion, a.svc.ForgetEvent)
+	a.exports = exports.NewService(store, a.svc, log, cfg.PhoneRegion)
 	a.svc.UseDraws(a.stats.FinalOnFreeze(a.draws)) // a freeze also publishes the final odds
 	a.offers = offers.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log)
 	a.waitroom = waitroom.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
@@ -240,6 +243,7 @@ func (a *app) router() (*gin.Engine, error) {
 		Review:   a.review,
 		Self:     a.self,
 		Series:   a.series,
+		Exports:  a.exports,
 		Site:     a.site})
 	// The Asynq monitor (asynqmon), the maintained web UI for the task
 	// queues; web shows it to signed-in staff only. Read-only: a change
@@ -255,6 +259,7 @@ func (a *app) router() (*gin.Engine, error) {
 		Review:   a.review,
 		Self:     a.self,
 		Series:   a.series,
+		Exports:  a.exports,
 		Site:     a.site,
 		Queues:   a.queues}); err != nil {
 		return nil, err
