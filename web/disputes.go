@@ -96,7 +96,7 @@ func showReviewCases[L any](p *pages, c *gin.Context, tmpl, titleKey string,
 	if !ok {
 		return
 	}
-	evs, slug, ok := p.consoleEvents(c)
+	evs, slug, ok := p.consoleEvents(c, acct)
 	if !ok {
 		return
 	}

@@ -159,7 +159,7 @@ func (p *pages) reviewQueue(c *gin.Context) {
 	if !ok {
 		return
 	}
-	evs, slug, ok := p.consoleEvents(c)
+	evs, slug, ok := p.consoleEvents(c, acct)
 	if !ok {
 		return
 	}
@@ -178,13 +178,22 @@ func (p *pages) reviewQueue(c *gin.Context) {
 	p.render(c, http.StatusOK, "review_queue", translator(p.lang(c))("review.queue.title"), page, nil)
 }
 
-// consoleEvents lists the events a console page chooses from and the one
-// asked for (?event=), the first by default; a failure is rendered.
-func (p *pages) consoleEvents(c *gin.Context) ([]lottery.Event, string, bool) {
-	evs, err := p.Svc.ListEvents(c.Request.Context())
+// consoleEvents lists the events a reviewer console page chooses from (the
+// published ones of the member's organization, lottery.Service.OrgEvents)
+// and the one asked for (?event=), the first by default; a failure is
+// rendered. Another organization's event asked for by name is refused by
+// the review service (404).
+func (p *pages) consoleEvents(c *gin.Context, acct lottery.StaffAccount) ([]lottery.Event, string, bool) {
+	all, err := p.Svc.OrgEvents(c.Request.Context(), acct)
 	if err != nil {
 		p.fail(c, err)
 		return nil, "", false
+	}
+	evs := make([]lottery.Event, 0, len(all))
+	for _, ev := range all {
+		if ev.Public() {
+			evs = append(evs, ev)
+		}
 	}
 	slug := c.Query("event")
 	if slug == "" && len(evs) > 0 {
@@ -277,8 +286,8 @@ func (p *pages) historyForm(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if acct.Role != lottery.RoleOrganizer {
-		p.fail(c, lottery.ErrForbidden)
+	if _, err := p.Series.Managed(c.Request.Context(), acct, c.Param("slug")); err != nil {
+		p.fail(c, err) // a reviewer 403; another organization's series 404
 		return
 	}
 	rows, _ := strconv.Atoi(c.Query("rows"))
@@ -307,7 +316,8 @@ func (p *pages) historyUpload(c *gin.Context) {
 	defer f.Close()
 	n, err := p.Series.ImportHistory(c.Request.Context(), acct, page.Series, f)
 	if err != nil {
-		if code := lottery.CodeOf(err); code == lottery.CodeInternal || code == lottery.CodeUnavailable || code == lottery.CodeForbidden {
+		if code := lottery.CodeOf(err); code == lottery.CodeInternal || code == lottery.CodeUnavailable || code == lottery.CodeForbidden ||
+			code == lottery.CodeNotFound {
 			p.fail(c, err)
 			return
 		}
