@@ -150,6 +150,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerAppeals(r)
 	p.registerStaff(r)
 	p.registerQueues(r)
+	p.registerTeam(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}
