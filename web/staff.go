@@ -243,7 +243,7 @@ func (p *pages) reviewDecision(c *gin.Context) {
 	_, err := p.Review.Decide(c.Request.Context(), acct, id, c.PostForm("decision"), c.PostForm("note"))
 	if err != nil {
 		var e *lottery.Error
-		if errors.As(err, &e) && e.Code != lottery.CodeInternal && e.Code != lottery.CodeUnavailable {
+		if errors.As(err, &e) && e.Code != lottery.CodeInternal && e.Code != lottery.CodeUnavailable && e.Code != lottery.CodeNotFound {
 			c.Redirect(http.StatusSeeOther, "/review/entries/"+url.PathEscape(id)+"?done="+url.QueryEscape("error: "+e.Message))
 			return
 		}
@@ -264,8 +264,8 @@ func (p *pages) reviewClaim(c *gin.Context) {
 	done := "claim: " + c.PostForm("decision")
 	if _, err := p.Review.DecideClaim(c.Request.Context(), acct, id, c.PostForm("decision"), c.PostForm("note")); err != nil {
 		var e *lottery.Error
-		if !errors.As(err, &e) || e.Code == lottery.CodeInternal || e.Code == lottery.CodeUnavailable {
-			p.fail(c, err)
+		if !errors.As(err, &e) || e.Code == lottery.CodeInternal || e.Code == lottery.CodeUnavailable || e.Code == lottery.CodeNotFound {
+			p.fail(c, err) // another organization's entry is as unknown: the 404 page
 			return
 		}
 		done = "error: " + e.Message
@@ -303,6 +303,10 @@ func (p *pages) historyUpload(c *gin.Context) {
 		return
 	}
 	page := historyPage{Staff: acct, CSRF: p.csrf(tok), Series: c.Param("slug")}
+	if _, err := p.Series.Managed(c.Request.Context(), acct, page.Series); err != nil {
+		p.fail(c, err) // a reviewer 403; another organization's series 404
+		return
+	}
 	fh, err := c.FormFile("file")
 	if err != nil {
 		p.render(c, http.StatusUnprocessableEntity, "series_history", "History", page, lottery.Fieldf("file", "choose a CSV file"))
