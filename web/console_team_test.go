@@ -74,7 +74,7 @@ func TestTeamInvitations(t *testing.T) {
 		{"not an address", "reviewer", "Give a plain e-mail address.", http.StatusUnprocessableEntity},
 		{"x@example.com", "admin", "Choose organizer or reviewer.", http.StatusUnprocessableEntity},
 	} {
-		st, body := s.postPage("/admin/team/invites", url.Values{"csrf": {csrf}, "email": {tc.email}, "role": {tc.role}, "mail_lang": {"en"}}, cookie)
+		st, body := s.postForm("/admin/team/invites", url.Values{"csrf": {csrf}, "email": {tc.email}, "role": {tc.role}, "mail_lang": {"en"}}, "Cookie", cookie)
 		if st != tc.status || !strings.Contains(body, tc.want) || !strings.Contains(body, html.EscapeString(tc.email)) {
 			t.Errorf("invite %q as %q: %d, want %d with %q", tc.email, tc.role, st, tc.status, tc.want)
 		}
@@ -105,7 +105,7 @@ func TestTeamInvitations(t *testing.T) {
 		t.Fatalf("accept page: %d %s", code, body)
 	}
 	accept := func(pw, pw2 string) (int, string) {
-		return s.postPage("/staff/invite/"+tok, url.Values{"password": {pw}, "password2": {pw2}}, "")
+		return s.postForm("/staff/invite/"+tok, url.Values{"password": {pw}, "password2": {pw2}})
 	}
 	if code, body := accept("short", "short"); code != http.StatusUnprocessableEntity || !strings.Contains(body, "At least 12 characters.") {
 		t.Errorf("short password: %d", code)
@@ -170,14 +170,14 @@ func TestTeamInvitations(t *testing.T) {
 	}
 }
 
-// postPage posts a form (with the staff cookie when given) and returns the
+// postForm posts a form with headers (name, value, …) and returns the
 // status and the page.
-func (s *site) postPage(path string, form url.Values, cookie string) (int, string) {
+func (s *site) postForm(path string, form url.Values, header ...string) (int, string) {
 	s.t.Helper()
 	req, _ := http.NewRequest("POST", s.srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if cookie != "" {
-		req.Header.Set("Cookie", cookie)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	res, err := noRedirect.Do(req)
 	if err != nil {
