@@ -84,6 +84,16 @@ type matrixRow struct {
 	want                      want
 }
 
+// matrix is the table. A new route is one line, e.g. for console pages of
+// one event and the organizer's own list:
+//
+//	{"GET", "/admin", "/admin", ``, ownConsole(200)},
+//	{"GET", "/admin/events/:slug", "/admin/events/{event}", ``, console(200)},
+//	{"POST", "/admin/events/:slug/edit", "/admin/events/{draft}/edit", `name=Renamed`, console(303)},
+//	{"GET", "/api/v1/admin/events/:slug/exports/entries.csv", "/api/v1/admin/events/{event}/exports/entries.csv", ``, adminAPI(200)},
+//
+// ({event} is an open event of the organizer's organization with entries,
+// {draft} a draft of it, {frozen} a frozen one; see the fixture below.)
 var matrix = []matrixRow{
 	// Admin API.
 	{"POST", "/api/v1/admin/events", "/api/v1/admin/events", `{}`, ownAPI(422)},
