@@ -133,6 +133,18 @@ func TestTeamInvitations(t *testing.T) {
 		t.Errorf("the invited reviewer's login: %d", code)
 	}
 
+	// An address that got an account after its invitation cannot take it.
+	if code, _ := s.postWith("/admin/team/invites", url.Values{"csrf": {csrf}, "email": {"taken@example.com"}, "role": {"reviewer"}}, "Cookie", cookie); code != http.StatusSeeOther {
+		t.Fatalf("invite taken@: %d", code)
+	}
+	if _, err := s.staff.Add(ctx, "taken@example.com", lottery.RoleReviewer, ""); err != nil {
+		t.Fatal(err)
+	}
+	code, body = s.postForm("/staff/invite/"+s.inviteLink("taken@example.com"), url.Values{"password": {"correct horse battery"}, "password2": {"correct horse battery"}})
+	if code != http.StatusConflict || !strings.Contains(body, "This address already has a staff account.") {
+		t.Errorf("accepting for an address with an account: %d", code)
+	}
+
 	// Revoked, expired, and another organization's organizer.
 	for _, addr := range []string{"gone@example.com", "late@example.com"} {
 		if code, _ := s.postWith("/admin/team/invites", url.Values{"csrf": {csrf}, "email": {addr}, "role": {"organizer"}}, "Cookie", cookie); code != http.StatusSeeOther {

@@ -303,58 +303,72 @@ func TestAuthorizationMatrix(t *testing.T) {
 		ordered = append(ordered, row)
 	}
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for _, row := range append(ordered, last...) {
-		for who := anonymous; who <= organizer; who++ {
-			name := fmt.Sprintf("%s %s as %s", row.method, row.path, callerNames[who])
-			method := row.method
-			if method == "ANY" {
-				method = http.MethodGet
+	// call makes one row's request as who and checks the answer (and, when
+	// it is a refusal, that nothing changed).
+	call := func(row matrixRow, who caller) {
+		t.Helper()
+		name := fmt.Sprintf("%s %s as %s", row.method, row.path, callerNames[who])
+		method := row.method
+		if method == "ANY" {
+			method = http.MethodGet
+		}
+		path, body := expand(row.path), expand(row.body)
+		api := strings.HasPrefix(path, "/api/")
+		id := ids[who]
+		ctype := ""
+		switch {
+		case api && strings.HasSuffix(row.route, "/history"):
+			ctype = "text/csv"
+		case api && body != "":
+			ctype = "application/json"
+		case !api && method == http.MethodPost:
+			ctype = "application/x-www-form-urlencoded"
+			if id.csrf != "" {
+				body = strings.TrimPrefix(body+"&csrf="+url.QueryEscape(id.csrf), "&")
 			}
-			path, body := expand(row.path), expand(row.body)
-			api := strings.HasPrefix(path, "/api/")
-			id := ids[who]
-			ctype := ""
-			switch {
-			case api && strings.HasSuffix(row.route, "/history"):
-				ctype = "text/csv"
-			case api && body != "":
-				ctype = "application/json"
-			case !api && method == http.MethodPost:
-				ctype = "application/x-www-form-urlencoded"
-				if id.csrf != "" {
-					body = strings.TrimPrefix(body+"&csrf="+url.QueryEscape(id.csrf), "&")
-				}
-			}
-			req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-			if ctype != "" {
-				req.Header.Set("Content-Type", ctype)
-			}
-			req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36")
-			switch {
-			case api && id.bearer != "":
-				req.Header.Set("Authorization", "Bearer "+id.bearer)
-			case !api && id.cookie != "":
-				req.Header.Set("Cookie", id.cookie)
-			}
-			refused := who <= runner || row.want.status[who] == 401 || row.want.status[who] == 403 || row.want.status[who] == 404 ||
-				row.want.status[who] == 302
-			before := fingerprint(t, db)
-			res, err := client.Do(req)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			got, _ := io.ReadAll(res.Body)
-			res.Body.Close()
-			if res.StatusCode != row.want.status[who] {
-				t.Errorf("%s: %d, want %d: %.200s", name, res.StatusCode, row.want.status[who], strings.Join(strings.Fields(string(got)), " "))
-			}
-			if refused && !row.want.public {
-				if after := fingerprint(t, db); after != before {
-					t.Errorf("%s was refused but changed the data:\nbefore %s\nafter  %s", name, before, after)
-				}
+		}
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36")
+		switch {
+		case api && id.bearer != "":
+			req.Header.Set("Authorization", "Bearer "+id.bearer)
+		case !api && id.cookie != "":
+			req.Header.Set("Cookie", id.cookie)
+		}
+		st := row.want.status[who]
+		refused := who <= runner || st == 401 || st == 403 || st == 404 || st == 302
+		before := fingerprint(t, db)
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != st {
+			t.Errorf("%s: %d, want %d: %.200s", name, res.StatusCode, st, strings.Join(strings.Fields(string(got)), " "))
+		}
+		if refused && !row.want.public {
+			if after := fingerprint(t, db); after != before {
+				t.Errorf("%s was refused but changed the data:\nbefore %s\nafter  %s", name, before, after)
 			}
 		}
 	}
+	for _, row := range append(ordered, last...) {
+		for who := anonymous; who <= organizer; who++ {
+			call(row, who)
+		}
+	}
+
+	// Through its own organization's series, another organizer still
+	// cannot reach this organization's event.
+	call(matrixRow{"POST", "/api/v1/admin/series", "/api/v1/admin/series", `{"slug":"rival-race","name":"Rival Race"}`,
+		ownAPI(201)}, otherOrg)
+	call(matrixRow{"POST", "/api/v1/admin/series/:slug/events", "/api/v1/admin/series/rival-race/events",
+		`{"event":"{event}","edition_year":2027}`, want{status: [5]int{2: 404}}}, otherOrg)
+
 	if t.Failed() && os.Getenv("MATRIX_VERBOSE") != "" {
 		t.Log("fixture:", fill)
 	}
