@@ -36,7 +36,8 @@ func rulesWith(over ...abredis.Rule) []abredis.Rule {
 // X-Forwarded-For).
 func (s *site) postFrom(ip, path string, form url.Values) (int, string) {
 	s.t.Helper()
-	return s.postForm(path, form, "X-Forwarded-For", ip)
+	code, body, _ := s.postForm(path, form, "X-Forwarded-For", ip)
+	return code, body
 }
 
 func (s *site) outboxCount(to string) int {

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -74,7 +73,7 @@ func TestTeamInvitations(t *testing.T) {
 		{"not an address", "reviewer", "Give a plain e-mail address.", http.StatusUnprocessableEntity},
 		{"x@example.com", "admin", "Choose organizer or reviewer.", http.StatusUnprocessableEntity},
 	} {
-		st, body := s.postForm("/admin/team/invites", url.Values{"csrf": {csrf}, "email": {tc.email}, "role": {tc.role}, "mail_lang": {"en"}}, "Cookie", cookie)
+		st, body, _ := s.postForm("/admin/team/invites", url.Values{"csrf": {csrf}, "email": {tc.email}, "role": {tc.role}, "mail_lang": {"en"}}, "Cookie", cookie)
 		if st != tc.status || !strings.Contains(body, tc.want) || !strings.Contains(body, html.EscapeString(tc.email)) {
 			t.Errorf("invite %q as %q: %d, want %d with %q", tc.email, tc.role, st, tc.status, tc.want)
 		}
@@ -105,7 +104,8 @@ func TestTeamInvitations(t *testing.T) {
 		t.Fatalf("accept page: %d %s", code, body)
 	}
 	accept := func(pw, pw2 string) (int, string) {
-		return s.postForm("/staff/invite/"+tok, url.Values{"password": {pw}, "password2": {pw2}})
+		code, body, _ := s.postForm("/staff/invite/"+tok, url.Values{"password": {pw}, "password2": {pw2}})
+		return code, body
 	}
 	if code, body := accept("short", "short"); code != http.StatusUnprocessableEntity || !strings.Contains(body, "At least 12 characters.") {
 		t.Errorf("short password: %d", code)
@@ -140,7 +140,7 @@ func TestTeamInvitations(t *testing.T) {
 	if _, err := s.staff.Add(ctx, "taken@example.com", lottery.RoleReviewer, ""); err != nil {
 		t.Fatal(err)
 	}
-	code, body = s.postForm("/staff/invite/"+s.inviteLink("taken@example.com"), url.Values{"password": {"correct horse battery"}, "password2": {"correct horse battery"}})
+	code, body, _ = s.postForm("/staff/invite/"+s.inviteLink("taken@example.com"), url.Values{"password": {"correct horse battery"}, "password2": {"correct horse battery"}})
 	if code != http.StatusConflict || !strings.Contains(body, "This address already has a staff account.") {
 		t.Errorf("accepting for an address with an account: %d", code)
 	}
@@ -183,19 +183,13 @@ func TestTeamInvitations(t *testing.T) {
 }
 
 // postForm posts a form with headers (name, value, …) and returns the
-// status and the page.
-func (s *site) postForm(path string, form url.Values, header ...string) (int, string) {
+// status, the page and the response's headers.
+func (s *site) postForm(path string, form url.Values, header ...string) (int, string, http.Header) {
 	s.t.Helper()
-	req, _ := http.NewRequest("POST", s.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	h := http.Header{}
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+		h.Set(header[i], header[i+1])
 	}
-	res, err := noRedirect.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	res, body := s.send("POST", path, "application/x-www-form-urlencoded", []byte(form.Encode()), h)
+	return res.StatusCode, body, res.Header
 }
