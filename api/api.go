@@ -111,7 +111,7 @@ func Register(r *gin.Engine, d Deps) {
 	review.GET("/appeals", h.reviewAppeals)
 	review.POST("/appeals/:id/decision", h.decideAppeal)
 
-	admin := v1.Group("/admin", h.staffAuth, requireRole(lottery.RoleOrganizer))
+	admin := v1.Group("/admin", h.staffAuth, requireRole(lottery.RoleOrganizer), h.orgScope)
 	admin.POST("/events", h.createEvent)
 	admin.POST("/events/:slug/:action", h.transition)
 	admin.PATCH("/events/:slug", h.editEvent)
@@ -123,7 +123,7 @@ func Register(r *gin.Engine, d Deps) {
 	admin.POST("/series/:slug/events", h.attachEvent)
 	// A history file is larger than the API's other bodies: its own limit.
 	r.POST("/api/v1/admin/series/:slug/history", httpkit.CheckInput(h.refuse, false), h.staffAuth,
-		requireRole(lottery.RoleOrganizer), h.importHistory)
+		requireRole(lottery.RoleOrganizer), h.orgScope, h.importHistory)
 
 	if d.Dev {
 		r.GET("/dev/outbox.json", httpkit.CheckInput(h.refuse, false), h.outboxJSON)

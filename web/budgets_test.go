@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -37,16 +36,8 @@ func rulesWith(over ...abredis.Rule) []abredis.Rule {
 // X-Forwarded-For).
 func (s *site) postFrom(ip, path string, form url.Values) (int, string) {
 	s.t.Helper()
-	req, _ := http.NewRequest("POST", s.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Forwarded-For", ip)
-	res, err := noRedirect.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	code, body, _ := s.postForm(path, form, "X-Forwarded-For", ip)
+	return code, body
 }
 
 func (s *site) outboxCount(to string) int {

@@ -96,7 +96,7 @@ func showReviewCases[L any](p *pages, c *gin.Context, tmpl, titleKey string,
 	if !ok {
 		return
 	}
-	evs, slug, ok := p.consoleEvents(c)
+	evs, slug, ok := p.consoleEvents(c, acct)
 	if !ok {
 		return
 	}
@@ -136,12 +136,13 @@ func (p *pages) answerDispute(c *gin.Context) {
 
 // caseDecided answers a reviewer's decision on a case page (disputes,
 // appeals): back to the event's list with done, or with the refusal's
-// message; an internal or outage error is the error page.
+// message; an internal or outage error is the error page, and so is an
+// unknown case (404; another organization's is as unknown).
 func (p *pages) caseDecided(c *gin.Context, list, done string, err error) {
 	back := list + "?event=" + url.QueryEscape(c.PostForm("event"))
 	if err != nil {
 		var e *lottery.Error
-		if errors.As(err, &e) && e.Code != lottery.CodeInternal && e.Code != lottery.CodeUnavailable {
+		if errors.As(err, &e) && e.Code != lottery.CodeInternal && e.Code != lottery.CodeUnavailable && e.Code != lottery.CodeNotFound {
 			c.Redirect(http.StatusSeeOther, back+"&done="+url.QueryEscape("error: "+e.Message))
 			return
 		}

@@ -102,7 +102,7 @@ func TestPagesRefuseBadInput(t *testing.T) {
 		status       int
 		contains     string
 	}{"non-UUID review decision", "POST", "/review/entries/zzz/decision", "decision=approve&csrf=" + url.QueryEscape(csrf[1]),
-		[]string{"Cookie", staff}, 303, ""}) // back to the entry page, which says not found
+		[]string{"Cookie", staff}, 404, ""}) // the not-found page, as for another organization's entry
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			status, body := s.sendRaw(tt.method, tt.path, tt.body, tt.header...)

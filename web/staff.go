@@ -159,7 +159,7 @@ func (p *pages) reviewQueue(c *gin.Context) {
 	if !ok {
 		return
 	}
-	evs, slug, ok := p.consoleEvents(c)
+	evs, slug, ok := p.consoleEvents(c, acct)
 	if !ok {
 		return
 	}
@@ -178,13 +178,22 @@ func (p *pages) reviewQueue(c *gin.Context) {
 	p.render(c, http.StatusOK, "review_queue", translator(p.lang(c))("review.queue.title"), page, nil)
 }
 
-// consoleEvents lists the events a console page chooses from and the one
-// asked for (?event=), the first by default; a failure is rendered.
-func (p *pages) consoleEvents(c *gin.Context) ([]lottery.Event, string, bool) {
-	evs, err := p.Svc.ListEvents(c.Request.Context())
+// consoleEvents lists the events a reviewer console page chooses from (the
+// published ones of the member's organization, lottery.Service.OrgEvents)
+// and the one asked for (?event=), the first by default; a failure is
+// rendered. Another organization's event asked for by name is refused by
+// the review service (404).
+func (p *pages) consoleEvents(c *gin.Context, acct lottery.StaffAccount) ([]lottery.Event, string, bool) {
+	all, err := p.Svc.OrgEvents(c.Request.Context(), acct)
 	if err != nil {
 		p.fail(c, err)
 		return nil, "", false
+	}
+	evs := make([]lottery.Event, 0, len(all))
+	for _, ev := range all {
+		if ev.Public() {
+			evs = append(evs, ev)
+		}
 	}
 	slug := c.Query("event")
 	if slug == "" && len(evs) > 0 {
@@ -234,7 +243,7 @@ func (p *pages) reviewDecision(c *gin.Context) {
 	_, err := p.Review.Decide(c.Request.Context(), acct, id, c.PostForm("decision"), c.PostForm("note"))
 	if err != nil {
 		var e *lottery.Error
-		if errors.As(err, &e) && e.Code != lottery.CodeInternal && e.Code != lottery.CodeUnavailable {
+		if errors.As(err, &e) && e.Code != lottery.CodeInternal && e.Code != lottery.CodeUnavailable && e.Code != lottery.CodeNotFound {
 			c.Redirect(http.StatusSeeOther, "/review/entries/"+url.PathEscape(id)+"?done="+url.QueryEscape("error: "+e.Message))
 			return
 		}
@@ -255,8 +264,8 @@ func (p *pages) reviewClaim(c *gin.Context) {
 	done := "claim: " + c.PostForm("decision")
 	if _, err := p.Review.DecideClaim(c.Request.Context(), acct, id, c.PostForm("decision"), c.PostForm("note")); err != nil {
 		var e *lottery.Error
-		if !errors.As(err, &e) || e.Code == lottery.CodeInternal || e.Code == lottery.CodeUnavailable {
-			p.fail(c, err)
+		if !errors.As(err, &e) || e.Code == lottery.CodeInternal || e.Code == lottery.CodeUnavailable || e.Code == lottery.CodeNotFound {
+			p.fail(c, err) // another organization's entry is as unknown: the 404 page
 			return
 		}
 		done = "error: " + e.Message
@@ -277,8 +286,8 @@ func (p *pages) historyForm(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if acct.Role != lottery.RoleOrganizer {
-		p.fail(c, lottery.ErrForbidden)
+	if _, err := p.Series.Managed(c.Request.Context(), acct, c.Param("slug")); err != nil {
+		p.fail(c, err) // a reviewer 403; another organization's series 404
 		return
 	}
 	rows, _ := strconv.Atoi(c.Query("rows"))
@@ -294,6 +303,10 @@ func (p *pages) historyUpload(c *gin.Context) {
 		return
 	}
 	page := historyPage{Staff: acct, CSRF: p.csrf(tok), Series: c.Param("slug")}
+	if _, err := p.Series.Managed(c.Request.Context(), acct, page.Series); err != nil {
+		p.fail(c, err) // a reviewer 403; another organization's series 404
+		return
+	}
 	fh, err := c.FormFile("file")
 	if err != nil {
 		p.render(c, http.StatusUnprocessableEntity, "series_history", "History", page, lottery.Fieldf("file", "choose a CSV file"))
@@ -307,7 +320,8 @@ func (p *pages) historyUpload(c *gin.Context) {
 	defer f.Close()
 	n, err := p.Series.ImportHistory(c.Request.Context(), acct, page.Series, f)
 	if err != nil {
-		if code := lottery.CodeOf(err); code == lottery.CodeInternal || code == lottery.CodeUnavailable || code == lottery.CodeForbidden {
+		if code := lottery.CodeOf(err); code == lottery.CodeInternal || code == lottery.CodeUnavailable || code == lottery.CodeForbidden ||
+			code == lottery.CodeNotFound {
 			p.fail(c, err)
 			return
 		}

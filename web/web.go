@@ -153,6 +153,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerStaff(r)
 	p.registerQueues(r)
 	p.registerData(r)
+	p.registerTeam(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}

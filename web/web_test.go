@@ -138,13 +138,7 @@ func (s *site) get(path string, header ...string) (int, string, http.Header) {
 
 func (s *site) post(path string, form url.Values) (int, string, http.Header) {
 	s.t.Helper()
-	res, err := noRedirect.PostForm(s.srv.URL+path, form)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b), res.Header
+	return s.postForm(path, form)
 }
 
 var (

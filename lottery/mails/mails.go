@@ -52,6 +52,9 @@ const (
 	EntryAppealed   = "entry.appealed"      // the appeal was received
 	AppealUpheld    = "entry.appeal_upheld" // the appeal was decided: the rejection stands
 	MeCode          = "me.code"             // the one-time code for "my entries"
+	// StaffInvite invites an address to an organization's staff (issue
+	// 14). Rendered at write time: the link's token exists only in it.
+	StaffInvite = "staff.invite"
 )
 
 // Message is a rendered mail: one subject, the plain text and the same text
@@ -96,6 +99,15 @@ type EntryData struct {
 
 // OfferData is the data of the offer mails; it is EntryData.
 type OfferData = EntryData
+
+// StaffInviteData fills StaffInvite.
+type StaffInviteData struct {
+	Org       string // the organization's name
+	InvitedBy string // the inviting organizer's address
+	Role      string // organizer or reviewer
+	Link      string // the accept page, absolute, with the token
+	ExpiresAt time.Time
+}
 
 // StaffAlertData fills StaffAlert.
 type StaffAlertData struct {
@@ -144,7 +156,7 @@ func timeFuncs(lang string) template.FuncMap {
 func Kinds() []string {
 	return []string{OTPCode, OfferIssued, StaffAlert, EntryReceived, EntryInReview, EntryRejected, EntryReinstated,
 		EntryWaitlisted, EntryNotDrawn, OfferMovedUp, OfferReminder, OfferPaid, OfferExpired, OfferDeclined,
-		EntryWithdrawn, EntryRefunded, EntryAppealed, AppealUpheld, MeCode}
+		EntryWithdrawn, EntryRefunded, EntryAppealed, AppealUpheld, MeCode, StaffInvite}
 }
 
 // Render renders one mail in lang ("ko", else English; English too when

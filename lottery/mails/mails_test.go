@@ -132,6 +132,11 @@ func TestEveryKind(t *testing.T) {
 		{mails.EntryRefunded, d, want{[]string{"We refunded ₩50,000", link}, []string{"₩50,000", "환불했습니다", link}}},
 		{mails.EntryAppealed, d, want{[]string{"We received your appeal", link}, []string{"이의 제기가 접수되었습니다", link}}},
 		{mails.StaffAlert, mails.StaffAlertData{Email: "a@b.example"}, want{[]string{"a@b.example"}, []string{"a@b.example"}}},
+		{mails.StaffInvite, mails.StaffInviteData{Org: "Seoul Runners", InvitedBy: "boss@b.example", Role: "reviewer",
+			Link: "https://race.example/staff/invite/tok", ExpiresAt: time.Date(2027, 3, 10, 6, 30, 0, 0, time.UTC)},
+			want{[]string{"boss@b.example invites you to join Seoul Runners on Startline as a reviewer",
+				"https://race.example/staff/invite/tok", "2027-03-10 06:30 UTC"},
+				[]string{"Seoul Runners 팀에 검토자로 초대했습니다", "https://race.example/staff/invite/tok", "2027-03-10 06:30 UTC"}}},
 	}
 	covered := map[string]bool{}
 	for _, tt := range tests {

@@ -109,12 +109,14 @@ func (s *Store) EventAppeals(ctx context.Context, eventID int64, openOnly bool, 
 	return out, nil
 }
 
-// DecideAppeal decides an open appeal once (review.AppealStore).
+// DecideAppeal decides an open appeal once (review.AppealStore); an appeal
+// of another organization's event than the reviewer's is
+// lottery.ErrNotFound (lottery.MayReview).
 func (s *Store) DecideAppeal(ctx context.Context, d review.AppealDecision) (lottery.Appeal, error) {
 	var out lottery.Appeal
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
 		var rows []appealRow
-		if err := tx.Raw(appealSelect+"WHERE a.id = ? FOR UPDATE OF a", d.AppealID).Scan(&rows).Error; err != nil {
+		if err := tx.Raw(appealSelect+"WHERE a.id = ? AND ev.org_id = ? FOR UPDATE OF a", d.AppealID, d.Actor.OrgID).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("load appeal: %w", err)
 		}
 		if len(rows) == 0 {

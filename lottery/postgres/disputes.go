@@ -121,12 +121,13 @@ func toLines(rows []disputeLineRow) []review.DisputeLine {
 }
 
 // AnswerDispute sets an open dispute's answer once, with its event-log and
-// audit records.
+// audit records. A dispute of another organization's event than the
+// reviewer's is lottery.ErrNotFound (lottery.MayReview).
 func (s *Store) AnswerDispute(ctx context.Context, a review.Answer) (lottery.Dispute, error) {
 	var out lottery.Dispute
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
 		var rows []disputeLineRow
-		if err := tx.Raw(disputeLines+"WHERE d.id = ? FOR UPDATE OF d", a.DisputeID).Scan(&rows).Error; err != nil {
+		if err := tx.Raw(disputeLines+"WHERE d.id = ? AND ev.org_id = ? FOR UPDATE OF d", a.DisputeID, a.Actor.OrgID).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("load dispute: %w", err)
 		}
 		if len(rows) == 0 {

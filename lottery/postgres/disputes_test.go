@@ -79,6 +79,12 @@ func TestDisputeStore(t *testing.T) {
 
 	a := review.Answer{DisputeID: d.ID, Outcome: lottery.DisputeUpheld, Text: "The organizer will correct your tickets.",
 		Actor: f.org, Now: f.clk.T}
+	// A reviewer of another organization finds no such dispute, and changes nothing.
+	other := a
+	other.Actor.OrgID = f.org.OrgID + 1000
+	if _, err := f.store.AnswerDispute(ctx, other); !errors.Is(err, lottery.ErrNotFound) {
+		t.Errorf("another organization's answer: %v, want not_found", err)
+	}
 	got, err := f.store.AnswerDispute(ctx, a)
 	if err != nil || got.Outcome != lottery.DisputeUpheld || got.AnsweredAt == nil || got.AnsweredBy != f.org.Email {
 		t.Fatalf("answer: %+v %v", got, err)

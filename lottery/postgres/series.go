@@ -74,14 +74,15 @@ func ensureSeries(tx *gorm.DB, slug, name string, actor lottery.Actor) (int64, e
 	if len(ids) == 1 {
 		return ids[0], audit(tx, actor.StaffID, "series.create", slug, map[string]any{"name": name, "implicit": true})
 	}
-	return seriesID(tx, slug)
+	return seriesID(tx, slug, org)
 }
 
-// seriesID resolves a series slug inside a transaction; a field error when
-// there is none (the slug came in a request).
-func seriesID(tx *gorm.DB, slug string) (int64, error) {
+// seriesID resolves a series slug of an organization inside a
+// transaction; a field error when it has none (the slug came in a request;
+// another organization's series is as unknown).
+func seriesID(tx *gorm.DB, slug string, org int64) (int64, error) {
 	var ids []int64
-	if err := tx.Raw("SELECT id FROM series WHERE slug = ?", slug).Scan(&ids).Error; err != nil {
+	if err := tx.Raw("SELECT id FROM series WHERE slug = ? AND org_id = ?", slug, org).Scan(&ids).Error; err != nil {
 		return 0, fmt.Errorf("find series: %w", err)
 	}
 	if len(ids) == 0 {
@@ -91,15 +92,16 @@ func seriesID(tx *gorm.DB, slug string) (int64, error) {
 }
 
 // AttachEvent makes an event an edition of a series while its tickets can
-// still change (before freeze).
+// still change (before freeze). Both are the actor's organization's; any
+// other is not found.
 func (s *Store) AttachEvent(ctx context.Context, a series.Attach, actor lottery.Actor) error {
 	return s.Transact(ctx, func(tx *gorm.DB) error {
-		id, err := seriesID(tx, a.Series)
+		id, err := seriesID(tx, a.Series, actor.OrgID)
 		if err != nil {
 			return err
 		}
 		var ev eventRow
-		if err := tx.Raw("SELECT * FROM events WHERE slug = ? FOR UPDATE", a.Event).Scan(&ev).Error; err != nil {
+		if err := tx.Raw("SELECT * FROM events WHERE slug = ? AND org_id = ? FOR UPDATE", a.Event, actor.OrgID).Scan(&ev).Error; err != nil {
 			return fmt.Errorf("lock event: %w", err)
 		}
 		if ev.ID == 0 {
@@ -128,7 +130,7 @@ func (s *Store) AttachEvent(ctx context.Context, a series.Attach, actor lottery.
 // row naming the import and its size (never a row's keys).
 func (s *Store) ImportHistory(ctx context.Context, imp series.Import, actor lottery.Actor) error {
 	return s.Transact(ctx, func(tx *gorm.DB) error {
-		id, err := seriesID(tx, imp.Series)
+		id, err := seriesID(tx, imp.Series, actor.OrgID)
 		if err != nil {
 			return err
 		}
@@ -226,10 +228,13 @@ func parseIntArray(s string) []int {
 // DecideClaim applies a reviewer's ruling on a pending ticket claim
 // (lottery.ClaimDecision) under the event's share lock, so a freeze waits
 // for it or refuses it; the entries_tickets_fixed trigger backs the rule.
+// An entry of another organization's event than the reviewer's is
+// lottery.ErrNotFound (lottery.MayReview).
 func (s *Store) DecideClaim(ctx context.Context, d review.ClaimRuling) (lottery.Entry, error) {
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
 		var target entryRow
-		if err := tx.Raw(`SELECT e.* FROM entries e WHERE e.id = ? FOR UPDATE`, d.EntryID).Scan(&target).Error; err != nil {
+		if err := tx.Raw(`SELECT e.* FROM entries e WHERE e.id = ?
+			AND e.event_id IN (SELECT id FROM events WHERE org_id = ?) FOR UPDATE`, d.EntryID, d.Actor.OrgID).Scan(&target).Error; err != nil {
 			return fmt.Errorf("lock entry: %w", err)
 		}
 		if target.ID == "" {

@@ -207,6 +207,12 @@ func TestTicketClaimGoesToReview(t *testing.T) {
 	if c.Status != lottery.EntryReceived || c.ClaimStatus != lottery.ClaimNone {
 		t.Fatalf("claim of 0: status %s claim %s", c.Status, c.ClaimStatus)
 	}
+	// A reviewer of another organization finds no such entry.
+	stranger := f.org
+	stranger.OrgID += 1000
+	if _, err := f.rev.DecideClaim(ctx, stranger, a.ID, review.ClaimAccept, ""); !errors.Is(err, lottery.ErrNotFound) {
+		t.Fatalf("another organization's decision: %v, want not_found", err)
+	}
 	got, err := f.rev.DecideClaim(ctx, f.org, a.ID, review.ClaimAccept, "race results of 2019 checked")
 	if err != nil {
 		t.Fatal(err)

@@ -26,7 +26,8 @@ type AppealStore interface {
 	// appeal, the entry and its event, after lottery.CheckAppealDecidable:
 	// reinstated, the entry goes back to received as a review approval
 	// would; each with its event-log and audit records and its mail intent
-	// (mails.EntryReinstated or mails.EntryRejected). lottery.ErrNotFound,
+	// (mails.EntryReinstated or mails.EntryRejected). lottery.ErrNotFound
+	// (also for an appeal of an event outside the actor's organization),
 	// lottery.ErrConflict (decided already), ErrAppealClosed,
 	// ErrInvalidTransition.
 	DecideAppeal(ctx context.Context, d AppealDecision) (lottery.Appeal, error)
@@ -96,7 +97,7 @@ func (s *Service) Appeals(ctx context.Context, actor lottery.StaffAccount, slug 
 	if !lottery.CanReview(actor.Role) {
 		return lottery.Event{}, nil, lottery.ErrForbidden
 	}
-	ev, err := s.store.EventBySlug(ctx, slug)
+	ev, err := s.reviewable(ctx, actor, slug)
 	if err != nil {
 		return lottery.Event{}, nil, fmt.Errorf("appeals %s: %w", slug, err)
 	}

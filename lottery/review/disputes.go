@@ -24,7 +24,8 @@ type DisputeStore interface {
 	// first within each.
 	EventDisputes(ctx context.Context, eventID int64, openOnly bool, limit int) ([]DisputeLine, error)
 	// AnswerDispute sets a dispute's outcome and answer once, with its
-	// event-log and audit records; lottery.ErrNotFound, or
+	// event-log and audit records; lottery.ErrNotFound (also for a dispute
+	// of an event outside the actor's organization), or
 	// lottery.ErrConflict when it was answered already.
 	AnswerDispute(ctx context.Context, a Answer) (lottery.Dispute, error)
 }
@@ -109,7 +110,7 @@ func (s *Service) Disputes(ctx context.Context, actor lottery.StaffAccount, slug
 	if !lottery.CanReview(actor.Role) {
 		return lottery.Event{}, nil, lottery.ErrForbidden
 	}
-	ev, err := s.store.EventBySlug(ctx, slug)
+	ev, err := s.reviewable(ctx, actor, slug)
 	if err != nil {
 		return lottery.Event{}, nil, fmt.Errorf("disputes %s: %w", slug, err)
 	}

@@ -56,7 +56,8 @@ type Store interface {
 	// transaction with its log and audit records: the store loads the entry
 	// and its event under lock and applies lottery.ClaimDecision.
 	// ErrTicketsFrozen after freeze, ErrInvalidTransition when no claim is
-	// pending, ErrNotFound.
+	// pending, ErrNotFound (also for an entry of an event outside the
+	// actor's organization).
 	DecideClaim(ctx context.Context, d ClaimRuling) (lottery.Entry, error)
 	// ClusterInputs lists an event's entries' identity and device keys.
 	ClusterInputs(ctx context.Context, eventID int64) ([]ClusterInput, error)
@@ -136,7 +137,7 @@ func (s *Service) Queue(ctx context.Context, actor lottery.StaffAccount, slug st
 	if !lottery.CanReview(actor.Role) {
 		return lottery.Event{}, nil, lottery.ErrForbidden
 	}
-	ev, err := s.store.EventBySlug(ctx, slug)
+	ev, err := s.reviewable(ctx, actor, slug)
 	if err != nil {
 		return lottery.Event{}, nil, fmt.Errorf("review queue %s: %w", slug, err)
 	}
@@ -168,7 +169,7 @@ func (s *Service) Entry(ctx context.Context, actor lottery.StaffAccount, id stri
 	if err != nil {
 		return Detail{}, fmt.Errorf("review %s: %w", id, err)
 	}
-	ev, err := s.store.EventBySlug(ctx, e.EventSlug)
+	ev, err := s.reviewable(ctx, actor, e.EventSlug)
 	if err != nil {
 		return Detail{}, fmt.Errorf("review %s: %w", id, err)
 	}
@@ -208,7 +209,7 @@ func (s *Service) Decide(ctx context.Context, actor lottery.StaffAccount, id, de
 	if err != nil {
 		return nil, fmt.Errorf("decide %s: %w", id, err)
 	}
-	ev, err := s.store.EventBySlug(ctx, e.EventSlug)
+	ev, err := s.reviewable(ctx, actor, e.EventSlug)
 	if err != nil {
 		return nil, fmt.Errorf("decide %s: %w", id, err)
 	}
@@ -260,6 +261,20 @@ func (s *Service) DecideClaim(ctx context.Context, actor lottery.StaffAccount, i
 		return lottery.Entry{}, fmt.Errorf("decide claim %s: %w", id, err)
 	}
 	return e, nil
+}
+
+// reviewable loads an event whose entries the account may review
+// (lottery.MayReview: staff of the event's organization); another
+// organization's event is lottery.ErrNotFound, as if it did not exist.
+func (s *Service) reviewable(ctx context.Context, actor lottery.StaffAccount, slug string) (lottery.Event, error) {
+	ev, err := s.store.EventBySlug(ctx, slug)
+	if err != nil {
+		return lottery.Event{}, err
+	}
+	if !lottery.MayReview(actor, ev) {
+		return lottery.Event{}, lottery.ErrNotFound
+	}
+	return ev, nil
 }
 
 // notifyOffers hands issued offers to the workers; failures are logged, the

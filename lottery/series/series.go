@@ -21,7 +21,8 @@ type Store interface {
 	// CreateSeries stores a series with its audit row; ErrSeriesExists.
 	CreateSeries(ctx context.Context, s lottery.Series, actor lottery.Actor) (lottery.Series, error)
 	// AttachEvent makes an event an edition of a series, with its event-log
-	// and audit rows; ErrNotFound for an unknown series or event,
+	// and audit rows; ErrNotFound for an unknown series or event (or one
+	// of another organization than the actor's),
 	// ErrInvalidTransition once the event is frozen (its tickets are fixed).
 	AttachEvent(ctx context.Context, a Attach, actor lottery.Actor) error
 	// ImportHistory stores an imported file's rows for a series with one
@@ -79,6 +80,24 @@ func (s *Service) Create(ctx context.Context, actor lottery.StaffAccount, in lot
 	return out, nil
 }
 
+// Managed returns a series the account may change: an organizer's of its
+// own organization. Another organization's series is lottery.ErrNotFound,
+// as if it did not exist (the admin routes' check, lottery.MayManage's for
+// series); a reviewer is lottery.ErrForbidden.
+func (s *Service) Managed(ctx context.Context, actor lottery.StaffAccount, slug string) (lottery.Series, error) {
+	if actor.Role != lottery.RoleOrganizer {
+		return lottery.Series{}, lottery.ErrForbidden
+	}
+	ser, err := s.store.SeriesBySlug(ctx, slug)
+	if err != nil {
+		return lottery.Series{}, err
+	}
+	if actor.OrgID == 0 || ser.OrgID != actor.OrgID {
+		return lottery.Series{}, lottery.ErrNotFound
+	}
+	return ser, nil
+}
+
 // AttachEvent makes an event an edition of a series (organizers only).
 func (s *Service) AttachEvent(ctx context.Context, actor lottery.StaffAccount, a Attach) error {
 	if actor.Role != lottery.RoleOrganizer {
@@ -90,6 +109,9 @@ func (s *Service) AttachEvent(ctx context.Context, actor lottery.StaffAccount, a
 	}
 	if err := lottery.CheckEdition(a.Series, a.EditionYear, a.EditionLabel); err != nil {
 		return err
+	}
+	if _, err := s.Managed(ctx, actor, a.Series); err != nil {
+		return fmt.Errorf("attach %s to %s: %w", a.Event, a.Series, err)
 	}
 	if err := s.store.AttachEvent(ctx, a, actor.Actor()); err != nil {
 		return fmt.Errorf("attach %s to %s: %w", a.Event, a.Series, err)
@@ -105,7 +127,7 @@ func (s *Service) ImportHistory(ctx context.Context, actor lottery.StaffAccount,
 	if actor.Role != lottery.RoleOrganizer {
 		return 0, lottery.ErrForbidden
 	}
-	if _, err := s.store.SeriesBySlug(ctx, series); err != nil {
+	if _, err := s.Managed(ctx, actor, series); err != nil {
 		return 0, fmt.Errorf("import history %s: %w", series, err)
 	}
 	rows, err := ParseHistory(r, s.phoneRegion)

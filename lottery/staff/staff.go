@@ -73,6 +73,7 @@ type Store interface {
 	RememberStaffDevice(ctx context.Context, staffID int64, deviceHash []byte, at time.Time) error
 	// Audit appends a staff action to the audit log.
 	Audit(ctx context.Context, staffID int64, action, target string, details map[string]any) error
+	InviteStore
 }
 
 // Outbox queues the alert mail of an unusual sign-in (the outbox every
