@@ -150,6 +150,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerAppeals(r)
 	p.registerStaff(r)
 	p.registerQueues(r)
+	p.registerEvents(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}
@@ -353,6 +354,9 @@ type eventPage struct {
 	Prequeues []lottery.SubQueue
 	// Odds are the drawn pace groups' stored numbers, once computed.
 	Odds []oddsView
+	// Preview is the organizer's preview (console_events.go): a banner,
+	// the choices shown and nothing that applies.
+	Preview bool
 }
 
 func (p *pages) event(c *gin.Context) {
