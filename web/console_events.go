@@ -716,7 +716,43 @@ func errAt(v view, name string) string {
 	return v.ErrText
 }
 
+var (
+	paceFieldRe   = regexp.MustCompile(`^courses\[(\d+)\]\.pace_groups\[(\d+)\]\.([a-z_]+)$`)
+	courseFieldRe = regexp.MustCompile(`^courses\[(\d+)\]\.([a-z_]+)$`)
+	rowFieldRe    = regexp.MustCompile(`^(questions|refund_policy\.tiers)\[(\d+)\]\.([a-z_]+)$`)
+)
+
+// fieldLabel is the refused field's label as the form shows it ("Course 2 ·
+// pace group 1 · Slowest pace"), "" when no input shows it.
+func fieldLabel(v view) string {
+	if v.Err == nil || v.Err.Field == "" {
+		return ""
+	}
+	n := func(s string) int { i, _ := strconv.Atoi(s); return i + 1 }
+	label := func(key string) string {
+		if s := v.T("cf." + key); s != "cf."+key {
+			return s
+		}
+		return ""
+	}
+	field := strings.TrimPrefix(v.Err.Field, "risk_rules.")
+	if m := paceFieldRe.FindStringSubmatch(field); m != nil {
+		return v.T("cf.pace.n", n(m[1]), n(m[2])) + " · " + label("pace."+m[3])
+	}
+	if m := courseFieldRe.FindStringSubmatch(field); m != nil && m[2] != "pace_groups" {
+		return v.T("cf.course.n", n(m[1])) + " · " + label("course."+m[2])
+	}
+	if m := rowFieldRe.FindStringSubmatch(field); m != nil {
+		if m[1] == "questions" {
+			return v.T("cf.question.n", n(m[2])) + " · " + label("question."+m[3])
+		}
+		return label("tier." + m[3])
+	}
+	return label(field)
+}
+
 func init() {
+	funcs["fieldLabel"] = fieldLabel
 	funcs["cfield"] = cfield
 	// rowName is the field path of a row's input: rowName "courses" 1 "code"
 	// is "courses[1].code".

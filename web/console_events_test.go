@@ -19,17 +19,25 @@ import (
 // cookie and where the login sent it.
 func (s *site) orgLogin(org, email string, role lottery.Role) (cookie, landing string) {
 	s.t.Helper()
+	code := s.enrol(org, email, role)
+	st, _, hdr := s.post("/staff/login", url.Values{"email": {email}, "password": {"correct horse battery staple"}, "otp": {code}})
+	if st != http.StatusSeeOther {
+		s.t.Fatalf("login %s: %d", email, st)
+	}
+	return strings.Split(hdr.Get("Set-Cookie"), ";")[0], hdr.Get("Location")
+}
+
+// enrol adds a staff account of org (the default organization when "")
+// and returns a TOTP code for its first login.
+func (s *site) enrol(org, email string, role lottery.Role) string {
+	s.t.Helper()
 	enr, err := s.staff.AddTo(context.Background(), org, email, role, "correct horse battery staple")
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
 	code, _ := totp.GenerateCode(key.Secret(), time.Now())
-	st, _, hdr := s.post("/staff/login", url.Values{"email": {email}, "password": {"correct horse battery staple"}, "otp": {code}})
-	if st != http.StatusSeeOther {
-		s.t.Fatalf("login %s: %d", email, st)
-	}
-	return strings.Split(hdr.Get("Set-Cookie"), ";")[0], hdr.Get("Location")
+	return code
 }
 
 // postPage posts a console form with the staff cookie and returns the page.
@@ -93,13 +101,14 @@ func TestConsoleEvents(t *testing.T) {
 			t.Errorf("reviewer GET %s: %d, want 403", path, code)
 		}
 	}
+	s.applyViaForm("1001@example.com", `{"fill_ms":30000}`)
 	org, landing := s.orgLogin("", "boss@example.com", lottery.RoleOrganizer)
 	if landing != "/admin" {
 		t.Errorf("organizer lands on %q, want /admin", landing)
 	}
 	code, body, _ := s.get("/admin", "Cookie", org)
 	for _, w := range []string{"Your events", "Spring Marathon", "Open", "Entries so far", `href="/admin/events/spring"`,
-		`href="/admin/events/new"`, `data-capacity>300<`} {
+		`href="/admin/events/new"`, `data-capacity>300<`, `data-entries>1<`, `data-paid>0<`} {
 		if code != 200 || !strings.Contains(body, w) {
 			t.Errorf("events list (%d) lacks %q", code, w)
 		}
@@ -152,7 +161,8 @@ func TestConsoleEventForm(t *testing.T) {
 	}
 	for _, w := range []string{`id="f-courses-1-pace-groups-0-capacity" name="courses[1].pace_groups[0].capacity" type="number" value="-5"`,
 		`aria-invalid="true"`, `id="f-courses-1-pace-groups-0-capacity-err">give a capacity from 0 to 1000000`,
-		`href="#f-courses-1-pace-groups-0-capacity"`, `value="Han River Run"`, `value="Under 45 min"`} {
+		`href="#f-courses-1-pace-groups-0-capacity">Course 2 · pace group 1 · Places: give a capacity`, `value="Han River Run"`,
+		`value="Under 45 min"`} {
 		if !strings.Contains(body, w) {
 			t.Errorf("refused form lacks %q", w)
 		}
