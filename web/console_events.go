@@ -258,17 +258,7 @@ func (f eventForm) padded(add string, structure bool) eventForm {
 
 type decoder struct{ err error }
 
-func (d *decoder) int(name, s string) int {
-	s = strings.TrimSpace(s)
-	if s == "" || d.err != nil {
-		return 0
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		d.err = lottery.Fieldf(name, "give a whole number")
-	}
-	return n
-}
+func (d *decoder) int(name, s string) int { return int(d.int64(name, s)) }
 
 func (d *decoder) int64(name, s string) int64 {
 	s = strings.TrimSpace(s)

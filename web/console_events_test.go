@@ -40,12 +40,15 @@ func (s *site) enrol(org, email string, role lottery.Role) string {
 	return code
 }
 
-// postPage posts a console form with the staff cookie and returns the page.
-func (s *site) postPage(path, cookie string, form url.Values) (int, string, http.Header) {
+// postForm posts a form with extra headers (the staff cookie, a
+// language) and returns the page.
+func (s *site) postForm(path string, form url.Values, header ...string) (int, string, http.Header) {
 	s.t.Helper()
 	req, _ := http.NewRequest("POST", s.srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Cookie", cookie)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	res, err := noRedirect.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
@@ -147,7 +150,7 @@ func TestConsoleEventForm(t *testing.T) {
 	// "Add another course" re-renders with one more course, storing nothing.
 	form := twoCourses(csrf, "han-river")
 	form.Set("add", "course")
-	code, body, _ = s.postPage("/admin/events/new", org, form)
+	code, body, _ = s.postForm("/admin/events/new", form, "Cookie", org)
 	if code != 200 || !strings.Contains(body, `name="courses[2].code"`) || !strings.Contains(body, `value="Half Marathon"`) {
 		t.Fatalf("add a course: %d", code)
 	}
@@ -155,7 +158,7 @@ func TestConsoleEventForm(t *testing.T) {
 
 	// A refused field: the error beside its input, the values kept.
 	form.Set("courses[1].pace_groups[0].capacity", "-5")
-	code, body, _ = s.postPage("/admin/events/new", org, form)
+	code, body, _ = s.postForm("/admin/events/new", form, "Cookie", org)
 	if code != http.StatusUnprocessableEntity {
 		t.Fatalf("bad capacity: %d", code)
 	}
@@ -171,13 +174,13 @@ func TestConsoleEventForm(t *testing.T) {
 		t.Fatalf("a refused form stored the event: %v", err)
 	}
 	// In Korean the field says so in Korean.
-	code, body, _ = s.postPage("/admin/events/new?lang=ko", org, form)
+	code, body, _ = s.postForm("/admin/events/new?lang=ko", form, "Cookie", org)
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "이 항목을 고쳐 주세요") {
 		t.Errorf("Korean refused form: %d", code)
 	}
 
 	form.Set("courses[1].pace_groups[0].capacity", "500")
-	code, _, hdr := s.postPage("/admin/events/new", org, form)
+	code, _, hdr := s.postForm("/admin/events/new", form, "Cookie", org)
 	if code != http.StatusSeeOther || hdr.Get("Location") != "/admin/events/han-river/edit?saved=1" {
 		t.Fatalf("create: %d %v", code, hdr)
 	}
@@ -214,7 +217,7 @@ func TestConsoleEventForm(t *testing.T) {
 		"privacy.purpose", "privacy.purpose_ko", "privacy.retention", "privacy.retention_ko", "waiver.version", "waiver.text", "waiver.text_ko"} {
 		edit[k] = form[k]
 	}
-	code, body, _ = s.postPage("/admin/events/han-river/edit", org, edit)
+	code, body, _ = s.postForm("/admin/events/han-river/edit", edit, "Cookie", org)
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `id="f-race-start-err"`) || !strings.Contains(body, `value="Seoul Forest"`) {
 		t.Fatalf("bad start time: %d", code)
 	}
@@ -222,7 +225,7 @@ func TestConsoleEventForm(t *testing.T) {
 		t.Fatalf("a refused edit stored the place: %q", ev.Place)
 	}
 	edit.Set("race_start", "07:30")
-	if code, _, hdr := s.postPage("/admin/events/han-river/edit", org, edit); code != http.StatusSeeOther ||
+	if code, _, hdr := s.postForm("/admin/events/han-river/edit", edit, "Cookie", org); code != http.StatusSeeOther ||
 		hdr.Get("Location") != "/admin/events/han-river/edit?saved=1" {
 		t.Fatalf("edit: %d %v", code, hdr)
 	}
@@ -258,7 +261,7 @@ func TestConsoleEventForm(t *testing.T) {
 	_, body, _ = s.get("/admin/events/new", "Cookie", other)
 	edit.Set("csrf", csrfRe.FindStringSubmatch(body)[1])
 	edit.Set("place", "Hijacked")
-	if code, _, _ := s.postPage("/admin/events/han-river/edit", other, edit); code != http.StatusNotFound {
+	if code, _, _ := s.postForm("/admin/events/han-river/edit", edit, "Cookie", other); code != http.StatusNotFound {
 		t.Errorf("other org POST edit: %d, want 404", code)
 	}
 	if ev, _ := s.svc.ManagedEvent(ctx, acct, "han-river"); ev.Place != "Seoul Forest" {
@@ -266,7 +269,7 @@ func TestConsoleEventForm(t *testing.T) {
 	}
 	// A forged form (no CSRF token) is refused.
 	edit.Del("csrf")
-	if code, _, _ := s.postPage("/admin/events/han-river/edit", org, edit); code != http.StatusForbidden {
+	if code, _, _ := s.postForm("/admin/events/han-river/edit", edit, "Cookie", org); code != http.StatusForbidden {
 		t.Errorf("edit without the CSRF token: %d", code)
 	}
 }
