@@ -180,6 +180,13 @@ func TestConsoleEventForm(t *testing.T) {
 	}
 
 	form.Set("courses[1].pace_groups[0].capacity", "500")
+	// A slug taken (by any organization) is the slug field's error.
+	form.Set("slug", "spring")
+	code, body, _ = s.postForm("/admin/events/new", form, "Cookie", org)
+	if code != http.StatusConflict || !strings.Contains(body, `id="f-slug-err"`) {
+		t.Errorf("taken slug: %d", code)
+	}
+	form.Set("slug", "han-river")
 	code, _, hdr := s.postForm("/admin/events/new", form, "Cookie", org)
 	if code != http.StatusSeeOther || hdr.Get("Location") != "/admin/events/han-river/edit?saved=1" {
 		t.Fatalf("create: %d %v", code, hdr)
