@@ -109,3 +109,28 @@ func TestEventFormRows(t *testing.T) {
 }
 
 func asError(err error, e **lottery.Error) bool { return errors.As(err, e) }
+
+// FuzzEventForm: whatever is posted, the form decodes to a spec or a field
+// error and the rules take the spec, never a panic.
+func FuzzEventForm(f *testing.F) {
+	f.Add("2031-04-01T09:00", "2", "10k", "S\nM | Medium | 중간")
+	f.Add("", "-1", "", "|||")
+	f.Add("2031-13-40T99:99", "9999999999999999999999", "a b", "\x00")
+	f.Fuzz(func(t *testing.T, when, num, code, text string) {
+		form := eventForm{Slug: code, Name: text, TimeZone: text, OpensAt: when, ClosesAt: when, MaxGroupSize: num,
+			EditionYear: num, ReviewAt: num, RaceDate: when, DrawDate: when, Currency: code,
+			Tiers:     []tierRow{{Until: when, Percent: num}},
+			Courses:   []courseRow{{Code: code, Name: text, Distance: num, Paces: []paceRow{{Code: code, PaceMin: text, Capacity: num, Prequeue: num, Price: num}}}},
+			Questions: []questionRow{{ID: code, Kind: text, Options: text}}}
+		spec, err := form.compact().padded("pace-0", true).compact().spec()
+		if err != nil {
+			if lottery.CodeOf(err) != lottery.CodeInvalidField {
+				t.Fatalf("decode error %v is not a field error", err)
+			}
+			return
+		}
+		if _, err := spec.Build(); err != nil && lottery.CodeOf(err) != lottery.CodeInvalidField {
+			t.Fatalf("build error %v is not a field error", err)
+		}
+	})
+}
