@@ -200,15 +200,6 @@ func (s *site) login(email, code string) string {
 // postWith posts a form with extra headers (the staff cookie).
 func (s *site) postWith(path string, form url.Values, header ...string) (int, http.Header) {
 	s.t.Helper()
-	req, _ := http.NewRequest("POST", s.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := noRedirect.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	res.Body.Close()
-	return res.StatusCode, res.Header
+	code, _, hdr := s.postForm(path, form, header...)
+	return code, hdr
 }
