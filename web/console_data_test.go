@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/csv"
 	"net/url"
 	"regexp"
@@ -34,16 +33,6 @@ func (s *site) seedEntries(n int) []string {
 		s.t.Fatal(err)
 	}
 	return ids
-}
-
-// orgLogin signs in a new organizer of another organization.
-func (s *site) orgLogin(org, email string) string {
-	s.t.Helper()
-	enr, err := s.staff.AddTo(context.Background(), org, email, lottery.RoleOrganizer, "correct horse battery staple")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return s.login(email, totpNow(s.t, enr.TOTPURL))
 }
 
 // TestConsoleEntriesAndExports walks the data pages with plain requests:
@@ -150,7 +139,7 @@ func TestConsoleEntriesAndExports(t *testing.T) {
 			t.Errorf("anonymous %s: %d", p, code)
 		}
 	}
-	other := s.orgLogin("rivals", "rival@example.com")
+	other, _ := s.orgLogin("rivals", "rival@example.com", lottery.RoleOrganizer)
 	for _, p := range []string{"/admin/events/spring/entries", "/admin/events/spring/exports", "/admin/events/spring/exports/entries.csv"} {
 		if code, _, _ := s.get(p, "Cookie", other); code != 404 {
 			t.Errorf("another organization's organizer %s: %d", p, code)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"html"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -21,16 +20,7 @@ import (
 // postLang posts a form as a browser whose language is lang.
 func (s *site) postLang(path string, form url.Values, lang string) (int, string, http.Header) {
 	s.t.Helper()
-	req, _ := http.NewRequest("POST", s.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept-Language", lang)
-	res, err := noRedirect.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b), res.Header
+	return s.postForm(path, form, "Accept-Language", lang)
 }
 
 // applyByForm applies through the form's code and submit steps as a

@@ -90,8 +90,17 @@ type loginPage struct {
 }
 
 // safeNext is where to go after signing in: next when it is a path on this
-// site (httpkit.LocalPath), else the review queue.
-func safeNext(next string) string { return httpkit.SafeRedirect(next, "/review") }
+// site (httpkit.LocalPath), else "" (landing decides by role).
+func safeNext(next string) string { return httpkit.SafeRedirect(next, "") }
+
+// landing is where a member goes after signing in with no next: organizers
+// to their console's events, reviewers to the review queue.
+func landing(a lottery.StaffAccount) string {
+	if a.Role == lottery.RoleOrganizer {
+		return "/admin"
+	}
+	return "/review"
+}
 
 func (p *pages) loginForm(c *gin.Context) {
 	p.Guard.EnsureDevice(c.Writer, c.Request) // the login recognises the browser by it
@@ -125,6 +134,9 @@ func (p *pages) login(c *gin.Context) {
 		return
 	}
 	p.Site.SetStaffCookie(c.Writer, c.Request, sess.Token, sess.ExpiresAt.Sub(p.Svc.Now()))
+	if page.Next == "" {
+		page.Next = landing(sess.Account)
+	}
 	c.Redirect(http.StatusSeeOther, page.Next)
 }
 

@@ -154,6 +154,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerQueues(r)
 	p.registerData(r)
 	p.registerTeam(r)
+	p.registerEvents(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}
@@ -357,6 +358,9 @@ type eventPage struct {
 	Prequeues []lottery.SubQueue
 	// Odds are the drawn pace groups' stored numbers, once computed.
 	Odds []oddsView
+	// Preview is the organizer's preview (console_events.go): a banner,
+	// the choices shown and nothing that applies.
+	Preview bool
 }
 
 func (p *pages) event(c *gin.Context) {
