@@ -52,6 +52,10 @@ const (
 	EntryAppealed   = "entry.appealed"      // the appeal was received
 	AppealUpheld    = "entry.appeal_upheld" // the appeal was decided: the rejection stands
 	MeCode          = "me.code"             // the one-time code for "my entries"
+	// EventCancelled tells every runner with an entry that the organizer
+	// cancelled the event, and the full refund of a paid slot (its amount in
+	// the intent's Detail, minor units).
+	EventCancelled = "event.cancelled"
 )
 
 // Message is a rendered mail: one subject, the plain text and the same text
@@ -144,7 +148,7 @@ func timeFuncs(lang string) template.FuncMap {
 func Kinds() []string {
 	return []string{OTPCode, OfferIssued, StaffAlert, EntryReceived, EntryInReview, EntryRejected, EntryReinstated,
 		EntryWaitlisted, EntryNotDrawn, OfferMovedUp, OfferReminder, OfferPaid, OfferExpired, OfferDeclined,
-		EntryWithdrawn, EntryRefunded, EntryAppealed, AppealUpheld, MeCode}
+		EntryWithdrawn, EntryRefunded, EntryAppealed, AppealUpheld, MeCode, EventCancelled}
 }
 
 // Render renders one mail in lang ("ko", else English; English too when

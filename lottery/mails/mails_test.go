@@ -131,6 +131,9 @@ func TestEveryKind(t *testing.T) {
 		{mails.EntryWithdrawn, d, want{[]string{"was withdrawn at Wed 3 Mar 2027, 15:30 KST", link}, []string{"취소되었습니다", link}}},
 		{mails.EntryRefunded, d, want{[]string{"We refunded ₩50,000", link}, []string{"₩50,000", "환불했습니다", link}}},
 		{mails.EntryAppealed, d, want{[]string{"We received your appeal", link}, []string{"이의 제기가 접수되었습니다", link}}},
+		{mails.EventCancelled, d, want{[]string{"has cancelled", "refunding ₩50,000 in full", link}, []string{"취소했습니다", "₩50,000", "전액 환불", link}}},
+		{mails.EventCancelled, with(func(x *mails.EntryData) { x.Amount = "" }),
+			want{[]string{"has cancelled", "no race for it", link}, []string{"취소했습니다", link}}},
 		{mails.StaffAlert, mails.StaffAlertData{Email: "a@b.example"}, want{[]string{"a@b.example"}, []string{"a@b.example"}}},
 	}
 	covered := map[string]bool{}
