@@ -150,6 +150,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerAppeals(r)
 	p.registerStaff(r)
 	p.registerQueues(r)
+	p.registerLifecycle(r) // issue 14: one event's overview, lifecycle steps, audit log
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}

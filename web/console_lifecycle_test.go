@@ -1,0 +1,171 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/startline/startline/lottery"
+)
+
+// orgLogin signs a new organizer of org in over HTTP and returns the
+// session cookie.
+func (s *site) orgLogin(org, email string) string {
+	s.t.Helper()
+	enr, err := s.staff.AddTo(context.Background(), org, email, lottery.RoleOrganizer, "correct horse battery staple")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
+	code, _ := totp.GenerateCode(key.Secret(), time.Now())
+	st, _, hdr := s.post("/staff/login", url.Values{"email": {email}, "password": {"correct horse battery staple"}, "otp": {code}})
+	if st != http.StatusSeeOther {
+		s.t.Fatalf("login %s: %d", email, st)
+	}
+	return strings.Split(hdr.Get("Set-Cookie"), ";")[0]
+}
+
+// consolePost posts a console form with the session's CSRF token read from
+// page, and returns the status, the Location and the body.
+func (s *site) consolePost(cookie, page, path string, form url.Values) (int, string, string) {
+	s.t.Helper()
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		s.t.Fatalf("no csrf token on the page")
+	}
+	if form == nil {
+		form = url.Values{}
+	}
+	form.Set("csrf", m[1])
+	req, _ := http.NewRequest("POST", s.srv.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", cookie)
+	req.Header.Set("Origin", s.srv.URL)
+	res, err := noRedirect.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := res.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return res.StatusCode, res.Header.Get("Location"), b.String()
+}
+
+// TestConsoleLifecycle walks spring's overview over HTTP: a refused step
+// and a refused capacity are shown translated in place; capacity, close,
+// freeze, reveal, draw (workers run inline) and publish-results go through
+// their confirmations; the audit log names who did what; another
+// organization's organizer gets a 404.
+func TestConsoleLifecycle(t *testing.T) {
+	s := newSite(t, true)
+	for _, e := range []string{"3001@example.com", "3002@example.com", "3003@example.com"} {
+		s.applyViaForm(e, `{"fill_ms":30000}`)
+	}
+	cookie := s.orgLogin("", "boss@example.com")
+	get := func(path, lang string) (int, string) {
+		t.Helper()
+		code, body, _ := s.get(path, "Cookie", cookie, "Accept-Language", lang)
+		return code, body
+	}
+	code, page := get("/admin/events/spring", "en")
+	for _, w := range []string{"Open", "Half Marathon · Under 1:30", "Drawn after registration", `id="overview-commitment"`, `id="action-close"`, `id="action-cancel"`} {
+		if code != 200 || !strings.Contains(page, w) {
+			t.Fatalf("overview lacks %q: %d\n%s", w, code, page)
+		}
+	}
+	if strings.Contains(page, `id="action-publish"`) || strings.Contains(page, `id="action-unpublish"`) {
+		t.Error("an open event offers publish or unpublish")
+	}
+
+	// A refused step is shown on its confirmation, translated, not as a 500.
+	code, _, body := s.consolePost(cookie, page, "/admin/events/spring/actions/publish", nil)
+	if code != http.StatusConflict || !strings.Contains(body, "not possible in the event&#39;s current state") {
+		t.Errorf("publish twice: %d\n%s", code, body)
+	}
+	// A capacity below zero is refused beside its form.
+	code, _, body = s.consolePost(cookie, page, "/admin/events/spring/subqueues/half:open/capacity", url.Values{"capacity": {"-1"}})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `id="capacity-half--open-error"`) {
+		t.Errorf("capacity -1: %d\n%s", code, body)
+	}
+	code, loc, _ := s.consolePost(cookie, page, "/admin/events/spring/subqueues/half:open/capacity", url.Values{"capacity": {"250"}})
+	if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/admin/events/spring?done=capacity") {
+		t.Fatalf("capacity 250: %d %s", code, loc)
+	}
+	// Waiting-room controls only exist for ordered groups.
+	if code, _, _ := s.consolePost(cookie, page, "/admin/events/spring/subqueues/half:open/pause", nil); code != http.StatusUnprocessableEntity {
+		t.Errorf("pause a drawn group: %d", code)
+	}
+
+	step := func(action string, form url.Values) {
+		t.Helper()
+		code, conf := get("/admin/events/spring/confirm/"+action, "en")
+		if code != 200 || !strings.Contains(conf, `id="confirm-submit"`) {
+			t.Fatalf("confirm %s: %d\n%s", action, code, conf)
+		}
+		code, loc, body := s.consolePost(cookie, conf, "/admin/events/spring/actions/"+action, form)
+		if code != http.StatusSeeOther || loc != "/admin/events/spring?done="+action {
+			t.Fatalf("%s: %d %s\n%s", action, code, loc, body)
+		}
+	}
+	step("close", nil)
+	s.store.DB().Exec(`UPDATE events SET unreviewed_policy = 'exclude' WHERE slug = 'spring'`)
+	step("freeze", url.Values{"beacon_round": {""}})
+	step("reveal", url.Values{"beacon": {""}})
+	step("draw", nil)
+	_, page = get("/admin/events/spring?done=draw", "en")
+	if !strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, `id="draw-running"`) || !strings.Contains(page, `data-draw="pending"`) {
+		t.Errorf("a running draw: no refresh or progress\n%s", page)
+	}
+	var ids []int64
+	s.store.DB().Raw(`SELECT subqueue_id FROM draws d JOIN events ev ON ev.id = d.event_id WHERE ev.slug = 'spring'`).Scan(&ids)
+	for _, id := range ids {
+		if _, err := s.draws.RunDraw(context.Background(), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page = get("/admin/events/spring", "en")
+	if strings.Contains(page, `http-equiv="refresh"`) || !strings.Contains(page, `data-draw="drawn"`) || !strings.Contains(page, `id="action-publish-results"`) {
+		t.Errorf("drawn: \n%s", page)
+	}
+	step("publish-results", nil)
+	_, page = get("/admin/events/spring", "ko")
+	for _, w := range []string{"추첨 완료", `id="overview-results"`, "코스와 페이스 그룹"} {
+		if !strings.Contains(page, w) {
+			t.Errorf("Korean overview lacks %q", w)
+		}
+	}
+
+	code, audit := get("/admin/events/spring/audit", "en")
+	for _, w := range []string{"Published the results", "Started the draw", "Closed registration", "Changed the number of places", "boss@example.com", "Half Marathon · Open"} {
+		if code != 200 || !strings.Contains(audit, w) {
+			t.Errorf("audit lacks %q: %d\n%s", w, code, audit)
+		}
+	}
+	if code, log := get("/admin/events/spring/audit?view=log", "ko"); code != 200 || !strings.Contains(log, "대회 기록") {
+		t.Errorf("event log page: %d", code)
+	}
+	if code, _ := get("/admin/events/spring/audit?before=x", "en"); code != 404 {
+		t.Errorf("bad cursor: %d", code)
+	}
+
+	other := s.orgLogin("other-club", "rival@example.com")
+	for _, p := range []string{"/admin/events/spring", "/admin/events/spring/confirm/cancel", "/admin/events/spring/audit"} {
+		if code, _, _ := s.get(p, "Cookie", other); code != 404 {
+			t.Errorf("another organization's organizer GET %s: %d", p, code)
+		}
+	}
+}
