@@ -415,6 +415,9 @@ func auditDetails(t tfunc, ev lottery.Event, d map[string]any) []detailLine {
 func detailValue(t tfunc, ev lottery.Event, key string, v any) string {
 	switch x := v.(type) {
 	case string:
+		if x == "" {
+			return "—"
+		}
 		if key == "subqueue" {
 			return ev.SubQueueName(x)
 		}

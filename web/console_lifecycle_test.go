@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 
 	"strings"
 	"testing"
@@ -167,5 +168,81 @@ func TestConsoleLifecycle(t *testing.T) {
 		if code, _, _ := s.get(p, "Cookie", other); code != 404 {
 			t.Errorf("another organization's organizer GET %s: %d", p, code)
 		}
+	}
+}
+
+// TestConsoleUnpublishCancel: a future event is unpublished and published
+// again through the confirmations (same commitment); the open event is
+// cancelled through its confirmation, which counts the entries to tell; the
+// public page then says it is cancelled and the overview offers no step.
+func TestConsoleUnpublishCancel(t *testing.T) {
+	s := newSite(t, true)
+	ctx := context.Background()
+	if _, err := s.svc.CreateEvent(ctx, s.org, lottery.EventSpec{Slug: "autumn", Name: "Autumn 10K", TimeZone: "Asia/Seoul",
+		OpensAt: time.Now().Add(48 * time.Hour), ClosesAt: time.Now().Add(96 * time.Hour),
+		Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
+			{Code: "open", Label: "Open", Capacity: 100}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	cookie := s.orgLogin("", "boss@example.com")
+	get := func(path string) string {
+		t.Helper()
+		code, body, _ := s.get(path, "Cookie", cookie)
+		if code != 200 || !strings.Contains(body, "</main>") {
+			t.Fatalf("GET %s: %d\n%s", path, code, body)
+		}
+		return body
+	}
+	do := func(slug, action string) {
+		t.Helper()
+		conf := get("/admin/events/" + slug + "/confirm/" + action)
+		if code, loc, body := s.consolePost(cookie, conf, "/admin/events/"+slug+"/actions/"+action, nil); code != http.StatusSeeOther {
+			t.Fatalf("%s %s: %d %s\n%s", action, slug, code, loc, body)
+		}
+	}
+	page := get("/admin/events/autumn")
+	if !strings.Contains(page, `id="action-publish"`) || strings.Contains(page, `id="overview-commitment"`) {
+		t.Fatalf("draft overview:\n%s", page)
+	}
+	conf := get("/admin/events/autumn/confirm/publish")
+	if !strings.Contains(conf, "commitment") {
+		t.Errorf("the publish confirmation does not speak of the commitment")
+	}
+	do("autumn", "publish")
+	page = get("/admin/events/autumn?done=publish")
+	commitment := regexp.MustCompile(`id="overview-commitment">([0-9a-f]{64})<`).FindStringSubmatch(page)
+	if commitment == nil || !strings.Contains(page, `id="action-unpublish"`) {
+		t.Fatalf("published overview:\n%s", page)
+	}
+	do("autumn", "unpublish")
+	if code, _, _ := s.get("/events/autumn"); code != 404 {
+		t.Errorf("public page of the unpublished event: %d", code)
+	}
+	if conf := get("/admin/events/autumn/confirm/publish"); !strings.Contains(conf, commitment[1]) {
+		t.Errorf("the publish confirmation does not show the kept commitment")
+	}
+	do("autumn", "publish")
+	if page := get("/admin/events/autumn"); !strings.Contains(page, commitment[1]) {
+		t.Errorf("published again with another commitment")
+	}
+
+	s.applyViaForm("4001@example.com", `{"fill_ms":30000}`)
+	conf = get("/admin/events/spring/confirm/cancel")
+	if !strings.Contains(conf, "Entries that will be told: 1.") || !strings.Contains(conf, "cannot be undone") {
+		t.Errorf("cancel confirmation:\n%s", conf)
+	}
+	do("spring", "cancel")
+	page = get("/admin/events/spring?done=cancel")
+	if !strings.Contains(page, `data-status="cancelled"`) || !strings.Contains(page, `id="overview-noactions"`) || !strings.Contains(page, `id="overview-cancelled"`) {
+		t.Errorf("cancelled overview:\n%s", page)
+	}
+	code, pub, _ := s.get("/events/spring", "Accept-Language", "ko-KR")
+	if code != 200 || !strings.Contains(pub, `id="event-cancelled"`) || !strings.Contains(pub, "취소") || strings.Contains(pub, `id="step1"`) {
+		t.Errorf("public page of the cancelled event: %d", code)
+	}
+	var mails int64
+	s.store.DB().Raw(`SELECT count(*) FROM outbox WHERE intent = 'event.cancelled'`).Scan(&mails)
+	if mails != 1 {
+		t.Errorf("%d cancellation mails, want 1", mails)
 	}
 }
