@@ -246,3 +246,41 @@ func TestConsoleUnpublishCancel(t *testing.T) {
 		t.Errorf("%d cancellation mails, want 1", mails)
 	}
 }
+
+// TestWaitingPageSaysPaused: while the organizer has paused the line the
+// waiting page says so (in the runner's language), and a pass admits
+// nobody; resumed, the next pass admits the front of the line.
+func TestWaitingPageSaysPaused(t *testing.T) {
+	s := queueSite(t)
+	ctx := context.Background()
+	b := newBrowser(s)
+	code, _, hdr := b.join("ana@example.com")
+	if code != http.StatusSeeOther {
+		t.Fatalf("join: %d", code)
+	}
+	wait := hdr.Get("Location")
+	if err := s.waitroom.SetPaused(ctx, s.org, "summer", "half:fcfs", true); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // a second's worth of admissions, were it admitting
+	if _, err := s.waitroom.AdmitQueues(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ := b.do("GET", wait, nil)
+	if !strings.Contains(body, `id="queue-paused"`) || !strings.Contains(body, "<strong>1</strong>") || strings.Contains(body, "admission_token=") {
+		t.Fatalf("waiting page while paused:\n%s", body)
+	}
+	if _, ko, _ := b.do("GET", wait+"&lang=ko", nil); !strings.Contains(ko, "잠시 멈췄습니다") {
+		t.Errorf("Korean waiting page does not say paused")
+	}
+	if err := s.waitroom.SetPaused(ctx, s.org, "summer", "half:fcfs", false); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := s.waitroom.AdmitQueues(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, body, _ = b.do("GET", wait, nil); strings.Contains(body, `id="queue-paused"`) || !strings.Contains(body, "admission_token=") {
+		t.Errorf("waiting page after resuming:\n%s", body)
+	}
+}
