@@ -222,7 +222,7 @@ func TestConsoleUnpublishCancel(t *testing.T) {
 		t.Errorf("published again with another commitment")
 	}
 
-	s.applyViaForm("4001@example.com", `{"fill_ms":30000}`)
+	receipt := s.applyViaForm("4001@example.com", `{"fill_ms":30000}`)
 	conf = get("/admin/events/spring/confirm/cancel")
 	if !strings.Contains(conf, "Entries that will be told: 1.") || !strings.Contains(conf, "cannot be undone") {
 		t.Errorf("cancel confirmation:\n%s", conf)
@@ -235,6 +235,10 @@ func TestConsoleUnpublishCancel(t *testing.T) {
 	code, pub, _ := s.get("/events/spring", "Accept-Language", "ko-KR")
 	if code != 200 || !strings.Contains(pub, `id="event-cancelled"`) || !strings.Contains(pub, "취소") || strings.Contains(pub, `id="step1"`) {
 		t.Errorf("public page of the cancelled event: %d", code)
+	}
+	_, entry, _ := s.get(receipt)
+	if !strings.Contains(entry, `id="entry-event-cancelled"`) {
+		t.Errorf("the entry's status page does not say the event is cancelled")
 	}
 	var mails int64
 	s.store.DB().Raw(`SELECT count(*) FROM outbox WHERE intent = 'event.cancelled'`).Scan(&mails)
