@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
 )
 
@@ -118,7 +119,22 @@ func TestCancelAPI(t *testing.T) {
 		t.Fatalf("apply: %d %s", plain.Status, plain.Raw)
 	}
 
-	// Ben's refund is refused by the provider at first.
+	// An organizer of another organization cannot cancel it, or pause its line.
+	if _, err := e.staff.AddTo(context.Background(), "rival-club", "rival@example.com", lottery.RoleOrganizer, "correct horse battery staple"); err != nil {
+		t.Fatal(err)
+	}
+	rival, err := e.staff.IssueToken(context.Background(), "rival@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/admin/events/spring/cancel", "/api/v1/admin/events/spring/unpublish",
+		"/api/v1/admin/events/spring/subqueues/half:fcfs/pause"} {
+		if r := e.do("POST", path, nil, "Authorization", "Bearer "+rival); r.Status != 404 {
+			t.Errorf("another organization's organizer POST %s: %d %s", path, r.Status, r.Raw)
+		}
+	}
+
+	// The refunds are refused by the provider at first.
 	pay.down.Store(true)
 	r := e.action("spring", "cancel", nil)
 	if r.Status != 200 || r.str("status") != "cancelled" {

@@ -163,6 +163,9 @@ func (s *Service) Transition(ctx context.Context, actor StaffAccount, slug, acti
 	if err != nil {
 		return Event{}, fmt.Errorf("%s %s: %w", action, slug, err)
 	}
+	if (action == ActionUnpublish || action == ActionCancel) && !MayManage(actor, ev) {
+		return Event{}, ErrNotFound // another organization's event, as if it did not exist
+	}
 	now := s.clock.Now()
 	to, err := ev.NextStatus(action, now)
 	if err != nil {
