@@ -204,6 +204,7 @@ func (p *pages) consoleAction(c *gin.Context) {
 	_, err := p.Svc.Transition(c.Request.Context(), base.Staff, base.Event.Slug, action,
 		lottery.TransitionParams{Beacon: d.Beacon, BeaconRound: d.Round})
 	if err != nil {
+		switchByLink(c, "/admin/events/"+url.PathEscape(base.Event.Slug)+"/confirm/"+action)
 		p.refuse(c, "console_confirm", base.Event.Name, d, err)
 		return
 	}
@@ -280,6 +281,7 @@ func (p *pages) consoleSubQueue(c *gin.Context) {
 		p.fail(c, err)
 		return
 	}
+	switchByLink(c, "/admin/events/"+url.PathEscape(ev.Slug))
 	lang := p.lang(c)
 	for i := range d.Rows {
 		if d.Rows[i].Key == key {

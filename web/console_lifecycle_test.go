@@ -72,6 +72,7 @@ func TestConsoleLifecycle(t *testing.T) {
 	for _, e := range []string{"3001@example.com", "3002@example.com", "3003@example.com"} {
 		s.applyViaForm(e, `{"fill_ms":30000}`)
 	}
+	s.applyViaForm("3004@example.com", `{"webdriver":true,"fill_ms":30000}`) // held for review
 	cookie := s.orgLogin("", "boss@example.com")
 	get := func(path, lang string) (int, string) {
 		t.Helper()
@@ -119,6 +120,14 @@ func TestConsoleLifecycle(t *testing.T) {
 		}
 	}
 	step("close", nil)
+	// The default policy refuses a freeze while an entry awaits review: the
+	// confirmation says why and links the review queue.
+	_, conf := get("/admin/events/spring/confirm/freeze", "en")
+	code, _, body = s.consolePost(cookie, conf, "/admin/events/spring/actions/freeze", nil)
+	if code != http.StatusConflict || !strings.Contains(body, `id="confirm-review-link"`) || !strings.Contains(body, "await review") ||
+		!strings.Contains(body, `href="/admin/events/spring/confirm/freeze?lang=ko"`) {
+		t.Errorf("freeze with an entry in review: %d\n%s", code, body)
+	}
 	s.store.DB().Exec(`UPDATE events SET unreviewed_policy = 'exclude' WHERE slug = 'spring'`)
 	step("freeze", url.Values{"beacon_round": {""}})
 	step("reveal", url.Values{"beacon": {""}})

@@ -116,6 +116,7 @@ var lifecycleMessages = map[string]map[string]string{
 		"console.refused.conflict":            "That change conflicts with the event's current state (for example fewer places than offers already held, or entries are frozen).",
 		"console.refused.dispute_window_open": "The dispute window is still open: the seed can be revealed when it ends.",
 		"console.refused.reveal_at":           "It ends at %s.",
+		"console.refused.review":              "Entries may still await review: decide them, or set the event's policy for entries still in review.",
 
 		"console.audit.title":      "Audit log",
 		"console.audit.views":      "Which log",
@@ -305,6 +306,7 @@ var lifecycleMessages = map[string]map[string]string{
 		"console.refused.conflict":            "대회의 현재 상태와 맞지 않는 변경입니다 (예: 이미 나간 참가 제안보다 적은 정원, 또는 신청이 확정됨).",
 		"console.refused.dispute_window_open": "아직 이의 제기 기간입니다. 기간이 끝나면 시드를 공개할 수 있습니다.",
 		"console.refused.reveal_at":           "종료 시각: %s.",
+		"console.refused.review":              "검토를 기다리는 신청이 남아 있을 수 있습니다. 먼저 결정하거나 검토 중인 신청에 대한 대회 정책을 정하세요.",
 
 		"console.audit.title":      "감사 기록",
 		"console.audit.views":      "기록 종류",
