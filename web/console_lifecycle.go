@@ -214,13 +214,26 @@ func (p *pages) consoleAction(c *gin.Context) {
 // refuse shows a refused form on its page with the translated reason; an
 // internal error or an outage gets the error page.
 func (p *pages) refuse(c *gin.Context, page, title string, data any, err error) {
-	var le *lottery.Error
-	if !errors.As(err, &le) || le.Code == lottery.CodeInternal || le.Code == lottery.CodeUnavailable ||
-		le.Code == lottery.CodeNotFound || le.Code == lottery.CodeForbidden {
+	if _, ok := refusal(err); !ok {
 		p.fail(c, err)
 		return
 	}
 	p.render(c, httpkit.StatusOf(err), page, title, data, err)
+}
+
+// refusal is the coded error a form shows in place (a step or value the
+// event's state refuses); false for what the error page shows instead:
+// not found, forbidden, an outage or an internal error.
+func refusal(err error) (*lottery.Error, bool) {
+	var le *lottery.Error
+	if !errors.As(err, &le) {
+		return nil, false
+	}
+	switch le.Code {
+	case lottery.CodeInternal, lottery.CodeUnavailable, lottery.CodeNotFound, lottery.CodeForbidden:
+		return nil, false
+	}
+	return le, true
 }
 
 // consoleSubQueue takes a sub-queue's form: capacity, pause, resume, rate.
@@ -267,6 +280,11 @@ func (p *pages) consoleSubQueue(c *gin.Context) {
 			"#sq-"+course+"--"+pace)
 		return
 	}
+	le, ok := refusal(err)
+	if !ok {
+		p.fail(c, err)
+		return
+	}
 	// Show the overview again, the refusal beside the form.
 	if fresh, ferr := p.Svc.ManagedEvent(ctx, base.Staff, ev.Slug); ferr == nil {
 		base.Event = fresh
@@ -274,11 +292,6 @@ func (p *pages) consoleSubQueue(c *gin.Context) {
 	d, oerr := p.overview(c, base)
 	if oerr != nil {
 		p.fail(c, oerr)
-		return
-	}
-	var le *lottery.Error
-	if !errors.As(err, &le) || le.Code == lottery.CodeInternal || le.Code == lottery.CodeUnavailable {
-		p.fail(c, err)
 		return
 	}
 	switchByLink(c, "/admin/events/"+url.PathEscape(ev.Slug))
