@@ -101,6 +101,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	stats := drawstats.NewService(store, clk, log, drawstats.Config{CacheTTL: time.Nanosecond})
 	svc.UseDraws(stats.FinalOnFreeze(dr))
 	off := offers.NewService(store, svc, keys, clk, nil, log)
+	svc.UseCanceller(off)
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
 	rev := review.NewService(store, clk, nil, log, nil)
 	svc.UseClusters(rev)

@@ -78,6 +78,7 @@ type queueJSON struct {
 	Used               bool       `json:"used,omitempty"`
 	Lapsed             bool       `json:"lapsed,omitempty"`
 	SoldOut            bool       `json:"sold_out,omitempty"`
+	Paused             bool       `json:"paused,omitempty"` // the organizer paused the line (issue 14)
 	PollAfterSeconds   int        `json:"poll_after_seconds"`
 	// Prequeue: no place until opens_at; eta_seconds counts down to it.
 	Prequeue bool       `json:"prequeue,omitempty"`
@@ -101,7 +102,7 @@ func (h *handler) queueStatus(c *gin.Context) {
 	c.Header("Cache-Control", "private, no-store")
 	out := queueJSON{Position: v.Place, Ahead: v.Ahead, ETASeconds: v.ETASeconds, Admitted: v.Admitted,
 		AdmissionToken: v.AdmissionToken, AdmissionExpiresAt: v.AdmissionExpiresAt, Used: v.Used, Lapsed: v.Lapsed,
-		SoldOut: v.SoldOut, PollAfterSeconds: v.PollAfter(), Prequeue: v.Prequeue, Ticket: v.Ticket,
+		SoldOut: v.SoldOut, Paused: v.Paused, PollAfterSeconds: v.PollAfter(), Prequeue: v.Prequeue, Ticket: v.Ticket,
 		prequeueJSON: prequeueJSON{PublicID: v.PublicID, PrequeueCommitment: v.PrequeueCommitment}}
 	if v.Prequeue {
 		out.OpensAt = &v.OpensAt

@@ -84,6 +84,20 @@ type DrawSteps interface {
 // UseDraws sets what carries out freeze, reveal and draw (lottery/draws).
 func (s *Service) UseDraws(d DrawSteps) { s.draws = d }
 
+// Canceller carries out the cancel action (lottery/offers): the event moves
+// to cancelled, its live offers end, paid slots are refunded in full and
+// every runner is mailed, in one transaction; the refunds are then asked of
+// the payment provider (one refused stays owed and is retried).
+type Canceller interface {
+	// CancelEvent cancels ev (Transition has checked NextStatus);
+	// ErrInvalidTransition when the event moved on meanwhile.
+	CancelEvent(ctx context.Context, ev Event, actor StaffAccount) (Event, error)
+}
+
+// UseCanceller sets what carries out the cancel action (lottery/offers).
+// Without it a cancel is refused as an internal error.
+func (s *Service) UseCanceller(c Canceller) { s.canceller = c }
+
 // Clusters links an event's entries and sends suspicious ones to review;
 // lottery/review implements it. The freeze runs it once more before the
 // eligible set is fixed.
@@ -108,8 +122,9 @@ func (s *Service) drawSteps() DrawSteps {
 }
 
 var (
-	errNoDraws    = errors.New("draws are not wired into this service")
-	errNoClusters = errors.New("clustering is not wired into this service")
+	errNoDraws     = errors.New("draws are not wired into this service")
+	errNoClusters  = errors.New("clustering is not wired into this service")
+	errNoCanceller = errors.New("cancelling is not wired into this service")
 )
 
 type noDraws struct{}
@@ -148,6 +163,9 @@ func (s *Service) Transition(ctx context.Context, actor StaffAccount, slug, acti
 	if err != nil {
 		return Event{}, fmt.Errorf("%s %s: %w", action, slug, err)
 	}
+	if (action == ActionUnpublish || action == ActionCancel) && !MayManage(actor, ev) {
+		return Event{}, ErrNotFound // another organization's event, as if it did not exist
+	}
 	now := s.clock.Now()
 	to, err := ev.NextStatus(action, now)
 	if err != nil {
@@ -156,11 +174,22 @@ func (s *Service) Transition(ctx context.Context, actor StaffAccount, slug, acti
 	defer s.forget(slug)
 	switch action {
 	case ActionPublish:
-		commit, err := s.newSeedCommit(slug)
-		if err != nil {
-			return Event{}, fmt.Errorf("publish %s: %w", slug, err)
+		// An event unpublished and published again keeps its commitment:
+		// once shown it never changes (DRAW-SPEC step 1).
+		var commit *SeedCommit
+		if ev.Commitment == "" {
+			if commit, err = s.newSeedCommit(slug); err != nil {
+				return Event{}, fmt.Errorf("publish %s: %w", slug, err)
+			}
 		}
 		return s.store.TransitionEvent(ctx, slug, ev.Status, to, commit, actor.Actor())
+	case ActionUnpublish:
+		return s.store.TransitionEvent(ctx, slug, ev.Status, to, nil, actor.Actor())
+	case ActionCancel:
+		if s.canceller == nil {
+			return Event{}, fmt.Errorf("cancel %s: %w", slug, errNoCanceller)
+		}
+		return s.canceller.CancelEvent(ctx, ev, actor)
 	case ActionClose:
 		return s.store.TransitionEvent(ctx, slug, ev.Status, to, nil, actor.Actor())
 	case ActionFreeze:

@@ -17,6 +17,9 @@ import (
 type EventStatus string
 
 // Lifecycle states: draft → published → open → closed → frozen → drawn → settled.
+// A published event goes back to draft when unpublished before its window
+// (and pre-queue) opens; an event may be cancelled at any state before its
+// results are published (EventCancelled, final).
 const (
 	EventDraft     EventStatus = "draft"
 	EventPublished EventStatus = "published"
@@ -25,6 +28,7 @@ const (
 	EventFrozen    EventStatus = "frozen"
 	EventDrawn     EventStatus = "drawn"
 	EventSettled   EventStatus = "settled"
+	EventCancelled EventStatus = "cancelled"
 )
 
 // Mode says how a sub-queue allocates its slots.
@@ -101,6 +105,7 @@ type Event struct {
 	ResultsPublishedAt *time.Time
 	PublishedAt        *time.Time
 	ClosedAt           *time.Time
+	CancelledAt        *time.Time // set when the event was cancelled (EventCancelled)
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 }
@@ -130,6 +135,9 @@ type PaceGroup struct {
 	PrequeueMinutes int
 	// Price is the entry fee in the event currency's minor units.
 	Price int64
+	// PausedAt is when the organizer paused an ordered sub-queue's waiting
+	// room (nil: admitting); a paused line admits nobody.
+	PausedAt *time.Time
 }
 
 // SubQueue is a flattened course × pace group.
@@ -147,12 +155,14 @@ type SubQueue struct {
 	PrequeueMinutes int
 	// Price is the entry fee in the event currency's minor units.
 	Price int64
+	// PausedAt: the waiting room is paused (ordered mode); nil admits.
+	PausedAt *time.Time
 }
 
 func subQueueOf(c Course, p PaceGroup) SubQueue {
 	return SubQueue{ID: p.ID, Key: SubQueueKey(c.Code, p.Code), Course: c.Code, Pace: p.Code, Label: p.Label,
 		Capacity: p.Capacity, Mode: p.Mode, AdmitPerMinute: p.AdmitPerMinute, PrequeueMinutes: p.PrequeueMinutes,
-		Price: p.Price}
+		Price: p.Price, PausedAt: p.PausedAt}
 }
 
 // SubQueueKey joins a course and pace code into the canonical key.
@@ -628,7 +638,29 @@ const (
 	ActionReveal         = "reveal"
 	ActionDraw           = "draw"
 	ActionPublishResults = "publish-results"
+	// ActionUnpublish takes a published event back to draft before its
+	// registration (or an ordered sub-queue's pre-queue) opens.
+	ActionUnpublish = "unpublish"
+	// ActionCancel ends an event for good: offers end, paid slots are
+	// refunded in full and every runner is told.
+	ActionCancel = "cancel"
 )
+
+// UnpublishBy is the moment an event can no longer be unpublished: its
+// registration opening, or earlier the opening of the earliest pre-queue of
+// an ordered sub-queue (runners may join from then on).
+func (e *Event) UnpublishBy() time.Time {
+	by := e.OpensAt
+	for _, sq := range e.SubQueues() {
+		if sq.Mode != ModeOrdered || sq.PrequeueMinutes <= 0 {
+			continue
+		}
+		if t := e.OpensAt.Add(-time.Duration(sq.PrequeueMinutes) * time.Minute); t.Before(by) {
+			by = t
+		}
+	}
+	return by
+}
 
 // NextStatus returns the stored state an action leads to from the event's
 // state at now, or ErrInvalidTransition. A published event whose window has
@@ -675,6 +707,22 @@ func (e *Event) NextStatus(action string, now time.Time) (EventStatus, error) {
 			return bad("reveal the seed first")
 		}
 		return EventFrozen, nil
+	case ActionUnpublish:
+		if e.Status != EventPublished {
+			return bad("only a published event can be unpublished; the event is " + string(phase))
+		}
+		if !now.Before(e.UnpublishBy()) {
+			return bad("registration (or its waiting room) has opened; cancel the event instead")
+		}
+		return EventDraft, nil
+	case ActionCancel:
+		switch {
+		case e.Status == EventCancelled:
+			return bad("the event is already cancelled")
+		case e.Status == EventSettled || e.ResultsPublishedAt != nil:
+			return bad("the results are published; offers are out")
+		}
+		return EventCancelled, nil
 	case ActionPublishResults:
 		if e.Status != EventDrawn {
 			return bad("every sub-queue must be drawn first; the event is " + string(phase))

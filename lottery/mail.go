@@ -83,7 +83,7 @@ var entryKinds = map[string]bool{mails.OfferIssued: true, mails.EntryReceived: t
 	mails.EntryRejected: true, mails.EntryReinstated: true, mails.EntryWaitlisted: true, mails.EntryNotDrawn: true,
 	mails.OfferMovedUp: true, mails.OfferReminder: true, mails.OfferPaid: true, mails.OfferExpired: true,
 	mails.OfferDeclined: true, mails.EntryWithdrawn: true, mails.EntryRefunded: true, mails.EntryAppealed: true,
-	mails.AppealUpheld: true}
+	mails.AppealUpheld: true, mails.EventCancelled: true}
 
 // Render fills a pending intent's subject, text and HTML; a mail rendered
 // at write time is returned as it is.
@@ -157,6 +157,13 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 		d.Reason = RejectionCategory(e.Risk.Reasons)
 		if IsRejectionCategory(m.Detail) { // the decision named it (a cluster rejected whole)
 			d.Reason = m.Detail
+		}
+	case mails.EventCancelled:
+		// Only a paid slot's refund is named; the price of an unpaid one
+		// is nobody's business now.
+		d.Amount = ""
+		if n, err := strconv.ParseInt(m.Detail, 10, 64); err == nil && n > 0 {
+			d.Amount = Money{Amount: n, Currency: ev.Currency}.String()
 		}
 	case mails.EntryRefunded:
 		// A refund under the event's policy may be less than the price: the

@@ -93,6 +93,7 @@ type QueueLine struct {
 	AdmittedThrough int64 // the highest place admitted
 	AdmitPerMinute  int
 	SoldOut         bool // every slot is held by a live offer
+	Paused          bool // the organizer paused the line: nobody is admitted
 	OpensAt         time.Time
 	Opened          bool // the pre-queue has been placed; joins now take places
 	// Prequeued is how many tickets the opening placed: places 1 to
@@ -189,6 +190,8 @@ type QueueView struct {
 	Used               bool // the admission was used to apply
 	Lapsed             bool // the admission window ended unused
 	SoldOut            bool
+	// Paused: the organizer paused the line; places hold, nobody moves.
+	Paused bool
 	// Prequeue: the ticket waits for the opening at OpensAt, when it gets a
 	// place in random order among everyone who joined before.
 	Prequeue bool

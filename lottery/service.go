@@ -47,8 +47,9 @@ type Service struct {
 	cfg    Config
 	random io.Reader
 
-	draws    DrawSteps
-	clusters Clusters
+	draws     DrawSteps
+	canceller Canceller
+	clusters  Clusters
 
 	cacheMu sync.RWMutex
 	cache   map[string]cachedEvent

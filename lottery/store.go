@@ -120,6 +120,7 @@ type MailStore interface {
 type Store interface {
 	EventStore
 	OfferStore
+	AuditStore
 }
 
 // Notifier hears about committed work that a background worker delivers.

@@ -155,6 +155,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerData(r)
 	p.registerTeam(r)
 	p.registerEvents(r)
+	p.registerLifecycle(r) // issue 14: one event's overview, lifecycle steps, audit log
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}

@@ -68,6 +68,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	stats := drawstats.NewService(store, lottery.SystemClock{}, log, drawstats.Config{CacheTTL: time.Nanosecond})
 	svc.UseDraws(stats.FinalOnFreeze(dr))
 	off := offers.NewService(store, svc, keys, lottery.SystemClock{}, nil, log)
+	svc.UseCanceller(off)
 	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
 	rev := review.NewService(store, lottery.SystemClock{}, nil, log, nil)
 	svc.UseClusters(rev)

@@ -55,6 +55,10 @@ const (
 	// StaffInvite invites an address to an organization's staff (issue
 	// 14). Rendered at write time: the link's token exists only in it.
 	StaffInvite = "staff.invite"
+	// EventCancelled tells every runner with an entry that the organizer
+	// cancelled the event, and the full refund of a paid slot (its amount in
+	// the intent's Detail, minor units).
+	EventCancelled = "event.cancelled"
 )
 
 // Message is a rendered mail: one subject, the plain text and the same text
@@ -156,7 +160,7 @@ func timeFuncs(lang string) template.FuncMap {
 func Kinds() []string {
 	return []string{OTPCode, OfferIssued, StaffAlert, EntryReceived, EntryInReview, EntryRejected, EntryReinstated,
 		EntryWaitlisted, EntryNotDrawn, OfferMovedUp, OfferReminder, OfferPaid, OfferExpired, OfferDeclined,
-		EntryWithdrawn, EntryRefunded, EntryAppealed, AppealUpheld, MeCode, StaffInvite}
+		EntryWithdrawn, EntryRefunded, EntryAppealed, AppealUpheld, MeCode, StaffInvite, EventCancelled}
 }
 
 // Render renders one mail in lang ("ko", else English; English too when

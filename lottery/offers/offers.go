@@ -23,6 +23,7 @@ import (
 // Store is what offers ask of persistence. lottery/postgres.Store
 // implements it.
 type Store interface {
+	CancelStore
 	// Offer returns an offer; ErrNotFound.
 	Offer(ctx context.Context, id string) (lottery.Offer, error)
 	// ChangeOffer accepts, declines or expires an offer and cascades a

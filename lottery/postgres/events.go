@@ -32,6 +32,7 @@ type eventRow struct {
 	Commitment           *string
 	PublishedAt          *time.Time
 	ClosedAt             *time.Time
+	CancelledAt          *time.Time // 00029
 	CreatedAt            time.Time
 	UpdatedAt            time.Time
 
@@ -89,6 +90,8 @@ type subqueueRow struct {
 	PrequeueMinutes int
 	// PriceMinor is the pace group's price in the event's currency (00022).
 	PriceMinor int64
+	// PausedAt: the organizer paused the waiting room (00029).
+	PausedAt *time.Time
 }
 
 func (subqueueRow) TableName() string { return "subqueues" }
@@ -151,7 +154,7 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 		Beacon: r.Beacon, RevealedAt: r.RevealedAt, DrawRequestedAt: r.DrawRequestedAt,
 		ResultsPublishedAt: r.ResultsPublishedAt, SeedSealed: r.SeedSecretSealed, SeriesID: deref(r.SeriesID),
 		EditionYear: deref(r.EditionYear), EditionLabel: r.EditionLabel, Form: formOf(r.Form),
-		Currency: r.Currency}
+		Currency: r.Currency, CancelledAt: r.CancelledAt}
 	if r.Commitment != nil {
 		e.Commitment = *r.Commitment
 	}
@@ -176,7 +179,7 @@ func fromEventRow(r eventRow, courses []courseRow, subs []subqueueRow) lottery.E
 			}
 			course.PaceGroups = append(course.PaceGroups, lottery.PaceGroup{ID: s.ID, Code: s.PaceCode, Label: s.Label,
 				PaceMinS: deref(s.PaceMinS), PaceMaxS: deref(s.PaceMaxS), Capacity: s.Capacity, Mode: lottery.Mode(s.Mode),
-				AdmitPerMinute: s.AdmitPerMinute, PrequeueMinutes: s.PrequeueMinutes, Price: s.PriceMinor})
+				AdmitPerMinute: s.AdmitPerMinute, PrequeueMinutes: s.PrequeueMinutes, Price: s.PriceMinor, PausedAt: s.PausedAt})
 		}
 		e.Courses = append(e.Courses, course)
 	}

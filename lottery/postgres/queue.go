@@ -16,6 +16,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/fairdraw"
 	"github.com/startline/startline/lottery/prequeue"
+	"github.com/startline/startline/lottery/waitroom"
 )
 
 type ticketRow struct {
@@ -334,13 +335,14 @@ func (s *Store) QueueLine(ctx context.Context, subqueueID int64) (lottery.QueueL
 		AdmittedThrough int64
 		AdmitPerMinute  int
 		SoldOut         bool
+		Paused          bool
 		OpensAt         time.Time
 		OpenedAt        *time.Time
 		Prequeued       int64
 		Commitment      *string
 	}
 	res := s.db.WithContext(ctx).Raw(`SELECT ev.slug, q.key, coalesce(l.admitted_through, 0) AS admitted_through,
-			q.admit_per_minute, coalesce(l.sold_out, false) AS sold_out, ev.opens_at, l.opened_at,
+			q.admit_per_minute, coalesce(l.sold_out, false) AS sold_out, q.paused_at IS NOT NULL AS paused, ev.opens_at, l.opened_at,
 			coalesce(l.prequeued, 0) AS prequeued, p.commitment
 		FROM subqueues q JOIN events ev ON ev.id = q.event_id LEFT JOIN queue_lines l ON l.subqueue_id = q.id
 			LEFT JOIN prequeues p ON p.subqueue_id = q.id
@@ -352,7 +354,7 @@ func (s *Store) QueueLine(ctx context.Context, subqueueID int64) (lottery.QueueL
 		return lottery.QueueLine{}, lottery.ErrNotFound
 	}
 	return lottery.QueueLine{SubQueueID: subqueueID, EventSlug: r.Slug, SubQueueKey: r.Key, AdmittedThrough: r.AdmittedThrough,
-		AdmitPerMinute: r.AdmitPerMinute, SoldOut: r.SoldOut, OpensAt: r.OpensAt.UTC(), Opened: r.OpenedAt != nil,
+		AdmitPerMinute: r.AdmitPerMinute, SoldOut: r.SoldOut, Paused: r.Paused, OpensAt: r.OpensAt.UTC(), Opened: r.OpenedAt != nil,
 		Prequeued: r.Prequeued, PrequeueCommitment: deref(r.Commitment)}, nil
 }
 
@@ -425,8 +427,10 @@ func (s *Store) AdmitQueue(ctx context.Context, a lottery.AdmitTx) (lottery.Admi
 			Open            bool
 			OpenedAt        *time.Time
 			Started         bool
+			Paused          bool
 		}
 		if err := tx.Raw(`SELECT l.event_id, l.admitted_through, l.credit_at, q.admit_per_minute, l.opened_at,
+				q.paused_at IS NOT NULL AS paused,
 				ev.status = 'published' AND ev.opens_at <= ? AND ev.closes_at > ? AS open, ev.opens_at <= ? AS started
 			FROM queue_lines l JOIN subqueues q ON q.id = l.subqueue_id JOIN events ev ON ev.id = l.event_id
 			WHERE l.subqueue_id = ? FOR UPDATE OF l`, now, now, now, a.SubQueueID).Scan(&l).Error; err != nil {
@@ -482,9 +486,12 @@ func (s *Store) AdmitQueue(ctx context.Context, a lottery.AdmitTx) (lottery.Admi
 		if burst := now.Add(-time.Minute); creditAt.Before(burst) {
 			creditAt = burst
 		}
+		if l.Paused { // a paused line earns nothing: resuming saves no burst
+			creditAt = now
+		}
 		credit := int64(now.Sub(creditAt).Seconds() * rate)
 		res.AdmittedThrough = l.AdmittedThrough
-		if n := min(credit, free); n > 0 && l.Open {
+		if n := waitroom.Admissions(l.Open, l.Paused, credit, free); n > 0 {
 			// Lowest places first, so a join that committed after an earlier
 			// pass went past its place is admitted now.
 			var places []int64

@@ -68,6 +68,7 @@ type Store interface {
 	ActiveQueues(ctx context.Context) ([]lottery.QueueRef, error)
 	// EventByID returns the event with its courses; ErrNotFound.
 	EventByID(ctx context.Context, id int64) (lottery.Event, error)
+	ControlStore
 }
 
 // Events is what the waiting room reads through the root service: its
@@ -77,6 +78,12 @@ type Events interface {
 	PublicEvent(ctx context.Context, slug string) (lottery.Event, error)
 	// Network is what the IP tables know of a client address.
 	Network(ip string) ipintel.Network
+	// ManagedEvent returns an event the organizer may manage (drafts
+	// included); any other is ErrNotFound. The waiting-room controls
+	// reach an event only through it.
+	ManagedEvent(ctx context.Context, actor lottery.StaffAccount, slug string) (lottery.Event, error)
+	// ForgetEvent drops a cached event after a control changed it.
+	ForgetEvent(slug string)
 }
 
 // Service runs joins, polls and admission passes.
@@ -212,7 +219,7 @@ func (s *Service) QueueStatus(ctx context.Context, ticket string) (lottery.Queue
 		return lottery.QueueView{}, err
 	}
 	v := lottery.QueueView{EventSlug: line.EventSlug, SubQueue: lottery.SubQueue{ID: sqID, Key: line.SubQueueKey}, Place: place,
-		SoldOut: line.SoldOut}
+		SoldOut: line.SoldOut, Paused: line.Paused}
 	var t lottery.QueueTicket
 	if place == 0 {
 		// A pre-queue ticket: before the opening its answer needs nothing
