@@ -28,6 +28,7 @@ import (
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/dashboard"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/offers"
@@ -79,6 +80,9 @@ type Deps struct {
 	PageCacheTTL time.Duration
 	// Self runs "my entries", withdrawals and erasures (issue 13).
 	Self *selfservice.Service
+	// Dashboard computes the organizer's dashboard (issue 14); nil: the
+	// dashboard tab is a 404.
+	Dashboard *dashboard.Service
 	// Queues is the Asynq monitor (asynqmon with RootPath QueuesPath), for
 	// signed-in staff at QueuesPath (issue 14); nil: not mounted.
 	Queues http.Handler
@@ -150,6 +154,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerAppeals(r)
 	p.registerStaff(r)
 	p.registerQueues(r)
+	p.registerDashboard(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/internal/metrics"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/dashboard"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/offers"
@@ -250,7 +251,9 @@ func (a *app) router() (*gin.Engine, error) {
 		Self:     a.self,
 		Series:   a.series,
 		Site:     a.site,
-		Queues:   a.queues}); err != nil {
+		Queues:   a.queues,
+		// The dashboard's numbers are kept 20 s per event (lottery/dashboard).
+		Dashboard: dashboard.NewService(a.store, lottery.SystemClock{}, dashboard.Config{})}); err != nil {
 		return nil, err
 	}
 	return r, nil
