@@ -59,8 +59,8 @@ func BenchmarkDashboard1M(b *testing.B) {
 		// (up to 1,000 delta rows to fold): a busy 20 seconds.
 		b.StopTimer()
 		exec(`INSERT INTO entries (id, event_id, subqueue_id, name, email, email_key, phone, birth_date, status, risk_score, created_at)
-			SELECT gen_random_uuid(), ?, ?, 'More', 'm' || ? || '-' || g || '@example.com', 'm' || ? || '-' || g || '@example.com',
-				'+8212' || lpad((? * 1000 + g)::text, 8, '0'), '1990-01-01', 'received', g, timestamptz '2027-03-01' + g * interval '1 hour'
+			SELECT gen_random_uuid(), ?, ?, 'More', 'm' || ?::int || '-' || g || '@example.com', 'm' || ?::int || '-' || g || '@example.com',
+				'+8212' || lpad((?::int * 1000 + g)::text, 8, '0'), '1990-01-01', 'received', g, timestamptz '2027-03-01' + g * interval '1 hour'
 			FROM generate_series(1, 1000) g`, ev.ID, full, i, i, i)
 		b.StartTimer()
 		start := time.Now()

@@ -1,0 +1,151 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/web/chart"
+)
+
+// dashboardSite is a drawn spring (12 entries in half:open, 6 slots at
+// ₩80,000, each selected entry holding an offer) where, through the pages,
+// two runners paid in the sandbox checkout and one declined (the freed slot
+// is offered again). It returns the site and the totals the dashboard must
+// show, counted straight from the tables.
+func dashboardSite(t *testing.T) (*site, map[string]string) {
+	t.Helper()
+	s, _, sel := drawnSite(t, siteOptions{}, 12, 6)
+	for _, e := range sel[:2] {
+		checkout := s.startPay(e, nil)
+		if res := s.outcome(checkout.Path, "pay", s.checkoutForm(checkout, nil), nil); res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("pay: %d", res.StatusCode)
+		}
+	}
+	if st, _, _ := s.post("/offers/"+s.offerID(sel[2])+"/decline", url.Values{"token": {s.receipt(sel[2])}, "confirm": {"yes"}}); st != http.StatusSeeOther {
+		t.Fatalf("decline: %d", st)
+	}
+	count := func(q string) string {
+		var n int64
+		if err := s.store.DB().Raw(q).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return chart.Count(n)
+	}
+	var taken int64
+	s.store.DB().Raw(`SELECT coalesce(sum(amount_minor), 0) FROM payments WHERE status IN ('captured', 'refunded')`).Scan(&taken)
+	want := map[string]string{
+		"dash-entries-total":    count(`SELECT count(*) FROM entries`),
+		"dash-demand-total":     count(`SELECT count(*) FROM entries WHERE status NOT IN ('rejected', 'withdrawn', 'declined', 'expired')`),
+		"dash-capacity-total":   count(`SELECT sum(capacity) FROM subqueues`),
+		"dash-flagged-total":    count(`SELECT count(*) FROM entries WHERE risk_decision <> 'accept'`),
+		"dash-review-awaiting":  count(`SELECT count(*) FROM entries WHERE status = 'in_review'`),
+		"dash-review-decided":   count(`SELECT count(*) FROM entries WHERE risk_decision <> 'accept' AND status <> 'in_review'`),
+		"dash-offers-issued":    count(`SELECT count(*) FROM offers`),
+		"dash-offers-accepted":  count(`SELECT count(*) FROM offers WHERE status IN ('accepted', 'paid')`),
+		"dash-offers-paid":      count(`SELECT count(*) FROM offers WHERE status = 'paid'`),
+		"dash-offers-declined":  count(`SELECT count(*) FROM offers WHERE status = 'declined'`),
+		"dash-offers-expired":   count(`SELECT count(*) FROM offers WHERE status = 'expired'`),
+		"dash-offers-reoffered": count(`SELECT count(*) FROM offers WHERE round > 0`),
+		"dash-money-taken":      lottery.Money{Amount: taken, Currency: "krw"}.String(),
+		"dash-money-refunded":   "₩0",
+		"dash-payments-total":   count(`SELECT count(*) FROM payments WHERE status IN ('captured', 'refunded')`),
+	}
+	if want["dash-offers-paid"] != "2" || want["dash-offers-declined"] != "1" || want["dash-money-taken"] != "₩160,000" || want["dash-entries-total"] != "12" {
+		t.Fatalf("the setup is not what the test expects: %v", want)
+	}
+	return s, want
+}
+
+// consoleLogin signs a new staff account of org in (a TOTP code at the
+// site's clock) and returns its session cookie.
+func (s *site) consoleLogin(org, email string, role lottery.Role) string {
+	s.t.Helper()
+	enr, err := s.staff.AddTo(context.Background(), org, email, role, "correct horse battery staple")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
+	code, _ := totp.GenerateCode(key.Secret(), s.svc.Now())
+	st, _, hdr := s.post("/staff/login", url.Values{"email": {email}, "password": {"correct horse battery staple"}, "otp": {code}})
+	if st != http.StatusSeeOther {
+		s.t.Fatalf("login %s: %d", email, st)
+	}
+	return strings.Split(hdr.Get("Set-Cookie"), ";")[0]
+}
+
+var dashTotalRe = regexp.MustCompile(`<dd id="(dash-[a-z-]+)">([^<]*)</dd>`)
+
+// dashTotals reads the totals of a dashboard page by their element ids.
+func dashTotals(body string) map[string]string {
+	out := map[string]string{}
+	for _, m := range dashTotalRe.FindAllStringSubmatch(body, -1) {
+		out[m[1]] = m[2]
+	}
+	return out
+}
+
+// TestDashboardPage: the organizer of the event's organization sees its
+// dashboard with totals equal to the tables' counts and every chart named
+// (en and ko); an organizer of another organization gets a 404 as if there
+// were no such event, a reviewer a 403 and the public the login.
+func TestDashboardPage(t *testing.T) {
+	s, want := dashboardSite(t)
+	cookie := s.consoleLogin(lottery.DefaultOrg, "boss@example.com", lottery.RoleOrganizer)
+	const path = "/admin/events/spring/dashboard"
+
+	code, body, hdr := s.get(path, "Cookie", cookie, "Accept-Language", "en-US")
+	if code != http.StatusOK {
+		t.Fatalf("dashboard: %d %s", code, body)
+	}
+	if cc := hdr.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf("Cache-Control %q: the console is private", cc)
+	}
+	if d := cmp.Diff(want, dashTotals(body)); d != "" {
+		t.Errorf("totals (-tables +page):\n%s", d)
+	}
+	for _, label := range []string{"Applications over time", "Demand and capacity", "Odds of the drawn groups", "Risk scores", "Review backlog", "Offers", "Money"} {
+		if !strings.Contains(body, `role="img" aria-label="`+label+`"`) {
+			t.Errorf("no chart %q", label)
+		}
+	}
+	for _, w := range []string{`aria-current="page">Dashboard`, "Half Marathon · Open", "Show the numbers", "₩160,000"} {
+		if !strings.Contains(body, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	if strings.Contains(body, "half:open") {
+		t.Errorf("the page shows a sub-queue key, not its name")
+	}
+
+	code, body, _ = s.get(path, "Cookie", cookie, "Accept-Language", "ko-KR")
+	if code != http.StatusOK || !strings.Contains(body, "시간별 신청") || !strings.Contains(body, `aria-label="수요와 정원"`) || !strings.Contains(body, "수치 보기") {
+		t.Errorf("ko dashboard: %d", code)
+	}
+	if d := cmp.Diff(want, dashTotals(body)); d != "" {
+		t.Errorf("ko totals (-tables +page):\n%s", d)
+	}
+
+	rival := s.consoleLogin("rival-club", "rival@example.com", lottery.RoleOrganizer)
+	if code, _, _ := s.get(path, "Cookie", rival); code != http.StatusNotFound {
+		t.Errorf("another organization's organizer: %d, want 404", code)
+	}
+	reviewer := s.consoleLogin(lottery.DefaultOrg, "rev@example.com", lottery.RoleReviewer)
+	if code, _, _ := s.get(path, "Cookie", reviewer); code != http.StatusForbidden {
+		t.Errorf("reviewer: %d, want 403", code)
+	}
+	if code, _, hdr := s.get(path); code != http.StatusFound || !strings.HasPrefix(hdr.Get("Location"), "/staff/login") {
+		t.Errorf("anonymous: %d to %q, want 302 to the login", code, hdr.Get("Location"))
+	}
+	if code, _, _ := s.get("/admin/events/no-such/dashboard", "Cookie", cookie); code != http.StatusNotFound {
+		t.Errorf("unknown event: %d", code)
+	}
+}
