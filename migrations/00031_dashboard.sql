@@ -48,21 +48,13 @@ INSERT INTO entry_tallies (event_id, subqueue_id, status, risk_decision, bucket,
 INSERT INTO entry_hours (event_id, hour, n)
     SELECT event_id, date_trunc('hour', created_at, 'UTC'), count(*) FROM entries GROUP BY 1, 2;
 
+-- An insert adds its rows, a delete takes them away (TG_OP), each with its hour.
 -- +goose StatementBegin
-CREATE FUNCTION startline_entry_tally_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION startline_entry_tally_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO entry_tally_deltas (event_id, subqueue_id, status, risk_decision, bucket, hour, n)
-    SELECT event_id, subqueue_id, status, risk_decision, risk_score / 100, date_trunc('hour', created_at, 'UTC'), count(*)
-    FROM changed GROUP BY 1, 2, 3, 4, 5, 6;
-    RETURN NULL;
-END
-$$;
--- +goose StatementEnd
--- +goose StatementBegin
-CREATE FUNCTION startline_entry_tally_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO entry_tally_deltas (event_id, subqueue_id, status, risk_decision, bucket, hour, n)
-    SELECT event_id, subqueue_id, status, risk_decision, risk_score / 100, date_trunc('hour', created_at, 'UTC'), -count(*)
+    SELECT event_id, subqueue_id, status, risk_decision, risk_score / 100, date_trunc('hour', created_at, 'UTC'),
+        CASE TG_OP WHEN 'DELETE' THEN -count(*) ELSE count(*) END
     FROM changed GROUP BY 1, 2, 3, 4, 5, 6;
     RETURN NULL;
 END
@@ -82,9 +74,9 @@ END
 $$;
 -- +goose StatementEnd
 CREATE TRIGGER entries_tally_insert AFTER INSERT ON entries REFERENCING NEW TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startline_entry_tally_insert();
+    FOR EACH STATEMENT EXECUTE FUNCTION startline_entry_tally_rows();
 CREATE TRIGGER entries_tally_delete AFTER DELETE ON entries REFERENCING OLD TABLE AS changed
-    FOR EACH STATEMENT EXECUTE FUNCTION startline_entry_tally_delete();
+    FOR EACH STATEMENT EXECUTE FUNCTION startline_entry_tally_rows();
 CREATE TRIGGER entries_tally_update AFTER UPDATE ON entries REFERENCING OLD TABLE AS before_rows NEW TABLE AS after_rows
     FOR EACH STATEMENT EXECUTE FUNCTION startline_entry_tally_update();
 
@@ -98,5 +90,5 @@ DROP INDEX offers_event_idx;
 DROP TRIGGER entries_tally_update ON entries;
 DROP TRIGGER entries_tally_delete ON entries;
 DROP TRIGGER entries_tally_insert ON entries;
-DROP FUNCTION startline_entry_tally_update(), startline_entry_tally_delete(), startline_entry_tally_insert();
+DROP FUNCTION startline_entry_tally_update(), startline_entry_tally_rows();
 DROP TABLE entry_tally_deltas, entry_hours, entry_tallies;
