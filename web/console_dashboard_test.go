@@ -149,3 +149,52 @@ func TestDashboardPage(t *testing.T) {
 		t.Errorf("unknown event: %d", code)
 	}
 }
+
+// TestDashboardOddsAsTheEventPage: a drawn group's odds on the dashboard are
+// the event page's (drawstats' stored snapshot): the same chance of a
+// one-ticket entry, under the group's name.
+func TestDashboardOddsAsTheEventPage(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, false)
+	s.store.DB().Exec("UPDATE subqueues SET capacity = 10 WHERE key = 'half:sub-130'")
+	if _, err := s.store.InsertSyntheticEntries(ctx, "spring", 30); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.stats.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, event, _ := s.get("/events/spring")
+	oneTicket := regexp.MustCompile(`<th scope="row">1 ticket</th><td>[0-9,]+</td><td>([^<]+)</td>`)
+	want := map[string]string{}
+	for _, part := range strings.Split(event, "<h3>")[1:] { // one group's odds after each heading
+		if m := oneTicket.FindStringSubmatch(part); m != nil {
+			want[part[:strings.Index(part, "</h3>")]] = m[1]
+		}
+	}
+	if len(want) != 2 || want["Half Marathon · Under 1:30"] == "100%" {
+		t.Fatalf("event page odds: %v", want)
+	}
+	cookie := s.consoleLogin(lottery.DefaultOrg, "boss@example.com", lottery.RoleOrganizer)
+	st, dash, _ := s.get("/admin/events/spring/dashboard", "Cookie", cookie)
+	if st != http.StatusOK {
+		t.Fatalf("dashboard: %d %s", st, dash)
+	}
+	i := strings.Index(dash, `aria-label="Odds of the drawn groups"`)
+	if i < 0 {
+		t.Fatal("no odds chart")
+	}
+	row := regexp.MustCompile(`<tr><th scope="row">([^<]+)</th><td>([^<]+)</td></tr>`)
+	got := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(dash[i:strings.Index(dash[i:], "</figure>")+i], -1) {
+		got[m[1]] = m[2]
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("one-ticket chance (-event page +dashboard):\n%s", d)
+	}
+	if n := strings.Count(dash[i:strings.Index(dash[i:], "</figure>")+i], `class="bar"`); n != 2 {
+		t.Errorf("%d odds bars, want 2", n)
+	}
+	if !strings.Contains(dash, "Half Marathon · Under 1:30: 30 entries for 10 slots") {
+		t.Errorf("odds lines missing")
+	}
+}
