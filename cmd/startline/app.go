@@ -276,7 +276,7 @@ func newMetrics(store *postgres.Store, log *slog.Logger) *metrics.Metrics {
 	return metrics.New(metrics.Options{Log: log, EntryStates: entries, OfferStates: offers,
 		TaskTypes: []string{worker.TypeSendMail, worker.TypeSweepOutbox, worker.TypeDrawSubqueue, worker.TypeReconcileDraws,
 			worker.TypeClusterSweep, worker.TypeExpireOffer, worker.TypeReconcileOffers, worker.TypeRemindOffers,
-			worker.TypeRetryRefunds, worker.TypeAdmitQueues, worker.TypeRefreshOdds, worker.TypeRetention},
+			worker.TypeRetryRefunds, worker.TypeAdmitQueues, worker.TypeRefreshOdds, worker.TypeRetention, worker.TypeFoldTallies},
 		Counts: func(ctx context.Context) (metrics.Counts, error) {
 			c, err := store.OpsCounts(ctx)
 			return metrics.Counts{Entries: c.Entries, Offers: c.Offers, OutboxUnsent: c.OutboxUnsent}, err
@@ -345,6 +345,7 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 			Drawer:        &worker.Drawer{Review: a.review, Draws: a.draws, Offers: a.offers, Waitroom: a.waitroom, Log: log},
 			Odds:          &worker.Odds{Stats: a.stats, Log: log},
 			Retention:     &worker.Retention{Self: a.self, Log: log},
+			Tallies:       &worker.Tallies{Store: a.store, Log: log},
 			OnTaskFailure: a.metrics.TaskFailed})
 		if err != nil {
 			return err

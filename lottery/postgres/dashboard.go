@@ -100,11 +100,14 @@ func (s *Store) DashboardCounts(ctx context.Context, eventID int64) (dashboard.C
 }
 
 // foldTallies moves an event's pending entry_tally_deltas into the rollup
-// (migration 00031) in one statement. A concurrent fold of the same event
-// waits on the deltas this one deletes and then finds them gone, so no
-// delta is counted twice; writers only ever insert deltas and are never
-// blocked.
+// (migration 00031) in one statement. Folds of one event take turns (a
+// transaction advisory lock on the event), so two never lock the same
+// deltas in different orders and no delta is counted twice; writers only
+// ever insert deltas and are never blocked.
 func foldTallies(tx *gorm.DB, eventID int64) error {
+	if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended('entry_tallies:' || ?::bigint, 0))`, eventID).Error; err != nil {
+		return err
+	}
 	return tx.Exec(`WITH d AS (DELETE FROM entry_tally_deltas WHERE event_id = ? RETURNING *),
 		t AS (INSERT INTO entry_tallies (event_id, subqueue_id, status, risk_decision, bucket, n)
 			SELECT event_id, subqueue_id, status, risk_decision, bucket, sum(n) FROM d GROUP BY 1, 2, 3, 4, 5
@@ -112,4 +115,22 @@ func foldTallies(tx *gorm.DB, eventID int64) error {
 		INSERT INTO entry_hours (event_id, hour, n)
 			SELECT event_id, hour, sum(n) FROM d WHERE hour IS NOT NULL GROUP BY 1, 2
 		ON CONFLICT (event_id, hour) DO UPDATE SET n = entry_hours.n + excluded.n`, eventID).Error
+}
+
+// FoldTallies folds every event's pending deltas into the rollup, one
+// event per transaction: the worker's periodic pass, so that deltas do not
+// pile up for an event whose dashboard nobody opens. It returns how many
+// events it folded.
+func (s *Store) FoldTallies(ctx context.Context) (int, error) {
+	var events []int64
+	db := s.db.WithContext(ctx)
+	if err := db.Raw(`SELECT DISTINCT event_id FROM entry_tally_deltas`).Scan(&events).Error; err != nil {
+		return 0, fmt.Errorf("fold tallies: %w", err)
+	}
+	for i, id := range events {
+		if err := db.Transaction(func(tx *gorm.DB) error { return foldTallies(tx, id) }); err != nil {
+			return i, fmt.Errorf("fold tallies of event %d: %w", id, err)
+		}
+	}
+	return len(events), nil
 }

@@ -190,6 +190,21 @@ func TestDashboardCounts(t *testing.T) {
 		t.Errorf("%d deltas left after a read", pending)
 	}
 
+	// The worker's pass folds what a read would: the next read agrees.
+	exec(`UPDATE entries SET status = 'rejected' WHERE email = 'r5@example.com'`)
+	if n, err := store.FoldTallies(ctx); err != nil || n != 2 { // this event and "other"
+		t.Fatalf("fold: %d events, %v", n, err)
+	}
+	db.Raw(`SELECT count(*) FROM entry_tally_deltas`).Scan(&pending)
+	if n, err := store.FoldTallies(ctx); pending != 0 || err != nil || n != 0 {
+		t.Fatalf("after a fold: %d deltas left, then %d events folded, %v", pending, n, err)
+	}
+	var rejected int64
+	db.Raw(`SELECT sum(n) FROM entry_tallies WHERE event_id = ? AND status = 'rejected'`, ev.ID).Scan(&rejected)
+	if rejected != 2 {
+		t.Errorf("rejected after the fold: %d, want 2", rejected)
+	}
+
 	// Through the service: names, the funnel and the line's waiting count.
 	d := dashboard.Build(ev, got, time.Now())
 	if d.Funnel != (dashboard.Funnel{Issued: 5, Accepted: 2, Paid: 1, Declined: 1, Expired: 1, Reoffered: 2}) {
