@@ -2,16 +2,19 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/startline/startline/internal/browsertest"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/web/chart"
 )
@@ -196,5 +199,51 @@ func TestDashboardOddsAsTheEventPage(t *testing.T) {
 	}
 	if !strings.Contains(dash, "Half Marathon · Under 1:30: 30 entries for 10 slots") {
 		t.Errorf("odds lines missing")
+	}
+}
+
+// TestDashboardWaitingRoom: a first-come group's line on the dashboard:
+// runners joined through the waiting room and a pass admitted some; the
+// waiting and admitted totals are the line's.
+func TestDashboardWaitingRoom(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, false)
+	zero := 0
+	if _, err := s.svc.CreateEvent(ctx, s.org, lottery.EventSpec{Slug: "summer", Name: "Summer 10K", DisputeWindow: "0s", TimeZone: "Asia/Seoul",
+		OpensAt: time.Now().Add(-time.Minute), ClosesAt: time.Now().Add(time.Hour), MaxGroupSize: 1, TicketRule: "none",
+		Courses: []lottery.CourseSpec{{Code: "ten", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
+			{Code: "fcfs", Label: "First come", Capacity: 50, Mode: "ordered", AdmitPerMinute: 3, PrequeueMinutes: &zero}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Transition(ctx, s.org, "summer", lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
+		t.Fatal(err)
+	}
+	client := lottery.ClientInfo{IP: "211.234.10.20", UserAgent: browsertest.PersonUA, AcceptLanguage: "en-US", DeviceID: "dev"}
+	for i := range 9 {
+		if _, err := s.waitroom.JoinQueue(ctx, "summer", lottery.JoinRequest{Course: "ten", PaceGroup: "fcfs",
+			Email: fmt.Sprintf("line%02d@example.com", i)}, client); err != nil {
+			t.Fatalf("join %d: %v", i, err)
+		}
+	}
+	if _, err := s.waitroom.AdmitQueues(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var admitted, issued int64
+	s.store.DB().Raw(`SELECT l.admitted_through, (SELECT max(place) FROM queue_tickets t WHERE t.subqueue_id = l.subqueue_id)
+		FROM queue_lines l JOIN events e ON e.id = l.event_id WHERE e.slug = 'summer'`).Row().Scan(&admitted, &issued)
+	if issued != 9 {
+		t.Fatalf("%d places issued, want 9", issued)
+	}
+	cookie := s.consoleLogin(lottery.DefaultOrg, "boss@example.com", lottery.RoleOrganizer)
+	st, body, _ := s.get("/admin/events/summer/dashboard", "Cookie", cookie)
+	if st != http.StatusOK {
+		t.Fatalf("dashboard: %d", st)
+	}
+	got := dashTotals(body)
+	if got["dash-waiting-total"] != chart.Count(issued-admitted) || got["dash-admitted-total"] != chart.Count(admitted) {
+		t.Errorf("waiting %q admitted %q, want %d and %d", got["dash-waiting-total"], got["dash-admitted-total"], issued-admitted, admitted)
+	}
+	if !strings.Contains(body, `aria-label="Waiting rooms"`) || !strings.Contains(body, "10K · First come: admits 3 a minute") {
+		t.Errorf("no waiting-room chart or rate")
 	}
 }
