@@ -23,15 +23,10 @@ func (p *pages) registerDashboard(r gin.IRoutes) {
 // dashboardPage is the dashboard tab.
 type dashboardPage struct {
 	consoleBase
-	D        dashboard.Dashboard
-	Updated  string
-	Demand   int64 // every sub-queue's demand
-	Capacity int64
-	Waiting  int64
-	Admitted int64
-	Lines    bool // the event has an ordered sub-queue
-	Odds     []oddsView
-	Charts   map[string]template.HTML
+	D       dashboard.Dashboard
+	Updated string
+	Odds    []oddsView
+	Charts  map[string]template.HTML
 }
 
 func (p *pages) dashboard(c *gin.Context) {
@@ -50,16 +45,8 @@ func (p *pages) dashboard(c *gin.Context) {
 		return
 	}
 	lang := p.lang(c)
-	page := dashboardPage{consoleBase: base, D: d, Lines: len(d.Lines) > 0, Odds: p.eventOdds(ctx, base.Event),
+	page := dashboardPage{consoleBase: base, D: d, Odds: p.eventOdds(ctx, base.Event),
 		Updated: d.ComputedAt.In(location(base.Event.TimeZone)).Format("2006-01-02 15:04:05 MST")}
-	for _, r := range d.SubQueues {
-		page.Demand += r.Demand
-		page.Capacity += int64(r.Capacity)
-	}
-	for _, l := range d.Lines {
-		page.Waiting += l.Waiting
-		page.Admitted += l.Admitted
-	}
 	page.Charts = dashboardCharts(translator(lang), d, page.Odds)
 	p.render(c, http.StatusOK, "console_dashboard", base.Event.Name, page, nil)
 }
@@ -83,14 +70,11 @@ func dashboardCharts(T func(string, ...any) string, d dashboard.Dashboard, odds 
 	out["timeline"] = tl.HTML()
 
 	// Demand vs capacity per sub-queue.
-	var demand, capacity int64
 	dc := chart.Bars{Series: []string{T("dash.series.demand"), T("dash.series.capacity")}}
 	for _, r := range d.SubQueues {
-		demand += r.Demand
-		capacity += int64(r.Capacity)
 		dc.Rows = append(dc.Rows, chart.Row{Label: r.CourseName + " · " + r.Label, Values: []int64{r.Demand, int64(r.Capacity)}})
 	}
-	dc.Text = text("demand", T("dash.col.subqueue"), T("dash.demand.desc", formatCount(demand), formatCount(capacity)))
+	dc.Text = text("demand", T("dash.col.subqueue"), T("dash.demand.desc", formatCount(d.Demand()), formatCount(d.Capacity())))
 	out["demand"] = dc.HTML()
 
 	// Odds of a one-ticket entry per drawn sub-queue (basis points).
@@ -147,12 +131,10 @@ func dashboardCharts(T func(string, ...any) string, d dashboard.Dashboard, odds 
 
 	// Waiting rooms of ordered sub-queues.
 	wc := chart.Bars{Series: []string{T("dash.series.waiting"), T("dash.series.admitted")}}
-	var waiting int64
 	for _, l := range d.Lines {
-		waiting += l.Waiting
 		wc.Rows = append(wc.Rows, chart.Row{Label: l.CourseName + " · " + l.Label, Values: []int64{l.Waiting, l.Admitted}})
 	}
-	wc.Text = text("lines", T("dash.col.subqueue"), T("dash.lines.desc", formatCount(waiting)))
+	wc.Text = text("lines", T("dash.col.subqueue"), T("dash.lines.desc", formatCount(d.Waiting())))
 	out["lines"] = wc.HTML()
 	return out
 }

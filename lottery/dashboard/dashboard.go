@@ -151,6 +151,42 @@ type Dashboard struct {
 	Lines      []Line
 }
 
+// Demand is every sub-queue's demand.
+func (d Dashboard) Demand() int64 {
+	var n int64
+	for _, r := range d.SubQueues {
+		n += r.Demand
+	}
+	return n
+}
+
+// Capacity is every sub-queue's slots.
+func (d Dashboard) Capacity() int64 {
+	var n int64
+	for _, r := range d.SubQueues {
+		n += int64(r.Capacity)
+	}
+	return n
+}
+
+// Waiting is everyone waiting in a line.
+func (d Dashboard) Waiting() int64 {
+	var n int64
+	for _, l := range d.Lines {
+		n += l.Waiting
+	}
+	return n
+}
+
+// Admitted is everyone the lines have admitted.
+func (d Dashboard) Admitted() int64 {
+	var n int64
+	for _, l := range d.Lines {
+		n += l.Admitted
+	}
+	return n
+}
+
 // Config tunes the service.
 type Config struct {
 	// TTL is how long a computed dashboard is shown before it is read

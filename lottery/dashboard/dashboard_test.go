@@ -95,6 +95,9 @@ func TestBuild(t *testing.T) {
 	if d.Taken.String() != "₩300,000" || d.Refunded.String() != "₩50,000" || d.Owed.String() != "₩25,000" {
 		t.Errorf("money %s %s %s", d.Taken, d.Refunded, d.Owed)
 	}
+	if d.Demand() != 38 || d.Capacity() != 15 || d.Waiting() != 120 || d.Admitted() != 10 {
+		t.Errorf("totals: demand %d capacity %d waiting %d admitted %d", d.Demand(), d.Capacity(), d.Waiting(), d.Admitted())
+	}
 	if len(d.Lines) != 1 || d.Lines[0].Waiting != 120 || d.Lines[0].AdmitPerMinute != 50 || d.Lines[0].MinutesToAdmitAll != 3 || d.Lines[0].Label != "Fast" {
 		t.Errorf("lines %+v", d.Lines)
 	}
