@@ -8,6 +8,7 @@ import (
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/odds"
+	"github.com/startline/startline/web/chart"
 )
 
 // oddsView is one drawn sub-queue's live (or final) numbers on the event
@@ -113,26 +114,11 @@ func formatPct(x float64) string {
 // formatCount writes a count with thousands separators ("40,000"), as
 // both English and Korean write them; the template's ints and int64s.
 func formatCount(n any) string {
-	var v int64
 	switch n := n.(type) {
 	case int:
-		v = int64(n)
+		return chart.Count(int64(n))
 	case int64:
-		v = n
-	default:
-		return ""
+		return chart.Count(n)
 	}
-	s := strconv.FormatInt(v, 10)
-	sign := ""
-	if v < 0 {
-		sign, s = "-", s[1:]
-	}
-	var b strings.Builder
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte(s[i])
-	}
-	return sign + b.String()
+	return ""
 }

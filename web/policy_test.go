@@ -20,6 +20,7 @@ import (
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/dashboard"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/payments/sandbox"
@@ -117,7 +118,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
 		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
 	d := web.Deps{Svc: svc, Registration: reg, Draws: dr, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Outbox: store, Log: log, Dev: o.dev, Site: hs,
-		PageCacheTTL: o.cache}
+		PageCacheTTL: o.cache, Dashboard: dashboard.NewService(store, clk, dashboard.Config{TTL: time.Nanosecond})}
 	if o.sandbox != nil {
 		d.Sandbox = o.sandbox
 	}

@@ -25,17 +25,7 @@ import (
 // staffLogin signs a new staff account of role in and returns its cookie.
 func (s *site) staffLogin(email string, role lottery.Role) string {
 	s.t.Helper()
-	enr, err := s.staff.Add(context.Background(), email, role, "correct horse battery staple")
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
-	code, _ := totp.GenerateCode(key.Secret(), time.Now())
-	st, _, hdr := s.post("/staff/login", url.Values{"email": {email}, "password": {"correct horse battery staple"}, "otp": {code}})
-	if st != http.StatusSeeOther {
-		s.t.Fatalf("login %s: %d", email, st)
-	}
-	return strings.Split(hdr.Get("Set-Cookie"), ";")[0]
+	return s.consoleLogin(lottery.DefaultOrg, email, role)
 }
 
 // TestHistoryUploadPage: an organizer uploads a series' history CSV through

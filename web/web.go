@@ -28,6 +28,7 @@ import (
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/dashboard"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/exports"
@@ -81,6 +82,9 @@ type Deps struct {
 	PageCacheTTL time.Duration
 	// Self runs "my entries", withdrawals and erasures (issue 13).
 	Self *selfservice.Service
+	// Dashboard computes the organizer's dashboard (issue 14); nil: the
+	// dashboard tab is a 404.
+	Dashboard *dashboard.Service
 	// Queues is the Asynq monitor (asynqmon with RootPath QueuesPath), for
 	// signed-in staff at QueuesPath (issue 14); nil: not mounted.
 	Queues http.Handler
@@ -156,6 +160,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerTeam(r)
 	p.registerEvents(r)
 	p.registerLifecycle(r) // issue 14: one event's overview, lifecycle steps, audit log
+	p.registerDashboard(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}

@@ -20,6 +20,7 @@ import (
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/dashboard"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/exports"
@@ -97,7 +98,8 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	g := guardtest.New(t, log, opts)
 	d := web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Log: log, Dev: dev, Self: self,
 		Outbox: lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, "https://run.example")},
-		Series: series.NewService(store, "KR", svc.ForgetEvent), Exports: exports.NewService(store, svc, log, "KR")}
+		Series: series.NewService(store, "KR", svc.ForgetEvent), Exports: exports.NewService(store, svc, log, "KR"),
+		Dashboard: dashboard.NewService(store, lottery.SystemClock{}, dashboard.Config{TTL: time.Nanosecond})}
 	for _, f := range more {
 		f(&d)
 	}

@@ -25,6 +25,7 @@ type Options struct {
 	Drawer      *Drawer
 	Odds        *Odds      // the odds pass; nil: none
 	Retention   *Retention // the retention pass; nil: none
+	Tallies     *Tallies   // the dashboard pass (issue 14); nil: none
 	// OnTaskFailure hears the type of each failed task run (the metrics
 	// count them); nil: nobody.
 	OnTaskFailure func(taskType string)
@@ -65,6 +66,9 @@ func NewServer(o Options) (*Server, error) {
 	if o.Retention != nil {
 		mux.HandleFunc(TypeRetention, o.Retention.HandleRetention)
 	}
+	if o.Tallies != nil {
+		mux.HandleFunc(TypeFoldTallies, o.Tallies.HandleFoldTallies)
+	}
 	sched := asynq.NewScheduler(o.Redis, &asynq.SchedulerOpts{Logger: slogAdapter{o.Log}})
 	// Intents queued without a task of their own go out within ~25 s.
 	if _, err := sched.Register("@every 15s", NewSweepOutboxTask(o.Queue)); err != nil {
@@ -99,6 +103,12 @@ func NewServer(o Options) (*Server, error) {
 		// Odds pages read the stored snapshot; a minute is as fresh as they get.
 		if _, err := sched.Register("@every 1m", NewRefreshOddsTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule odds pass: %w", err)
+		}
+	}
+	if o.Tallies != nil {
+		// Dashboard reads fold their own event; this keeps the rest small.
+		if _, err := sched.Register("@every 1m", NewFoldTalliesTask(o.Queue)); err != nil {
+			return nil, fmt.Errorf("schedule dashboard pass: %w", err)
 		}
 	}
 	if o.Retention != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/internal/metrics"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/dashboard"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/exports"
@@ -262,7 +263,9 @@ func (a *app) router() (*gin.Engine, error) {
 		Series:   a.series,
 		Exports:  a.exports,
 		Site:     a.site,
-		Queues:   a.queues}); err != nil {
+		Queues:   a.queues,
+		// The dashboard's numbers are kept 20 s per event (lottery/dashboard).
+		Dashboard: dashboard.NewService(a.store, lottery.SystemClock{}, dashboard.Config{})}); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -285,7 +288,7 @@ func newMetrics(store *postgres.Store, queues func(context.Context) ([]metrics.Q
 	return metrics.New(metrics.Options{Log: log, EntryStates: entries, OfferStates: offers, Queues: queues,
 		TaskTypes: []string{worker.TypeSendMail, worker.TypeSweepOutbox, worker.TypeDrawSubqueue, worker.TypeReconcileDraws,
 			worker.TypeClusterSweep, worker.TypeExpireOffer, worker.TypeReconcileOffers, worker.TypeRemindOffers,
-			worker.TypeRetryRefunds, worker.TypeAdmitQueues, worker.TypeRefreshOdds, worker.TypeRetention},
+			worker.TypeRetryRefunds, worker.TypeAdmitQueues, worker.TypeRefreshOdds, worker.TypeRetention, worker.TypeFoldTallies},
 		Counts: func(ctx context.Context) (metrics.Counts, error) {
 			c, err := store.OpsCounts(ctx)
 			lines := make([]metrics.Line, len(c.Lines))
@@ -363,6 +366,7 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 			Drawer:        &worker.Drawer{Review: a.review, Draws: a.draws, Offers: a.offers, Waitroom: a.waitroom, Log: log},
 			Odds:          &worker.Odds{Stats: a.stats, Log: log},
 			Retention:     &worker.Retention{Self: a.self, Log: log},
+			Tallies:       &worker.Tallies{Store: a.store, Log: log},
 			OnTaskFailure: a.metrics.TaskFailed})
 		if err != nil {
 			return err

@@ -130,11 +130,7 @@ func TestBrowserRunnerJourney(t *testing.T) {
 			check := func(label string) {
 				t.Helper()
 				b.Check(label, tc.lang)
-				wide := browsertest.Eval[[]string](b, `Array.from(document.querySelectorAll("body *")).filter(e => {
-					const r = e.getBoundingClientRect();
-					return !e.closest("[aria-hidden=true]") && r.width > 0 && r.height > 0 && (r.right > `+fmt.Sprint(browsertest.Width)+` + 1 || r.left < -1);
-				}).slice(0, 5).map(e => e.tagName + "." + e.className)`)
-				if len(wide) > 0 {
+				if wide := b.OffScreen(); len(wide) > 0 {
 					t.Errorf("%s: elements wider than the screen: %v", label, wide)
 				}
 			}

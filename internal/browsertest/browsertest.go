@@ -249,6 +249,18 @@ func (b *Browser) Check(label, lang string) {
 	}
 }
 
+// OffScreen lists (up to five) visible elements that reach past the
+// screen's edge, by tag and class: stricter than Check's page width, which
+// a clipped child does not widen. Elements hidden from people
+// (aria-hidden, such as an off-screen honeypot) are left out.
+func (b *Browser) OffScreen() []string {
+	b.t.Helper()
+	return Eval[[]string](b, `Array.from(document.querySelectorAll("body *")).filter(e => {
+		const r = e.getBoundingClientRect();
+		return !e.closest("[aria-hidden=true]") && r.width > 0 && r.height > 0 && (r.right > `+fmt.Sprint(Width)+` + 1 || r.left < -1);
+	}).slice(0, 5).map(e => e.tagName + "." + e.className)`)
+}
+
 // Dir is where screenshots go: $STARTLINE_SCREENSHOTS, or test-output/screenshots
 // at the module root (ignored by git).
 func Dir() string {
