@@ -103,6 +103,9 @@ var matrix = []matrixRow{
 	{"PUT", "/api/v1/admin/events/:slug/questions", "/api/v1/admin/events/{event}/questions", `{"questions":[]}`, adminAPI(409)},
 	{"GET", "/api/v1/admin/events/:slug/offers", "/api/v1/admin/events/{event}/offers", ``, adminAPI(200)},
 	{"GET", "/api/v1/admin/events/:slug/exports/:file", "/api/v1/admin/events/{event}/exports/entries.csv", ``, adminAPI(200)},
+	{"POST", "/api/v1/admin/events/:slug/subqueues/:key/pause", "/api/v1/admin/events/{event}/subqueues/{ordered}/pause", ``, adminAPI(200)},
+	{"POST", "/api/v1/admin/events/:slug/subqueues/:key/resume", "/api/v1/admin/events/{event}/subqueues/{ordered}/resume", ``, adminAPI(200)},
+	{"POST", "/api/v1/admin/events/:slug/subqueues/:key/rate", "/api/v1/admin/events/{event}/subqueues/{ordered}/rate", `{"admit_per_minute":90}`, adminAPI(200)},
 	{"GET", "/api/v1/admin/events/:slug/bibs", "/api/v1/admin/events/{event}/bibs", ``, adminAPI(200)},
 	{"PUT", "/api/v1/admin/events/:slug/bibs", "/api/v1/admin/events/{event}/bibs", `{"ranges":[{"subqueue":"{subqueue}","first":1,"last":90000}]}`, adminAPI(200)},
 	{"POST", "/api/v1/admin/events/:slug/bibs/assign", "/api/v1/admin/events/{event}/bibs/assign", ``, adminAPI(200)},
@@ -131,6 +134,12 @@ var matrix = []matrixRow{
 	{"GET", "/admin/events/:slug/exports/:file", "/admin/events/{event}/exports/entries.csv", ``, console(200)},
 	{"POST", "/admin/events/:slug/exports/bibs", "/admin/events/{event}/exports/bibs", `bibs.{subqueue}.first=1&bibs.{subqueue}.last=90000`, console(303)},
 	{"POST", "/admin/events/:slug/exports/bibs/assign", "/admin/events/{event}/exports/bibs/assign", ``, console(303)},
+	{"GET", "/admin/events/:slug", "/admin/events/{event}", ``, console(200)},
+	{"GET", "/admin/events/:slug/confirm/:action", "/admin/events/{draft}/confirm/unpublish", ``, console(200)},
+	{"POST", "/admin/events/:slug/actions/:action", "/admin/events/{draft}/actions/unpublish", ``, console(303)},
+	{"POST", "/admin/events/:slug/subqueues/:key/:control", "/admin/events/{event}/subqueues/{subqueue}/capacity", `capacity={capacity}`, console(303)},
+	{"GET", "/admin/events/:slug/audit", "/admin/events/{event}/audit", ``, console(200)},
+	{"GET", "/admin/events/:slug/dashboard", "/admin/events/{event}/dashboard", ``, console(200)},
 	{"GET", "/admin/team", "/admin/team", ``, ownConsole(200)},
 	{"POST", "/admin/team/invites", "/admin/team/invites", `email=matrix-invitee@example.com&role=reviewer`, ownConsole(303)},
 	{"POST", "/admin/team/invites/:id/revoke", "/admin/team/invites/{invite}/revoke", ``, console(303)},
@@ -245,6 +254,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	db.Raw(`SELECT sq.key, sq.capacity FROM subqueues sq JOIN events ev ON ev.id = sq.event_id WHERE ev.slug = 'demo-marathon'
 		ORDER BY sq.id LIMIT 1`).Scan(&sub)
 	fill["{subqueue}"], fill["{capacity}"] = sub.Key, fmt.Sprint(sub.Capacity+1)
+	var orderedKey string
+	db.Raw(`SELECT sq.key FROM subqueues sq JOIN events ev ON ev.id = sq.event_id WHERE ev.slug = 'demo-marathon' AND sq.mode = 'ordered'
+		ORDER BY sq.id LIMIT 1`).Scan(&orderedKey)
+	fill["{ordered}"] = orderedKey
 	now := time.Now()
 	if _, err := a.svc.CreateEvent(ctx, boss, lottery.EventSpec{Slug: "matrix-draft", Name: "Matrix Draft", TimeZone: "Asia/Seoul",
 		OpensAt: now.Add(24 * time.Hour), ClosesAt: now.Add(48 * time.Hour), MaxGroupSize: 2,
