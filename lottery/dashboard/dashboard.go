@@ -206,8 +206,15 @@ type Service struct {
 }
 
 type cached struct {
-	d  Dashboard
-	at time.Time
+	d     Dashboard
+	at    time.Time
+	state string // the event's lifecycle state it was computed in (stateOf)
+}
+
+// stateOf names where an event is in its lifecycle: a step (publishing
+// results issues the offers) shows at once, not after the TTL.
+func stateOf(ev lottery.Event) string {
+	return fmt.Sprint(ev.Status, ev.UpdatedAt.UnixNano(), ev.ResultsPublishedAt != nil, ev.RevealedAt != nil)
 }
 
 // NewService returns a dashboard service reading store.
@@ -226,17 +233,17 @@ func (s *Service) Dashboard(ctx context.Context, ev lottery.Event) (Dashboard, e
 	s.mu.Lock()
 	c, ok := s.cache[ev.ID]
 	s.mu.Unlock()
-	if ok && now.Sub(c.at) < s.ttl {
+	if ok && now.Sub(c.at) < s.ttl && c.state == stateOf(ev) {
 		return c.d, nil
 	}
-	v, err, _ := s.flight.Do(strconv.FormatInt(ev.ID, 10), func() (any, error) {
+	v, err, _ := s.flight.Do(strconv.FormatInt(ev.ID, 10)+"|"+stateOf(ev), func() (any, error) {
 		counts, err := s.store.DashboardCounts(ctx, ev.ID)
 		if err != nil {
 			return Dashboard{}, fmt.Errorf("dashboard %s: %w", ev.Slug, err)
 		}
 		d := Build(ev, counts, s.clock.Now())
 		s.mu.Lock()
-		s.cache[ev.ID] = cached{d: d, at: time.Now()}
+		s.cache[ev.ID] = cached{d: d, at: time.Now(), state: stateOf(ev)}
 		s.mu.Unlock()
 		return d, nil
 	})

@@ -160,3 +160,22 @@ func TestServiceCaches(t *testing.T) {
 		t.Fatalf("error cached: %v, calls %d", err, st.calls)
 	}
 }
+
+// A lifecycle step shows at once: the cache holds one state of the event.
+func TestServiceCacheFollowsTheLifecycle(t *testing.T) {
+	st := &countingStore{}
+	s := NewService(st, lottery.SystemClock{}, Config{TTL: time.Hour})
+	ctx := context.Background()
+	ev := testEvent()
+	s.Dashboard(ctx, ev)
+	s.Dashboard(ctx, ev)
+	if st.calls != 1 {
+		t.Fatalf("same state: %d reads, want 1", st.calls)
+	}
+	now := time.Now()
+	ev.ResultsPublishedAt = &now
+	s.Dashboard(ctx, ev)
+	if st.calls != 2 {
+		t.Fatalf("results published: %d reads, want 2", st.calls)
+	}
+}
