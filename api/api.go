@@ -119,6 +119,7 @@ func Register(r *gin.Engine, d Deps) {
 	admin.PUT("/events/:slug/questions", h.setForm)
 	admin.GET("/events/:slug/offers", h.offerStats)
 	h.registerExports(admin)
+	h.registerDrafts(admin)
 	admin.POST("/series", h.createSeries)
 	admin.POST("/series/:slug/events", h.attachEvent)
 	// A history file is larger than the API's other bodies: its own limit.
