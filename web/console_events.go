@@ -86,7 +86,7 @@ type eventFormPage struct {
 
 // fixed says which parts of an edited event are read-only.
 type fixed struct {
-	Structure bool // name, window, courses, rules: set when the event was created
+	Structure bool // name, window, courses, rules: fixed once the event is published
 	Terms     bool // prices, currency, refund policy: fixed once registration opened
 	Questions bool // questions and documents: fixed once registration opened
 }
@@ -468,8 +468,11 @@ func (p *pages) createEventForm(c *gin.Context) {
 func (p *pages) editPage(c *gin.Context, base consoleBase) eventFormPage {
 	now := p.Svc.Now()
 	ev := base.Event
-	return eventFormPage{consoleBase: base, Edit: true, Form: formOf(ev),
-		Fix: fixed{Structure: true, Terms: !ev.TermsOpen(now), Questions: ev.CheckFormChange(now) != nil}}
+	page := eventFormPage{consoleBase: base, Edit: true, Form: formOf(ev)}
+	if ev.Status != lottery.EventDraft { // a draft changes in full (saveDraftForm)
+		page.Fix = fixed{Structure: true, Terms: !ev.TermsOpen(now), Questions: ev.CheckFormChange(now) != nil}
+	}
+	return page
 }
 
 func (p *pages) editEventForm(c *gin.Context) {
@@ -489,6 +492,10 @@ func (p *pages) editEventForm(c *gin.Context) {
 func (p *pages) saveEventForm(c *gin.Context) {
 	base, ok := p.organizerForm(c)
 	if !ok || !p.consoleEvent(c, &base, "edit") {
+		return
+	}
+	if base.Event.Status == lottery.EventDraft {
+		p.saveDraftForm(c, base)
 		return
 	}
 	page := p.editPage(c, base)
