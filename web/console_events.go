@@ -446,22 +446,10 @@ func (p *pages) createEventForm(c *gin.Context) {
 	}
 	base.Tab = "events"
 	page := eventFormPage{consoleBase: base, Form: readEventForm(c)}
-	if add := c.PostForm("add"); add != "" {
-		page.Form = page.Form.padded(add, true)
-		p.renderEventForm(c, http.StatusOK, page, nil)
-		return
-	}
-	page.Form = page.Form.compact()
-	spec, err := page.Form.spec()
-	if err == nil {
-		_, err = p.Svc.CreateEvent(c.Request.Context(), base.Staff, spec)
-	}
-	if err != nil {
-		page.Form = page.Form.padded("", true)
-		p.renderEventForm(c, httpkit.StatusOf(err), page, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/admin/events/"+spec.Slug+"/edit?saved=1")
+	p.submitEventForm(c, page, func(spec lottery.EventSpec) error {
+		_, err := p.Svc.CreateEvent(c.Request.Context(), base.Staff, spec)
+		return err
+	})
 }
 
 // editPage is the edit form of the :slug event, with what is fixed.

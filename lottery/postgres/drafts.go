@@ -73,13 +73,9 @@ func (s *Store) ReplaceDraft(ctx context.Context, e lottery.Event, actor lottery
 		if err := tx.Exec(`DELETE FROM courses WHERE event_id = ?`, e.ID).Error; err != nil {
 			return fmt.Errorf("delete courses: %w", err)
 		}
-		e.SeriesID = 0
-		if e.SeriesSlug != "" {
-			id, err := ensureSeries(tx, e.SeriesSlug, e.Name, actor)
-			if err != nil {
-				return err
-			}
-			e.SeriesID = id
+		var err error
+		if e.SeriesID, err = seriesOfSpec(tx, e, actor); err != nil {
+			return err
 		}
 		r := toEventRow(e)
 		r.UpdatedAt = time.Now().UTC()

@@ -284,12 +284,8 @@ func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.
 			return err
 		}
 		e.OrgID = org
-		if e.SeriesSlug != "" {
-			id, err := ensureSeries(tx, e.SeriesSlug, e.Name, actor)
-			if err != nil {
-				return err
-			}
-			e.SeriesID = id
+		if e.SeriesID, err = seriesOfSpec(tx, e, actor); err != nil {
+			return err
 		}
 		r := toEventRow(e)
 		if err := tx.Omit("ID", "CreatedAt", "UpdatedAt").Create(&r).Error; err != nil {
@@ -313,6 +309,15 @@ func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.
 		return lottery.Event{}, fmt.Errorf("create event: %w", err)
 	}
 	return s.EventBySlug(ctx, e.Slug)
+}
+
+// seriesOfSpec is the id of the series an event created or replaced from a
+// spec names (created when new, ensureSeries), 0 for none.
+func seriesOfSpec(tx *gorm.DB, e lottery.Event, actor lottery.Actor) (int64, error) {
+	if e.SeriesSlug == "" {
+		return 0, nil
+	}
+	return ensureSeries(tx, e.SeriesSlug, e.Name, actor)
 }
 
 // insertCourses stores an event's courses and sub-queues (with the line of
