@@ -120,6 +120,7 @@ func Register(r *gin.Engine, d Deps) {
 	admin.GET("/events/:slug/offers", h.offerStats)
 	h.registerExports(admin)
 	h.registerLifecycle(admin) // issue 14: waiting-room pause, resume, rate
+	h.registerDrafts(admin)
 	admin.POST("/series", h.createSeries)
 	admin.POST("/series/:slug/events", h.attachEvent)
 	// A history file is larger than the API's other bodies: its own limit.

@@ -39,15 +39,24 @@ func (h *handler) getEvent(c *gin.Context) {
 	c.JSON(http.StatusOK, v)
 }
 
-func (h *handler) createEvent(c *gin.Context) {
+// eventSpec reads an event's JSON body (POST and PUT /admin/events);
+// false when it answered with the error.
+func (h *handler) eventSpec(c *gin.Context) (lottery.EventSpec, bool) {
 	var b eventSpecJSON
-	_, ok := h.bind(c, &b)
-	if !ok {
-		return
+	if _, ok := h.bind(c, &b); !ok {
+		return lottery.EventSpec{}, false
 	}
 	spec, err := b.spec()
 	if err != nil {
 		writeError(c, h.Log, err)
+		return lottery.EventSpec{}, false
+	}
+	return spec, true
+}
+
+func (h *handler) createEvent(c *gin.Context) {
+	spec, ok := h.eventSpec(c)
+	if !ok {
 		return
 	}
 	ev, err := h.Svc.CreateEvent(c.Request.Context(), staffOf(c), spec)

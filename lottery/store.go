@@ -74,6 +74,10 @@ type EventStore interface {
 	EventBySlug(ctx context.Context, slug string) (Event, error)
 	// CreateEvent stores a draft event; ErrEventExists.
 	CreateEvent(ctx context.Context, e Event, actor Actor) (Event, error)
+	// ReplaceDraft replaces a draft event's columns, courses and pace
+	// groups with e's (e.ID names it), re-checking under a row lock that it
+	// is still a draft (ErrNotDraft); audited and logged.
+	ReplaceDraft(ctx context.Context, e Event, actor Actor) (Event, error)
 	// TransitionEvent moves an event from one stored state to another in one
 	// transaction, recording the change in the event and audit logs. When
 	// commit is set it stores the sealed seed and its commitment too.

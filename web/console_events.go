@@ -86,7 +86,7 @@ type eventFormPage struct {
 
 // fixed says which parts of an edited event are read-only.
 type fixed struct {
-	Structure bool // name, window, courses, rules: set when the event was created
+	Structure bool // name, window, courses, rules: fixed once the event is published
 	Terms     bool // prices, currency, refund policy: fixed once registration opened
 	Questions bool // questions and documents: fixed once registration opened
 }
@@ -446,30 +446,21 @@ func (p *pages) createEventForm(c *gin.Context) {
 	}
 	base.Tab = "events"
 	page := eventFormPage{consoleBase: base, Form: readEventForm(c)}
-	if add := c.PostForm("add"); add != "" {
-		page.Form = page.Form.padded(add, true)
-		p.renderEventForm(c, http.StatusOK, page, nil)
-		return
-	}
-	page.Form = page.Form.compact()
-	spec, err := page.Form.spec()
-	if err == nil {
-		_, err = p.Svc.CreateEvent(c.Request.Context(), base.Staff, spec)
-	}
-	if err != nil {
-		page.Form = page.Form.padded("", true)
-		p.renderEventForm(c, httpkit.StatusOf(err), page, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/admin/events/"+spec.Slug+"/edit?saved=1")
+	p.submitEventForm(c, page, func(spec lottery.EventSpec) error {
+		_, err := p.Svc.CreateEvent(c.Request.Context(), base.Staff, spec)
+		return err
+	})
 }
 
 // editPage is the edit form of the :slug event, with what is fixed.
 func (p *pages) editPage(c *gin.Context, base consoleBase) eventFormPage {
 	now := p.Svc.Now()
 	ev := base.Event
-	return eventFormPage{consoleBase: base, Edit: true, Form: formOf(ev),
-		Fix: fixed{Structure: true, Terms: !ev.TermsOpen(now), Questions: ev.CheckFormChange(now) != nil}}
+	page := eventFormPage{consoleBase: base, Edit: true, Form: formOf(ev)}
+	if ev.Status != lottery.EventDraft { // a draft changes in full (saveDraftForm)
+		page.Fix = fixed{Structure: true, Terms: !ev.TermsOpen(now), Questions: ev.CheckFormChange(now) != nil}
+	}
+	return page
 }
 
 func (p *pages) editEventForm(c *gin.Context) {
@@ -489,6 +480,10 @@ func (p *pages) editEventForm(c *gin.Context) {
 func (p *pages) saveEventForm(c *gin.Context) {
 	base, ok := p.organizerForm(c)
 	if !ok || !p.consoleEvent(c, &base, "edit") {
+		return
+	}
+	if base.Event.Status == lottery.EventDraft {
+		p.saveDraftForm(c, base)
 		return
 	}
 	page := p.editPage(c, base)

@@ -13,7 +13,8 @@ import (
 // phone and lands on the events list, opens the event form by keyboard,
 // fills two courses with pace groups (the second course added with "add
 // another course"), meets a refused pace in place with the focus on it,
-// fixes it, and previews the draft, in English and Korean. Every page fits
+// fixes it, renames the draft in its edit form, and previews it, in
+// English and Korean. Every page fits
 // the screen and labels its controls (b.Check); the console stays free of
 // errors.
 func TestBrowserConsoleEventForm(t *testing.T) {
@@ -113,6 +114,17 @@ func TestBrowserConsoleEventForm(t *testing.T) {
 			b.Check("saved", tc.lang)
 			if u := b.URL(); !strings.Contains(u, "/admin/events/han-river/edit") {
 				t.Fatalf("after creating: %s", u)
+			}
+
+			// The draft changes in full: its name, typed over and saved with Enter.
+			browsertest.Eval[string](b, `document.querySelector('[data-saved]').remove(), ""`)
+			b.Do(chromedp.Focus(q("name")))
+			browsertest.Eval[string](b, `document.querySelector('[name="name"]').select(), ""`)
+			b.Keys("Han River Run 2031")
+			b.KeysToPage("\r")
+			b.WaitFor("[data-saved]")
+			if got := b.Text("h1"); got != "Han River Run 2031" {
+				t.Errorf("the draft's name after the edit: %q", got)
 			}
 
 			b.TabTo(map[string]string{"en": "Preview", "ko": "미리 보기"}[tc.lang], 30)

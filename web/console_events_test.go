@@ -112,7 +112,9 @@ func TestConsoleEvents(t *testing.T) {
 
 // TestConsoleEventForm: an organizer creates an event with two courses
 // through the form (a refused field is shown in place with what was typed
-// kept, and nothing stored), edits it, previews it; another
+// kept, and nothing stored), edits the draft in full (name, window, a third
+// course; a refused capacity shown in place, nothing stored), publishes it,
+// edits its details (the structure now read-only), previews it; another
 // organization's organizer gets 404 for all of it.
 func TestConsoleEventForm(t *testing.T) {
 	s := newSite(t, true)
@@ -191,11 +193,80 @@ func TestConsoleEventForm(t *testing.T) {
 		t.Errorf("10k:open: %+v", sq)
 	}
 
-	// Edit: the structure is read-only with its reason, the details change.
+	// Edit the draft: every field but the slug, as when creating.
 	code, body, _ = s.get("/admin/events/han-river/edit?saved=1", "Cookie", org)
-	if code != 200 || !strings.Contains(body, `data-fixed="structure"`) || !strings.Contains(body, "data-saved") ||
+	if code != 200 || strings.Contains(body, `data-fixed="structure"`) || !strings.Contains(body, "data-saved") ||
+		!strings.Contains(body, "data-draft") || !strings.Contains(body, `name="name" type="text" value="Han River Run" autocomplete="off">`) ||
 		!strings.Contains(body, `name="slug" type="text" value="han-river" autocomplete="off" disabled`) {
-		t.Fatalf("edit form: %d", code)
+		t.Fatalf("draft's edit form: %d", code)
+	}
+	draft := url.Values{}
+	for k, v := range form {
+		draft[k] = v
+	}
+	draft.Del("slug") // disabled: not posted
+	draft.Set("add", "course")
+	code, body, _ = s.postForm("/admin/events/han-river/edit", draft, "Cookie", org)
+	if code != 200 || !strings.Contains(body, `name="courses[2].code"`) || !strings.Contains(body, `value="han-river"`) {
+		t.Fatalf("draft, add a course: %d", code)
+	}
+	draft.Del("add")
+	draft.Set("name", "Han River Run 2031")
+	draft.Set("opens_at", "2031-04-02T09:00")
+	draft.Set("courses[0].pace_groups[0].price", "42000")
+	for k, v := range map[string]string{"code": "5k", "name": "5 km", "distance_km": "5", "pace_groups[0].code": "open",
+		"pace_groups[0].capacity": "-1", "pace_groups[0].mode": "ordered", "pace_groups[0].price": "20000"} {
+		draft.Set("courses[2]."+k, v)
+	}
+	code, body, _ = s.postForm("/admin/events/han-river/edit", draft, "Cookie", org)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("draft, bad capacity: %d", code)
+	}
+	for _, w := range []string{`id="f-courses-2-pace-groups-0-capacity" name="courses[2].pace_groups[0].capacity" type="number" value="-1"`,
+		`id="f-courses-2-pace-groups-0-capacity-err">give a capacity from 0 to 1000000`, `value="Han River Run 2031"`, `value="5 km"`} {
+		if !strings.Contains(body, w) {
+			t.Errorf("refused draft form lacks %q", w)
+		}
+	}
+	if ev, _ := s.svc.ManagedEvent(ctx, acct, "han-river"); ev.Name != "Han River Run" || len(ev.Courses) != 2 {
+		t.Fatalf("a refused draft form stored: %q, %d courses", ev.Name, len(ev.Courses))
+	}
+	draft.Set("courses[2].pace_groups[0].capacity", "50")
+	if code, _, hdr := s.postForm("/admin/events/han-river/edit", draft, "Cookie", org); code != http.StatusSeeOther ||
+		hdr.Get("Location") != "/admin/events/han-river/edit?saved=1" {
+		t.Fatalf("draft edit: %d %v", code, hdr)
+	}
+	ev, _ = s.svc.ManagedEvent(ctx, acct, "han-river")
+	keys = nil
+	for _, sq := range ev.SubQueues() {
+		keys = append(keys, sq.Key)
+	}
+	if got := strings.Join(keys, " "); got != "10k:fast 10k:open half:open 5k:open" || ev.Name != "Han River Run 2031" ||
+		ev.OpensAt.Format(time.RFC3339) != "2031-04-02T00:00:00Z" || ev.PriceOf("10k:fast").Amount != 42000 || ev.Status != lottery.EventDraft {
+		t.Errorf("draft after edit: %s %q opens %v price %d", got, ev.Name, ev.OpensAt, ev.PriceOf("10k:fast").Amount)
+	}
+	if sq, _ := ev.SubQueue("5k", "open"); sq.Mode != lottery.ModeOrdered || sq.Capacity != 50 {
+		t.Errorf("5k:open: %+v", sq)
+	}
+	if code, _, _ := s.get("/events/han-river"); code != http.StatusNotFound {
+		t.Errorf("the draft is public: %d", code)
+	}
+	if _, err := s.svc.Transition(ctx, acct, "han-river", "publish", lottery.TransitionParams{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Published: the structure is read-only with its reason, the details change.
+	code, body, _ = s.get("/admin/events/han-river/edit", "Cookie", org)
+	if code != 200 || !strings.Contains(body, `data-fixed="structure"`) || strings.Contains(body, "data-draft") ||
+		!strings.Contains(body, `name="slug" type="text" value="han-river" autocomplete="off" disabled`) ||
+		!strings.Contains(body, `name="name" type="text" value="Han River Run 2031" autocomplete="off" disabled`) {
+		t.Fatalf("published event's edit form: %d", code)
+	}
+	if code, _, _ := s.postForm("/admin/events/han-river/edit", draft, "Cookie", org); code != http.StatusSeeOther {
+		t.Fatalf("published, full form: %d", code)
+	}
+	if ev, _ := s.svc.ManagedEvent(ctx, acct, "han-river"); ev.Name != "Han River Run 2031" || len(ev.Courses) != 3 {
+		t.Fatalf("a full form changed the published event's structure: %q, %d courses", ev.Name, len(ev.Courses))
 	}
 	edit := url.Values{"csrf": {csrf}, "race_date": {"2031-05-10"}, "race_start": {"25:00"}, "place": {"Seoul Forest"},
 		"currency": {"KRW"}, "refund_policy.tiers[0].until": {"2031-04-30"}, "refund_policy.tiers[0].percent": {"100"},
@@ -218,7 +289,7 @@ func TestConsoleEventForm(t *testing.T) {
 		t.Fatalf("edit: %d %v", code, hdr)
 	}
 	ev, _ = s.svc.ManagedEvent(ctx, acct, "han-river")
-	if ev.Place != "Seoul Forest" || ev.RaceStart != "07:30" || ev.PriceOf("10k:fast").Amount != 42000 {
+	if ev.Place != "Seoul Forest" || ev.RaceStart != "07:30" || ev.PriceOf("10k:fast").Amount != 42000 || ev.PriceOf("5k:open").Amount != 20000 {
 		t.Errorf("after edit: %q %q %d", ev.Place, ev.RaceStart, ev.PriceOf("10k:fast").Amount)
 	}
 
@@ -234,9 +305,6 @@ func TestConsoleEventForm(t *testing.T) {
 	if code != 200 || !strings.Contains(body, "data-preview") || !strings.Contains(body, "Preview — not public") ||
 		!strings.Contains(body, "Half Marathon") || !strings.Contains(body, "disabled>") {
 		t.Errorf("preview: %d", code)
-	}
-	if code, _, _ := s.get("/events/han-river"); code != http.StatusNotFound {
-		t.Errorf("the draft is public: %d", code)
 	}
 
 	// Another organization's organizer: every page and post is a 404.

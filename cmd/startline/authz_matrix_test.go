@@ -97,6 +97,7 @@ type matrixRow struct {
 var matrix = []matrixRow{
 	// Admin API.
 	{"POST", "/api/v1/admin/events", "/api/v1/admin/events", `{}`, ownAPI(422)},
+	{"PUT", "/api/v1/admin/events/:slug", "/api/v1/admin/events/{draft}", `{"slug":"{draft}","name":"Matrix Draft","time_zone":"Asia/Seoul","opens_at":"2030-03-01T09:00:00+09:00","closes_at":"2030-03-08T09:00:00+09:00","courses":[{"code":"10k","name":"10K","distance_km":10,"pace_groups":[{"code":"open","label":"Open","capacity":10}]},{"code":"5k","name":"5K","distance_km":5,"pace_groups":[{"code":"open","capacity":20}]}]}`, adminAPI(200)},
 	{"POST", "/api/v1/admin/events/:slug/:action", "/api/v1/admin/events/{draft}/publish", ``, adminAPI(200)},
 	{"PATCH", "/api/v1/admin/events/:slug", "/api/v1/admin/events/{draft}", `{"name":"Renamed by the matrix"}`, adminAPI(200)},
 	{"POST", "/api/v1/admin/events/:slug/subqueues/:key/capacity", "/api/v1/admin/events/{event}/subqueues/{subqueue}/capacity", `{"capacity":{capacity}}`, adminAPI(200)},

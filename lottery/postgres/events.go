@@ -287,12 +287,8 @@ func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.
 			return err
 		}
 		e.OrgID = org
-		if e.SeriesSlug != "" {
-			id, err := ensureSeries(tx, e.SeriesSlug, e.Name, actor)
-			if err != nil {
-				return err
-			}
-			e.SeriesID = id
+		if e.SeriesID, err = seriesOfSpec(tx, e, actor); err != nil {
+			return err
 		}
 		r := toEventRow(e)
 		if err := tx.Omit("ID", "CreatedAt", "UpdatedAt").Create(&r).Error; err != nil {
@@ -302,27 +298,9 @@ func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.
 			return err
 		}
 		e.ID = r.ID
-		pos := 0
-		for i, c := range e.Courses {
-			cr := courseRow{EventID: r.ID, Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM, Position: i}
-			if err := tx.Omit("ID").Create(&cr).Error; err != nil {
-				return err
-			}
-			for _, p := range c.PaceGroups {
-				sr := subqueueRow{EventID: r.ID, CourseID: cr.ID, Key: lottery.SubQueueKey(c.Code, p.Code), PaceCode: p.Code,
-					Label: p.Label, PaceMinS: optInt(p.PaceMinS), PaceMaxS: optInt(p.PaceMaxS), Capacity: p.Capacity,
-					Mode: string(p.Mode), Position: pos, AdmitPerMinute: cmp.Or(p.AdmitPerMinute, lottery.DefaultAdmitPerMinute),
-					PrequeueMinutes: p.PrequeueMinutes, PriceMinor: p.Price}
-				pos++
-				if err := tx.Omit("ID").Create(&sr).Error; err != nil {
-					return err
-				}
-				if p.Mode == lottery.ModeOrdered {
-					if err := createLine(tx, r.ID, sr.ID); err != nil {
-						return err
-					}
-				}
-			}
+		pos, err := insertCourses(tx, r.ID, e.Courses)
+		if err != nil {
+			return err
 		}
 		if err := appendLog(tx, r.ID, lottery.LogRecord{Kind: "event.created", ToStatus: string(lottery.EventDraft),
 			Actor: actor.Label}); err != nil {
@@ -334,6 +312,43 @@ func (s *Store) CreateEvent(ctx context.Context, e lottery.Event, actor lottery.
 		return lottery.Event{}, fmt.Errorf("create event: %w", err)
 	}
 	return s.EventBySlug(ctx, e.Slug)
+}
+
+// seriesOfSpec is the id of the series an event created or replaced from a
+// spec names (created when new, ensureSeries), 0 for none.
+func seriesOfSpec(tx *gorm.DB, e lottery.Event, actor lottery.Actor) (int64, error) {
+	if e.SeriesSlug == "" {
+		return 0, nil
+	}
+	return ensureSeries(tx, e.SeriesSlug, e.Name, actor)
+}
+
+// insertCourses stores an event's courses and sub-queues (with the line of
+// each ordered one) and returns how many sub-queues it stored.
+func insertCourses(tx *gorm.DB, eventID int64, courses []lottery.Course) (int, error) {
+	pos := 0
+	for i, c := range courses {
+		cr := courseRow{EventID: eventID, Code: c.Code, Name: c.Name, DistanceKM: c.DistanceKM, Position: i}
+		if err := tx.Omit("ID").Create(&cr).Error; err != nil {
+			return 0, err
+		}
+		for _, p := range c.PaceGroups {
+			sr := subqueueRow{EventID: eventID, CourseID: cr.ID, Key: lottery.SubQueueKey(c.Code, p.Code), PaceCode: p.Code,
+				Label: p.Label, PaceMinS: optInt(p.PaceMinS), PaceMaxS: optInt(p.PaceMaxS), Capacity: p.Capacity,
+				Mode: string(p.Mode), Position: pos, AdmitPerMinute: cmp.Or(p.AdmitPerMinute, lottery.DefaultAdmitPerMinute),
+				PrequeueMinutes: p.PrequeueMinutes, PriceMinor: p.Price}
+			pos++
+			if err := tx.Omit("ID").Create(&sr).Error; err != nil {
+				return 0, err
+			}
+			if p.Mode == lottery.ModeOrdered {
+				if err := createLine(tx, eventID, sr.ID); err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
+	return pos, nil
 }
 
 // TransitionEvent moves an event between stored states with a conditional
