@@ -234,11 +234,22 @@ func newField(capacity int, entries []Entry) *field {
 	entriesWith := map[int]int{}
 	groupsOf := map[int]map[int]int{} // group size → class → groups
 	groupCount := map[int]int{}
-	for _, u := range unitsOf(entries) {
-		weight := 0
+	// Classes in one order whatever order the entries came in (the store's
+	// rows have none): the sums below then add up in one order, so a
+	// snapshot is the same to the last bit.
+	units := unitsOf(entries)
+	weightOf := func(u []int) int {
+		w := 0
 		for _, t := range u {
-			weight += t
+			w += t
 		}
+		return w
+	}
+	slices.SortStableFunc(units, func(a, b []int) int {
+		return cmp.Or(cmp.Compare(weightOf(a), weightOf(b)), cmp.Compare(len(a), len(b)))
+	})
+	for _, u := range units {
+		weight := weightOf(u)
 		k := classKey{weight, len(u)}
 		c, ok := classAt[k]
 		if !ok {
