@@ -19,7 +19,6 @@ import (
 	"github.com/startline/startline/antibot/pow"
 	"github.com/startline/startline/internal/browsertest"
 	"github.com/startline/startline/lottery"
-	"github.com/startline/startline/lottery/postgres/pgtest"
 )
 
 // consoleRedisDB is the Redis database the console walk's app uses (the
@@ -40,20 +39,8 @@ const consolePassword = "console walk password"
 // element past the screen's edge; screenshots are kept in
 // test-output/screenshots.
 func TestBrowserOrganizerConsole(t *testing.T) {
-	_, dsn := pgtest.NewStore(t)
-	redisURL := fmt.Sprintf("redis://127.0.0.1:6379/%d", consoleRedisDB)
-	t.Setenv("DATABASE_URL", dsn)
-	t.Setenv("REDIS_URL", redisURL)
-	t.Setenv("STARTLINE_ENV", "dev")
-	t.Setenv("STARTLINE_SECRET_KEY", "console-test-secret-key-console-test-secret")
-	t.Setenv("STARTLINE_PUBLIC_URL", "")
 	t.Setenv("STARTLINE_TRUSTED_PROXIES", "127.0.0.1/32") // each runner its own address
-	clearRedisPrefix(t, redisURL, "startline:*")
-	t.Cleanup(func() { clearRedisPrefix(t, redisURL, "startline:*") })
-	if err := migrateCmd(context.Background(), mustConfig(t), io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	a, srv := serveApp(t)
+	_, a, srv := serveDevApp(t, consoleRedisDB)
 	ctx := context.Background()
 	const org = "han-river-club"
 	orgTOTP := enrolStaff(t, a, org, "organizer@console.test", lottery.RoleOrganizer)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/startline/startline/internal/browsertest"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 )
 
@@ -89,18 +91,7 @@ func TestBrowserRunnerJourney(t *testing.T) {
 				"Payment received": {"₩40,000", "KST"}}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
-			store, dsn := pgtest.NewStore(t)
-			redisURL := fmt.Sprintf("redis://127.0.0.1:6379/%d", journeyRedisDB)
-			t.Setenv("DATABASE_URL", dsn)
-			t.Setenv("REDIS_URL", redisURL)
-			t.Setenv("STARTLINE_ENV", "dev")
-			t.Setenv("STARTLINE_SECRET_KEY", "journey-test-secret-key-journey-test-secret")
-			t.Setenv("STARTLINE_PUBLIC_URL", "")
-			t.Cleanup(func() { clearRedisPrefix(t, redisURL, "startline:*") })
-			if err := migrateCmd(context.Background(), mustConfig(t), io.Discard); err != nil {
-				t.Fatal(err)
-			}
-			a, srv := serveApp(t)
+			store, a, srv := serveDevApp(t, journeyRedisDB)
 			ctx := context.Background()
 
 			// The organizer's race: the demo's details, prices and questions,
@@ -253,6 +244,26 @@ func TestBrowserRunnerJourney(t *testing.T) {
 			}
 		})
 	}
+}
+
+// serveDevApp serves the app as `make run` does (dev mode) on a fresh
+// database and Redis database redisDB, whose keys are deleted at the end.
+func serveDevApp(t *testing.T, redisDB int) (*postgres.Store, *app, *httptest.Server) {
+	t.Helper()
+	store, dsn := pgtest.NewStore(t)
+	redisURL := fmt.Sprintf("redis://127.0.0.1:6379/%d", redisDB)
+	t.Setenv("DATABASE_URL", dsn)
+	t.Setenv("REDIS_URL", redisURL)
+	t.Setenv("STARTLINE_ENV", "dev")
+	t.Setenv("STARTLINE_SECRET_KEY", "dev-app-test-secret-key-dev-app-test-secret")
+	t.Setenv("STARTLINE_PUBLIC_URL", "")
+	clearRedisPrefix(t, redisURL, "startline:*")
+	t.Cleanup(func() { clearRedisPrefix(t, redisURL, "startline:*") })
+	if err := migrateCmd(context.Background(), mustConfig(t), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	a, srv := serveApp(t)
+	return store, a, srv
 }
 
 // mustConfig reads the configuration from the environment.
