@@ -266,6 +266,7 @@ func (a *app) router() (*gin.Engine, error) {
 		Self:     a.self,
 		Series:   a.series,
 		Exports:  a.exports,
+		Checkin:  a.checkin,
 		Site:     a.site,
 		Queues:   a.queues,
 		// The dashboard's numbers are kept 20 s per event (lottery/dashboard).

@@ -1,0 +1,143 @@
+package web
+
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/checkin"
+)
+
+// checkinPage is the race-day check-in page (issue 15): staff of the
+// event's organization choose the event, then type or scan a runner's
+// code; a posted code shows the runner and whether the bib goes out.
+type checkinPage struct {
+	Staff  lottery.StaffAccount
+	CSRF   string
+	Events []lottery.Event
+	Event  lottery.Event
+	Result *checkinResult
+	// Text is what the page's script shows (checkin.js.* messages).
+	Text template.JS
+}
+
+// checkinResult is one code checked in.
+type checkinResult struct {
+	OK           bool
+	Reason       string // the refusal's message key suffix: already_picked_up, withdrawn, erased, not_accepted
+	PickedUpAt   string
+	Name         string
+	BirthYear    int
+	Bib          int
+	SubQueueName string
+}
+
+func (p *pages) registerCheckin(r *gin.RouterGroup) {
+	if p.Checkin == nil {
+		return
+	}
+	r.GET("/checkin", p.checkinForm)
+	r.POST("/checkin", p.checkinPost)
+}
+
+// checkinBase is the page for the member, with the event chosen (?event=
+// or the form's event; the first of the organization's by default).
+func (p *pages) checkinBase(c *gin.Context, acct lottery.StaffAccount, tok string) (checkinPage, bool) {
+	evs, slug, ok := p.consoleEvents(c, acct)
+	if !ok {
+		return checkinPage{}, false
+	}
+	if s := c.PostForm("event"); s != "" {
+		slug = s
+	}
+	page := checkinPage{Staff: acct, CSRF: p.csrf(tok), Events: evs, Text: checkinText(p.lang(c))}
+	for _, ev := range evs {
+		if ev.Slug == slug {
+			page.Event = ev
+		}
+	}
+	if slug != "" && page.Event.Slug == "" {
+		p.fail(c, lottery.ErrNotFound) // another organization's, or no such event
+		return checkinPage{}, false
+	}
+	c.Header("Cache-Control", "private, no-store")
+	return page, true
+}
+
+func (p *pages) checkinForm(c *gin.Context) {
+	acct, tok, ok := p.staff(c)
+	if !ok {
+		return
+	}
+	page, ok := p.checkinBase(c, acct, tok)
+	if !ok {
+		return
+	}
+	p.render(c, http.StatusOK, "console_checkin", translator(p.lang(c))("checkin.title"), page, nil)
+}
+
+// checkinPost records a pickup and shows the result on the page, ready
+// for the next code: 200 for a bib handed out, 409 for a refusal (the
+// result is the answer to this post, not a state to return to).
+func (p *pages) checkinPost(c *gin.Context) {
+	acct, tok, ok := p.staffForm(c)
+	if !ok {
+		return
+	}
+	page, ok := p.checkinBase(c, acct, tok)
+	if !ok {
+		return
+	}
+	t := translator(p.lang(c))
+	res, err := p.Checkin.CheckIn(c.Request.Context(), acct, page.Event.Slug, c.PostForm("code"))
+	if err != nil {
+		if lottery.CodeOf(err) == lottery.CodeInvalidField {
+			p.render(c, http.StatusUnprocessableEntity, "console_checkin", t("checkin.title"), page, err)
+			return
+		}
+		p.fail(c, err)
+		return
+	}
+	e := res.Entry
+	r := &checkinResult{OK: res.Refusal == nil, Name: e.Name, BirthYear: e.BirthDate.Year(), Bib: e.Bib,
+		SubQueueName: page.Event.SubQueueName(e.SubQueue)}
+	status := http.StatusOK
+	if f := res.Refusal; f != nil {
+		status, r.Reason = http.StatusConflict, f.Reason
+		if f.Code == checkin.CodeAlreadyPickedUp {
+			r.Reason = f.Code
+			if f.At != nil {
+				r.PickedUpAt = localTime(*f.At, page.Event.TimeZone)
+			}
+		}
+	}
+	page.Result = r
+	p.render(c, status, "console_checkin", t("checkin.title"), page, nil)
+}
+
+// localTime is an instant as the event's clock shows it ("15:04").
+func localTime(at time.Time, zone string) string {
+	if loc, err := time.LoadLocation(zone); err == nil {
+		at = at.In(loc)
+	}
+	return at.Format("15:04")
+}
+
+// checkinText is the script's words in the page's language.
+func checkinText(lang string) template.JS {
+	out := map[string]string{}
+	for _, l := range []string{"en", lang} {
+		for k, v := range messages[l] {
+			if s, ok := strings.CutPrefix(k, "checkin."); ok {
+				out[s] = v
+			}
+		}
+	}
+	b, _ := json.Marshal(out)
+	return template.JS(b)
+}
