@@ -141,3 +141,27 @@ func checkinText(lang string) template.JS {
 	b, _ := json.Marshal(out)
 	return template.JS(b)
 }
+
+// checkinSection is the status page's check-in code: the QR code as a
+// data: URL and the code in groups of four, for typing.
+type checkinSection struct {
+	QR   template.URL
+	Text string
+}
+
+// checkinSection is shown for a confirmed entry whose data is not erased;
+// nil otherwise (and when the code cannot be drawn, which is logged).
+func (p *pages) checkinSection(v lottery.EntryView) *checkinSection {
+	if p.Checkin == nil || v.Entry.Status != lottery.EntryConfirmed || strings.HasPrefix(v.Entry.EmailKey, "erased:") {
+		return nil
+	}
+	code, err := p.Checkin.Signer().Code(v.Entry.ID)
+	if err == nil {
+		var qr string
+		if qr, err = checkin.QRDataURL(code, 240); err == nil {
+			return &checkinSection{QR: template.URL(qr), Text: checkin.Grouped(code)}
+		}
+	}
+	p.Log.Error("check-in code", "entry", v.Entry.ID, "err", err)
+	return nil
+}

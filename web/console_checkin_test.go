@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -29,6 +30,18 @@ func TestCheckinPage(t *testing.T) {
 	ids := s.seedEntries(5)
 	s.store.DB().Exec(`UPDATE entries SET bib = 4321 WHERE id = ?`, ids[2])
 	s.store.DB().Exec(`UPDATE entries SET status = 'withdrawn' WHERE id = ?`, ids[3])
+	// The runner's status page shows the code (QR and text) while confirmed.
+	_, status, _ := s.get("/entries/" + ids[2] + "?token=" + url.QueryEscape(s.receipt(ids[2])))
+	m := regexp.MustCompile(`data-checkin-code>([0-9A-Z ]+)<`).FindStringSubmatch(status)
+	if m == nil || !strings.Contains(status, `src="data:image/png;base64,`) {
+		t.Fatalf("confirmed entry's status page has no check-in code: %s", status)
+	}
+	if strings.ReplaceAll(m[1], " ", "") != s.checkinCode(ids[2]) {
+		t.Fatalf("status page code %q, want %q", m[1], s.checkinCode(ids[2]))
+	}
+	if _, withdrawn, _ := s.get("/entries/" + ids[3] + "?token=" + url.QueryEscape(s.receipt(ids[3]))); strings.Contains(withdrawn, "data-checkin-code") {
+		t.Error("a withdrawn entry's status page shows a check-in code")
+	}
 	cookie := s.staffLogin("rev2@example.com", lottery.RoleReviewer)
 	code, page, _ := s.get("/checkin", "Cookie", cookie)
 	if code != 200 || !strings.Contains(page, `name="code"`) || !strings.Contains(page, "Spring Marathon") {
@@ -38,7 +51,7 @@ func TestCheckinPage(t *testing.T) {
 		st, _, body := s.consolePost(cookie+"; sl_lang="+lang, page, "/checkin", url.Values{"event": {"spring"}, "code": {c}})
 		return st, body
 	}
-	st, body := post(strings.ToLower(s.checkinCode(ids[2])), "en")
+	st, body := post(strings.ToLower(m[1]), "en") // typed as read, in lower case
 	for _, want := range []string{"OK: hand out the bib", "Runner 002", "1990", "4321", "Half Marathon · Open"} {
 		if st != 200 || !strings.Contains(body, want) {
 			t.Fatalf("first check-in: %d, no %q in %s", st, want, body)

@@ -638,6 +638,8 @@ type entryPage struct {
 	GiveBack giveBackSection
 	// Self is the withdraw, erase and appeal sections (web/self.go).
 	Self selfSection
+	// Checkin is a confirmed entry's race-day check-in code (console_checkin.go).
+	Checkin *checkinSection
 }
 
 func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
@@ -666,7 +668,7 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	x := lottery.ExplainTickets(v.Event, v.Entry)
 	page := entryPage{View: v, Token: tok, New: c.Query("new") == "1",
 		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", "),
-		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok)}
+		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok), Checkin: p.checkinSection(v)}
 	if page.Self, err = p.selfSection(c, v, message, refused); err != nil {
 		p.fail(c, err)
 		return
