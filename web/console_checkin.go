@@ -43,6 +43,39 @@ func (p *pages) registerCheckin(r *gin.RouterGroup) {
 	}
 	r.GET("/checkin", p.checkinForm)
 	r.POST("/checkin", p.checkinPost)
+	r.GET("/entries/:id/checkin.png", p.checkinPNG)
+}
+
+// checkinPNG is a confirmed entry's QR code as an image, for the paid mail's
+// link: guarded by the entry's receipt token like its status page; 404 when
+// the entry holds no confirmed slot.
+func (p *pages) checkinPNG(c *gin.Context) {
+	v, err := p.Registration.EntryStatus(c.Request.Context(), c.Param("id"), c.Query("token"))
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	if !showsCheckin(v) {
+		p.fail(c, lottery.ErrNotFound)
+		return
+	}
+	code, err := p.Checkin.Signer().Code(v.Entry.ID)
+	var png []byte
+	if err == nil {
+		png, err = checkin.QRPNG(code, 320)
+	}
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	c.Header("Cache-Control", "private, no-store")
+	c.Data(http.StatusOK, "image/png", png)
+}
+
+// showsCheckin: a check-in code is shown for a confirmed entry whose data
+// is not erased.
+func showsCheckin(v lottery.EntryView) bool {
+	return v.Entry.Status == lottery.EntryConfirmed && !strings.HasPrefix(v.Entry.EmailKey, "erased:")
 }
 
 // checkinBase is the page for the member, with the event chosen (?event=
@@ -152,7 +185,7 @@ type checkinSection struct {
 // checkinSection is shown for a confirmed entry whose data is not erased;
 // nil otherwise (and when the code cannot be drawn, which is logged).
 func (p *pages) checkinSection(v lottery.EntryView) *checkinSection {
-	if p.Checkin == nil || v.Entry.Status != lottery.EntryConfirmed || strings.HasPrefix(v.Entry.EmailKey, "erased:") {
+	if p.Checkin == nil || !showsCheckin(v) {
 		return nil
 	}
 	code, err := p.Checkin.Signer().Code(v.Entry.ID)

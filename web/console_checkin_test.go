@@ -42,6 +42,16 @@ func TestCheckinPage(t *testing.T) {
 	if _, withdrawn, _ := s.get("/entries/" + ids[3] + "?token=" + url.QueryEscape(s.receipt(ids[3]))); strings.Contains(withdrawn, "data-checkin-code") {
 		t.Error("a withdrawn entry's status page shows a check-in code")
 	}
+	// The paid mail's QR link: the receipt token guards it.
+	if st, png, h := s.get("/entries/" + ids[2] + "/checkin.png?token=" + url.QueryEscape(s.receipt(ids[2]))); st != 200 ||
+		h.Get("Content-Type") != "image/png" || !strings.HasPrefix(png, "\x89PNG") {
+		t.Errorf("QR image: %d %s", st, h.Get("Content-Type"))
+	}
+	for _, q := range []string{ids[2] + "/checkin.png?token=wrong", ids[3] + "/checkin.png?token=" + url.QueryEscape(s.receipt(ids[3]))} {
+		if st, _, _ := s.get("/entries/" + q); st != 404 {
+			t.Errorf("QR image %s: %d, want 404", q, st)
+		}
+	}
 	cookie := s.staffLogin("rev2@example.com", lottery.RoleReviewer)
 	code, page, _ := s.get("/checkin", "Cookie", cookie)
 	if code != 200 || !strings.Contains(page, `name="code"`) || !strings.Contains(page, "Spring Marathon") {

@@ -149,6 +149,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.review.UseObserver(a.metrics)
 	a.self = selfservice.NewService(store, a.reg, a.svc, keys, lottery.SystemClock{}, a.tasks, log, selfservice.Config{Retention: cfg.Retention})
 	a.mails = lottery.NewMailRenderer(store, keys, cfg.mailURL())
+	a.mails.UseCheckinCodes(a.checkin.Signer().Code)
 	switch {
 	case cfg.StripeSecretKey != "":
 		sp, err := stripe.New(stripe.Config{APIKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookKey,
