@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -127,13 +128,16 @@ func (p *pages) checkinPost(c *gin.Context) {
 		return
 	}
 	t := translator(p.lang(c))
+	script := strings.Contains(c.GetHeader("Accept"), "application/json") // checkin.js: the result as JSON
 	res, err := p.Checkin.CheckIn(c.Request.Context(), acct, page.Event.Slug, c.PostForm("code"))
 	if err != nil {
-		if lottery.CodeOf(err) == lottery.CodeInvalidField {
+		if lottery.CodeOf(err) != lottery.CodeInvalidField {
+			p.fail(c, err)
+		} else if script {
+			c.JSON(http.StatusOK, gin.H{"ok": false, "verdict": t("checkin.refused"), "reason": t("checkin.code.bad")})
+		} else {
 			p.render(c, http.StatusUnprocessableEntity, "console_checkin", t("checkin.title"), page, err)
-			return
 		}
-		p.fail(c, err)
 		return
 	}
 	e := res.Entry
@@ -149,8 +153,31 @@ func (p *pages) checkinPost(c *gin.Context) {
 			}
 		}
 	}
+	if script { // a refusal is this answer's content, not a failed request
+		c.JSON(http.StatusOK, r.words(t))
+		return
+	}
 	page.Result = r
 	p.render(c, status, "console_checkin", t("checkin.title"), page, nil)
+}
+
+// words is the result as the script shows it, in the page's language.
+func (r *checkinResult) words(t func(string, ...any) string) gin.H {
+	verdict, reason := t("checkin.ok"), ""
+	if !r.OK {
+		verdict = t("checkin.refused")
+		if r.Reason == checkin.CodeAlreadyPickedUp {
+			reason = t("checkin.reason.already_picked_up", r.PickedUpAt)
+		} else {
+			reason = t("checkin.reason." + r.Reason)
+		}
+	}
+	bib := t("checkin.bib.none")
+	if r.Bib != 0 {
+		bib = strconv.Itoa(r.Bib)
+	}
+	return gin.H{"ok": r.OK, "verdict": verdict, "reason": reason, "name": r.Name, "birth_year": strconv.Itoa(r.BirthYear),
+		"bib": bib, "subqueue": r.SubQueueName}
 }
 
 // localTime is an instant as the event's clock shows it ("15:04").

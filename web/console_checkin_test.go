@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -74,6 +75,14 @@ func TestCheckinPage(t *testing.T) {
 	st, body = post(s.checkinCode(ids[2]), "ko")
 	if st != 409 || !strings.Contains(body, "배번을 지급하지 마세요") || !strings.Contains(body, "이미 수령") {
 		t.Fatalf("second check-in, Korean: %d %s", st, body)
+	}
+	// The page's script posts the same form for JSON: a refusal is a 200 answer.
+	form := url.Values{"event": {"spring"}, "code": {s.checkinCode(ids[2])}, "csrf": {csrfRe.FindStringSubmatch(page)[1]}}
+	res, js := s.send("POST", "/checkin", "application/x-www-form-urlencoded", []byte(form.Encode()),
+		http.Header{"Cookie": {cookie}, "Accept": {"application/json"}, "Origin": {s.srv.URL}})
+	if res.StatusCode != 200 || !strings.Contains(js, `"ok":false`) || !strings.Contains(js, "already picked up at") ||
+		!strings.Contains(js, `"bib":"4321"`) {
+		t.Fatalf("script's check-in: %d %s", res.StatusCode, js)
 	}
 	st, body = post(s.checkinCode(ids[3]), "en")
 	if st != 409 || !strings.Contains(body, "withdrawn, given back or transferred away") {

@@ -1,6 +1,7 @@
 // Race-day check-in (issue 15). The page works without this script: the
-// form posts to /checkin. With it, a code is checked in through the API
-// without leaving the page; a code that cannot be sent (no signal) waits in
+// form posts to /checkin. With it, the same form is posted by fetch and
+// answered as JSON (a refusal too is a 200 answer), so the page stays and
+// the next code can be typed at once; a code that cannot be sent (no signal) waits in
 // localStorage and is sent when the connection is back; a browser with
 // BarcodeDetector and a camera scans the QR code itself.
 (function () {
@@ -12,8 +13,6 @@
   var input = form.querySelector("[name=code]");
   var live = document.getElementById("checkin-live");
   var queueEl = document.getElementById("checkin-queue");
-  var csrf = form.querySelector("[name=csrf]").value;
-  var event = form.querySelector("[name=event]").value;
   var KEY = "startline.checkin.queue";
 
   function load() { try { return JSON.parse(localStorage.getItem(KEY)) || []; } catch (e) { return []; } }
@@ -28,46 +27,47 @@
     dt.textContent = term; dd.textContent = value;
     dl.appendChild(dt); dl.appendChild(dd);
   }
-  function show(status, b) {
+  function show(b) {
     var old = document.getElementById("checkin-result");
     if (old) old.remove();
     live.hidden = false;
     live.textContent = "";
-    var ok = status === 200;
-    live.className = "checkin-result " + (ok ? "checkin-ok" : "checkin-refused");
+    live.className = "checkin-result " + (b.ok ? "checkin-ok" : "checkin-refused");
     var p = document.createElement("p");
     p.className = "checkin-verdict";
-    if (status !== 200 && status !== 409) {
-      p.textContent = T["js.other"];
-      live.appendChild(p);
-      return;
-    }
-    p.textContent = ok ? T.ok : T.refused;
+    p.textContent = b.verdict || T["js.other"];
     live.appendChild(p);
-    if (!ok) {
-      var why = document.createElement("p"), code = b.error && b.error.code;
-      var at = b.picked_up_at ? new Date(b.picked_up_at).toTimeString().slice(0, 5) : "";
-      why.textContent = code === "already_picked_up" ? T["reason.already_picked_up"].replace("%s", at) : (T["reason." + b.reason] || "");
+    if (b.reason) {
+      var why = document.createElement("p");
+      why.textContent = b.reason;
       live.appendChild(why);
     }
+    if (!b.name) return;
     var dl = document.createElement("dl");
     add(dl, T.name, b.name);
-    add(dl, T.birth_year, String(b.birth_year));
-    add(dl, T.bib, b.bib ? String(b.bib) : T["bib.none"]);
-    add(dl, T.subqueue, b.subqueue_name || b.subqueue);
+    add(dl, T.birth_year, b.birth_year);
+    add(dl, T.bib, b.bib);
+    add(dl, T.subqueue, b.subqueue);
     live.appendChild(dl);
   }
+  // send posts the form's own fields with the code; it fails (and the code
+  // waits) when the request cannot be made or the service is down.
   function send(code) {
-    return fetch("/api/v1/checkin", {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ code: code, event: event })
+    var body = new URLSearchParams(new FormData(form));
+    body.set("code", code);
+    return fetch(form.action, {
+      method: "POST", credentials: "same-origin", body: body,
+      headers: { "Accept": "application/json" }
+    }).then(function (res) {
+      if (res.status >= 500) throw new Error("unavailable");
+      return res;
     });
   }
   function queue(code) { var q = load(); q.push(code); save(q); showQueue(); }
   function check(code) {
     send(code).then(function (res) {
-      return res.json().then(function (b) { show(res.status, b); }, function () { show(res.status, {}); });
+      if (res.status !== 200) { show({}); return; }
+      return res.json().then(show, function () { show({}); });
     }, function () { queue(code); });
   }
   function flush() {
