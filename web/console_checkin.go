@@ -74,9 +74,10 @@ func (p *pages) checkinPNG(c *gin.Context) {
 }
 
 // showsCheckin: a check-in code is shown for a confirmed entry whose data
-// is not erased.
+// is not erased, of an event not cancelled.
 func showsCheckin(v lottery.EntryView) bool {
-	return v.Entry.Status == lottery.EntryConfirmed && !strings.HasPrefix(v.Entry.EmailKey, "erased:")
+	return v.Entry.Status == lottery.EntryConfirmed && !strings.HasPrefix(v.Entry.EmailKey, "erased:") &&
+		v.Event.Status != lottery.EventCancelled
 }
 
 // checkinBase is the page for the member, with the event chosen (?event=

@@ -28,10 +28,17 @@ const (
 
 // Reasons a not-confirmed entry is refused, shown to staff.
 const (
-	ReasonWithdrawn   = "withdrawn"    // taken back or its slot given back
-	ReasonErased      = "erased"       // the runner's data was erased
-	ReasonNotAccepted = "not_accepted" // never paid: offered, expired, declined, ...
+	ReasonWithdrawn   = "withdrawn"           // taken back or its slot given back
+	ReasonErased      = "erased"              // the runner's data was erased
+	ReasonNotAccepted = "not_accepted"        // never paid: offered, expired, declined, ...
+	ReasonCancelled   = "event_cancelled"     // the event was cancelled and paid slots refunded
+	ReasonNoLonger    = "no_longer_confirmed" // any other status (e.g. transferred away)
 )
+
+// unpaid are the statuses of an entry that never held a paid slot.
+var unpaid = map[lottery.EntryStatus]bool{lottery.EntryReceived: true, lottery.EntryInReview: true, lottery.EntryRejected: true,
+	lottery.EntryEligible: true, lottery.EntrySelected: true, lottery.EntryWaitlisted: true, lottery.EntryOffered: true,
+	lottery.EntryDeclined: true, lottery.EntryExpired: true}
 
 // version is the code format's version, its first character.
 const version = "1"
@@ -101,6 +108,7 @@ type Entry struct {
 	EventSlug  string
 	OrgID      int64
 	SubQueue   string // "course:pace"
+	EventState lottery.EventStatus
 	Status     lottery.EntryStatus
 	Erased     bool
 	Name       string
@@ -132,10 +140,14 @@ func CheckPickup(e Entry, now time.Time) error {
 	switch {
 	case e.Erased:
 		return &Refusal{Code: CodeNotConfirmed, Reason: ReasonErased}
+	case e.EventState == lottery.EventCancelled:
+		return &Refusal{Code: CodeNotConfirmed, Reason: ReasonCancelled}
 	case e.Status == lottery.EntryWithdrawn:
 		return &Refusal{Code: CodeNotConfirmed, Reason: ReasonWithdrawn}
-	case e.Status != lottery.EntryConfirmed:
+	case unpaid[e.Status]:
 		return &Refusal{Code: CodeNotConfirmed, Reason: ReasonNotAccepted}
+	case e.Status != lottery.EntryConfirmed:
+		return &Refusal{Code: CodeNotConfirmed, Reason: ReasonNoLonger}
 	case e.PickedUpAt != nil:
 		return &Refusal{Code: CodeAlreadyPickedUp, At: e.PickedUpAt}
 	}

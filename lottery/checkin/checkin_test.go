@@ -28,6 +28,8 @@ func TestCheckPickup(t *testing.T) {
 		{"selected", Entry{Status: lottery.EntrySelected}, CodeNotConfirmed, ReasonNotAccepted},
 		{"waitlisted", Entry{Status: lottery.EntryWaitlisted}, CodeNotConfirmed, ReasonNotAccepted},
 		{"rejected", Entry{Status: lottery.EntryRejected}, CodeNotConfirmed, ReasonNotAccepted},
+		{"event cancelled, paid slots refunded", Entry{Status: lottery.EntryConfirmed, EventState: lottery.EventCancelled}, CodeNotConfirmed, ReasonCancelled},
+		{"a status check-in does not know (transferred away)", Entry{Status: "transferred"}, CodeNotConfirmed, ReasonNoLonger},
 		{"withdrawn after pickup", Entry{Status: lottery.EntryWithdrawn, PickedUpAt: &earlier}, CodeNotConfirmed, ReasonWithdrawn},
 	} {
 		err := CheckPickup(tc.e, now)

@@ -15,17 +15,17 @@ import (
 )
 
 // checkinSelect reads an entry as check-in sees it (00030 bib, 00033 pickup).
-const checkinSelect = `SELECT e.id::text, e.event_id, ev.slug, ev.org_id, q.key, e.status, e.email_key, e.name,
+const checkinSelect = `SELECT e.id::text, e.event_id, ev.slug, ev.org_id, q.key, ev.status, e.status, e.email_key, e.name,
 		e.birth_date, COALESCE(e.bib, 0), e.picked_up_at, COALESCE(e.picked_up_by, 0)
 	FROM entries e JOIN events ev ON ev.id = e.event_id JOIN subqueues q ON q.id = e.subqueue_id
 	WHERE e.id = ?`
 
 func scanCheckin(row *sql.Row) (checkin.Entry, error) {
 	var e checkin.Entry
-	var status, emailKey string
+	var evStatus, status, emailKey string
 	var org sql.NullInt64
 	var at sql.NullTime
-	if err := row.Scan(&e.ID, &e.EventID, &e.EventSlug, &org, &e.SubQueue, &status, &emailKey, &e.Name,
+	if err := row.Scan(&e.ID, &e.EventID, &e.EventSlug, &org, &e.SubQueue, &evStatus, &status, &emailKey, &e.Name,
 		&e.BirthDate, &e.Bib, &at, &e.PickedUpBy); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return checkin.Entry{}, lottery.ErrNotFound
@@ -33,7 +33,7 @@ func scanCheckin(row *sql.Row) (checkin.Entry, error) {
 		return checkin.Entry{}, fmt.Errorf("check-in entry: %w", err)
 	}
 	e.OrgID = org.Int64
-	e.Status = lottery.EntryStatus(status)
+	e.Status, e.EventState = lottery.EntryStatus(status), lottery.EventStatus(evStatus)
 	e.Erased = strings.HasPrefix(emailKey, "erased:")
 	if at.Valid {
 		t := at.Time

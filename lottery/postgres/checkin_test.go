@@ -32,7 +32,7 @@ func TestRecordPickupOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	if e.Name != "Kim Minji" || e.BirthDate.Year() != 1991 || e.Bib != 1042 || e.SubQueue != "full:open" ||
-		e.EventSlug != "pickup" || e.OrgID != org.OrgID || e.Status != lottery.EntryConfirmed || e.PickedUpAt != nil {
+		e.EventSlug != "pickup" || e.OrgID != org.OrgID || e.EventState != lottery.EventPublished || e.Status != lottery.EntryConfirmed || e.PickedUpAt != nil {
 		t.Fatalf("check-in entry = %+v", e)
 	}
 	if _, err := store.CheckinEntry(ctx, "1b7c5a8e-1f2d-4c3b-9a8e-7d6c5b4a3f21"); !errors.Is(err, lottery.ErrNotFound) {
