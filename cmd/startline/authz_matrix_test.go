@@ -239,14 +239,6 @@ func TestAuthorizationMatrix(t *testing.T) {
 	open := pick("demo-marathon", 5)
 	fill["{entry}"], fill["{entry2}"] = open[0], open[1]
 	db.Exec(`UPDATE entries SET status = 'in_review' WHERE id IN (?, ?)`, open[0], open[1])
-	for i, id := range pick("demo-marathon", 7)[5:] {
-		db.Exec(`UPDATE entries SET status = 'confirmed' WHERE id = ?`, id)
-		code, err := a.checkin.Signer().Code(id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fill[[]string{"{checkin}", "{checkin2}"}[i]] = code
-	}
 	db.Exec(`UPDATE entries SET status = 'rejected' WHERE id IN (?, ?)`, open[2], open[3])
 	for i, key := range []string{"{appeal}", "{appeal2}"} {
 		var id int64
@@ -268,6 +260,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 	db.Raw(`SELECT sq.key, sq.capacity FROM subqueues sq JOIN events ev ON ev.id = sq.event_id WHERE ev.slug = 'demo-marathon'
 		ORDER BY sq.id LIMIT 1`).Scan(&sub)
 	fill["{subqueue}"], fill["{capacity}"] = sub.Key, fmt.Sprint(sub.Capacity+1)
+	// Two confirmed entries to check in, in the sub-queue the bibs rows give a range.
+	var confirmed []string
+	db.Raw(`SELECT e.id::text FROM entries e JOIN events ev ON ev.id = e.event_id JOIN subqueues q ON q.id = e.subqueue_id
+		WHERE ev.slug = 'demo-marathon' AND q.key = ? AND e.id::text NOT IN ? ORDER BY e.id LIMIT 2`, sub.Key, open).Scan(&confirmed)
+	if len(confirmed) < 2 {
+		t.Fatalf("entries to check in: %v", confirmed)
+	}
+	for i, id := range confirmed {
+		db.Exec(`UPDATE entries SET status = 'confirmed' WHERE id = ?`, id)
+		code, err := a.checkin.Signer().Code(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill[[]string{"{checkin}", "{checkin2}"}[i]] = code
+	}
 	var orderedKey string
 	db.Raw(`SELECT sq.key FROM subqueues sq JOIN events ev ON ev.id = sq.event_id WHERE ev.slug = 'demo-marathon' AND sq.mode = 'ordered'
 		ORDER BY sq.id LIMIT 1`).Scan(&orderedKey)
