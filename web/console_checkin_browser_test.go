@@ -18,7 +18,8 @@ import (
 // Korean, a confirmed runner's status page shows the check-in QR code and
 // code; a reviewer signs in, opens the check-in page and types that code:
 // the runner's name, birth year and bib with a big OK; the same code again
-// is refused as already picked up. Every page fits the screen, labels its
+// is refused as already picked up; with no signal a code waits on the
+// phone (counted) and is checked in when the connection is back. Every page fits the screen, labels its
 // controls (b.Check) and logs no console error.
 func TestBrowserCheckin(t *testing.T) {
 	for _, tc := range []struct {
@@ -76,6 +77,29 @@ func TestBrowserCheckin(t *testing.T) {
 				t.Errorf("second check-in:\n%s", got)
 			}
 			b.Check("checkin-again", tc.lang)
+
+			// No signal: the code waits on the phone, counted, and goes when
+			// the connection is back.
+			browsertest.Eval[bool](b, `Object.defineProperty(navigator, "onLine", {get: () => false, configurable: true}) && true`)
+			b.Keys(s.checkinCode(ids[3]) + "\r")
+			b.WaitFor("#checkin-queue")
+			if got := b.Text("#checkin-queue"); !strings.Contains(got, "1") {
+				t.Errorf("offline queue: %q", got)
+			}
+			b.Check("checkin-offline", tc.lang)
+			browsertest.Eval[bool](b, `Object.defineProperty(navigator, "onLine", {get: () => true, configurable: true}) && window.dispatchEvent(new Event("online"))`)
+			deadline := time.Now().Add(10 * time.Second)
+			var picked int64
+			for picked == 0 && time.Now().Before(deadline) {
+				time.Sleep(100 * time.Millisecond)
+				s.store.DB().Raw(`SELECT count(*) FROM entries WHERE id = ? AND picked_up_at IS NOT NULL`, ids[3]).Scan(&picked)
+			}
+			if picked != 1 {
+				t.Error("the queued code was not checked in when back online")
+			}
+			if n := browsertest.Eval[int](b, `JSON.parse(localStorage.getItem("startline.checkin.queue") || "[]").length`); n != 0 {
+				t.Errorf("%d codes still queued", n)
+			}
 			if errs := b.ConsoleErrors(); len(errs) > 0 {
 				t.Errorf("console errors: %v", errs)
 			}
