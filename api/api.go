@@ -14,6 +14,7 @@ import (
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/checkin"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/exports"
@@ -51,6 +52,8 @@ type Deps struct {
 	Site *httpkit.Site
 	// Self runs "my entries", withdrawals, erasures (issue 13).
 	Self *selfservice.Service
+	// Checkin is race-day check-in (issue 15); nil: no check-in routes.
+	Checkin *checkin.Service
 }
 
 type handler struct {
@@ -121,6 +124,7 @@ func Register(r *gin.Engine, d Deps) {
 	h.registerExports(admin)
 	h.registerLifecycle(admin) // issue 14: waiting-room pause, resume, rate
 	h.registerDrafts(admin)
+	h.registerCheckin(v1) // issue 15: race-day check-in
 	admin.POST("/series", h.createSeries)
 	admin.POST("/series/:slug/events", h.attachEvent)
 	// A history file is larger than the API's other bodies: its own limit.

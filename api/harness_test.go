@@ -24,6 +24,7 @@ import (
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/checkin"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/exports"
@@ -115,8 +116,9 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
 	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g,
 		Series: series.NewService(store, "KR", svc.ForgetEvent), Exports: exports.NewService(store, svc, log, "KR"), Log: log, Dev: dev, Self: self,
-		Outbox: lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, testPublicURL)},
-		Readyz: func(ctx context.Context) error { return store.Ping(ctx) }})
+		Checkin: checkin.NewService(store, checkin.NewSigner(keys.Derive("checkin")), clk.Now),
+		Outbox:  lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, testPublicURL)},
+		Readyz:  func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: store, svc: svc, draws: dr, stats: stats, offers: off, review: rev, staff: stf, waitroom: wr, self: self, keys: keys, clock: clk, srv: srv, totp: map[string]string{},

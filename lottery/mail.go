@@ -37,6 +37,16 @@ type MailRenderer struct {
 	// a while, not once a mail.
 	mu     sync.Mutex
 	events map[int64]renderedEvent
+
+	// checkinCode signs an entry's race-day check-in code (issue 15,
+	// lottery/checkin); nil: the paid mail carries none.
+	checkinCode func(entryID string) (string, error)
+}
+
+// UseCheckinCodes makes the paid mail carry the entry's check-in code and a
+// link to its QR code (lottery/checkin's Signer.Code).
+func (r *MailRenderer) UseCheckinCodes(code func(entryID string) (string, error)) {
+	r.checkinCode = code
 }
 
 type renderedEvent struct {
@@ -170,6 +180,16 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 		// change that refunds puts the amount (minor units) in Detail.
 		if n, err := strconv.ParseInt(m.Detail, 10, 64); err == nil && n >= 0 {
 			d.Amount = Money{Amount: n, Currency: ev.Currency}.String()
+		}
+	case mails.OfferPaid:
+		if r.checkinCode != nil {
+			code, err := r.checkinCode(e.ID)
+			if err != nil {
+				return mails.Message{}, fmt.Errorf("check-in code: %w", err)
+			}
+			d.CheckinCode = code
+			d.CheckinQR = r.publicURL + "/entries/" + url.PathEscape(e.ID) + "/checkin.png?" +
+				url.Values{"token": {r.keys.ReceiptToken(e.ID)}}.Encode()
 		}
 	case mails.EntryWaitlisted:
 		p, err := r.src.EntryPlace(ctx, e.ID)

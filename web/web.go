@@ -28,6 +28,7 @@ import (
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/checkin"
 	"github.com/startline/startline/lottery/dashboard"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
@@ -62,6 +63,7 @@ type Deps struct {
 	Review      *review.Service    // the review queue and decisions
 	Series      *series.Service    // history uploads of a series
 	Exports     *exports.Service   // the console's exports, bibs and entries list (issue 14)
+	Checkin     *checkin.Service   // race-day check-in (issue 15); nil: no check-in page
 	Waitroom    *waitroom.Service  // waiting-room joins and polls, the sealed address
 	Guard       *guard.Guard
 	Sandbox     *sandbox.Provider // the test checkout, dev mode only
@@ -156,6 +158,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerAppeals(r)
 	p.registerStaff(r)
 	p.registerQueues(r)
+	p.registerCheckin(r) // issue 15: race-day check-in
 	p.registerData(r)
 	p.registerTeam(r)
 	p.registerEvents(r)
@@ -635,6 +638,8 @@ type entryPage struct {
 	GiveBack giveBackSection
 	// Self is the withdraw, erase and appeal sections (web/self.go).
 	Self selfSection
+	// Checkin is a confirmed entry's race-day check-in code (console_checkin.go).
+	Checkin *checkinSection
 }
 
 func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
@@ -663,7 +668,7 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	x := lottery.ExplainTickets(v.Event, v.Entry)
 	page := entryPage{View: v, Token: tok, New: c.Query("new") == "1",
 		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", "),
-		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok)}
+		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok), Checkin: p.checkinSection(v)}
 	if page.Self, err = p.selfSection(c, v, message, refused); err != nil {
 		p.fail(c, err)
 		return

@@ -20,6 +20,7 @@ import (
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/checkin"
 	"github.com/startline/startline/lottery/dashboard"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
@@ -99,6 +100,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	d := web.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g, Log: log, Dev: dev, Self: self,
 		Outbox: lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, "https://run.example")},
 		Series: series.NewService(store, "KR", svc.ForgetEvent), Exports: exports.NewService(store, svc, log, "KR"),
+		Checkin:   checkin.NewService(store, checkin.NewSigner(keys.Derive("checkin")), svc.Now),
 		Dashboard: dashboard.NewService(store, lottery.SystemClock{}, dashboard.Config{TTL: time.Nanosecond})}
 	for _, f := range more {
 		f(&d)

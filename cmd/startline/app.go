@@ -25,6 +25,7 @@ import (
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/internal/metrics"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/checkin"
 	"github.com/startline/startline/lottery/dashboard"
 	"github.com/startline/startline/lottery/draws"
 	"github.com/startline/startline/lottery/drawstats"
@@ -58,6 +59,7 @@ type app struct {
 	stats    *drawstats.Service // odds before the draw, statistics after
 	series   *series.Service    // series, editions, history imports
 	exports  *exports.Service   // CSV exports, bibs, the entries list (issue 14)
+	checkin  *checkin.Service   // race-day check-in (issue 15)
 	offers   *offers.Service
 	waitroom *waitroom.Service
 	staff    *staff.Service
@@ -135,6 +137,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.stats = drawstats.NewService(store, lottery.SystemClock{}, log, drawstats.Config{})
 	a.series = series.NewService(store, cfg.PhoneRegion, a.svc.ForgetEvent)
 	a.exports = exports.NewService(store, a.svc, log, cfg.PhoneRegion)
+	a.checkin = checkin.NewService(store, checkin.NewSigner(keys.Derive("checkin")), a.svc.Now)
 	a.svc.UseDraws(a.stats.FinalOnFreeze(a.draws)) // a freeze also publishes the final odds
 	a.offers = offers.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log)
 	a.svc.UseCanceller(a.offers) // cancel: offers end, paid slots refunded
@@ -146,6 +149,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.review.UseObserver(a.metrics)
 	a.self = selfservice.NewService(store, a.reg, a.svc, keys, lottery.SystemClock{}, a.tasks, log, selfservice.Config{Retention: cfg.Retention})
 	a.mails = lottery.NewMailRenderer(store, keys, cfg.mailURL())
+	a.mails.UseCheckinCodes(a.checkin.Signer().Code)
 	switch {
 	case cfg.StripeSecretKey != "":
 		sp, err := stripe.New(stripe.Config{APIKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookKey,
@@ -246,6 +250,7 @@ func (a *app) router() (*gin.Engine, error) {
 		Self:     a.self,
 		Series:   a.series,
 		Exports:  a.exports,
+		Checkin:  a.checkin,
 		Site:     a.site})
 	// The Asynq monitor (asynqmon), the maintained web UI for the task
 	// queues; web shows it to signed-in staff only. Read-only: a change
@@ -262,6 +267,7 @@ func (a *app) router() (*gin.Engine, error) {
 		Self:     a.self,
 		Series:   a.series,
 		Exports:  a.exports,
+		Checkin:  a.checkin,
 		Site:     a.site,
 		Queues:   a.queues,
 		// The dashboard's numbers are kept 20 s per event (lottery/dashboard).

@@ -24,8 +24,8 @@ import (
 // The authorization matrix (issue 14): every admin, review and console
 // route, called as each of five callers, answers what the table says, and a
 // refused call changes nothing. The table must name every route the app
-// registers under /api/v1/admin, /api/v1/review, /admin, /review and
-// /staff: a route added without a row fails TestAuthorizationMatrix, so a
+// registers under /api/v1/admin, /api/v1/review, /admin, /review, /staff,
+// /api/v1/checkin and /checkin (issue 15): a route added without a row fails TestAuthorizationMatrix, so a
 // new page or API route is added here with one line.
 
 // caller is who calls.
@@ -155,6 +155,11 @@ var matrix = []matrixRow{
 	{"POST", "/review/disputes/:id/answer", "/review/disputes/{dispute2}/answer", `outcome=denied&answer=Your+line+is+as+frozen.&event={frozen}`, reviewPage(303, 303)},
 	{"GET", "/review/appeals", "/review/appeals?event={event}", ``, reviewPage(200, 200)},
 	{"POST", "/review/appeals/:id/decision", "/review/appeals/{appeal2}/decision", `decision=reinstate&event={event}`, reviewPage(303, 303)},
+	// Race-day check-in (issue 15): staff of the event's organization; the
+	// reviewer picks up first, the organizer then finds it picked up.
+	{"POST", "/api/v1/checkin", "/api/v1/checkin", `{"code":"{checkin}"}`, reviewAPI(200, 409)},
+	{"GET", "/checkin", "/checkin", ``, want{status: [5]int{303, 303, 200, 200, 200}}},
+	{"POST", "/checkin", "/checkin", `code={checkin2}`, reviewPage(200, 409)},
 	// /staff pages.
 	{"GET", "/staff/login", "/staff/login", ``, public(200)},
 	{"POST", "/staff/login", "/staff/login", `email=nobody@example.com&password=wrong-password&otp=000000`, public(401)},
@@ -170,7 +175,7 @@ var matrix = []matrixRow{
 const matrixRedisDB = 12
 
 // matrixPrefixes are the route families the matrix must cover.
-var matrixPrefixes = []string{"/api/v1/admin", "/api/v1/review", "/admin", "/review", "/staff"}
+var matrixPrefixes = []string{"/api/v1/admin", "/api/v1/review", "/admin", "/review", "/staff", "/api/v1/checkin", "/checkin"}
 
 // creds is a caller's credentials: a bearer token for the API, a
 // session cookie and its csrf token for pages.
@@ -255,6 +260,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 	db.Raw(`SELECT sq.key, sq.capacity FROM subqueues sq JOIN events ev ON ev.id = sq.event_id WHERE ev.slug = 'demo-marathon'
 		ORDER BY sq.id LIMIT 1`).Scan(&sub)
 	fill["{subqueue}"], fill["{capacity}"] = sub.Key, fmt.Sprint(sub.Capacity+1)
+	// Two confirmed entries to check in, in the sub-queue the bibs rows give a range.
+	var confirmed []string
+	db.Raw(`SELECT e.id::text FROM entries e JOIN events ev ON ev.id = e.event_id JOIN subqueues q ON q.id = e.subqueue_id
+		WHERE ev.slug = 'demo-marathon' AND q.key = ? AND e.id::text NOT IN ? ORDER BY e.id LIMIT 2`, sub.Key, open).Scan(&confirmed)
+	if len(confirmed) < 2 {
+		t.Fatalf("entries to check in: %v", confirmed)
+	}
+	for i, id := range confirmed {
+		db.Exec(`UPDATE entries SET status = 'confirmed' WHERE id = ?`, id)
+		code, err := a.checkin.Signer().Code(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill[[]string{"{checkin}", "{checkin2}"}[i]] = code
+	}
 	var orderedKey string
 	db.Raw(`SELECT sq.key FROM subqueues sq JOIN events ev ON ev.id = sq.event_id WHERE ev.slug = 'demo-marathon' AND sq.mode = 'ordered'
 		ORDER BY sq.id LIMIT 1`).Scan(&orderedKey)

@@ -99,6 +99,10 @@ type EntryData struct {
 	ExpiresAt time.Time // offers: the hold's end
 	At        time.Time // when the change happened (paid, withdrawn, refunded)
 	Position  int       // EntryWaitlisted: the place on the waitlist (1 = next)
+	// OfferPaid (issue 15): the race-day check-in code and its QR code's
+	// link; empty when check-in codes are not in use.
+	CheckinCode string
+	CheckinQR   string
 }
 
 // OfferData is the data of the offer mails; it is EntryData.
