@@ -158,9 +158,9 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 		if IsRejectionCategory(m.Detail) { // the decision named it (a cluster rejected whole)
 			d.Reason = m.Detail
 		}
-	case mails.EventCancelled:
+	case mails.EventCancelled, mails.EntryDeferred:
 		// Only a paid slot's refund is named; the price of an unpaid one
-		// is nobody's business now.
+		// is nobody's business now. A deferral names its fee (none: 0).
 		d.Amount = ""
 		if n, err := strconv.ParseInt(m.Detail, 10, 64); err == nil && n > 0 {
 			d.Amount = Money{Amount: n, Currency: ev.Currency}.String()
