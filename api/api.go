@@ -121,6 +121,7 @@ func Register(r *gin.Engine, d Deps) {
 	h.registerExports(admin)
 	h.registerLifecycle(admin) // issue 14: waiting-room pause, resume, rate
 	h.registerDrafts(admin)
+	h.registerDeferrals(v1, admin) // issue 15: deferral to the next edition
 	admin.POST("/series", h.createSeries)
 	admin.POST("/series/:slug/events", h.attachEvent)
 	// A history file is larger than the API's other bodies: its own limit.

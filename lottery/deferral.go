@@ -120,3 +120,20 @@ func DeferralTarget(key string, keys []string) (string, bool) {
 	}
 	return first, first != ""
 }
+
+// Deferral is one runner's deferral: from an entry of one edition, held
+// for the series until the next edition joins it, then used by a confirmed
+// entry there (ToEntryID).
+type Deferral struct {
+	EntryID   string
+	FromEvent string // the edition's slug
+	Series    string // the series' slug
+	SubQueue  string // course:pace key in the edition deferred from
+	State     DeferralState
+	Fee       Money // the deferral fee recorded at the time (the event's currency)
+	CreatedAt time.Time
+	// Set once used: the next edition, its sub-queue and the new entry.
+	ToEvent    string
+	ToSubQueue string
+	ToEntryID  string
+}
