@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,5 +77,44 @@ func TestDeferPages(t *testing.T) {
 	}
 	if _, ko, _ := s.get(status, "Cookie", "sl_lang=ko"); !strings.Contains(ko, "연기됨") {
 		t.Errorf("Korean status after deferring lacks the status: %.3000s", ko)
+	}
+}
+
+// TestEventPageDeferredSlots: slots that runners deferred from the previous
+// edition hold come off the pace group's capacity for the draw, and the
+// event page's odds say so (English and Korean); the deferred runners'
+// entries are not counted in the draw.
+func TestEventPageDeferredSlots(t *testing.T) {
+	ctx := context.Background()
+	s := newSite(t, false)
+	db := s.store.DB()
+	db.Exec("UPDATE subqueues SET capacity = 10 WHERE key = 'half:sub-130'")
+	if _, err := s.store.InsertSyntheticLotteryEntries(ctx, "spring", 30); err != nil {
+		t.Fatal(err)
+	}
+	// Three of the entries stand for runners deferred in (their deferrals
+	// used here): the store's own path is TestDeferral's (api).
+	for _, q := range []string{
+		`INSERT INTO series (slug, name, org_id) SELECT 'spring-series', 'Spring', org_id FROM events WHERE slug = 'spring'`,
+		`INSERT INTO deferrals (entry_id, from_event_id, series_id, subqueue_key, state, to_event_id, to_subqueue_id, to_entry_id)
+			SELECT e.id, e.event_id, (SELECT id FROM series WHERE slug = 'spring-series'), q.key, 'used', e.event_id, q.id, e.id
+			FROM entries e JOIN subqueues q ON q.id = e.subqueue_id WHERE q.key = 'half:sub-130' AND e.group_code = ''
+			ORDER BY e.id LIMIT 3`,
+	} {
+		if err := db.Exec(q).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.stats.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ lang, want string }{
+		{"en", "3 slots are held by runners who deferred from the previous edition; the draw gives out 7."},
+		{"ko", "지난 회차에서 연기한 주자가 3자리를 갖고 있어 추첨 정원은 7입니다."},
+	} {
+		_, page, _ := s.get("/events/spring", "Cookie", "sl_lang="+tt.lang)
+		if !strings.Contains(page, tt.want) || !strings.Contains(page, "<dd>7</dd>") || !strings.Contains(page, "<dd>27</dd>") {
+			t.Errorf("%s event page: want %q, capacity 7 and 27 entries: %.4000s", tt.lang, tt.want, page)
+		}
 	}
 }
