@@ -9,14 +9,13 @@ import (
 	"time"
 )
 
-// TestDeferPages: a confirmed entry of an event in a series that allows
-// deferral shows "Defer to next year" with the fee and deadline (English
-// and Korean); the confirmation step carries the button; a cross-site post
-// is refused; the post defers and the status page says so; an unconfirmed
-// entry's step is a 409 and a wrong token a 404.
-func TestDeferPages(t *testing.T) {
+// deferSite is a drawn site whose spring race is an edition of a series
+// and takes deferrals (₩20,000, for two days, five per pace group), with
+// one confirmed entry and one still offered.
+func deferSite(t *testing.T) (s *site, entry, pending string) {
+	t.Helper()
 	s, clk, sel := drawnSite(t, siteOptions{}, 12, 4)
-	entry, pending := sel[0], sel[1]
+	entry, pending = sel[0], sel[1]
 	db := s.store.DB()
 	for _, q := range []string{
 		`INSERT INTO series (slug, name, org_id) SELECT 'spring-series', 'Spring', org_id FROM events WHERE slug = 'spring'`,
@@ -31,7 +30,16 @@ func TestDeferPages(t *testing.T) {
 	// The runner paid (the pay pages have their own tests).
 	db.Exec(`UPDATE offers SET status = 'paid' WHERE entry_id = ?`, entry)
 	db.Exec(`UPDATE entries SET status = 'confirmed' WHERE id = ?`, entry)
+	return s, entry, pending
+}
 
+// TestDeferPages: a confirmed entry of an event in a series that allows
+// deferral shows "Defer to next year" with the fee and deadline (English
+// and Korean); the confirmation step carries the button; a cross-site post
+// is refused; the post defers and the status page says so; an unconfirmed
+// entry's step is a 409 and a wrong token a 404.
+func TestDeferPages(t *testing.T) {
+	s, entry, pending := deferSite(t)
 	tok := url.QueryEscape(s.receipt(entry))
 	status := "/entries/" + entry + "?token=" + tok
 	for _, tt := range []struct{ lang, want string }{
