@@ -16,7 +16,9 @@ import (
 // edition is published the runner holds a confirmed entry there, its
 // sub-queue's capacity for the draw is reduced (the event JSON's odds say
 // draw_capacity and are computed with it), freeze records the reduced
-// capacity (the artifact's), and the deferred runner is not drawn.
+// capacity (the artifact's), and the deferred runner is not drawn. A
+// runner deferring once the next edition is published gets the entry there
+// at once.
 func TestDeferral(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, true)
@@ -145,8 +147,15 @@ func TestDeferral(t *testing.T) {
 		r.str("state") != "used" || r.Body["next"] == nil {
 		t.Errorf("used deferral: %d %s", r.Status, r.Raw)
 	}
+	// The next edition is published already: a deferral made now is used at once.
+	r := deferEntry(selected[2], tok(selected[2]))
+	if next, _ := r.Body["next"].(map[string]any); r.Status != 200 || r.str("state") != "used" || next["event"] != "spring-next" ||
+		next["subqueue"] != "half:sub-130" {
+		t.Fatalf("defer with the next edition published: %d %s", r.Status, r.Raw)
+	}
+	inNext = append(inNext, struct{ ID, Status, Key string }{r.Body["next"].(map[string]any)["entry_id"].(string), "confirmed", "half:sub-130"})
 
-	// The next edition's draw: 4 slots, 2 held by deferred runners.
+	// The next edition's draw: 4 slots, 3 held by deferred runners.
 	e.clock.Set(testStart.Add(366 * 24 * time.Hour))
 	if _, err := e.store.InsertSyntheticLotteryEntries(ctx, "spring-next", 6); err != nil {
 		t.Fatal(err)
@@ -155,20 +164,20 @@ func TestDeferral(t *testing.T) {
 		t.Fatal(err)
 	}
 	sq := subqueueOf(t, e.do("GET", "/api/v1/events/spring-next", nil), "half:sub-130")
-	if sq["capacity"] != float64(4) || sq["draw_capacity"] != float64(2) || sq["entries"] != float64(6) {
+	if sq["capacity"] != float64(4) || sq["draw_capacity"] != float64(1) || sq["entries"] != float64(6) {
 		t.Fatalf("published sub-queue: %v", sq)
 	}
 	var pool []odds.Entry
 	e.store.DB().Raw(`SELECT e.tickets, e.group_code AS "group" FROM entries e JOIN subqueues q ON q.id = e.subqueue_id
 		JOIN events ev ON ev.id = e.event_id WHERE ev.slug = 'spring-next' AND q.key = 'half:sub-130' AND e.status = 'received'`).Scan(&pool)
-	want, _ := odds.Exact(2, pool, odds.DefaultMaxStates)
+	want, _ := odds.Exact(1, pool, odds.DefaultMaxStates)
 	got := oddsOf(t, sq["odds"])
 	if len(got) != len(want.Rows) {
 		t.Fatalf("odds %v, want %+v", got, want.Rows)
 	}
 	for i, row := range got {
 		if row.Tickets != want.Rows[i].Tickets || math.Abs(row.Chance-want.Rows[i].Chance) > 0.00005 {
-			t.Errorf("odds row %d: %+v, want %+v (capacity 2)", i, row, want.Rows[i])
+			t.Errorf("odds row %d: %+v, want %+v (capacity 1)", i, row, want.Rows[i])
 		}
 	}
 
@@ -189,11 +198,11 @@ func TestDeferral(t *testing.T) {
 	}
 	e.store.DB().Raw(`SELECT d.capacity, d.entries_count, d.selected FROM draws d JOIN subqueues q ON q.id = d.subqueue_id
 		JOIN events ev ON ev.id = d.event_id WHERE ev.slug = 'spring-next' AND q.key = 'half:sub-130'`).Scan(&drawn)
-	if drawn.Capacity != 2 || drawn.EntriesCount != 6 || drawn.Selected > 2 {
-		t.Errorf("draw: %+v, want capacity 2 of 4 and the 6 applicants only", drawn)
+	if drawn.Capacity != 1 || drawn.EntriesCount != 6 || drawn.Selected > 1 {
+		t.Errorf("draw: %+v, want capacity 1 of 4 and the 6 applicants only", drawn)
 	}
 	art := e.do("GET", "/api/v1/events/spring-next/draws/half:sub-130/artifact.json", nil)
-	if art.Status != 200 || art.Body["capacity"] != float64(2) {
+	if art.Status != 200 || art.Body["capacity"] != float64(1) {
 		t.Errorf("artifact capacity: %d %v", art.Status, art.Body["capacity"])
 	}
 	for _, x := range inNext {
