@@ -1,10 +1,8 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -69,38 +67,23 @@ type deferPage struct {
 	Back    string // the status page
 }
 
-func (p *pages) deferConfirm(c *gin.Context) { p.showDefer(c, c.Query("token"), http.StatusOK, nil) }
+// deferStep is the deferral's confirmation step.
+func (p *pages) deferStep() confirmStep {
+	return confirmStep{page: "defer", anchor: "defer", refuse: lottery.ErrDeferralClosed,
+		build: func(c *gin.Context, v lottery.EntryView, tok, back string) (any, bool, bool) {
+			s := p.deferSection(c, v, tok)
+			return deferPage{View: v, Token: tok, Section: s, Back: back}, s.Can, s.Done
+		}}
+}
 
-func (p *pages) showDefer(c *gin.Context, tok string, status int, refused error) {
-	v, err := p.Registration.EntryStatus(c.Request.Context(), c.Param("id"), tok)
-	if err != nil {
-		p.fail(c, err)
-		return
-	}
-	c.Header("Cache-Control", "private, no-store")
-	back := "/entries/" + v.Entry.ID + "?token=" + url.QueryEscape(tok)
-	s := p.deferSection(c, v, tok)
-	if !s.Can && refused == nil {
-		if s.Done {
-			c.Redirect(http.StatusSeeOther, back+"#defer")
-			return
-		}
-		status, refused = http.StatusConflict, lottery.ErrDeferralClosed
-	}
-	p.render(c, status, "defer", v.Event.Name, deferPage{View: v, Token: tok, Section: s, Back: back}, refused)
+// deferConfirm shows what deferring means and its fee, with the button.
+func (p *pages) deferConfirm(c *gin.Context) {
+	p.showStep(c, p.deferStep(), c.Query("token"), http.StatusOK, nil)
 }
 
 // deferEntry defers and returns to the status page, which then says so.
 func (p *pages) deferEntry(c *gin.Context) {
 	tok := c.PostForm("token")
-	if _, err := p.Offers.Defer(c.Request.Context(), c.Param("id"), tok); err != nil {
-		var le *lottery.Error
-		if !errors.As(err, &le) || le.Code == lottery.CodeNotFound || le.Code == lottery.CodeUnavailable {
-			p.fail(c, err)
-			return
-		}
-		p.showDefer(c, tok, http.StatusConflict, err)
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/entries/"+url.PathEscape(strings.ToLower(c.Param("id")))+"?token="+url.QueryEscape(tok)+"#defer")
+	_, err := p.Offers.Defer(c.Request.Context(), c.Param("id"), tok)
+	p.finishStep(c, p.deferStep(), tok, err)
 }
