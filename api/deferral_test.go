@@ -3,6 +3,8 @@ package api_test
 import (
 	"context"
 	"math"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -101,6 +103,12 @@ func TestDeferral(t *testing.T) {
 	}
 	if r := deferEntry(selected[0], tok(selected[0])); r.Status != 200 || r.str("state") != "held" {
 		t.Errorf("deferring again answers as before: %d %s", r.Status, r.Raw)
+	}
+	var email string
+	e.store.DB().Raw("SELECT email FROM entries WHERE id = ?", selected[0]).Scan(&email)
+	mail := e.do("GET", "/dev/outbox.json?to="+url.QueryEscape(email), nil)
+	if !strings.Contains(string(mail.Raw), "Your entry is deferred to next year") || !strings.Contains(string(mail.Raw), "Deferral fee: ₩10,000") {
+		t.Errorf("deferral mail: %.3000s", mail.Raw)
 	}
 	if r := deferEntry(selected[2], tok(selected[2])); r.Status != 409 || r.errCode() != "deferral_full" {
 		t.Errorf("over the cap: %d %s", r.Status, r.Raw)

@@ -82,7 +82,7 @@ var ErrUnrenderable = errors.New("mail intent cannot be rendered")
 var entryKinds = map[string]bool{mails.OfferIssued: true, mails.EntryReceived: true, mails.EntryInReview: true,
 	mails.EntryRejected: true, mails.EntryReinstated: true, mails.EntryWaitlisted: true, mails.EntryNotDrawn: true,
 	mails.OfferMovedUp: true, mails.OfferReminder: true, mails.OfferPaid: true, mails.OfferExpired: true,
-	mails.OfferDeclined: true, mails.EntryWithdrawn: true, mails.EntryRefunded: true, mails.EntryAppealed: true,
+	mails.OfferDeclined: true, mails.EntryWithdrawn: true, mails.EntryRefunded: true, mails.EntryDeferred: true, mails.EntryAppealed: true,
 	mails.AppealUpheld: true, mails.EventCancelled: true}
 
 // Render fills a pending intent's subject, text and HTML; a mail rendered
