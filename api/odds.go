@@ -30,6 +30,10 @@ type groupOddsJSON struct {
 // oddsFields are the snapshot's fields of a sub-queue in the event JSON and
 // of a draw in the draws JSON; all absent before the first snapshot.
 type oddsFields struct {
+	// DrawCapacity is the capacity the odds were computed for: the slots
+	// the draw gives out, less those runners deferred from the previous
+	// edition hold (lottery.DrawCapacity).
+	DrawCapacity   *int            `json:"draw_capacity,omitempty"`
 	Tickets        *int64          `json:"tickets,omitempty"`
 	Odds           []oddsJSON      `json:"odds,omitempty"`
 	GroupOdds      []groupOddsJSON `json:"group_odds,omitempty"`
@@ -54,8 +58,8 @@ type selectionJSON struct {
 func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }
 
 func oddsFieldsOf(sn drawstats.Snapshot) oddsFields {
-	at, tickets := sn.ComputedAt, sn.Tickets
-	f := oddsFields{Tickets: &tickets, OddsComputedAt: &at, OddsFinal: sn.Final}
+	at, tickets, capacity := sn.ComputedAt, sn.Tickets, sn.Capacity
+	f := oddsFields{DrawCapacity: &capacity, Tickets: &tickets, OddsComputedAt: &at, OddsFinal: sn.Final}
 	if sn.Odds == nil {
 		return f
 	}

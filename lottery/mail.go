@@ -92,7 +92,7 @@ var ErrUnrenderable = errors.New("mail intent cannot be rendered")
 var entryKinds = map[string]bool{mails.OfferIssued: true, mails.EntryReceived: true, mails.EntryInReview: true,
 	mails.EntryRejected: true, mails.EntryReinstated: true, mails.EntryWaitlisted: true, mails.EntryNotDrawn: true,
 	mails.OfferMovedUp: true, mails.OfferReminder: true, mails.OfferPaid: true, mails.OfferExpired: true,
-	mails.OfferDeclined: true, mails.EntryWithdrawn: true, mails.EntryRefunded: true, mails.EntryAppealed: true,
+	mails.OfferDeclined: true, mails.EntryWithdrawn: true, mails.EntryRefunded: true, mails.EntryDeferred: true, mails.EntryAppealed: true,
 	mails.AppealUpheld: true, mails.EventCancelled: true}
 
 // Render fills a pending intent's subject, text and HTML; a mail rendered
@@ -168,9 +168,9 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 		if IsRejectionCategory(m.Detail) { // the decision named it (a cluster rejected whole)
 			d.Reason = m.Detail
 		}
-	case mails.EventCancelled:
+	case mails.EventCancelled, mails.EntryDeferred:
 		// Only a paid slot's refund is named; the price of an unpaid one
-		// is nobody's business now.
+		// is nobody's business now. A deferral names its fee (none: 0).
 		d.Amount = ""
 		if n, err := strconv.ParseInt(m.Detail, 10, 64); err == nil && n > 0 {
 			d.Amount = Money{Amount: n, Currency: ev.Currency}.String()

@@ -23,6 +23,7 @@ func (p *pages) entryExtras(c *gin.Context, page *entryPage) error {
 		return err
 	}
 	page.AbsLink = abs
+	page.Defer = p.deferSection(c, page.View, page.Token)
 	o := page.View.Offer
 	if o == nil {
 		return nil

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -71,29 +70,19 @@ type giveBackPage struct {
 	Back    string // the status page
 }
 
+// giveBackStep is the give-back confirmation step.
+func (p *pages) giveBackStep() confirmStep {
+	return confirmStep{page: "giveback", anchor: "giveback", refuse: lottery.ErrNoSlotHeld,
+		build: func(c *gin.Context, v lottery.EntryView, tok, back string) (any, bool, bool) {
+			s := p.giveBackSection(c, v, tok)
+			return giveBackPage{View: v, Token: tok, Section: s, Back: back}, s.Can, s.Done
+		}}
+}
+
 // giveBackConfirm shows what giving the place back means and the refund
 // it would bring now, with the button that does it.
 func (p *pages) giveBackConfirm(c *gin.Context) {
-	p.showGiveBack(c, c.Query("token"), http.StatusOK, nil)
-}
-
-func (p *pages) showGiveBack(c *gin.Context, tok string, status int, refused error) {
-	v, err := p.Registration.EntryStatus(c.Request.Context(), c.Param("id"), tok)
-	if err != nil {
-		p.fail(c, err)
-		return
-	}
-	c.Header("Cache-Control", "private, no-store")
-	back := "/entries/" + v.Entry.ID + "?token=" + url.QueryEscape(tok)
-	s := p.giveBackSection(c, v, tok)
-	if !s.Can && refused == nil {
-		if s.Done {
-			c.Redirect(http.StatusSeeOther, back+"#giveback")
-			return
-		}
-		status, refused = http.StatusConflict, lottery.ErrNoSlotHeld
-	}
-	p.render(c, status, "giveback", v.Event.Name, giveBackPage{View: v, Token: tok, Section: s, Back: back}, refused)
+	p.showStep(c, p.giveBackStep(), c.Query("token"), http.StatusOK, nil)
 }
 
 // giveBack gives the place back and returns to the status page, which then
@@ -101,14 +90,5 @@ func (p *pages) showGiveBack(c *gin.Context, tok string, status int, refused err
 func (p *pages) giveBack(c *gin.Context) {
 	tok := c.PostForm("token")
 	_, err := p.Offers.GiveBack(c.Request.Context(), c.Param("id"), tok)
-	if err != nil {
-		switch lottery.CodeOf(err) {
-		case lottery.CodeNotFound, lottery.CodeInternal, lottery.CodeUnavailable:
-			p.fail(c, err)
-		default:
-			p.showGiveBack(c, tok, http.StatusConflict, err)
-		}
-		return
-	}
-	c.Redirect(http.StatusSeeOther, "/entries/"+url.PathEscape(strings.ToLower(c.Param("id")))+"?token="+url.QueryEscape(tok)+"#giveback")
+	p.finishStep(c, p.giveBackStep(), tok, err)
 }

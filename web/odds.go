@@ -19,6 +19,10 @@ type oddsView struct {
 	// ErrorPts is the widest row's 99.9 % half-width in percentage points
 	// ("0.4"), for a simulated table.
 	ErrorPts string
+	// Deferred is the slots of the pace group that runners deferred from
+	// the previous edition hold: the draw's capacity (Snapshot.Capacity,
+	// lottery.DrawCapacity) is that much below the pace group's.
+	Deferred int
 }
 
 // eventOdds returns the snapshots of ev's drawn sub-queues in display
@@ -40,7 +44,7 @@ func (p *pages) eventOdds(ctx context.Context, ev lottery.Event) []oddsView {
 			if !ok || pg.Mode == lottery.ModeOrdered || sn.Odds == nil {
 				continue
 			}
-			v := oddsView{Snapshot: sn, Course: c.Name, Label: pg.Label}
+			v := oddsView{Snapshot: sn, Course: c.Name, Label: pg.Label, Deferred: max(pg.Capacity-sn.Capacity, 0)}
 			if sn.Odds.Method == odds.MethodSimulation {
 				worst := 0.0
 				for _, r := range sn.Odds.Rows {

@@ -153,6 +153,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.GET("/events/:slug/waiver", p.consentDoc(lottery.ConsentWaiver))
 	r.POST("/offers/:id/:action", p.offerAction)
 	p.registerGiveBack(r)
+	p.registerDefer(r) // issue 15: defer to the next edition
 	r.GET("/status", p.lookup)
 	p.registerSelf(r)
 	p.registerAppeals(r)
@@ -636,6 +637,8 @@ type entryPage struct {
 	Answers answersSection
 	// GiveBack is the "give back my place" section (giveback.go).
 	GiveBack giveBackSection
+	// Defer is "Defer to next year" (defer.go).
+	Defer deferSection
 	// Self is the withdraw, erase and appeal sections (web/self.go).
 	Self selfSection
 	// Checkin is a confirmed entry's race-day check-in code (console_checkin.go).

@@ -103,6 +103,8 @@ var matrix = []matrixRow{
 	{"POST", "/api/v1/admin/events/:slug/subqueues/:key/capacity", "/api/v1/admin/events/{event}/subqueues/{subqueue}/capacity", `{"capacity":{capacity}}`, adminAPI(200)},
 	{"PUT", "/api/v1/admin/events/:slug/questions", "/api/v1/admin/events/{event}/questions", `{"questions":[]}`, adminAPI(409)},
 	{"GET", "/api/v1/admin/events/:slug/offers", "/api/v1/admin/events/{event}/offers", ``, adminAPI(200)},
+	{"GET", "/api/v1/admin/events/:slug/deferral", "/api/v1/admin/events/{event}/deferral", ``, adminAPI(200)},
+	{"PUT", "/api/v1/admin/events/:slug/deferral", "/api/v1/admin/events/{event}/deferral", `{"deadline":"2030-01-01T00:00:00Z","fee_minor":5000,"cap":3}`, adminAPI(200)},
 	{"GET", "/api/v1/admin/events/:slug/exports/:file", "/api/v1/admin/events/{event}/exports/entries.csv", ``, adminAPI(200)},
 	{"POST", "/api/v1/admin/events/:slug/subqueues/:key/pause", "/api/v1/admin/events/{event}/subqueues/{ordered}/pause", ``, adminAPI(200)},
 	{"POST", "/api/v1/admin/events/:slug/subqueues/:key/resume", "/api/v1/admin/events/{event}/subqueues/{ordered}/resume", ``, adminAPI(200)},

@@ -49,6 +49,7 @@ const (
 	OfferDeclined   = "offer.declined"      // the runner declined
 	EntryWithdrawn  = "entry.withdrawn"     // withdrawn by the runner (or a slot given back)
 	EntryRefunded   = "entry.refunded"      // a refund after a give-back
+	EntryDeferred   = "entry.deferred"      // a confirmed runner deferred to the series' next edition
 	EntryAppealed   = "entry.appealed"      // the appeal was received
 	AppealUpheld    = "entry.appeal_upheld" // the appeal was decided: the rejection stands
 	MeCode          = "me.code"             // the one-time code for "my entries"
@@ -164,7 +165,7 @@ func timeFuncs(lang string) template.FuncMap {
 func Kinds() []string {
 	return []string{OTPCode, OfferIssued, StaffAlert, EntryReceived, EntryInReview, EntryRejected, EntryReinstated,
 		EntryWaitlisted, EntryNotDrawn, OfferMovedUp, OfferReminder, OfferPaid, OfferExpired, OfferDeclined,
-		EntryWithdrawn, EntryRefunded, EntryAppealed, AppealUpheld, MeCode, StaffInvite, EventCancelled}
+		EntryWithdrawn, EntryRefunded, EntryDeferred, EntryAppealed, AppealUpheld, MeCode, StaffInvite, EventCancelled}
 }
 
 // Render renders one mail in lang ("ko", else English; English too when

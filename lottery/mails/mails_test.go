@@ -129,6 +129,7 @@ func TestEveryKind(t *testing.T) {
 		{mails.OfferExpired, d, want{[]string{"ended at Wed 3 Mar 2027, 15:30 KST before payment", "Nothing was charged"}, []string{"결제 전에 2027년 3월 3일 (수) 15:30 KST에 끝나", "결제된 금액은 없습니다"}}},
 		{mails.OfferDeclined, d, want{[]string{"You declined your slot", "next runner"}, []string{"거절하셨습니다", "다음 대기자"}}},
 		{mails.EntryWithdrawn, d, want{[]string{"was withdrawn at Wed 3 Mar 2027, 15:30 KST", link}, []string{"취소되었습니다", link}}},
+		{mails.EntryDeferred, d, want{[]string{"deferred to the next edition", "₩50,000", link}, []string{"다음 대회로 연기되었습니다", "₩50,000", link}}},
 		{mails.EntryRefunded, d, want{[]string{"We refunded ₩50,000", link}, []string{"₩50,000", "환불했습니다", link}}},
 		{mails.EntryAppealed, d, want{[]string{"We received your appeal", link}, []string{"이의 제기가 접수되었습니다", link}}},
 		{mails.EventCancelled, d, want{[]string{"has cancelled", "refunding ₩50,000 in full", link}, []string{"취소했습니다", "₩50,000", "전액 환불", link}}},

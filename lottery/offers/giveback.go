@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/startline/startline/lottery"
 )
@@ -133,12 +130,9 @@ func (s *Service) RefundQuote(ctx context.Context, entryID, token string) (lotte
 // heldOffer checks the receipt token and returns the entry's offer and
 // event; ErrNotFound for a bad id or token, ErrNoSlotHeld without an offer.
 func (s *Service) heldOffer(ctx context.Context, entryID, token string) (lottery.Offer, lottery.Event, error) {
-	if _, err := uuid.Parse(entryID); err != nil {
-		return lottery.Offer{}, lottery.Event{}, lottery.ErrNotFound
-	}
-	entryID = strings.ToLower(entryID)
-	if !s.keys.CheckReceipt(entryID, token) {
-		return lottery.Offer{}, lottery.Event{}, lottery.ErrNotFound
+	entryID, err := s.receiptEntry(entryID, token)
+	if err != nil {
+		return lottery.Offer{}, lottery.Event{}, err
 	}
 	o, err := s.store.EntryOffer(ctx, entryID)
 	if errors.Is(err, lottery.ErrNotFound) {

@@ -24,6 +24,7 @@ import (
 // implements it.
 type Store interface {
 	CancelStore
+	DeferStore
 	// Offer returns an offer; ErrNotFound.
 	Offer(ctx context.Context, id string) (lottery.Offer, error)
 	// ChangeOffer accepts, declines or expires an offer and cascades a

@@ -160,6 +160,10 @@ func (s *Store) FreezeEvent(ctx context.Context, slug string, f lottery.FreezeTx
 		if err := tx.Where("event_id = ?", ev.ID).Order("position").Find(&subs).Error; err != nil {
 			return err
 		}
+		reserved, err := reservedSlots(tx, ev.ID)
+		if err != nil {
+			return err
+		}
 		for _, sq := range subs {
 			if sq.Mode == string(lottery.ModeOrdered) {
 				continue // first come: offered as runners applied, never drawn
@@ -170,7 +174,7 @@ func (s *Store) FreezeEvent(ctx context.Context, slug string, f lottery.FreezeTx
 			}
 			root := fairdraw.EntriesRoot(list)
 			if err := tx.Exec(`INSERT INTO draws (subqueue_id, event_id, capacity, entries_count, entries_root, frozen_at)
-				VALUES (?, ?, ?, ?, ?, ?)`, sq.ID, ev.ID, sq.Capacity, len(list), root, f.Now).Error; err != nil {
+				VALUES (?, ?, ?, ?, ?, ?)`, sq.ID, ev.ID, lottery.DrawCapacity(sq.Capacity, reserved[sq.ID]), len(list), root, f.Now).Error; err != nil {
 				return fmt.Errorf("create draw %s: %w", sq.Key, err)
 			}
 			rows := make([][]any, len(list))

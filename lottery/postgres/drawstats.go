@@ -87,14 +87,21 @@ func (s *Store) LivePools(ctx context.Context, eventID int64) ([]drawstats.Pool,
 		Scan(&subs).Error; err != nil {
 		return nil, fmt.Errorf("live pools: %w", err)
 	}
+	reserved, err := reservedSlots(db, eventID)
+	if err != nil {
+		return nil, err
+	}
 	pools := make([]drawstats.Pool, len(subs))
 	at := make(map[int64]int, len(subs))
 	for i, q := range subs {
-		pools[i] = drawstats.Pool{SubQueueID: q.ID, Capacity: q.Capacity, Mode: lottery.Mode(q.Mode)}
+		pools[i] = drawstats.Pool{SubQueueID: q.ID, Capacity: lottery.DrawCapacity(q.Capacity, reserved[q.ID]), Mode: lottery.Mode(q.Mode)}
 		at[q.ID] = i
 	}
-	err := poolEntries(db.Raw(`SELECT subqueue_id, tickets, group_code FROM entries
-		WHERE event_id = ? AND status IN ?`, eventID, counted), pools, at)
+	// A deferred runner's entry holds a reserved slot (taken off the
+	// capacity above); it is not in the draw.
+	err = poolEntries(db.Raw(`SELECT subqueue_id, tickets, group_code FROM entries
+		WHERE event_id = ? AND status IN ? AND NOT EXISTS (SELECT 1 FROM deferrals d WHERE d.to_entry_id = entries.id)`,
+		eventID, counted), pools, at)
 	return pools, err
 }
 

@@ -379,6 +379,14 @@ func (s *Store) TransitionEvent(ctx context.Context, slug string, from, to lotte
 		if commit != nil {
 			details["commitment"] = commit.Commitment
 		}
+		if to == lottery.EventPublished && r.SeriesID != nil {
+			// Runners who deferred from an earlier edition hold slots here.
+			n, err := useDeferrals(tx, r.ID, actor.Label)
+			if err != nil {
+				return err
+			}
+			details["deferred_in"] = n
+		}
 		if err := appendLog(tx, r.ID, lottery.LogRecord{Kind: "event.transition", FromStatus: string(from),
 			ToStatus: string(to), Actor: actor.Label, Details: details}); err != nil {
 			return err

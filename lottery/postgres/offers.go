@@ -165,7 +165,12 @@ func cascade(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqu
 	if err != nil {
 		return nil, nil, err
 	}
-	free := lottery.FreeSlots(sq.Capacity, live)
+	reserved, err := reservedIn(tx, subqueueID)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Deferred runners' slots are not given out again.
+	free := lottery.FreeSlots(lottery.DrawCapacity(sq.Capacity, reserved), live)
 	if sq.Mode == string(lottery.ModeOrdered) {
 		return cascadeOrdered(ctx, tx, copyRows, eventID, sq, free, o)
 	}

@@ -122,6 +122,10 @@ func (s *Store) AttachEvent(ctx context.Context, a series.Attach, actor lottery.
 		if err := appendLog(tx, ev.ID, lottery.LogRecord{Kind: "event.series", Actor: actor.Label, Details: details}); err != nil {
 			return err
 		}
+		// Runners who deferred from an earlier edition hold slots here.
+		if details["deferred_in"], err = useDeferrals(tx, ev.ID, actor.Label); err != nil {
+			return err
+		}
 		return audit(tx, actor.StaffID, "series.attach", a.Event, details)
 	})
 }
