@@ -82,6 +82,9 @@ func (s *Service) CheckPayable(ctx context.Context, offerID string) error {
 	if err != nil {
 		return fmt.Errorf("check payable %s: %w", offerID, err)
 	}
+	if o.Status == lottery.OfferTransferHold {
+		return s.transferPayable(ctx, o.ID)
+	}
 	e, err := s.store.Entry(ctx, o.EntryID)
 	if err != nil {
 		return fmt.Errorf("check payable %s: %w", offerID, err)
@@ -144,6 +147,9 @@ func (s *Service) captureOrRelease(ctx context.Context, provider string, p lotte
 	if err != nil {
 		return fmt.Errorf("payment %s: %w", p.ID, err)
 	}
+	if o.Status == lottery.OfferTransferHold {
+		return s.captureTransfer(ctx, provider, p)
+	}
 	if !o.Status.Live() || !s.clock.Now().Before(o.ExpiresAt) {
 		return s.release(ctx, provider, p, "the offer ended before payment")
 	}
@@ -170,6 +176,9 @@ func (s *Service) settle(ctx context.Context, provider string, p lottery.Payment
 	}
 	if o.Status == lottery.OfferPaid {
 		return nil
+	}
+	if o.Status == lottery.OfferTransferHold {
+		return s.settleTransfer(ctx, provider, p)
 	}
 	ev, err := s.events.CachedEvent(ctx, o.EventSlug())
 	if err != nil {

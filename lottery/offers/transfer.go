@@ -90,12 +90,18 @@ func TransferRefund(priceMinor, feeMinor int64) int64 {
 	return max(priceMinor-feeMinor, 0)
 }
 
-// Transfer is a stored transfer.
+// Transfer is a stored transfer with what its pages show.
 type Transfer struct {
 	ID         string
 	EventID    int64
+	EventSlug  string
+	SubQueue   string // "course:pace", the giver's sub-queue
 	FromEntry  string
+	FromOffer  string
 	ToEmail    string
+	ToEmailKey string
+	ToEntry    string // the recipient's entry, once verified
+	ToOffer    string // the recipient's hold offer, once verified
 	State      string
 	PriceMinor int64
 	FeeMinor   int64
@@ -104,26 +110,68 @@ type Transfer struct {
 	ExpiresAt  time.Time
 }
 
+// Open reports whether the transfer can still go on at now.
+func (t Transfer) Open(now time.Time) bool {
+	return (t.State == TransferPending || t.State == TransferVerified) && now.Before(t.ExpiresAt)
+}
+
 // TransferTx is what the store checks and records under the giver's
 // offer lock: the rule's inputs it reads itself (policy, price, count) and
-// the new transfer's values.
+// the new transfer's values; Mail renders the recipient's mail from the
+// stored transfer (queued in the same transaction).
 type TransferTx struct {
 	ID, EntryID, OfferID string
 	ToEmail, ToKey       string
 	TokenHash            string
 	Now                  time.Time
+	Mail                 func(Transfer) (lottery.Mail, error)
+}
+
+// AcceptTx is a recipient's verified form: the transfer (by its token's
+// hash), the entry to create and the hash of the code they gave.
+type AcceptTx struct {
+	TokenHash      string
+	Entry          lottery.Entry
+	OfferID        string // the recipient's hold offer's id
+	OTPHash        []byte
+	MaxOTPAttempts int
+	Now            time.Time
+}
+
+// TransferDone is a completed transfer: the giver's refund (price less
+// the fee, owed until the provider confirms it).
+type TransferDone struct {
+	Transfer Transfer
+	Refund   Refund
+	Mails    []int64
 }
 
 // TransferStore is what transfers ask of persistence (lottery/postgres).
+// Every change locks the giver's offer row first, then the transfer's.
 type TransferStore interface {
 	// OfferTransfer locks the giver's offer and entry, applies Transferable
 	// to what it reads (the event's policy, the sub-queue's price, the
-	// event's open and done transfers), inserts the transfer and logs it, in
-	// one transaction.
-	OfferTransfer(ctx context.Context, tx TransferTx) (Transfer, error)
+	// event's open and done transfers), inserts the transfer, logs it and
+	// queues the recipient's mail, in one transaction.
+	OfferTransfer(ctx context.Context, tx TransferTx) (Transfer, int64, error)
 	// CancelTransfer cancels the entry's open transfer; ErrNotFound when it
 	// has none.
 	CancelTransfer(ctx context.Context, entryID string, now time.Time) (Transfer, error)
+	// TransferByToken returns a transfer by its token's hash (an open one
+	// past its end is expired first); ErrNotFound.
+	TransferByToken(ctx context.Context, tokenHash string, now time.Time) (Transfer, error)
+	// TransferOfOffer returns the transfer whose recipient holds offerID;
+	// ErrNotFound.
+	TransferOfOffer(ctx context.Context, offerID string) (Transfer, error)
+	// AcceptTransfer checks the recipient's code, creates their entry
+	// (refused as a duplicate when any identity key is taken in the event)
+	// and hold offer, and marks the transfer verified, in one transaction.
+	AcceptTransfer(ctx context.Context, tx AcceptTx) (Transfer, error)
+	// CompleteTransfer moves the slot once the recipient's payment is
+	// captured: in one transaction the giver's offer is voided and entry
+	// transferred, the recipient's offer paid and entry confirmed, the
+	// giver's refund recorded as owed, logged and mailed.
+	CompleteTransfer(ctx context.Context, offerID, paymentID string, now time.Time) (TransferDone, error)
 }
 
 // HashTransferToken is how a transfer link's token is stored.
@@ -151,7 +199,7 @@ func (s *Service) transfers() (TransferStore, error) {
 // recipient for its confirmed place (Transferable); the recipient gets a
 // link that takes the slot once they have paid. ErrNotFound for a bad id
 // or token.
-func (s *Service) OfferTransfer(ctx context.Context, entryID, token, toEmail string) (TransferResult, error) {
+func (s *Service) OfferTransfer(ctx context.Context, entryID, token, toEmail, lang string) (TransferResult, error) {
 	ts, err := s.transfers()
 	if err != nil {
 		return TransferResult{}, err
@@ -169,12 +217,14 @@ func (s *Service) OfferTransfer(ctx context.Context, entryID, token, toEmail str
 		return TransferResult{}, fmt.Errorf("transfer token: %w", err)
 	}
 	link := base64.RawURLEncoding.EncodeToString(raw)
-	tr, err := ts.OfferTransfer(ctx, TransferTx{ID: uuid.NewString(), EntryID: o.EntryID, OfferID: o.ID,
-		ToEmail: addr.Address, ToKey: addr.Key, TokenHash: HashTransferToken(link), Now: s.clock.Now()})
+	tr, mailID, err := ts.OfferTransfer(ctx, TransferTx{ID: uuid.NewString(), EntryID: o.EntryID, OfferID: o.ID,
+		ToEmail: addr.Address, ToKey: addr.Key, TokenHash: HashTransferToken(link), Now: s.clock.Now(),
+		Mail: func(t Transfer) (lottery.Mail, error) { return s.transferMail(ctx, t, link, lang) }})
 	if err != nil {
 		return TransferResult{}, fmt.Errorf("transfer %s: %w", entryID, err)
 	}
 	s.log.InfoContext(ctx, "transfer offered", "transfer_id", tr.ID, "entry_id", o.EntryID)
+	s.mailQueued(ctx, mailID)
 	return TransferResult{Transfer: tr, Token: link}, nil
 }
 
