@@ -150,7 +150,7 @@ func (s *Store) OfferTransfer(ctx context.Context, t offers.TransferTx) (offers.
 		if o.ID != t.OfferID {
 			return lottery.ErrNotFound
 		}
-		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended('startline:transfers:' || ?::text, 0))`, o.EventID).Error; err != nil {
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended('startline:transfers:' || ?, 0))`, strconv.FormatInt(o.EventID, 10)).Error; err != nil {
 			return fmt.Errorf("lock event transfers: %w", err)
 		}
 		if err := expireOpen(tx, t.EntryID, t.Now); err != nil {
