@@ -137,7 +137,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.exports = exports.NewService(store, a.svc, log, cfg.PhoneRegion)
 	a.svc.UseDraws(a.stats.FinalOnFreeze(a.draws)) // a freeze also publishes the final odds
 	a.offers = offers.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log)
-	a.svc.UseCanceller(a.offers) // cancel: offers end, paid slots refunded
+	a.svc.UseCanceller(a.offers)                // cancel: offers end, paid slots refunded
 	a.offers.UseTransfers(a.reg, cfg.mailURL()) // issue 15: face-value transfers
 	a.waitroom = waitroom.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.staff = staff.NewService(store, store, keys, lottery.SystemClock{}, a.tasks, log, staff.Config{Networks: svcCfg.Networks})

@@ -248,7 +248,6 @@ func (s *Service) completeTransfer(ctx context.Context, offerID, paymentID strin
 	return done, nil
 }
 
-
 // RecipientReceipt is the receipt token of a verified transfer's new
 // entry, for the holder of the transfer's link.
 func (s *Service) RecipientReceipt(t Transfer) string {
