@@ -151,6 +151,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.GET("/events/:slug/waiver", p.consentDoc(lottery.ConsentWaiver))
 	r.POST("/offers/:id/:action", p.offerAction)
 	p.registerGiveBack(r)
+	p.registerTransfers(r) // issue 15: face-value transfers
 	r.GET("/status", p.lookup)
 	p.registerSelf(r)
 	p.registerAppeals(r)
@@ -633,6 +634,8 @@ type entryPage struct {
 	Answers answersSection
 	// GiveBack is the "give back my place" section (giveback.go).
 	GiveBack giveBackSection
+	// Transfer is "Transfer my slot" (transfers.go, issue 15).
+	Transfer transferSection
 	// Self is the withdraw, erase and appeal sections (web/self.go).
 	Self selfSection
 }
@@ -663,7 +666,8 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	x := lottery.ExplainTickets(v.Event, v.Entry)
 	page := entryPage{View: v, Token: tok, New: c.Query("new") == "1",
 		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", "),
-		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok)}
+		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok),
+		Transfer: p.transferSection(c, v)}
 	if page.Self, err = p.selfSection(c, v, message, refused); err != nil {
 		p.fail(c, err)
 		return

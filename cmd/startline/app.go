@@ -278,12 +278,12 @@ func newMetrics(store *postgres.Store, queues func(context.Context) ([]metrics.Q
 	entries := []string{}
 	for _, s := range []lottery.EntryStatus{lottery.EntryReceived, lottery.EntryInReview, lottery.EntryRejected, lottery.EntryEligible,
 		lottery.EntrySelected, lottery.EntryWaitlisted, lottery.EntryOffered, lottery.EntryConfirmed, lottery.EntryDeclined,
-		lottery.EntryExpired, lottery.EntryWithdrawn} {
+		lottery.EntryExpired, lottery.EntryWithdrawn, lottery.EntryTransferred} {
 		entries = append(entries, string(s))
 	}
 	offers := []string{}
 	for _, s := range []lottery.OfferStatus{lottery.OfferPending, lottery.OfferAccepted, lottery.OfferPaid, lottery.OfferDeclined,
-		lottery.OfferExpired, lottery.OfferVoid} {
+		lottery.OfferExpired, lottery.OfferVoid, lottery.OfferTransferHold} {
 		offers = append(offers, string(s))
 	}
 	return metrics.New(metrics.Options{Log: log, EntryStates: entries, OfferStates: offers, Queues: queues,

@@ -160,6 +160,9 @@ type TransferStore interface {
 	// TransferByToken returns a transfer by its token's hash (an open one
 	// past its end is expired first); ErrNotFound.
 	TransferByToken(ctx context.Context, tokenHash string, now time.Time) (Transfer, error)
+	// EntryTransfer returns the entry's open transfer (pending or
+	// verified, not past its end); ErrNotFound.
+	EntryTransfer(ctx context.Context, entryID string, now time.Time) (Transfer, error)
 	// TransferOfOffer returns the transfer whose recipient holds offerID;
 	// ErrNotFound.
 	TransferOfOffer(ctx context.Context, offerID string) (Transfer, error)

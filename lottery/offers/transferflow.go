@@ -256,3 +256,13 @@ func (s *Service) RecipientReceipt(t Transfer) string {
 	}
 	return s.keys.ReceiptToken(t.ToEntry)
 }
+
+// TransferOf returns the open transfer of an entry whose receipt the
+// caller checked (the status page); ErrNotFound when it has none.
+func (s *Service) TransferOf(ctx context.Context, entryID string) (Transfer, error) {
+	ts, err := s.transfers()
+	if err != nil {
+		return Transfer{}, err
+	}
+	return ts.EntryTransfer(ctx, entryID, s.clock.Now())
+}

@@ -259,6 +259,16 @@ func (s *Store) TransferByToken(ctx context.Context, hash string, now time.Time)
 	return r.transfer(), nil
 }
 
+// EntryTransfer returns the entry's open transfer.
+func (s *Store) EntryTransfer(ctx context.Context, entryID string, now time.Time) (offers.Transfer, error) {
+	r, err := findTransfer(s.db.WithContext(ctx), false,
+		"t.from_entry = ? AND t.state IN ('pending', 'verified') AND t.expires_at > ?", entryID, now)
+	if err != nil {
+		return offers.Transfer{}, err
+	}
+	return r.transfer(), nil
+}
+
 // TransferOfOffer returns the transfer whose recipient holds offerID.
 func (s *Store) TransferOfOffer(ctx context.Context, offerID string) (offers.Transfer, error) {
 	r, err := findTransfer(s.db.WithContext(ctx), false, "t.to_offer = ?", offerID)
