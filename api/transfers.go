@@ -23,6 +23,27 @@ func (h *handler) registerTransfers(v1 *gin.RouterGroup) {
 	v1.POST("/transfers/:token/otp", h.transferOTP)
 	v1.POST("/transfers/:token/accept", h.acceptTransfer)
 	v1.POST("/transfers/:token/pay", h.payTransfer)
+	admin := v1.Group("/admin", h.staffAuth, requireRole(lottery.RoleOrganizer), h.orgScope)
+	admin.PUT("/events/:slug/transfer-policy", h.setTransferPolicy)
+}
+
+// setTransferPolicy sets the event's transfers: {"deadline" (RFC 3339, or
+// null: until the race), "max" (0: none), "fee" (minor units)}.
+func (h *handler) setTransferPolicy(c *gin.Context) {
+	var b struct {
+		Deadline *time.Time `json:"deadline"`
+		Max      int        `json:"max"`
+		Fee      int64      `json:"fee"`
+	}
+	if _, ok := h.bind(c, &b); !ok {
+		return
+	}
+	p := offers.TransferPolicy{Deadline: b.Deadline, Max: b.Max, FeeMinor: b.Fee}
+	if err := h.Offers.SetTransferPolicy(c.Request.Context(), staffOf(c), c.Param("slug"), p); err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"deadline": b.Deadline, "max": b.Max, "fee": b.Fee})
 }
 
 // transferJSON is a transfer as its giver and recipient see it: the price

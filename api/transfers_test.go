@@ -100,8 +100,24 @@ func TestTransferSandbox(t *testing.T) {
 	if r := transfer(giver, tok(giver), "friend@example.org"); r.Status != 409 || r.errCode() != "invalid_transition" {
 		t.Fatalf("no transfers allowed: %d %s", r.Status, r.Raw)
 	}
-	e.store.DB().Exec("UPDATE events SET transfer_max = 2, transfer_fee_minor = 5000, transfer_deadline = ?",
-		e.clock.Now().Add(10*24*time.Hour))
+	policy := "/api/v1/admin/events/spring/transfer-policy"
+	if r := e.do("PUT", policy, map[string]any{"max": -1, "fee": 0}, "Authorization", "Bearer "+e.organizer); r.Status != 422 ||
+		r.errField("field") != "max" {
+		t.Errorf("bad count: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("PUT", policy, map[string]any{"max": 2, "fee": 5000}, "Authorization", "Bearer "+e.reviewer); r.Status != 403 {
+		t.Errorf("a reviewer sets the policy: %d %s", r.Status, r.Raw)
+	}
+	r := e.do("PUT", policy, map[string]any{"max": 2, "fee": 5000, "deadline": e.clock.Now().Add(10 * 24 * time.Hour)},
+		"Authorization", "Bearer "+e.organizer)
+	if r.Status != 200 {
+		t.Fatalf("transfer policy: %d %s", r.Status, r.Raw)
+	}
+	var audited int64
+	e.store.DB().Raw("SELECT count(*) FROM audit_log WHERE action = 'event.transfer_policy' AND staff_id IS NOT NULL").Scan(&audited)
+	if audited != 1 {
+		t.Errorf("policy changes audited: %d", audited)
+	}
 
 	t.Run("refused", func(t *testing.T) {
 		if r := transfer(giver, "wrong", "friend@example.org"); r.Status != 404 {
@@ -119,7 +135,7 @@ func TestTransferSandbox(t *testing.T) {
 	})
 
 	const to = "friend@example.org"
-	r := transfer(giver, tok(giver), to)
+	r = transfer(giver, tok(giver), to)
 	if r.Status != 202 || r.str("state") != "pending" {
 		t.Fatalf("transfer: %d %s", r.Status, r.Raw)
 	}

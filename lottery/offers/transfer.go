@@ -74,6 +74,23 @@ func Transferable(p TransferPolicy, a TransferAsk, now time.Time) error {
 	return nil
 }
 
+// MaxTransfers bounds an event's transfer count.
+const MaxTransfers = 1000000
+
+// CheckTransferPolicy is the rule for what an organizer may set: a count
+// from 0 (no transfers) to MaxTransfers and a fee that is not negative (a
+// fee above a sub-queue's price refuses that sub-queue's transfers, by
+// Transferable).
+func CheckTransferPolicy(p TransferPolicy) error {
+	switch {
+	case p.Max < 0 || p.Max > MaxTransfers:
+		return lottery.Fieldf("max", "give a number of transfers from 0 to %d", MaxTransfers)
+	case p.FeeMinor < 0 || p.FeeMinor > lottery.MaxPriceMinor:
+		return lottery.Fieldf("fee", "give a fee from 0 to the price")
+	}
+	return nil
+}
+
 // TransferExpiry is when a link made at now closes: TransferLinkValidity
 // later, or at the event's deadline when that comes first.
 func TransferExpiry(p TransferPolicy, now time.Time) time.Time {
@@ -163,6 +180,9 @@ type TransferStore interface {
 	// EntryTransfer returns the entry's open transfer (pending or
 	// verified, not past its end); ErrNotFound.
 	EntryTransfer(ctx context.Context, entryID string, now time.Time) (Transfer, error)
+	// SetTransferPolicy sets an event's transfer deadline, count and fee,
+	// audited under staffID; ErrNotFound.
+	SetTransferPolicy(ctx context.Context, slug string, p TransferPolicy, staffID int64) error
 	// TransferOfOffer returns the transfer whose recipient holds offerID;
 	// ErrNotFound.
 	TransferOfOffer(ctx context.Context, offerID string) (Transfer, error)

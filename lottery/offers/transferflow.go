@@ -149,12 +149,12 @@ func (s *Service) AcceptTransfer(ctx context.Context, token string, req registra
 // sub-queue's price as stored (face value; nothing else can be charged),
 // by the same provider flow as an offer. A free place moves at once.
 func (s *Service) PayTransfer(ctx context.Context, token, returnURL string) (lottery.Payment, Transfer, error) {
-	if s.payments == nil {
-		return lottery.Payment{}, Transfer{}, &lottery.Error{Code: lottery.CodeUnavailable, Message: "payments are not configured"}
-	}
 	t, _, err := s.openFor(ctx, token, TransferVerified)
 	if err != nil {
 		return lottery.Payment{}, Transfer{}, err
+	}
+	if s.payments == nil {
+		return lottery.Payment{}, Transfer{}, &lottery.Error{Code: lottery.CodeUnavailable, Message: "payments are not configured"}
 	}
 	price, err := s.store.OfferPrice(ctx, t.ToOffer)
 	if err != nil {
@@ -265,4 +265,21 @@ func (s *Service) TransferOf(ctx context.Context, entryID string) (Transfer, err
 		return Transfer{}, err
 	}
 	return ts.EntryTransfer(ctx, entryID, s.clock.Now())
+}
+
+// SetTransferPolicy lets an organizer of the event (the caller checked
+// it: lottery.Service.ManagedEvent) set its transfer deadline, count and
+// fee; audited.
+func (s *Service) SetTransferPolicy(ctx context.Context, acct lottery.StaffAccount, slug string, p TransferPolicy) error {
+	if err := CheckTransferPolicy(p); err != nil {
+		return err
+	}
+	ts, err := s.transfers()
+	if err != nil {
+		return err
+	}
+	if err := ts.SetTransferPolicy(ctx, slug, p, acct.ID); err != nil {
+		return fmt.Errorf("transfer policy %s: %w", slug, err)
+	}
+	return nil
 }

@@ -269,6 +269,22 @@ func (s *Store) EntryTransfer(ctx context.Context, entryID string, now time.Time
 	return r.transfer(), nil
 }
 
+// SetTransferPolicy sets an event's transfer policy, audited.
+func (s *Store) SetTransferPolicy(ctx context.Context, slug string, p offers.TransferPolicy, staffID int64) error {
+	return s.Transact(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec(`UPDATE events SET transfer_deadline = ?, transfer_max = ?, transfer_fee_minor = ? WHERE slug = ?`,
+			p.Deadline, p.Max, p.FeeMinor, slug)
+		if res.Error != nil {
+			return fmt.Errorf("set transfer policy: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return lottery.ErrNotFound
+		}
+		return audit(tx, staffID, "event.transfer_policy", slug, map[string]any{"deadline": p.Deadline, "max": p.Max,
+			"fee_minor": p.FeeMinor})
+	})
+}
+
 // TransferOfOffer returns the transfer whose recipient holds offerID.
 func (s *Store) TransferOfOffer(ctx context.Context, offerID string) (offers.Transfer, error) {
 	r, err := findTransfer(s.db.WithContext(ctx), false, "t.to_offer = ?", offerID)
