@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -190,26 +189,15 @@ func (h *handler) payTransfer(c *gin.Context) {
 	if _, ok := h.bind(c, &struct{}{}); !ok {
 		return
 	}
-	ret := c.Query("return")
-	if ret != "" {
-		local, err := h.Site.OnSite(c.Request, ret)
-		if err == nil {
-			ret, err = h.Site.Absolute(c.Request, local)
-		}
-		if err != nil {
-			writeError(c, h.Log, lottery.Fieldf("return", "give a path or a URL on this site"))
-			return
-		}
+	ret, ok := h.returnURL(c)
+	if !ok {
+		return
 	}
 	p, t, err := h.Offers.PayTransfer(c.Request.Context(), c.Param("token"), ret)
 	if err != nil {
 		writeError(c, h.Log, err)
 		return
 	}
-	checkout := p.CheckoutURL
-	if u, err := url.Parse(checkout); err == nil && checkout != "" && !u.IsAbs() {
-		checkout = h.Site.Origin(c.Request).ResolveReference(u).String()
-	}
 	c.JSON(http.StatusOK, gin.H{"transfer_id": t.ID, "offer_id": p.OfferID, "payment_id": p.ID, "status": p.Status,
-		"checkout_url": checkout})
+		"checkout_url": h.checkoutURL(c, p)})
 }

@@ -153,6 +153,13 @@ func (s *Service) captureOrRelease(ctx context.Context, provider string, p lotte
 	if !o.Status.Live() || !s.clock.Now().Before(o.ExpiresAt) {
 		return s.release(ctx, provider, p, "the offer ended before payment")
 	}
+	return s.captureThen(ctx, provider, p, s.settle)
+}
+
+// captureThen captures an authorization, records it and, once captured,
+// settles it (an offer's, or a transfer's).
+func (s *Service) captureThen(ctx context.Context, provider string, p lottery.Payment,
+	settle func(context.Context, string, lottery.Payment) error) error {
 	captured, err := s.payments.Capture(ctx, p.ID, "capture:"+p.ID)
 	if err != nil {
 		return fmt.Errorf("capture %s: %w", p.ID, err)
@@ -162,7 +169,7 @@ func (s *Service) captureOrRelease(ctx context.Context, provider string, p lotte
 		return err
 	}
 	if captured.Status == lottery.PaymentCaptured {
-		return s.settle(ctx, provider, captured)
+		return settle(ctx, provider, captured)
 	}
 	return nil
 }

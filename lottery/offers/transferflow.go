@@ -204,18 +204,7 @@ func (s *Service) captureTransfer(ctx context.Context, provider string, p lotter
 		}
 		return s.release(ctx, provider, p, "the transfer ended before payment")
 	}
-	captured, err := s.payments.Capture(ctx, p.ID, "capture:"+p.ID)
-	if err != nil {
-		return fmt.Errorf("capture %s: %w", p.ID, err)
-	}
-	captured.OfferID = p.OfferID
-	if _, err := s.store.SavePayment(ctx, provider, captured); err != nil {
-		return err
-	}
-	if captured.Status == lottery.PaymentCaptured {
-		return s.settleTransfer(ctx, provider, captured)
-	}
-	return nil
+	return s.captureThen(ctx, provider, p, s.settleTransfer)
 }
 
 // settleTransfer moves the slot for a captured recipient payment; a

@@ -398,14 +398,7 @@ func insertTransferEntry(tx *gorm.DB, e lottery.Entry, now time.Time) error {
 		return fmt.Errorf("insert transfer entry: %w", err)
 	}
 	if len(ids) == 0 {
-		var taken lottery.IdentityTaken
-		if err := tx.Raw(`SELECT coalesce(bool_or(email_key = ?), false) AS email, coalesce(bool_or(phone = ?), false) AS phone,
-				coalesce(bool_or(person_key = ? AND person_key <> ''), false) AS person
-			FROM entries WHERE event_id = ? AND (email_key = ? OR phone = ? OR (person_key = ? AND person_key <> ''))`,
-			e.EmailKey, e.Phone, e.PersonKey, e.EventID, e.EmailKey, e.Phone, e.PersonKey).Scan(&taken).Error; err != nil {
-			return fmt.Errorf("find duplicate: %w", err)
-		}
-		return lottery.DuplicateEntry(taken)
+		return duplicateOf(tx, e)
 	}
 	return insertConsents(tx, e.ID, e.Consents)
 }
