@@ -272,3 +272,66 @@ func TestTransferSandbox(t *testing.T) {
 		t.Errorf("after the deadline: %d %s", r.Status, r.Raw)
 	}
 }
+
+// TestTransferRacesGiveBack: the giver giving the place back while the
+// recipient's payment arrives: both lock the giver's offer first, so
+// exactly one wins — the place moves (and the give-back is refused) or is
+// given back (and the recipient's payment is released, their entry never
+// confirmed) — and the sub-queue never holds more live offers than slots.
+func TestTransferRacesGiveBack(t *testing.T) {
+	e := newEnv(t, true)
+	pay := sandbox.New([]byte("sandbox-test-key"))
+	e.offers.UsePayments(pay)
+	sq := e.feesDrawnEvent(12, 4)
+	var selected []string
+	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	e.store.DB().Exec("UPDATE events SET transfer_max = 10, transfer_fee_minor = 5000")
+	tok := func(id string) string { return e.keys.ReceiptToken(id) }
+	giver := selected[0]
+	offerID, _ := e.offerOf(giver)
+	r := e.do("POST", "/api/v1/offers/"+offerID+"/pay", map[string]any{"token": tok(giver)})
+	body, hdr, _ := pay.Event(r.str("payment_id"), offerID, "pay", e.clock.Now())
+	if r := e.webhook(body, hdr); r.Status != 200 {
+		t.Fatalf("giver pays: %d", r.Status)
+	}
+	const to = "racer@example.org"
+	if r := e.do("POST", "/api/v1/entries/"+giver+"/transfer", map[string]any{"token": tok(giver), "to_email": to}); r.Status != 202 {
+		t.Fatalf("transfer: %d %s", r.Status, r.Raw)
+	}
+	link := e.transferToken(to)
+	r = e.do("POST", "/api/v1/transfers/"+link+"/accept", e.recipientForm(to, e.transferCode(link, to)))
+	if r.Status != 200 {
+		t.Fatalf("accept: %d %s", r.Status, r.Raw)
+	}
+	recipient := r.str("entry_id")
+	r = e.do("POST", "/api/v1/transfers/"+link+"/pay", map[string]any{})
+	body, hdr, _ = pay.Event(r.str("payment_id"), r.str("offer_id"), "pay", e.clock.Now())
+
+	var gave, hook resp
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		gave = e.do("POST", "/api/v1/entries/"+giver+"/give-back", map[string]any{"token": tok(giver)})
+	}()
+	hook = e.webhook(body, hdr)
+	<-done
+	if hook.Status != 200 {
+		t.Fatalf("webhook: %d %s", hook.Status, hook.Raw)
+	}
+	g, rc := e.entryRow(giver), e.entryRow(recipient)
+	switch gave.Status {
+	case 200: // the give-back won: the recipient's payment is released
+		if g.Entry != "withdrawn" || rc.Entry == "confirmed" || rc.Offer == "paid" || rc.Payment == "captured" {
+			t.Errorf("give-back won, but giver %+v, recipient %+v", g, rc)
+		}
+	case 409: // the transfer won
+		if g.Entry != "transferred" || rc.Entry != "confirmed" || rc.Offer != "paid" {
+			t.Errorf("transfer won, but giver %+v, recipient %+v", g, rc)
+		}
+	default:
+		t.Fatalf("give-back: %d %s", gave.Status, gave.Raw)
+	}
+	if live, capacity := e.live(sq); live > capacity {
+		t.Errorf("%d live offers for %d slots", live, capacity)
+	}
+}
