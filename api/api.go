@@ -96,6 +96,7 @@ func Register(r *gin.Engine, d Deps) {
 	v1.POST("/me/entries", h.meEntries)
 	v1.POST("/offers/:id/:action", h.offerAction)
 	v1.POST("/entries/:id/give-back", h.giveBack)
+	h.registerTransfers(v1) // issue 15: face-value transfers
 	v1.POST("/payments/:provider/webhook", h.paymentWebhook)
 	v1.GET("/events/:slug/draws", h.draws)
 	v1.GET("/events/:slug/draws/:subqueue/artifact.json", h.artifact)

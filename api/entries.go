@@ -291,16 +291,9 @@ func (h *handler) offerAction(c *gin.Context) {
 		// The return URL is a path or a URL on this site's public origin
 		// (behind a trusted proxy, the one the client used); the provider
 		// gets it absolute.
-		ret := c.Query("return")
-		if ret != "" {
-			local, err := h.Site.OnSite(c.Request, ret)
-			if err == nil {
-				ret, err = h.Site.Absolute(c.Request, local)
-			}
-			if err != nil {
-				writeError(c, h.Log, lottery.Fieldf("return", "give a path or a URL on this site"))
-				return
-			}
+		ret, ok := h.returnURL(c)
+		if !ok {
+			return
 		}
 		p, err := h.Offers.Pay(c.Request.Context(), c.Param("id"), b.Token, ret)
 		if err != nil {
@@ -309,11 +302,7 @@ func (h *handler) offerAction(c *gin.Context) {
 		}
 		// Empty for a free place, confirmed at once; relative for a hosted
 		// page here (the sandbox).
-		checkout := p.CheckoutURL
-		if u, err := url.Parse(checkout); err == nil && checkout != "" && !u.IsAbs() {
-			checkout = h.Site.Origin(c.Request).ResolveReference(u).String()
-		}
-		c.JSON(http.StatusOK, gin.H{"offer_id": p.OfferID, "payment_id": p.ID, "status": p.Status, "checkout_url": checkout})
+		c.JSON(http.StatusOK, gin.H{"offer_id": p.OfferID, "payment_id": p.ID, "status": p.Status, "checkout_url": h.checkoutURL(c, p)})
 		return
 	}
 	o, err := h.Offers.OfferAction(c.Request.Context(), c.Param("id"), b.Token, c.Param("action"))
@@ -322,6 +311,35 @@ func (h *handler) offerAction(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, offerView(o))
+}
+
+// returnURL is the pay request's "return": a path or a URL on this site's
+// public origin (behind a trusted proxy, the one the client used), made
+// absolute for the provider; false when it was refused (answered).
+func (h *handler) returnURL(c *gin.Context) (string, bool) {
+	ret := c.Query("return")
+	if ret == "" {
+		return "", true
+	}
+	local, err := h.Site.OnSite(c.Request, ret)
+	if err == nil {
+		ret, err = h.Site.Absolute(c.Request, local)
+	}
+	if err != nil {
+		writeError(c, h.Log, lottery.Fieldf("return", "give a path or a URL on this site"))
+		return "", false
+	}
+	return ret, true
+}
+
+// checkoutURL is a payment's checkout, absolute: empty for a free place,
+// confirmed at once; a hosted page here (the sandbox) on the client's origin.
+func (h *handler) checkoutURL(c *gin.Context, p lottery.Payment) string {
+	checkout := p.CheckoutURL
+	if u, err := url.Parse(checkout); err == nil && checkout != "" && !u.IsAbs() {
+		checkout = h.Site.Origin(c.Request).ResolveReference(u).String()
+	}
+	return checkout
 }
 
 // paymentWebhook takes a provider's signed webhook. A bad signature is 401,

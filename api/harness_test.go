@@ -103,6 +103,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	svc.UseDraws(stats.FinalOnFreeze(dr))
 	off := offers.NewService(store, svc, keys, clk, nil, log)
 	svc.UseCanceller(off)
+	off.UseTransfers(reg, testPublicURL)
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
 	rev := review.NewService(store, clk, nil, log, nil)
 	svc.UseClusters(rev)

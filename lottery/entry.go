@@ -27,6 +27,9 @@ const (
 	// EntryWithdrawn is an entry its runner took back before close, or
 	// whose paid slot was given back; it leaves the draw and the waitlist.
 	EntryWithdrawn EntryStatus = "withdrawn"
+	// EntryTransferred is an entry whose confirmed place moved to another
+	// runner by a face-value transfer (the recipient paid; 00032).
+	EntryTransferred EntryStatus = "transferred"
 )
 
 // Entry is one person's application to one sub-queue of an event.

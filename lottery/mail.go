@@ -93,7 +93,7 @@ var entryKinds = map[string]bool{mails.OfferIssued: true, mails.EntryReceived: t
 	mails.EntryRejected: true, mails.EntryReinstated: true, mails.EntryWaitlisted: true, mails.EntryNotDrawn: true,
 	mails.OfferMovedUp: true, mails.OfferReminder: true, mails.OfferPaid: true, mails.OfferExpired: true,
 	mails.OfferDeclined: true, mails.EntryWithdrawn: true, mails.EntryRefunded: true, mails.EntryDeferred: true, mails.EntryAppealed: true,
-	mails.AppealUpheld: true, mails.EventCancelled: true}
+	mails.AppealUpheld: true, mails.EventCancelled: true, mails.TransferCompleted: true}
 
 // Render fills a pending intent's subject, text and HTML; a mail rendered
 // at write time is returned as it is.
@@ -175,7 +175,7 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 		if n, err := strconv.ParseInt(m.Detail, 10, 64); err == nil && n > 0 {
 			d.Amount = Money{Amount: n, Currency: ev.Currency}.String()
 		}
-	case mails.EntryRefunded:
+	case mails.EntryRefunded, mails.TransferCompleted:
 		// A refund under the event's policy may be less than the price: the
 		// change that refunds puts the amount (minor units) in Detail.
 		if n, err := strconv.ParseInt(m.Detail, 10, 64); err == nil && n >= 0 {

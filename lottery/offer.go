@@ -17,6 +17,11 @@ const (
 	OfferDeclined OfferStatus = "declined"
 	OfferExpired  OfferStatus = "expired"
 	OfferVoid     OfferStatus = "void"
+	// OfferTransferHold is a transfer recipient's offer while they pay
+	// (00032): it holds no slot of its own (the giver's paid offer still
+	// does, and the capacity trigger does not count it); the recipient's
+	// payment moves the giver's slot to it, which then becomes paid.
+	OfferTransferHold OfferStatus = "transfer_hold"
 )
 
 // Live reports whether an offer holds a slot.

@@ -17,7 +17,7 @@ CREATE TABLE event_deferral_settings (
 
 ALTER TABLE entries DROP CONSTRAINT entries_status_check;
 ALTER TABLE entries ADD CONSTRAINT entries_status_check CHECK (status IN ('received', 'in_review', 'rejected',
-    'eligible', 'selected', 'waitlisted', 'offered', 'confirmed', 'declined', 'expired', 'withdrawn', 'deferred'));
+    'eligible', 'selected', 'waitlisted', 'offered', 'confirmed', 'declined', 'expired', 'withdrawn', 'transferred', 'deferred'));
 
 CREATE TABLE deferrals (
     id             bigserial   PRIMARY KEY,
@@ -44,5 +44,5 @@ DROP TABLE deferrals;
 UPDATE entries SET status = 'confirmed' WHERE status = 'deferred';
 ALTER TABLE entries DROP CONSTRAINT entries_status_check;
 ALTER TABLE entries ADD CONSTRAINT entries_status_check CHECK (status IN ('received', 'in_review', 'rejected',
-    'eligible', 'selected', 'waitlisted', 'offered', 'confirmed', 'declined', 'expired', 'withdrawn'));
+    'eligible', 'selected', 'waitlisted', 'offered', 'confirmed', 'declined', 'expired', 'withdrawn', 'transferred'));
 DROP TABLE event_deferral_settings;

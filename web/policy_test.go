@@ -75,6 +75,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	dr := draws.NewService(store, svc, reg, keys, nil, log)
 	svc.UseDraws(dr)
 	off := offers.NewService(store, svc, keys, clk, nil, log)
+	off.UseTransfers(reg, "")
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
 	rev := review.NewService(store, clk, nil, log, nil)
 	svc.UseClusters(rev)

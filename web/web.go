@@ -154,6 +154,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.POST("/offers/:id/:action", p.offerAction)
 	p.registerGiveBack(r)
 	p.registerDefer(r) // issue 15: defer to the next edition
+	p.registerTransfers(r) // issue 15: face-value transfers
 	r.GET("/status", p.lookup)
 	p.registerSelf(r)
 	p.registerAppeals(r)
@@ -639,6 +640,8 @@ type entryPage struct {
 	GiveBack giveBackSection
 	// Defer is "Defer to next year" (defer.go).
 	Defer deferSection
+	// Transfer is "Transfer my slot" (transfers.go, issue 15).
+	Transfer transferSection
 	// Self is the withdraw, erase and appeal sections (web/self.go).
 	Self selfSection
 	// Checkin is a confirmed entry's race-day check-in code (console_checkin.go).
@@ -671,7 +674,8 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	x := lottery.ExplainTickets(v.Event, v.Entry)
 	page := entryPage{View: v, Token: tok, New: c.Query("new") == "1",
 		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", "),
-		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok), Checkin: p.checkinSection(v)}
+		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok),
+		Checkin: p.checkinSection(v), Transfer: p.transferSection(c, v)}
 	if page.Self, err = p.selfSection(c, v, message, refused); err != nil {
 		p.fail(c, err)
 		return

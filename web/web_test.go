@@ -71,6 +71,7 @@ func newSiteGuard(t *testing.T, dev bool, opts guardtest.Options, trustedProxies
 	svc.UseDraws(stats.FinalOnFreeze(dr))
 	off := offers.NewService(store, svc, keys, lottery.SystemClock{}, nil, log)
 	svc.UseCanceller(off)
+	off.UseTransfers(reg, "")
 	stf := staff.NewService(store, store, keys, lottery.SystemClock{}, nil, log, staff.Config{})
 	rev := review.NewService(store, lottery.SystemClock{}, nil, log, nil)
 	svc.UseClusters(rev)

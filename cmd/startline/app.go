@@ -140,7 +140,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.checkin = checkin.NewService(store, checkin.NewSigner(keys.Derive("checkin")), a.svc.Now)
 	a.svc.UseDraws(a.stats.FinalOnFreeze(a.draws)) // a freeze also publishes the final odds
 	a.offers = offers.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log)
-	a.svc.UseCanceller(a.offers) // cancel: offers end, paid slots refunded
+	a.svc.UseCanceller(a.offers)                // cancel: offers end, paid slots refunded
+	a.offers.UseTransfers(a.reg, cfg.mailURL()) // issue 15: face-value transfers
 	a.waitroom = waitroom.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.staff = staff.NewService(store, store, keys, lottery.SystemClock{}, a.tasks, log, staff.Config{Networks: svcCfg.Networks})
 	a.review = review.NewService(store, lottery.SystemClock{}, a.tasks, log, svcCfg.Networks)
@@ -283,12 +284,12 @@ func newMetrics(store *postgres.Store, queues func(context.Context) ([]metrics.Q
 	entries := []string{}
 	for _, s := range []lottery.EntryStatus{lottery.EntryReceived, lottery.EntryInReview, lottery.EntryRejected, lottery.EntryEligible,
 		lottery.EntrySelected, lottery.EntryWaitlisted, lottery.EntryOffered, lottery.EntryConfirmed, lottery.EntryDeclined,
-		lottery.EntryExpired, lottery.EntryWithdrawn} {
+		lottery.EntryExpired, lottery.EntryWithdrawn, lottery.EntryTransferred, lottery.EntryDeferred} {
 		entries = append(entries, string(s))
 	}
 	offers := []string{}
 	for _, s := range []lottery.OfferStatus{lottery.OfferPending, lottery.OfferAccepted, lottery.OfferPaid, lottery.OfferDeclined,
-		lottery.OfferExpired, lottery.OfferVoid} {
+		lottery.OfferExpired, lottery.OfferVoid, lottery.OfferTransferHold} {
 		offers = append(offers, string(s))
 	}
 	return metrics.New(metrics.Options{Log: log, EntryStates: entries, OfferStates: offers, Queues: queues,

@@ -105,6 +105,7 @@ var matrix = []matrixRow{
 	{"GET", "/api/v1/admin/events/:slug/offers", "/api/v1/admin/events/{event}/offers", ``, adminAPI(200)},
 	{"GET", "/api/v1/admin/events/:slug/deferral", "/api/v1/admin/events/{event}/deferral", ``, adminAPI(200)},
 	{"PUT", "/api/v1/admin/events/:slug/deferral", "/api/v1/admin/events/{event}/deferral", `{"deadline":"2030-01-01T00:00:00Z","fee_minor":5000,"cap":3}`, adminAPI(200)},
+	{"PUT", "/api/v1/admin/events/:slug/transfer-policy", "/api/v1/admin/events/{event}/transfer-policy", `{"deadline":"2030-01-01T00:00:00Z","max":100,"fee":5000}`, adminAPI(200)},
 	{"GET", "/api/v1/admin/events/:slug/exports/:file", "/api/v1/admin/events/{event}/exports/entries.csv", ``, adminAPI(200)},
 	{"POST", "/api/v1/admin/events/:slug/subqueues/:key/pause", "/api/v1/admin/events/{event}/subqueues/{ordered}/pause", ``, adminAPI(200)},
 	{"POST", "/api/v1/admin/events/:slug/subqueues/:key/resume", "/api/v1/admin/events/{event}/subqueues/{ordered}/resume", ``, adminAPI(200)},

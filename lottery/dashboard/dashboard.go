@@ -326,7 +326,7 @@ func NewLine(sq lottery.SubQueue, course string, issued, admitted int64, perMinu
 // or holds, a slot: it counts toward a sub-queue's demand.
 func InTheRunning(st lottery.EntryStatus) bool {
 	switch st {
-	case lottery.EntryRejected, lottery.EntryWithdrawn, lottery.EntryDeclined, lottery.EntryExpired:
+	case lottery.EntryRejected, lottery.EntryWithdrawn, lottery.EntryDeclined, lottery.EntryExpired, lottery.EntryTransferred, lottery.EntryDeferred:
 		return false
 	}
 	return true

@@ -78,7 +78,7 @@ type ListPage struct {
 // Statuses are the entry statuses the list filters by.
 var Statuses = []lottery.EntryStatus{lottery.EntryReceived, lottery.EntryInReview, lottery.EntryRejected, lottery.EntryEligible,
 	lottery.EntrySelected, lottery.EntryWaitlisted, lottery.EntryOffered, lottery.EntryConfirmed, lottery.EntryDeclined,
-	lottery.EntryExpired, lottery.EntryWithdrawn}
+	lottery.EntryExpired, lottery.EntryWithdrawn, lottery.EntryTransferred, lottery.EntryDeferred}
 
 var hexPrefixRe = regexp.MustCompile(`^[0-9a-f-]{4,36}$`)
 

@@ -60,7 +60,22 @@ const (
 	// cancelled the event, and the full refund of a paid slot (its amount in
 	// the intent's Detail, minor units).
 	EventCancelled = "event.cancelled"
+	// TransferOffered gives a transfer's recipient the link to take the
+	// place (issue 15). Rendered at write time: the token is only in it.
+	TransferOffered = "transfer.offered"
+	// TransferCompleted tells the giver the recipient paid and the place
+	// moved, with the refund (price less the fee; minor units in Detail).
+	TransferCompleted = "transfer.completed"
 )
+
+// TransferOfferData fills TransferOffered.
+type TransferOfferData struct {
+	Event     string
+	SubQueue  string
+	Amount    string // the sub-queue's price, the face value
+	Link      string // absolute, with the token
+	ExpiresAt time.Time
+}
 
 // Message is a rendered mail: one subject, the plain text and the same text
 // as simple HTML.
@@ -165,7 +180,8 @@ func timeFuncs(lang string) template.FuncMap {
 func Kinds() []string {
 	return []string{OTPCode, OfferIssued, StaffAlert, EntryReceived, EntryInReview, EntryRejected, EntryReinstated,
 		EntryWaitlisted, EntryNotDrawn, OfferMovedUp, OfferReminder, OfferPaid, OfferExpired, OfferDeclined,
-		EntryWithdrawn, EntryRefunded, EntryDeferred, EntryAppealed, AppealUpheld, MeCode, StaffInvite, EventCancelled}
+		EntryWithdrawn, EntryRefunded, EntryDeferred, EntryAppealed, AppealUpheld, MeCode, StaffInvite, EventCancelled,
+		TransferOffered, TransferCompleted}
 }
 
 // Render renders one mail in lang ("ko", else English; English too when

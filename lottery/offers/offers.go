@@ -109,6 +109,10 @@ type Service struct {
 	notify   lottery.Notifier
 	log      *slog.Logger
 	payments lottery.PaymentProvider
+	// transfers (UseTransfers): the recipient's registration and the
+	// public URL of the links mailed.
+	applicant TransferApplicant
+	publicURL string
 }
 
 // NewService wires a Service. notify may be nil (nothing is sent); without

@@ -82,6 +82,9 @@ func (s *Service) CheckPayable(ctx context.Context, offerID string) error {
 	if err != nil {
 		return fmt.Errorf("check payable %s: %w", offerID, err)
 	}
+	if o.Status == lottery.OfferTransferHold {
+		return s.transferPayable(ctx, o.ID)
+	}
 	e, err := s.store.Entry(ctx, o.EntryID)
 	if err != nil {
 		return fmt.Errorf("check payable %s: %w", offerID, err)
@@ -144,9 +147,19 @@ func (s *Service) captureOrRelease(ctx context.Context, provider string, p lotte
 	if err != nil {
 		return fmt.Errorf("payment %s: %w", p.ID, err)
 	}
+	if o.Status == lottery.OfferTransferHold {
+		return s.captureTransfer(ctx, provider, p)
+	}
 	if !o.Status.Live() || !s.clock.Now().Before(o.ExpiresAt) {
 		return s.release(ctx, provider, p, "the offer ended before payment")
 	}
+	return s.captureThen(ctx, provider, p, s.settle)
+}
+
+// captureThen captures an authorization, records it and, once captured,
+// settles it (an offer's, or a transfer's).
+func (s *Service) captureThen(ctx context.Context, provider string, p lottery.Payment,
+	settle func(context.Context, string, lottery.Payment) error) error {
 	captured, err := s.payments.Capture(ctx, p.ID, "capture:"+p.ID)
 	if err != nil {
 		return fmt.Errorf("capture %s: %w", p.ID, err)
@@ -156,7 +169,7 @@ func (s *Service) captureOrRelease(ctx context.Context, provider string, p lotte
 		return err
 	}
 	if captured.Status == lottery.PaymentCaptured {
-		return s.settle(ctx, provider, captured)
+		return settle(ctx, provider, captured)
 	}
 	return nil
 }
@@ -170,6 +183,9 @@ func (s *Service) settle(ctx context.Context, provider string, p lottery.Payment
 	}
 	if o.Status == lottery.OfferPaid {
 		return nil
+	}
+	if o.Status == lottery.OfferTransferHold {
+		return s.settleTransfer(ctx, provider, p)
 	}
 	ev, err := s.events.CachedEvent(ctx, o.EventSlug())
 	if err != nil {

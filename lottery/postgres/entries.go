@@ -443,6 +443,12 @@ func whyNotInserted(tx *gorm.DB, e lottery.Entry, now time.Time) error {
 	if err := window.CheckOpen(now); err != nil {
 		return err
 	}
+	return duplicateOf(tx, e)
+}
+
+// duplicateOf names the identity key of e another entry of its event holds
+// (lottery.DuplicateEntry), for an insert that conflicted.
+func duplicateOf(tx *gorm.DB, e lottery.Entry) error {
 	var taken lottery.IdentityTaken
 	if err := tx.Raw(`SELECT coalesce(bool_or(email_key = ?), false) AS email, coalesce(bool_or(phone = ?), false) AS phone,
 			coalesce(bool_or(person_key = ? AND person_key <> ''), false) AS person

@@ -1,0 +1,73 @@
+package registration
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/startline/startline/antibot"
+	"github.com/startline/startline/antibot/identity"
+	"github.com/startline/startline/internal/textin"
+	"github.com/startline/startline/lottery"
+)
+
+// TransferOTP e-mails a transfer's recipient a code for the event, as
+// RequestOTP does for an application (the same scoring of the request, the
+// same code, store and mail), without the registration window: a
+// transfer happens after the draw. The caller has checked the transfer's
+// link; email is the address the giver named.
+func (s *Service) TransferOTP(ctx context.Context, ev lottery.Event, email, lang string, client lottery.ClientInfo) error {
+	addr, err := identity.NormalizeEmail(email)
+	if err != nil {
+		return lottery.Fieldf("email", "give a valid e-mail address")
+	}
+	now := s.clock.Now()
+	a := ev.Scorer(s.scorer).AssessOTP(antibot.OTPInput{UserAgent: client.UserAgent,
+		DisposableMail: s.cfg.Disposable.IsDisposable(addr.Domain), Network: s.events.Network(client.IP)})
+	rec := OTPRecord{EventID: ev.ID, EmailKey: addr.Key, RequestedAt: now, Risk: a, ClientIP: client.IP,
+		UserAgent: textin.Cut(client.UserAgent, 512)}
+	if a.Decision == antibot.Reject {
+		return s.store.RefuseOTP(ctx, rec)
+	}
+	code, err := s.newOTPCode()
+	if err != nil {
+		return fmt.Errorf("transfer otp: %w", err)
+	}
+	m, err := otpMail(ev, addr.Address, code, lang)
+	if err != nil {
+		return fmt.Errorf("transfer otp: %w", err)
+	}
+	rec.CodeHash, rec.ExpiresAt = s.keys.OTPHash(ev.ID, addr.Key, code), now.Add(lottery.OTPValidity)
+	id, err := s.store.SaveOTP(ctx, rec, m)
+	if err != nil {
+		return fmt.Errorf("transfer otp %s: %w", ev.Slug, err)
+	}
+	s.notifyMails(ctx, []int64{id})
+	return nil
+}
+
+// TransferEntry builds a transfer recipient's entry from their form, as
+// Apply does (the same fields, questions, documents and scoring), in the
+// giver's sub-queue (req.Course, req.PaceGroup), with the hash of the code
+// they give for the store to check. An entry the scoring would not accept
+// outright is refused: a transfer is not held for review.
+func (s *Service) TransferEntry(ctx context.Context, ev lottery.Event, req ApplyRequest, client lottery.ClientInfo) (lottery.Entry, []byte, error) {
+	req.GroupCode, req.PreviousApplications, req.ClaimNote = "", nil, ""
+	now := s.clock.Now()
+	e, err := s.validate(&ev, req, now)
+	if err != nil {
+		return lottery.Entry{}, nil, err
+	}
+	if err := s.countTickets(ctx, &ev, req, &e); err != nil {
+		return lottery.Entry{}, nil, err
+	}
+	e.Risk = s.assess(&ev, req, client, e)
+	if e.Risk.Decision != antibot.Accept {
+		s.log.InfoContext(ctx, "transfer recipient refused by scoring", "event", ev.Slug, "score", e.Risk.Score,
+			"reasons", lottery.ReasonCodes(e.Risk))
+		return lottery.Entry{}, nil, &lottery.Error{Code: lottery.CodeForbidden,
+			Message: "this transfer cannot be accepted automatically; contact the organizer"}
+	}
+	e.ClientIP, e.DeviceID, e.UserAgent = client.IP, client.DeviceID, textin.Cut(client.UserAgent, 512)
+	e.Status = lottery.EntryOffered
+	return e, s.keys.OTPHash(ev.ID, e.EmailKey, req.OTP), nil
+}
