@@ -125,7 +125,7 @@ func Register(r *gin.Engine, d Deps) {
 	h.registerExports(admin)
 	h.registerLifecycle(admin) // issue 14: waiting-room pause, resume, rate
 	h.registerDrafts(admin)
-	h.registerCheckin(v1) // issue 15: race-day check-in
+	h.registerCheckin(v1)          // issue 15: race-day check-in
 	h.registerDeferrals(v1, admin) // issue 15: deferral to the next edition
 	admin.POST("/series", h.createSeries)
 	admin.POST("/series/:slug/events", h.attachEvent)

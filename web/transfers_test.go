@@ -64,7 +64,7 @@ func TestTransferPages(t *testing.T) {
 	accept := url.Values{"name": {"Lee Seoyeon"}, "phone": {"010-9876-5432"}, "birth_date": {"1992-05-06"},
 		"otp": {codeRe.FindStringSubmatch(msgs[0].Body)[1]}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"},
 		"signals": {`{"webdriver":false,"timezone":"Asia/Seoul"}`}}
-	code, body, hdr = s.postForm(page+"/accept", accept, "Sec-Fetch-Site", "same-origin")
+	code, body, _ = s.postForm(page+"/accept", accept, "Sec-Fetch-Site", "same-origin")
 	if code != http.StatusSeeOther {
 		t.Fatalf("accept: %d %.3000s", code, body)
 	}
