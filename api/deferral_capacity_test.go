@@ -25,15 +25,7 @@ func TestDeferralStopsAtTheGroupCapacity(t *testing.T) {
 	}
 	tok := func(id string) string { return e.keys.ReceiptToken(id) }
 	for _, id := range selected[:3] {
-		offerID, _ := e.offerOf(id)
-		r := e.do("POST", "/api/v1/offers/"+offerID+"/pay", map[string]any{"token": tok(id)})
-		if r.Status != 200 {
-			t.Fatalf("pay: %d %s", r.Status, r.Raw)
-		}
-		body, hdr, _ := pay.Event(r.str("payment_id"), offerID, "pay", e.clock.Now())
-		if r := e.webhook(body, hdr); r.Status != 200 {
-			t.Fatalf("webhook: %d", r.Status)
-		}
+		e.paySandbox(pay, id)
 	}
 	deadline := e.clock.Now().Add(10 * 24 * time.Hour)
 	if r := e.do("PUT", "/api/v1/admin/events/spring/deferral", map[string]any{"deadline": deadline, "fee_minor": 0, "cap": 0}, auth...); r.Status != 200 {

@@ -39,15 +39,7 @@ func TestDeferral(t *testing.T) {
 	tok := func(id string) string { return e.keys.ReceiptToken(id) }
 	confirm := func(entry string) {
 		t.Helper()
-		offerID, _ := e.offerOf(entry)
-		r := e.do("POST", "/api/v1/offers/"+offerID+"/pay", map[string]any{"token": tok(entry)})
-		if r.Status != 200 {
-			t.Fatalf("pay: %d %s", r.Status, r.Raw)
-		}
-		body, hdr, _ := pay.Event(r.str("payment_id"), offerID, "pay", e.clock.Now())
-		if r := e.webhook(body, hdr); r.Status != 200 {
-			t.Fatalf("webhook: %d", r.Status)
-		}
+		e.paySandbox(pay, entry)
 		if got := e.entryRow(entry); got.Entry != "confirmed" {
 			t.Fatalf("after paying: %+v", got)
 		}

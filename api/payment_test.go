@@ -110,3 +110,18 @@ func TestPayments(t *testing.T) {
 		t.Errorf("%d live offers for %d slots", live, cap)
 	}
 }
+
+// paySandbox pays an entry's offer through the sandbox provider: the pay
+// route, then the provider's webhook for the captured payment.
+func (e *env) paySandbox(pay *sandbox.Provider, entry string) {
+	e.t.Helper()
+	offerID, _ := e.offerOf(entry)
+	r := e.do("POST", "/api/v1/offers/"+offerID+"/pay", map[string]any{"token": e.keys.ReceiptToken(entry)})
+	if r.Status != 200 {
+		e.t.Fatalf("pay: %d %s", r.Status, r.Raw)
+	}
+	body, hdr, _ := pay.Event(r.str("payment_id"), offerID, "pay", e.clock.Now())
+	if r := e.webhook(body, hdr); r.Status != 200 {
+		e.t.Fatalf("webhook: %d", r.Status)
+	}
+}

@@ -73,18 +73,7 @@ func TestTransferSandbox(t *testing.T) {
 	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
 	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND NOT selected ORDER BY position", sq).Scan(&waitlisted)
 	tok := func(id string) string { return e.keys.ReceiptToken(id) }
-	paid := func(entry string) {
-		t.Helper()
-		offerID, _ := e.offerOf(entry)
-		r := e.do("POST", "/api/v1/offers/"+offerID+"/pay", map[string]any{"token": tok(entry)})
-		if r.Status != 200 {
-			t.Fatalf("pay: %d %s", r.Status, r.Raw)
-		}
-		body, hdr, _ := pay.Event(r.str("payment_id"), offerID, "pay", e.clock.Now())
-		if r := e.webhook(body, hdr); r.Status != 200 {
-			t.Fatalf("webhook: %d", r.Status)
-		}
-	}
+	paid := func(entry string) { t.Helper(); e.paySandbox(pay, entry) }
 	transfer := func(entry, token, to string) resp {
 		return e.do("POST", "/api/v1/entries/"+entry+"/transfer", map[string]any{"token": token, "to_email": to})
 	}
