@@ -33,7 +33,7 @@ type caller int
 
 const (
 	anonymous caller = iota // no credentials
-	runner                  // a runner: an entry's receipt token, no staff account
+	asRunner                // a runner: an entry's receipt token, no staff account
 	otherOrg                // an organizer of another organization than the event's
 	reviewer                // a reviewer of the event's organization
 	organizer               // an organizer of the event's organization
@@ -302,7 +302,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	_, tok, _ := strings.Cut(msgs[0].Body, staff.InvitePath)
 	fill["{token}"] = strings.Fields(tok)[0]
 	receipt, _ := url.Parse(a.mails.StatusLink(open[4], ""))
-	ids[runner] = creds{bearer: receipt.Query().Get("token"), cookie: httpkit.StaffCookie + "=" + receipt.Query().Get("token")}
+	ids[asRunner] = creds{bearer: receipt.Query().Get("token"), cookie: httpkit.StaffCookie + "=" + receipt.Query().Get("token")}
 
 	expand := func(s string) string {
 		for k, v := range fill {
@@ -392,7 +392,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			req.Header.Set("Cookie", id.cookie)
 		}
 		st := row.want.status[who]
-		refused := who <= runner || st == 401 || st == 403 || st == 404 || st == 302
+		refused := who <= asRunner || st == 401 || st == 403 || st == 404 || st == 302
 		before := fingerprint(t, db)
 		res, err := client.Do(req)
 		if err != nil {
