@@ -39,6 +39,12 @@ import (
 // client outside the allowed networks (through the trusted proxy) gets a
 // 404.
 func TestOperationsMetrics(t *testing.T) {
+	// Its own Redis database: budgets that other tests spend on the shared
+	// database 0 (the same IPs, the demo's slug) must not refuse its runners.
+	redisURL := fmt.Sprintf("redis://127.0.0.1:6379/%d", opsRedisDB)
+	t.Setenv("REDIS_URL", redisURL)
+	clearRedisPrefix(t, redisURL, "startline:*")
+	t.Cleanup(func() { clearRedisPrefix(t, redisURL, "startline:*") })
 	_, dsn := pgtest.NewStore(t)
 	queue := opsQueue(t)
 	t.Setenv("DATABASE_URL", dsn)
@@ -360,6 +366,10 @@ func (r apiRunner) join(course, group, email string) {
 		r.t.Fatalf("join: %d %s", code, raw)
 	}
 }
+
+// opsRedisDB is the Redis database TestOperationsMetrics uses (the console
+// walk has 11, the matrix 12, the journey 13).
+const opsRedisDB = 10
 
 // opsQueue is a task queue of the test's own on the shared Redis, removed
 // when the test ends, so its sizes are the test's alone.
