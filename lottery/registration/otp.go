@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
@@ -63,24 +64,30 @@ func (s *Service) requestOTP(ctx context.Context, slug, email string, lang strin
 		}
 		return nil
 	}
+	if err := s.sendOTP(ctx, ev, addr, lang, rec, now); err != nil {
+		return fmt.Errorf("request otp %s: %w", slug, err)
+	}
+	return nil
+}
+
+// sendOTP draws a code, stores its hash on rec with the code mail, and
+// hands the mail to the outbox notifier: the one way a code is sent, for
+// applying and for taking a transferred place.
+func (s *Service) sendOTP(ctx context.Context, ev lottery.Event, addr identity.Email, lang string, rec OTPRecord, now time.Time) error {
 	code, err := s.newOTPCode()
 	if err != nil {
-		return fmt.Errorf("request otp: %w", err)
+		return err
 	}
 	m, err := otpMail(ev, addr.Address, code, lang)
 	if err != nil {
-		return fmt.Errorf("request otp: %w", err)
+		return err
 	}
 	rec.CodeHash, rec.ExpiresAt = s.keys.OTPHash(ev.ID, addr.Key, code), now.Add(lottery.OTPValidity)
 	id, err := s.store.SaveOTP(ctx, rec, m)
 	if err != nil {
-		return fmt.Errorf("request otp %s: %w", slug, err)
+		return err
 	}
-	if s.notify != nil {
-		if err := s.notify.MailQueued(ctx, id); err != nil {
-			s.log.WarnContext(ctx, "mail enqueue failed; the outbox sweeper will retry", "outbox_id", id, "err", err)
-		}
-	}
+	s.notifyMails(ctx, []int64{id})
 	return nil
 }
 

@@ -28,20 +28,9 @@ func (s *Service) TransferOTP(ctx context.Context, ev lottery.Event, email, lang
 	if a.Decision == antibot.Reject {
 		return s.store.RefuseOTP(ctx, rec)
 	}
-	code, err := s.newOTPCode()
-	if err != nil {
-		return fmt.Errorf("transfer otp: %w", err)
-	}
-	m, err := otpMail(ev, addr.Address, code, lang)
-	if err != nil {
-		return fmt.Errorf("transfer otp: %w", err)
-	}
-	rec.CodeHash, rec.ExpiresAt = s.keys.OTPHash(ev.ID, addr.Key, code), now.Add(lottery.OTPValidity)
-	id, err := s.store.SaveOTP(ctx, rec, m)
-	if err != nil {
+	if err := s.sendOTP(ctx, ev, addr, lang, rec, now); err != nil {
 		return fmt.Errorf("transfer otp %s: %w", ev.Slug, err)
 	}
-	s.notifyMails(ctx, []int64{id})
 	return nil
 }
 
