@@ -194,18 +194,38 @@ func (s *Service) GiveBack(ctx context.Context, entryID, token string) (GiveBack
 // a refund still owed; a void offer whose entry was not withdrawn (voided
 // otherwise) holds nothing: ErrNoSlotHeld.
 func (s *Service) givenBack(ctx context.Context, o lottery.Offer, ev lottery.Event) (GiveBackResult, error) {
+	// The entry says how the offer ended: only a withdrawn one was given
+	// back. A transferred one was voided by the transfer, whose refund (the
+	// price less the fee) must not be answered as this give-back's.
+	e, err := s.store.Entry(ctx, o.EntryID)
+	if err != nil {
+		return GiveBackResult{}, fmt.Errorf("give back %s: %w", o.EntryID, err)
+	}
+	if err := GivenBack(e.Status); err != nil {
+		return GiveBackResult{}, err
+	}
 	r, err := s.store.OfferRefund(ctx, o.ID)
 	if errors.Is(err, lottery.ErrNotFound) {
-		e, eerr := s.store.Entry(ctx, o.EntryID)
-		if eerr == nil && e.Status == lottery.EntryWithdrawn {
-			return GiveBackResult{Offer: o, Refund: Refund{OfferID: o.ID, Amount: lottery.Money{Currency: ev.Currency}}}, nil
-		}
-		return GiveBackResult{}, lottery.ErrNoSlotHeld
+		return GiveBackResult{Offer: o, Refund: Refund{OfferID: o.ID, Amount: lottery.Money{Currency: ev.Currency}}}, nil
 	}
 	if err != nil {
 		return GiveBackResult{}, fmt.Errorf("give back %s: %w", o.EntryID, err)
 	}
 	return GiveBackResult{Offer: o, Refund: s.refund(ctx, r)}, nil
+}
+
+// GivenBack is the rule for answering a give-back of a void offer again
+// (a double submit): only a withdrawn entry was given back; a transferred
+// one moved to its recipient (CodeInvalidTransition), any other holds
+// nothing (ErrNoSlotHeld).
+func GivenBack(st lottery.EntryStatus) error {
+	switch st {
+	case lottery.EntryWithdrawn:
+		return nil
+	case lottery.EntryTransferred:
+		return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this place was transferred; it can no longer be given back"}
+	}
+	return lottery.ErrNoSlotHeld
 }
 
 // RetryRefunds asks the provider again for every refund still owed (a

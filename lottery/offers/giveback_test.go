@@ -45,3 +45,26 @@ func TestGiveBackable(t *testing.T) {
 		})
 	}
 }
+
+func TestGivenBack(t *testing.T) {
+	tests := []struct {
+		status lottery.EntryStatus
+		want   string
+	}{
+		{lottery.EntryWithdrawn, ""},
+		{lottery.EntryTransferred, lottery.CodeInvalidTransition},
+		{lottery.EntryConfirmed, lottery.CodeNoSlotHeld},
+		{lottery.EntryExpired, lottery.CodeNoSlotHeld},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.status), func(t *testing.T) {
+			got := ""
+			if err := GivenBack(tt.status); err != nil {
+				got = lottery.CodeOf(err)
+			}
+			if got != tt.want {
+				t.Errorf("GivenBack(%s) = %q, want %q", tt.status, got, tt.want)
+			}
+		})
+	}
+}

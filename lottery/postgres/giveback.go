@@ -96,6 +96,15 @@ func (s *Store) GiveBack(ctx context.Context, g offers.GiveBackTx) (offers.GiveB
 		if r.EntryID != g.EntryID {
 			return lottery.ErrNotFound
 		}
+		// The entry row next, as a transfer takes them: a transfer that
+		// completed first left the offer void and the entry transferred.
+		var entryStatus string
+		if err := tx.Raw(`SELECT status FROM entries WHERE id = ? FOR UPDATE`, r.EntryID).Row().Scan(&entryStatus); err != nil {
+			return notFound(err)
+		}
+		if entryStatus == string(lottery.EntryTransferred) {
+			return offers.GivenBack(lottery.EntryTransferred)
+		}
 		switch {
 		case r.Status == string(lottery.OfferPaid):
 		case r.Status == string(lottery.OfferAccepted) && g.Now.Before(r.ExpiresAt):
@@ -126,6 +135,11 @@ func (s *Store) GiveBack(ctx context.Context, g offers.GiveBackTx) (offers.GiveB
 				details["payment_id"], details["paid_minor"], details["refund_minor"], details["refund_percent"] =
 					p.ID, p.AmountMinor, due, pct
 			}
+		}
+		// A transfer still open ends with the place: the recipient's hold
+		// expires, so their payment arriving later finds it closed.
+		if err := cancelOpenTransfers(tx, r.EntryID, g.Now); err != nil {
+			return err
 		}
 		if err := tx.Exec(`UPDATE offers SET status = 'void', decided_at = ? WHERE id = ?`, g.Now, r.ID).Error; err != nil {
 			return fmt.Errorf("void offer: %w", err)

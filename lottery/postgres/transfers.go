@@ -118,19 +118,35 @@ func closeTransfer(tx *gorm.DB, r transferRow, state, actor string, now time.Tim
 		ToStatus: state, Actor: actor, Details: map[string]any{"transfer_id": r.ID}})
 }
 
+// cancelOpenTransfers cancels the entry's open transfers (its place is
+// given back); the caller holds the giver's offer lock.
+func cancelOpenTransfers(tx *gorm.DB, entryID string, now time.Time) error {
+	return closeOpen(tx, entryID, offers.TransferCancelled, "runner", now, "")
+}
+
 // expireOpen expires the entry's open transfers past their end.
 func expireOpen(tx *gorm.DB, entryID string, now time.Time) error {
+	return closeOpen(tx, entryID, offers.TransferExpired, "system:transfers", now, " AND expires_at <= ?")
+}
+
+// closeOpen closes the entry's open transfers matching cond (an extra
+// condition on expires_at, bound to now) in the given state.
+func closeOpen(tx *gorm.DB, entryID, state, actor string, now time.Time, cond string) error {
+	args := []any{entryID}
+	if cond != "" {
+		args = append(args, now)
+	}
 	var ids []string
-	if err := tx.Raw(`SELECT id::text FROM transfers WHERE from_entry = ? AND state IN ('pending', 'verified') AND expires_at <= ?`,
-		entryID, now).Scan(&ids).Error; err != nil {
-		return fmt.Errorf("find expired transfers: %w", err)
+	if err := tx.Raw(`SELECT id::text FROM transfers WHERE from_entry = ? AND state IN ('pending', 'verified')`+cond,
+		args...).Scan(&ids).Error; err != nil {
+		return fmt.Errorf("find open transfers: %w", err)
 	}
 	for _, id := range ids {
 		r, err := findTransfer(tx, true, "t.id = ?", id)
 		if err != nil {
 			return err
 		}
-		if err := closeTransfer(tx, r, offers.TransferExpired, "system:transfers", now); err != nil {
+		if err := closeTransfer(tx, r, state, actor, now); err != nil {
 			return err
 		}
 	}
