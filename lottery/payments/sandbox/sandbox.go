@@ -34,12 +34,13 @@ type Provider struct {
 	payments map[string]lottery.Payment
 	refunded map[string]int64           // payment id → total refunded
 	refunds  map[string]lottery.Payment // idempotency key → the refund's answer
+	cards    cardState                  // card on file (cards.go)
 }
 
 // New returns a sandbox provider signing with key.
 func New(key []byte) *Provider {
 	return &Provider{key: key, payments: map[string]lottery.Payment{}, refunded: map[string]int64{},
-		refunds: map[string]lottery.Payment{}}
+		refunds: map[string]lottery.Payment{}, cards: newCardState()}
 }
 
 // Name is "sandbox".
