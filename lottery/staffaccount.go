@@ -55,6 +55,14 @@ func MayReview(a StaffAccount, ev Event) bool {
 	return CanReview(a.Role) && a.OrgID != 0 && a.OrgID == ev.OrgID
 }
 
+// MayOperate reports whether an account may see the platform's own tools
+// (the queue monitor): staff of the operating organization, DefaultOrg.
+// The monitor shows every organization's tasks, so a race organizer's
+// staff, who see only their own events elsewhere, may not.
+func MayOperate(a StaffAccount, org Organization) bool {
+	return CanReview(a.Role) && a.OrgID != 0 && org.ID == a.OrgID && org.Slug == DefaultOrg
+}
+
 // Actor returns the log identity of the account.
 func (s StaffAccount) Actor() Actor {
 	return Actor{StaffID: s.ID, OrgID: s.OrgID, Label: fmt.Sprintf("staff:%d", s.ID)}

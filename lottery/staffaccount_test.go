@@ -27,3 +27,25 @@ func TestMayManageAndReview(t *testing.T) {
 		t.Error("an account and an event without organizations must not match")
 	}
 }
+
+func TestMayOperate(t *testing.T) {
+	operator := Organization{ID: 1, Slug: DefaultOrg}
+	club := Organization{ID: 2, Slug: "harbour-club"}
+	for _, tc := range []struct {
+		name string
+		acct StaffAccount
+		org  Organization
+		want bool
+	}{
+		{"organizer of the operating organization", StaffAccount{Role: RoleOrganizer, OrgID: 1}, operator, true},
+		{"reviewer of the operating organization", StaffAccount{Role: RoleReviewer, OrgID: 1}, operator, true},
+		{"organizer of a race organization", StaffAccount{Role: RoleOrganizer, OrgID: 2}, club, false},
+		{"organization looked up for another account", StaffAccount{Role: RoleOrganizer, OrgID: 2}, operator, false},
+		{"no organization", StaffAccount{Role: RoleOrganizer}, Organization{Slug: DefaultOrg}, false},
+		{"unknown role", StaffAccount{Role: "runner", OrgID: 1}, operator, false},
+	} {
+		if got := MayOperate(tc.acct, tc.org); got != tc.want {
+			t.Errorf("%s: MayOperate = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -29,7 +29,8 @@ func (p *pages) registerQueues(r gin.IRoutes) {
 	r.Any(QueuesPath+"/*rest", p.queues)
 }
 
-// queues serves the monitor to a signed-in staff member. Anonymous: the
+// queues serves the monitor to a signed-in staff member of the operating
+// organization (lottery.MayOperate); other organizations' staff get 403. Anonymous: the
 // monitor's JSON API answers 401, its pages redirect (302) to the login.
 func (p *pages) queues(c *gin.Context) {
 	api := strings.HasPrefix(c.Request.URL.Path, QueuesPath+"/api/")
@@ -41,6 +42,15 @@ func (p *pages) queues(c *gin.Context) {
 	if err == nil {
 		acct, aerr := p.Staff.Authenticate(c.Request.Context(), tok)
 		if aerr == nil && lottery.CanReview(acct.Role) {
+			org, oerr := p.Staff.Organization(c.Request.Context(), acct)
+			if oerr != nil {
+				p.queuesRefuse(c, api, oerr)
+				return
+			}
+			if !lottery.MayOperate(acct, org) {
+				p.queuesRefuse(c, api, lottery.ErrForbidden)
+				return
+			}
 			c.Header("Cache-Control", "no-store")
 			p.Queues.ServeHTTP(c.Writer, c.Request)
 			return

@@ -105,4 +105,26 @@ func TestQueueMonitor(t *testing.T) {
 	if res.StatusCode != http.StatusNotFound {
 		t.Errorf("same-origin DELETE of an unknown queue: %d", res.StatusCode)
 	}
+
+	// A race organizer's own staff see their events only; the monitor shows
+	// every organization's tasks, so it is refused to them.
+	other, err := s.staff.AddTo(context.Background(), "harbour-club", "queues-club@example.com", lottery.RoleOrganizer, "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ = otp.NewKeyFromURL(other.TOTPURL)
+	totpCode, _ = totp.GenerateCode(key.Secret(), time.Now())
+	code, _, hdr = s.post("/staff/login", url.Values{"email": {"queues-club@example.com"}, "password": {"correct horse battery staple"},
+		"otp": {totpCode}, "next": {"/admin"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("other organization's login: %d %v", code, hdr)
+	}
+	otherCookie := strings.Split(hdr.Get("Set-Cookie"), ";")[0]
+	if code, _, _ := s.get("/admin/queues", "Cookie", otherCookie); code != http.StatusForbidden {
+		t.Errorf("another organization's staff, monitor page: %d", code)
+	}
+	if code, body, _ := s.get("/admin/queues/api/queues", "Cookie", otherCookie); code != http.StatusForbidden ||
+		!strings.Contains(body, `"code":"forbidden"`) {
+		t.Errorf("another organization's staff, monitor API: %d %s", code, body)
+	}
 }

@@ -147,8 +147,9 @@ var matrix = []matrixRow{
 	{"GET", "/admin/team", "/admin/team", ``, ownConsole(200)},
 	{"POST", "/admin/team/invites", "/admin/team/invites", `email=matrix-invitee@example.com&role=reviewer`, ownConsole(303)},
 	{"POST", "/admin/team/invites/:id/revoke", "/admin/team/invites/{invite}/revoke", ``, console(303)},
-	{"ANY", "/admin/queues", "/admin/queues", ``, anyStaff(200)},
-	{"ANY", "/admin/queues/*rest", "/admin/queues/api/queues", ``, want{status: [5]int{401, 401, 200, 200, 200}}},
+	// The queue monitor: the operating organization's staff only (it shows every organization's tasks).
+	{"ANY", "/admin/queues", "/admin/queues", ``, want{status: [5]int{302, 302, 403, 200, 200}}},
+	{"ANY", "/admin/queues/*rest", "/admin/queues/api/queues", ``, want{status: [5]int{401, 401, 403, 200, 200}}},
 	// The reviewers' console.
 	{"GET", "/review", "/review?event={event}", ``, reviewPage(200, 200)},
 	{"GET", "/review/entries/:id", "/review/entries/{entry2}", ``, reviewPage(200, 200)},
