@@ -342,5 +342,6 @@ func (p *pages) editAnswers(c *gin.Context) {
 
 func init() {
 	funcs["questionFields"] = questionFields
+	funcs["storedValues"] = storedValues
 	funcs["consentFields"] = consentFields
 }
