@@ -84,9 +84,9 @@ func TestQuestionsSpec(t *testing.T) {
 	plain := eventBody("plain")
 	if r := e.do("POST", "/api/v1/admin/events", plain, auth...); r.Status != 201 {
 		t.Fatalf("create plain: %d %s", r.Status, r.Raw)
-	} else if p, _ := r.Body["privacy"].(map[string]any); p["version"] != "default-1" || p["purpose"] == "" || p["retention"] == "" {
+	} else if p, _ := r.Body["privacy"].(map[string]any); p["version"] != "default-2" || p["purpose"] == "" || p["retention"] == "" {
 		t.Errorf("default privacy notice: %v", r.Body["privacy"])
-	} else if w, _ := r.Body["waiver"].(map[string]any); w["version"] != "default-1" || w["text"] == "" {
+	} else if w, _ := r.Body["waiver"].(map[string]any); w["version"] != "default-2" || w["text"] == "" {
 		t.Errorf("default waiver: %v", r.Body["waiver"])
 	}
 
@@ -196,7 +196,7 @@ func TestApplyAnswersAndConsents(t *testing.T) {
 		{"privacy not accepted", func(b map[string]any) { delete(b["consents"].(map[string]any), "privacy") }, "consents.privacy"},
 		{"old privacy version", func(b map[string]any) { b["consents"].(map[string]any)["privacy"] = "2026-01" }, "consents.privacy"},
 		{"waiver not accepted", func(b map[string]any) { delete(b["consents"].(map[string]any), "waiver") }, "consents.waiver"},
-		{"default waiver version", func(b map[string]any) { b["consents"].(map[string]any)["waiver"] = "default-1" }, "consents.waiver"},
+		{"default waiver version", func(b map[string]any) { b["consents"].(map[string]any)["waiver"] = "default-2" }, "consents.waiver"},
 		{"consent not text", func(b map[string]any) { b["consents"].(map[string]any)["waiver"] = true }, "consents"},
 	}
 	for _, tt := range tests {

@@ -51,7 +51,7 @@ func (s *site) outboxCount(to string) int {
 
 func identityForm(email string) url.Values {
 	return url.Values{"subqueue": {"half:sub-130"}, "name": {"Kim Minjun"}, "email": {email},
-		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"},
+		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"},
 		"started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}}
 }
 

@@ -59,7 +59,7 @@ func TestPagesRefuseBadInput(t *testing.T) {
 	longUA := strings.Repeat("a", 511) + "é" + strings.Repeat("b", 40)
 	codeForm := func(email string) string {
 		return url.Values{"subqueue": {"half:open"}, "name": {"Kim Minjun"}, "email": {email}, "phone": {"010-1234-5678"},
-			"birth_date": {"1990-04-01"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}}.Encode()
+			"birth_date": {"1990-04-01"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}}.Encode()
 	}
 
 	tests := []struct {

@@ -40,7 +40,7 @@ func TestRedisDownFailClosedForms(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s := newSiteGuard(t, true, guardtest.Options{FailOpen: false, RedisURL: deadRedisURL}, nil, log)
 	apply := url.Values{"subqueue": {"half:open"}, "name": {"Kim Minjun"}, "email": {"down@example.com"},
-		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}, "otp": {"123456"}, "idem": {"web-down"},
+		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}, "otp": {"123456"}, "idem": {"web-down"},
 		"started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}, "altcha": {solvedProof(t)}}
 	for _, tc := range []struct {
 		name, path string
@@ -48,8 +48,8 @@ func TestRedisDownFailClosedForms(t *testing.T) {
 		lang       string
 		want       string
 	}{
-		{"code form", "/events/spring/apply/code", url.Values{"subqueue": {"half:open"}, "email": {"down@example.com"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}}, "", "briefly unavailable"},
-		{"code form in Korean", "/events/spring/apply/code", url.Values{"subqueue": {"half:open"}, "email": {"down@example.com"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}}, "ko", "서비스를 잠시 이용할 수 없습니다"},
+		{"code form", "/events/spring/apply/code", url.Values{"subqueue": {"half:open"}, "email": {"down@example.com"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}}, "", "briefly unavailable"},
+		{"code form in Korean", "/events/spring/apply/code", url.Values{"subqueue": {"half:open"}, "email": {"down@example.com"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}}, "ko", "서비스를 잠시 이용할 수 없습니다"},
 		{"apply form", "/events/spring/apply", apply, "", "briefly unavailable"},
 		{"staff login", "/staff/login", url.Values{"email": {"org@example.com"}, "password": {"x"}, "otp": {"000000"}}, "", "briefly unavailable"},
 	} {
@@ -82,7 +82,7 @@ func TestFormIdempotencyConflictBeforeProof(t *testing.T) {
 	s := newSite(t, true)
 	email := "2001@example.com"
 	_, body, _ := s.post("/events/spring/apply/code", url.Values{"subqueue": {"half:open"}, "name": {"Kim Minjun"},
-		"email": {email}, "phone": {"010-5555-2001"}, "birth_date": {"1985-02-03"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}})
+		"email": {email}, "phone": {"010-5555-2001"}, "birth_date": {"1985-02-03"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}})
 	step3 := url.Values{}
 	for _, m := range hiddenRe.FindAllStringSubmatch(body, -1) {
 		step3.Set(m[1], html.UnescapeString(m[2]))

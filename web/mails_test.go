@@ -31,7 +31,7 @@ func (s *site) applyByForm(email, name, lang string) string {
 	form := url.Values{"subqueue": {"half:sub-130"}, "name": {name}, "email": {email},
 		"phone": {"010-2345-6789"}, "birth_date": {"1990-04-01"}, "group_code": {""}, "previous_applications": {""},
 		"website": {""}, "started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}, "signals": {""},
-		"consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}}
+		"consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}}
 	code, body, _ := s.postLang("/events/spring/apply/code", form, lang)
 	if code != 200 || !strings.Contains(body, `name="otp"`) {
 		t.Fatalf("send code: %d %s", code, body)

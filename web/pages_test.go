@@ -80,7 +80,7 @@ func TestLanguageSwitchKeepsStepAndInput(t *testing.T) {
 	// A form error on step 2, then the switch: Korean step 2, input kept.
 	form := url.Values{"subqueue": {"half:open"}, "name": {"Kim Minjun"}, "email": {"kim.minjun@"}, "phone": {"010-1234-5678"},
 		"birth_date": {"1990-04-01"}, "started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}, "signals": {""},
-		"consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}}
+		"consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}}
 	code, body, _ := s.post("/events/spring/apply/code", form)
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `class="field invalid"`) {
 		t.Fatalf("bad address: %d", code)
@@ -362,7 +362,7 @@ func TestApplyWithoutJavaScript(t *testing.T) {
 		t.Errorf("step 2 does not say what happens without JavaScript")
 	}
 	form := url.Values{"subqueue": {"half:open"}, "name": {"No Script"}, "email": {addr}, "phone": {"010-2222-3333"},
-		"birth_date": {"1980-01-02"}, "started": {"1"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}}
+		"birth_date": {"1980-01-02"}, "started": {"1"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}}
 	code, body, _ := s.post("/events/spring/apply/code", form)
 	if code != http.StatusOK || !strings.Contains(body, "JavaScript is off, so the automatic browser check cannot run") {
 		t.Fatalf("code step: %d", code)

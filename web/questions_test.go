@@ -158,7 +158,7 @@ func TestQuestionsOnTheForm(t *testing.T) {
 		{"/events/autumn/privacy", "ko", []string{"개인정보 처리방침", "가을 10K 운영", "대회 6개월 후 삭제", "p-7", "보유·이용 기간"}},
 		{"/events/autumn/waiver", "en", []string{"Waiver", "I run at my own risk.", "w-2"}},
 		{"/events/autumn/waiver", "ko", []string{"면책 동의서", "본인 책임 아래 달립니다.", "w-2"}},
-		{"/events/spring/privacy", "en", []string{"Privacy notice", "Kept until 90 days after race day", "default-1"}},
+		{"/events/spring/privacy", "en", []string{"Privacy notice", "Kept until 90 days after race day", "default-2"}},
 	} {
 		code, body, _ := s.get(tc.path + "?lang=" + tc.lang)
 		for _, w := range tc.want {

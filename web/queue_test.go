@@ -211,7 +211,7 @@ func TestWaitingRoomPages(t *testing.T) {
 		t.Fatalf("identity form with admission: %d %s", code, body)
 	}
 	form := url.Values{"subqueue": {"half:fcfs"}, "admission_token": {token}, "name": {"Ana Park"}, "email": {"ana@example.com"},
-		"phone": {"010-2345-6789"}, "birth_date": {"1991-05-02"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}, "website": {""},
+		"phone": {"010-2345-6789"}, "birth_date": {"1991-05-02"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}, "website": {""},
 		"started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}, "signals": {""}}
 	code, body, _ = b.do("POST", "/events/summer/apply/code", form)
 	if code != 200 || !strings.Contains(body, `name="otp"`) {
@@ -253,7 +253,7 @@ func TestOrderedApplyNeedsAdmission(t *testing.T) {
 	s := queueSite(t)
 	b := newBrowser(s)
 	form := url.Values{"subqueue": {"half:fcfs"}, "name": {"Cho Min"}, "email": {"cho@example.com"},
-		"phone": {"010-3456-7890"}, "birth_date": {"1992-06-03"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}, "website": {""}, "started": {""}, "signals": {""}}
+		"phone": {"010-3456-7890"}, "birth_date": {"1992-06-03"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}, "website": {""}, "started": {""}, "signals": {""}}
 	code, body, _ := b.do("POST", "/events/summer/apply/code", form)
 	if code != 200 {
 		t.Fatalf("send code: %d %s", code, body)

@@ -24,7 +24,7 @@ import (
 func (s *site) applyViaForm(email, signals string) string {
 	s.t.Helper()
 	form := url.Values{"subqueue": {"half:open"}, "name": {"Runner " + email}, "email": {email},
-		"phone": {"010-5555-" + email[:4]}, "birth_date": {"1985-02-03"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}, "signals": {signals},
+		"phone": {"010-5555-" + email[:4]}, "birth_date": {"1985-02-03"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}, "signals": {signals},
 		"started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}}
 	_, body, _ := s.post("/events/spring/apply/code", form)
 	step3 := url.Values{}

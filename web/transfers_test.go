@@ -62,7 +62,7 @@ func TestTransferPages(t *testing.T) {
 	}
 	msgs, _ = s.store.OutboxFor(context.Background(), to, 1)
 	accept := url.Values{"name": {"Lee Seoyeon"}, "phone": {"010-9876-5432"}, "birth_date": {"1992-05-06"},
-		"otp": {codeRe.FindStringSubmatch(msgs[0].Body)[1]}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"},
+		"otp": {codeRe.FindStringSubmatch(msgs[0].Body)[1]}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"},
 		"signals": {`{"webdriver":false,"timezone":"Asia/Seoul"}`}}
 	code, body, _ = s.postForm(page+"/accept", accept, "Sec-Fetch-Site", "same-origin")
 	if code != http.StatusSeeOther {

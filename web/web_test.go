@@ -169,7 +169,7 @@ func TestApplyThroughTheForm(t *testing.T) {
 		t.Fatalf("identity form: %d", code)
 	}
 	form := url.Values{"subqueue": {"half:sub-130"}, "name": {"Kim Minjun"}, "email": {"minjun@example.com"},
-		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}, "group_code": {""}, "previous_applications": {""},
+		"phone": {"010-1234-5678"}, "birth_date": {"1990-04-01"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}, "group_code": {""}, "previous_applications": {""},
 		"website": {""}, "started": {strconv.FormatInt(time.Now().Add(-time.Minute).UnixMilli(), 10)}, "signals": {""}}
 	code, body, _ = s.post("/events/spring/apply/code", form)
 	if code != 200 || !strings.Contains(body, `name="otp"`) {
@@ -294,7 +294,7 @@ func TestApplyThroughTheForm(t *testing.T) {
 func TestFormErrorsAndLanguages(t *testing.T) {
 	s := newSite(t, false)
 	form := url.Values{"subqueue": {"half:open"}, "name": {"Kim"}, "email": {"nope"}, "phone": {"010-1234-5678"},
-		"birth_date": {"1990-04-01"}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}}
+		"birth_date": {"1990-04-01"}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"}}
 	code, body, _ := s.post("/events/spring/apply/code", form)
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, `class="field invalid"`) {
 		t.Fatalf("bad e-mail: %d", code)

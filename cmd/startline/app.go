@@ -84,7 +84,11 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("STARTLINE_PUBLIC_URL, STARTLINE_TRUSTED_PROXIES: %w", err)
 	}
-	store, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Log: log})
+	keys, err := lottery.NewKeys(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	store, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Options{Log: log, PseudonymKey: keys.Derive("series-earned")})
 	if err != nil {
 		return nil, err
 	}
@@ -101,11 +105,6 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.redis = redis.NewClient(opt)
 		a.asynqOpt = asynq.RedisClientOpt{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB,
 			TLSConfig: opt.TLSConfig}
-	}
-	keys, err := lottery.NewKeys(cfg.SecretKey)
-	if err != nil {
-		a.close()
-		return nil, err
 	}
 	a.tasks = worker.NewClient(a.asynqOpt, cfg.Queue)
 	svcCfg := lottery.Config{PhoneRegion: cfg.PhoneRegion}

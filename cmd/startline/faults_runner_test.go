@@ -215,7 +215,7 @@ func (r *runner) Step(ctx context.Context) answer {
 		r.body, _ = json.Marshal(map[string]any{"course": "10k", "pace_group": "open",
 			"name": fmt.Sprintf("Kim Minjun %d", r.i), "email": r.email,
 			"phone": fmt.Sprintf("+82 10-%04d-%04d", 5000+r.i/10000, r.i%10000), "birth_date": "1990-04-01",
-			"otp": r.code, "altcha": r.altcha, "consents": map[string]any{"privacy": "default-1", "waiver": "default-1"},
+			"otp": r.code, "altcha": r.altcha, "consents": map[string]any{"privacy": "default-2", "waiver": "default-2"},
 			"signals": map[string]any{"webdriver": false, "fill_ms": 41000 + h%9000, "timezone": "Asia/Seoul",
 				"languages": []string{"ko-KR", "ko", "en"}, "platform": "iPhone", "screen": "390x844", "touch": true,
 				"fingerprint": fmt.Sprintf("fp-%08x", uint32(h))}})

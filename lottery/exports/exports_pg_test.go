@@ -150,7 +150,7 @@ func TestEntriesExport(t *testing.T) {
 	a := f.entry("half:fast", "Kim Minjun", "received", `{"club":"Seoul Runners","size":"m","sos":{"name":"Kim Mother","phone":"+821099998888"},"photo":true}`, 2*time.Hour)
 	b := f.entry("10k:open", "=HYPERLINK(\"http://evil\",\"x\")", "in_review", `{"club":"@SUM(A1)","photo":false}`, time.Hour)
 	if err := f.store.DB().Exec(`INSERT INTO entry_consents (entry_id, document, version, accepted_at) VALUES
-		(?, 'privacy', 'default-1', '2026-03-01T01:02:03Z'), (?, 'waiver', 'default-1', '2026-03-01T01:02:03Z')`, a, a).Error; err != nil {
+		(?, 'privacy', 'default-2', '2026-03-01T01:02:03Z'), (?, 'waiver', 'default-2', '2026-03-01T01:02:03Z')`, a, a).Error; err != nil {
 		t.Fatal(err)
 	}
 	rows, raw := f.export(f.org, exports.FileEntries)
@@ -166,7 +166,7 @@ func TestEntriesExport(t *testing.T) {
 	got := rows[1]
 	want := []string{a, got[1], "received", "Half Marathon", "Under 1:30", "runner1@example.com", "Kim Minjun", "'+821055550001",
 		"1990-04-01", "", "10", "not flagged", "1", "ko", "Seoul Runners", "Medium", "Kim Mother +821099998888", "yes",
-		"default-1", "2026-03-01 10:02:03", "default-1", "2026-03-01 10:02:03"}
+		"default-2", "2026-03-01 10:02:03", "default-2", "2026-03-01 10:02:03"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("first entry (-want +got):\n%s", diff)
 	}

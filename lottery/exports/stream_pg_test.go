@@ -24,7 +24,7 @@ func (f *fixture) bulk(n int) {
 		f.t.Fatal(err)
 	}
 	if err := db.Exec(`INSERT INTO entry_consents (entry_id, document, version, accepted_at)
-		SELECT id, d, 'default-1', created_at FROM entries, unnest(ARRAY['privacy', 'waiver']) d WHERE event_id = ?`, f.ev.ID).Error; err != nil {
+		SELECT id, d, 'default-2', created_at FROM entries, unnest(ARRAY['privacy', 'waiver']) d WHERE event_id = ?`, f.ev.ID).Error; err != nil {
 		f.t.Fatal(err)
 	}
 }

@@ -33,6 +33,9 @@ type Store struct {
 	// retryBackoff is the step of Transact's backoff: attempt n waits n
 	// steps (default 5ms).
 	retryBackoff time.Duration
+	// pseudonymKey keys the pseudonyms retention keeps of earned tickets
+	// (series_earned); Options.PseudonymKey, else a fixed development key.
+	pseudonymKey []byte
 }
 
 var _ lottery.Store = (*Store)(nil)
@@ -43,6 +46,10 @@ var _ offers.Store = (*Store)(nil)
 type Options struct {
 	MaxOpenConns int
 	Log          *slog.Logger
+	// PseudonymKey keys the pseudonyms of identity keys that retention keeps
+	// so earned tickets outlive it (series_earned). The app derives it from
+	// STARTLINE_SECRET_KEY; empty, a fixed development key is used.
+	PseudonymKey []byte
 }
 
 // Open connects to the database at dsn.
@@ -74,7 +81,10 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	sqlDB.SetMaxOpenConns(opt.MaxOpenConns)
 	sqlDB.SetMaxIdleConns(opt.MaxOpenConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db}
+	s := &Store{db: db, pseudonymKey: opt.PseudonymKey}
+	if len(s.pseudonymKey) == 0 {
+		s.pseudonymKey = []byte("startline-development-pseudonym-key")
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err

@@ -243,10 +243,16 @@ func (s *Store) RetentionCandidates(ctx context.Context, cutoff time.Time, limit
 }
 
 // AnonymizeEvent anonymizes an event's kept entries (and its waiting-room
-// tickets) with one log and one audit record, actor "system".
+// tickets) with one log and one audit record, actor "system". The tickets
+// its entries earned in a series are kept first, as pseudonyms (keepEarned).
 func (s *Store) AnonymizeEvent(ctx context.Context, eventID int64, now time.Time) (int, error) {
 	var n int
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		// Earned tickets first, while the keys are there (series_earned).
+		earned, err := s.keepEarned(tx, eventID)
+		if err != nil {
+			return err
+		}
 		ids, err := anonymize(tx, now, "e.event_id = ?", eventID)
 		if err != nil {
 			return err
@@ -261,7 +267,7 @@ func (s *Store) AnonymizeEvent(ctx context.Context, eventID int64, now time.Time
 			return fmt.Errorf("anonymize code requests: %w", err)
 		}
 		n = len(ids)
-		details := map[string]any{"entries": n, "reason": "retention", "actor": "system"}
+		details := map[string]any{"entries": n, "reason": "retention", "actor": "system", "earned_kept": earned}
 		if err := appendLog(tx, eventID, lottery.LogRecord{Kind: "entries.anonymized", Actor: "system:retention",
 			Details: details}); err != nil {
 			return err

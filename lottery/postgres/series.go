@@ -169,12 +169,7 @@ func (s *Store) TicketHistory(ctx context.Context, ev lottery.Event, emailKey, p
 		return nil, nil
 	}
 	db := s.db.WithContext(ctx)
-	var editions []struct {
-		EventID      int64
-		Slug         string
-		EditionYear  *int
-		EditionLabel string
-	}
+	var editions []editionMatch
 	if err := db.Raw(`SELECT DISTINCT ev.id AS event_id, ev.slug, ev.edition_year, ev.edition_label
 		FROM entries e
 		JOIN events ev ON ev.id = e.event_id
@@ -185,8 +180,18 @@ func (s *Store) TicketHistory(ctx context.Context, ev lottery.Event, emailKey, p
 		ev.SeriesID, ev.ID, ev.OpensAt, emailKey, phone, phone, personKey, personKey).Scan(&editions).Error; err != nil {
 		return nil, fmt.Errorf("find earlier editions: %w", err)
 	}
+	// Editions already anonymized by retention match by their kept pseudonyms.
+	kept, err := s.earnedEditions(db, ev, emailKey, phone, personKey)
+	if err != nil {
+		return nil, err
+	}
 	var out []lottery.HistoryMatch
-	for _, e := range editions {
+	seen := map[int64]bool{}
+	for _, e := range append(editions, kept...) {
+		if seen[e.EventID] {
+			continue
+		}
+		seen[e.EventID] = true
 		out = append(out, lottery.HistoryMatch{EditionEventID: e.EventID, EditionSlug: e.Slug, EditionYear: deref(e.EditionYear),
 			EditionLabel: e.EditionLabel})
 	}

@@ -217,7 +217,7 @@ func TestValidate(t *testing.T) {
 		{"answers after birth date", func(r *ApplyRequest) { r.BirthDate, r.Answers = "x", map[string]any{"shoe": "270"} }, "birth_date"},
 		{"an answer to no question", func(r *ApplyRequest) { r.Answers = map[string]any{"shoe": "270"} }, "answers.shoe"},
 		{"answers before consents", func(r *ApplyRequest) { r.Answers, r.Consents = map[string]any{"shoe": "1"}, nil }, "answers.shoe"},
-		{"consent before code", func(r *ApplyRequest) { r.Consents, r.OTP = map[string]string{"privacy": "default-1"}, "x" }, "consents.waiver"},
+		{"consent before code", func(r *ApplyRequest) { r.Consents, r.OTP = map[string]string{"privacy": "default-2"}, "x" }, "consents.waiver"},
 		{"code", func(r *ApplyRequest) { r.OTP = "12345" }, "otp"},
 		{"group", func(r *ApplyRequest) { r.GroupCode = "Kim Family" }, "group_code"},
 		{"previous applications", func(r *ApplyRequest) { n := 101; r.PreviousApplications = &n }, "previous_applications"},
