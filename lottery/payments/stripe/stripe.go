@@ -3,7 +3,8 @@
 // offer's price in the browser (Stripe.js), Startline captures it while the
 // offer still holds its slot, and cancels it (releasing the hold) or refunds
 // it otherwise. Webhooks are verified with Stripe's documented
-// Stripe-Signature scheme.
+// Stripe-Signature scheme. It is also a lottery.CardProvider (cards.go):
+// cards saved with SetupIntents and charged off-session.
 //
 // The runner's browser never leaves Startline: CreatePayment returns a
 // CheckoutURL of the form "stripe:<client_secret>?return_url=<url>" (see
@@ -28,7 +29,9 @@ import (
 // neither.
 type Config struct {
 	// APIKey is the secret (sk_…) or restricted (rk_…) API key. A restricted
-	// key needs write access to PaymentIntents and Refunds.
+	// key needs write access to PaymentIntents and Refunds; card on file
+	// (cards.go) also Customers and SetupIntents, and read access to
+	// PaymentMethods.
 	APIKey string
 	// WebhookSecret is the endpoint's signing secret (whsec_…).
 	WebhookSecret string

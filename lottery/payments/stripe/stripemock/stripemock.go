@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -104,6 +105,17 @@ type Mock struct {
 	URL   string // the proxy's base URL: give it to stripe.Config.BaseURL
 	mu    sync.Mutex
 	calls []Call
+	patch func(c Call, obj map[string]any)
+}
+
+// Patch makes the proxy pass each successful JSON answer through fn before
+// the client sees it. stripe-mock is stateless (every PaymentIntent it
+// returns is requires_payment_method, a capture answers a fixture
+// amount), so a test that needs Stripe's real answer patches it in.
+func (m *Mock) Patch(fn func(c Call, obj map[string]any)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.patch = fn
 }
 
 // Calls returns the requests seen so far with this method and path.
@@ -175,8 +187,10 @@ func Start(t testing.TB) *Mock {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		form, _ := url.ParseQuery(string(body))
+		c := Call{Method: r.Method, Path: r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key"), Form: form}
 		m.mu.Lock()
-		m.calls = append(m.calls, Call{Method: r.Method, Path: r.URL.Path, IdempotencyKey: r.Header.Get("Idempotency-Key"), Form: form})
+		m.calls = append(m.calls, c)
+		patch := m.patch
 		m.mu.Unlock()
 		req, _ := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), bytes.NewReader(body))
 		req.Header = r.Header.Clone()
@@ -186,9 +200,17 @@ func Start(t testing.TB) *Mock {
 			return
 		}
 		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		if patch != nil && resp.StatusCode == http.StatusOK {
+			var obj map[string]any
+			if json.Unmarshal(out, &obj) == nil {
+				patch(c, obj)
+				out, _ = json.Marshal(obj)
+			}
+		}
 		w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
 		w.WriteHeader(resp.StatusCode)
-		_, _ = io.Copy(w, resp.Body)
+		_, _ = w.Write(out)
 	}))
 	t.Cleanup(srv.Close)
 	m.URL = srv.URL
