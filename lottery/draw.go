@@ -213,6 +213,8 @@ func (s *Service) Transition(ctx context.Context, actor StaffAccount, slug, acti
 		return s.drawSteps().Reveal(ctx, ev, p.Beacon, actor.Actor())
 	case ActionDraw:
 		return s.drawSteps().RequestDraw(ctx, ev, actor.Actor())
+	case ActionSettle:
+		return s.store.SettleEvent(ctx, slug, actor.Actor())
 	case ActionPublishResults:
 		out, issued, err := s.store.IssueDrawOffers(ctx, slug, s.offerTx(ev, "", ""), actor.Actor())
 		if err != nil {

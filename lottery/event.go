@@ -644,6 +644,11 @@ const (
 	// ActionCancel ends an event for good: offers end, paid slots are
 	// refunded in full and every runner is told.
 	ActionCancel = "cancel"
+	// ActionSettle closes the waitlist after the results: a slot released
+	// from then on is not offered again, and every runner still waiting is
+	// told no place is left for them (entry.not_drawn). Offers already out
+	// run to their end. The stored state becomes settled.
+	ActionSettle = "settle"
 )
 
 // UnpublishBy is the moment an event can no longer be unpublished: its
@@ -723,6 +728,11 @@ func (e *Event) NextStatus(action string, now time.Time) (EventStatus, error) {
 			return bad("the results are published; offers are out")
 		}
 		return EventCancelled, nil
+	case ActionSettle:
+		if e.Status != EventDrawn || e.ResultsPublishedAt == nil {
+			return bad("the results must be published first; the event is " + string(phase))
+		}
+		return EventSettled, nil
 	case ActionPublishResults:
 		if e.Status != EventDrawn {
 			return bad("every sub-queue must be drawn first; the event is " + string(phase))

@@ -87,6 +87,11 @@ func TestNextStatus(t *testing.T) {
 		{"publish results undrawn", Event{Status: EventFrozen}, ActionPublishResults, after, "", false},
 		{"publish results", Event{Status: EventDrawn}, ActionPublishResults, after, EventDrawn, true},
 		{"publish results twice", Event{Status: EventDrawn, ResultsPublishedAt: &revealed}, ActionPublishResults, after, "", false},
+		{"settle before the results", Event{Status: EventDrawn}, ActionSettle, after, "", false},
+		{"settle after the results", Event{Status: EventDrawn, ResultsPublishedAt: &revealed}, ActionSettle, after, EventSettled, true},
+		{"settle twice", Event{Status: EventSettled, ResultsPublishedAt: &revealed}, ActionSettle, after, "", false},
+		{"settle frozen", Event{Status: EventFrozen}, ActionSettle, after, "", false},
+		{"publish results after settling", Event{Status: EventSettled, ResultsPublishedAt: &revealed}, ActionPublishResults, after, "", false},
 		{"unknown", Event{Status: EventDraft}, "teleport", during, "", false},
 	}
 	for _, tt := range tests {

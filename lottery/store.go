@@ -83,6 +83,12 @@ type EventStore interface {
 	// commit is set it stores the sealed seed and its commitment too.
 	// ErrInvalidTransition when the event is no longer in state from.
 	TransitionEvent(ctx context.Context, slug string, from, to EventStatus, commit *SeedCommit, actor Actor) (Event, error)
+	// SettleEvent closes a drawn event's waitlist (ActionSettle): under
+	// its sub-queues' locks, the ones every re-offer takes, the event becomes
+	// settled and every entry still waiting is mailed entry.not_drawn, once;
+	// logged and audited. ErrInvalidTransition when it is not drawn with
+	// its results published.
+	SettleEvent(ctx context.Context, slug string, actor Actor) (Event, error)
 	// SetEventForm replaces an event's form if its registration has not
 	// opened at now (Event.CheckFormChange), with an audit row naming the
 	// versions (never answers). ErrNotFound; invalid_transition once open.

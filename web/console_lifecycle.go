@@ -24,7 +24,7 @@ import (
 // lifecycleActions are the steps the overview offers, in lifecycle order;
 // each goes through its confirmation page.
 var lifecycleActions = []string{lottery.ActionPublish, lottery.ActionUnpublish, lottery.ActionClose, lottery.ActionFreeze,
-	lottery.ActionReveal, lottery.ActionDraw, lottery.ActionPublishResults, lottery.ActionCancel}
+	lottery.ActionReveal, lottery.ActionDraw, lottery.ActionPublishResults, lottery.ActionSettle, lottery.ActionCancel}
 
 // registerLifecycle mounts the overview, the confirmations, the forms and
 // the audit log.

@@ -139,8 +139,21 @@ func TestConsoleLifecycle(t *testing.T) {
 		}
 	}
 
+	// Closing the waitlist: its step, its confirmation in Korean, done.
+	if !strings.Contains(page, `id="action-settle"`) {
+		t.Errorf("a drawn event with results offers no close-the-waitlist step")
+	}
+	if code, conf := get("/admin/events/spring/confirm/settle", "ko"); code != 200 || !strings.Contains(conf, "대기 명단에 다시 제안되지 않습니다") ||
+		!strings.Contains(conf, "지금 대기 명단 마감") {
+		t.Errorf("Korean settle confirmation: %d", code)
+	}
+	step("settle", nil)
+	if _, page = get("/admin/events/spring", "en"); !strings.Contains(page, "Waitlist closed") || strings.Contains(page, `id="action-settle"`) {
+		t.Errorf("settled overview:\n%s", page)
+	}
+
 	code, audit := get("/admin/events/spring/audit", "en")
-	for _, w := range []string{"Published the results", "Started the draw", "Closed registration", "Changed the number of places", "boss@example.com", "Half Marathon · Open"} {
+	for _, w := range []string{"Closed the waitlist", "Published the results", "Started the draw", "Closed registration", "Changed the number of places", "boss@example.com", "Half Marathon · Open"} {
 		if code != 200 || !strings.Contains(audit, w) {
 			t.Errorf("audit lacks %q: %d\n%s", w, code, audit)
 		}

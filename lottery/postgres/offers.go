@@ -161,6 +161,15 @@ func cascade(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, subqu
 	if err := tx.Clauses(clause.Locking{Strength: "NO KEY UPDATE"}).Where("id = ?", subqueueID).Take(&sq).Error; err != nil {
 		return nil, nil, fmt.Errorf("lock sub-queue: %w", err)
 	}
+	// A settled event's waitlist is closed (SettleEvent changes the status
+	// under this same lock): a released slot stays free.
+	var status string
+	if err := tx.Raw(`SELECT status FROM events WHERE id = ?`, eventID).Row().Scan(&status); err != nil {
+		return nil, nil, fmt.Errorf("event of sub-queue: %w", err)
+	}
+	if status == string(lottery.EventSettled) {
+		return nil, nil, nil
+	}
 	live, err := liveOffers(tx, subqueueID)
 	if err != nil {
 		return nil, nil, err
