@@ -237,10 +237,17 @@ func TestBrowserOrganizerConsole(t *testing.T) {
 	}
 	check("console-dashboard-offers")
 
+	// Closing the waitlist: the last step after the results.
+	step("settle", "settle")
+	if st := b.Text("#overview-status"); !strings.Contains(st, "Waitlist closed") {
+		t.Errorf("status after closing the waitlist: %q", st)
+	}
+
 	// The audit log names what the organizer did.
 	b.Open(overview + "/audit")
 	b.WaitFor("main")
 	check("console-audit")
+	contains("audit", "Closed the waitlist")
 
 	if errs := b.ConsoleErrors(); len(errs) > 0 {
 		t.Errorf("console errors: %v", errs)
