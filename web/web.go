@@ -59,6 +59,7 @@ type Deps struct {
 	Draws       *draws.Service     // the results page
 	Stats       *drawstats.Service // odds on the event page, statistics on the results page; nil: none
 	Offers      *offers.Service    // offer pages, pay, the sandbox checkout
+	Cards       *offers.Charger    // card on file: where a charge stands (issue 15); nil: none
 	Staff       *staff.Service     // staff sessions and logins
 	Review      *review.Service    // the review queue and decisions
 	Series      *series.Service    // history uploads of a series
