@@ -188,6 +188,14 @@ func TestCardCharges(t *testing.T) {
 		t.Errorf("moved-up card mail:\n%s", m.Body)
 	}
 
+	// The runner of selected[4] opens a checkout before the charge; the
+	// card is charged first, and the checkout's authorization is released.
+	off4, _ := e.offerOf(selected[4])
+	r4 := e.do("POST", "/api/v1/offers/"+off4+"/pay", map[string]any{"token": e.keys.ReceiptToken(selected[4])})
+	if r4.Status != 200 {
+		t.Fatalf("pay before the charge: %d %s", r4.Status, r4.Raw)
+	}
+
 	// Pass 1, with the provider busy for its first two calls.
 	pay.Busy(2)
 	st, err := ch.ChargeDue(ctx, time.Second)
@@ -267,6 +275,16 @@ func TestCardCharges(t *testing.T) {
 	m = e.renderLast(selected[2], mails.OfferCardFailed)
 	if !strings.Contains(m.Body, "could not charge") || !strings.Contains(m.Body, "/entries/"+selected[2]+"?") {
 		t.Errorf("fallback mail:\n%s", m.Body)
+	}
+
+	body4, hdr4, _ := pay.Event(r4.str("payment_id"), off4, "pay", e.clock.Now())
+	if r := e.webhook(body4, hdr4); r.Status != 200 {
+		t.Fatalf("late checkout webhook: %d", r.Status)
+	}
+	var late string
+	e.store.DB().Raw(`SELECT status FROM payments WHERE id = ?`, r4.str("payment_id")).Scan(&late)
+	if late != "canceled" {
+		t.Errorf("a checkout authorized after the card paid the offer: %q, want canceled", late)
 	}
 
 	// The pay link works: the normal sandbox pay flow settles the offer.
