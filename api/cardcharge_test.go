@@ -413,3 +413,66 @@ func TestCardChargeRateAndRace(t *testing.T) {
 		t.Errorf("card.charged logged %d times for %d offers", charged, len(selected))
 	}
 }
+
+// inFlight is the sandbox with a hook that runs while a charge is in
+// flight: after the pass claimed it, before the provider answers.
+type inFlight struct {
+	*sandbox.Provider
+	during func(offerID string)
+}
+
+func (p inFlight) ChargeCard(ctx context.Context, r lottery.CardCharge) (lottery.Payment, lottery.CardDecline, error) {
+	if p.during != nil {
+		p.during(r.OfferID)
+	}
+	return p.Provider.ChargeCard(ctx, r)
+}
+
+// TestCardChargeLateCaptureRefunded: a runner who declines while their
+// card is being charged gets the capture refunded at once, logged; the
+// same answer recorded twice is recorded once.
+func TestCardChargeLateCaptureRefunded(t *testing.T) {
+	e := newEnv(t, true)
+	pay := sandbox.New([]byte("sandbox-test-key"))
+	_, selected, _ := e.cardEvent(pay, 12, 1, 100000, func(int) string { return sandbox.CardOK })
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	id := selected[0]
+	prov := inFlight{Provider: pay, during: func(offerID string) {
+		if offerID != mustOffer(e, id) {
+			return // the runner who moves up in its place is charged as usual
+		}
+		if r := e.do("POST", "/api/v1/offers/"+offerID+"/decline", map[string]any{"token": e.keys.ReceiptToken(id)}); r.Status != 200 {
+			t.Errorf("decline in flight: %d %s", r.Status, r.Raw)
+		}
+	}}
+	ch := offers.NewCharger(e.store, prov, offers.NewMemoryMeter(), e.clock, nil, log)
+	st, err := ch.ChargeDue(ctx, time.Second)
+	if err != nil || st.Outcomes[offers.RecordedRefund] != 1 {
+		t.Fatalf("pass: %+v %v", st, err)
+	}
+	c, _ := e.chargeOf(id)
+	var pid, pst string
+	e.store.DB().Raw(`SELECT id, status FROM payments WHERE offer_id = ?`, c.OfferID).Row().Scan(&pid, &pst)
+	if o, _ := e.offerEntryStatus(id); o != "declined" || pst != "refunded" || pay.Refunded(pid) != 50000 {
+		t.Errorf("late capture: offer %s, payment %s, refunded %d", o, pst, pay.Refunded(pid))
+	}
+	if c.State != "charged" || c.LastError != "refunded" {
+		t.Errorf("late capture's charge row: %+v", c)
+	}
+	if k := e.logKinds(id, "card."); !hasStr(k, "card.charge_late") || !hasStr(k, "card.refunded") || hasStr(k, "card.charged") {
+		t.Errorf("late capture's log: %v", k)
+	}
+	if k := e.cardIntents(id); hasStr(k, mails.OfferPaid) {
+		t.Errorf("a refunded late capture mailed a receipt: %v", k)
+	}
+	// Nothing more to do for it; an answer recorded again is stale.
+	if st, _ := ch.ChargeDue(ctx, time.Second); st.Calls != 0 {
+		t.Errorf("a settled charge was tried again: %+v", st)
+	}
+	rec, _, err := e.store.RecordCardCharge(ctx, offers.CardOutcome{OfferID: c.OfferID, Attempt: 1, MaxAttempts: 3, Provider: "sandbox",
+		Payment: lottery.Payment{ID: pid, Status: lottery.PaymentCaptured, AmountMinor: 50000, Currency: "krw"}, Now: e.clock.Now()})
+	if err != nil || rec != offers.RecordedStale {
+		t.Errorf("recorded twice: %s %v", rec, err)
+	}
+}
