@@ -138,13 +138,14 @@ func TestCardCharges(t *testing.T) {
 	// 3 authentication required (final), 4 OK, 5 OK (declines first);
 	// the waitlist: OK.
 	cards := map[int]string{2: sandbox.CardDeclined, 3: sandbox.CardAuthRequired}
-	_, selected, waitlist := e.cardEvent(pay, 12, 6, 100000, func(i int) string {
+	sq, selected, waitlist := e.cardEvent(pay, 12, 6, 100000, func(i int) string {
 		if c, ok := cards[i]; ok {
 			return c
 		}
 		return sandbox.CardOK
 	})
-	if len(selected) != 6 || len(waitlist) == 0 {
+	if len(selected) < 6 || len(waitlist) == 0 { // a group may take one slot more
+
 		t.Fatalf("selected %d, waitlist %d", len(selected), len(waitlist))
 	}
 	ctx := context.Background()
@@ -177,15 +178,23 @@ func TestCardCharges(t *testing.T) {
 	if r := e.do("POST", "/api/v1/offers/"+off5+"/decline", map[string]any{"token": e.keys.ReceiptToken(selected[5])}); r.Status != 200 {
 		t.Fatalf("decline: %d %s", r.Status, r.Raw)
 	}
-	up := waitlist[0]
-	if c, ok := e.chargeOf(up); !ok || c.State != "queued" {
-		t.Fatalf("moved-up runner's charge: %+v %v", c, ok)
+	// The released slot goes to the next unit on the waitlist that fits it
+	// (a group may not): whoever the cascade offered it to.
+	var ups []string
+	e.store.DB().Raw(`SELECT entry_id::text FROM offers WHERE subqueue_id = ? AND round > 0`, sq).Scan(&ups)
+	if len(ups) == 0 {
+		t.Fatal("no runner moved up")
 	}
-	if k := e.cardIntents(up); !hasStr(k, mails.OfferCardCharge) {
-		t.Errorf("moved-up runner's mails: %v", k)
-	}
-	if m := e.renderLast(up, mails.OfferCardCharge); !strings.Contains(m.Body, "moved up") {
-		t.Errorf("moved-up card mail:\n%s", m.Body)
+	for _, up := range ups {
+		if c, ok := e.chargeOf(up); !ok || c.State != "queued" {
+			t.Fatalf("moved-up runner's charge: %+v %v", c, ok)
+		}
+		if k := e.cardIntents(up); !hasStr(k, mails.OfferCardCharge) {
+			t.Errorf("moved-up runner's mails: %v", k)
+		}
+		if m := e.renderLast(up, mails.OfferCardCharge); !strings.Contains(m.Body, "moved up") {
+			t.Errorf("moved-up card mail:\n%s", m.Body)
+		}
 	}
 
 	// The runner of selected[4] opens a checkout before the charge; the
@@ -235,7 +244,7 @@ func TestCardCharges(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, id := range []string{selected[0], selected[1], selected[4], up} {
+	for _, id := range append([]string{selected[0], selected[1], selected[4]}, ups...) {
 		c, _ := e.chargeOf(id)
 		o, en := e.offerEntryStatus(id)
 		if c.State != "charged" || o != "paid" || en != "confirmed" {
@@ -309,7 +318,7 @@ func TestCardCharges(t *testing.T) {
 	var evID int64
 	e.store.DB().Raw(`SELECT id FROM events WHERE slug = 'spring'`).Scan(&evID)
 	n, err := ch.Counts(ctx, evID)
-	if err != nil || !n.Enabled || n.Charged != 4 || n.Fallback != 2 || n.Queued != 0 || n.Retrying != 0 {
+	if err != nil || !n.Enabled || n.Charged != len(selected)-3+len(ups) || n.Fallback != 2 || n.Queued != 0 || n.Retrying != 0 {
 		t.Errorf("counts: %+v %v", n, err)
 	}
 	v, ok, err := ch.ChargeOf(ctx, mustOffer(e, selected[0]))
