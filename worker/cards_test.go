@@ -77,7 +77,6 @@ func TestChargeCardsThroughAsynq(t *testing.T) {
 func TestRedisMeterShared(t *testing.T) {
 	o := redisOpt(t)
 	rdb := goredis.NewClient(&goredis.Options{Addr: o.Addr, Password: o.Password, DB: cardDB})
-	defer rdb.Close()
 	b := make([]byte, 4)
 	rand.Read(b)
 	prefix := "sltest:meter:" + hex.EncodeToString(b) + ":"
@@ -86,6 +85,7 @@ func TestRedisMeterShared(t *testing.T) {
 		if len(keys) > 0 {
 			rdb.Del(context.Background(), keys...)
 		}
+		rdb.Close()
 	})
 	ctx := context.Background()
 	a, c := &worker.RedisMeter{RDB: rdb, Prefix: prefix}, &worker.RedisMeter{RDB: rdb, Prefix: prefix}
