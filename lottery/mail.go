@@ -93,7 +93,8 @@ var entryKinds = map[string]bool{mails.OfferIssued: true, mails.EntryReceived: t
 	mails.EntryRejected: true, mails.EntryReinstated: true, mails.EntryWaitlisted: true, mails.EntryNotDrawn: true,
 	mails.OfferMovedUp: true, mails.OfferReminder: true, mails.OfferPaid: true, mails.OfferExpired: true,
 	mails.OfferDeclined: true, mails.EntryWithdrawn: true, mails.EntryRefunded: true, mails.EntryDeferred: true, mails.EntryAppealed: true,
-	mails.AppealUpheld: true, mails.EventCancelled: true, mails.TransferCompleted: true}
+	mails.AppealUpheld: true, mails.EventCancelled: true, mails.TransferCompleted: true,
+	mails.OfferCardCharge: true, mails.OfferCardFailed: true}
 
 // Render fills a pending intent's subject, text and HTML; a mail rendered
 // at write time is returned as it is.
@@ -158,6 +159,7 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 	}
 	if offer != nil {
 		d.ExpiresAt = offer.ExpiresAt.In(loc)
+		d.MovedUp = offer.Round > 0 && modeOf(ev, offer.SubQueue) == ModeLottery
 		if offer.DecidedAt != nil {
 			d.At = offer.DecidedAt.In(loc)
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/offers"
 )
 
 // lifecycleActions are the steps the overview offers, in lifecycle order;
@@ -59,6 +60,8 @@ type overviewData struct {
 	// Draws counts the sub-queues by draw state once frozen.
 	Pending, Drawing, Drawn int
 	Done                    string // the step or change just made (?done=)
+	// Cards counts the saved cards' charges (cardcharge.go); nil: no card on file.
+	Cards *offers.CardChargeCounts
 }
 
 // overview gathers the overview of base.Event.
@@ -98,7 +101,8 @@ func (p *pages) overview(c *gin.Context, base consoleBase) (overviewData, error)
 	}
 	d.Running = ev.DrawRequestedAt != nil && ev.Status == lottery.EventFrozen && d.Pending+d.Drawing > 0
 	d.Actions = nextActions(ev, now)
-	return d, nil
+	d.Cards, err = p.cardCounts(c, ev)
+	return d, err
 }
 
 // drawState names a sub-queue's draw for the organizer: pending once the

@@ -57,6 +57,7 @@ type siteOptions struct {
 	// provider replaces the sandbox as the offers' payment provider (the
 	// sandbox's checkout pages stay mounted).
 	provider lottery.PaymentProvider
+	cards    bool // the card-on-file charge pass on the sandbox (site.cards)
 }
 
 // newSiteWith is newSite with the public URL, trusted proxies, a settable
@@ -123,13 +124,19 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 	if o.sandbox != nil {
 		d.Sandbox = o.sandbox
 	}
+	var cards *offers.Charger
+	if o.cards && o.sandbox != nil {
+		cards = offers.NewCharger(store, o.sandbox, offers.NewMemoryMeter(), clk, nil, log)
+		d.Cards = cards
+	}
 	if err := web.Register(r, d); err != nil {
 		t.Fatal(err)
 	}
 	if o.routes != nil {
 		o.routes(r)
 	}
-	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, reg: reg, draws: dr, staff: stf, waitroom: wr, keys: keys, org: org}
+	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, reg: reg, draws: dr, staff: stf, waitroom: wr, keys: keys, org: org,
+		cards: cards, sandbox: o.sandbox}
 	t.Cleanup(s.srv.Close)
 	return s
 }

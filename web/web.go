@@ -59,6 +59,7 @@ type Deps struct {
 	Draws       *draws.Service     // the results page
 	Stats       *drawstats.Service // odds on the event page, statistics on the results page; nil: none
 	Offers      *offers.Service    // offer pages, pay, the sandbox checkout
+	Cards       *offers.Charger    // card on file: where a charge stands (issue 15); nil: none
 	Staff       *staff.Service     // staff sessions and logins
 	Review      *review.Service    // the review queue and decisions
 	Series      *series.Service    // history uploads of a series
@@ -646,6 +647,8 @@ type entryPage struct {
 	Self selfSection
 	// Checkin is a confirmed entry's race-day check-in code (console_checkin.go).
 	Checkin *checkinSection
+	// CardCharge is where a saved card's charge stands (cardcharge.go, issue 15).
+	CardCharge *cardChargeSection
 }
 
 func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
@@ -675,7 +678,7 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	page := entryPage{View: v, Token: tok, New: c.Query("new") == "1",
 		Link: link, Proof: proof, Dispute: d, Tickets: x, TicketLabels: strings.Join(x.Labels, ", "),
 		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok),
-		Checkin: p.checkinSection(v), Transfer: p.transferSection(c, v)}
+		Checkin: p.checkinSection(v), Transfer: p.transferSection(c, v), CardCharge: p.cardChargeSection(c, v)}
 	if page.Self, err = p.selfSection(c, v, message, refused); err != nil {
 		p.fail(c, err)
 		return

@@ -26,6 +26,7 @@ import (
 	"github.com/startline/startline/lottery/drawstats"
 	"github.com/startline/startline/lottery/exports"
 	"github.com/startline/startline/lottery/offers"
+	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/registration"
@@ -49,6 +50,8 @@ type site struct {
 	waitroom *waitroom.Service
 	keys     *lottery.Keys // the service's, to make receipt tokens
 	org      lottery.StaffAccount
+	cards    *offers.Charger   // siteOptions.cards
+	sandbox  *sandbox.Provider // siteOptions.sandbox
 }
 
 func newSite(t *testing.T, dev bool) *site { return newSiteRules(t, dev, nil, nil) }

@@ -26,6 +26,7 @@ type Options struct {
 	Odds        *Odds      // the odds pass; nil: none
 	Retention   *Retention // the retention pass; nil: none
 	Tallies     *Tallies   // the dashboard pass (issue 14); nil: none
+	Cards       *Cards     // the card-on-file charge pass (issue 15); nil: none
 	// OnTaskFailure hears the type of each failed task run (the metrics
 	// count them); nil: nobody.
 	OnTaskFailure func(taskType string)
@@ -69,6 +70,9 @@ func NewServer(o Options) (*Server, error) {
 	if o.Tallies != nil {
 		mux.HandleFunc(TypeFoldTallies, o.Tallies.HandleFoldTallies)
 	}
+	if o.Cards != nil {
+		mux.HandleFunc(TypeChargeCards, o.Cards.HandleChargeCards)
+	}
 	sched := asynq.NewScheduler(o.Redis, &asynq.SchedulerOpts{Logger: slogAdapter{o.Log}})
 	// Intents queued without a task of their own go out within ~25 s.
 	if _, err := sched.Register("@every 15s", NewSweepOutboxTask(o.Queue)); err != nil {
@@ -109,6 +113,12 @@ func NewServer(o Options) (*Server, error) {
 		// Dashboard reads fold their own event; this keeps the rest small.
 		if _, err := sched.Register("@every 1m", NewFoldTalliesTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule dashboard pass: %w", err)
+		}
+	}
+	if o.Cards != nil {
+		// Selected runners' saved cards are charged seconds after publishing.
+		if _, err := sched.Register(fmt.Sprintf("@every %s", ChargePassEvery), NewChargeCardsTask(o.Queue)); err != nil {
+			return nil, fmt.Errorf("schedule card charges: %w", err)
 		}
 	}
 	if o.Retention != nil {

@@ -67,7 +67,8 @@ type app struct {
 	self     *selfservice.Service // my entries, withdraw, erase, retention
 	guard    *guard.Guard
 	sandbox  *sandbox.Provider
-	site     *httpkit.Site // public URL and trusted proxies: cookies, absolute URLs
+	cards    *offers.Charger // the card-on-file charge pass (issue 15); nil: the provider saves no cards
+	site     *httpkit.Site   // public URL and trusted proxies: cookies, absolute URLs
 	mails    *lottery.MailRenderer
 	metrics  *metrics.Metrics // GET /metrics; the apply decisions, mail and task failures report here
 	inspect  *asynq.Inspector // the task queues' sizes for the metrics
@@ -159,10 +160,12 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 		a.offers.UsePayments(sp)
+		a.useCards(sp)
 	case cfg.dev():
 		// The built-in test provider with its hosted test checkout.
 		a.sandbox = sandbox.New(keys.Derive("sandbox"))
 		a.offers.UsePayments(a.sandbox)
+		a.useCards(a.sandbox)
 	default:
 		log.Warn("no payment provider: set STRIPE_SECRET_KEY; offers can be accepted but not paid")
 	}
@@ -261,6 +264,7 @@ func (a *app) router() (*gin.Engine, error) {
 	}
 	if err := web.Register(r, web.Deps{APINotFound: api.NotFound, PageCacheTTL: time.Second, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Offers:   a.offers,
+		Cards:    a.cards,
 		Waitroom: a.waitroom,
 		Staff:    a.staff,
 		Review:   a.review,
@@ -294,7 +298,7 @@ func newMetrics(store *postgres.Store, queues func(context.Context) ([]metrics.Q
 	return metrics.New(metrics.Options{Log: log, EntryStates: entries, OfferStates: offers, Queues: queues,
 		TaskTypes: []string{worker.TypeSendMail, worker.TypeSweepOutbox, worker.TypeDrawSubqueue, worker.TypeReconcileDraws,
 			worker.TypeClusterSweep, worker.TypeExpireOffer, worker.TypeReconcileOffers, worker.TypeRemindOffers,
-			worker.TypeRetryRefunds, worker.TypeAdmitQueues, worker.TypeRefreshOdds, worker.TypeRetention, worker.TypeFoldTallies},
+			worker.TypeRetryRefunds, worker.TypeAdmitQueues, worker.TypeRefreshOdds, worker.TypeRetention, worker.TypeFoldTallies, worker.TypeChargeCards},
 		Counts: func(ctx context.Context) (metrics.Counts, error) {
 			c, err := store.OpsCounts(ctx)
 			lines := make([]metrics.Line, len(c.Lines))
@@ -373,6 +377,7 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 			Odds:          &worker.Odds{Stats: a.stats, Log: log},
 			Retention:     &worker.Retention{Self: a.self, Log: log},
 			Tallies:       &worker.Tallies{Store: a.store, Log: log},
+			Cards:         a.workerCards(log),
 			OnTaskFailure: a.metrics.TaskFailed})
 		if err != nil {
 			return err

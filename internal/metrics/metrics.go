@@ -66,7 +66,8 @@ type Metrics struct {
 	mailFailures prometheus.Counter
 	taskFailures *prometheus.CounterVec
 	reviews      *prometheus.CounterVec
-	taskTypes    map[string]bool // the task_failures label's values; others count as "other"
+	cardCharges  *prometheus.CounterVec // cards.go (issue 15)
+	taskTypes    map[string]bool        // the task_failures label's values; others count as "other"
 }
 
 // New registers every series on a registry of its own (no global state,
@@ -94,6 +95,7 @@ func New(o Options) *Metrics {
 			Help: "Failed background task runs by task type."}, []string{"type"}),
 		reviews: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "startline_review_decisions_total",
 			Help: "Reviewers' decisions on flagged entries, by decision."}, []string{"decision"}),
+		cardCharges: newCardCharges(),
 	}
 	for _, o := range []string{"accepted", "review", "rejected"} {
 		m.decisions.WithLabelValues(o)
@@ -108,7 +110,7 @@ func New(o Options) *Metrics {
 		m.taskTypes[t] = true
 		m.taskFailures.WithLabelValues(t)
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.decisions, m.reasons, m.mailFailures, m.taskFailures, m.reviews,
+	m.reg.MustRegister(m.requests, m.duration, m.decisions, m.reasons, m.mailFailures, m.taskFailures, m.reviews, m.cardCharges,
 		&dbCollector{o: o}, newQueueCollector(o),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

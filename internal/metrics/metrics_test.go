@@ -129,3 +129,21 @@ func TestQueueSizesCachedAndBounded(t *testing.T) {
 		t.Errorf("GET /other on the metrics listener: %v %v", resp.StatusCode, err)
 	}
 }
+
+// TestCardChargesCounted: each recorded outcome counts under its label; an
+// unknown one as "other", so the label stays bounded.
+func TestCardChargesCounted(t *testing.T) {
+	m := New(Options{})
+	m.CardCharged("charged")
+	m.CardCharged("charged")
+	m.CardCharged("fallback")
+	m.CardCharged("surprise")
+	rec := httptest.NewRecorder()
+	m.exposition().ServeHTTP(rec, httptest.NewRequest("GET", Path, nil))
+	for _, want := range []string{`startline_card_charges_total{outcome="charged"} 2`, `startline_card_charges_total{outcome="fallback"} 1`,
+		`startline_card_charges_total{outcome="busy"} 0`, `startline_card_charges_total{outcome="other"} 1`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("the scrape lacks %q", want)
+		}
+	}
+}

@@ -119,6 +119,8 @@ type EntryData struct {
 	// link; empty when check-in codes are not in use.
 	CheckinCode string
 	CheckinQR   string
+	// OfferCardCharge: the offer reached the runner from the waitlist.
+	MovedUp bool
 }
 
 // OfferData is the data of the offer mails; it is EntryData.
@@ -181,7 +183,7 @@ func Kinds() []string {
 	return []string{OTPCode, OfferIssued, StaffAlert, EntryReceived, EntryInReview, EntryRejected, EntryReinstated,
 		EntryWaitlisted, EntryNotDrawn, OfferMovedUp, OfferReminder, OfferPaid, OfferExpired, OfferDeclined,
 		EntryWithdrawn, EntryRefunded, EntryDeferred, EntryAppealed, AppealUpheld, MeCode, StaffInvite, EventCancelled,
-		TransferOffered, TransferCompleted}
+		TransferOffered, TransferCompleted, OfferCardCharge, OfferCardFailed}
 }
 
 // Render renders one mail in lang ("ko", else English; English too when

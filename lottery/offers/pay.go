@@ -153,6 +153,11 @@ func (s *Service) captureOrRelease(ctx context.Context, provider string, p lotte
 	if !o.Status.Live() || !s.clock.Now().Before(o.ExpiresAt) {
 		return s.release(ctx, provider, p, "the offer ended before payment")
 	}
+	if o.Status == lottery.OfferPaid {
+		// Paid meanwhile by another payment (a saved card charged while the
+		// runner was at a checkout): this authorization is never captured.
+		return s.release(ctx, provider, p, "the offer was paid by another payment")
+	}
 	return s.captureThen(ctx, provider, p, s.settle)
 }
 

@@ -64,7 +64,8 @@ func insertMail(tx *gorm.DB, m lottery.Mail) (int64, error) {
 // offer itself (offer.issued). The worker renders it (lottery/mails) on
 // sending.
 func queueOfferIntents(ctx context.Context, tx *gorm.DB, offerIDs []string) ([]int64, error) {
-	return queueOfferMails(ctx, tx, `CASE WHEN o.round > 0 AND q.mode = 'lottery' THEN '`+mails.OfferMovedUp+
+	return queueOfferMails(ctx, tx, `CASE WHEN EXISTS (SELECT 1 FROM card_charges cc WHERE cc.offer_id = o.id) THEN '`+
+		mails.OfferCardCharge+`' WHEN o.round > 0 AND q.mode = 'lottery' THEN '`+mails.OfferMovedUp+
 		`' ELSE '`+mails.OfferIssued+`' END`, offerIDs)
 }
 

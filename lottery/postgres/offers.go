@@ -146,6 +146,10 @@ func issueOffers(ctx context.Context, tx *gorm.DB, copyRows copyFunc, eventID, s
 		ids, eventID, drawn, round, why); err != nil {
 		return nil, nil, fmt.Errorf("mark offered: %w", err)
 	}
+	// Card on file: before the mail, which says the card will be charged.
+	if err := queueCardCharges(ctx, tx, ids); err != nil {
+		return nil, nil, err
+	}
 	outbox, err := queueOfferIntents(ctx, tx, ids)
 	return offers, outbox, err
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -81,25 +82,35 @@ func (s *Store) MarkOfferPaid(ctx context.Context, offerID, paymentID string, o 
 		if !live || !o.Now.Before(r.ExpiresAt) {
 			return lottery.ErrOfferExpired
 		}
-		if err := tx.Exec(`UPDATE offers SET status = 'paid', decided_at = ? WHERE id = ?`, o.Now, r.ID).Error; err != nil {
+		if _, err := markPaid(ctx, tx, &r, paymentID, o.Now); err != nil {
 			return err
 		}
-		if err := tx.Exec(`UPDATE entries SET status = 'confirmed', updated_at = now() WHERE id = ?`, r.EntryID).Error; err != nil {
-			return err
-		}
-		if err := appendLog(tx, r.EventID, lottery.LogRecord{Kind: "offer.paid", EntryID: r.EntryID, FromStatus: r.Status,
-			ToStatus: "paid", Actor: "system:payments", Details: map[string]any{"offer_id": r.ID, "payment_id": paymentID,
-				"entry_status": "confirmed"}}); err != nil {
-			return err
-		}
-		if _, err := queueOfferMail(ctx, tx, mails.OfferPaid, []string{r.ID}); err != nil {
-			return err
-		}
-		r.Status = "paid"
 		out = fromOfferRow(r)
 		return nil
 	})
 	return out, err
+}
+
+// markPaid moves a live offer, locked by the caller, to paid and its entry
+// to confirmed, logs it and queues the paid mail (its outbox ids returned).
+func markPaid(ctx context.Context, tx *gorm.DB, r *offerRow, paymentID string, now time.Time) ([]int64, error) {
+	if err := tx.Exec(`UPDATE offers SET status = 'paid', decided_at = ? WHERE id = ?`, now, r.ID).Error; err != nil {
+		return nil, err
+	}
+	if err := tx.Exec(`UPDATE entries SET status = 'confirmed', updated_at = now() WHERE id = ?`, r.EntryID).Error; err != nil {
+		return nil, err
+	}
+	if err := appendLog(tx, r.EventID, lottery.LogRecord{Kind: "offer.paid", EntryID: r.EntryID, FromStatus: r.Status,
+		ToStatus: "paid", Actor: "system:payments", Details: map[string]any{"offer_id": r.ID, "payment_id": paymentID,
+			"entry_status": "confirmed"}}); err != nil {
+		return nil, err
+	}
+	ids, err := queueOfferMail(ctx, tx, mails.OfferPaid, []string{r.ID})
+	if err != nil {
+		return nil, err
+	}
+	r.Status, r.DecidedAt = "paid", &now
+	return ids, nil
 }
 
 // OfferPrice is an offer's sub-queue price in its event's currency.
