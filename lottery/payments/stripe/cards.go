@@ -28,6 +28,10 @@ var _ lottery.CardProvider = (*Provider)(nil)
 // event: the only thing Startline tells Stripe about an applicant.
 const metadataEvent = "event"
 
+// metadataCardCharge marks an off-session charge's PaymentIntent, whose
+// webhooks ParseWebhook ignores (the charge pass records it).
+const metadataCardCharge = "card_charge"
+
 // StartCardSetup creates a Customer (no personal data: the event's slug
 // only) and a SetupIntent saving a card for off-session use. ConfirmURL is
 // "stripe:<client_secret>?return_url=<url>" like CreatePayment's
@@ -128,7 +132,7 @@ func (p *Provider) ChargeCard(ctx context.Context, r lottery.CardCharge) (lotter
 		OffSession:         stripeapi.Bool(true),
 		Confirm:            stripeapi.Bool(true),
 		CaptureMethod:      stripeapi.String(string(stripeapi.PaymentIntentCaptureMethodAutomatic)),
-		Metadata:           map[string]string{metadataOfferID: r.OfferID},
+		Metadata:           map[string]string{metadataOfferID: r.OfferID, metadataCardCharge: "1"},
 	}
 	if r.Description != "" {
 		params.Description = stripeapi.String(r.Description)

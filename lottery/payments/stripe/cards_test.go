@@ -230,7 +230,7 @@ func TestChargeCard(t *testing.T) {
 	}
 	wantForm := url.Values{"amount": {"50000"}, "currency": {"krw"}, "customer": {"cus_abc"}, "payment_method": {"pm_card_visa"},
 		"payment_method_types[0]": {"card"}, "off_session": {"true"}, "confirm": {"true"}, "capture_method": {"automatic"},
-		"metadata[offer_id]": {"off_1"}, "description": {"Startline slot 10K"}}
+		"metadata[offer_id]": {"off_1"}, "metadata[card_charge]": {"1"}, "description": {"Startline slot 10K"}}
 	if diff := cmp.Diff(wantForm, calls[0].Form); diff != "" {
 		t.Errorf("form (-want +got):\n%s", diff)
 	}

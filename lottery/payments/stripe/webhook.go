@@ -171,6 +171,14 @@ func (p *Provider) ParseWebhook(payload []byte, header http.Header, now time.Tim
 		if out.OfferID == "" {
 			return lottery.PaymentEvent{}, fmt.Errorf("%w: payment intent %s has no offer (event %s)", ErrIgnoredEvent, obj.ID, ev.ID)
 		}
+		// An off-session card charge is recorded by the charge pass from
+		// Stripe's answer (replayed with its idempotency key after a
+		// crash); a webhook recording it too would race the pass (a
+		// capture seen as "paid by another payment" and refunded) or save
+		// a decline the pass already turned into the pay link.
+		if obj.Metadata[metadataCardCharge] != "" {
+			return lottery.PaymentEvent{}, fmt.Errorf("%w: payment intent %s is an off-session card charge (event %s)", ErrIgnoredEvent, obj.ID, ev.ID)
+		}
 		out.PaymentID = obj.ID
 	case "charge":
 		if ev.Type != EventChargeRefunded {

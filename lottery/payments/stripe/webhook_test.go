@@ -157,6 +157,18 @@ func TestParseWebhookEvents(t *testing.T) {
 			wantErr: ErrIgnoredEvent,
 		},
 		{
+			name: "an off-session card charge: its pass records it from the answer",
+			payload: eventJSON("evt_cc", EventPaymentIntentSucceeded, created,
+				`{"id":"pi_7","object":"payment_intent","metadata":{"offer_id":"off_2","card_charge":"1"},"status":"succeeded"}`),
+			wantErr: ErrIgnoredEvent,
+		},
+		{
+			name: "an off-session card charge declined",
+			payload: eventJSON("evt_cf", EventPaymentFailed, created,
+				`{"id":"pi_8","object":"payment_intent","metadata":{"offer_id":"off_2","card_charge":"1"}}`),
+			wantErr: ErrIgnoredEvent,
+		},
+		{
 			name:    "charge without an intent",
 			payload: eventJSON("evt_y", EventChargeRefunded, created, `{"id":"ch_9","object":"charge","payment_intent":null}`),
 			wantErr: ErrIgnoredEvent,
