@@ -93,7 +93,8 @@ var entryKinds = map[string]bool{mails.OfferIssued: true, mails.EntryReceived: t
 	mails.EntryRejected: true, mails.EntryReinstated: true, mails.EntryWaitlisted: true, mails.EntryNotDrawn: true,
 	mails.OfferMovedUp: true, mails.OfferReminder: true, mails.OfferPaid: true, mails.OfferExpired: true,
 	mails.OfferDeclined: true, mails.EntryWithdrawn: true, mails.EntryRefunded: true, mails.EntryDeferred: true, mails.EntryAppealed: true,
-	mails.AppealUpheld: true, mails.EventCancelled: true, mails.TransferCompleted: true}
+	mails.AppealUpheld: true, mails.EventCancelled: true, mails.TransferCompleted: true,
+	mails.TransferApproved: true, mails.TransferEnded: true}
 
 // Render fills a pending intent's subject, text and HTML; a mail rendered
 // at write time is returned as it is.
@@ -181,6 +182,8 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 		if n, err := strconv.ParseInt(m.Detail, 10, 64); err == nil && n >= 0 {
 			d.Amount = Money{Amount: n, Currency: ev.Currency}.String()
 		}
+	case mails.TransferEnded:
+		d.Status = m.Detail // which side and why (mails.TransferEnded)
 	case mails.OfferPaid:
 		if r.checkinCode != nil {
 			code, err := r.checkinCode(e.ID)

@@ -165,6 +165,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerTeam(r)
 	p.registerEvents(r)
 	p.registerLifecycle(r) // issue 14: one event's overview, lifecycle steps, audit log
+	p.registerAfterDraw(r) // issue 15: transfer and deferral terms (console_after.go)
 	p.registerDashboard(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)

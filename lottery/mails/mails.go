@@ -66,6 +66,13 @@ const (
 	// TransferCompleted tells the giver the recipient paid and the place
 	// moved, with the refund (price less the fee; minor units in Detail).
 	TransferCompleted = "transfer.completed"
+	// TransferApproved tells a recipient held for review that the reviewer
+	// approved them: they pay by the transfer link (its hold's end).
+	TransferApproved = "transfer.approved"
+	// TransferEnded tells the giver and the recipient (once they have an
+	// entry) that an open transfer closed without moving the place; Detail
+	// (EntryData.Status) is "expired" or "rejected", ":giver" or ":recipient".
+	TransferEnded = "transfer.ended"
 )
 
 // TransferOfferData fills TransferOffered.
@@ -181,7 +188,7 @@ func Kinds() []string {
 	return []string{OTPCode, OfferIssued, StaffAlert, EntryReceived, EntryInReview, EntryRejected, EntryReinstated,
 		EntryWaitlisted, EntryNotDrawn, OfferMovedUp, OfferReminder, OfferPaid, OfferExpired, OfferDeclined,
 		EntryWithdrawn, EntryRefunded, EntryDeferred, EntryAppealed, AppealUpheld, MeCode, StaffInvite, EventCancelled,
-		TransferOffered, TransferCompleted}
+		TransferOffered, TransferCompleted, TransferApproved, TransferEnded}
 }
 
 // Render renders one mail in lang ("ko", else English; English too when
