@@ -47,3 +47,42 @@ func (s *Service) AfterDraw(ctx context.Context, actor lottery.StaffAccount, slu
 	}
 	return out, nil
 }
+
+// TransferSweepStore expires open transfers past their end in bulk
+// (lottery/postgres).
+type TransferSweepStore interface {
+	// ExpireTransfers expires up to limit open transfers past their end
+	// at now, each under its giver's offer lock, logged and mailed; it
+	// returns how many it expired.
+	ExpireTransfers(ctx context.Context, now time.Time, limit int) (int, error)
+}
+
+// sweepBatch is how many transfers one store call expires.
+const sweepBatch = 100
+
+// ExpireTransfers expires every open transfer past its end, at most max
+// (0: no bound) in one pass: the recipient's hold ends and both sides are
+// mailed. Transfers are otherwise only expired when touched; this pass
+// makes the end happen on time.
+func (s *Service) ExpireTransfers(ctx context.Context, max int) (int, error) {
+	st, ok := s.store.(TransferSweepStore)
+	if !ok {
+		return 0, nil // no transfers configured: nothing to sweep
+	}
+	total := 0
+	for max <= 0 || total < max {
+		batch := sweepBatch
+		if max > 0 {
+			batch = min(batch, max-total)
+		}
+		n, err := st.ExpireTransfers(ctx, s.clock.Now(), batch)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("expire transfers: %w", err)
+		}
+		if n < batch {
+			break
+		}
+	}
+	return total, nil
+}

@@ -1,0 +1,34 @@
+package worker
+
+import (
+	"context"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// TypeExpireTransfers is the periodic pass that expires open face-value
+// transfers past their end (issue 15): without it they end only when
+// someone opens them, and the recipient's hold and the giver's wait would
+// linger.
+const TypeExpireTransfers = "transfer:expire"
+
+// NewExpireTransfersTask builds the transfer expiry pass task. Unique for
+// less than its period, so a slow pass is never doubled.
+func NewExpireTransfersTask(queue string) *asynq.Task {
+	return asynq.NewTask(TypeExpireTransfers, nil, asynq.Queue(queue), asynq.MaxRetry(0), asynq.Unique(50*time.Second),
+		asynq.Timeout(5*time.Minute))
+}
+
+// transferSweepMax bounds one pass; a backlog is worked off over passes.
+const transferSweepMax = 5000
+
+// HandleExpireTransfers runs one pass (offers.Service.ExpireTransfers). Its
+// state is in PostgreSQL, so a lost or doubled task costs nothing.
+func (d *Drawer) HandleExpireTransfers(ctx context.Context, _ *asynq.Task) error {
+	n, err := d.Offers.ExpireTransfers(ctx, transferSweepMax)
+	if n > 0 {
+		d.Log.InfoContext(ctx, "expired open transfers", "count", n)
+	}
+	return err
+}
