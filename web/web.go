@@ -925,7 +925,7 @@ func (p *pages) sandboxOutcome(c *gin.Context) {
 		p.render(c, httpkit.StatusOf(err), "sandbox", translator(p.lang(c))("sandbox.title"), page, err)
 	}
 	if outcome == "pay" {
-		if err := p.Offers.CheckPayable(c.Request.Context(), pay.OfferID); err != nil {
+		if err := p.Offers.CheckCheckoutPayable(c.Request.Context(), pay.ID, pay.OfferID); err != nil {
 			refuse(err)
 			return
 		}

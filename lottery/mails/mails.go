@@ -73,6 +73,9 @@ const (
 	// entry) that an open transfer closed without moving the place; Detail
 	// (EntryData.Status) is "expired" or "rejected", ":giver" or ":recipient".
 	TransferEnded = "transfer.ended"
+	// DeferralCancelled tells a runner their deferral was cancelled because
+	// its fee (minor units in Detail) was not paid in time; the place stays.
+	DeferralCancelled = "deferral.cancelled"
 )
 
 // TransferOfferData fills TransferOffered.
@@ -188,7 +191,7 @@ func Kinds() []string {
 	return []string{OTPCode, OfferIssued, StaffAlert, EntryReceived, EntryInReview, EntryRejected, EntryReinstated,
 		EntryWaitlisted, EntryNotDrawn, OfferMovedUp, OfferReminder, OfferPaid, OfferExpired, OfferDeclined,
 		EntryWithdrawn, EntryRefunded, EntryDeferred, EntryAppealed, AppealUpheld, MeCode, StaffInvite, EventCancelled,
-		TransferOffered, TransferCompleted, TransferApproved, TransferEnded}
+		TransferOffered, TransferCompleted, TransferApproved, TransferEnded, DeferralCancelled}
 }
 
 // Render renders one mail in lang ("ko", else English; English too when

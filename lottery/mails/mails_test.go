@@ -140,6 +140,8 @@ func TestEveryKind(t *testing.T) {
 			want{[]string{"wants to transfer it to you", "₩50,000", "https://race.example/transfers/tok", "Wed 3 Mar 2027, 15:30 KST"},
 				[]string{"양도하려고 합니다", "₩50,000", "https://race.example/transfers/tok", "2027년 3월 3일 (수) 15:30 KST"}}},
 		{mails.TransferCompleted, d, want{[]string{"is now theirs", "refunding ₩50,000", link}, []string{"넘어갔습니다", "₩50,000", link}}},
+		{mails.DeferralCancelled, d, want{[]string{"was not paid in time", "₩50,000", "stays yours", link},
+			[]string{"연기가 취소되었습니다", "₩50,000", link}}},
 		{mails.TransferApproved, d, want{[]string{"approved the transfer", "₩50,000", "Wed 3 Mar 2027, 15:30 KST", link},
 			[]string{"승인되었습니다", "₩50,000", "2027년 3월 3일 (수) 15:30 KST", link}}},
 		{mails.TransferEnded, with(func(x *mails.EntryData) { x.Status = "expired:giver" }),
