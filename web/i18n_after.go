@@ -45,6 +45,9 @@ var afterMessages = map[string]map[string]string{
 		"transfer.review.text":      "A person on the organizer's team checks this transfer before you can pay. We will e-mail you the outcome; if it is approved, come back to this link to pay.",
 		"transfer.rejected":         "This transfer was not approved, so it is closed. Nothing was charged.",
 		"reason.transfer_recipient": "Transfer recipient",
+		"defer.pending":             "Your deferral waits for its fee of %s. Pay it by %s; until then, and if it is not paid, your place in this edition stays yours.",
+		"defer.pay":                 "Pay the deferral fee (%s)",
+		"defer.confirm.fee":         "Next you pay the deferral fee; the deferral is made once it is paid.",
 	},
 	"ko": {
 		"console.tab.after":         "추첨 이후",
@@ -87,6 +90,9 @@ var afterMessages = map[string]map[string]string{
 		"transfer.review.text":      "결제하시기 전에 주최 측 담당자가 이 양도를 확인합니다. 결과는 메일로 알려 드리며, 승인되면 이 링크로 돌아와 결제해 주세요.",
 		"transfer.rejected":         "이 양도는 승인되지 않아 종료되었습니다. 결제된 금액은 없습니다.",
 		"reason.transfer_recipient": "양도받는 사람",
+		"defer.pending":             "연기 수수료 %s 결제를 기다리고 있습니다. %s까지 결제해 주세요. 그 전까지, 그리고 결제하지 않으시면 이번 대회 참가 자리는 그대로 유지됩니다.",
+		"defer.pay":                 "연기 수수료 결제 (%s)",
+		"defer.confirm.fee":         "다음 단계에서 연기 수수료를 결제하며, 결제가 끝나면 연기가 완료됩니다.",
 	},
 }
 

@@ -153,8 +153,9 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.GET("/events/:slug/waiver", p.consentDoc(lottery.ConsentWaiver))
 	r.POST("/offers/:id/:action", p.offerAction)
 	p.registerGiveBack(r)
-	p.registerDefer(r)     // issue 15: defer to the next edition
-	p.registerTransfers(r) // issue 15: face-value transfers
+	p.registerDefer(r)       // issue 15: defer to the next edition
+	p.registerDeferralFee(r) // issue 15: paying a deferral's fee (deferfee.go)
+	p.registerTransfers(r)   // issue 15: face-value transfers
 	r.GET("/status", p.lookup)
 	p.registerSelf(r)
 	p.registerAppeals(r)
