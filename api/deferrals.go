@@ -33,7 +33,7 @@ type deferralJSON struct {
 	// PayBy ends a pending deferral's time to pay its fee
 	// (POST /entries/{id}/deferral/pay); unpaid by then it is cancelled.
 	PayBy *time.Time `json:"pay_by,omitempty"`
-	Next      *struct {
+	Next  *struct {
 		Event    string `json:"event"`
 		SubQueue string `json:"subqueue"`
 		EntryID  string `json:"entry_id"`
