@@ -150,7 +150,9 @@ func (s *Store) Defer(ctx context.Context, entryID string, now time.Time) (lotte
 			return err
 		}
 		// A fee makes it pending until paid (deferralfee.go); a cancelled
-		// one (unpaid before) is started again in its row.
+		// one (unpaid before) is started again in its row, keeping the last
+		// checkout's payment named until a new checkout replaces it (a
+		// late payment of it then pays this attempt's fee).
 		state, payBy := lottery.DeferralStart(c.Settings.FeeMinor, now, c.Settings.Deadline)
 		var payByArg any
 		if !payBy.IsZero() {
@@ -159,7 +161,7 @@ func (s *Store) Defer(ctx context.Context, entryID string, now time.Time) (lotte
 		if err := tx.Exec(`INSERT INTO deferrals (entry_id, from_event_id, series_id, subqueue_key, fee_minor, currency, created_at, state, pay_by)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (entry_id) DO UPDATE SET state = EXCLUDED.state, fee_minor = EXCLUDED.fee_minor, currency = EXCLUDED.currency,
-				created_at = EXCLUDED.created_at, pay_by = EXCLUDED.pay_by, fee_provider = NULL, fee_payment_id = NULL
+				created_at = EXCLUDED.created_at, pay_by = EXCLUDED.pay_by
 			WHERE deferrals.state = 'cancelled'`, e.ID, e.EventID, *e.SeriesID, e.SubqueueKey, c.Settings.FeeMinor, e.Currency, now,
 			string(state), payByArg).Error; err != nil {
 			return fmt.Errorf("store deferral: %w", err)
