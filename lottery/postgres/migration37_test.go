@@ -1,0 +1,42 @@
+package postgres_test
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/migrations"
+)
+
+// TestMigration00037DownUp: 00037 (transfers in review, deferral fees)
+// rolls back and applies again on a migrated database.
+func TestMigration00037DownUp(t *testing.T) {
+	_, dsn := pgtest.NewStore(t)
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, migrations.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if v, err := p.GetDBVersion(ctx); err != nil || v < 37 {
+		t.Fatalf("version %d %v", v, err)
+	}
+	if _, err := p.DownTo(ctx, 36); err != nil {
+		t.Fatalf("down to 36: %v", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatalf("up again: %v", err)
+	}
+	var states string
+	if err := db.QueryRowContext(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'transfers_state_check'`).Scan(&states); err != nil {
+		t.Fatal(err)
+	}
+	t.Log(states)
+}
