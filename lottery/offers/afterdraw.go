@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/mails"
 )
 
 // AfterDraw is what the console's "After the draw" tab shows of an event:
@@ -52,9 +53,11 @@ func (s *Service) AfterDraw(ctx context.Context, actor lottery.StaffAccount, slu
 // (lottery/postgres).
 type TransferSweepStore interface {
 	// ExpireTransfers expires up to limit open transfers past their end
-	// at now, each under its giver's offer lock, logged and mailed; it
-	// returns how many it expired.
-	ExpireTransfers(ctx context.Context, now time.Time, limit int) (int, error)
+	// at now, each under its giver's offer lock, logged and mailed (a
+	// recipient with no entry yet by the mail invitee renders); it returns
+	// how many it expired.
+	ExpireTransfers(ctx context.Context, now time.Time, limit int,
+		invitee func(t Transfer, lang string) (lottery.Mail, error)) (int, error)
 }
 
 // sweepBatch is how many transfers one store call expires.
@@ -75,7 +78,9 @@ func (s *Service) ExpireTransfers(ctx context.Context, max int) (int, error) {
 		if max > 0 {
 			batch = min(batch, max-total)
 		}
-		n, err := st.ExpireTransfers(ctx, s.clock.Now(), batch)
+		n, err := st.ExpireTransfers(ctx, s.clock.Now(), batch, func(t Transfer, lang string) (lottery.Mail, error) {
+			return s.transferExpiredMail(ctx, t, lang)
+		})
 		total += n
 		if err != nil {
 			return total, fmt.Errorf("expire transfers: %w", err)
@@ -85,4 +90,19 @@ func (s *Service) ExpireTransfers(ctx context.Context, max int) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// transferExpiredMail tells a named recipient who never took the link up
+// that it expired (rendered now: they have no entry to render it from).
+func (s *Service) transferExpiredMail(ctx context.Context, t Transfer, lang string) (lottery.Mail, error) {
+	ev, err := s.events.CachedEvent(ctx, t.EventSlug)
+	if err != nil {
+		return lottery.Mail{}, err
+	}
+	m, err := mails.Render(mails.TransferEnded, lang, mails.EntryData{Event: ev.Name, SubQueue: ev.SubQueueName(t.SubQueue),
+		Status: "expired:invitee"})
+	if err != nil {
+		return lottery.Mail{}, err
+	}
+	return lottery.Mail{To: t.ToEmail, Subject: m.Subject, Body: m.Body, HTML: m.HTML, Kind: "transfer", Intent: mails.TransferEnded}, nil
 }

@@ -110,9 +110,12 @@ func decideTransfer(ctx context.Context, tx *gorm.DB, d review.Decision, transfe
 // ExpireTransfers expires up to limit open transfers (pending, in review
 // or verified) past their end, each in its own transaction under the
 // giver's offer lock (closeTransfer: the recipient's hold ends), mailing
-// the giver and, when they have an entry, the recipient. It returns how
-// many it expired; the worker calls it until it returns fewer than limit.
-func (s *Store) ExpireTransfers(ctx context.Context, now time.Time, limit int) (int, error) {
+// the giver and the recipient: by their entry once they have one, else
+// (never took the link up) the mail invitee renders in the giver's
+// language (nil: none). It returns how many it expired; the worker calls
+// it until it returns fewer than limit.
+func (s *Store) ExpireTransfers(ctx context.Context, now time.Time, limit int,
+	invitee func(t offers.Transfer, lang string) (lottery.Mail, error)) (int, error) {
 	var due []struct{ ID, FromEntry string }
 	if err := s.db.WithContext(ctx).Raw(`SELECT id::text AS id, from_entry::text AS from_entry FROM transfers
 		WHERE state IN ('pending', 'review', 'verified') AND expires_at <= ? ORDER BY expires_at, id LIMIT ?`, now, limit).
@@ -142,6 +145,19 @@ func (s *Store) ExpireTransfers(ctx context.Context, now time.Time, limit int) (
 			}
 			if r.ToEntry != nil {
 				if _, err := queueEntryIntentIDs(ctx, tx, mails.TransferEnded, []string{*r.ToEntry}, "", "expired:recipient"); err != nil {
+					return err
+				}
+			} else if invitee != nil {
+				var lang string
+				if err := tx.Raw(`SELECT lang FROM entries WHERE id = ?`, r.FromEntry).Row().Scan(&lang); err != nil {
+					return fmt.Errorf("giver's language: %w", err)
+				}
+				r.State = offers.TransferExpired
+				m, err := invitee(r.transfer(), lang)
+				if err != nil {
+					return err
+				}
+				if _, err := insertMail(tx, m); err != nil {
 					return err
 				}
 			}
