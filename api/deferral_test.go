@@ -78,8 +78,18 @@ func TestDeferral(t *testing.T) {
 		}
 	})
 
+	// With a fee the deferral waits for it (the place kept), then is held
+	// once the provider reports the fee captured (deferral_fee_test.go).
+	deferPaid := func(entry string) resp {
+		t.Helper()
+		if r := deferEntry(entry, tok(entry)); r.Status != 200 || r.str("state") != "pending" || r.str("status") != "confirmed" {
+			t.Fatalf("defer with a fee: %d %s", r.Status, r.Raw)
+		}
+		e.payDeferralFee(pay, entry)
+		return deferEntry(entry, tok(entry))
+	}
 	for _, id := range selected[:2] {
-		r := deferEntry(id, tok(id))
+		r := deferPaid(id)
 		if r.Status != 200 || r.str("state") != "held" || r.str("series") != "spring-series" || r.str("subqueue") != "half:sub-130" {
 			t.Fatalf("defer: %d %s", r.Status, r.Raw)
 		}
@@ -148,7 +158,7 @@ func TestDeferral(t *testing.T) {
 		t.Errorf("used deferral: %d %s", r.Status, r.Raw)
 	}
 	// The next edition is published already: a deferral made now is used at once.
-	r := deferEntry(selected[2], tok(selected[2]))
+	r := deferPaid(selected[2])
 	if next, _ := r.Body["next"].(map[string]any); r.Status != 200 || r.str("state") != "used" || next["event"] != "spring-next" ||
 		next["subqueue"] != "half:sub-130" {
 		t.Fatalf("defer with the next edition published: %d %s", r.Status, r.Raw)

@@ -27,10 +27,13 @@ type deferralJSON struct {
 	Series    string    `json:"series"`
 	FromEvent string    `json:"from_event"`
 	SubQueue  string    `json:"subqueue"`
-	State     string    `json:"state"` // held, used, cancelled
+	State     string    `json:"state"` // pending (its fee unpaid), held, used, cancelled
 	Fee       priceJSON `json:"fee"`
 	CreatedAt time.Time `json:"created_at"`
-	Next      *struct {
+	// PayBy ends a pending deferral's time to pay its fee
+	// (POST /entries/{id}/deferral/pay); unpaid by then it is cancelled.
+	PayBy *time.Time `json:"pay_by,omitempty"`
+	Next  *struct {
 		Event    string `json:"event"`
 		SubQueue string `json:"subqueue"`
 		EntryID  string `json:"entry_id"`
@@ -38,8 +41,16 @@ type deferralJSON struct {
 }
 
 func deferralView(d lottery.Deferral) deferralJSON {
-	out := deferralJSON{EntryID: d.EntryID, Status: string(lottery.EntryDeferred), Series: d.Series, FromEvent: d.FromEvent,
+	status := lottery.EntryDeferred
+	if d.State == lottery.DeferralPending || d.State == lottery.DeferralCancelled {
+		status = lottery.EntryConfirmed // the place is kept until the fee is paid
+	}
+	out := deferralJSON{EntryID: d.EntryID, Status: string(status), Series: d.Series, FromEvent: d.FromEvent,
 		SubQueue: d.SubQueue, State: string(d.State), Fee: moneyJSON(d.Fee), CreatedAt: d.CreatedAt.UTC()}
+	if d.State == lottery.DeferralPending && !d.PayBy.IsZero() {
+		t := d.PayBy.UTC()
+		out.PayBy = &t
+	}
 	if d.ToEntryID != "" {
 		out.Next = &struct {
 			Event    string `json:"event"`

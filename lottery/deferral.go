@@ -132,6 +132,7 @@ type Deferral struct {
 	State     DeferralState
 	Fee       Money // the deferral fee recorded at the time (the event's currency)
 	CreatedAt time.Time
+	PayBy     time.Time // a pending deferral's end for paying its fee (DeferralPending)
 	// Set once used: the next edition, its sub-queue and the new entry.
 	ToEvent    string
 	ToSubQueue string

@@ -94,7 +94,8 @@ var entryKinds = map[string]bool{mails.OfferIssued: true, mails.EntryReceived: t
 	mails.OfferMovedUp: true, mails.OfferReminder: true, mails.OfferPaid: true, mails.OfferExpired: true,
 	mails.OfferDeclined: true, mails.EntryWithdrawn: true, mails.EntryRefunded: true, mails.EntryDeferred: true, mails.EntryAppealed: true,
 	mails.AppealUpheld: true, mails.EventCancelled: true, mails.TransferCompleted: true,
-	mails.OfferCardCharge: true, mails.OfferCardFailed: true}
+	mails.OfferCardCharge: true, mails.OfferCardFailed: true,
+	mails.TransferApproved: true, mails.TransferEnded: true, mails.DeferralCancelled: true}
 
 // Render fills a pending intent's subject, text and HTML; a mail rendered
 // at write time is returned as it is.
@@ -170,7 +171,7 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 		if IsRejectionCategory(m.Detail) { // the decision named it (a cluster rejected whole)
 			d.Reason = m.Detail
 		}
-	case mails.EventCancelled, mails.EntryDeferred:
+	case mails.EventCancelled, mails.EntryDeferred, mails.DeferralCancelled:
 		// Only a paid slot's refund is named; the price of an unpaid one
 		// is nobody's business now. A deferral names its fee (none: 0).
 		d.Amount = ""
@@ -183,6 +184,8 @@ func (r *MailRenderer) render(ctx context.Context, m Mail) (mails.Message, error
 		if n, err := strconv.ParseInt(m.Detail, 10, 64); err == nil && n >= 0 {
 			d.Amount = Money{Amount: n, Currency: ev.Currency}.String()
 		}
+	case mails.TransferEnded:
+		d.Status = m.Detail // which side and why (mails.TransferEnded)
 	case mails.OfferPaid:
 		if r.checkinCode != nil {
 			code, err := r.checkinCode(e.ID)

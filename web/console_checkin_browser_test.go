@@ -25,9 +25,13 @@ func TestBrowserCheckin(t *testing.T) {
 	for _, tc := range []struct {
 		lang, browserLang string
 		status, ok, again string
+		replayed          string   // the list's summary
+		answers           []string // the replayed codes' answers
 	}{
-		{"en", "en-US", "Your race-day check-in code", "OK: hand out the bib", "already picked up"},
-		{"ko", "ko-KR", "대회 당일 체크인 코드", "확인: 배번을 지급하세요", "이미 수령"},
+		{"en", "en-US", "Your race-day check-in code", "OK: hand out the bib", "already picked up",
+			"3 saved code(s) sent", []string{"OK: hand out the bib", "already picked up", "Do not hand out a bib"}},
+		{"ko", "ko-KR", "대회 당일 체크인 코드", "확인: 배번을 지급하세요", "이미 수령",
+			"저장된 코드 3개를 보냈습니다", []string{"확인: 배번을 지급하세요", "이미 수령", "배번을 지급하지 마세요"}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			s := newSite(t, true)
@@ -78,12 +82,16 @@ func TestBrowserCheckin(t *testing.T) {
 			}
 			b.Check("checkin-again", tc.lang)
 
-			// No signal: the code waits on the phone, counted, and goes when
-			// the connection is back.
+			// No signal: the codes wait on the phone, counted, and go when
+			// the connection is back; their answers are listed in scan order
+			// (checked in, already picked up, refused: transferred away).
+			s.store.DB().Exec(`UPDATE entries SET status = 'transferred' WHERE id = ?`, ids[1])
 			browsertest.Eval[bool](b, `Object.defineProperty(navigator, "onLine", {get: () => false, configurable: true}) && true`)
-			b.Keys(s.checkinCode(ids[3]) + "\r")
+			for _, c := range []string{s.checkinCode(ids[3]), code, s.checkinCode(ids[1])} {
+				b.Keys(c + "\r")
+			}
 			b.WaitFor("#checkin-queue")
-			if got := b.Text("#checkin-queue"); !strings.Contains(got, "1") {
+			if got := b.Text("#checkin-queue"); !strings.Contains(got, "3") {
 				t.Errorf("offline queue: %q", got)
 			}
 			b.Check("checkin-offline", tc.lang)
@@ -100,6 +108,17 @@ func TestBrowserCheckin(t *testing.T) {
 			if n := browsertest.Eval[int](b, `JSON.parse(localStorage.getItem("startline.checkin.queue") || "[]").length`); n != 0 {
 				t.Errorf("%d codes still queued", n)
 			}
+			b.WaitFor(`#checkin-replayed li:nth-child(3)`)
+			got = b.Text("#checkin-replayed")
+			for _, want := range append([]string{tc.replayed, "Runner 003"}, tc.answers...) {
+				if !strings.Contains(got, want) {
+					t.Errorf("replayed answers lack %q:\n%s", want, got)
+				}
+			}
+			if kinds := browsertest.Eval[string](b, `[...document.querySelectorAll("#checkin-replayed li")].map(li => li.dataset.replayed).join(",")`); kinds != "ok,refused,refused" {
+				t.Errorf("replayed answers in order: %s", kinds)
+			}
+			b.Check("checkin-replayed", tc.lang)
 			if errs := b.ConsoleErrors(); len(errs) > 0 {
 				t.Errorf("console errors: %v", errs)
 			}

@@ -24,11 +24,14 @@ func (p *pages) registerDefer(r gin.IRoutes) {
 // deferSection is the status page's deferral part.
 type deferSection struct {
 	Can      bool // the entry may defer now
+	Pending  bool // deferred, its fee not paid yet (deferfee.go): PayBy ends the time to pay
 	Fee      lottery.Money
 	Deadline time.Time
 	Link     string // the confirmation step
 	Done     bool   // deferred
 	Used     bool   // the next edition's entry exists
+	PayBy    time.Time
+	Token    string // the receipt token, for the pay form
 }
 
 // deferSection fills the section for an entry whose receipt the caller
@@ -48,6 +51,10 @@ func (p *pages) deferSection(c *gin.Context, v lottery.EntryView, tok string) de
 		}
 		s.Done, s.Used, s.Fee = true, d.State == lottery.DeferralUsed, d.Fee
 	case lottery.EntryConfirmed:
+		if d, err := p.Offers.EntryDeferral(ctx, v.Entry.ID, tok); err == nil && d.State == lottery.DeferralPending {
+			s.Pending, s.Fee, s.PayBy, s.Token = true, d.Fee, d.PayBy, tok
+			return s
+		}
 		set, ok, err := p.Offers.DeferralQuote(ctx, v.Entry.ID, tok)
 		if err != nil || !ok {
 			return s
@@ -84,6 +91,10 @@ func (p *pages) deferConfirm(c *gin.Context) {
 // deferEntry defers and returns to the status page, which then says so.
 func (p *pages) deferEntry(c *gin.Context) {
 	tok := c.PostForm("token")
-	_, err := p.Offers.Defer(c.Request.Context(), c.Param("id"), tok)
+	d, err := p.Offers.Defer(c.Request.Context(), c.Param("id"), tok)
+	if err == nil && d.State == lottery.DeferralPending {
+		p.toDeferralCheckout(c, tok) // a fee: on to its checkout
+		return
+	}
 	p.finishStep(c, p.deferStep(), tok, err)
 }

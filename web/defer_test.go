@@ -71,10 +71,34 @@ func TestDeferPages(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden || s.standing(entry).Entry != "confirmed" {
 		t.Fatalf("cross-site defer: %d, entry %s", res.StatusCode, s.standing(entry).Entry)
 	}
+	// The fee: deferring goes on to its checkout; abandoned, the status
+	// page shows the pending deferral with a pay button (the place kept).
 	res, _ = s.send("POST", "/entries/"+entry+"/defer", "application/x-www-form-urlencoded", []byte(post.Encode()),
 		http.Header{"Sec-Fetch-Site": {"same-origin"}})
-	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/entries/"+entry+"?token=") {
+	loc, _ := url.Parse(res.Header.Get("Location"))
+	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc.Path, "/sandbox/checkout/sbx_") {
 		t.Fatalf("defer: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if st := s.standing(entry); st.Entry != "confirmed" {
+		t.Errorf("before paying the fee: %+v", st)
+	}
+	for _, tt := range []struct{ lang, want string }{
+		{"en", "Your deferral waits for its fee of ₩20,000."},
+		{"ko", "연기 수수료 ₩20,000 결제를 기다리고 있습니다."},
+	} {
+		if _, body, _ := s.get(status, "Cookie", "sl_lang="+tt.lang); !strings.Contains(body, "data-defer-pending") ||
+			!strings.Contains(body, tt.want) || !strings.Contains(body, "data-defer-pay") {
+			t.Errorf("%s status page with the fee unpaid: %.3000s", tt.lang, body)
+		}
+	}
+	res, _ = s.send("POST", "/entries/"+entry+"/defer/pay", "application/x-www-form-urlencoded", []byte(post.Encode()),
+		http.Header{"Sec-Fetch-Site": {"same-origin"}})
+	if again, _ := url.Parse(res.Header.Get("Location")); res.StatusCode != http.StatusSeeOther || again.Path != loc.Path {
+		t.Fatalf("pay button: %d %q, want the same checkout %s", res.StatusCode, res.Header.Get("Location"), loc.Path)
+	}
+	if res := s.outcome(loc.Path, "pay", s.checkoutForm(loc, nil), nil); res.StatusCode != http.StatusSeeOther ||
+		!strings.HasPrefix(res.Header.Get("Location"), "/entries/"+entry+"?token=") {
+		t.Fatalf("fee checkout: %d %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	if st := s.standing(entry); st.Entry != "deferred" {
 		t.Errorf("after deferring: %+v", st)

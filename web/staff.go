@@ -163,7 +163,7 @@ type queuePage struct {
 // entry's own assessment can carry (each shown by its reason.<code> name).
 var reasonCodes = []string{"linked_cluster", antibot.ReasonGeoMismatch, "hosting_network", "honeypot_filled", "webdriver",
 	"fast_fill", "headless_user_agent", "scripting_user_agent", "disposable_email", "no_user_agent", "no_signals",
-	"language_mismatch", "platform_mismatch", lottery.ReasonTicketClaim, "queue_join_flagged",
+	"language_mismatch", "platform_mismatch", lottery.ReasonTicketClaim, "queue_join_flagged", lottery.ReasonTransferRecipient,
 	antibot.ReasonNoBrowserCheck}
 
 func (p *pages) reviewQueue(c *gin.Context) {

@@ -154,8 +154,9 @@ func Register(engine *gin.Engine, d Deps) error {
 	r.GET("/events/:slug/waiver", p.consentDoc(lottery.ConsentWaiver))
 	r.POST("/offers/:id/:action", p.offerAction)
 	p.registerGiveBack(r)
-	p.registerDefer(r)     // issue 15: defer to the next edition
-	p.registerTransfers(r) // issue 15: face-value transfers
+	p.registerDefer(r)       // issue 15: defer to the next edition
+	p.registerDeferralFee(r) // issue 15: paying a deferral's fee (deferfee.go)
+	p.registerTransfers(r)   // issue 15: face-value transfers
 	r.GET("/status", p.lookup)
 	p.registerSelf(r)
 	p.registerAppeals(r)
@@ -166,6 +167,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerTeam(r)
 	p.registerEvents(r)
 	p.registerLifecycle(r) // issue 14: one event's overview, lifecycle steps, audit log
+	p.registerAfterDraw(r) // issue 15: transfer and deferral terms (console_after.go)
 	p.registerDashboard(r)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
@@ -927,7 +929,7 @@ func (p *pages) sandboxOutcome(c *gin.Context) {
 		p.render(c, httpkit.StatusOf(err), "sandbox", translator(p.lang(c))("sandbox.title"), page, err)
 	}
 	if outcome == "pay" {
-		if err := p.Offers.CheckPayable(c.Request.Context(), pay.OfferID); err != nil {
+		if err := p.Offers.CheckCheckoutPayable(c.Request.Context(), pay.ID, pay.OfferID); err != nil {
 			refuse(err)
 			return
 		}

@@ -60,6 +60,7 @@ func NewServer(o Options) (*Server, error) {
 		mux.HandleFunc(TypeRetryRefunds, o.Drawer.HandleRetryRefunds)
 		mux.HandleFunc(TypeAdmitQueues, o.Drawer.HandleAdmitQueues)
 		mux.HandleFunc(TypeReconcileDraws, o.Drawer.HandleReconcileDraws)
+		mux.HandleFunc(TypeExpireTransfers, o.Drawer.HandleExpireTransfers)
 	}
 	if o.Odds != nil {
 		mux.HandleFunc(TypeRefreshOdds, o.Odds.HandleRefreshOdds)
@@ -97,6 +98,10 @@ func NewServer(o Options) (*Server, error) {
 		}
 		if _, err := sched.Register("@every 1m", NewReconcileDrawsTask(o.Queue)); err != nil {
 			return nil, fmt.Errorf("schedule draw reconciler: %w", err)
+		}
+		// A transfer link ends after hours; a minute late is fine.
+		if _, err := sched.Register("@every 1m", NewExpireTransfersTask(o.Queue)); err != nil {
+			return nil, fmt.Errorf("schedule transfer expiry: %w", err)
 		}
 		// Waiting rooms move every 5 s; ETAs assume it (poll_after_seconds >= 5).
 		if _, err := sched.Register("@every 5s", NewAdmitQueuesTask(o.Queue)); err != nil {

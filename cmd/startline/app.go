@@ -298,7 +298,7 @@ func newMetrics(store *postgres.Store, queues func(context.Context) ([]metrics.Q
 	return metrics.New(metrics.Options{Log: log, EntryStates: entries, OfferStates: offers, Queues: queues,
 		TaskTypes: []string{worker.TypeSendMail, worker.TypeSweepOutbox, worker.TypeDrawSubqueue, worker.TypeReconcileDraws,
 			worker.TypeClusterSweep, worker.TypeExpireOffer, worker.TypeReconcileOffers, worker.TypeRemindOffers,
-			worker.TypeRetryRefunds, worker.TypeAdmitQueues, worker.TypeRefreshOdds, worker.TypeRetention, worker.TypeFoldTallies, worker.TypeChargeCards},
+			worker.TypeRetryRefunds, worker.TypeAdmitQueues, worker.TypeRefreshOdds, worker.TypeRetention, worker.TypeFoldTallies, worker.TypeChargeCards, worker.TypeExpireTransfers},
 		Counts: func(ctx context.Context) (metrics.Counts, error) {
 			c, err := store.OpsCounts(ctx)
 			lines := make([]metrics.Line, len(c.Lines))

@@ -66,6 +66,16 @@ const (
 	// TransferCompleted tells the giver the recipient paid and the place
 	// moved, with the refund (price less the fee; minor units in Detail).
 	TransferCompleted = "transfer.completed"
+	// TransferApproved tells a recipient held for review that the reviewer
+	// approved them: they pay by the transfer link (its hold's end).
+	TransferApproved = "transfer.approved"
+	// TransferEnded tells the giver and the recipient (once they have an
+	// entry) that an open transfer closed without moving the place; Detail
+	// (EntryData.Status) is "expired" or "rejected", ":giver" or ":recipient".
+	TransferEnded = "transfer.ended"
+	// DeferralCancelled tells a runner their deferral was cancelled because
+	// its fee (minor units in Detail) was not paid in time; the place stays.
+	DeferralCancelled = "deferral.cancelled"
 )
 
 // TransferOfferData fills TransferOffered.
@@ -183,7 +193,8 @@ func Kinds() []string {
 	return []string{OTPCode, OfferIssued, StaffAlert, EntryReceived, EntryInReview, EntryRejected, EntryReinstated,
 		EntryWaitlisted, EntryNotDrawn, OfferMovedUp, OfferReminder, OfferPaid, OfferExpired, OfferDeclined,
 		EntryWithdrawn, EntryRefunded, EntryDeferred, EntryAppealed, AppealUpheld, MeCode, StaffInvite, EventCancelled,
-		TransferOffered, TransferCompleted, OfferCardCharge, OfferCardFailed}
+		TransferOffered, TransferCompleted, OfferCardCharge, OfferCardFailed,
+		TransferApproved, TransferEnded, DeferralCancelled}
 }
 
 // Render renders one mail in lang ("ko", else English; English too when

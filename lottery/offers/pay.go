@@ -143,6 +143,12 @@ func (s *Service) HandlePaymentWebhook(ctx context.Context, provider string, pay
 // captureOrRelease captures an authorization while the offer is live, and
 // releases it otherwise.
 func (s *Service) captureOrRelease(ctx context.Context, provider string, p lottery.Payment) error {
+	if f, ok, err := s.deferralOf(ctx, provider, p); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return s.captureDeferral(ctx, provider, p, f) // a deferral's fee (deferralfee.go)
+	}
 	o, err := s.store.Offer(ctx, p.OfferID)
 	if err != nil {
 		return fmt.Errorf("payment %s: %w", p.ID, err)
@@ -182,6 +188,12 @@ func (s *Service) captureThen(ctx context.Context, provider string, p lottery.Pa
 // settle marks the offer paid; a capture that lost the race with expiry is
 // refunded (a late payment is voided).
 func (s *Service) settle(ctx context.Context, provider string, p lottery.Payment) error {
+	if f, ok, err := s.deferralOf(ctx, provider, p); err != nil || ok {
+		if err != nil {
+			return err
+		}
+		return s.settleDeferral(ctx, provider, p, f)
+	}
 	o, err := s.store.Offer(ctx, p.OfferID)
 	if err != nil {
 		return fmt.Errorf("payment %s: %w", p.ID, err)

@@ -23,7 +23,11 @@ const TransferLinkValidity = 72 * time.Hour
 
 // Transfer states (00032 transfers.state).
 const (
-	TransferPending   = "pending"
+	TransferPending = "pending"
+	// TransferReview: the recipient's form scored for review; a reviewer
+	// approves (→ verified) or rejects (→ rejected) it (00037).
+	TransferReview    = "review"
+	TransferRejected  = "rejected"
 	TransferVerified  = "verified"
 	TransferPaid      = "paid"
 	TransferCancelled = "cancelled"
@@ -129,7 +133,13 @@ type Transfer struct {
 
 // Open reports whether the transfer can still go on at now.
 func (t Transfer) Open(now time.Time) bool {
-	return (t.State == TransferPending || t.State == TransferVerified) && now.Before(t.ExpiresAt)
+	return OpenState(t.State) && now.Before(t.ExpiresAt)
+}
+
+// OpenState reports whether a transfer in state may still go on (before
+// its end): pending, in review or verified.
+func OpenState(state string) bool {
+	return state == TransferPending || state == TransferReview || state == TransferVerified
 }
 
 // TransferTx is what the store checks and records under the giver's

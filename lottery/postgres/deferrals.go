@@ -139,6 +139,9 @@ func (s *Store) Defer(ctx context.Context, entryID string, now time.Time) (lotte
 		if e.Status == string(lottery.EntryDeferred) {
 			return nil
 		}
+		if pending, err := pendingDeferral(tx, e.ID); err != nil || pending {
+			return err // awaiting its fee: a double submit
+		}
 		c, err := deferralCase(tx, e, now, true)
 		if err != nil {
 			return err
@@ -146,9 +149,27 @@ func (s *Store) Defer(ctx context.Context, entryID string, now time.Time) (lotte
 		if err := lottery.CheckDeferral(c); err != nil {
 			return err
 		}
-		if err := tx.Exec(`INSERT INTO deferrals (entry_id, from_event_id, series_id, subqueue_key, fee_minor, currency, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, e.ID, e.EventID, *e.SeriesID, e.SubqueueKey, c.Settings.FeeMinor, e.Currency, now).Error; err != nil {
+		// A fee makes it pending until paid (deferralfee.go); a cancelled
+		// one (unpaid before) is started again in its row, keeping the last
+		// checkout's payment named until a new checkout replaces it (a
+		// late payment of it then pays this attempt's fee).
+		state, payBy := lottery.DeferralStart(c.Settings.FeeMinor, now, c.Settings.Deadline)
+		var payByArg any
+		if !payBy.IsZero() {
+			payByArg = payBy
+		}
+		if err := tx.Exec(`INSERT INTO deferrals (entry_id, from_event_id, series_id, subqueue_key, fee_minor, currency, created_at, state, pay_by)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (entry_id) DO UPDATE SET state = EXCLUDED.state, fee_minor = EXCLUDED.fee_minor, currency = EXCLUDED.currency,
+				created_at = EXCLUDED.created_at, pay_by = EXCLUDED.pay_by
+			WHERE deferrals.state = 'cancelled'`, e.ID, e.EventID, *e.SeriesID, e.SubqueueKey, c.Settings.FeeMinor, e.Currency, now,
+			string(state), payByArg).Error; err != nil {
 			return fmt.Errorf("store deferral: %w", err)
+		}
+		if state == lottery.DeferralPending {
+			return appendLog(tx, e.EventID, lottery.LogRecord{Kind: "deferral.pending", EntryID: e.ID, FromStatus: e.Status,
+				ToStatus: e.Status, Actor: "runner", Details: map[string]any{"subqueue": e.SubqueueKey,
+					"fee_minor": c.Settings.FeeMinor, "pay_by": payBy}})
 		}
 		if err := tx.Exec(`UPDATE entries SET status = 'deferred', updated_at = now() WHERE id = ?`, e.ID).Error; err != nil {
 			return fmt.Errorf("defer entry: %w", err)
@@ -189,10 +210,11 @@ func (s *Store) Deferral(ctx context.Context, entryID string) (lottery.Deferral,
 		EntryID, FromEvent, Series, SubqueueKey, State, Currency string
 		FeeMinor                                                 int64
 		CreatedAt                                                time.Time
+		PayBy                                                    *time.Time
 		ToEvent, ToSubqueue, ToEntryID                           *string
 	}
 	if err := s.db.WithContext(ctx).Raw(`SELECT d.entry_id::text AS entry_id, f.slug AS from_event, s.slug AS series,
-			d.subqueue_key, d.state, d.currency, d.fee_minor, d.created_at, t.slug AS to_event, tq.key AS to_subqueue,
+			d.subqueue_key, d.state, d.currency, d.fee_minor, d.created_at, d.pay_by, t.slug AS to_event, tq.key AS to_subqueue,
 			d.to_entry_id::text AS to_entry_id
 		FROM deferrals d JOIN events f ON f.id = d.from_event_id JOIN series s ON s.id = d.series_id
 		LEFT JOIN events t ON t.id = d.to_event_id LEFT JOIN subqueues tq ON tq.id = d.to_subqueue_id
@@ -205,6 +227,9 @@ func (s *Store) Deferral(ctx context.Context, entryID string) (lottery.Deferral,
 	r := rows[0]
 	d := lottery.Deferral{EntryID: r.EntryID, FromEvent: r.FromEvent, Series: r.Series, SubQueue: r.SubqueueKey,
 		State: lottery.DeferralState(r.State), Fee: lottery.Money{Amount: r.FeeMinor, Currency: r.Currency}, CreatedAt: r.CreatedAt}
+	if r.PayBy != nil {
+		d.PayBy = *r.PayBy
+	}
 	for dst, src := range map[*string]*string{&d.ToEvent: r.ToEvent, &d.ToSubQueue: r.ToSubqueue, &d.ToEntryID: r.ToEntryID} {
 		if src != nil {
 			*dst = *src

@@ -114,6 +114,14 @@ func (s *Store) Decide(ctx context.Context, d review.Decision, o lottery.OfferTx
 	var issued []lottery.OfferIssue
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
 		changed, issued = nil, nil
+		// A transfer recipient held for review: the decision continues or
+		// closes the transfer (transferreview.go).
+		if tid, err := reviewedTransfer(tx, d.EntryID); err != nil || tid != "" {
+			if err == nil {
+				changed, err = decideTransfer(ctx, tx, d, tid, o.Now)
+			}
+			return err
+		}
 		// Offers before entries, the order offer changes lock in.
 		if err := tx.Exec(`SELECT 1 FROM offers o JOIN entries e ON e.id = o.entry_id
 			WHERE e.id = ? OR e.cluster_id = (SELECT cluster_id FROM entries WHERE id = ?) FOR UPDATE OF o`,

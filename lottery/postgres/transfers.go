@@ -104,12 +104,19 @@ func closeTransfer(tx *gorm.DB, r transferRow, state, actor string, now time.Tim
 			now, *r.ToOffer).Error; err != nil {
 			return fmt.Errorf("close transfer hold: %w", err)
 		}
-		if err := tx.Exec(`UPDATE entries SET status = 'expired', updated_at = now() WHERE id = ? AND status = 'offered'`,
-			*r.ToEntry).Error; err != nil {
+		// A recipient in review leaves it too (the reviewer's queue drops them).
+		var from []string
+		if err := tx.Raw(`WITH old AS (SELECT id, status FROM entries WHERE id = ? AND status IN ('offered', 'in_review') FOR UPDATE)
+			UPDATE entries e SET status = 'expired', updated_at = now() FROM old WHERE e.id = old.id RETURNING old.status`,
+			*r.ToEntry).Scan(&from).Error; err != nil {
 			return fmt.Errorf("close transfer entry: %w", err)
 		}
+		fromStatus := string(lottery.EntryOffered)
+		if len(from) == 1 {
+			fromStatus = from[0]
+		}
 		if err := appendLog(tx, r.EventID, lottery.LogRecord{Kind: "transfer." + state, EntryID: *r.ToEntry,
-			FromStatus: string(lottery.EntryOffered), ToStatus: string(lottery.EntryExpired), Actor: actor,
+			FromStatus: fromStatus, ToStatus: string(lottery.EntryExpired), Actor: actor,
 			Details: map[string]any{"transfer_id": r.ID}}); err != nil {
 			return err
 		}
@@ -137,7 +144,7 @@ func closeOpen(tx *gorm.DB, entryID, state, actor string, now time.Time, cond st
 		args = append(args, now)
 	}
 	var ids []string
-	if err := tx.Raw(`SELECT id::text FROM transfers WHERE from_entry = ? AND state IN ('pending', 'verified')`+cond,
+	if err := tx.Raw(`SELECT id::text FROM transfers WHERE from_entry = ? AND state IN ('pending', 'review', 'verified')`+cond,
 		args...).Scan(&ids).Error; err != nil {
 		return fmt.Errorf("find open transfers: %w", err)
 	}
@@ -183,9 +190,9 @@ func (s *Store) OfferTransfer(ctx context.Context, t offers.TransferTx) (offers.
 		}
 		if err := tx.Raw(`SELECT ev.transfer_deadline AS deadline, ev.transfer_max AS max, ev.transfer_fee_minor AS fee_minor,
 				q.price_minor, e.email_key AS from_key,
-				(SELECT count(*) FROM transfers WHERE from_entry = e.id AND state IN ('pending', 'verified')) AS open,
+				(SELECT count(*) FROM transfers WHERE from_entry = e.id AND state IN ('pending', 'review', 'verified')) AS open,
 				(SELECT count(*) FROM transfers WHERE event_id = ev.id AND (state = 'paid'
-					OR (state IN ('pending', 'verified') AND expires_at > ?))) AS used
+					OR (state IN ('pending', 'review', 'verified') AND expires_at > ?))) AS used
 			FROM entries e JOIN events ev ON ev.id = e.event_id JOIN subqueues q ON q.id = e.subqueue_id WHERE e.id = ?`,
 			t.Now, t.EntryID).Scan(&p).Error; err != nil {
 			return fmt.Errorf("load transfer policy: %w", err)
@@ -240,7 +247,7 @@ func (s *Store) CancelTransfer(ctx context.Context, entryID string, now time.Tim
 		if err := expireOpen(tx, entryID, now); err != nil {
 			return err
 		}
-		r, err := findTransfer(tx, true, "t.from_entry = ? AND t.state IN ('pending', 'verified')", entryID)
+		r, err := findTransfer(tx, true, "t.from_entry = ? AND t.state IN ('pending', 'review', 'verified')", entryID)
 		if err != nil {
 			return err
 		}
@@ -261,7 +268,7 @@ func (s *Store) TransferByToken(ctx context.Context, hash string, now time.Time)
 	if err != nil {
 		return offers.Transfer{}, err
 	}
-	if (r.State == offers.TransferPending || r.State == offers.TransferVerified) && !now.Before(r.ExpiresAt) {
+	if offers.OpenState(r.State) && !now.Before(r.ExpiresAt) {
 		if err := s.Transact(ctx, func(tx *gorm.DB) error {
 			if _, _, err := lockGiverOffer(tx, r.FromEntry); err != nil {
 				return err
@@ -278,7 +285,7 @@ func (s *Store) TransferByToken(ctx context.Context, hash string, now time.Time)
 // EntryTransfer returns the entry's open transfer.
 func (s *Store) EntryTransfer(ctx context.Context, entryID string, now time.Time) (offers.Transfer, error) {
 	r, err := findTransfer(s.db.WithContext(ctx), false,
-		"t.from_entry = ? AND t.state IN ('pending', 'verified') AND t.expires_at > ?", entryID, now)
+		"t.from_entry = ? AND t.state IN ('pending', 'review', 'verified') AND t.expires_at > ?", entryID, now)
 	if err != nil {
 		return offers.Transfer{}, err
 	}
@@ -362,8 +369,14 @@ func (s *Store) AcceptTransfer(ctx context.Context, a offers.AcceptTx) (offers.T
 			giver.Round, now, r.ExpiresAt).Error; err != nil {
 			return fmt.Errorf("insert transfer hold: %w", err)
 		}
-		if err := tx.Exec(`UPDATE transfers SET state = 'verified', to_entry = ?, to_offer = ? WHERE id = ?`,
-			e.ID, a.OfferID, r.ID).Error; err != nil {
+		// A recipient scored for review waits there (00037): the reviewer's
+		// approve makes the transfer verified (DecideTransfer).
+		state := offers.TransferVerified
+		if e.Status == lottery.EntryInReview {
+			state = offers.TransferReview
+		}
+		if err := tx.Exec(`UPDATE transfers SET state = ?, to_entry = ?, to_offer = ? WHERE id = ?`,
+			state, e.ID, a.OfferID, r.ID).Error; err != nil {
 			return fmt.Errorf("verify transfer: %w", err)
 		}
 		if err := appendLog(tx, r.EventID, lottery.LogRecord{Kind: "entry.created", EntryID: e.ID, ToStatus: string(e.Status),
@@ -371,12 +384,12 @@ func (s *Store) AcceptTransfer(ctx context.Context, a offers.AcceptTx) (offers.T
 				"risk_score": e.Risk.Score, "decision": e.Risk.Decision}}); err != nil {
 			return err
 		}
-		if err := appendLog(tx, r.EventID, lottery.LogRecord{Kind: "transfer.verified", EntryID: r.FromEntry,
-			FromStatus: offers.TransferPending, ToStatus: offers.TransferVerified, Actor: "runner",
+		if err := appendLog(tx, r.EventID, lottery.LogRecord{Kind: "transfer." + state, EntryID: r.FromEntry,
+			FromStatus: offers.TransferPending, ToStatus: state, Actor: "runner",
 			Details: map[string]any{"transfer_id": r.ID, "to_entry": e.ID}}); err != nil {
 			return err
 		}
-		r.State, r.ToEntry, r.ToOffer = offers.TransferVerified, &e.ID, &a.OfferID
+		r.State, r.ToEntry, r.ToOffer = state, &e.ID, &a.OfferID
 		out = r.transfer()
 		return nil
 	})

@@ -37,8 +37,9 @@ func (s *Service) TransferOTP(ctx context.Context, ev lottery.Event, email, lang
 // TransferEntry builds a transfer recipient's entry from their form, as
 // Apply does (the same fields, questions, documents and scoring), in the
 // giver's sub-queue (req.Course, req.PaceGroup), with the hash of the code
-// they give for the store to check. An entry the scoring would not accept
-// outright is refused: a transfer is not held for review.
+// they give for the store to check. Its status is TransferRecipientStatus
+// of the scoring: offered (they may pay), in review (the transfer waits
+// for a reviewer, the reason ReasonTransferRecipient added), or refused.
 func (s *Service) TransferEntry(ctx context.Context, ev lottery.Event, req ApplyRequest, client lottery.ClientInfo) (lottery.Entry, []byte, error) {
 	req.GroupCode, req.PreviousApplications, req.ClaimNote = "", nil, ""
 	now := s.clock.Now()
@@ -50,13 +51,30 @@ func (s *Service) TransferEntry(ctx context.Context, ev lottery.Event, req Apply
 		return lottery.Entry{}, nil, err
 	}
 	e.Risk = s.assess(&ev, req, client, e)
-	if e.Risk.Decision != antibot.Accept {
+	st, err := TransferRecipientStatus(e.Risk.Decision)
+	if err != nil {
 		s.log.InfoContext(ctx, "transfer recipient refused by scoring", "event", ev.Slug, "score", e.Risk.Score,
 			"reasons", lottery.ReasonCodes(e.Risk))
-		return lottery.Entry{}, nil, &lottery.Error{Code: lottery.CodeForbidden,
-			Message: "this transfer cannot be accepted automatically; contact the organizer"}
+		return lottery.Entry{}, nil, err
 	}
+	if st == lottery.EntryInReview {
+		e.Risk.Reasons = append(e.Risk.Reasons, antibot.Reason{Code: lottery.ReasonTransferRecipient})
+	}
+	e.Status = st
 	e.ClientIP, e.DeviceID, e.UserAgent = client.IP, client.DeviceID, textin.Cut(client.UserAgent, 512)
-	e.Status = lottery.EntryOffered
 	return e, s.keys.OTPHash(ev.ID, e.EmailKey, req.OTP), nil
+}
+
+// TransferRecipientStatus is the rule for a transfer recipient's scored
+// form: accepted, their entry is offered (they pay next); a review score
+// holds the transfer for a reviewer (in_review); a reject score refuses it
+// (forbidden: the giver keeps the place and may name someone else).
+func TransferRecipientStatus(d antibot.Decision) (lottery.EntryStatus, error) {
+	switch d {
+	case antibot.Accept:
+		return lottery.EntryOffered, nil
+	case antibot.Review:
+		return lottery.EntryInReview, nil
+	}
+	return "", &lottery.Error{Code: lottery.CodeForbidden, Message: "this transfer cannot be accepted automatically; contact the organizer"}
 }

@@ -70,12 +70,56 @@
       return res.json().then(show, function () { show({}); });
     }, function () { queue(code); });
   }
+  // The codes sent when the connection came back are answered out of
+  // sight: each answer is listed (checked in, already picked up, refused
+  // and why), in scan order, so the desk can act on them afterwards.
+  var replayed = document.getElementById("checkin-replayed");
+  var replayedList = replayed && replayed.querySelector("ol");
+  var replayedSummary = document.getElementById("checkin-replayed-summary");
+  var replayedCount = 0;
+  function listReplayed(code, b) {
+    if (!replayedList) return;
+    var li = document.createElement("li");
+    li.className = b.ok ? "checkin-ok" : "checkin-refused";
+    li.setAttribute("data-replayed", b.ok ? "ok" : "refused");
+    var verdict = document.createElement("strong");
+    verdict.textContent = b.verdict || T["js.other"];
+    li.appendChild(verdict);
+    var parts = [];
+    if (b.name) parts.push(b.name + " · " + T.bib + ": " + b.bib);
+    if (b.reason) parts.push(b.reason);
+    parts.push(T["js.code"].replace("%s", code.replace(/\s+/g, "").slice(-4)));
+    parts.forEach(function (text) {
+      var line = document.createElement("span");
+      line.textContent = text;
+      li.appendChild(line);
+    });
+    replayedList.appendChild(li);
+    replayedCount++;
+    replayedSummary.textContent = T["js.replayed"].replace("%d", replayedCount);
+    replayed.hidden = false;
+  }
+  if (replayed) {
+    document.getElementById("checkin-replayed-clear").addEventListener("click", function () {
+      replayedList.textContent = "";
+      replayedSummary.textContent = "";
+      replayedCount = 0;
+      replayed.hidden = true;
+      input.focus();
+    });
+  }
+  function replay(code) {
+    return send(code).then(function (res) {
+      if (res.status !== 200) { listReplayed(code, {}); return; }
+      return res.json().then(function (b) { listReplayed(code, b); }, function () { listReplayed(code, {}); });
+    }, function () { queue(code); });
+  }
   function flush() {
     var q = load();
     if (!q.length || !navigator.onLine) return;
     save([]);
     q.reduce(function (prev, code) {
-      return prev.then(function () { return send(code).then(null, function () { queue(code); }); });
+      return prev.then(function () { return replay(code); });
     }, Promise.resolve()).then(showQueue);
   }
   form.addEventListener("submit", function (ev) {
