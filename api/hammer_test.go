@@ -222,14 +222,21 @@ func TestOfferHammerWithTransfers(t *testing.T) {
 	var mu sync.Mutex
 	var maxSeen int
 	done, refused := map[string]int{}, map[string]int{}
+	// check runs, while operations go on, the rules every committed state
+	// satisfies.
 	check := func() {
-		live, capacity := e.live(sq)
+		hammerConsistent(func(rule, query string, args ...any) {
+			var bad []string
+			if err := e.store.DB().Raw(query, args...).Scan(&bad).Error; err != nil {
+				t.Errorf("%s: %v", rule, err)
+			} else if len(bad) > 0 {
+				t.Errorf("during the run, %s: %d violations, e.g. %v", rule, len(bad), bad[:min(len(bad), 5)])
+			}
+		}, transferMax)
+		live, _ := e.live(sq)
 		mu.Lock()
-		defer mu.Unlock()
-		if live > capacity {
-			t.Errorf("invariant broken: %d live offers for %d slots", live, capacity)
-		}
 		maxSeen = max(maxSeen, live)
+		mu.Unlock()
 	}
 	// report fails the test on an internal error (a 500: a deadlock out of
 	// retries, the capacity trigger firing, a broken query) and counts the
@@ -441,59 +448,9 @@ func (e *env) hammerInvariants(sq int64, pay *sandbox.Provider, transferMax int)
 		}
 	}
 
-	none("live offers within capacity", `SELECT q.key || ': ' || count(o.id) || ' live of ' || q.capacity FROM subqueues q
-		JOIN offers o ON o.subqueue_id = q.id AND o.status IN ('pending', 'accepted', 'paid') GROUP BY q.id HAVING count(o.id) > q.capacity`)
-	none("one live offer per entry", `SELECT entry_id::text FROM offers WHERE status IN ('pending', 'accepted', 'paid', 'transfer_hold')
-		GROUP BY entry_id HAVING count(*) > 1`)
-	// Every entry's status agrees with its offer.
-	none("entry status agrees with its offer", `SELECT e.id || ' ' || e.status || '/' || o.status FROM entries e JOIN offers o ON o.entry_id = e.id
-		WHERE NOT CASE o.status
-			WHEN 'pending' THEN e.status = 'offered'
-			WHEN 'accepted' THEN e.status = 'offered'
-			WHEN 'transfer_hold' THEN e.status = 'offered'
-			WHEN 'paid' THEN e.status = 'confirmed'
-			WHEN 'declined' THEN e.status = 'declined'
-			WHEN 'expired' THEN e.status = 'expired'
-			WHEN 'void' THEN e.status IN ('withdrawn', 'transferred')
-			ELSE false END`)
-	none("a withdrawn or transferred entry holds no live offer", `SELECT e.id::text FROM entries e
-		WHERE e.status IN ('withdrawn', 'transferred')
-			AND EXISTS (SELECT 1 FROM offers o WHERE o.entry_id = e.id AND o.status <> 'void')`)
-	none("every given-back place was logged once", `SELECT e.id::text FROM entries e WHERE e.status = 'withdrawn'
-		AND (SELECT count(*) FROM event_log l WHERE l.entry_id = e.id AND l.kind = 'offer.given_back') <> 1`)
-
-	// Transfers: a transferred entry's offer is void and exactly one of its
-	// transfers is paid, whose recipient is confirmed with a paid offer (or
-	// moved the place on: gave it back, or transferred it again).
-	none("a transferred entry has exactly one paid transfer", `SELECT e.id::text FROM entries e WHERE e.status = 'transferred'
-		AND (SELECT count(*) FROM transfers t WHERE t.from_entry = e.id AND t.state = 'paid') <> 1`)
-	none("a paid transfer's giver is transferred, its recipient holds the place", `SELECT t.id || ' giver ' || g.status || '/' || go.status
-			|| ' recipient ' || r.status || '/' || ro.status
-		FROM transfers t JOIN entries g ON g.id = t.from_entry JOIN offers go ON go.entry_id = g.id
-			JOIN entries r ON r.id = t.to_entry JOIN offers ro ON ro.id = t.to_offer
-		WHERE t.state = 'paid' AND NOT (g.status = 'transferred' AND go.status = 'void'
-			AND ((r.status = 'confirmed' AND ro.status = 'paid') OR (r.status IN ('withdrawn', 'transferred') AND ro.status = 'void')))`)
-	none("a verified transfer's recipient waits on a hold", `SELECT t.id::text FROM transfers t JOIN offers ro ON ro.id = t.to_offer
-		JOIN entries r ON r.id = t.to_entry WHERE t.state = 'verified' AND NOT (ro.status = 'transfer_hold' AND r.status = 'offered')`)
-	none("a closed transfer's recipient holds nothing", `SELECT t.id::text FROM transfers t JOIN offers ro ON ro.id = t.to_offer
-		JOIN entries r ON r.id = t.to_entry WHERE t.state IN ('cancelled', 'expired') AND NOT (ro.status = 'expired' AND r.status = 'expired')`)
-	none("a hold offer belongs to an open transfer", `SELECT o.id::text FROM offers o WHERE o.status = 'transfer_hold'
-		AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.to_offer = o.id AND t.state = 'verified')`)
-	none("no paid transfer of a place given back", `SELECT t.id::text FROM transfers t JOIN entries g ON g.id = t.from_entry
-		WHERE t.state = 'paid' AND g.status = 'withdrawn'`)
-	none("the event's transfer count holds", `SELECT event_id::text FROM transfers WHERE state = 'paid' GROUP BY event_id
-		HAVING count(*) > ?`, transferMax)
-
-	// Money: refunds are owed only for places given back or transferred,
-	// never above what was captured, and all made; a place held paid keeps
-	// its payment; the provider agrees with what is recorded.
-	none("refunds within what was captured", `SELECT id FROM payments WHERE refund_due_minor > amount_minor
-		OR refunded_minor > refund_due_minor OR refund_due_minor < 0`)
-	none("refunds owed only for places given back or transferred", `SELECT p.id FROM payments p JOIN offers o ON o.id = p.offer_id
-		JOIN entries e ON e.id = o.entry_id WHERE p.refund_due_minor > 0 AND NOT (o.status = 'void' AND e.status IN ('withdrawn', 'transferred'))`)
-	none("a transfer refunds the price less the fee", `SELECT p.id FROM payments p JOIN offers o ON o.id = p.offer_id
-		JOIN entries e ON e.id = o.entry_id JOIN transfers t ON t.from_entry = e.id AND t.state = 'paid'
-		WHERE e.status = 'transferred' AND p.status IN ('captured', 'refunded') AND p.refund_due_minor <> p.amount_minor - t.fee_minor`)
+	hammerConsistent(none, transferMax)
+	// Settled: every refund owed was made, a place held paid keeps its
+	// payment, and the provider agrees with what is recorded.
 	none("every refund owed was made", `SELECT id FROM payments WHERE refunded_minor < refund_due_minor`)
 	none("a paid place keeps its payment", `SELECT o.id::text FROM offers o WHERE o.status = 'paid'
 		AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.offer_id = o.id AND p.status = 'captured' AND p.refund_due_minor = 0)`)
@@ -545,4 +502,63 @@ func (e *env) hammerInvariants(sq int64, pay *sandbox.Provider, transferMax int)
 		t.Errorf("slots left free with %d solo entries waiting: %d live of %d", soloWaiting, live, capacity)
 	}
 	t.Logf("%d give-backs, %d re-offers, %d solo entries still waiting", gaveBack, reoffered, soloWaiting)
+}
+
+// hammerConsistent checks what every committed state must satisfy, each
+// rule one statement (one snapshot): none reports the rows a query finds.
+func hammerConsistent(none func(rule, query string, args ...any), transferMax int) {
+	none("live offers within capacity", `SELECT q.key || ': ' || count(o.id) || ' live of ' || q.capacity FROM subqueues q
+		JOIN offers o ON o.subqueue_id = q.id AND o.status IN ('pending', 'accepted', 'paid') GROUP BY q.id HAVING count(o.id) > q.capacity`)
+	none("one live offer per entry", `SELECT entry_id::text FROM offers WHERE status IN ('pending', 'accepted', 'paid', 'transfer_hold')
+		GROUP BY entry_id HAVING count(*) > 1`)
+	// Every entry's status agrees with its offer.
+	none("entry status agrees with its offer", `SELECT e.id || ' ' || e.status || '/' || o.status FROM entries e JOIN offers o ON o.entry_id = e.id
+		WHERE NOT CASE o.status
+			WHEN 'pending' THEN e.status = 'offered'
+			WHEN 'accepted' THEN e.status = 'offered'
+			WHEN 'transfer_hold' THEN e.status = 'offered'
+			WHEN 'paid' THEN e.status = 'confirmed'
+			WHEN 'declined' THEN e.status = 'declined'
+			WHEN 'expired' THEN e.status = 'expired'
+			WHEN 'void' THEN e.status IN ('withdrawn', 'transferred')
+			ELSE false END`)
+	none("a withdrawn or transferred entry holds no live offer", `SELECT e.id::text FROM entries e
+		WHERE e.status IN ('withdrawn', 'transferred')
+			AND EXISTS (SELECT 1 FROM offers o WHERE o.entry_id = e.id AND o.status <> 'void')`)
+	none("every given-back place was logged once", `SELECT e.id::text FROM entries e WHERE e.status = 'withdrawn'
+		AND (SELECT count(*) FROM event_log l WHERE l.entry_id = e.id AND l.kind = 'offer.given_back') <> 1`)
+
+	// Transfers: a transferred entry's offer is void and exactly one of its
+	// transfers is paid, whose recipient is confirmed with a paid offer (or
+	// moved the place on: gave it back, or transferred it again).
+	none("a transferred entry has exactly one paid transfer", `SELECT e.id::text FROM entries e WHERE e.status = 'transferred'
+		AND (SELECT count(*) FROM transfers t WHERE t.from_entry = e.id AND t.state = 'paid') <> 1`)
+	none("a paid transfer's giver is transferred, its recipient holds the place", `SELECT t.id || ' giver ' || g.status || '/' || go.status
+			|| ' recipient ' || r.status || '/' || ro.status
+		FROM transfers t JOIN entries g ON g.id = t.from_entry JOIN offers go ON go.entry_id = g.id
+			JOIN entries r ON r.id = t.to_entry JOIN offers ro ON ro.id = t.to_offer
+		WHERE t.state = 'paid' AND NOT (g.status = 'transferred' AND go.status = 'void'
+			AND ((r.status = 'confirmed' AND ro.status = 'paid') OR (r.status IN ('withdrawn', 'transferred') AND ro.status = 'void')))`)
+	none("a verified transfer's recipient waits on a hold", `SELECT t.id::text FROM transfers t JOIN offers ro ON ro.id = t.to_offer
+		JOIN entries r ON r.id = t.to_entry WHERE t.state = 'verified' AND NOT (ro.status = 'transfer_hold' AND r.status = 'offered')`)
+	none("a closed transfer's recipient holds nothing", `SELECT t.id::text FROM transfers t JOIN offers ro ON ro.id = t.to_offer
+		JOIN entries r ON r.id = t.to_entry WHERE t.state IN ('cancelled', 'expired') AND NOT (ro.status = 'expired' AND r.status = 'expired')`)
+	none("a hold offer belongs to an open transfer", `SELECT o.id::text FROM offers o WHERE o.status = 'transfer_hold'
+		AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.to_offer = o.id AND t.state = 'verified')`)
+	none("an open transfer's giver holds the place", `SELECT t.id::text FROM transfers t JOIN entries g ON g.id = t.from_entry
+		JOIN offers go ON go.entry_id = g.id WHERE t.state IN ('pending', 'verified') AND NOT (g.status = 'confirmed' AND go.status = 'paid')`)
+	none("no paid transfer of a place given back", `SELECT t.id::text FROM transfers t JOIN entries g ON g.id = t.from_entry
+		WHERE t.state = 'paid' AND g.status = 'withdrawn'`)
+	none("the event's transfer count holds", `SELECT event_id::text FROM transfers WHERE state = 'paid' GROUP BY event_id
+		HAVING count(*) > ?`, transferMax)
+
+	// Money: refunds are owed only for places given back or transferred,
+	// never above what was captured; a transfer's is the price less the fee.
+	none("refunds within what was captured", `SELECT id FROM payments WHERE refund_due_minor > amount_minor
+		OR refunded_minor > refund_due_minor OR refund_due_minor < 0`)
+	none("refunds owed only for places given back or transferred", `SELECT p.id FROM payments p JOIN offers o ON o.id = p.offer_id
+		JOIN entries e ON e.id = o.entry_id WHERE p.refund_due_minor > 0 AND NOT (o.status = 'void' AND e.status IN ('withdrawn', 'transferred'))`)
+	none("a transfer refunds the price less the fee", `SELECT p.id FROM payments p JOIN offers o ON o.id = p.offer_id
+		JOIN entries e ON e.id = o.entry_id JOIN transfers t ON t.from_entry = e.id AND t.state = 'paid'
+		WHERE e.status = 'transferred' AND p.status IN ('captured', 'refunded') AND p.refund_due_minor <> p.amount_minor - t.fee_minor`)
 }
