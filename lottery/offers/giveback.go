@@ -112,6 +112,13 @@ func (s *Service) RefundQuote(ctx context.Context, entryID, token string) (lotte
 	if err := GiveBackable(o, ev, s.clock.Now()); err != nil {
 		return lottery.Money{}, 0, err
 	}
+	e, err := s.store.Entry(ctx, o.EntryID)
+	if err != nil {
+		return lottery.Money{}, 0, fmt.Errorf("refund quote %s: %w", entryID, err)
+	}
+	if err := GiveBackEntry(e.Status); err != nil {
+		return lottery.Money{}, 0, err
+	}
 	zero := lottery.Money{Currency: ev.Currency}
 	if o.Status != lottery.OfferPaid {
 		return zero, 0, nil
@@ -226,6 +233,22 @@ func GivenBack(st lottery.EntryStatus) error {
 		return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this place was transferred; it can no longer be given back"}
 	}
 	return lottery.ErrNoSlotHeld
+}
+
+// GiveBackEntry is the rule on the entry's status for giving its place
+// back, checked under the entry's lock: a transferred place moved to its
+// recipient, and a deferred one is held in the next edition (its payment
+// goes with it, so a refund here would pay twice for one place);
+// CodeInvalidTransition for both.
+func GiveBackEntry(st lottery.EntryStatus) error {
+	switch st {
+	case lottery.EntryTransferred:
+		return GivenBack(st)
+	case lottery.EntryDeferred:
+		return &lottery.Error{Code: lottery.CodeInvalidTransition,
+			Message: "this place was deferred to the next edition; it can no longer be given back"}
+	}
+	return nil
 }
 
 // RetryRefunds asks the provider again for every refund still owed (a

@@ -68,3 +68,26 @@ func TestGivenBack(t *testing.T) {
 		})
 	}
 }
+
+func TestGiveBackEntry(t *testing.T) {
+	tests := []struct {
+		status lottery.EntryStatus
+		want   string
+	}{
+		{lottery.EntryConfirmed, ""},
+		{lottery.EntryOffered, ""},
+		{lottery.EntryTransferred, lottery.CodeInvalidTransition},
+		{lottery.EntryDeferred, lottery.CodeInvalidTransition},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.status), func(t *testing.T) {
+			got := ""
+			if err := GiveBackEntry(tt.status); err != nil {
+				got = lottery.CodeOf(err)
+			}
+			if got != tt.want {
+				t.Errorf("GiveBackEntry(%s) = %q, want %q", tt.status, got, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,50 @@
+package api_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/startline/startline/lottery/payments/sandbox"
+)
+
+// TestDeferredPlaceCannotBeGivenBack: a runner who deferred keeps this
+// edition's paid offer (the slot is not offered again) and holds a place
+// in the next one; giving this edition's place back as well would refund
+// the payment and free the slot while the deferral still holds the next
+// edition's place. The give-back is refused (409 invalid_transition), the
+// entry stays deferred, nothing is refunded and no slot is re-offered.
+func TestDeferredPlaceCannotBeGivenBack(t *testing.T) {
+	e := newEnv(t, true)
+	pay := sandbox.New([]byte("sandbox-test-key"))
+	e.offers.UsePayments(pay)
+	sq := e.feesDrawnEvent(12, 4)
+	var selected []string
+	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	runner := selected[0]
+	tok := e.keys.ReceiptToken(runner)
+	e.paySandbox(pay, runner)
+	auth := []string{"Authorization", "Bearer " + e.organizer}
+	if r := e.do("PUT", "/api/v1/admin/events/spring/deferral", map[string]any{"deadline": e.clock.Now().Add(10 * 24 * time.Hour),
+		"fee_minor": 0, "cap": 0}, auth...); r.Status != 200 {
+		t.Fatalf("set terms: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("POST", "/api/v1/entries/"+runner+"/defer", map[string]any{"token": tok}); r.Status != 200 || r.str("state") != "held" {
+		t.Fatalf("defer: %d %s", r.Status, r.Raw)
+	}
+	offers := e.offerCount(sq)
+	r := e.do("POST", "/api/v1/entries/"+runner+"/give-back", map[string]any{"token": tok})
+	if r.Status != 409 || r.errCode() != "invalid_transition" {
+		t.Errorf("give-back of a deferred place: %d %s", r.Status, r.Raw)
+	}
+	if got := e.entryRow(runner); got.Entry != "deferred" || got.Offer != "paid" || got.Due != 0 || got.Refunded != 0 {
+		t.Errorf("deferred runner after the give-back: %+v", got)
+	}
+	if n := e.offerCount(sq); n != offers {
+		t.Errorf("offers %d → %d: the deferred runner's slot was offered again", offers, n)
+	}
+	var state string
+	e.store.DB().Raw("SELECT state FROM deferrals WHERE entry_id = ?", runner).Scan(&state)
+	if state != "held" {
+		t.Errorf("deferral after the give-back: %q", state)
+	}
+}
