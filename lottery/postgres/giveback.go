@@ -101,10 +101,12 @@ func (s *Store) GiveBack(ctx context.Context, g offers.GiveBackTx) (offers.GiveB
 		// deferral (which locks the entry) left the offer paid and the
 		// entry deferred.
 		var entryStatus string
-		if err := tx.Raw(`SELECT status FROM entries WHERE id = ? FOR UPDATE`, r.EntryID).Row().Scan(&entryStatus); err != nil {
+		var pickedUp bool
+		if err := tx.Raw(`SELECT status, picked_up_at IS NOT NULL FROM entries WHERE id = ? FOR UPDATE`, r.EntryID).Row().
+			Scan(&entryStatus, &pickedUp); err != nil {
 			return notFound(err)
 		}
-		if err := offers.GiveBackEntry(lottery.EntryStatus(entryStatus)); err != nil {
+		if err := offers.GiveBackEntry(lottery.EntryStatus(entryStatus), pickedUp); err != nil {
 			return err
 		}
 		switch {
