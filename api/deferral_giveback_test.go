@@ -48,3 +48,52 @@ func TestDeferredPlaceCannotBeGivenBack(t *testing.T) {
 		t.Errorf("deferral after the give-back: %q", state)
 	}
 }
+
+// TestCapacityKeepsDeferredPlaces: the next edition's places held by
+// runners who deferred into it count against its capacity like live
+// offers: an organizer cannot lower the capacity below them (409 conflict
+// on capacity), so the edition never holds more confirmed places than it
+// has.
+func TestCapacityKeepsDeferredPlaces(t *testing.T) {
+	e := newEnv(t, true)
+	pay := sandbox.New([]byte("sandbox-test-key"))
+	e.offers.UsePayments(pay)
+	sq := e.feesDrawnEvent(12, 4)
+	var selected []string
+	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	auth := []string{"Authorization", "Bearer " + e.organizer}
+	if r := e.do("PUT", "/api/v1/admin/events/spring/deferral", map[string]any{"deadline": e.clock.Now().Add(10 * 24 * time.Hour),
+		"fee_minor": 0, "cap": 0}, auth...); r.Status != 200 {
+		t.Fatalf("set terms: %d %s", r.Status, r.Raw)
+	}
+	for _, id := range selected[:2] {
+		e.paySandbox(pay, id)
+		if r := e.do("POST", "/api/v1/entries/"+id+"/defer", map[string]any{"token": e.keys.ReceiptToken(id)}); r.Status != 200 {
+			t.Fatalf("defer: %d %s", r.Status, r.Raw)
+		}
+	}
+	next := eventBody("spring-next")
+	next["series"] = "spring-series"
+	next["opens_at"] = testStart.Add(365 * 24 * time.Hour).Format(time.RFC3339)
+	next["closes_at"] = testStart.Add(372 * 24 * time.Hour).Format(time.RFC3339)
+	if r := e.do("POST", "/api/v1/admin/events", next, auth...); r.Status != 201 {
+		t.Fatalf("create next edition: %d %s", r.Status, r.Raw)
+	}
+	e.store.DB().Exec(`UPDATE subqueues SET capacity = 3 WHERE key = 'half:sub-130' AND event_id = (SELECT id FROM events WHERE slug = 'spring-next')`)
+	if r := e.action("spring-next", "publish", nil); r.Status != 200 {
+		t.Fatalf("publish next edition: %d %s", r.Status, r.Raw)
+	}
+	var used int
+	e.store.DB().Raw(`SELECT count(*) FROM deferrals WHERE state = 'used'`).Scan(&used)
+	if used != 2 {
+		t.Fatalf("deferrals used: %d, want 2", used)
+	}
+	capacity := "/api/v1/admin/events/spring-next/subqueues/half:sub-130/capacity"
+	if r := e.do("POST", capacity, map[string]any{"capacity": 1}, auth...); r.Status != 409 || r.errCode() != "conflict" ||
+		r.errField("field") != "capacity" {
+		t.Errorf("capacity below the deferred places: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("POST", capacity, map[string]any{"capacity": 2}, auth...); r.Status != 200 {
+		t.Errorf("capacity equal to the deferred places: %d %s", r.Status, r.Raw)
+	}
+}
