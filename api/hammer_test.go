@@ -562,3 +562,50 @@ func hammerConsistent(none func(rule, query string, args ...any), transferMax in
 		JOIN entries e ON e.id = o.entry_id JOIN transfers t ON t.from_entry = e.id AND t.state = 'paid'
 		WHERE e.status = 'transferred' AND p.status IN ('captured', 'refunded') AND p.refund_due_minor <> p.amount_minor - t.fee_minor`)
 }
+
+// TestTransferCountUnderConcurrency: six confirmed runners name recipients
+// at once in an event that allows two transfers: exactly two are offered
+// (the event's count, serialised per event), the others are refused with
+// conflict, and none fails internally.
+func TestTransferCountUnderConcurrency(t *testing.T) {
+	e := newEnv(t, true)
+	pay := sandbox.New([]byte("sandbox-test-key"))
+	e.offers.UsePayments(pay)
+	sq := e.feesDrawnEvent(30, 8)
+	var givers []string
+	e.store.DB().Raw(`SELECT entry_id::text FROM offers WHERE subqueue_id = ? AND status = 'pending' ORDER BY entry_id LIMIT 6`, sq).Scan(&givers)
+	if len(givers) != 6 {
+		t.Fatalf("test setup: %d offers, want 6", len(givers))
+	}
+	for _, id := range givers {
+		e.paySandbox(pay, id)
+	}
+	e.store.DB().Exec("UPDATE events SET transfer_max = 2, transfer_fee_minor = 5000")
+	ctx := context.Background()
+	codes := make([]string, len(givers))
+	var wg sync.WaitGroup
+	for i, id := range givers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.offers.OfferTransfer(ctx, id, e.keys.ReceiptToken(id), fmt.Sprintf("to%d@example.org", i), "en")
+			codes[i] = "ok"
+			if err != nil {
+				codes[i] = lottery.CodeOf(err)
+			}
+		}()
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for _, c := range codes {
+		got[c]++
+	}
+	if got["ok"] != 2 || got[lottery.CodeConflict] != 4 {
+		t.Errorf("six transfers at once with a count of two: %v", got)
+	}
+	var open int64
+	e.store.DB().Raw(`SELECT count(*) FROM transfers WHERE state = 'pending'`).Scan(&open)
+	if open != 2 {
+		t.Errorf("%d transfers stored, want 2", open)
+	}
+}
