@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/startline/startline/lottery/checkin"
 	"github.com/startline/startline/lottery/payments/sandbox"
 )
 
@@ -95,5 +96,59 @@ func TestCapacityKeepsDeferredPlaces(t *testing.T) {
 	}
 	if r := e.do("POST", capacity, map[string]any{"capacity": 2}, auth...); r.Status != 200 {
 		t.Errorf("capacity equal to the deferred places: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestDeferralRefusedWhileTransferringOrPickedUp: a place being
+// transferred cannot be deferred until the giver cancels the transfer
+// (409 conflict), and a place whose bib was picked up cannot be deferred
+// at all (409 invalid_transition): either would leave one place with two
+// holders.
+func TestDeferralRefusedWhileTransferringOrPickedUp(t *testing.T) {
+	e := newEnv(t, true)
+	pay := sandbox.New([]byte("sandbox-test-key"))
+	e.offers.UsePayments(pay)
+	sq := e.feesDrawnEvent(12, 4)
+	var selected []string
+	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	e.store.DB().Exec("UPDATE events SET transfer_max = 10, transfer_fee_minor = 5000")
+	auth := []string{"Authorization", "Bearer " + e.organizer}
+	if r := e.do("PUT", "/api/v1/admin/events/spring/deferral", map[string]any{"deadline": e.clock.Now().Add(10 * 24 * time.Hour),
+		"fee_minor": 0, "cap": 0}, auth...); r.Status != 200 {
+		t.Fatalf("set terms: %d %s", r.Status, r.Raw)
+	}
+	tok := func(id string) string { return e.keys.ReceiptToken(id) }
+	deferEntry := func(id string) resp {
+		return e.do("POST", "/api/v1/entries/"+id+"/defer", map[string]any{"token": tok(id)})
+	}
+	giver, picked := selected[0], selected[1]
+	e.paySandbox(pay, giver)
+	e.paySandbox(pay, picked)
+
+	if r := e.do("POST", "/api/v1/entries/"+giver+"/transfer", map[string]any{"token": tok(giver), "to_email": "friend@example.org"}); r.Status != 202 {
+		t.Fatalf("transfer: %d %s", r.Status, r.Raw)
+	}
+	if r := deferEntry(giver); r.Status != 409 || r.errCode() != "conflict" {
+		t.Errorf("defer while a transfer is open: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("POST", "/api/v1/entries/"+giver+"/transfer/cancel", map[string]any{"token": tok(giver)}); r.Status != 200 {
+		t.Fatalf("cancel: %d %s", r.Status, r.Raw)
+	}
+	if r := deferEntry(giver); r.Status != 200 || r.str("state") != "held" {
+		t.Errorf("defer once the transfer is cancelled: %d %s", r.Status, r.Raw)
+	}
+
+	c, err := checkin.NewSigner(e.keys.Derive("checkin")).Code(picked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do("POST", "/api/v1/checkin", map[string]any{"code": c}, "Authorization", "Bearer "+e.reviewer); r.Status != 200 {
+		t.Fatalf("check-in: %d %s", r.Status, r.Raw)
+	}
+	if r := deferEntry(picked); r.Status != 409 || r.errCode() != "invalid_transition" {
+		t.Errorf("defer after the bib was picked up: %d %s", r.Status, r.Raw)
+	}
+	if got := e.entryRow(picked); got.Entry != "confirmed" {
+		t.Errorf("picked-up runner after the refused deferral: %+v", got)
 	}
 }
