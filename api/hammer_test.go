@@ -157,6 +157,12 @@ func TestOfferHammerWithTransfers(t *testing.T) {
 	if err := e.store.DB().Exec("UPDATE events SET transfer_max = ?, transfer_fee_minor = 5000", transferMax).Error; err != nil {
 		t.Fatal(err)
 	}
+	// Deferral to the series' next edition (none exists yet: deferrals stay
+	// held), free and uncapped, until after the run.
+	if r := e.do("PUT", "/api/v1/admin/events/spring/deferral", map[string]any{"deadline": e.clock.Now().Add(10 * 24 * time.Hour),
+		"fee_minor": 0, "cap": 0}, "Authorization", "Bearer "+e.organizer); r.Status != 200 {
+		t.Fatalf("deferral terms: %d %s", r.Status, r.Raw)
+	}
 	ctx := context.Background()
 	org, _ := e.store.StaffByEmail(ctx, "org@example.com")
 	tok := func(id string) string { return e.keys.ReceiptToken(id) }
@@ -187,15 +193,17 @@ func TestOfferHammerWithTransfers(t *testing.T) {
 		token, ok := h.links[hash]
 		return token, ok
 	}
-	// pickGiver is a random paid place, mostly one with no open transfer.
+	// pickGiver is a random paid place, mostly a confirmed one with no open
+	// transfer.
 	pickGiver := func(r *rand.Rand) (string, bool) {
 		if r.IntN(5) == 0 {
 			entry, _, ok := pickOffer(r, "paid")
 			return entry, ok
 		}
 		var rows []string
-		e.store.DB().Raw(`SELECT entry_id::text FROM offers o WHERE subqueue_id = ? AND status = 'paid' AND NOT EXISTS (
-			SELECT 1 FROM transfers t WHERE t.from_entry = o.entry_id AND t.state IN ('pending', 'verified')) ORDER BY id`, sq).Scan(&rows)
+		e.store.DB().Raw(`SELECT entry_id::text FROM offers o JOIN entries e ON e.id = o.entry_id
+			WHERE o.subqueue_id = ? AND o.status = 'paid' AND e.status = 'confirmed' AND NOT EXISTS (
+				SELECT 1 FROM transfers t WHERE t.from_entry = o.entry_id AND t.state IN ('pending', 'verified')) ORDER BY o.id`, sq).Scan(&rows)
 		if len(rows) == 0 {
 			return "", false
 		}
@@ -225,7 +233,7 @@ func TestOfferHammerWithTransfers(t *testing.T) {
 	// check runs, while operations go on, the rules every committed state
 	// satisfies.
 	check := func() {
-		hammerConsistent(func(rule, query string, args ...any) {
+		hammerConsistent(e.clock.Now(), func(rule, query string, args ...any) {
 			var bad []string
 			if err := e.store.DB().Raw(query, args...).Scan(&bad).Error; err != nil {
 				t.Errorf("%s: %v", rule, err)
@@ -316,10 +324,20 @@ func TestOfferHammerWithTransfers(t *testing.T) {
 		case k < 45:
 			_, err := e.offers.ExpireDue(ctx)
 			report("expire-due", err)
-		case k < 48:
+		case k < 47:
 			_, err := e.offers.SetCapacity(ctx, org, "spring", "half:sub-130", 8+r.IntN(5))
 			report("capacity", err)
-		case k < 56:
+		case k < 49:
+			// A deferred place stays held here (its offer paid), so only a
+			// few runners defer, or the slots would all end up deferred.
+			// Give-backs and transfers of deferred places are refused.
+			var deferred int64
+			e.store.DB().Raw(`SELECT count(*) FROM deferrals`).Scan(&deferred)
+			if entry, ok := pickGiver(r); ok && deferred < 3 {
+				_, err := e.offers.Defer(ctx, entry, tok(entry))
+				report("defer", err)
+			}
+		case k < 57:
 			// Mostly places that can be given back; now and then one that
 			// cannot (void: given back before, or transferred).
 			st := []string{"accepted", "paid"}
@@ -330,7 +348,7 @@ func TestOfferHammerWithTransfers(t *testing.T) {
 				_, err := e.offers.GiveBack(ctx, entry, tok(entry))
 				report("give-back", err)
 			}
-		case k < 68:
+		case k < 69:
 			if entry, ok := pickGiver(r); ok {
 				res, err := e.offers.OfferTransfer(ctx, entry, tok(entry), h.recipient(), "en")
 				report("transfer", err)
@@ -338,7 +356,7 @@ func TestOfferHammerWithTransfers(t *testing.T) {
 					h.addLink(res.Token)
 				}
 			}
-		case k < 70:
+		case k < 71:
 			var open []string
 			e.store.DB().Raw(`SELECT from_entry::text FROM transfers WHERE state IN ('pending', 'verified') ORDER BY id`).Scan(&open)
 			if len(open) > 0 {
@@ -410,7 +428,7 @@ func TestOfferHammerWithTransfers(t *testing.T) {
 	check()
 	t.Logf("operations that went through: %v; refused: %v; max live seen %d", done, refused, maxSeen)
 	for _, op := range []string{"accept", "decline", "checkout", "webhook", "give-back", "transfer", "transfer-verify",
-		"transfer-checkout"} {
+		"transfer-checkout", "defer"} {
 		if done[op] == 0 {
 			t.Errorf("no %s went through: the hammer does not exercise it", op)
 		}
@@ -448,7 +466,7 @@ func (e *env) hammerInvariants(sq int64, pay *sandbox.Provider, transferMax int)
 		}
 	}
 
-	hammerConsistent(none, transferMax)
+	hammerConsistent(e.clock.Now(), none, transferMax)
 	// Settled: every refund owed was made, a place held paid keeps its
 	// payment, and the provider agrees with what is recorded.
 	none("every refund owed was made", `SELECT id FROM payments WHERE refunded_minor < refund_due_minor`)
@@ -506,7 +524,7 @@ func (e *env) hammerInvariants(sq int64, pay *sandbox.Provider, transferMax int)
 
 // hammerConsistent checks what every committed state must satisfy, each
 // rule one statement (one snapshot): none reports the rows a query finds.
-func hammerConsistent(none func(rule, query string, args ...any), transferMax int) {
+func hammerConsistent(now time.Time, none func(rule, query string, args ...any), transferMax int) {
 	none("live offers within capacity", `SELECT q.key || ': ' || count(o.id) || ' live of ' || q.capacity FROM subqueues q
 		JOIN offers o ON o.subqueue_id = q.id AND o.status IN ('pending', 'accepted', 'paid') GROUP BY q.id HAVING count(o.id) > q.capacity`)
 	none("one live offer per entry", `SELECT entry_id::text FROM offers WHERE status IN ('pending', 'accepted', 'paid', 'transfer_hold')
@@ -517,7 +535,7 @@ func hammerConsistent(none func(rule, query string, args ...any), transferMax in
 			WHEN 'pending' THEN e.status = 'offered'
 			WHEN 'accepted' THEN e.status = 'offered'
 			WHEN 'transfer_hold' THEN e.status = 'offered'
-			WHEN 'paid' THEN e.status = 'confirmed'
+			WHEN 'paid' THEN e.status IN ('confirmed', 'deferred')
 			WHEN 'declined' THEN e.status = 'declined'
 			WHEN 'expired' THEN e.status = 'expired'
 			WHEN 'void' THEN e.status IN ('withdrawn', 'transferred')
@@ -529,8 +547,8 @@ func hammerConsistent(none func(rule, query string, args ...any), transferMax in
 		AND (SELECT count(*) FROM event_log l WHERE l.entry_id = e.id AND l.kind = 'offer.given_back') <> 1`)
 
 	// Transfers: a transferred entry's offer is void and exactly one of its
-	// transfers is paid, whose recipient is confirmed with a paid offer (or
-	// moved the place on: gave it back, or transferred it again).
+	// transfers is paid, whose recipient is confirmed (or deferred) with a
+	// paid offer, or moved the place on (gave it back, transferred it).
 	none("a transferred entry has exactly one paid transfer", `SELECT e.id::text FROM entries e WHERE e.status = 'transferred'
 		AND (SELECT count(*) FROM transfers t WHERE t.from_entry = e.id AND t.state = 'paid') <> 1`)
 	none("a paid transfer's giver is transferred, its recipient holds the place", `SELECT t.id || ' giver ' || g.status || '/' || go.status
@@ -538,7 +556,7 @@ func hammerConsistent(none func(rule, query string, args ...any), transferMax in
 		FROM transfers t JOIN entries g ON g.id = t.from_entry JOIN offers go ON go.entry_id = g.id
 			JOIN entries r ON r.id = t.to_entry JOIN offers ro ON ro.id = t.to_offer
 		WHERE t.state = 'paid' AND NOT (g.status = 'transferred' AND go.status = 'void'
-			AND ((r.status = 'confirmed' AND ro.status = 'paid') OR (r.status IN ('withdrawn', 'transferred') AND ro.status = 'void')))`)
+			AND ((r.status IN ('confirmed', 'deferred') AND ro.status = 'paid') OR (r.status IN ('withdrawn', 'transferred') AND ro.status = 'void')))`)
 	none("a verified transfer's recipient waits on a hold", `SELECT t.id::text FROM transfers t JOIN offers ro ON ro.id = t.to_offer
 		JOIN entries r ON r.id = t.to_entry WHERE t.state = 'verified' AND NOT (ro.status = 'transfer_hold' AND r.status = 'offered')`)
 	none("a closed transfer's recipient holds nothing", `SELECT t.id::text FROM transfers t JOIN offers ro ON ro.id = t.to_offer
@@ -546,7 +564,14 @@ func hammerConsistent(none func(rule, query string, args ...any), transferMax in
 	none("a hold offer belongs to an open transfer", `SELECT o.id::text FROM offers o WHERE o.status = 'transfer_hold'
 		AND NOT EXISTS (SELECT 1 FROM transfers t WHERE t.to_offer = o.id AND t.state = 'verified')`)
 	none("an open transfer's giver holds the place", `SELECT t.id::text FROM transfers t JOIN entries g ON g.id = t.from_entry
-		JOIN offers go ON go.entry_id = g.id WHERE t.state IN ('pending', 'verified') AND NOT (g.status = 'confirmed' AND go.status = 'paid')`)
+		JOIN offers go ON go.entry_id = g.id WHERE t.state IN ('pending', 'verified') AND t.expires_at > ?
+			AND NOT (g.status = 'confirmed' AND go.status = 'paid')`, now)
+	// A deferred runner keeps this edition's paid place (not offered
+	// again, not refunded) and holds one deferral.
+	none("a deferred place stays paid, unrefunded, with its deferral", `SELECT e.id::text FROM entries e JOIN offers o ON o.entry_id = e.id
+		WHERE e.status = 'deferred' AND NOT (o.status = 'paid'
+			AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.offer_id = o.id AND p.refund_due_minor > 0)
+			AND (SELECT count(*) FROM deferrals d WHERE d.entry_id = e.id AND d.state = 'held') = 1)`)
 	none("no paid transfer of a place given back", `SELECT t.id::text FROM transfers t JOIN entries g ON g.id = t.from_entry
 		WHERE t.state = 'paid' AND g.status = 'withdrawn'`)
 	none("the event's transfer count holds", `SELECT event_id::text FROM transfers WHERE state = 'paid' GROUP BY event_id
