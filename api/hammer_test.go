@@ -572,6 +572,8 @@ func hammerConsistent(now time.Time, none func(rule, query string, args ...any),
 		WHERE e.status = 'deferred' AND NOT (o.status = 'paid'
 			AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.offer_id = o.id AND p.refund_due_minor > 0)
 			AND (SELECT count(*) FROM deferrals d WHERE d.entry_id = e.id AND d.state = 'held') = 1)`)
+	none("a held deferral's runner is deferred", `SELECT d.entry_id::text FROM deferrals d JOIN entries e ON e.id = d.entry_id
+		WHERE d.state = 'held' AND e.status <> 'deferred'`)
 	none("no paid transfer of a place given back", `SELECT t.id::text FROM transfers t JOIN entries g ON g.id = t.from_entry
 		WHERE t.state = 'paid' AND g.status = 'withdrawn'`)
 	none("the event's transfer count holds", `SELECT event_id::text FROM transfers WHERE state = 'paid' GROUP BY event_id
