@@ -28,6 +28,12 @@ var (
 	ErrDeferralFull   = &Error{Code: CodeDeferralFull, Message: "as many runners of this group as the event allows have deferred"}
 	ErrNotConfirmed   = &Error{Code: CodeNotConfirmed, Message: "only a confirmed entry may defer"}
 	ErrNoNextEdition  = &Error{Code: CodeNoNextEdition, Message: "this event is not an edition of a series; there is no next edition"}
+	// ErrDeferralPickedUp: the bib was picked up; the runner has this
+	// edition's place in hand and cannot also hold the next one's.
+	ErrDeferralPickedUp = &Error{Code: CodeInvalidTransition, Message: "the bib of this place was picked up; it can no longer be deferred"}
+	// ErrDeferralTransferOpen: the place is being transferred; the giver
+	// cancels the transfer first.
+	ErrDeferralTransferOpen = &Error{Code: CodeConflict, Message: "a transfer of this place is open; cancel it first"}
 )
 
 // DeferralState is where a deferral stands: held for the series until the
@@ -70,20 +76,27 @@ func CheckDeferralSettings(s DeferralSettings) error {
 
 // DeferralCase is what CheckDeferral decides on.
 type DeferralCase struct {
-	Status   EntryStatus
-	InSeries bool // the event is an edition of a series
-	Settings DeferralSettings
-	Deferred int // deferrals already made from the entry's sub-queue (not cancelled)
-	Now      time.Time
+	Status       EntryStatus
+	InSeries     bool // the event is an edition of a series
+	Settings     DeferralSettings
+	Deferred     int // deferrals already made from the entry's sub-queue (not cancelled)
+	Now          time.Time
+	PickedUp     bool // the entry's bib was picked up at check-in
+	TransferOpen bool // a transfer of the entry's place is open
 }
 
 // CheckDeferral decides whether an entry may defer to the next edition:
-// ErrNotConfirmed, ErrNoNextEdition, ErrDeferralClosed (none offered or
-// past the deadline) or ErrDeferralFull (the sub-queue's cap reached).
+// ErrNotConfirmed, ErrDeferralPickedUp, ErrDeferralTransferOpen,
+// ErrNoNextEdition, ErrDeferralClosed (none offered or past the deadline)
+// or ErrDeferralFull (the sub-queue's cap reached).
 func CheckDeferral(c DeferralCase) error {
 	switch {
 	case c.Status != EntryConfirmed:
 		return ErrNotConfirmed
+	case c.PickedUp:
+		return ErrDeferralPickedUp
+	case c.TransferOpen:
+		return ErrDeferralTransferOpen
 	case !c.InSeries:
 		return ErrNoNextEdition
 	case !c.Settings.Offered() || !c.Now.Before(c.Settings.Deadline):

@@ -18,6 +18,8 @@ func TestCheckDeferral(t *testing.T) {
 		{"no cap", DeferralCase{Status: EntryConfirmed, InSeries: true, Settings: DeferralSettings{Deadline: now.Add(time.Minute)}, Deferred: 500, Now: now}, nil},
 		{"offered, not confirmed", DeferralCase{Status: EntryOffered, InSeries: true, Settings: open, Now: now}, ErrNotConfirmed},
 		{"already deferred", DeferralCase{Status: EntryDeferred, InSeries: true, Settings: open, Now: now}, ErrNotConfirmed},
+		{"bib picked up", DeferralCase{Status: EntryConfirmed, InSeries: true, Settings: open, Now: now, PickedUp: true}, ErrDeferralPickedUp},
+		{"transfer open", DeferralCase{Status: EntryConfirmed, InSeries: true, Settings: open, Now: now, TransferOpen: true}, ErrDeferralTransferOpen},
 		{"no series", DeferralCase{Status: EntryConfirmed, Settings: open, Now: now}, ErrNoNextEdition},
 		{"not offered", DeferralCase{Status: EntryConfirmed, InSeries: true, Now: now}, ErrDeferralClosed},
 		{"at the deadline", DeferralCase{Status: EntryConfirmed, InSeries: true, Settings: open, Now: open.Deadline}, ErrDeferralClosed},

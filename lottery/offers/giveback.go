@@ -112,6 +112,13 @@ func (s *Service) RefundQuote(ctx context.Context, entryID, token string) (lotte
 	if err := GiveBackable(o, ev, s.clock.Now()); err != nil {
 		return lottery.Money{}, 0, err
 	}
+	e, err := s.store.Entry(ctx, o.EntryID)
+	if err != nil {
+		return lottery.Money{}, 0, fmt.Errorf("refund quote %s: %w", entryID, err)
+	}
+	if err := GiveBackEntry(e.Status, false); err != nil { // a pickup is checked by the give-back itself
+		return lottery.Money{}, 0, err
+	}
 	zero := lottery.Money{Currency: ev.Currency}
 	if o.Status != lottery.OfferPaid {
 		return zero, 0, nil
@@ -226,6 +233,25 @@ func GivenBack(st lottery.EntryStatus) error {
 		return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this place was transferred; it can no longer be given back"}
 	}
 	return lottery.ErrNoSlotHeld
+}
+
+// GiveBackEntry is the rule on the entry for giving its place back,
+// checked under the entry's lock: a transferred place moved to its
+// recipient, a deferred one is held in the next edition (its payment goes
+// with it, so a refund here would pay twice for one place), and a place
+// whose bib was picked up stays with its runner (its slot offered again
+// would make a second bib); CodeInvalidTransition for all three.
+func GiveBackEntry(st lottery.EntryStatus, pickedUp bool) error {
+	switch {
+	case st == lottery.EntryTransferred:
+		return GivenBack(st)
+	case st == lottery.EntryDeferred:
+		return &lottery.Error{Code: lottery.CodeInvalidTransition,
+			Message: "this place was deferred to the next edition; it can no longer be given back"}
+	case pickedUp:
+		return errPickedUp
+	}
+	return nil
 }
 
 // RetryRefunds asks the provider again for every refund still owed (a

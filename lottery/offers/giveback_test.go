@@ -1,6 +1,7 @@
 package offers
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -64,6 +65,31 @@ func TestGivenBack(t *testing.T) {
 			}
 			if got != tt.want {
 				t.Errorf("GivenBack(%s) = %q, want %q", tt.status, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestGiveBackEntry(t *testing.T) {
+	tests := []struct {
+		status   lottery.EntryStatus
+		pickedUp bool
+		want     string
+	}{
+		{lottery.EntryConfirmed, false, ""},
+		{lottery.EntryOffered, false, ""},
+		{lottery.EntryConfirmed, true, lottery.CodeInvalidTransition},
+		{lottery.EntryTransferred, false, lottery.CodeInvalidTransition},
+		{lottery.EntryDeferred, false, lottery.CodeInvalidTransition},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s picked up %v", tt.status, tt.pickedUp), func(t *testing.T) {
+			got := ""
+			if err := GiveBackEntry(tt.status, tt.pickedUp); err != nil {
+				got = lottery.CodeOf(err)
+			}
+			if got != tt.want {
+				t.Errorf("GiveBackEntry(%s, %v) = %q, want %q", tt.status, tt.pickedUp, got, tt.want)
 			}
 		})
 	}

@@ -53,6 +53,8 @@ type TransferAsk struct {
 	ToKey      string
 	PriceMinor int64
 	Used       int
+	// PickedUp: the giver's bib was picked up at check-in.
+	PickedUp bool
 }
 
 // Transferable is the rule for naming a recipient at now: the entry is
@@ -64,6 +66,8 @@ func Transferable(p TransferPolicy, a TransferAsk, now time.Time) error {
 	switch {
 	case a.Entry != lottery.EntryConfirmed || a.Offer != lottery.OfferPaid:
 		return &lottery.Error{Code: lottery.CodeNoSlotHeld, Message: "only a confirmed, paid place can be transferred"}
+	case a.PickedUp:
+		return errPickedUp
 	case p.Max <= 0:
 		return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this event does not allow transfers"}
 	case p.Deadline != nil && !now.Before(*p.Deadline):
@@ -74,6 +78,25 @@ func Transferable(p TransferPolicy, a TransferAsk, now time.Time) error {
 		return lottery.Fieldf("to_email", "name someone else: a place cannot be transferred to yourself")
 	case p.FeeMinor < 0 || p.FeeMinor > a.PriceMinor:
 		return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "the event's transfer fee is above the price"}
+	}
+	return nil
+}
+
+// errPickedUp refuses to move a place whose bib was picked up: one place,
+// one bib (the recipient, or the next on the waitlist, would get another).
+var errPickedUp = &lottery.Error{Code: lottery.CodeInvalidTransition,
+	Message: "the bib of this place was picked up; the place can no longer be transferred or given back"}
+
+// TransferHeld is the rule a recipient's verification and payment apply
+// under the giver's lock: the giver still holds the place (a paid offer,
+// a confirmed entry) and has not picked its bib up. ErrNoSlotHeld-coded,
+// or CodeInvalidTransition after a pickup.
+func TransferHeld(offer lottery.OfferStatus, entry lottery.EntryStatus, pickedUp bool) error {
+	switch {
+	case offer != lottery.OfferPaid || entry != lottery.EntryConfirmed:
+		return &lottery.Error{Code: lottery.CodeNoSlotHeld, Message: "the place is no longer held"}
+	case pickedUp:
+		return errPickedUp
 	}
 	return nil
 }

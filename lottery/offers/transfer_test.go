@@ -24,6 +24,7 @@ func TestTransferable(t *testing.T) {
 		{"accepted, not paid", open, func(a TransferAsk) TransferAsk { a.Offer = lottery.OfferAccepted; return a }, lottery.CodeNoSlotHeld},
 		{"transferred already", open, func(a TransferAsk) TransferAsk { a.Entry = lottery.EntryTransferred; return a }, lottery.CodeNoSlotHeld},
 		{"withdrawn", open, func(a TransferAsk) TransferAsk { a.Entry = lottery.EntryWithdrawn; return a }, lottery.CodeNoSlotHeld},
+		{"bib picked up", open, func(a TransferAsk) TransferAsk { a.PickedUp = true; return a }, lottery.CodeInvalidTransition},
 		{"event allows none", TransferPolicy{Deadline: &later}, nil, lottery.CodeInvalidTransition},
 		{"deadline passed", TransferPolicy{Deadline: &earlier, Max: 2}, nil, lottery.CodeInvalidTransition},
 		{"deadline is now", TransferPolicy{Deadline: &now, Max: 2}, nil, lottery.CodeInvalidTransition},
@@ -50,6 +51,26 @@ func codeOrEmpty(err error) string {
 		return ""
 	}
 	return lottery.CodeOf(err)
+}
+
+func TestTransferHeld(t *testing.T) {
+	cases := []struct {
+		offer    lottery.OfferStatus
+		entry    lottery.EntryStatus
+		pickedUp bool
+		code     string
+	}{
+		{lottery.OfferPaid, lottery.EntryConfirmed, false, ""},
+		{lottery.OfferPaid, lottery.EntryConfirmed, true, lottery.CodeInvalidTransition},
+		{lottery.OfferVoid, lottery.EntryWithdrawn, false, lottery.CodeNoSlotHeld},
+		{lottery.OfferVoid, lottery.EntryTransferred, false, lottery.CodeNoSlotHeld},
+		{lottery.OfferPaid, lottery.EntryDeferred, false, lottery.CodeNoSlotHeld},
+	}
+	for _, c := range cases {
+		if got := codeOrEmpty(TransferHeld(c.offer, c.entry, c.pickedUp)); got != c.code {
+			t.Errorf("TransferHeld(%s, %s, %v) = %q, want %q", c.offer, c.entry, c.pickedUp, got, c.code)
+		}
+	}
 }
 
 func TestTransferExpiryAndRefund(t *testing.T) {

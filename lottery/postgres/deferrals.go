@@ -74,10 +74,12 @@ type deferralEntry struct {
 	SubqueueKey string
 	SeriesID    *int64
 	Currency    string
+	PickedUp    bool
 }
 
 func loadDeferralEntry(tx *gorm.DB, entryID string, lock bool) (deferralEntry, error) {
-	q := `SELECT e.id::text AS id, e.event_id, e.status, q.key AS subqueue_key, ev.series_id, ev.currency
+	q := `SELECT e.id::text AS id, e.event_id, e.status, q.key AS subqueue_key, ev.series_id, ev.currency,
+			e.picked_up_at IS NOT NULL AS picked_up
 		FROM entries e JOIN subqueues q ON q.id = e.subqueue_id JOIN events ev ON ev.id = e.event_id WHERE e.id = ?`
 	if lock {
 		q += " FOR UPDATE OF e"
@@ -94,10 +96,15 @@ func loadDeferralEntry(tx *gorm.DB, entryID string, lock bool) (deferralEntry, e
 
 // deferralCase gathers what lottery.CheckDeferral decides on.
 func deferralCase(tx *gorm.DB, e deferralEntry, now time.Time, lock bool) (lottery.DeferralCase, error) {
-	c := lottery.DeferralCase{Status: lottery.EntryStatus(e.Status), InSeries: e.SeriesID != nil, Now: now}
+	c := lottery.DeferralCase{Status: lottery.EntryStatus(e.Status), InSeries: e.SeriesID != nil, Now: now, PickedUp: e.PickedUp}
 	var err error
 	if c.Settings, err = deferralSettings(tx, e.EventID, lock); err != nil {
 		return c, err
+	}
+	// Transfers open under the entry's lock (lockGiverOffer), which Defer holds.
+	if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM transfers WHERE from_entry = ? AND state IN ('pending', 'verified')
+		AND expires_at > ?)`, e.ID, now).Row().Scan(&c.TransferOpen); err != nil {
+		return c, fmt.Errorf("open transfers: %w", err)
 	}
 	if err := tx.Raw(`SELECT count(*) FROM deferrals WHERE from_event_id = ? AND subqueue_key = ? AND state <> 'cancelled'`,
 		e.EventID, e.SubqueueKey).Row().Scan(&c.Deferred); err != nil {

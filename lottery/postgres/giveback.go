@@ -97,13 +97,17 @@ func (s *Store) GiveBack(ctx context.Context, g offers.GiveBackTx) (offers.GiveB
 			return lottery.ErrNotFound
 		}
 		// The entry row next, as a transfer takes them: a transfer that
-		// completed first left the offer void and the entry transferred.
+		// completed first left the offer void and the entry transferred; a
+		// deferral (which locks the entry) left the offer paid and the
+		// entry deferred.
 		var entryStatus string
-		if err := tx.Raw(`SELECT status FROM entries WHERE id = ? FOR UPDATE`, r.EntryID).Row().Scan(&entryStatus); err != nil {
+		var pickedUp bool
+		if err := tx.Raw(`SELECT status, picked_up_at IS NOT NULL FROM entries WHERE id = ? FOR UPDATE`, r.EntryID).Row().
+			Scan(&entryStatus, &pickedUp); err != nil {
 			return notFound(err)
 		}
-		if entryStatus == string(lottery.EntryTransferred) {
-			return offers.GivenBack(lottery.EntryTransferred)
+		if err := offers.GiveBackEntry(lottery.EntryStatus(entryStatus), pickedUp); err != nil {
+			return err
 		}
 		switch {
 		case r.Status == string(lottery.OfferPaid):

@@ -429,9 +429,16 @@ func (s *Store) SetCapacity(ctx context.Context, slug, key string, capacity int,
 		if err != nil {
 			return err
 		}
-		if capacity < live {
+		// Runners who deferred into this edition hold places too (confirmed,
+		// with no offer here): the capacity stays at or above both.
+		reserved, err := reservedIn(tx, sq.ID)
+		if err != nil {
+			return err
+		}
+		if capacity < live+reserved {
 			return &lottery.Error{Code: lottery.CodeConflict, Field: "capacity",
-				Message: fmt.Sprintf("%d slots are held by live offers; capacity cannot go below that", live)}
+				Message: fmt.Sprintf("%d slots are held by live offers and %d by deferred runners; capacity cannot go below that",
+					live, reserved)}
 		}
 		if err := tx.Exec(`UPDATE subqueues SET capacity = ? WHERE id = ?`, capacity, sq.ID).Error; err != nil {
 			return err

@@ -92,6 +92,16 @@ func lockGiverOffer(tx *gorm.DB, entryID string) (offerRow, lottery.EntryStatus,
 	return r, lottery.EntryStatus(st), nil
 }
 
+// pickedUp reports whether the entry's bib was picked up at check-in; the
+// caller holds the entry's lock (lockGiverOffer), which a pickup takes too.
+func pickedUp(tx *gorm.DB, entryID string) (bool, error) {
+	var picked bool
+	if err := tx.Raw(`SELECT picked_up_at IS NOT NULL FROM entries WHERE id = ?`, entryID).Row().Scan(&picked); err != nil {
+		return false, fmt.Errorf("pickup of %s: %w", entryID, err)
+	}
+	return picked, nil
+}
+
 // closeTransfer ends an open transfer (cancelled or expired) and the
 // recipient's hold, if they had verified: the hold offer ends (expired)
 // and their entry with it.
@@ -200,9 +210,13 @@ func (s *Store) OfferTransfer(ctx context.Context, t offers.TransferTx) (offers.
 		if p.Open > 0 {
 			return &lottery.Error{Code: lottery.CodeConflict, Message: "a transfer of this place is open; cancel it first"}
 		}
+		picked, err := pickedUp(tx, t.EntryID)
+		if err != nil {
+			return err
+		}
 		policy := offers.TransferPolicy{Deadline: p.Deadline, Max: p.Max, FeeMinor: p.FeeMinor}
 		if err := offers.Transferable(policy, offers.TransferAsk{Offer: lottery.OfferStatus(o.Status), Entry: entryStatus,
-			FromKey: p.FromKey, ToKey: t.ToKey, PriceMinor: p.PriceMinor, Used: p.Used}, t.Now); err != nil {
+			FromKey: p.FromKey, ToKey: t.ToKey, PriceMinor: p.PriceMinor, Used: p.Used, PickedUp: picked}, t.Now); err != nil {
 			return err
 		}
 		expires := offers.TransferExpiry(policy, t.Now)
@@ -341,8 +355,12 @@ func (s *Store) AcceptTransfer(ctx context.Context, a offers.AcceptTx) (offers.T
 		if r.State != offers.TransferPending || !now.Before(r.ExpiresAt) {
 			return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this transfer is no longer open"}
 		}
-		if giver.Status != string(lottery.OfferPaid) || giverStatus != lottery.EntryConfirmed {
-			return &lottery.Error{Code: lottery.CodeNoSlotHeld, Message: "the place is no longer held"}
+		picked, err := pickedUp(tx, r.FromEntry)
+		if err != nil {
+			return err
+		}
+		if err := offers.TransferHeld(lottery.OfferStatus(giver.Status), giverStatus, picked); err != nil {
+			return err
 		}
 		if e.EmailKey != r.ToEmailKey || e.EventID != r.EventID || e.SubQueueID != r.SubqueueID {
 			return lottery.Fieldf("email", "use the address the transfer was sent to")
@@ -459,8 +477,14 @@ func (s *Store) CompleteTransfer(ctx context.Context, offerID, paymentID string,
 		if r.State != offers.TransferVerified || !now.Before(r.ExpiresAt) {
 			return &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "this transfer is no longer open"}
 		}
-		if giver.Status != string(lottery.OfferPaid) || giverStatus != lottery.EntryConfirmed {
-			return &lottery.Error{Code: lottery.CodeNoSlotHeld, Message: "the place is no longer held"}
+		// A pickup while the transfer was open keeps the place with the
+		// giver: the recipient's payment is released.
+		picked, err := pickedUp(tx, r.FromEntry)
+		if err != nil {
+			return err
+		}
+		if err := offers.TransferHeld(lottery.OfferStatus(giver.Status), giverStatus, picked); err != nil {
+			return err
 		}
 		// The giver's captured payment: refunded the price less the fee.
 		var pays []refundRow
