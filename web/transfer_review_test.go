@@ -36,7 +36,7 @@ func TestTransferPageInReview(t *testing.T) {
 	}
 	msgs, _ = s.store.OutboxFor(context.Background(), to, 1)
 	accept := url.Values{"name": {"Lee Seoyeon"}, "phone": {"010-9876-5432"}, "birth_date": {"1992-05-06"},
-		"otp": {codeRe.FindStringSubmatch(msgs[0].Body)[1]}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"},
+		"otp": {codeRe.FindStringSubmatch(msgs[0].Body)[1]}, "consents.privacy": {"default-2"}, "consents.waiver": {"default-2"},
 		"signals": {`{"webdriver":true,"fill_ms":30000,"fingerprint":"ffaa11"}`}}
 	if code, body, _ := s.postForm(page+"/accept", accept, "Sec-Fetch-Site", "same-origin"); code != http.StatusSeeOther {
 		t.Fatalf("accept: %d %.3000s", code, body)
