@@ -160,10 +160,12 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 		a.offers.UsePayments(sp)
+		useCards(a.reg, sp)
 	case cfg.dev():
 		// The built-in test provider with its hosted test checkout.
 		a.sandbox = sandbox.New(keys.Derive("sandbox"))
 		a.offers.UsePayments(a.sandbox)
+		useCards(a.reg, a.sandbox)
 	default:
 		log.Warn("no payment provider: set STRIPE_SECRET_KEY; offers can be accepted but not paid")
 	}
@@ -178,6 +180,14 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		PoW: pow.Issuer{Key: keys.Derive("altcha")}, CookieKey: keys.CookieKey(), FailOpen: cfg.RateLimitFailOpen, Log: log,
 		Site: site}
 	return a, nil
+}
+
+// useCards lets registration save cards (issue 15: card on file) when the
+// payment provider can; Stripe's arrives with its own change.
+func useCards(reg *registration.Service, p lottery.PaymentProvider) {
+	if cp, ok := p.(lottery.CardProvider); ok {
+		reg.UseCards(cp)
+	}
 }
 
 func (a *app) close() {

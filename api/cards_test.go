@@ -1,0 +1,226 @@
+package api_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/startline/startline/lottery/payments/sandbox"
+)
+
+// cardEvent creates spring with card on file (policy set while a draft)
+// and opens it, with the sandbox saving cards.
+func (e *env) cardEvent(policy map[string]any) *sandbox.Provider {
+	e.t.Helper()
+	pay := sandbox.New([]byte("sandbox-test-key"))
+	e.offers.UsePayments(pay)
+	e.reg.UseCards(pay)
+	if r := e.do("POST", "/api/v1/admin/events", eventBody("spring"), "Authorization", "Bearer "+e.organizer); r.Status != 201 {
+		e.t.Fatalf("create event: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("PUT", "/api/v1/admin/events/spring/card-policy", policy, "Authorization", "Bearer "+e.organizer); r.Status != 200 {
+		e.t.Fatalf("card policy: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("POST", "/api/v1/admin/events/spring/publish", nil, "Authorization", "Bearer "+e.organizer); r.Status != 200 {
+		e.t.Fatalf("publish: %d %s", r.Status, r.Raw)
+	}
+	e.clock.Set(testStart.Add(time.Hour))
+	return pay
+}
+
+// cardSetup starts a setup through the API and, with a number, confirms
+// it on the sandbox as the hosted page would.
+func (e *env) cardSetup(pay *sandbox.Provider, number string) string {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/events/spring/card-setups", nil)
+	if r.Status != 201 || r.str("setup_id") == "" || !strings.HasPrefix(r.str("confirm_url"), "/sandbox/setup/") {
+		e.t.Fatalf("card setup: %d %s", r.Status, r.Raw)
+	}
+	if number != "" {
+		if err := pay.ConfirmSetup(r.str("setup_id"), number); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return r.str("setup_id")
+}
+
+// TestCardPolicy: the organizer's card-on-file option is validated, read
+// back, audited, refused to a reviewer and refused once registration opened.
+func TestCardPolicy(t *testing.T) {
+	e := newEnv(t, true)
+	e.clock.Set(testStart.Add(-time.Hour)) // before registration opens
+	path := "/api/v1/admin/events/spring/card-policy"
+	org := []string{"Authorization", "Bearer " + e.organizer}
+	if r := e.do("POST", "/api/v1/admin/events", eventBody("spring"), org...); r.Status != 201 {
+		t.Fatalf("create event: %d %s", r.Status, r.Raw)
+	}
+	r := e.do("GET", path, nil, org...)
+	if r.Status != 200 || r.Body["enabled"] != false || r.Body["entries_per_card"] != float64(1) ||
+		r.Body["charge_per_minute"] != float64(1200) || r.Body["max_attempts"] != float64(3) {
+		t.Fatalf("default policy: %d %s", r.Status, r.Raw)
+	}
+	for _, c := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"enabled": true, "entries_per_card": 0}, "entries_per_card"},
+		{map[string]any{"enabled": true, "entries_per_card": 1001}, "entries_per_card"},
+		{map[string]any{"enabled": true, "charge_per_minute": -1}, "charge_per_minute"},
+		{map[string]any{"enabled": true, "max_attempts": 11}, "max_attempts"},
+		{map[string]any{"enabled": "yes"}, "enabled"},
+	} {
+		if r := e.do("PUT", path, c.body, org...); r.Status/100 != 4 || r.errField("field") != c.field {
+			t.Errorf("%v: %d %s", c.body, r.Status, r.Raw)
+		}
+	}
+	if r := e.do("PUT", path, map[string]any{"enabled": true}, "Authorization", "Bearer "+e.reviewer); r.Status != 403 {
+		t.Errorf("a reviewer sets the policy: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("PUT", path, map[string]any{"enabled": true, "entries_per_card": 2}, org...); r.Status != 200 ||
+		r.Body["entries_per_card"] != float64(2) || r.Body["max_attempts"] != float64(3) {
+		t.Fatalf("set: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("GET", path, nil, org...); r.Body["enabled"] != true || r.Body["entries_per_card"] != float64(2) {
+		t.Errorf("read back: %s", r.Raw)
+	}
+	var audited int64
+	e.store.DB().Raw("SELECT count(*) FROM audit_log WHERE action = 'event.card_policy' AND staff_id IS NOT NULL").Scan(&audited)
+	if audited != 1 {
+		t.Errorf("policy changes audited: %d", audited)
+	}
+	if r := e.do("POST", "/api/v1/admin/events/spring/publish", nil, org...); r.Status != 200 {
+		t.Fatalf("publish: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("PUT", path, map[string]any{"enabled": false}, org...); r.Status != 200 {
+		t.Errorf("off while published, not open: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("PUT", path, map[string]any{"enabled": true}, org...); r.Status != 200 {
+		t.Errorf("on again: %d %s", r.Status, r.Raw)
+	}
+	e.clock.Set(testStart.Add(time.Hour))
+	if r := e.do("PUT", path, map[string]any{"enabled": false}, org...); r.Status != 409 || r.errCode() != "invalid_transition" {
+		t.Errorf("after opening: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("GET", path, nil, org...); r.Body["enabled"] != true {
+		t.Errorf("unchanged after the refusal: %s", r.Raw)
+	}
+}
+
+// TestCardApply: applying to an event with card on file needs a confirmed
+// setup; the entry and its card are stored together; a second entry with
+// the same card goes to review (shared_card); a setup serves one entry; an
+// event without card on file ignores card_setup_id.
+func TestCardApply(t *testing.T) {
+	e := newEnv(t, true)
+	pay := e.cardEvent(map[string]any{"enabled": true})
+	apply := func(addr, setup string) resp {
+		t.Helper()
+		b := e.applyBody(addr, e.otp("spring", addr))
+		if setup != "" {
+			b["card_setup_id"] = setup
+		}
+		return e.do("POST", "/api/v1/events/spring/entries", b)
+	}
+
+	if r := apply("a@example.org", ""); r.Status != 422 || r.errField("field") != "card_setup_id" {
+		t.Errorf("no card: %d %s", r.Status, r.Raw)
+	}
+	if r := apply("a@example.org", e.cardSetup(pay, "")); r.Status != 422 || r.errField("field") != "card_setup_id" {
+		t.Errorf("unconfirmed card: %d %s", r.Status, r.Raw)
+	}
+	if r := apply("a@example.org", "seti_madeup"); r.Status != 422 || r.errField("field") != "card_setup_id" {
+		t.Errorf("unknown setup: %d %s", r.Status, r.Raw)
+	}
+	first := e.cardSetup(pay, sandbox.CardOK)
+	r := apply("a@example.org", first)
+	if r.Status != 201 || r.str("status") != "received" {
+		t.Fatalf("with a card: %d %s", r.Status, r.Raw)
+	}
+	var card struct{ Provider, SetupID, Brand, Last4, Fingerprint string }
+	e.store.DB().Raw("SELECT provider, setup_id, brand, last4, fingerprint FROM entry_cards WHERE entry_id = ?", r.str("entry_id")).Scan(&card)
+	if card.SetupID != first || card.Brand != "visa" || card.Last4 != "4242" || card.Fingerprint == "" {
+		t.Errorf("entry card: %+v", card)
+	}
+
+	// The same setup again: a clear 409, nothing stored.
+	before := e.countEntries()
+	if r := apply("b@example.org", first); r.Status != 409 || r.errCode() != "card_setup_used" || r.errField("field") != "card_setup_id" {
+		t.Errorf("setup reused: %d %s", r.Status, r.Raw)
+	}
+	if n := e.countEntries(); n != before {
+		t.Errorf("entries after the refusal: %d, want %d", n, before)
+	}
+
+	// The same card through another setup: taken, for a reviewer.
+	r = apply("b@example.org", e.cardSetup(pay, "4242 4242 4242 4242"))
+	if r.Status != 201 || r.str("status") != "in_review" {
+		t.Fatalf("same card: %d %s", r.Status, r.Raw)
+	}
+	var reasons string
+	e.store.DB().Raw("SELECT risk_reasons::text FROM entries WHERE id = ?", r.str("entry_id")).Scan(&reasons)
+	if !strings.Contains(reasons, `"shared_card"`) {
+		t.Errorf("reasons: %s", reasons)
+	}
+	// Another card: received as usual.
+	if r := apply("c@example.org", e.cardSetup(pay, sandbox.CardDeclined)); r.Status != 201 || r.str("status") != "received" {
+		t.Errorf("another card: %d %s", r.Status, r.Raw)
+	}
+
+	// The runner's status shows the card as brand and last four only.
+	s := e.do("GET", "/api/v1/entries/"+r.str("entry_id")+"?token="+url.QueryEscape(r.str("receipt_token")), nil)
+	if strings.Contains(string(s.Raw), card.Fingerprint) {
+		t.Errorf("fingerprint shown to the runner: %s", s.Raw)
+	}
+
+	// Erasure blanks the card's payment data and fingerprint.
+	id := r.str("entry_id")
+	if r := e.do("POST", "/api/v1/entries/"+id+"/erase", map[string]any{"token": e.keys.ReceiptToken(id)}); r.Status/100 != 2 {
+		t.Fatalf("erase: %d %s", r.Status, r.Raw)
+	}
+	var left int64
+	e.store.DB().Raw("SELECT count(*) FROM entry_cards WHERE entry_id = ? AND (fingerprint <> '' OR payment_method <> '' OR customer <> '' OR last4 <> '')", id).Scan(&left)
+	if left != 0 {
+		t.Errorf("card data kept after erasure")
+	}
+}
+
+// TestCardSetupRefused: an event without card on file refuses a setup
+// (409) and ignores a card_setup_id at apply.
+func TestCardSetupRefused(t *testing.T) {
+	e := newEnv(t, true)
+	pay := sandbox.New([]byte("sandbox-test-key"))
+	e.reg.UseCards(pay)
+	e.openEvent("spring")
+	if r := e.do("POST", "/api/v1/events/spring/card-setups", nil); r.Status != 409 || r.errCode() != "no_card_on_file" {
+		t.Errorf("no card on file: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("POST", "/api/v1/events/nope/card-setups", nil); r.Status != 404 {
+		t.Errorf("no event: %d %s", r.Status, r.Raw)
+	}
+	b := e.applyBody("a@example.org", e.otp("spring", "a@example.org"))
+	b["card_setup_id"] = "seti_whatever"
+	if r := e.do("POST", "/api/v1/events/spring/entries", b); r.Status != 201 {
+		t.Errorf("card_setup_id ignored: %d %s", r.Status, r.Raw)
+	}
+	var n int64
+	e.store.DB().Raw("SELECT count(*) FROM entry_cards").Scan(&n)
+	if n != 0 {
+		t.Errorf("entry cards: %d", n)
+	}
+}
+
+// TestCardSetupReturn: a setup's return address stays on the site.
+func TestCardSetupReturn(t *testing.T) {
+	e := newEnv(t, true)
+	e.cardEvent(map[string]any{"enabled": true})
+	for _, u := range []string{"https://evil.example/x", "//evil.example/x", "/\\evil.example", "evil"} {
+		if r := e.do("POST", "/api/v1/events/spring/card-setups", map[string]any{"return_url": u}); r.Status != 422 ||
+			r.errField("field") != "return_url" {
+			t.Errorf("%q: %d %s", u, r.Status, r.Raw)
+		}
+	}
+	if r := e.do("POST", "/api/v1/events/spring/card-setups", map[string]any{"return_url": "/events/spring/apply?x=1"}); r.Status != 201 {
+		t.Errorf("local return: %d %s", r.Status, r.Raw)
+	}
+}
