@@ -105,3 +105,16 @@ func (h *handler) startCardSetup(c *gin.Context) {
 	}
 	c.JSON(http.StatusCreated, cardSetupJSON{SetupID: s.ID, ConfirmURL: s.ConfirmURL})
 }
+
+// savedCardJSON is a saved card as its runner is shown it.
+type savedCardJSON struct {
+	Brand string `json:"brand"`
+	Last4 string `json:"last4"`
+}
+
+func savedCardView(c *lottery.SavedCard) *savedCardJSON {
+	if c == nil {
+		return nil
+	}
+	return &savedCardJSON{Brand: c.Brand, Last4: c.Last4}
+}

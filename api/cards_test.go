@@ -172,6 +172,9 @@ func TestCardApply(t *testing.T) {
 	if strings.Contains(string(s.Raw), card.Fingerprint) {
 		t.Errorf("fingerprint shown to the runner: %s", s.Raw)
 	}
+	if c, _ := s.Body["card"].(map[string]any); c["brand"] != "visa" || c["last4"] != "4242" {
+		t.Errorf("card on the status: %s", s.Raw)
+	}
 
 	// Erasure blanks the card's payment data and fingerprint.
 	id := r.str("entry_id")

@@ -137,6 +137,8 @@ type entryJSON struct {
 	Rejection string `json:"rejection,omitempty"`
 	// Appeal is the entry's appeal of its rejection, once filed.
 	Appeal *appealStatusJSON `json:"appeal,omitempty"`
+	// Card is the card saved at apply (card on file): brand and last four.
+	Card *savedCardJSON `json:"card,omitempty"`
 }
 
 // appealStatusJSON is what the runner reads of their appeal: open, or the
@@ -202,6 +204,7 @@ func (h *handler) entryView(c *gin.Context, v lottery.EntryView) entryJSON {
 	if e.Status == lottery.EntryRejected {
 		out.Rejection = lottery.RejectionCategory(e.Risk.Reasons)
 	}
+	out.Card = savedCardView(v.Card)
 	return out
 }
 
