@@ -180,3 +180,22 @@ func (s *Service) OpenDraft(sealed string) []byte {
 	}
 	return plain
 }
+
+// ReviewCard returns the card an entry saved as a reviewer is shown it
+// (brand, last four) and how many entries of the event were saved with
+// the same card, itself included (the fingerprint stays in the store);
+// nil when the entry saved none.
+func (s *Service) ReviewCard(ctx context.Context, entryID string) (*lottery.SavedCard, int, error) {
+	cs, ok := s.store.(CardStore)
+	if !ok {
+		return nil, 0, nil
+	}
+	c, shared, err := cs.EntryCard(ctx, entryID)
+	if errors.Is(err, lottery.ErrNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("entry card: %w", err)
+	}
+	return &lottery.SavedCard{Brand: c.Brand, Last4: c.Last4}, shared, nil
+}
