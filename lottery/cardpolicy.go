@@ -71,8 +71,9 @@ func (e *Event) CheckCardPolicyChange(now time.Time) error {
 		Message: "card on file can be changed only before registration opens"}
 }
 
-// CardOnFile reports whether the event's runners save a card when applying.
-func (e *Event) CardOnFile() bool { return e.Card != nil && e.Card.Enabled }
+// CardOnFile reports whether the event's runners save a card when applying
+// (a value receiver: templates call it on the event they are given).
+func (e Event) CardOnFile() bool { return e.Card != nil && e.Card.Enabled }
 
 // SharedCard is the fingerprint rule: an entry whose card is saved for
 // count entries of the event (the new one included) goes to review when
