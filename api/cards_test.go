@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,8 +139,8 @@ func TestCardApply(t *testing.T) {
 	if r.Status != 201 || r.str("status") != "received" {
 		t.Fatalf("with a card: %d %s", r.Status, r.Raw)
 	}
-	var card struct{ Provider, SetupID, Brand, Last4, Fingerprint string }
-	e.store.DB().Raw("SELECT provider, setup_id, brand, last4, fingerprint FROM entry_cards WHERE entry_id = ?", r.str("entry_id")).Scan(&card)
+	var card struct{ EntryID, Provider, SetupID, Brand, Last4, Fingerprint string }
+	e.store.DB().Raw("SELECT entry_id::text, provider, setup_id, brand, last4, fingerprint FROM entry_cards WHERE entry_id = ?", r.str("entry_id")).Scan(&card)
 	if card.SetupID != first || card.Brand != "visa" || card.Last4 != "4242" || card.Fingerprint == "" {
 		t.Errorf("entry card: %+v", card)
 	}
@@ -161,6 +163,14 @@ func TestCardApply(t *testing.T) {
 	e.store.DB().Raw("SELECT risk_reasons::text FROM entries WHERE id = ?", r.str("entry_id")).Scan(&reasons)
 	if !strings.Contains(reasons, `"shared_card"`) {
 		t.Errorf("reasons: %s", reasons)
+	}
+	// The earlier entry with the card goes to review with it, logged.
+	var firstStatus string
+	var logged int64
+	e.store.DB().Raw("SELECT status FROM entries WHERE id = ?", card.EntryID).Scan(&firstStatus)
+	e.store.DB().Raw("SELECT count(*) FROM event_log WHERE kind = 'entry.flagged' AND entry_id = ?", card.EntryID).Scan(&logged)
+	if firstStatus != "in_review" || logged != 1 {
+		t.Errorf("the first entry with the card: %s, logged %d", firstStatus, logged)
 	}
 	// Another card: received as usual.
 	if r := apply("c@example.org", e.cardSetup(pay, sandbox.CardDeclined)); r.Status != 201 || r.str("status") != "received" {
@@ -225,5 +235,46 @@ func TestCardSetupReturn(t *testing.T) {
 	}
 	if r := e.do("POST", "/api/v1/events/spring/card-setups", map[string]any{"return_url": "/events/spring/apply?x=1"}); r.Status != 201 {
 		t.Errorf("local return: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestCardApplyRace: applications with one card, sent at once through
+// different setups, all end in review: the count runs under a lock per
+// card, so no two count each other out.
+func TestCardApplyRace(t *testing.T) {
+	e := newEnv(t, true)
+	pay := e.cardEvent(map[string]any{"enabled": true})
+	const n = 4
+	bodies := make([]map[string]any, n)
+	for i := range bodies {
+		addr := fmt.Sprintf("racer%d@example.org", i)
+		bodies[i] = e.applyBody(addr, e.otp("spring", addr))
+		bodies[i]["card_setup_id"] = e.cardSetup(pay, sandbox.CardOK)
+	}
+	var wg sync.WaitGroup
+	status := make([]int, n)
+	for i := range bodies {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status[i] = e.do("POST", "/api/v1/events/spring/entries", bodies[i]).Status
+		}()
+	}
+	wg.Wait()
+	for i, s := range status {
+		if s != 201 {
+			t.Errorf("application %d: %d", i, s)
+		}
+	}
+	var statuses []string
+	e.store.DB().Raw("SELECT e.status FROM entries e JOIN entry_cards c ON c.entry_id = e.id ORDER BY e.id").Scan(&statuses)
+	for _, s := range statuses {
+		if s != "in_review" {
+			t.Errorf("statuses of the entries with one card: %v, want all in_review", statuses)
+			break
+		}
+	}
+	if len(statuses) != n {
+		t.Errorf("entries with the card: %d, want %d", len(statuses), n)
 	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/startline/startline/antibot"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/mails"
 )
 
 // Card on file at apply (issue 15, migrations/00035_cards.sql): an event's
@@ -85,7 +87,8 @@ func (s *Store) SetCardPolicy(ctx context.Context, eventID int64, p lottery.Card
 // checkCard runs the card part of an application before its entry is
 // inserted: a setup another entry used is ErrCardSetupUsed, and the
 // fingerprint rule (lottery.SharedCard) sends the entry to review when
-// its card already pays for as many entries of the event as allowed. The
+// its card already pays for as many entries of the event as allowed, with
+// the earlier ones still undecided (flagSharedCard). The
 // count runs under a transaction advisory lock on (event, fingerprint), so
 // two applications with one card cannot both count the other out; the
 // lock is held to commit, after entry_cards has the new row.
@@ -110,12 +113,45 @@ func checkCard(tx *gorm.DB, e *lottery.Entry, card *lottery.SavedCard, allowed i
 		Row().Scan(&n); err != nil {
 		return fmt.Errorf("count card: %w", err)
 	}
-	if !lottery.SharedCard(n+1, allowed) || e.Status == lottery.EntryRejected {
+	if !lottery.SharedCard(n+1, allowed) {
 		return nil
 	}
-	e.Risk.Reasons = append(slices.Clone(e.Risk.Reasons), antibot.Reason{Code: lottery.ReasonSharedCard,
-		Detail: fmt.Sprintf("the card was saved for %d other entries of this event; %d allowed per card", n, allowed)})
-	e.Risk.Decision, e.Status = antibot.Review, lottery.EntryInReview
+	detail := fmt.Sprintf("the card was saved for %d entries of this event; %d allowed per card", n+1, allowed)
+	if e.Status != lottery.EntryRejected {
+		e.Risk.Reasons = append(slices.Clone(e.Risk.Reasons), antibot.Reason{Code: lottery.ReasonSharedCard, Detail: detail})
+		e.Risk.Decision, e.Status = antibot.Review, lottery.EntryInReview
+	}
+	return flagSharedCard(tx, e.EventID, card.Fingerprint, detail)
+}
+
+// flagSharedCard sends the event's earlier entries with the card to
+// review too, when they are still received (not yet decided by a
+// reviewer, not in an ordered group's line): which of the entries paying
+// with one card came first says nothing of which is genuine, so the
+// reviewer decides them together, linked by the card. Each is logged and
+// its runner told it is not a decision yet, as the cluster sweep does.
+func flagSharedCard(tx *gorm.DB, eventID int64, fingerprint, detail string) error {
+	reason, _ := json.Marshal([]antibot.Reason{{Code: lottery.ReasonSharedCard, Detail: detail}})
+	var ids []string
+	if err := tx.Raw(`WITH old AS (SELECT e.id FROM entries e JOIN entry_cards c ON c.entry_id = e.id
+			WHERE c.event_id = ? AND c.fingerprint = ? AND e.status = 'received' ORDER BY e.id FOR UPDATE OF e)
+		UPDATE entries e SET status = 'in_review', risk_decision = 'review', updated_at = now(),
+			risk_reasons = jsonb_set(risk_reasons, '{reasons}', coalesce(risk_reasons->'reasons', '[]') || ?::jsonb)
+		FROM old WHERE e.id = old.id RETURNING e.id::text`, eventID, fingerprint, string(reason)).Scan(&ids).Error; err != nil {
+		return fmt.Errorf("flag shared card: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := queueEntryIntents(tx.Statement.Context, tx, mails.EntryInReview, ids, ""); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := appendLog(tx, eventID, lottery.LogRecord{Kind: "entry.flagged", EntryID: id, FromStatus: string(lottery.EntryReceived),
+			ToStatus: string(lottery.EntryInReview), Actor: "system:card", Details: map[string]any{"reason": lottery.ReasonSharedCard}}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
