@@ -118,3 +118,26 @@ func savedCardView(c *lottery.SavedCard) *savedCardJSON {
 	}
 	return &savedCardJSON{Brand: c.Brand, Last4: c.Last4}
 }
+
+// reviewCardJSON is an entry's saved card as a reviewer sees it: brand,
+// last four and how many entries of the event saved the same card (the
+// fingerprint itself stays in the store).
+type reviewCardJSON struct {
+	Brand  string `json:"brand"`
+	Last4  string `json:"last4"`
+	Shared int    `json:"shared_entries"`
+}
+
+// reviewCardDetail is the review detail with the entry's card, when it
+// saved one.
+type reviewCardDetail struct {
+	reviewDetailJSON
+	Card *reviewCardJSON `json:"card,omitempty"`
+}
+
+func reviewCardView(c *lottery.SavedCard, shared int) *reviewCardJSON {
+	if c == nil {
+		return nil
+	}
+	return &reviewCardJSON{Brand: c.Brand, Last4: c.Last4, Shared: shared}
+}

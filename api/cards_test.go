@@ -172,6 +172,12 @@ func TestCardApply(t *testing.T) {
 	if firstStatus != "in_review" || logged != 1 {
 		t.Errorf("the first entry with the card: %s, logged %d", firstStatus, logged)
 	}
+	// The reviewer sees the card and how many entries share it.
+	rv := e.do("GET", "/api/v1/review/entries/"+r.str("entry_id"), nil, "Authorization", "Bearer "+e.reviewer)
+	if c, _ := rv.Body["card"].(map[string]any); rv.Status != 200 || c["last4"] != "4242" || c["shared_entries"] != float64(2) ||
+		strings.Contains(string(rv.Raw), card.Fingerprint) {
+		t.Errorf("review detail: %d %s", rv.Status, rv.Raw)
+	}
 	// Another card: received as usual.
 	if r := apply("c@example.org", e.cardSetup(pay, sandbox.CardDeclined)); r.Status != 201 || r.str("status") != "received" {
 		t.Errorf("another card: %d %s", r.Status, r.Raw)
