@@ -4,13 +4,18 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/startline/startline/antibot/guard/guardtest"
 	"github.com/startline/startline/internal/browsertest"
+	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/payments/sandbox"
 	"github.com/startline/startline/web"
 )
@@ -133,5 +138,43 @@ func TestBrowserCardOnFile(t *testing.T) {
 	s.store.DB().Raw(`SELECT count(*) FROM entry_cards c JOIN entries e ON e.id = c.entry_id WHERE e.email = 'card.runner@example.com' AND c.last4 = '4242'`).Scan(&n)
 	if n != 1 {
 		t.Errorf("entry cards stored: %d", n)
+	}
+}
+
+// TestBrowserConsoleCards: an organizer, in Korean on a phone (390 px),
+// signs in with the keyboard, opens the event's Payment tab, turns card on
+// file on with two entries per card and saves.
+func TestBrowserConsoleCards(t *testing.T) {
+	s, _ := cardSite(t)
+	ctx := context.Background()
+	if _, err := s.svc.CreateEvent(ctx, s.org, lottery.EventSpec{Slug: "autumn", Name: "Autumn Run", TimeZone: "Asia/Seoul",
+		OpensAt: time.Now().Add(24 * time.Hour), ClosesAt: time.Now().Add(48 * time.Hour), MaxGroupSize: 1,
+		Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
+			{Code: "open", Label: "Open", Capacity: 10}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	enr, err := s.staff.Add(ctx, "boss@example.com", lottery.RoleOrganizer, "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
+	code, _ := totp.GenerateCode(key.Secret(), time.Now())
+	b := browsertest.New(t, browsertest.Options{Lang: "ko-KR"})
+	b.Open(s.srv.URL + "/staff/login?next=" + url.QueryEscape("/admin/events/autumn/cards"))
+	b.TabTo("email", 20)
+	b.Keys("boss@example.com\tcorrect horse battery staple\t" + code)
+	b.KeysToPage("\r")
+	b.WaitFor("#cards-form")
+	b.Check("payment-tab", "ko")
+	if text := b.Text("main"); !strings.Contains(text, "카드 등록") || !strings.Contains(text, "카드 한 장당 신청 수") {
+		t.Errorf("payment tab:\n%s", text)
+	}
+	b.Do(chromedp.Click(chromedp.CSS(`[name=enabled]`)), chromedp.SetValue(chromedp.CSS(`[name=entries_per_card]`), "2"),
+		chromedp.Click(chromedp.CSS(`#cards-form button[type=submit]`)))
+	b.WaitFor("[data-saved]")
+	b.Check("payment-saved", "ko")
+	pol, err := s.svc.CardPolicy(ctx, s.org, "autumn")
+	if err != nil || !pol.Enabled || pol.EntriesPerCard != 2 {
+		t.Errorf("saved policy: %+v %v", pol, err)
 	}
 }
