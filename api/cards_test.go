@@ -125,6 +125,9 @@ func TestCardApply(t *testing.T) {
 		return e.do("POST", "/api/v1/events/spring/entries", b)
 	}
 
+	if r := e.do("GET", "/api/v1/events/spring", nil); r.Body["card_on_file"] != true {
+		t.Errorf("event: card_on_file not said: %s", r.Raw)
+	}
 	if r := apply("a@example.org", ""); r.Status != 422 || r.errField("field") != "card_setup_id" {
 		t.Errorf("no card: %d %s", r.Status, r.Raw)
 	}
