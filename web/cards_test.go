@@ -16,7 +16,7 @@ import (
 func cardForm(email string) url.Values {
 	return url.Values{"subqueue": {"half:sub-130"}, "name": {"Kim Minjun"}, "email": {email},
 		"phone": {"010-2345-6789"}, "birth_date": {"1990-04-01"}, "group_code": {""}, "previous_applications": {""},
-		"website": {""}, "started": {"1"}, "signals": {""}, "consents.privacy": {"default-1"}, "consents.waiver": {"default-1"}}
+		"website": {""}, "started": {"1"}, "signals": {""}, "consents.privacy": {lottery.DefaultPrivacy.Version}, "consents.waiver": {lottery.DefaultWaiver.Version}}
 }
 
 // TestCardStepKeepsTheForm: without a card the code is not sent; "Save a
