@@ -159,13 +159,13 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			a.close()
 			return nil, err
 		}
+		useCardSetups(a.reg, sp)
 		a.offers.UsePayments(sp)
-		useCards(a.reg, sp)
 	case cfg.dev():
 		// The built-in test provider with its hosted test checkout.
 		a.sandbox = sandbox.New(keys.Derive("sandbox"))
+		useCardSetups(a.reg, a.sandbox)
 		a.offers.UsePayments(a.sandbox)
-		useCards(a.reg, a.sandbox)
 	default:
 		log.Warn("no payment provider: set STRIPE_SECRET_KEY; offers can be accepted but not paid")
 	}
@@ -182,9 +182,9 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-// useCards lets registration save cards (issue 15: card on file) when the
-// payment provider can; Stripe's arrives with its own change.
-func useCards(reg *registration.Service, p lottery.PaymentProvider) {
+// useCardSetups lets registration save cards at apply (issue 15: card on
+// file) when the payment provider can (the sandbox, Stripe).
+func useCardSetups(reg *registration.Service, p lottery.PaymentProvider) {
 	if cp, ok := p.(lottery.CardProvider); ok {
 		reg.UseCards(cp)
 	}
