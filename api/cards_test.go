@@ -11,9 +11,9 @@ import (
 	"github.com/startline/startline/lottery/payments/sandbox"
 )
 
-// cardEvent creates spring with card on file (policy set while a draft)
+// cardApplyEvent creates spring with card on file (policy set while a draft)
 // and opens it, with the sandbox saving cards.
-func (e *env) cardEvent(policy map[string]any) *sandbox.Provider {
+func (e *env) cardApplyEvent(policy map[string]any) *sandbox.Provider {
 	e.t.Helper()
 	pay := sandbox.New([]byte("sandbox-test-key"))
 	e.offers.UsePayments(pay)
@@ -31,9 +31,9 @@ func (e *env) cardEvent(policy map[string]any) *sandbox.Provider {
 	return pay
 }
 
-// cardSetup starts a setup through the API and, with a number, confirms
+// applyCardSetup starts a setup through the API and, with a number, confirms
 // it on the sandbox as the hosted page would.
-func (e *env) cardSetup(pay *sandbox.Provider, number string) string {
+func (e *env) applyCardSetup(pay *sandbox.Provider, number string) string {
 	e.t.Helper()
 	r := e.do("POST", "/api/v1/events/spring/card-setups", nil)
 	if r.Status != 201 || r.str("setup_id") == "" || !strings.HasPrefix(r.str("confirm_url"), "/sandbox/setup/") {
@@ -115,7 +115,7 @@ func TestCardPolicy(t *testing.T) {
 // event without card on file ignores card_setup_id.
 func TestCardApply(t *testing.T) {
 	e := newEnv(t, true)
-	pay := e.cardEvent(map[string]any{"enabled": true})
+	pay := e.cardApplyEvent(map[string]any{"enabled": true})
 	apply := func(addr, setup string) resp {
 		t.Helper()
 		b := e.applyBody(addr, e.otp("spring", addr))
@@ -131,13 +131,13 @@ func TestCardApply(t *testing.T) {
 	if r := apply("a@example.org", ""); r.Status != 422 || r.errField("field") != "card_setup_id" {
 		t.Errorf("no card: %d %s", r.Status, r.Raw)
 	}
-	if r := apply("a@example.org", e.cardSetup(pay, "")); r.Status != 422 || r.errField("field") != "card_setup_id" {
+	if r := apply("a@example.org", e.applyCardSetup(pay, "")); r.Status != 422 || r.errField("field") != "card_setup_id" {
 		t.Errorf("unconfirmed card: %d %s", r.Status, r.Raw)
 	}
 	if r := apply("a@example.org", "seti_madeup"); r.Status != 422 || r.errField("field") != "card_setup_id" {
 		t.Errorf("unknown setup: %d %s", r.Status, r.Raw)
 	}
-	first := e.cardSetup(pay, sandbox.CardOK)
+	first := e.applyCardSetup(pay, sandbox.CardOK)
 	r := apply("a@example.org", first)
 	if r.Status != 201 || r.str("status") != "received" {
 		t.Fatalf("with a card: %d %s", r.Status, r.Raw)
@@ -158,7 +158,7 @@ func TestCardApply(t *testing.T) {
 	}
 
 	// The same card through another setup: taken, for a reviewer.
-	r = apply("b@example.org", e.cardSetup(pay, "4242 4242 4242 4242"))
+	r = apply("b@example.org", e.applyCardSetup(pay, "4242 4242 4242 4242"))
 	if r.Status != 201 || r.str("status") != "in_review" {
 		t.Fatalf("same card: %d %s", r.Status, r.Raw)
 	}
@@ -182,7 +182,7 @@ func TestCardApply(t *testing.T) {
 		t.Errorf("review detail: %d %s", rv.Status, rv.Raw)
 	}
 	// Another card: received as usual.
-	if r := apply("c@example.org", e.cardSetup(pay, sandbox.CardDeclined)); r.Status != 201 || r.str("status") != "received" {
+	if r := apply("c@example.org", e.applyCardSetup(pay, sandbox.CardDeclined)); r.Status != 201 || r.str("status") != "received" {
 		t.Errorf("another card: %d %s", r.Status, r.Raw)
 	}
 
@@ -235,7 +235,7 @@ func TestCardSetupRefused(t *testing.T) {
 // TestCardSetupReturn: a setup's return address stays on the site.
 func TestCardSetupReturn(t *testing.T) {
 	e := newEnv(t, true)
-	e.cardEvent(map[string]any{"enabled": true})
+	e.cardApplyEvent(map[string]any{"enabled": true})
 	for _, u := range []string{"https://evil.example/x", "//evil.example/x", "/\\evil.example", "evil"} {
 		if r := e.do("POST", "/api/v1/events/spring/card-setups", map[string]any{"return_url": u}); r.Status != 422 ||
 			r.errField("field") != "return_url" {
@@ -252,13 +252,13 @@ func TestCardSetupReturn(t *testing.T) {
 // card, so no two count each other out.
 func TestCardApplyRace(t *testing.T) {
 	e := newEnv(t, true)
-	pay := e.cardEvent(map[string]any{"enabled": true})
+	pay := e.cardApplyEvent(map[string]any{"enabled": true})
 	const n = 4
 	bodies := make([]map[string]any, n)
 	for i := range bodies {
 		addr := fmt.Sprintf("racer%d@example.org", i)
 		bodies[i] = e.applyBody(addr, e.otp("spring", addr))
-		bodies[i]["card_setup_id"] = e.cardSetup(pay, sandbox.CardOK)
+		bodies[i]["card_setup_id"] = e.applyCardSetup(pay, sandbox.CardOK)
 	}
 	var wg sync.WaitGroup
 	status := make([]int, n)
