@@ -2,12 +2,16 @@ package api_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ulule/limiter/v3"
+
+	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/lottery/payments/sandbox"
 )
 
@@ -285,5 +289,30 @@ func TestCardApplyRace(t *testing.T) {
 	}
 	if len(statuses) != n {
 		t.Errorf("entries with the card: %d, want %d", len(statuses), n)
+	}
+}
+
+// TestCardSetupBudget: card setups count against the client's own budget
+// only: one address past its limit is refused (429) and another address is
+// still served.
+func TestCardSetupBudget(t *testing.T) {
+	behindProxy(t)
+	e := newEnvRules(t, true, rulesWith(abredis.Rule{Kind: abredis.KindIP, Rate: limiter.Rate{Limit: 3, Period: time.Minute}}), true)
+	e.cardApplyEvent(map[string]any{"enabled": true})
+	setup := func(ip string) int {
+		return e.do("POST", "/api/v1/events/spring/card-setups", nil, "X-Forwarded-For", ip).Status
+	}
+	for i := range 3 {
+		if s := setup("203.0.113.7"); s != 201 {
+			t.Fatalf("setup %d: %d", i, s)
+		}
+	}
+	for range 3 {
+		if s := setup("203.0.113.7"); s != http.StatusTooManyRequests {
+			t.Errorf("past the budget: %d", s)
+		}
+	}
+	if s := setup("198.51.100.9"); s != 201 {
+		t.Errorf("another address: %d", s)
 	}
 }
