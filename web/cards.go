@@ -70,7 +70,7 @@ func cardStepErr(err error) bool {
 	return errors.As(err, &e) && e.Field == "card_setup_id"
 }
 
-// applyPath is the application form's return address for a card setup.
+// applyCardPath is the application form's return address for a card setup.
 func applyCardPath(slug, subqueue string) string {
 	return "/events/" + url.PathEscape(slug) + "/apply/card?" + url.Values{"subqueue": {subqueue}}.Encode()
 }
@@ -213,7 +213,7 @@ type sandboxSetupPage struct {
 	Back   string // where "Go back without saving" leads
 }
 
-// sandboxBackPath is a setup's return address when it stays on the site;
+// sandboxSetupBack is a setup's return address when it stays on the site;
 // else the home page (a setup started with a return elsewhere never
 // leaves the site from here).
 func (p *pages) sandboxSetupBack(id string) (string, bool) {
@@ -227,7 +227,8 @@ func (p *pages) sandboxSetupBack(id string) (string, bool) {
 	return back, true
 }
 
-func (p *pages) sandboxSetupPage(id, number string) sandboxSetupPage {
+// setupPage is the setup page's data, with the number typed so far.
+func (p *pages) setupPage(id, number string) sandboxSetupPage {
 	back, _ := p.sandboxSetupBack(id)
 	out := sandboxSetupPage{ID: id, Number: number, Back: back}
 	for _, c := range sandboxCards {
@@ -244,7 +245,7 @@ func (p *pages) sandboxSetup(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	p.render(c, http.StatusOK, "sandbox_setup", translator(p.lang(c))("sandbox.setup.title"), p.sandboxSetupPage(c.Param("id"), ""), nil)
+	p.render(c, http.StatusOK, "sandbox_setup", translator(p.lang(c))("sandbox.setup.title"), p.setupPage(c.Param("id"), ""), nil)
 }
 
 // sandboxConfirmSetup saves the typed test card and sends the runner back
@@ -266,7 +267,7 @@ func (p *pages) sandboxConfirmSetup(c *gin.Context) {
 		switchByLink(c, "/sandbox/setup/"+url.PathEscape(id))
 		e := &lottery.Error{Code: lottery.CodeInvalidField, Field: "card_number", Message: translator(p.lang(c))("sandbox.card.invalid")}
 		p.render(c, http.StatusUnprocessableEntity, "sandbox_setup", translator(p.lang(c))("sandbox.setup.title"),
-			p.sandboxSetupPage(id, number), e)
+			p.setupPage(id, number), e)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, back)
