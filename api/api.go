@@ -128,6 +128,7 @@ func Register(r *gin.Engine, d Deps) {
 	h.registerCheckin(v1)          // issue 15: race-day check-in
 	h.registerDeferrals(v1, admin) // issue 15: deferral to the next edition
 	h.registerDeferralFee(v1)      // issue 15: paying a deferral's fee
+	h.registerCards(v1, admin)     // issue 15: card on file at apply
 	admin.POST("/series", h.createSeries)
 	admin.POST("/series/:slug/events", h.attachEvent)
 	// A history file is larger than the API's other bodies: its own limit.

@@ -67,6 +67,9 @@ type applyBody struct {
 	Answers  map[string]any    `json:"answers"`
 	Consents map[string]string `json:"consents"`
 	Lang     string            `json:"lang"` // the entry's mail language; else Accept-Language
+	// CardSetupID is the confirmed card setup (POST .../card-setups) an
+	// event with card on file requires; ignored by any other event.
+	CardSetupID string `json:"card_setup_id"`
 }
 
 type applyJSON struct {
@@ -95,7 +98,7 @@ func (h *handler) apply(c *gin.Context) {
 	req := registration.ApplyRequest{Course: b.Course, PaceGroup: b.PaceGroup, Name: b.Name, Email: b.Email, Phone: b.Phone,
 		BirthDate: b.BirthDate, OTP: b.OTP, GroupCode: b.GroupCode, PreviousApplications: b.PreviousApplications,
 		Altcha: b.Altcha, AdmissionToken: b.AdmissionToken, Website: b.Website, Signals: b.Signals,
-		ClaimNote: b.ClaimNote, Answers: b.Answers, Consents: b.Consents, Lang: lang}
+		ClaimNote: b.ClaimNote, Answers: b.Answers, Consents: b.Consents, Lang: lang, CardSetupID: b.CardSetupID}
 	res, err := h.Registration.Apply(c.Request.Context(), c.Param("slug"), req, h.gate.Client(c), idem, body)
 	if err != nil {
 		writeError(c, h.Log, err)
@@ -134,6 +137,8 @@ type entryJSON struct {
 	Rejection string `json:"rejection,omitempty"`
 	// Appeal is the entry's appeal of its rejection, once filed.
 	Appeal *appealStatusJSON `json:"appeal,omitempty"`
+	// Card is the card saved at apply (card on file): brand and last four.
+	Card *savedCardJSON `json:"card,omitempty"`
 }
 
 // appealStatusJSON is what the runner reads of their appeal: open, or the
@@ -199,6 +204,7 @@ func (h *handler) entryView(c *gin.Context, v lottery.EntryView) entryJSON {
 	if e.Status == lottery.EntryRejected {
 		out.Rejection = lottery.RejectionCategory(e.Risk.Reasons)
 	}
+	out.Card = savedCardView(v.Card)
 	return out
 }
 

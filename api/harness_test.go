@@ -68,6 +68,7 @@ type env struct {
 	reviewer  string
 	totp      map[string]string // staff e-mail → TOTP secret
 	applied   *applyLog         // the decisions registration reported (issue 14, metrics)
+	reg       *registration.Service
 }
 
 var testStart = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -123,7 +124,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: store, svc: svc, draws: dr, stats: stats, offers: off, review: rev, staff: stf, waitroom: wr, self: self, keys: keys, clock: clk, srv: srv, totp: map[string]string{},
-		applied: applied}
+		applied: applied, reg: reg}
 	ctx := context.Background()
 	for _, s := range []struct {
 		email string

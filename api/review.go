@@ -175,8 +175,13 @@ func (h *handler) reviewEntry(c *gin.Context) {
 	for _, l := range d.Linked {
 		out.Linked = append(out.Linked, reviewItem(l))
 	}
+	card, shared, err := h.Registration.ReviewCard(c.Request.Context(), e.ID) // issue 15: card on file
+	if err != nil {
+		writeError(c, h.Log, err)
+		return
+	}
 	c.Header("Cache-Control", "private, no-store")
-	c.JSON(http.StatusOK, out)
+	c.JSON(http.StatusOK, reviewCardDetail{reviewDetailJSON: out, Card: reviewCardView(card, shared)})
 }
 
 type decisionBody struct {

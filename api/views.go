@@ -37,6 +37,8 @@ type eventJSON struct {
 	ResultsPublishedAt *time.Time `json:"results_published_at,omitempty"`
 	formSpecJSON                  // the registration questions and documents (questions.go)
 	detailsJSON
+	// CardOnFile: applications need card_setup_id (cards.go, issue 15).
+	CardOnFile bool `json:"card_on_file"`
 }
 
 type courseJSON struct {
@@ -88,7 +90,7 @@ func eventView(e lottery.Event, now time.Time) eventJSON {
 		Courses: []courseJSON{}, SubQueues: []subqueueJSON{},
 		UnreviewedPolicy: e.UnreviewedPolicy, FrozenAt: e.FrozenAt, BeaconRound: e.BeaconRound, SeedSecret: e.SeedSecret,
 		Beacon: e.Beacon, RevealedAt: e.RevealedAt, ResultsPublishedAt: e.ResultsPublishedAt,
-		DisputeWindow: formatWindow(e.DisputeWindow), detailsJSON: detailsView(e)}
+		DisputeWindow: formatWindow(e.DisputeWindow), detailsJSON: detailsView(e), CardOnFile: e.CardOnFile()}
 	if end, ok := lottery.RevealNotBefore(e); ok {
 		v.RevealNotBefore = &end
 	}

@@ -86,6 +86,9 @@ type EntryView struct {
 	Event Event
 	Place *DrawPlace // after the draw
 	Offer *Offer     // once offered a slot
+	// Card is the card saved at apply (brand and last four only), where
+	// the event has card on file.
+	Card *SavedCard
 }
 
 // ClientInfo is what the transport knows about the caller.

@@ -93,6 +93,8 @@ type Event struct {
 	// RiskRules overrides the apply scoring thresholds for this event; nil
 	// uses the service's defaults. Its Version names the override.
 	RiskRules *antibot.Rules
+	// Card is the card-on-file option (cardpolicy.go); nil: none.
+	Card *CardPolicy
 	// Draw lifecycle.
 	UnreviewedPolicy   string // block | exclude | include: entries still in review at freeze
 	BeaconRound        string // announced at freeze; a round that does not exist yet

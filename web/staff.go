@@ -164,7 +164,7 @@ type queuePage struct {
 var reasonCodes = []string{"linked_cluster", antibot.ReasonGeoMismatch, "hosting_network", "honeypot_filled", "webdriver",
 	"fast_fill", "headless_user_agent", "scripting_user_agent", "disposable_email", "no_user_agent", "no_signals",
 	"language_mismatch", "platform_mismatch", lottery.ReasonTicketClaim, "queue_join_flagged", lottery.ReasonTransferRecipient,
-	antibot.ReasonNoBrowserCheck}
+	antibot.ReasonNoBrowserCheck, lottery.ReasonSharedCard}
 
 func (p *pages) reviewQueue(c *gin.Context) {
 	acct, tok, ok := p.staff(c)
@@ -221,6 +221,10 @@ type entryReviewPage struct {
 	Signals string
 	Reasons []antibot.Reason
 	Done    string
+	// Card is the card saved at apply and CardShared how many entries of
+	// the event saved the same card (card on file, cards.go).
+	Card       *lottery.SavedCard
+	CardShared int
 }
 
 func (p *pages) reviewEntry(c *gin.Context) {
@@ -241,9 +245,13 @@ func (p *pages) reviewEntry(c *gin.Context) {
 			sig = string(b)
 		}
 	}
+	page := entryReviewPage{Staff: acct, CSRF: p.csrf(tok), Detail: d, Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done")}
+	if page.Card, page.CardShared, err = p.Registration.ReviewCard(c.Request.Context(), d.Entry.ID); err != nil {
+		p.fail(c, err)
+		return
+	}
 	c.Header("Cache-Control", "private, no-store")
-	p.render(c, http.StatusOK, "review_entry", translator(p.lang(c))("review.queue.title"), entryReviewPage{Staff: acct, CSRF: p.csrf(tok), Detail: d,
-		Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done")}, nil)
+	p.render(c, http.StatusOK, "review_entry", translator(p.lang(c))("review.queue.title"), page, nil)
 }
 
 func (p *pages) reviewDecision(c *gin.Context) {

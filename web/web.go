@@ -169,6 +169,7 @@ func Register(engine *gin.Engine, d Deps) error {
 	p.registerLifecycle(r) // issue 14: one event's overview, lifecycle steps, audit log
 	p.registerAfterDraw(r) // issue 15: transfer and deferral terms (console_after.go)
 	p.registerDashboard(r)
+	p.registerCards(r) // issue 15: card on file (the card step, the Payment tab, the sandbox's setup page)
 	if d.Dev {
 		r.GET("/dev/outbox", p.outbox)
 	}
@@ -429,6 +430,8 @@ type applyForm struct {
 	OTP string
 	// Q are the answers and consents as posted (questions.go).
 	Q questionValues
+	// Card is the card saved for an event with card on file (cards.go).
+	Card formCard
 }
 
 func (p *pages) formEvent(c *gin.Context, subqueue string) (applyForm, error) {
@@ -458,6 +461,7 @@ func (p *pages) readForm(c *gin.Context) (applyForm, error) {
 	f.Signals, f.Started, f.IdemKey = c.PostForm("signals"), c.PostForm("started"), c.PostForm("idem")
 	f.AdmissionToken = c.PostForm("admission_token")
 	f.Q = readQuestionValues(c)
+	f.Card = readFormCard(c)
 	return f, err
 }
 
@@ -504,6 +508,10 @@ func (p *pages) sendCode(c *gin.Context) {
 	// runner fixes them beside the field with the input kept.
 	if err := p.Registration.CheckForm(c.Request.Context(), f.Event.Slug, f.Q.answers(f.Event.Form.WithDefaults()), f.Q.consents()); err != nil {
 		p.refused(c, "identity", f.Event.Name, f, localizeFormError(p.lang(c), err))
+		return
+	}
+	if err := checkCardStep(f); err != nil { // issue 15: card on file (cards.go)
+		p.refused(c, "identity", f.Event.Name, f, localizeCardError(p.lang(c), err))
 		return
 	}
 	// The same budgets as the API's code requests (gate.Code): past the
@@ -570,7 +578,8 @@ func (p *pages) submit(c *gin.Context) {
 	req := registration.ApplyRequest{Course: f.SubQueue.Course, PaceGroup: f.SubQueue.Pace, Name: f.Name, Email: f.Email,
 		Phone: f.Phone, BirthDate: f.BirthDate, OTP: strings.TrimSpace(c.PostForm("otp")), GroupCode: f.GroupCode,
 		Website: c.PostForm("website"), Signals: signalsJSON(f.Signals, f.Started), AdmissionToken: f.AdmissionToken,
-		ClaimNote: f.ClaimNote, Answers: f.Q.answers(f.Event.Form.WithDefaults()), Consents: f.Q.consents(), Lang: p.lang(c)}
+		ClaimNote: f.ClaimNote, Answers: f.Q.answers(f.Event.Form.WithDefaults()), Consents: f.Q.consents(), Lang: p.lang(c),
+		CardSetupID: f.Card.SetupID}
 	if f.Previous != "" {
 		n, err := strconv.Atoi(f.Previous)
 		if err != nil {
@@ -606,6 +615,9 @@ func (p *pages) submit(c *gin.Context) {
 		}
 		if isFormField(err) { // back to the questions, input kept; a new code is sent from there
 			f.CodeSent, err = false, localizeFormError(p.lang(c), err)
+		}
+		if cardStepErr(err) { // back to the card step: the card is saved again
+			f.CodeSent, f.Card, err = false, formCard{}, localizeCardError(p.lang(c), err)
 		}
 		p.render(c, http.StatusUnprocessableEntity, "identity", f.Event.Name, f, err)
 		return

@@ -159,11 +159,13 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			a.close()
 			return nil, err
 		}
+		useCardSetups(a.reg, sp)
 		a.offers.UsePayments(sp)
 		a.useCards(sp)
 	case cfg.dev():
 		// The built-in test provider with its hosted test checkout.
 		a.sandbox = sandbox.New(keys.Derive("sandbox"))
+		useCardSetups(a.reg, a.sandbox)
 		a.offers.UsePayments(a.sandbox)
 		a.useCards(a.sandbox)
 	default:
@@ -180,6 +182,14 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		PoW: pow.Issuer{Key: keys.Derive("altcha")}, CookieKey: keys.CookieKey(), FailOpen: cfg.RateLimitFailOpen, Log: log,
 		Site: site}
 	return a, nil
+}
+
+// useCardSetups lets registration save cards at apply (issue 15: card on
+// file) when the payment provider can (the sandbox, Stripe).
+func useCardSetups(reg *registration.Service, p lottery.PaymentProvider) {
+	if cp, ok := p.(lottery.CardProvider); ok {
+		reg.UseCards(cp)
+	}
 }
 
 func (a *app) close() {

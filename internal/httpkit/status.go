@@ -41,6 +41,8 @@ var statusByCode = map[string]int{
 	lottery.CodeEntryHoldsSlot:      http.StatusConflict,
 	lottery.CodeAppealClosed:        http.StatusConflict,
 	lottery.CodeAppealExists:        http.StatusConflict,
+	lottery.CodeCardSetupUsed:       http.StatusConflict,
+	lottery.CodeNoCardOnFile:        http.StatusConflict,
 	lottery.CodeRateLimited:         http.StatusTooManyRequests,
 	lottery.CodeUnauthorized:        http.StatusUnauthorized,
 	lottery.CodeInvalidCredentials:  http.StatusUnauthorized,

@@ -237,7 +237,7 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 	e := a.Entry
 	var issued []lottery.OfferIssue // the cascade may offer a slot to this entry or one ahead of it
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
-		committedErr, e.Status, issued = nil, a.Entry.Status, nil
+		committedErr, e.Status, e.Risk, issued = nil, a.Entry.Status, a.Entry.Risk, nil
 		if done, err := tryReplay(tx, a, &out); done || err != nil {
 			return err
 		}
@@ -286,6 +286,11 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 				return err
 			}
 		}
+		if a.Card != nil { // issue 15: card on file (cards.go)
+			if err := checkCard(tx, &e, a.Card, a.EntriesPerCard); err != nil {
+				return err
+			}
+		}
 
 		var ids []string
 		risk, _ := json.Marshal(riskDoc{Reasons: e.Risk.Reasons, RulesVersion: e.Risk.RulesVersion})
@@ -319,6 +324,11 @@ func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration
 		}
 		if len(ids) == 0 {
 			return whyNotInserted(tx, e, now)
+		}
+		if a.Card != nil {
+			if err := insertCard(tx, e, a.Card); err != nil {
+				return err
+			}
 		}
 		if err := insertConsents(tx, e.ID, e.Consents); err != nil {
 			return err

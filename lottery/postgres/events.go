@@ -234,7 +234,7 @@ func loadEvents(tx *gorm.DB, rows []eventRow) ([]lottery.Event, error) {
 			}
 		}
 	}
-	return out, nil
+	return out, loadCardPolicies(tx, out) // issue 15: card on file (cards.go)
 }
 
 // ListEvents returns every non-draft event.

@@ -353,6 +353,8 @@ func anonymize(tx *gorm.DB, now time.Time, cond string, args ...any) ([]string, 
 			[]any{ids, events, lower(emails)}},
 		{"disputes", `UPDATE disputes SET message = '[erased]' WHERE entry_id = ANY($1::uuid[])`, []any{ids}},
 		{"appeals", `UPDATE appeals SET message = '[erased]' WHERE entry_id = ANY($1::uuid[])`, []any{ids}},
+		{"saved cards", `UPDATE entry_cards SET payment_method = '', customer = '', fingerprint = '', last4 = ''
+			WHERE entry_id = ANY($1::uuid[])`, []any{ids}}, // issue 15: card on file
 		{"my-entries code", `DELETE FROM me_codes WHERE email_key = ANY($1::text[])
 			AND NOT EXISTS (SELECT 1 FROM entries e WHERE e.email_key = me_codes.email_key AND e.anonymized_at IS NULL)`,
 			[]any{keys}},

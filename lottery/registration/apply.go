@@ -44,6 +44,9 @@ type ApplyRequest struct {
 	// Lang is the language the runner applied in ("ko"; anything else is
 	// English): the entry keeps it and every mail about it is written in it.
 	Lang string
+	// CardSetupID is the confirmed card setup where the event has card on
+	// file (cards.go); ignored elsewhere.
+	CardSetupID string
 }
 
 // ApplyResult is the receipt of an accepted application.
@@ -123,9 +126,13 @@ func (s *Service) Apply(ctx context.Context, slug string, req ApplyRequest, clie
 		h := sha256.Sum256(body)
 		reqHash = h[:]
 	}
-	out, err := s.store.Apply(ctx, ApplyTx{Entry: entry, OTPHash: s.keys.OTPHash(ev.ID, entry.EmailKey, req.OTP),
+	tx := ApplyTx{Entry: entry, OTPHash: s.keys.OTPHash(ev.ID, entry.EmailKey, req.OTP),
 		MaxOTPAttempts: lottery.OTPMaxAttempts, MaxGroupSize: ev.MaxGroupSize, Now: now, IdempotencyKey: idemKey, RequestHash: reqHash,
-		Admission: admission})
+		Admission: admission}
+	if err := s.applyCard(ctx, &ev, req, &tx); err != nil {
+		return ApplyResult{}, err
+	}
+	out, err := s.store.Apply(ctx, tx)
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply %s: %w", slug, err)
 	}

@@ -95,6 +95,11 @@ type ApplyTx struct {
 	// Admission is set for an ordered sub-queue: the admitted ticket the
 	// entry uses up, and how a free slot is offered to it.
 	Admission *AdmissionUse
+	// Card is the card saved for the entry where the event has card on
+	// file (nil otherwise), stored with it; EntriesPerCard is how many
+	// entries of the event one card may pay for (lottery.SharedCard).
+	Card           *lottery.SavedCard
+	EntriesPerCard int
 }
 
 // AdmissionUse is the waiting-room ticket an ordered application uses.
@@ -127,6 +132,7 @@ type Service struct {
 	scorer     antibot.Scorer
 	admissions lottery.AdmissionCodec // checks the waiting room's admission tokens at apply
 	observer   ApplyObserver          // counts decisions for the operators; nil: none
+	cards      lottery.CardProvider   // saves cards for events with card on file (cards.go); nil: none
 }
 
 // ApplyObserver hears each stored application's decision and the codes of

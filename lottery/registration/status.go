@@ -29,6 +29,9 @@ func (s *Service) EntryStatus(ctx context.Context, entryID, token string) (lotte
 		return lottery.EntryView{}, fmt.Errorf("entry status: %w", err)
 	}
 	v := lottery.EntryView{Entry: e, Event: ev}
+	if v.Card, err = s.EntryCard(ctx, ev, e.ID); err != nil { // issue 15: card on file (cards.go)
+		return lottery.EntryView{}, fmt.Errorf("entry status: %w", err)
+	}
 	// Ordered sub-queues offer slots as runners apply, not at publication.
 	if ev.ResultsPublishedAt != nil || e.Status == lottery.EntryOffered || e.Status == lottery.EntryConfirmed ||
 		e.Status == lottery.EntryDeclined || e.Status == lottery.EntryExpired || e.Status == lottery.EntryWithdrawn {
