@@ -58,10 +58,10 @@ func FarmOptions(o Options) Options {
 // different units of one event, five identical setups within minutes beyond
 // what the setup's share of the event predicts is not a rush.
 const (
-	MinPhoneRun     = 5  // distinct numbers in one run
-	PhoneRunGap     = 4  // largest step between neighbours of a run
-	MinUnits        = 4  // distinct units of one building
-	MinBurst        = 5  // identical setups in one window, beyond expectation
+	MinPhoneRun     = 5 // distinct numbers in one run
+	PhoneRunGap     = 4 // largest step between neighbours of a run
+	MinUnits        = 4 // distinct units of one building
+	MinBurst        = 5 // identical setups in one window, beyond expectation
 	BurstWindow     = 10 * time.Minute
 	MinDomainCrowd  = 5 // entries on one uncommon domain
 	HouseholdCard   = 4 // a household shares a card among at most this many
