@@ -3,6 +3,9 @@ package review
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/startline/startline/antibot"
 
 	"github.com/startline/startline/antibot/cluster"
 	"github.com/startline/startline/antibot/identity"
@@ -18,6 +21,10 @@ type ClusterInput struct {
 	GeoMismatch bool
 	// Screen and Platform are the form's signals of the same names.
 	Screen, Platform string
+	// TimeZone and Languages (the list as sent, JSON) complete the
+	// browser setup the farm checks compare; CreatedAt is when it applied.
+	TimeZone, Languages string
+	CreatedAt           time.Time
 }
 
 // ClusterUpdate is the result of one clustering pass over an event.
@@ -28,6 +35,11 @@ type ClusterUpdate struct {
 	ClusterOf map[string]string
 	// Flag lists received entries to move to review, with the reason.
 	Flag map[string]string
+	// Farm lists entries (not in Flag) whose cluster's shape is a farm's,
+	// with the reason and its points (FarmVerdicts); Links what links each
+	// cluster with farm links, for the reviewer (farms.go).
+	Farm  map[string]antibot.Reason
+	Links map[string][]ClusterLink
 }
 
 // FlagClusterSize is the size from which entries made from one device
@@ -96,8 +108,30 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev lottery.Event) (int,
 				Mismatch: r.GeoMismatch}
 		}
 	}
-	u := ClusterUpdate{EventID: ev.ID, ClusterOf: map[string]string{}, Flag: map[string]string{}}
-	for _, c := range cluster.Build(all, clusterOptions) {
+	// Farm links: what a farm's entries share though each looks like a
+	// person (farms.go); they join the reviewer's clusters and score them.
+	var farm map[cluster.LinkKind][][]int
+	rules := farmRules(1)
+	if fs, ok := s.store.(FarmStore); ok {
+		in, err := fs.FarmInputs(ctx, ev.ID, AddressQuestion(ev.Form))
+		if err != nil {
+			return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
+		}
+		farm, rules = FarmGroups(rows, in), farmRules(in.EntriesPerCard)
+		links := make([][]cluster.Link, len(rows))
+		addFarmLinks(links, farm)
+		for i := range all {
+			all[i].Links = append(all[i].Links, links[i]...)
+		}
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	res := cluster.Analyze(all, cluster.FarmOptions(clusterOptions))
+	u := ClusterUpdate{EventID: ev.ID, ClusterOf: map[string]string{}, Flag: map[string]string{},
+		Farm: map[string]antibot.Reason{}, Links: map[string][]ClusterLink{}}
+	for _, c := range res.Clusters {
 		if c.Shape.Size < 2 {
 			continue
 		}
@@ -129,6 +163,19 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev lottery.Event) (int,
 						"than the device's time zone (%d entries have this %s; about %.1f such were expected)",
 						len(o.Mismatched), k.what, o.Size, k.what, o.Expected)
 				}
+			}
+		}
+	}
+	for cid, v := range FarmVerdicts(res, ids, farm, rules) {
+		u.Links[cid] = v.Links
+		if v.Points == 0 {
+			continue
+		}
+		c, _ := res.ClusterOf(cid)
+		why := farmReason(c.Shape.Size, v)
+		for _, id := range c.Members {
+			if flaggable(status[id]) && u.Flag[id] == "" {
+				u.Farm[id] = why
 			}
 		}
 	}
