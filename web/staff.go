@@ -157,11 +157,12 @@ type queuePage struct {
 	Reason  string
 	Cluster string
 	Reasons []string
+	Links   []review.ClusterLink // what links the cluster's entries (web/review_farms.go)
 }
 
 // reasonCodes are the filters offered on the queue page: the reasons an
 // entry's own assessment can carry (each shown by its reason.<code> name).
-var reasonCodes = []string{"linked_cluster", antibot.ReasonGeoMismatch, "hosting_network", "honeypot_filled", "webdriver",
+var reasonCodes = []string{"linked_cluster", review.ReasonFarmCluster, antibot.ReasonGeoMismatch, "hosting_network", "honeypot_filled", "webdriver",
 	"fast_fill", "headless_user_agent", "scripting_user_agent", "disposable_email", "no_user_agent", "no_signals",
 	"language_mismatch", "platform_mismatch", lottery.ReasonTicketClaim, "queue_join_flagged",
 	antibot.ReasonNoBrowserCheck}
@@ -185,6 +186,9 @@ func (p *pages) reviewQueue(c *gin.Context) {
 			return
 		}
 		page.Event, page.Entries = ev, entries
+		if page.Links, ok = p.clusterLinks(c, acct, slug, page.Cluster); !ok {
+			return
+		}
 	}
 	c.Header("Cache-Control", "private, no-store")
 	p.render(c, http.StatusOK, "review_queue", translator(p.lang(c))("review.queue.title"), page, nil)
@@ -221,6 +225,7 @@ type entryReviewPage struct {
 	Signals string
 	Reasons []antibot.Reason
 	Done    string
+	Links   []review.ClusterLink // what links the entry's cluster (web/review_farms.go)
 }
 
 func (p *pages) reviewEntry(c *gin.Context) {
@@ -241,9 +246,13 @@ func (p *pages) reviewEntry(c *gin.Context) {
 			sig = string(b)
 		}
 	}
+	links, ok := p.clusterLinks(c, acct, d.Event.Slug, d.Entry.ClusterID)
+	if !ok {
+		return
+	}
 	c.Header("Cache-Control", "private, no-store")
 	p.render(c, http.StatusOK, "review_entry", translator(p.lang(c))("review.queue.title"), entryReviewPage{Staff: acct, CSRF: p.csrf(tok), Detail: d,
-		Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done")}, nil)
+		Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done"), Links: links}, nil)
 }
 
 func (p *pages) reviewDecision(c *gin.Context) {
