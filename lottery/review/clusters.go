@@ -69,6 +69,25 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev lottery.Event) (int,
 	if err != nil {
 		return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
 	}
+	var farm *FarmInputs
+	if fs, ok := s.store.(FarmStore); ok {
+		in, err := fs.FarmInputs(ctx, ev.ID, AddressQuestion(ev.Form))
+		if err != nil {
+			return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
+		}
+		farm = &in
+	}
+	n, err := s.store.SaveClusters(ctx, ComputeClusters(ev.ID, rows, farm))
+	if err != nil {
+		return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
+	}
+	return n, nil
+}
+
+// ComputeClusters is RecomputeClusters without the store: the clusters and
+// flags of an event's entries, and with farm inputs (nil: none) the farm
+// links and their verdicts. cmd/botsim -offline runs it on simulated crowds.
+func ComputeClusters(eventID int64, rows []ClusterInput, farmIn *FarmInputs) ClusterUpdate {
 	// Two passes: every link for the cluster a reviewer sees, and only the
 	// strong device links (cookie, fingerprint) to decide what to flag, so
 	// a household behind one router with one browser version is not
@@ -112,12 +131,8 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev lottery.Event) (int,
 	// person (farms.go); they join the reviewer's clusters and score them.
 	var farm map[cluster.LinkKind][][]int
 	rules := farmRules(1)
-	if fs, ok := s.store.(FarmStore); ok {
-		in, err := fs.FarmInputs(ctx, ev.ID, AddressQuestion(ev.Form))
-		if err != nil {
-			return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
-		}
-		farm, rules = FarmGroups(rows, in), farmRules(in.EntriesPerCard)
+	if farmIn != nil {
+		farm, rules = FarmGroups(rows, *farmIn), farmRules(farmIn.EntriesPerCard)
 		links := make([][]cluster.Link, len(rows))
 		addFarmLinks(links, farm)
 		for i := range all {
@@ -129,7 +144,7 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev lottery.Event) (int,
 		ids[i] = r.ID
 	}
 	res := cluster.Analyze(all, cluster.FarmOptions(clusterOptions))
-	u := ClusterUpdate{EventID: ev.ID, ClusterOf: map[string]string{}, Flag: map[string]string{},
+	u := ClusterUpdate{EventID: eventID, ClusterOf: map[string]string{}, Flag: map[string]string{},
 		Farm: map[string]antibot.Reason{}, Links: map[string][]ClusterLink{}}
 	for _, c := range res.Clusters {
 		if c.Shape.Size < 2 {
@@ -179,11 +194,7 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev lottery.Event) (int,
 			}
 		}
 	}
-	n, err := s.store.SaveClusters(ctx, u)
-	if err != nil {
-		return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
-	}
-	return n, nil
+	return u
 }
 
 // flaggable says whether the sweep may still send an entry to review:
