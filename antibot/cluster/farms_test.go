@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"testing"
@@ -120,8 +121,8 @@ func TestEnvironmentBursts(t *testing.T) {
 		mixed = append(mixed, Env{Key: k, At: t0.Add(time.Duration(i) * 2 * time.Second)})
 	}
 	day := spread(win, 20, t0, 3*time.Hour) // the same setup over days among others: no burst
-	for i := range 200 {
-		day = append(day, Env{Key: fmt.Sprintf("other %d", i%50), At: t0.Add(time.Duration(i) * 17 * time.Minute)})
+	for i := range 500 {
+		day = append(day, Env{Key: fmt.Sprintf("other %d", i%50), At: t0.Add(time.Duration(i) * 7 * time.Minute)})
 	}
 	tests := []struct {
 		name     string
@@ -163,6 +164,22 @@ func TestRareDomainCrowd(t *testing.T) {
 	}
 	if MailDomain("Kim@SNU.ac.kr") != "snu.ac.kr" || MailDomain("nobody") != "" {
 		t.Error("MailDomain")
+	}
+}
+
+func TestPoissonTail(t *testing.T) {
+	tests := []struct {
+		k      int
+		lambda float64
+		want   float64
+	}{
+		{0, 3, 1}, {1, 0, 0}, {1, 1, 1 - math.Exp(-1)}, {2, 1, 1 - 2*math.Exp(-1)},
+		{30, 1, 1.03e-33}, // far tail: summed upward, not 1 - CDF
+	}
+	for _, tt := range tests {
+		if got := PoissonTail(tt.k, tt.lambda); math.Abs(got-tt.want) > tt.want*1e-2+1e-15 {
+			t.Errorf("PoissonTail(%d, %g) = %g, want %g", tt.k, tt.lambda, got, tt.want)
+		}
 	}
 }
 

@@ -128,15 +128,24 @@ func ComputeClusters(eventID int64, rows []ClusterInput, farmIn *FarmInputs) Clu
 		}
 	}
 	// Farm links: what a farm's entries share though each looks like a
-	// person (farms.go); they join the reviewer's clusters and score them.
+	// person (farms.go). They join the reviewer's clusters, but what is
+	// scored is a graph of the strong ones only (strongLinks): through
+	// identity keys (a popular phone's fingerprint, a shared router, alike
+	// names) and community links (a campus domain) one event's clusters
+	// chain households, campuses and farms together, and one farm-shaped
+	// link would then flag them all (in botsim -offline it sent 54% of
+	// runners living alone to review).
 	var farm map[cluster.LinkKind][][]int
 	rules := farmRules(1)
+	farmOnly := make([]cluster.Entry, len(rows))
 	if farmIn != nil {
 		farm, rules = FarmGroups(rows, *farmIn), farmRules(farmIn.EntriesPerCard)
 		links := make([][]cluster.Link, len(rows))
 		addFarmLinks(links, farm)
+		strong := strongLinks(len(rows), farm, rules)
 		for i := range all {
 			all[i].Links = append(all[i].Links, links[i]...)
+			farmOnly[i] = cluster.Entry{ID: rows[i].ID, Links: strong[i]}
 		}
 	}
 	ids := make([]string, len(rows))
@@ -183,13 +192,24 @@ func ComputeClusters(eventID int64, rows []ClusterInput, farmIn *FarmInputs) Clu
 	}
 	for cid, v := range FarmVerdicts(res, ids, farm, rules) {
 		u.Links[cid] = v.Links
+	}
+	if farmIn == nil {
+		return u
+	}
+	fres := cluster.Analyze(farmOnly, cluster.FarmOptions(clusterOptions))
+	kinds := memberKinds(len(rows), farm)
+	row := make(map[string]int, len(rows))
+	for i, id := range ids {
+		row[id] = i
+	}
+	for cid, v := range FarmVerdicts(fres, ids, farm, rules) {
 		if v.Points == 0 {
 			continue
 		}
-		c, _ := res.ClusterOf(cid)
+		c, _ := fres.ClusterOf(cid)
 		why := farmReason(c.Shape.Size, v)
 		for _, id := range c.Members {
-			if flaggable(status[id]) && u.Flag[id] == "" {
+			if flaggable(status[id]) && u.Flag[id] == "" && CarriesShape(kinds[row[id]], v.Kinds) {
 				u.Farm[id] = why
 			}
 		}

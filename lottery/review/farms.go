@@ -114,8 +114,10 @@ type FarmVerdict struct {
 
 // FarmVerdicts scores every cluster of res by its farm links: groups lists
 // each kind's groups as indexes into ids (the entry ids the clustering was
-// built from). The result is keyed by cluster id and holds only clusters
-// with a farm link.
+// built from). A group counts in a cluster with the members it has there,
+// so a campus's mail domain met by six of its students in one cluster
+// counts six, not the campus. The result is keyed by cluster id and holds
+// only clusters with a farm link.
 func FarmVerdicts(res *cluster.Result, ids []string, groups map[cluster.LinkKind][][]int, r cluster.FarmRules) map[string]FarmVerdict {
 	type acc struct {
 		size    int
@@ -123,25 +125,34 @@ func FarmVerdicts(res *cluster.Result, ids []string, groups map[cluster.LinkKind
 		links   map[cluster.LinkKind]*ClusterLink
 	}
 	by := map[string]*acc{}
+	in := map[string]int{} // cluster id → members of the current group in it
 	for _, k := range cluster.FarmKinds {
 		for _, g := range groups[k] {
-			c, ok := res.ClusterOf(ids[g[0]])
-			if !ok {
-				continue
+			clear(in)
+			for _, i := range g {
+				if c, ok := res.ClusterOf(ids[i]); ok {
+					in[c.ID]++
+				}
 			}
-			a := by[c.ID]
-			if a == nil {
-				a = &acc{size: c.Shape.Size, largest: map[cluster.LinkKind]int{}, links: map[cluster.LinkKind]*ClusterLink{}}
-				by[c.ID] = a
+			for cid, n := range in {
+				if n < 2 {
+					continue // a group member alone in its cluster links nothing there
+				}
+				a := by[cid]
+				if a == nil {
+					c, _ := res.ClusterOf(cid)
+					a = &acc{size: c.Shape.Size, largest: map[cluster.LinkKind]int{}, links: map[cluster.LinkKind]*ClusterLink{}}
+					by[cid] = a
+				}
+				a.largest[k] = max(a.largest[k], n)
+				l := a.links[k]
+				if l == nil {
+					l = &ClusterLink{Kind: k}
+					a.links[k] = l
+				}
+				l.Groups++
+				l.Entries += n
 			}
-			a.largest[k] = max(a.largest[k], len(g))
-			l := a.links[k]
-			if l == nil {
-				l = &ClusterLink{Kind: k}
-				a.links[k] = l
-			}
-			l.Groups++
-			l.Entries += len(g)
 		}
 	}
 	out := make(map[string]FarmVerdict, len(by))
@@ -156,6 +167,60 @@ func FarmVerdicts(res *cluster.Result, ids []string, groups map[cluster.LinkKind
 		out[id] = v
 	}
 	return out
+}
+
+// memberKinds lists, per row, the farm kinds of the groups it is in.
+func memberKinds(n int, groups map[cluster.LinkKind][][]int) []map[cluster.LinkKind]bool {
+	out := make([]map[cluster.LinkKind]bool, n)
+	for k, gs := range groups {
+		for _, g := range gs {
+			for _, i := range g {
+				if out[i] == nil {
+					out[i] = map[cluster.LinkKind]bool{}
+				}
+				out[i][k] = true
+			}
+		}
+	}
+	return out
+}
+
+// CarriesShape says whether a member of a farm-shaped cluster, in groups of
+// the kinds it has, carries the shape that earned the cluster its points:
+// a crowded card (which earns points alone), or at least two of those
+// kinds itself (one when only one kind earned them). A runner whose popular phone setup happened to arrive in
+// the farm's minutes is in the farm's burst, and only in that: it is not
+// the farm (in botsim -offline, 18 of 10,000 runners were, before this).
+func CarriesShape(has map[cluster.LinkKind]bool, earned []cluster.LinkKind) bool {
+	n := 0
+	for _, k := range earned {
+		if has[k] {
+			if k == cluster.KindCard { // in earned only when crowded (cluster.FarmBump)
+				return true
+			}
+			n++
+		}
+	}
+	return n >= min(2, len(earned))
+}
+
+// strongLinks are the links of the graph FarmBump scores: phone runs,
+// setup bursts and cards on more entries than rules allow. Uncommon
+// domains, buildings and shared addresses are what communities have: they
+// count in a farm's shape but join nothing there, or one stray burst
+// among a campus's students would take the whole campus to review.
+func strongLinks(n int, groups map[cluster.LinkKind][][]int, r cluster.FarmRules) [][]cluster.Link {
+	links := make([][]cluster.Link, n)
+	cluster.GroupLinks(links, cluster.KindPhoneRun, groups[cluster.KindPhoneRun])
+	cluster.GroupLinks(links, cluster.KindEnvBurst, groups[cluster.KindEnvBurst])
+	var crowded [][]int
+	for _, g := range groups[cluster.KindCard] {
+		if len(g) > r.CardMax {
+			crowded = append(crowded, g)
+		}
+	}
+	cluster.GroupLinks(links, cluster.KindCard, crowded)
+	return links
 }
 
 // linkWords names link kinds in the stored reason (the pages translate the
@@ -175,12 +240,12 @@ func farmReason(size int, v FarmVerdict) antibot.Reason {
 	for _, l := range v.Links {
 		for _, k := range v.Kinds {
 			if k == l.Kind {
-				parts = append(parts, fmt.Sprintf("%s (%d)", linkWords[k], l.Entries))
+				parts = append(parts, fmt.Sprintf("%s (%d entries)", linkWords[k], l.Entries))
 			}
 		}
 	}
 	return antibot.Reason{Code: ReasonFarmCluster, Points: v.Points,
-		Detail: fmt.Sprintf("one of %d linked entries that %s", size, strings.Join(parts, ", "))}
+		Detail: fmt.Sprintf("one of %d linked entries: %s", size, strings.Join(parts, "; "))}
 }
 
 // addFarmLinks appends each row's farm links to links (one slice per row).
