@@ -243,7 +243,7 @@ func (s *offlineSim) farmCautious(n int) {
 			dom = "naver.com"
 		}
 		s.add("farm_cautious", simEntry{id: s.g.person("", 20, 55, dom), dev: d, deviceID: s.newDevice(), ip: s.g.legitIP(),
-			at: s.t0.Add(time.Duration(i)*(48*time.Hour)/time.Duration(n) + time.Duration(s.g.pick(600))*time.Second),
+			at:      s.t0.Add(time.Duration(i)*(48*time.Hour)/time.Duration(n) + time.Duration(s.g.pick(600))*time.Second),
 			address: s.homeAddress(), card: s.newCard(), fillMS: s.g.humanFillMS()})
 	}
 }

@@ -57,7 +57,7 @@ type options struct {
 	fingerprints string
 	allowRemote  bool
 	settle       time.Duration
-	offline      bool // run the server's rules on simulated crowds, no server (farms.go)
+	offline      bool   // run the server's rules on simulated crowds, no server (farms.go)
 	command      string // as invoked, for the report
 }
 
