@@ -254,6 +254,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*Report, error) {
 		rep.Attacks = append(rep.Attacks, row)
 	}
 	settle(ctx, s, rep, o.settle, o.conc, logw)
+	rep.Attacks, rep.Farms = splitFarms(rep.Attacks) // reported apart (scenarios_farms.go)
 	for _, l := range []*Legit{rep.Legit, rep.LegitQueue} {
 		if l != nil {
 			l.finish()
@@ -267,6 +268,13 @@ func run(ctx context.Context, o options, logw io.Writer) (*Report, error) {
 	}
 	if len(rep.Attacks) > 0 {
 		rep.AttackTotal = total(rep.Attacks)
+	}
+	for _, r := range rep.Farms {
+		r.finish()
+	}
+	if len(rep.Farms) > 0 {
+		rep.FarmTotal = total(rep.Farms)
+		rep.FarmTotal.Scenario = "all farms"
 	}
 	rep.DurationMS = time.Since(start).Milliseconds()
 	rep.Requests = s.sent.Load()
