@@ -401,7 +401,7 @@ func MailDomain(addr string) string {
 func RareDomainCrowd(domains []string, common map[string]bool, min int) [][]int {
 	by := map[string][]int{}
 	for i, d := range domains {
-		if d == "" || common[d] {
+		if d == "" || common[d] || Reserved(d) {
 			continue
 		}
 		by[d] = append(by[d], i)
@@ -413,6 +413,24 @@ func RareDomainCrowd(domains []string, common map[string]bool, min int) [][]int 
 		}
 	}
 	return sortGroups(out)
+}
+
+// Reserved says whether a mail domain is reserved for documentation and
+// testing (RFC 2606, RFC 6761): it receives no mail, so no runner and no
+// farm can confirm an entry with it, and the demo data and test fixtures
+// that use it are no crowd.
+func Reserved(domain string) bool {
+	switch domain {
+	case "example.com", "example.net", "example.org":
+		return true
+	}
+	for _, tld := range []string{".test", ".example", ".invalid", ".localhost"} {
+		if strings.HasSuffix(domain, tld) || domain == tld[1:] {
+			return true
+		}
+	}
+	return strings.HasSuffix(domain, ".example.com") || strings.HasSuffix(domain, ".example.org") ||
+		strings.HasSuffix(domain, ".example.net")
 }
 
 // GroupLinks turns groups of indexes into one link per member, of kind k,

@@ -156,9 +156,11 @@ func TestEnvironmentBursts(t *testing.T) {
 
 func TestRareDomainCrowd(t *testing.T) {
 	domains := []string{"gmail.com", "snu.ac.kr", "gmail.com", "mail-a.kr", "snu.ac.kr", "mail-a.kr", "snu.ac.kr",
-		"mail-a.kr", "snu.ac.kr", "mail-a.kr", "snu.ac.kr", "gmail.com", "gmail.com", "gmail.com", "x.org", ""}
+		"mail-a.kr", "snu.ac.kr", "mail-a.kr", "snu.ac.kr", "gmail.com", "gmail.com", "gmail.com", "x.org", "",
+		"example.com", "example.com", "example.com", "example.com", "example.com", "demo.startline.test",
+		"demo.startline.test", "demo.startline.test", "demo.startline.test", "demo.startline.test"}
 	got := RareDomainCrowd(domains, CommonMailDomains, MinDomainCrowd)
-	want := [][]int{{1, 4, 6, 8, 10}} // mail-a.kr has four: below the crowd
+	want := [][]int{{1, 4, 6, 8, 10}} // mail-a.kr has four: below the crowd; reserved domains receive no mail
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("RareDomainCrowd = %v, want %v", got, want)
 	}

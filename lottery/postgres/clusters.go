@@ -114,8 +114,11 @@ func flagEntry(tx *gorm.DB, id string, why antibot.Reason) (string, error) {
 			FOR UPDATE OF e)
 		UPDATE entries e SET status = 'in_review', risk_decision = 'review', updated_at = now(),
 			risk_score = least(risk_score + ?, 1000),
-			risk_reasons = jsonb_set(risk_reasons, '{reasons}', coalesce(risk_reasons->'reasons', '[]') || ?::jsonb)
-		FROM old WHERE e.id = old.id RETURNING old.status`, id, why.Points, "["+string(reason)+"]").Scan(&from).Error; err != nil {
+			risk_reasons = CASE jsonb_typeof(e.risk_reasons)
+				WHEN 'object' THEN jsonb_set(e.risk_reasons, '{reasons}', coalesce(e.risk_reasons->'reasons', '[]') || ?::jsonb)
+				-- never assessed (the column's default '[]': imported or synthetic entries)
+				ELSE jsonb_build_object('reasons', ?::jsonb) END
+		FROM old WHERE e.id = old.id RETURNING old.status`, id, why.Points, "["+string(reason)+"]", "["+string(reason)+"]").Scan(&from).Error; err != nil {
 		return "", fmt.Errorf("flag %s: %w", id, err)
 	}
 	if len(from) == 0 {

@@ -197,7 +197,7 @@ func ComputeClusters(eventID int64, rows []ClusterInput, farmIn *FarmInputs) Clu
 		return u
 	}
 	fres := cluster.Analyze(farmOnly, cluster.FarmOptions(clusterOptions))
-	kinds := memberKinds(len(rows), farm)
+	kinds := memberKinds(fres, ids, farm)
 	row := make(map[string]int, len(rows))
 	for i, id := range ids {
 		row[id] = i

@@ -169,12 +169,27 @@ func FarmVerdicts(res *cluster.Result, ids []string, groups map[cluster.LinkKind
 	return out
 }
 
-// memberKinds lists, per row, the farm kinds of the groups it is in.
-func memberKinds(n int, groups map[cluster.LinkKind][][]int) []map[cluster.LinkKind]bool {
-	out := make([]map[cluster.LinkKind]bool, n)
+// memberKinds lists, per row, the farm kinds of the groups it shares with
+// at least one other member of its cluster in res: a runner's company
+// domain crowd is no link to a farm whose burst the runner happened to be
+// in.
+func memberKinds(res *cluster.Result, ids []string, groups map[cluster.LinkKind][][]int) []map[cluster.LinkKind]bool {
+	out := make([]map[cluster.LinkKind]bool, len(ids))
+	in := map[string]int{}
 	for k, gs := range groups {
 		for _, g := range gs {
-			for _, i := range g {
+			clear(in)
+			cid := make([]string, len(g))
+			for j, i := range g {
+				if c, ok := res.ClusterOf(ids[i]); ok {
+					cid[j] = c.ID
+					in[c.ID]++
+				}
+			}
+			for j, i := range g {
+				if cid[j] == "" || in[cid[j]] < 2 {
+					continue
+				}
 				if out[i] == nil {
 					out[i] = map[cluster.LinkKind]bool{}
 				}
@@ -190,7 +205,9 @@ func memberKinds(n int, groups map[cluster.LinkKind][][]int) []map[cluster.LinkK
 // a crowded card (which earns points alone), or at least two of those
 // kinds itself (one when only one kind earned them). A runner whose popular phone setup happened to arrive in
 // the farm's minutes is in the farm's burst, and only in that: it is not
-// the farm (in botsim -offline, 18 of 10,000 runners were, before this).
+// the farm (in botsim -offline, 18 of 10,000 runners were, before this);
+// has comes from memberKinds, so a kind counts only through a group the
+// member shares inside the cluster.
 func CarriesShape(has map[cluster.LinkKind]bool, earned []cluster.LinkKind) bool {
 	n := 0
 	for _, k := range earned {
