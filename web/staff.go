@@ -162,10 +162,10 @@ type queuePage struct {
 
 // reasonCodes are the filters offered on the queue page: the reasons an
 // entry's own assessment can carry (each shown by its reason.<code> name).
-var reasonCodes = []string{"linked_cluster", review.ReasonFarmCluster, antibot.ReasonGeoMismatch, "hosting_network", "honeypot_filled", "webdriver",
+var reasonCodes = []string{"linked_cluster", antibot.ReasonGeoMismatch, "hosting_network", "honeypot_filled", "webdriver",
 	"fast_fill", "headless_user_agent", "scripting_user_agent", "disposable_email", "no_user_agent", "no_signals",
 	"language_mismatch", "platform_mismatch", lottery.ReasonTicketClaim, "queue_join_flagged",
-	antibot.ReasonNoBrowserCheck}
+	antibot.ReasonNoBrowserCheck, review.ReasonFarmCluster}
 
 func (p *pages) reviewQueue(c *gin.Context) {
 	acct, tok, ok := p.staff(c)
