@@ -157,6 +157,7 @@ type queuePage struct {
 	Reason  string
 	Cluster string
 	Reasons []string
+	Links   []review.ClusterLink // what links the cluster's entries (web/review_farms.go)
 }
 
 // reasonCodes are the filters offered on the queue page: the reasons an
@@ -164,7 +165,7 @@ type queuePage struct {
 var reasonCodes = []string{"linked_cluster", antibot.ReasonGeoMismatch, "hosting_network", "honeypot_filled", "webdriver",
 	"fast_fill", "headless_user_agent", "scripting_user_agent", "disposable_email", "no_user_agent", "no_signals",
 	"language_mismatch", "platform_mismatch", lottery.ReasonTicketClaim, "queue_join_flagged", lottery.ReasonTransferRecipient,
-	antibot.ReasonNoBrowserCheck, lottery.ReasonSharedCard}
+	antibot.ReasonNoBrowserCheck, lottery.ReasonSharedCard, review.ReasonFarmCluster}
 
 func (p *pages) reviewQueue(c *gin.Context) {
 	acct, tok, ok := p.staff(c)
@@ -185,6 +186,9 @@ func (p *pages) reviewQueue(c *gin.Context) {
 			return
 		}
 		page.Event, page.Entries = ev, entries
+		if page.Links, ok = p.clusterLinks(c, acct, slug, page.Cluster); !ok {
+			return
+		}
 	}
 	c.Header("Cache-Control", "private, no-store")
 	p.render(c, http.StatusOK, "review_queue", translator(p.lang(c))("review.queue.title"), page, nil)
@@ -225,6 +229,7 @@ type entryReviewPage struct {
 	// the event saved the same card (card on file, cards.go).
 	Card       *lottery.SavedCard
 	CardShared int
+	Links      []review.ClusterLink // what links the entry's cluster (web/review_farms.go)
 }
 
 func (p *pages) reviewEntry(c *gin.Context) {
@@ -245,7 +250,12 @@ func (p *pages) reviewEntry(c *gin.Context) {
 			sig = string(b)
 		}
 	}
-	page := entryReviewPage{Staff: acct, CSRF: p.csrf(tok), Detail: d, Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done")}
+	links, ok := p.clusterLinks(c, acct, d.Event.Slug, d.Entry.ClusterID)
+	if !ok {
+		return
+	}
+	page := entryReviewPage{Staff: acct, CSRF: p.csrf(tok), Detail: d, Signals: sig, Reasons: d.Entry.Risk.Reasons, Done: c.Query("done"),
+		Links: links}
 	if page.Card, page.CardShared, err = p.Registration.ReviewCard(c.Request.Context(), d.Entry.ID); err != nil {
 		p.fail(c, err)
 		return

@@ -57,6 +57,7 @@ type options struct {
 	fingerprints string
 	allowRemote  bool
 	settle       time.Duration
+	offline      bool   // run the server's rules on simulated crowds, no server (farms.go)
 	command      string // as invoked, for the report
 }
 
@@ -80,10 +81,26 @@ func main() {
 	fs.Int64Var(&o.maxRequests, "max-requests", 100_000, "hard cap on HTTP requests for the whole run")
 	fs.StringVar(&o.fingerprints, "fingerprints", "realistic", "realistic: identical phones and browsers report identical form fingerprints (every iPhone on one iOS version, one Galaxy model), as they do in the wild; unique: every device its own")
 	fs.DurationVar(&o.settle, "settle", 40*time.Second, "after the last apply, wait this long for the server's asynchronous checks (clustering runs every 30 s), then re-read every created entry's status (0: keep the statuses apply answered)")
+	fs.BoolVar(&o.offline, "offline", false, "no server: build the legitimate crowds (households with a shared card and address, a campus) and the farm scenarios with cards, pickup addresses and arrival times, and run the server's apply scorer and cluster pass on them (farms.go); -legit sizes the crowd, -attempts each farm")
 	fs.BoolVar(&o.allowRemote, "allow-remote", false, "allow a non-loopback -base (never a production server)")
 	_ = fs.Parse(os.Args[1:])
 	o.command = strings.Join(append([]string{"botsim"}, os.Args[1:]...), " ")
 
+	if o.offline {
+		rep, err := runOffline(o)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "botsim:", err)
+			os.Exit(2)
+		}
+		if o.json {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(rep)
+		} else {
+			rep.writeText(os.Stdout)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := run(ctx, o, os.Stderr)
@@ -237,6 +254,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*Report, error) {
 		rep.Attacks = append(rep.Attacks, row)
 	}
 	settle(ctx, s, rep, o.settle, o.conc, logw)
+	rep.Attacks, rep.Farms = splitFarms(rep.Attacks) // reported apart (scenarios_farms.go)
 	for _, l := range []*Legit{rep.Legit, rep.LegitQueue} {
 		if l != nil {
 			l.finish()
@@ -250,6 +268,13 @@ func run(ctx context.Context, o options, logw io.Writer) (*Report, error) {
 	}
 	if len(rep.Attacks) > 0 {
 		rep.AttackTotal = total(rep.Attacks)
+	}
+	for _, r := range rep.Farms {
+		r.finish()
+	}
+	if len(rep.Farms) > 0 {
+		rep.FarmTotal = total(rep.Farms)
+		rep.FarmTotal.Scenario = "all farms"
 	}
 	rep.DurationMS = time.Since(start).Milliseconds()
 	rep.Requests = s.sent.Load()

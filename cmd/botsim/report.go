@@ -307,6 +307,9 @@ type Report struct {
 	LegitAll    *Legit    `json:"legit_all,omitempty"`   // both, when both ran
 	Attacks     []*Row    `json:"attacks"`
 	AttackTotal *Row      `json:"attack_total,omitempty"`
+	// Farms are the farm scenarios (scenarios_farms.go), reported apart.
+	Farms     []*Row `json:"farms,omitempty"`
+	FarmTotal *Row   `json:"farm_total,omitempty"`
 }
 
 // total sums the available attack rows.
@@ -373,11 +376,20 @@ func (rep *Report) writeText(w io.Writer) {
 	if len(rep.Warnings) > 0 {
 		fmt.Fprintln(w)
 	}
-	if len(rep.Attacks) > 0 {
-		fmt.Fprintf(w, "Attack scenarios (kept out = not received; flagged entries are assumed rejected by reviewers; target >= %.0f%%)\n", targetKeptOutPct)
+	writeAttackRows(w, fmt.Sprintf("Attack scenarios (kept out = not received; flagged entries are assumed rejected by reviewers; target >= %.0f%%)", targetKeptOutPct),
+		rep.Attacks, rep.AttackTotal)
+	writeAttackRows(w, "Farm scenarios, reported apart: every per-entry signal varied, caught (if at all) by what the entries share", rep.Farms, rep.FarmTotal)
+	rep.writeLegit(w)
+}
+
+// writeAttackRows prints one table of attack rows with its total and the
+// codes each scenario got.
+func writeAttackRows(w io.Writer, title string, rows []*Row, tot *Row) {
+	if len(rows) > 0 {
+		fmt.Fprintln(w, title)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		width := len("all attacks")
-		for _, r := range rep.Attacks {
+		for _, r := range rows {
 			width = max(width, len(r.Scenario))
 		}
 		fmt.Fprintf(tw, "%-*s\tattempts\treached draw\tflagged\trejected\tblocked\terrors\tbreaches\tkept out %%\ttarget\t\n", width, "scenario")
@@ -389,15 +401,15 @@ func (rep *Report) writeText(w io.Writer) {
 			fmt.Fprintf(tw, "%-*s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.2f\t%s\t\n", width, r.Scenario, r.Attempts, r.Received, r.Flagged,
 				r.Rejected, r.Blocked, r.Errors, r.Breaches, r.KeptOutPct, yesNo(r.MeetsTarget))
 		}
-		for _, r := range rep.Attacks {
+		for _, r := range rows {
 			line(r)
 		}
-		if rep.AttackTotal != nil {
-			line(rep.AttackTotal)
+		if tot != nil {
+			line(tot)
 		}
 		tw.Flush()
 		fmt.Fprintln(w)
-		for _, r := range rep.Attacks {
+		for _, r := range rows {
 			fmt.Fprintf(w, "  %-*s  %s\n", width, r.Scenario, codes(r.Codes))
 			if len(r.Changed) > 0 {
 				fmt.Fprintf(w, "  %-*s  changed after apply: %s\n", width, "", codes(r.Changed))
@@ -409,7 +421,6 @@ func (rep *Report) writeText(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	rep.writeLegit(w)
 }
 
 // writeText prints a waiting-room tally's extra lines, each after indent.

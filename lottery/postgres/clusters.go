@@ -17,7 +17,8 @@ import (
 func (s *Store) ClusterInputs(ctx context.Context, eventID int64) ([]review.ClusterInput, error) {
 	rows, err := s.db.WithContext(ctx).Raw(`SELECT id::text, email_key, phone, device_id, fingerprint,
 			coalesce(host(client_ip), ''), user_agent, person_key, status,
-			risk_reasons @> ?::jsonb, coalesce(signals->>'screen', ''), coalesce(signals->>'platform', '')
+			risk_reasons @> ?::jsonb, coalesce(signals->>'screen', ''), coalesce(signals->>'platform', ''),
+			coalesce(signals->>'timezone', ''), coalesce(signals->>'languages', ''), created_at
 		FROM entries WHERE event_id = ?`, geoMismatchDoc, eventID).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("cluster inputs: %w", err)
@@ -28,7 +29,7 @@ func (s *Store) ClusterInputs(ctx context.Context, eventID int64) ([]review.Clus
 		var r review.ClusterInput
 		if err := rows.Scan(&r.ID, &r.EmailKey, &r.Phone, &r.DeviceID, &r.Fingerprint, &r.ClientIP, &r.UserAgent,
 			&r.PersonKey, &r.Status, &r.GeoMismatch, &r.Screen,
-			&r.Platform); err != nil {
+			&r.Platform, &r.TimeZone, &r.Languages, &r.CreatedAt); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -67,7 +68,7 @@ func (s *Store) SaveClusters(ctx context.Context, u review.ClusterUpdate) (int, 
 			}
 		}
 		for id, why := range u.Flag {
-			from, err := flagEntry(tx, id, why)
+			from, err := flagEntry(tx, id, antibot.Reason{Code: "linked_cluster", Points: 50, Detail: why})
 			if err != nil {
 				return err
 			}
@@ -85,7 +86,9 @@ func (s *Store) SaveClusters(ctx context.Context, u review.ClusterUpdate) (int, 
 				return err
 			}
 		}
-		return nil
+		n, err := saveFarm(ctx, tx, u)
+		flagged += n
+		return err
 	})
 	return flagged, err
 }
@@ -96,7 +99,7 @@ func (s *Store) SaveClusters(ctx context.Context, u review.ClusterUpdate) (int, 
 // pending offer, which keeps its slot through the review but cannot be
 // accepted meanwhile; its row is locked first, as offer changes lock it
 // before the entry, so an acceptance racing the sweep wins or waits.
-func flagEntry(tx *gorm.DB, id, why string) (string, error) {
+func flagEntry(tx *gorm.DB, id string, why antibot.Reason) (string, error) {
 	var offer []string
 	if err := tx.Raw(`SELECT status FROM offers WHERE entry_id = ? FOR UPDATE`, id).Scan(&offer).Error; err != nil {
 		return "", fmt.Errorf("lock offer of %s: %w", id, err)
@@ -104,15 +107,18 @@ func flagEntry(tx *gorm.DB, id, why string) (string, error) {
 	if len(offer) > 0 && offer[0] != string(lottery.OfferPending) {
 		return "", nil
 	}
-	reason, _ := json.Marshal(antibot.Reason{Code: "linked_cluster", Points: 50, Detail: why})
+	reason, _ := json.Marshal(why)
 	var from []string
 	if err := tx.Raw(`WITH old AS (SELECT e.id, e.status FROM entries e JOIN subqueues q ON q.id = e.subqueue_id
 			WHERE e.id = ? AND (e.status = 'received' OR (q.mode = 'ordered' AND e.status IN ('waitlisted', 'offered')))
 			FOR UPDATE OF e)
 		UPDATE entries e SET status = 'in_review', risk_decision = 'review', updated_at = now(),
-			risk_score = least(risk_score + 50, 1000),
-			risk_reasons = jsonb_set(risk_reasons, '{reasons}', coalesce(risk_reasons->'reasons', '[]') || ?::jsonb)
-		FROM old WHERE e.id = old.id RETURNING old.status`, id, "["+string(reason)+"]").Scan(&from).Error; err != nil {
+			risk_score = least(risk_score + ?, 1000),
+			risk_reasons = CASE jsonb_typeof(e.risk_reasons)
+				WHEN 'object' THEN jsonb_set(e.risk_reasons, '{reasons}', coalesce(e.risk_reasons->'reasons', '[]') || ?::jsonb)
+				-- never assessed (the column's default '[]': imported or synthetic entries)
+				ELSE jsonb_build_object('reasons', ?::jsonb) END
+		FROM old WHERE e.id = old.id RETURNING old.status`, id, why.Points, "["+string(reason)+"]", "["+string(reason)+"]").Scan(&from).Error; err != nil {
 		return "", fmt.Errorf("flag %s: %w", id, err)
 	}
 	if len(from) == 0 {

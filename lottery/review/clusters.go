@@ -3,6 +3,9 @@ package review
 import (
 	"context"
 	"fmt"
+	"time"
+
+	"github.com/startline/startline/antibot"
 
 	"github.com/startline/startline/antibot/cluster"
 	"github.com/startline/startline/antibot/identity"
@@ -18,6 +21,10 @@ type ClusterInput struct {
 	GeoMismatch bool
 	// Screen and Platform are the form's signals of the same names.
 	Screen, Platform string
+	// TimeZone and Languages (the list as sent, JSON) complete the
+	// browser setup the farm checks compare; CreatedAt is when it applied.
+	TimeZone, Languages string
+	CreatedAt           time.Time
 }
 
 // ClusterUpdate is the result of one clustering pass over an event.
@@ -28,6 +35,11 @@ type ClusterUpdate struct {
 	ClusterOf map[string]string
 	// Flag lists received entries to move to review, with the reason.
 	Flag map[string]string
+	// Farm lists entries (not in Flag) whose cluster's shape is a farm's,
+	// with the reason and its points (FarmVerdicts); Links what links each
+	// cluster with farm links, for the reviewer (farms.go).
+	Farm  map[string]antibot.Reason
+	Links map[string][]ClusterLink
 }
 
 // FlagClusterSize is the size from which entries made from one device
@@ -57,6 +69,25 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev lottery.Event) (int,
 	if err != nil {
 		return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
 	}
+	var farm *FarmInputs
+	if fs, ok := s.store.(FarmStore); ok {
+		in, err := fs.FarmInputs(ctx, ev.ID, AddressQuestion(ev.Form))
+		if err != nil {
+			return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
+		}
+		farm = &in
+	}
+	n, err := s.store.SaveClusters(ctx, ComputeClusters(ev.ID, rows, farm))
+	if err != nil {
+		return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
+	}
+	return n, nil
+}
+
+// ComputeClusters is RecomputeClusters without the store: the clusters and
+// flags of an event's entries, and with farm inputs (nil: none) the farm
+// links and their verdicts. cmd/botsim -offline runs it on simulated crowds.
+func ComputeClusters(eventID int64, rows []ClusterInput, farmIn *FarmInputs) ClusterUpdate {
 	// Two passes: every link for the cluster a reviewer sees, and only the
 	// strong device links (cookie, fingerprint) to decide what to flag, so
 	// a household behind one router with one browser version is not
@@ -96,8 +127,35 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev lottery.Event) (int,
 				Mismatch: r.GeoMismatch}
 		}
 	}
-	u := ClusterUpdate{EventID: ev.ID, ClusterOf: map[string]string{}, Flag: map[string]string{}}
-	for _, c := range cluster.Build(all, clusterOptions) {
+	// Farm links: what a farm's entries share though each looks like a
+	// person (farms.go). They join the reviewer's clusters, but what is
+	// scored is a graph of the strong ones only (strongLinks): through
+	// identity keys (a popular phone's fingerprint, a shared router, alike
+	// names) and community links (a campus domain) one event's clusters
+	// chain households, campuses and farms together, and one farm-shaped
+	// link would then flag them all (in botsim -offline it sent 54% of
+	// runners living alone to review).
+	var farm map[cluster.LinkKind][][]int
+	rules := farmRules(1)
+	farmOnly := make([]cluster.Entry, len(rows))
+	if farmIn != nil {
+		farm, rules = FarmGroups(rows, *farmIn), farmRules(farmIn.EntriesPerCard)
+		links := make([][]cluster.Link, len(rows))
+		addFarmLinks(links, farm)
+		strong := strongLinks(len(rows), farm, rules)
+		for i := range all {
+			all[i].Links = append(all[i].Links, links[i]...)
+			farmOnly[i] = cluster.Entry{ID: rows[i].ID, Links: strong[i]}
+		}
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
+	}
+	res := cluster.Analyze(all, cluster.FarmOptions(clusterOptions))
+	u := ClusterUpdate{EventID: eventID, ClusterOf: map[string]string{}, Flag: map[string]string{},
+		Farm: map[string]antibot.Reason{}, Links: map[string][]ClusterLink{}}
+	for _, c := range res.Clusters {
 		if c.Shape.Size < 2 {
 			continue
 		}
@@ -132,11 +190,31 @@ func (s *Service) RecomputeClusters(ctx context.Context, ev lottery.Event) (int,
 			}
 		}
 	}
-	n, err := s.store.SaveClusters(ctx, u)
-	if err != nil {
-		return 0, fmt.Errorf("clusters %s: %w", ev.Slug, err)
+	for cid, v := range FarmVerdicts(res, ids, farm, rules) {
+		u.Links[cid] = v.Links
 	}
-	return n, nil
+	if farmIn == nil {
+		return u
+	}
+	fres := cluster.Analyze(farmOnly, cluster.FarmOptions(clusterOptions))
+	kinds := memberKinds(fres, ids, farm)
+	row := make(map[string]int, len(rows))
+	for i, id := range ids {
+		row[id] = i
+	}
+	for cid, v := range FarmVerdicts(fres, ids, farm, rules) {
+		if v.Points == 0 {
+			continue
+		}
+		c, _ := fres.ClusterOf(cid)
+		why := farmReason(c.Shape.Size, v)
+		for _, id := range c.Members {
+			if flaggable(status[id]) && u.Flag[id] == "" && CarriesShape(kinds[row[id]], v.Kinds) {
+				u.Farm[id] = why
+			}
+		}
+	}
+	return u
 }
 
 // flaggable says whether the sweep may still send an entry to review:
