@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -112,4 +113,19 @@ func TestBrowserRunnerApplies(t *testing.T) {
 			}
 		})
 	}
+}
+
+// keyboardSignIn signs a staff member in on the login page by keyboard
+// alone (tab to the e-mail, type it, the password and the code, Enter) and
+// lands on next ("" for the default page).
+func (s *site) keyboardSignIn(b *browsertest.Browser, email, code, next string) {
+	s.t.Helper()
+	if next == "" {
+		b.Open(s.srv.URL + "/staff/login")
+	} else {
+		b.Open(s.srv.URL + "/staff/login?next=" + url.QueryEscape(next))
+	}
+	b.TabTo("email", 20)
+	b.Keys(email + "\tcorrect horse battery staple\t" + code)
+	b.KeysToPage("\r")
 }

@@ -4,14 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/startline/startline/antibot/guard/guardtest"
 	"github.com/startline/startline/internal/browsertest"
@@ -153,17 +150,9 @@ func TestBrowserConsoleCards(t *testing.T) {
 			{Code: "open", Label: "Open", Capacity: 10}}}}}); err != nil {
 		t.Fatal(err)
 	}
-	enr, err := s.staff.Add(ctx, "boss@example.com", lottery.RoleOrganizer, "correct horse battery staple")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
-	code, _ := totp.GenerateCode(key.Secret(), time.Now())
+	code := s.enrol("", "boss@example.com", lottery.RoleOrganizer)
 	b := browsertest.New(t, browsertest.Options{Lang: "ko-KR"})
-	b.Open(s.srv.URL + "/staff/login?next=" + url.QueryEscape("/admin/events/autumn/cards"))
-	b.TabTo("email", 20)
-	b.Keys("boss@example.com\tcorrect horse battery staple\t" + code)
-	b.KeysToPage("\r")
+	s.keyboardSignIn(b, "boss@example.com", code, "/admin/events/autumn/cards")
 	b.WaitFor("#cards-form")
 	b.Check("payment-tab", "ko")
 	if text := b.Text("main"); !strings.Contains(text, "카드 등록") || !strings.Contains(text, "카드 한 장당 신청 수") {

@@ -53,11 +53,8 @@ func TestBrowserCheckin(t *testing.T) {
 			}
 			code := b.Text("[data-checkin-code]")
 
-			b.Open(s.srv.URL + "/staff/login?next=" + url.QueryEscape("/checkin"))
-			b.TabTo("email", 20)
 			otpCode, _ := totp.GenerateCode(key.Secret(), time.Now())
-			b.Keys("desk@example.com\tcorrect horse battery staple\t" + otpCode)
-			b.KeysToPage("\r")
+			s.keyboardSignIn(b, "desk@example.com", otpCode, "/checkin")
 			b.WaitFor("#checkin-code")
 			b.Check("checkin", tc.lang)
 			if b.Focused() != "code" {

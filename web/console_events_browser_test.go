@@ -35,10 +35,7 @@ func TestBrowserConsoleEventForm(t *testing.T) {
 			b.WatchConsole()
 			q := func(name string) chromedp.CSS { return chromedp.CSS(`[name="` + name + `"]`) }
 
-			b.Open(s.srv.URL + "/staff/login")
-			b.TabTo("email", 20)
-			b.Keys("boss@example.com\tcorrect horse battery staple\t" + code)
-			b.KeysToPage("\r")
+			s.keyboardSignIn(b, "boss@example.com", code, "")
 			b.WaitFor(".console-events")
 			if u := b.URL(); !strings.HasSuffix(u, "/admin") {
 				t.Fatalf("the organizer landed on %s", u)

@@ -2,13 +2,9 @@ package web_test
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/startline/startline/internal/browsertest"
 	"github.com/startline/startline/lottery"
@@ -41,19 +37,11 @@ func TestBrowserConsoleLifecycle(t *testing.T) {
 					{Code: "walk", Label: "Walkers", Capacity: 10, Mode: "ordered", PrequeueMinutes: &zero}}}}}); err != nil {
 				t.Fatal(err)
 			}
-			enr, err := s.staff.Add(ctx, "boss@example.com", lottery.RoleOrganizer, "correct horse battery staple")
-			if err != nil {
-				t.Fatal(err)
-			}
-			key, _ := otp.NewKeyFromURL(enr.TOTPURL)
-			code, _ := totp.GenerateCode(key.Secret(), time.Now())
+			code := s.enrol("", "boss@example.com", lottery.RoleOrganizer)
 
 			b := browsertest.New(t, browsertest.Options{Lang: tc.browserLang})
 			b.WatchConsole()
-			b.Open(s.srv.URL + "/staff/login?next=" + url.QueryEscape("/admin/events/fall"))
-			b.TabTo("email", 20)
-			b.Keys("boss@example.com\tcorrect horse battery staple\t" + code)
-			b.KeysToPage("\r")
+			s.keyboardSignIn(b, "boss@example.com", code, "/admin/events/fall")
 			b.WaitFor("#overview-title")
 			b.Check("overview-draft", tc.lang)
 

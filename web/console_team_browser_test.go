@@ -2,12 +2,10 @@ package web_test
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
 	"github.com/startline/startline/internal/browsertest"
@@ -33,19 +31,11 @@ func TestBrowserTeamInvite(t *testing.T) {
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			s := newSite(t, true)
-			enr, err := s.staff.Add(context.Background(), "boss@example.com", lottery.RoleOrganizer, "correct horse battery staple")
-			if err != nil {
-				t.Fatal(err)
-			}
-			key, _ := otp.NewKeyFromURL(enr.TOTPURL)
-			code, _ := totp.GenerateCode(key.Secret(), time.Now())
+			code := s.enrol("", "boss@example.com", lottery.RoleOrganizer)
 			b := browsertest.New(t, browsertest.Options{Lang: tc.browserLang})
 			b.WatchConsole()
 
-			b.Open(s.srv.URL + "/staff/login?next=" + url.QueryEscape("/admin/team"))
-			b.TabTo("email", 20)
-			b.Keys("boss@example.com\tcorrect horse battery staple\t" + code)
-			b.KeysToPage("\r")
+			s.keyboardSignIn(b, "boss@example.com", code, "/admin/team")
 			b.WaitFor("#team-invite")
 			b.Check("team", tc.lang)
 			if got := b.Text("main"); !strings.Contains(got, tc.team) || !strings.Contains(got, "org@example.com") {

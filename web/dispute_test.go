@@ -158,9 +158,7 @@ func TestBrowserDispute(t *testing.T) {
 			}
 			key, _ := otp.NewKeyFromURL(enr.TOTPURL)
 			code, _ := totp.GenerateCode(key.Secret(), s.svc.Now())
-			b.Open(s.srv.URL + "/staff/login?next=" + url.QueryEscape("/review/disputes?event=spring"))
-			b.TabTo("email", 20)
-			b.Keys("rev@example.com\tcorrect horse battery staple\t" + code + "\r")
+			s.keyboardSignIn(b, "rev@example.com", code, "/review/disputes?event=spring")
 			b.WaitFor("section.dispute")
 			b.Check("console", tc.lang)
 			if got := b.Text("section.dispute"); !strings.Contains(got, tc.message) {

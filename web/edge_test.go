@@ -7,11 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/startline/startline/lottery"
 )
@@ -45,12 +41,7 @@ func (s *site) sendRaw(method, path, body string, header ...string) (int, string
 func TestPagesRefuseBadInput(t *testing.T) {
 	s := newSite(t, true)
 	ctx := context.Background()
-	enr, err := s.staff.Add(ctx, "rev@example.com", lottery.RoleReviewer, "correct horse battery staple")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
-	code, _ := totp.GenerateCode(key.Secret(), time.Now())
+	code := s.enrol("", "rev@example.com", lottery.RoleReviewer)
 	sess, err := s.staff.Login(ctx, "rev@example.com", "correct horse battery staple", code, lottery.ClientInfo{IP: "127.0.0.1"})
 	if err != nil {
 		t.Fatal(err)

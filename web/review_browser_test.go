@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"net/url"
 	"strings"
 	"testing"
 
@@ -31,10 +30,7 @@ func TestBrowserReviewConsole(t *testing.T) {
 			code := s.staffCode("rev@example.com")
 			b := browsertest.New(t, browsertest.Options{Lang: tc.browserLang})
 
-			b.Open(s.srv.URL + "/staff/login?next=" + url.QueryEscape("/review?event=spring"))
-			b.TabTo("email", 20)
-			b.Keys("rev@example.com\tcorrect horse battery staple\t" + code)
-			b.KeysToPage("\r")
+			s.keyboardSignIn(b, "rev@example.com", code, "/review?event=spring")
 			b.WaitFor("table.queue")
 			b.Check("queue", tc.lang)
 			got := b.Text("main")

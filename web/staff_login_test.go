@@ -1,15 +1,10 @@
 package web_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/startline/startline/lottery"
 )
@@ -19,12 +14,7 @@ import (
 // so, in English and in Korean.
 func TestStaffLoginReusedCodeMessage(t *testing.T) {
 	s := newSite(t, true)
-	enr, err := s.staff.Add(context.Background(), "rev@example.com", lottery.RoleReviewer, "correct horse battery staple")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := otp.NewKeyFromURL(enr.TOTPURL)
-	code, _ := totp.GenerateCode(key.Secret(), time.Now())
+	code := s.enrol("", "rev@example.com", lottery.RoleReviewer)
 	form := url.Values{"email": {"rev@example.com"}, "password": {"correct horse battery staple"}, "otp": {code}}
 	if status, _, _ := s.postLang("/staff/login", form, "en"); status != http.StatusSeeOther {
 		t.Fatalf("first login: %d", status)
