@@ -132,8 +132,8 @@ var DefaultPrivacy = PrivacyNotice{Version: defaultVersion,
 		EN: "We use your name, e-mail address, phone number, date of birth and answers to run this registration and its draw, to tell you about your entry, and to organize the race and your safety on race day. Nothing is published that names you.",
 		KO: "이름, 이메일 주소, 휴대전화 번호, 생년월일과 답변은 이 접수와 추첨을 진행하고, 신청 결과를 알리고, 대회 운영과 대회 당일 안전 관리에만 사용합니다. 신청자를 알아볼 수 있는 정보는 공개하지 않습니다."},
 	Retention: Text{
-		EN: "Kept until 90 days after race day, then anonymized. You can ask for your data to be erased earlier on your entry's status page, unless the entry holds a paid or offered place. The published draw lists hold no personal data. When this race is one edition of a series and you are not drawn, a keyed pseudonym of your e-mail address, phone number and name with date of birth is kept after that, only so the extra ticket you earned counts when you apply to a later edition; erasing your entry yourself keeps nothing.",
-		KO: "대회일로부터 90일까지 보관한 뒤 익명 처리합니다. 결제했거나 제안받은 자리가 없는 신청은 신청 상태 페이지에서 더 일찍 삭제를 요청할 수 있습니다. 공개되는 추첨 명단에는 개인정보가 없습니다. 이 대회가 매년 열리는 대회의 한 회차이고 추첨되지 않은 경우, 다음 회차에 신청할 때 적립된 추가 추첨권을 반영하기 위해서만 이메일 주소, 휴대전화 번호, 이름과 생년월일의 가명 처리된 값(키 기반 해시)을 그 뒤에도 보관합니다. 직접 신청을 삭제하면 아무것도 보관하지 않습니다."}}
+		EN: "Kept until 90 days after race day, then anonymized. You can ask for your data to be erased earlier on your entry's status page, unless the entry holds a paid or offered place. The published draw lists hold no personal data. If you are not drawn in a race held yearly, a keyed pseudonym of your contact details is kept so your earned ticket counts next year; erasing your entry keeps nothing.",
+		KO: "대회일로부터 90일까지 보관한 뒤 익명 처리합니다. 결제했거나 제안받은 자리가 없는 신청은 신청 상태 페이지에서 더 일찍 삭제를 요청할 수 있습니다. 공개되는 추첨 명단에는 개인정보가 없습니다. 매년 열리는 대회에서 추첨되지 않은 경우, 다음 회차에 적립된 추첨권을 반영하도록 연락처의 가명 처리된 값만 보관합니다. 직접 삭제하면 아무것도 보관하지 않습니다."}}
 
 // DefaultWaiver is the waiver of an event whose organizer gave none.
 var DefaultWaiver = Waiver{Version: defaultVersion, Text: Text{

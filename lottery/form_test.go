@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -289,4 +290,25 @@ func FuzzCheckAnswers(f *testing.F) {
 			t.Fatalf("normalizing twice: %s then %s", b, b2)
 		}
 	})
+}
+
+// TestDefaultDocumentsFitTheirLimits: the defaults an organizer's form
+// starts from must pass the form's own limits, or the console's event form
+// refuses its own prefilled text.
+func TestDefaultDocumentsFitTheirLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		text Text
+		max  int
+	}{
+		{"privacy purpose", DefaultPrivacy.Purpose, MaxConsentRunes},
+		{"privacy retention", DefaultPrivacy.Retention, MaxRetentionRunes},
+		{"waiver", DefaultWaiver.Text, MaxConsentRunes},
+	} {
+		for lang, s := range map[string]string{"en": tc.text.EN, "ko": tc.text.KO} {
+			if n := utf8.RuneCountInString(s); n == 0 || n > tc.max {
+				t.Errorf("default %s (%s): %d characters, want 1..%d", tc.name, lang, n, tc.max)
+			}
+		}
+	}
 }
