@@ -56,7 +56,7 @@ func TestCheckinAfterTransferAndRefund(t *testing.T) {
 	if g := e.entryRow(giver); g.Entry != "transferred" {
 		t.Fatalf("giver after the transfer: %+v", g)
 	}
-	if r := checkIn(giver); r.Status != 409 || r.errCode() != checkin.CodeNotConfirmed {
+	if r := checkIn(giver); r.Status != 409 || r.errCode() != checkin.CodeNotConfirmed || r.str("reason") != checkin.ReasonTransferred {
 		t.Errorf("giver's code after the transfer: %d %s", r.Status, r.Raw)
 	}
 	if r := checkIn(recipient); r.Status != 200 || r.str("entry") != recipient {

@@ -32,7 +32,9 @@ const (
 	ReasonErased      = "erased"              // the runner's data was erased
 	ReasonNotAccepted = "not_accepted"        // never paid: offered, expired, declined, ...
 	ReasonCancelled   = "event_cancelled"     // the event was cancelled and paid slots refunded
-	ReasonNoLonger    = "no_longer_confirmed" // any other status (e.g. transferred away)
+	ReasonTransferred = "transferred"         // the place moved to another runner: their code picks it up
+	ReasonDeferred    = "deferred"            // the runner deferred to the next edition
+	ReasonNoLonger    = "no_longer_confirmed" // any other status
 )
 
 // unpaid are the statuses of an entry that never held a paid slot.
@@ -121,7 +123,7 @@ type Entry struct {
 // Refusal is why an entry's code picks up no bib.
 type Refusal struct {
 	Code   string     // CodeAlreadyPickedUp or CodeNotConfirmed
-	Reason string     // for CodeNotConfirmed: ReasonWithdrawn, ReasonErased, ReasonNotAccepted
+	Reason string     // for CodeNotConfirmed: one of the Reason constants
 	At     *time.Time // for CodeAlreadyPickedUp: when
 }
 
@@ -144,6 +146,10 @@ func CheckPickup(e Entry, now time.Time) error {
 		return &Refusal{Code: CodeNotConfirmed, Reason: ReasonCancelled}
 	case e.Status == lottery.EntryWithdrawn:
 		return &Refusal{Code: CodeNotConfirmed, Reason: ReasonWithdrawn}
+	case e.Status == lottery.EntryTransferred:
+		return &Refusal{Code: CodeNotConfirmed, Reason: ReasonTransferred}
+	case e.Status == lottery.EntryDeferred:
+		return &Refusal{Code: CodeNotConfirmed, Reason: ReasonDeferred}
 	case unpaid[e.Status]:
 		return &Refusal{Code: CodeNotConfirmed, Reason: ReasonNotAccepted}
 	case e.Status != lottery.EntryConfirmed:

@@ -29,7 +29,9 @@ func TestCheckPickup(t *testing.T) {
 		{"waitlisted", Entry{Status: lottery.EntryWaitlisted}, CodeNotConfirmed, ReasonNotAccepted},
 		{"rejected", Entry{Status: lottery.EntryRejected}, CodeNotConfirmed, ReasonNotAccepted},
 		{"event cancelled, paid slots refunded", Entry{Status: lottery.EntryConfirmed, EventState: lottery.EventCancelled}, CodeNotConfirmed, ReasonCancelled},
-		{"a status check-in does not know (transferred away)", Entry{Status: "transferred"}, CodeNotConfirmed, ReasonNoLonger},
+		{"transferred away", Entry{Status: lottery.EntryTransferred}, CodeNotConfirmed, ReasonTransferred},
+		{"deferred to the next edition", Entry{Status: lottery.EntryDeferred}, CodeNotConfirmed, ReasonDeferred},
+		{"a status check-in does not know", Entry{Status: "archived"}, CodeNotConfirmed, ReasonNoLonger},
 		{"withdrawn after pickup", Entry{Status: lottery.EntryWithdrawn, PickedUpAt: &earlier}, CodeNotConfirmed, ReasonWithdrawn},
 	} {
 		err := CheckPickup(tc.e, now)
