@@ -54,6 +54,9 @@ type Deps struct {
 	Self *selfservice.Service
 	// Checkin is race-day check-in (issue 15); nil: no check-in routes.
 	Checkin *checkin.Service
+	// Cards tells where a saved card's off-session charge stands (issue
+	// 15); nil: the entry status carries no card_charge.
+	Cards *offers.Charger
 }
 
 type handler struct {

@@ -99,6 +99,19 @@ func (e *env) chargeOf(entryID string) (chargeRow, bool) {
 	return rows[0], true
 }
 
+// chargeStanding is the entry status API's card_charge.state ("" when
+// the answer carries none).
+func (e *env) chargeStanding(entryID string) string {
+	e.t.Helper()
+	r := e.do("GET", "/api/v1/entries/"+entryID+"?token="+e.keys.ReceiptToken(entryID), nil)
+	if r.Status != 200 {
+		e.t.Fatalf("entry status: %d %s", r.Status, r.Raw)
+	}
+	cc, _ := r.Body["card_charge"].(map[string]any)
+	st, _ := cc["state"].(string)
+	return st
+}
+
 func (e *env) offerEntryStatus(entryID string) (offer, entry string) {
 	e.store.DB().Raw(`SELECT o.status, en.status FROM offers o JOIN entries en ON en.id = o.entry_id WHERE o.entry_id = ?`, entryID).
 		Row().Scan(&offer, &entry)
@@ -167,6 +180,9 @@ func TestCardCharges(t *testing.T) {
 	m := e.renderLast(selected[0], mails.OfferCardCharge)
 	if !strings.Contains(m.Body, "will be charged") || !strings.Contains(m.Body, "50,000") || !strings.Contains(m.Body, "mail either way") {
 		t.Errorf("card offer mail:\n%s", m.Body)
+	}
+	if st := e.chargeStanding(selected[0]); st != offers.StandingCharging {
+		t.Errorf("entry API before the charge: card_charge %q, want charging", st)
 	}
 	var pm1 string
 	e.store.DB().Raw(`SELECT payment_method FROM entry_cards WHERE entry_id = ?`, selected[1]).Scan(&pm1)
@@ -244,6 +260,12 @@ func TestCardCharges(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	if st := e.chargeStanding(selected[0]); st != offers.StandingPaid {
+		t.Errorf("entry API after the charge: card_charge %q, want paid", st)
+	}
+	if st := e.chargeStanding(selected[2]); st != offers.StandingFailed {
+		t.Errorf("entry API after a final decline: card_charge %q, want failed", st)
+	}
 	for _, id := range append([]string{selected[0], selected[1], selected[4]}, ups...) {
 		c, _ := e.chargeOf(id)
 		o, en := e.offerEntryStatus(id)

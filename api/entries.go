@@ -10,6 +10,7 @@ import (
 
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/lottery"
+	"github.com/startline/startline/lottery/offers"
 	"github.com/startline/startline/lottery/registration"
 )
 
@@ -139,6 +140,10 @@ type entryJSON struct {
 	Appeal *appealStatusJSON `json:"appeal,omitempty"`
 	// Card is the card saved at apply (card on file): brand and last four.
 	Card *savedCardJSON `json:"card,omitempty"`
+	// CardCharge is where the off-session charge of that card for the
+	// entry's offer stands (offers.ChargeStanding): charging, paid, or
+	// failed (pay by the offer's expires_at).
+	CardCharge *cardChargeJSON `json:"card_charge,omitempty"`
 }
 
 // appealStatusJSON is what the runner reads of their appeal: open, or the
@@ -205,7 +210,32 @@ func (h *handler) entryView(c *gin.Context, v lottery.EntryView) entryJSON {
 		out.Rejection = lottery.RejectionCategory(e.Risk.Reasons)
 	}
 	out.Card = savedCardView(v.Card)
+	out.CardCharge = h.cardCharge(c, v)
 	return out
+}
+
+// cardChargeJSON is where a saved card's charge stands for its runner.
+type cardChargeJSON struct {
+	State    string `json:"state"` // charging | paid | failed
+	Attempts int    `json:"attempts"`
+}
+
+// cardCharge reads the charge of the entry's offer; nil without one, or
+// when nothing is left to say of it. A read that fails leaves it out: the
+// offer's own status is in the answer.
+func (h *handler) cardCharge(c *gin.Context, v lottery.EntryView) *cardChargeJSON {
+	if h.Cards == nil || v.Offer == nil {
+		return nil
+	}
+	ch, ok, err := h.Cards.ChargeOf(c.Request.Context(), v.Offer.ID)
+	if err != nil {
+		h.Log.WarnContext(c.Request.Context(), "card charge state not answered", "err", err)
+		return nil
+	}
+	if st := offers.ChargeStanding(*v.Offer, ch); ok && st != "" {
+		return &cardChargeJSON{State: st, Attempts: ch.Attempts}
+	}
+	return nil
 }
 
 // withAppeal adds the entry's appeal, when it has one, to its view.

@@ -119,6 +119,7 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g,
 		Series: series.NewService(store, "KR", svc.ForgetEvent), Exports: exports.NewService(store, svc, log, "KR"), Log: log, Dev: dev, Self: self,
 		Checkin: checkin.NewService(store, checkin.NewSigner(keys.Derive("checkin")), clk.Now),
+		Cards:   offers.NewCharger(store, nil, offers.NewMemoryMeter(), clk, nil, log), // reads only: where a charge stands
 		Outbox:  lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, testPublicURL)},
 		Readyz:  func(ctx context.Context) error { return store.Ping(ctx) }})
 	srv := httptest.NewServer(r)

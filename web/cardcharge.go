@@ -28,19 +28,11 @@ var cardBrands = map[string]string{"visa": "Visa", "mastercard": "Mastercard", "
 // nil when the offer has no charge, or when nothing about it is left to
 // say (the offer ended unpaid, or was paid another way).
 func cardChargeSectionOf(o lottery.Offer, v offers.CardChargeView) *cardChargeSection {
-	live := o.Status == lottery.OfferPending || o.Status == lottery.OfferAccepted
-	s := &cardChargeSection{Brand: cardBrands[v.Brand], Last4: v.Last4, Deadline: o.ExpiresAt}
-	switch {
-	case v.State == offers.ChargeCharged && o.Status == lottery.OfferPaid && v.LastError == "":
-		s.State = "paid"
-	case (v.State == offers.ChargeQueued || v.State == offers.ChargeRetry) && live:
-		s.State = "charging"
-	case v.State == offers.ChargeFallback && live:
-		s.State = "failed"
-	default:
+	st := offers.ChargeStanding(o, v)
+	if st == "" {
 		return nil
 	}
-	return s
+	return &cardChargeSection{State: st, Brand: cardBrands[v.Brand], Last4: v.Last4, Deadline: o.ExpiresAt}
 }
 
 // cardChargeSection reads the charge of the entry's offer; a read that

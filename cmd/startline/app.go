@@ -257,6 +257,7 @@ func (a *app) router() (*gin.Engine, error) {
 	}
 	api.Register(r, api.Deps{Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
 		Offers:   a.offers,
+		Cards:    a.cards,
 		Waitroom: a.waitroom,
 		Staff:    a.staff,
 		Review:   a.review,

@@ -84,6 +84,30 @@ type CardChargeView struct {
 	NextAt    time.Time
 }
 
+// What a runner is told of a charge (ChargeStanding).
+const (
+	StandingCharging = "charging" // queued or retrying while the offer holds the slot
+	StandingPaid     = "paid"     // the saved card paid the offer
+	StandingFailed   = "failed"   // it could not be charged: pay on the page within the hold
+)
+
+// ChargeStanding is the rule for what a runner is told of the charge of
+// their offer: charging, paid or failed; "" when nothing is left to say
+// (the offer ended unpaid, was paid another way, or a late capture was
+// refunded). The status page and the entry API both answer by it.
+func ChargeStanding(o lottery.Offer, v CardChargeView) string {
+	live := o.Status == lottery.OfferPending || o.Status == lottery.OfferAccepted
+	switch {
+	case v.State == ChargeCharged && o.Status == lottery.OfferPaid && v.LastError == "":
+		return StandingPaid
+	case (v.State == ChargeQueued || v.State == ChargeRetry) && live:
+		return StandingCharging
+	case v.State == ChargeFallback && live:
+		return StandingFailed
+	}
+	return ""
+}
+
 // CardChargeCounts are an organizer's numbers for an event's charges.
 type CardChargeCounts struct {
 	Enabled  bool // the event has card on file
