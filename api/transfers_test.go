@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/startline/startline/lottery/mails"
 	"github.com/startline/startline/lottery/payments/sandbox"
 )
 
@@ -251,6 +252,10 @@ func TestTransferSandbox(t *testing.T) {
 	e.clock.Set(e.clock.Now().Add(73 * time.Hour))
 	if r := e.do("GET", "/api/v1/transfers/"+openLink, nil); r.str("state") != "expired" {
 		t.Errorf("expired link: %s", r.Raw)
+	}
+	// Found expired on the way, before the sweep: the giver is told as the sweep would tell them.
+	if n := e.intents(second, mails.TransferEnded); n != 1 {
+		t.Errorf("giver of a transfer found expired: %d transfer.ended mails, want 1", n)
 	}
 	if r := e.do("POST", "/api/v1/transfers/"+openLink+"/otp", map[string]any{}); r.Status != 409 {
 		t.Errorf("code for an expired link: %d %s", r.Status, r.Raw)

@@ -140,14 +140,10 @@ func (s *Store) ExpireTransfers(ctx context.Context, now time.Time, limit int,
 			if err := closeTransfer(tx, r, offers.TransferExpired, "system:transfers", now); err != nil {
 				return err
 			}
-			if _, err := queueEntryIntentIDs(ctx, tx, mails.TransferEnded, []string{r.FromEntry}, "", "expired:giver"); err != nil {
+			if err := mailExpired(tx, r); err != nil {
 				return err
 			}
-			if r.ToEntry != nil {
-				if _, err := queueEntryIntentIDs(ctx, tx, mails.TransferEnded, []string{*r.ToEntry}, "", "expired:recipient"); err != nil {
-					return err
-				}
-			} else if invitee != nil {
+			if r.ToEntry == nil && invitee != nil {
 				var lang string
 				if err := tx.Raw(`SELECT lang FROM entries WHERE id = ?`, r.FromEntry).Row().Scan(&lang); err != nil {
 					return fmt.Errorf("giver's language: %w", err)

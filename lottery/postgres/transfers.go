@@ -166,6 +166,29 @@ func closeOpen(tx *gorm.DB, entryID, state, actor string, now time.Time, cond st
 		if err := closeTransfer(tx, r, state, actor, now); err != nil {
 			return err
 		}
+		if state == offers.TransferExpired {
+			// Found expired on the way (before the sweep got to it): the
+			// giver and a recipient with an entry are told as the sweep
+			// tells them (ExpireTransfers).
+			if err := mailExpired(tx, r); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// mailExpired queues the transfer.ended mails of an expired transfer to
+// the giver and, once they have an entry, the recipient.
+func mailExpired(tx *gorm.DB, r transferRow) error {
+	ctx := tx.Statement.Context
+	if _, err := queueEntryIntentIDs(ctx, tx, mails.TransferEnded, []string{r.FromEntry}, "", "expired:giver"); err != nil {
+		return err
+	}
+	if r.ToEntry != nil {
+		if _, err := queueEntryIntentIDs(ctx, tx, mails.TransferEnded, []string{*r.ToEntry}, "", "expired:recipient"); err != nil {
+			return err
+		}
 	}
 	return nil
 }
