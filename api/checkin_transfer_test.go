@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/startline/startline/lottery/checkin"
+	"github.com/startline/startline/lottery/mails"
 	"github.com/startline/startline/lottery/payments/sandbox"
 )
 
@@ -13,7 +14,8 @@ import (
 // accepted once (then 409 already_picked_up); after a paid place is given
 // back and refunded its code is refused (not_confirmed, withdrawn); and a
 // place whose bib was picked up can no longer be transferred or given back
-// (one place, one bib).
+// (one place, one bib), and a pickup closes the giver's open transfer (its
+// recipient is told).
 func TestCheckinAfterTransferAndRefund(t *testing.T) {
 	e := newEnv(t, true)
 	pay := sandbox.New([]byte("sandbox-test-key"))
@@ -87,5 +89,30 @@ func TestCheckinAfterTransferAndRefund(t *testing.T) {
 	}
 	if g := e.entryRow(recipient); g.Entry != "confirmed" || g.Offer != "paid" || g.Due != 0 {
 		t.Errorf("recipient after the refused moves: %+v", g)
+	}
+
+	// A giver picks up the bib while their transfer is verified: the
+	// transfer closes there and then, and its recipient is told.
+	late, lateTo := selected[2], "late@example.org"
+	if r := e.do("POST", "/api/v1/entries/"+late+"/transfer", map[string]any{"token": tok(late), "to_email": lateTo}); r.Status != 202 {
+		t.Fatalf("late transfer: %d %s", r.Status, r.Raw)
+	}
+	lateLink := e.transferToken(lateTo)
+	r = e.do("POST", "/api/v1/transfers/"+lateLink+"/accept", e.recipientForm(lateTo, e.transferCode(lateLink, lateTo)))
+	if r.Status != 200 {
+		t.Fatalf("late accept: %d %s", r.Status, r.Raw)
+	}
+	lateRecipient := r.str("entry_id")
+	if r := checkIn(late); r.Status != 200 {
+		t.Fatalf("giver's pickup: %d %s", r.Status, r.Raw)
+	}
+	if r := e.do("GET", "/api/v1/transfers/"+lateLink, nil); r.str("state") != "cancelled" {
+		t.Errorf("transfer after the giver's pickup: %s", r.Raw)
+	}
+	if n := e.intents(lateRecipient, mails.TransferEnded); n != 1 {
+		t.Errorf("recipient told of the withdrawn transfer %d times, want 1", n)
+	}
+	if r := e.do("POST", "/api/v1/transfers/"+lateLink+"/pay", map[string]any{}); r.Status != 409 {
+		t.Errorf("paying a transfer closed by the pickup: %d %s", r.Status, r.Raw)
 	}
 }

@@ -156,6 +156,8 @@ func TestEveryKind(t *testing.T) {
 			want{[]string{"did not approve", "stays yours"}, []string{"승인되지 않아"}}},
 		{mails.TransferEnded, with(func(x *mails.EntryData) { x.Status = "rejected:recipient" }),
 			want{[]string{"could not approve", "Nothing was charged"}, []string{"승인할 수 없어"}}},
+		{mails.TransferEnded, with(func(x *mails.EntryData) { x.Status = "cancelled:recipient" }),
+			want{[]string{"withdrew the transfer", "Nothing was charged"}, []string{"양도를 철회하여"}}},
 		{mails.TransferEnded, mails.EntryData{Event: "Han River 10K", SubQueue: "Half Marathon · Open", Status: "expired:invitee"},
 			want{[]string{"Hello,\n", "link you were sent", "Nothing was charged"}, []string{"안녕하세요.", "링크가 만료되어"}}},
 		{mails.TransferEnded, with(func(x *mails.EntryData) { x.Status = "expired:recipient" }),

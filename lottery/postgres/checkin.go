@@ -53,6 +53,11 @@ func (s *Store) RecordPickup(ctx context.Context, entryID string, now time.Time,
 	check func(checkin.Entry) error) (checkin.Entry, error) {
 	var out checkin.Entry
 	err := s.Transact(ctx, func(tx *gorm.DB) error {
+		// The entry's offer first, as every offer and transfer change takes
+		// it: a transfer still open ends with the pickup below.
+		if err := tx.Exec(`SELECT 1 FROM offers WHERE entry_id = ? FOR UPDATE`, entryID).Error; err != nil {
+			return fmt.Errorf("lock offer: %w", err)
+		}
 		e, err := scanCheckin(tx.Raw(checkinSelect+` FOR UPDATE OF e`, entryID).Row())
 		if err != nil {
 			return err
@@ -64,6 +69,12 @@ func (s *Store) RecordPickup(ctx context.Context, entryID string, now time.Time,
 		if err := tx.Exec(`UPDATE entries SET picked_up_at = ?, picked_up_by = ?, updated_at = now() WHERE id = ?`,
 			now, actor.StaffID, entryID).Error; err != nil {
 			return fmt.Errorf("record pickup: %w", err)
+		}
+		// The bib is with this runner now: a transfer of the place can no
+		// longer complete (offers.TransferHeld), so it closes and its
+		// recipient is told.
+		if err := cancelOpenTransfers(tx, entryID, now); err != nil {
+			return err
 		}
 		at := now
 		out.PickedUpAt, out.PickedUpBy = &at, actor.StaffID

@@ -136,7 +136,8 @@ func closeTransfer(tx *gorm.DB, r transferRow, state, actor string, now time.Tim
 }
 
 // cancelOpenTransfers cancels the entry's open transfers (its place is
-// given back); the caller holds the giver's offer lock.
+// given back, or its bib picked up); the caller holds the giver's offer
+// lock.
 func cancelOpenTransfers(tx *gorm.DB, entryID string, now time.Time) error {
 	return closeOpen(tx, entryID, offers.TransferCancelled, "runner", now, "")
 }
@@ -166,16 +167,32 @@ func closeOpen(tx *gorm.DB, entryID, state, actor string, now time.Time, cond st
 		if err := closeTransfer(tx, r, state, actor, now); err != nil {
 			return err
 		}
-		if state == offers.TransferExpired {
+		switch state {
+		case offers.TransferExpired:
 			// Found expired on the way (before the sweep got to it): the
 			// giver and a recipient with an entry are told as the sweep
 			// tells them (ExpireTransfers).
 			if err := mailExpired(tx, r); err != nil {
 				return err
 			}
+		case offers.TransferCancelled:
+			if err := mailWithdrawn(tx, r); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// mailWithdrawn tells a recipient who took the link up (has an entry)
+// that the giver withdrew the transfer: cancelled it, gave the place
+// back, or picked up the bib.
+func mailWithdrawn(tx *gorm.DB, r transferRow) error {
+	if r.ToEntry == nil {
+		return nil
+	}
+	_, err := queueEntryIntentIDs(tx.Statement.Context, tx, mails.TransferEnded, []string{*r.ToEntry}, "", "cancelled:recipient")
+	return err
 }
 
 // mailExpired queues the transfer.ended mails of an expired transfer to
@@ -289,6 +306,9 @@ func (s *Store) CancelTransfer(ctx context.Context, entryID string, now time.Tim
 			return err
 		}
 		if err := closeTransfer(tx, r, offers.TransferCancelled, "runner", now); err != nil {
+			return err
+		}
+		if err := mailWithdrawn(tx, r); err != nil {
 			return err
 		}
 		r.State = offers.TransferCancelled
