@@ -68,6 +68,10 @@ type Entry struct {
 	Risk      antibot.Assessment
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// PickedUpAt is when the bib was picked up at race-day check-in; from
+	// then on the place stays with this runner (no transfer, give-back or
+	// deferral).
+	PickedUpAt *time.Time
 
 	// Identity and device keys, for de-duplication, clustering and review.
 	PersonKey   string // normalized name + birth date

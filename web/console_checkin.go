@@ -208,6 +208,8 @@ func checkinText(lang string) template.JS {
 type checkinSection struct {
 	QR   template.URL
 	Text string
+	// PickedUp is when the bib was picked up, in the event's zone ("" not yet).
+	PickedUp string
 }
 
 // checkinSection is shown for a confirmed entry whose data is not erased;
@@ -220,7 +222,11 @@ func (p *pages) checkinSection(v lottery.EntryView) *checkinSection {
 	if err == nil {
 		var qr string
 		if qr, err = checkin.QRDataURL(code, 240); err == nil {
-			return &checkinSection{QR: template.URL(qr), Text: checkin.Grouped(code)}
+			s := &checkinSection{QR: template.URL(qr), Text: checkin.Grouped(code)}
+			if at := v.Entry.PickedUpAt; at != nil {
+				s.PickedUp = localTime(*at, v.Event.TimeZone)
+			}
+			return s
 		}
 	}
 	p.Log.Error("check-in code", "entry", v.Entry.ID, "err", err)

@@ -100,4 +100,15 @@ func TestCheckinPage(t *testing.T) {
 	if st, _, _ := s.consolePost(cookie, `name="csrf" value="forged"`, "/checkin", url.Values{"code": {s.checkinCode(ids[2])}}); st != 403 {
 		t.Errorf("forged form: %d", st)
 	}
+	// The runner's page after the pickup says so, and offers no transfer
+	// or deferral of a place whose bib is with them.
+	for lang, want := range map[string]string{"en": "You picked up your bib on", "ko": "배번을 수령하셨습니다"} {
+		_, after, _ := s.get("/entries/" + ids[2] + "?token=" + url.QueryEscape(s.receipt(ids[2])) + "&lang=" + lang)
+		if !strings.Contains(after, `id="checkin-picked-up"`) || !strings.Contains(after, want) {
+			t.Errorf("%s: status page after the pickup lacks %q", lang, want)
+		}
+		if strings.Contains(after, "/transfer\"") || strings.Contains(after, `action="/entries/`+ids[2]+`/defer`) {
+			t.Errorf("%s: status page after the pickup still offers a transfer or a deferral", lang)
+		}
+	}
 }

@@ -51,6 +51,9 @@ func (p *pages) deferSection(c *gin.Context, v lottery.EntryView, tok string) de
 		}
 		s.Done, s.Used, s.Fee = true, d.State == lottery.DeferralUsed, d.Fee
 	case lottery.EntryConfirmed:
+		if v.Entry.PickedUpAt != nil { // the bib is with this runner (lottery.ErrDeferralPickedUp)
+			return s
+		}
 		if d, err := p.Offers.EntryDeferral(ctx, v.Entry.ID, tok); err == nil && d.State == lottery.DeferralPending {
 			s.Pending, s.Fee, s.PayBy, s.Token = true, d.Fee, d.PayBy, tok
 			return s

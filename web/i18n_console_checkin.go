@@ -32,6 +32,7 @@ var checkinMessages = map[string]map[string]string{
 		"checkin.js.other":                   "The code was not checked in. Try again.",
 		"entry.checkin.title":                "Your race-day check-in code",
 		"entry.checkin.help":                 "Show this code at bib pickup. Staff scan it, or type the code under it.",
+		"entry.checkin.picked_up":            "You picked up your bib on %s. Your place stays with you: it can no longer be transferred, given back or deferred.",
 		"entry.checkin.qr":                   "Check-in QR code",
 	},
 	"ko": {
@@ -63,6 +64,7 @@ var checkinMessages = map[string]map[string]string{
 		"checkin.js.other":                   "체크인하지 못했습니다. 다시 시도하세요.",
 		"entry.checkin.title":                "대회 당일 체크인 코드",
 		"entry.checkin.help":                 "배번 수령 시 이 코드를 보여 주세요. 스태프가 스캔하거나 아래 코드를 입력합니다.",
+		"entry.checkin.picked_up":            "%s에 배번을 수령하셨습니다. 이제 참가 자리는 양도, 반납, 연기할 수 없습니다.",
 		"entry.checkin.qr":                   "체크인 QR 코드",
 	},
 }

@@ -40,7 +40,8 @@ type transferSection struct {
 
 func (p *pages) transferSection(c *gin.Context, v lottery.EntryView) transferSection {
 	var s transferSection
-	if p.Offers == nil || v.Offer == nil || v.Offer.Status != lottery.OfferPaid || v.Entry.Status != lottery.EntryConfirmed {
+	if p.Offers == nil || v.Offer == nil || v.Offer.Status != lottery.OfferPaid || v.Entry.Status != lottery.EntryConfirmed ||
+		v.Entry.PickedUpAt != nil { // the bib is with this runner (offers.TransferHeld)
 		return s
 	}
 	t, err := p.Offers.TransferOf(c.Request.Context(), v.Entry.ID)

@@ -49,6 +49,7 @@ type entryRow struct {
 	Fingerprint          string
 	Signals              []byte `gorm:"type:jsonb"`
 	ClusterID            *string
+	PickedUpAt           *time.Time // set once by check-in (migration 00033)
 	// Joined, read-only.
 	SubqueueKey     string `gorm:"->;column:subqueue_key"`
 	EventSlug       string `gorm:"->;column:event_slug"`
@@ -79,7 +80,7 @@ func fromEntryRow(r entryRow) lottery.Entry {
 			RulesVersion: doc.RulesVersion},
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, PersonKey: r.PersonKey, UserAgent: r.UserAgent,
 		DeviceID: r.DeviceID, Fingerprint: r.Fingerprint, Signals: r.Signals, ClientIP: deref(r.ClientIP),
-		ClusterID: deref(r.ClusterID), Answers: answersOf(r.Answers)}
+		ClusterID: deref(r.ClusterID), Answers: answersOf(r.Answers), PickedUpAt: r.PickedUpAt}
 }
 
 // entryLang is the stored language of a new entry: "ko" or "en".
