@@ -274,6 +274,9 @@ func seedDemoCmd(ctx context.Context, cfg config, log *slog.Logger, out io.Write
 	if err := seedOpenDemo(ctx, a, organizer, out); err != nil {
 		return err
 	}
+	if err := seedCardDemo(ctx, a, organizer, out); err != nil {
+		return err
+	}
 	if err := seedDrawnDemo(ctx, a, organizer, out); err != nil {
 		return err
 	}
@@ -390,6 +393,43 @@ func seedOpenDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, o
 		return err
 	}
 	fmt.Fprintln(out, "demo event demo-marathon created and published with 240 made-up entries per drawn pace group; registration open for 7 days")
+	return nil
+}
+
+// cardDemo is the demo event with card on file: applying saves a card (the
+// sandbox's setup page in dev mode) and a selected runner is charged at once.
+const cardDemo = "demo-10k-card"
+
+// seedCardDemo creates and opens a small 10K with card on file (one entry
+// per card), so the card step, the shared-card review and the charges can
+// be tried from `make run`.
+func seedCardDemo(ctx context.Context, a *app, organizer lottery.StaffAccount, out io.Writer) error {
+	now := time.Now()
+	seoul, _ := time.LoadLocation("Asia/Seoul")
+	closes := now.Add(7 * 24 * time.Hour).Truncate(time.Minute)
+	spec := lottery.EventSpec{Slug: cardDemo, Name: "Startline Demo 10K (card on file)", TimeZone: "Asia/Seoul",
+		OpensAt: now.Add(-time.Hour).Truncate(time.Minute), ClosesAt: closes, OfferHold: "48h", MaxGroupSize: 1,
+		Details: lottery.DetailsSpec{RaceDate: closes.Add(45 * 24 * time.Hour).In(seoul).Format(time.DateOnly), RaceStart: "08:00",
+			Place: "Seoul Forest, Seongdong-gu, Seoul", Currency: "KRW",
+			Description: "A 10K where the card you save when applying is charged as soon as you are selected, so nobody holds a place to resell it.\n\n" +
+				"신청할 때 저장한 카드로 당첨 즉시 참가비가 결제되는 10K입니다."},
+		Courses: []lottery.CourseSpec{{Code: "10k", Name: "10K", DistanceKM: 10, PaceGroups: []lottery.PaceGroupSpec{
+			{Code: "open", Label: "Open", Capacity: 300, Mode: "lottery", Price: 40000}}}}}
+	_, err := a.svc.CreateEvent(ctx, organizer, spec)
+	switch {
+	case errors.Is(err, lottery.ErrEventExists):
+		fmt.Fprintf(out, "demo event %s exists; kept as it is\n", cardDemo)
+		return nil
+	case err != nil:
+		return err
+	}
+	if _, err := a.svc.SetCardPolicy(ctx, organizer, cardDemo, lottery.CardPolicy{Enabled: true}.WithDefaults()); err != nil {
+		return fmt.Errorf("demo card policy: %w", err)
+	}
+	if _, err := a.svc.Transition(ctx, organizer, cardDemo, lottery.ActionPublish, lottery.TransitionParams{}); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demo event %s created with card on file; registration open for 7 days\n", cardDemo)
 	return nil
 }
 

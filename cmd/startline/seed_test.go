@@ -63,7 +63,7 @@ func TestSeedDemoPublishesAVerifiableDraw(t *testing.T) {
 	store, out := seedDemo(t)
 	ctx := context.Background()
 	for _, want := range []string{"organizer@demo.startline.test", "password:", "otpauth://totp/", "demo-marathon created", "demo-10k-drawn drawn",
-		"demo-half-frozen frozen"} {
+		"demo-half-frozen frozen", "demo-10k-card created with card on file"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("seed-demo output lacks %q:\n%s", want, out.String())
 		}
