@@ -5,7 +5,6 @@ import (
 
 	"github.com/startline/startline/lottery/checkin"
 	"github.com/startline/startline/lottery/mails"
-	"github.com/startline/startline/lottery/payments/sandbox"
 )
 
 // TestCheckinAfterTransferAndRefund: check-in against places that really
@@ -18,11 +17,7 @@ import (
 // recipient is told).
 func TestCheckinAfterTransferAndRefund(t *testing.T) {
 	e := newEnv(t, true)
-	pay := sandbox.New([]byte("sandbox-test-key"))
-	e.offers.UsePayments(pay)
-	sq := e.feesDrawnEvent(12, 4)
-	var selected []string
-	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	pay, _, selected := e.sandboxDrawn()
 	e.store.DB().Exec("UPDATE events SET transfer_max = 10, transfer_fee_minor = 5000")
 	tok := func(id string) string { return e.keys.ReceiptToken(id) }
 	signer := checkin.NewSigner(e.keys.Derive("checkin"))

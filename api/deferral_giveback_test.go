@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/startline/startline/lottery/checkin"
-	"github.com/startline/startline/lottery/payments/sandbox"
 )
 
 // TestDeferredPlaceCannotBeGivenBack: a runner who deferred keeps this
@@ -16,11 +15,7 @@ import (
 // entry stays deferred, nothing is refunded and no slot is re-offered.
 func TestDeferredPlaceCannotBeGivenBack(t *testing.T) {
 	e := newEnv(t, true)
-	pay := sandbox.New([]byte("sandbox-test-key"))
-	e.offers.UsePayments(pay)
-	sq := e.feesDrawnEvent(12, 4)
-	var selected []string
-	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	pay, sq, selected := e.sandboxDrawn()
 	runner := selected[0]
 	tok := e.keys.ReceiptToken(runner)
 	e.paySandbox(pay, runner)
@@ -57,11 +52,7 @@ func TestDeferredPlaceCannotBeGivenBack(t *testing.T) {
 // has.
 func TestCapacityKeepsDeferredPlaces(t *testing.T) {
 	e := newEnv(t, true)
-	pay := sandbox.New([]byte("sandbox-test-key"))
-	e.offers.UsePayments(pay)
-	sq := e.feesDrawnEvent(12, 4)
-	var selected []string
-	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	pay, _, selected := e.sandboxDrawn()
 	auth := []string{"Authorization", "Bearer " + e.organizer}
 	if r := e.do("PUT", "/api/v1/admin/events/spring/deferral", map[string]any{"deadline": e.clock.Now().Add(10 * 24 * time.Hour),
 		"fee_minor": 0, "cap": 0}, auth...); r.Status != 200 {
@@ -106,11 +97,7 @@ func TestCapacityKeepsDeferredPlaces(t *testing.T) {
 // holders.
 func TestDeferralRefusedWhileTransferringOrPickedUp(t *testing.T) {
 	e := newEnv(t, true)
-	pay := sandbox.New([]byte("sandbox-test-key"))
-	e.offers.UsePayments(pay)
-	sq := e.feesDrawnEvent(12, 4)
-	var selected []string
-	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	pay, _, selected := e.sandboxDrawn()
 	e.store.DB().Exec("UPDATE events SET transfer_max = 10, transfer_fee_minor = 5000")
 	auth := []string{"Authorization", "Bearer " + e.organizer}
 	if r := e.do("PUT", "/api/v1/admin/events/spring/deferral", map[string]any{"deadline": e.clock.Now().Add(10 * 24 * time.Hour),

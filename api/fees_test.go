@@ -557,3 +557,16 @@ func TestFreePlace(t *testing.T) {
 		t.Errorf("give back a free place: %d %s", g.Status, g.Raw)
 	}
 }
+
+// sandboxDrawn is feesDrawnEvent(12, 4) with the sandbox as the payment
+// provider: the provider, the sub-queue and its selected entries in draw
+// order (the transfer, give-back and deferral tests' common start).
+func (e *env) sandboxDrawn() (*sandbox.Provider, int64, []string) {
+	e.t.Helper()
+	pay := sandbox.New([]byte("sandbox-test-key"))
+	e.offers.UsePayments(pay)
+	sq := e.feesDrawnEvent(12, 4)
+	var selected []string
+	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	return pay, sq, selected
+}

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/startline/startline/lottery/payments/sandbox"
 )
 
 // TestTransferReview: a recipient whose form scores for review does not
@@ -18,11 +16,7 @@ import (
 // and a verified recipient.
 func TestTransferReview(t *testing.T) {
 	e := newEnv(t, true)
-	pay := sandbox.New([]byte("sandbox-test-key"))
-	e.offers.UsePayments(pay)
-	sq := e.feesDrawnEvent(12, 4)
-	var selected []string
-	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	pay, _, selected := e.sandboxDrawn()
 	tok := func(id string) string { return e.keys.ReceiptToken(id) }
 	if r := e.do("PUT", "/api/v1/admin/events/spring/transfer-policy", map[string]any{"max": 10, "fee": 5000},
 		"Authorization", "Bearer "+e.organizer); r.Status != 200 {

@@ -274,11 +274,7 @@ func TestTransferSandbox(t *testing.T) {
 // confirmed) — and the sub-queue never holds more live offers than slots.
 func TestTransferRacesGiveBack(t *testing.T) {
 	e := newEnv(t, true)
-	pay := sandbox.New([]byte("sandbox-test-key"))
-	e.offers.UsePayments(pay)
-	sq := e.feesDrawnEvent(12, 4)
-	var selected []string
-	e.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE subqueue_id = ? AND selected ORDER BY position", sq).Scan(&selected)
+	pay, sq, selected := e.sandboxDrawn()
 	e.store.DB().Exec("UPDATE events SET transfer_max = 10, transfer_fee_minor = 5000")
 	tok := func(id string) string { return e.keys.ReceiptToken(id) }
 	giver := selected[0]
