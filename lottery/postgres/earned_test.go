@@ -21,14 +21,7 @@ func TestEarnedTicketsOutliveRetention(t *testing.T) {
 		{"Kim Minjun", "minjun@example.com", "+821011110002", "1990-05-01"},
 		{"Lee Seoyeon", "seoyeon@example.com", "+821011110003", "1992-07-08"},
 	}
-	f.event(t, "past", 2025, 1)
-	var pastIDs []string
-	for _, r := range past {
-		pastIDs = append(pastIDs, f.apply(t, "past", r, nil).ID)
-	}
-	f.drawAll(t, "past")
-	var selected []string
-	f.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE selected").Scan(&selected)
+	pastIDs, selected := f.drawnEdition(t, "past", 2025, past)
 	var pastID int64
 	f.store.DB().Raw("SELECT id FROM events WHERE slug = 'past'").Scan(&pastID)
 	n, err := f.store.AnonymizeEvent(ctx, pastID, f.clk.T)

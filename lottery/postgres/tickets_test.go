@@ -117,6 +117,25 @@ func (f *ticketsFixture) drawAll(t *testing.T, slug string) {
 	}
 }
 
+// drawnEdition makes slug an edition of year with one slot, applies the
+// runners, draws it and returns their entries and the one selected.
+func (f *ticketsFixture) drawnEdition(t *testing.T, slug string, year int, runners []runner) (ids, selected []string) {
+	t.Helper()
+	f.event(t, slug, year, 1)
+	for _, r := range runners {
+		ids = append(ids, f.apply(t, slug, r, nil).ID)
+	}
+	f.drawAll(t, slug)
+	if err := f.store.DB().Raw(`SELECT dr.entry_id::text FROM draw_results dr JOIN entries e ON e.id = dr.entry_id
+		JOIN events ev ON ev.id = e.event_id WHERE ev.slug = ? AND dr.selected`, slug).Scan(&selected).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(selected) != 1 {
+		t.Fatalf("%d selected in %s, want 1", len(selected), slug)
+	}
+	return ids, selected
+}
+
 func intp(n int) *int { return &n }
 
 // TestTicketsEarnedFromTheRecord: an earlier edition's unsuccessful
@@ -131,19 +150,7 @@ func TestTicketsEarnedFromTheRecord(t *testing.T) {
 		{"Kim Minjun", "minjun@example.com", "+821011110002", "1990-05-01"},
 		{"Lee Seoyeon", "seoyeon@example.com", "+821011110003", "1992-07-08"},
 	}
-	f.event(t, "past", 2025, 1)
-	var pastIDs []string
-	for _, r := range past {
-		pastIDs = append(pastIDs, f.apply(t, "past", r, nil).ID)
-	}
-	f.drawAll(t, "past")
-	var selected []string
-	if err := f.store.DB().Raw("SELECT entry_id::text FROM draw_results WHERE selected").Scan(&selected).Error; err != nil {
-		t.Fatal(err)
-	}
-	if len(selected) != 1 {
-		t.Fatalf("%d selected in the past edition, want 1", len(selected))
-	}
+	pastIDs, selected := f.drawnEdition(t, "past", 2025, past)
 	hist := "name,birth_date,email,phone,previous_applications,years\n" +
 		"Park Jiho,1988-09-09,Ji.Ho.Park@Gmail.com,,2,2023;2022\n"
 	if n, err := f.series.ImportHistory(ctx, f.org, "race", strings.NewReader(hist)); err != nil || n != 1 {
