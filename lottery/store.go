@@ -113,8 +113,9 @@ type MailStore interface {
 	Mail(ctx context.Context, id int64) (Mail, error)
 	// OutboxFor lists messages to an address (all when to is empty), newest first.
 	OutboxFor(ctx context.Context, to string, limit int) ([]Mail, error)
-	// UnsentMail lists messages older than before that were never sent.
-	UnsentMail(ctx context.Context, before time.Time, limit int) ([]Mail, error)
+	// UnsentMail lists the ids of messages older than before that were
+	// never sent, above afterID in id order (a cursor over a backlog).
+	UnsentMail(ctx context.Context, before time.Time, afterID int64, limit int) ([]int64, error)
 	// MarkMailSent records delivery; redact drops the body (it may hold a code).
 	MarkMailSent(ctx context.Context, id int64, at time.Time, redact bool) error
 	// MarkMailFailed records a failed attempt.

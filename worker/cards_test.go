@@ -44,7 +44,7 @@ func TestChargeCardsThroughAsynq(t *testing.T) {
 	opt := asynq.RedisClientOpt{Addr: o.Addr, Password: o.Password, DB: cardDB}
 	t.Cleanup(func() {
 		insp := asynq.NewInspector(opt)
-		insp.DeleteQueue(queue, true)
+		deleteQueues(insp, queue)
 		insp.Close()
 	})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -30,9 +30,10 @@ import (
 
 // smtpSink is a real SMTP server on loopback that keeps what it receives.
 type smtpSink struct {
-	mu   sync.Mutex
-	msgs []received
-	got  chan struct{}
+	mu    sync.Mutex
+	msgs  []received
+	got   chan struct{}
+	conns []*smtp.Conn // every session the sink opened, in order
 }
 
 type received struct {
@@ -41,7 +42,29 @@ type received struct {
 	Data string
 }
 
-func (s *smtpSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{sink: s}, nil }
+func (s *smtpSink) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	s.mu.Lock()
+	s.conns = append(s.conns, c)
+	s.mu.Unlock()
+	return &sinkSession{sink: s}, nil
+}
+
+// sessions counts the connections opened to the sink.
+func (s *smtpSink) sessions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// hangUp closes every open session from the server's side, as a relay
+// does with idle ones.
+func (s *smtpSink) hangUp() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		c.Close()
+	}
+}
 
 type sinkSession struct {
 	sink *smtpSink
@@ -68,7 +91,7 @@ func (s *sinkSession) Data(r io.Reader) error {
 func (s *sinkSession) Reset()        { s.cur = received{} }
 func (s *sinkSession) Logout() error { return nil }
 
-func startSink(t *testing.T) (*smtpSink, string) {
+func startSink(t testing.TB) (*smtpSink, string) {
 	t.Helper()
 	sink := &smtpSink{got: make(chan struct{}, 10)}
 	srv := smtp.NewServer(sink)
@@ -131,7 +154,7 @@ func TestMailThroughAsynqAndSMTP(t *testing.T) {
 	opt := redisOpt(t)
 	t.Cleanup(func() {
 		insp := asynq.NewInspector(opt)
-		insp.DeleteQueue(queue, true)
+		deleteQueues(insp, queue)
 		insp.Close()
 	})
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -224,8 +247,8 @@ func TestMailFailureIsRetriedAndSwept(t *testing.T) {
 	if got.SentAt != nil || got.Attempts != 1 {
 		t.Errorf("after failure: sent=%v attempts=%d", got.SentAt, got.Attempts)
 	}
-	unsent, err := store.UnsentMail(context.Background(), time.Now().Add(time.Minute), 10)
-	if err != nil || len(unsent) != 1 || unsent[0].ID != id {
+	unsent, err := store.UnsentMail(context.Background(), time.Now().Add(time.Minute), 0, 10)
+	if err != nil || len(unsent) != 1 || unsent[0] != id {
 		t.Errorf("sweeper would not find the unsent mail: %v %v", unsent, err)
 	}
 	bad := asynq.NewTask(worker.TypeSendMail, []byte("{"))

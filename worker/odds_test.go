@@ -44,6 +44,13 @@ func oddsRows(t *testing.T, store *postgres.Store) map[int64][2]int {
 	return out
 }
 
+// deleteQueues removes the queues of a test's base name (worker.Queues).
+func deleteQueues(insp *asynq.Inspector, base string) {
+	for _, q := range worker.QueuesFor(base).Names() {
+		insp.DeleteQueue(q, true)
+	}
+}
+
 // testQueue is a fresh Asynq queue on the test Redis, deleted at the end,
 // with an inspector and the worker's client on it.
 func testQueue(t *testing.T, prefix string) (string, asynq.RedisClientOpt, *asynq.Inspector, *worker.Client) {
@@ -54,7 +61,7 @@ func testQueue(t *testing.T, prefix string) (string, asynq.RedisClientOpt, *asyn
 	opt := redisOpt(t)
 	insp := asynq.NewInspector(opt)
 	client := worker.NewClient(opt, queue)
-	t.Cleanup(func() { client.Close(); insp.DeleteQueue(queue, true); insp.Close() })
+	t.Cleanup(func() { client.Close(); deleteQueues(insp, queue); insp.Close() })
 	return queue, opt, insp, client
 }
 

@@ -18,7 +18,7 @@ type Server struct {
 // Options configures a Server.
 type Options struct {
 	Redis       asynq.RedisConnOpt
-	Queue       string
+	Queue       string // the base name of the queues (QueuesFor)
 	Concurrency int
 	Log         *slog.Logger
 	Mailer      *Mailer
@@ -37,9 +37,10 @@ func NewServer(o Options) (*Server, error) {
 	if o.Concurrency == 0 {
 		o.Concurrency = 10
 	}
+	q := QueuesFor(o.Queue)
 	srv := asynq.NewServer(o.Redis, asynq.Config{
 		Concurrency: o.Concurrency,
-		Queues:      map[string]int{o.Queue: 1},
+		Queues:      q.Weights(),
 		Logger:      slogAdapter{o.Log},
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			o.Log.WarnContext(ctx, "task failed", "type", t.Type(), "err", err)
@@ -76,59 +77,59 @@ func NewServer(o Options) (*Server, error) {
 	}
 	sched := asynq.NewScheduler(o.Redis, &asynq.SchedulerOpts{Logger: slogAdapter{o.Log}})
 	// Intents queued without a task of their own go out within ~25 s.
-	if _, err := sched.Register("@every 15s", NewSweepOutboxTask(o.Queue)); err != nil {
+	if _, err := sched.Register("@every 15s", NewSweepOutboxTask(q.Mail)); err != nil {
 		return nil, fmt.Errorf("schedule outbox sweep: %w", err)
 	}
 	if o.Drawer != nil {
 		// Clusters follow arrivals within half a minute; a pass over 100k
 		// entries takes ~0.25 s (docs/BENCHMARKS.md).
-		if _, err := sched.Register("@every 30s", NewClusterSweepTask(o.Queue)); err != nil {
+		if _, err := sched.Register("@every 30s", NewClusterSweepTask(q.Background)); err != nil {
 			return nil, fmt.Errorf("schedule cluster sweep: %w", err)
 		}
-		if _, err := sched.Register("@every 1m", NewReconcileOffersTask(o.Queue)); err != nil {
+		if _, err := sched.Register("@every 1m", NewReconcileOffersTask(q.Critical)); err != nil {
 			return nil, fmt.Errorf("schedule offer reconciler: %w", err)
 		}
 		// A reminder is due hours before a hold ends; a minute late is fine.
-		if _, err := sched.Register("@every 1m", NewRemindOffersTask(o.Queue)); err != nil {
+		if _, err := sched.Register("@every 1m", NewRemindOffersTask(q.Critical)); err != nil {
 			return nil, fmt.Errorf("schedule offer reminders: %w", err)
 		}
 		// A refund the provider refused (it was down) is asked for again.
-		if _, err := sched.Register("@every 5m", NewRetryRefundsTask(o.Queue)); err != nil {
+		if _, err := sched.Register("@every 5m", NewRetryRefundsTask(q.Critical)); err != nil {
 			return nil, fmt.Errorf("schedule refund retries: %w", err)
 		}
-		if _, err := sched.Register("@every 1m", NewReconcileDrawsTask(o.Queue)); err != nil {
+		if _, err := sched.Register("@every 1m", NewReconcileDrawsTask(q.Critical)); err != nil {
 			return nil, fmt.Errorf("schedule draw reconciler: %w", err)
 		}
 		// A transfer link ends after hours; a minute late is fine.
-		if _, err := sched.Register("@every 1m", NewExpireTransfersTask(o.Queue)); err != nil {
+		if _, err := sched.Register("@every 1m", NewExpireTransfersTask(q.Critical)); err != nil {
 			return nil, fmt.Errorf("schedule transfer expiry: %w", err)
 		}
 		// Waiting rooms move every 5 s; ETAs assume it (poll_after_seconds >= 5).
-		if _, err := sched.Register("@every 5s", NewAdmitQueuesTask(o.Queue)); err != nil {
+		if _, err := sched.Register("@every 5s", NewAdmitQueuesTask(q.Critical)); err != nil {
 			return nil, fmt.Errorf("schedule waiting-room admission: %w", err)
 		}
 	}
 	if o.Odds != nil {
 		// Odds pages read the stored snapshot; a minute is as fresh as they get.
-		if _, err := sched.Register("@every 1m", NewRefreshOddsTask(o.Queue)); err != nil {
+		if _, err := sched.Register("@every 1m", NewRefreshOddsTask(q.Background)); err != nil {
 			return nil, fmt.Errorf("schedule odds pass: %w", err)
 		}
 	}
 	if o.Tallies != nil {
 		// Dashboard reads fold their own event; this keeps the rest small.
-		if _, err := sched.Register("@every 1m", NewFoldTalliesTask(o.Queue)); err != nil {
+		if _, err := sched.Register("@every 1m", NewFoldTalliesTask(q.Background)); err != nil {
 			return nil, fmt.Errorf("schedule dashboard pass: %w", err)
 		}
 	}
 	if o.Cards != nil {
 		// Selected runners' saved cards are charged seconds after publishing.
-		if _, err := sched.Register(fmt.Sprintf("@every %s", ChargePassEvery), NewChargeCardsTask(o.Queue)); err != nil {
+		if _, err := sched.Register(fmt.Sprintf("@every %s", ChargePassEvery), NewChargeCardsTask(q.Critical)); err != nil {
 			return nil, fmt.Errorf("schedule card charges: %w", err)
 		}
 	}
 	if o.Retention != nil {
 		// Retention is counted in days: an hourly pass is prompt enough.
-		t, err := NewRetentionTask(0, o.Queue)
+		t, err := NewRetentionTask(0, q.Background)
 		if err != nil {
 			return nil, err
 		}

@@ -86,7 +86,7 @@ func (c *Client) Close() error { return c.c.Close() }
 
 // MailQueued enqueues delivery of an outbox message.
 func (c *Client) MailQueued(ctx context.Context, outboxID int64) error {
-	t, err := NewSendMailTask(outboxID, c.queue)
+	t, err := NewSendMailTask(outboxID, QueuesFor(c.queue).Mail)
 	if err != nil {
 		return err
 	}

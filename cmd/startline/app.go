@@ -131,7 +131,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.svc = lottery.NewService(store, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.reg = registration.NewService(store, a.svc, keys, lottery.SystemClock{}, a.tasks, log, svcCfg)
 	a.inspect = asynq.NewInspector(a.asynqOpt)
-	a.metrics = newMetrics(store, queueSizes(a.inspect, []string{cfg.Queue}), log)
+	a.metrics = newMetrics(store, queueSizes(a.inspect, worker.QueuesFor(cfg.Queue).Names()), log)
 	a.reg.UseObserver(a.metrics)
 	a.draws = draws.NewService(store, a.svc, a.reg, keys, a.tasks, log)
 	a.stats = drawstats.NewService(store, lottery.SystemClock{}, log, drawstats.Config{})
@@ -380,6 +380,7 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 				return err
 			}
 			mailer.Sender = s
+			defer s.Close() // after the worker's shutdown: its last sends are done
 		} else if !cfg.dev() {
 			log.Warn("SMTP_URL is empty: mail stays in the outbox")
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/startline/startline/antibot/pow"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres/pgtest"
+	"github.com/startline/startline/worker"
 )
 
 // TestOperationsMetrics is the issue's "Done when" for operations. It
@@ -141,6 +142,9 @@ func TestOperationsMetrics(t *testing.T) {
 		`startline_task_queue_tasks{queue="` + queue + `",state="pending"} `, `startline_task_queue_tasks{queue="` + queue + `",state="active"} `,
 		`startline_task_queue_tasks{queue="` + queue + `",state="scheduled"} `, `startline_task_queue_tasks{queue="` + queue + `",state="retry"} `,
 		`startline_task_queue_tasks{queue="` + queue + `",state="archived"} `, "startline_task_queue_scrape_ok 1",
+		// one queue per kind of work (worker.Queues)
+		`startline_task_queue_tasks{queue="` + queue + `-mail",state="pending"} `,
+		`startline_task_queue_tasks{queue="` + queue + `-background",state="pending"} `,
 		`startline_waitroom_waiting{event="ops-run",subqueue="5k:walk"} `, `startline_waitroom_admitted{event="ops-run",subqueue="5k:walk"} `,
 		// mail and task failures (counted where the worker runs)
 		"startline_mail_failures_total 0", `startline_task_failures_total{type="mail:send"} 0`,
@@ -380,10 +384,13 @@ func opsQueue(t *testing.T) string {
 	q := "ops-test-" + hex.EncodeToString(b)
 	redisURL := getenv("REDIS_URL", "redis://127.0.0.1:6379/0")
 	t.Cleanup(func() {
-		clearRedisPrefix(t, redisURL, "asynq:{"+q+"}:*")
+		names := worker.QueuesFor(q).Names()
+		for _, n := range names {
+			clearRedisPrefix(t, redisURL, "asynq:{"+n+"}:*")
+		}
 		if opt, err := redis.ParseURL(redisURL); err == nil {
 			rdb := redis.NewClient(opt)
-			rdb.SRem(context.Background(), "asynq:queues", q)
+			rdb.SRem(context.Background(), "asynq:queues", names)
 			rdb.Close()
 		}
 	})

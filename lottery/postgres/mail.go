@@ -169,18 +169,16 @@ func (s *Store) OutboxFor(ctx context.Context, to string, limit int) ([]lottery.
 	return out, nil
 }
 
-// UnsentMail lists never-sent messages created before a time.
-func (s *Store) UnsentMail(ctx context.Context, before time.Time, limit int) ([]lottery.Mail, error) {
-	var rows []mailRow
-	if err := s.db.WithContext(ctx).Where("sent_at IS NULL AND created_at < ? AND attempts < ?", before, maxMailAttempts).
-		Order("id").Limit(limit).Find(&rows).Error; err != nil {
+// UnsentMail lists the ids of never-sent messages created before a time,
+// above afterID: the outbox sweep pages through a backlog with it.
+func (s *Store) UnsentMail(ctx context.Context, before time.Time, afterID int64, limit int) ([]int64, error) {
+	var ids []int64
+	if err := s.db.WithContext(ctx).Model(&mailRow{}).
+		Where("sent_at IS NULL AND created_at < ? AND attempts < ? AND id > ?", before, maxMailAttempts, afterID).
+		Order("id").Limit(limit).Pluck("id", &ids).Error; err != nil {
 		return nil, fmt.Errorf("list unsent mail: %w", err)
 	}
-	out := make([]lottery.Mail, len(rows))
-	for i, r := range rows {
-		out[i] = fromMailRow(r)
-	}
-	return out, nil
+	return ids, nil
 }
 
 // MarkMailSent records delivery and optionally drops the body.
