@@ -384,7 +384,7 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 		} else if !cfg.dev() {
 			log.Warn("SMTP_URL is empty: mail stays in the outbox")
 		}
-		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Log: log, Mailer: mailer,
+		wsrv, err = worker.NewServer(worker.Options{Redis: a.asynqOpt, Queue: cfg.Queue, Concurrency: cfg.WorkerConcurrency, Log: log, Mailer: mailer,
 			Drawer:        &worker.Drawer{Review: a.review, Draws: a.draws, Offers: a.offers, Waitroom: a.waitroom, Log: log},
 			Odds:          &worker.Odds{Stats: a.stats, Log: log},
 			Retention:     &worker.Retention{Self: a.self, Log: log},

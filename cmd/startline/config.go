@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -43,6 +44,10 @@ type config struct {
 	// alone (STARTLINE_METRICS_ADDR, e.g. 127.0.0.1:9090): how the worker
 	// process (`startline worker`), which has no web server, is scraped.
 	MetricsAddr string
+	// WorkerConcurrency is how many tasks a worker process runs at once
+	// (STARTLINE_WORKER_CONCURRENCY; default 10): mail delivery waits on
+	// the relay, so a results day wants more.
+	WorkerConcurrency int
 }
 
 func (c config) dev() bool { return c.Env == "dev" }
@@ -96,6 +101,10 @@ func loadConfig(out io.Writer) (config, error) {
 		return c, fmt.Errorf("STARTLINE_RETENTION: want a positive Go duration such as 2160h, got %q", getenv("STARTLINE_RETENTION", ""))
 	}
 	c.Retention = ret
+	if c.WorkerConcurrency, err = strconv.Atoi(getenv("STARTLINE_WORKER_CONCURRENCY", "10")); err != nil ||
+		c.WorkerConcurrency < 1 || c.WorkerConcurrency > 1000 {
+		return c, fmt.Errorf("STARTLINE_WORKER_CONCURRENCY: want a number from 1 to 1000, got %q", getenv("STARTLINE_WORKER_CONCURRENCY", ""))
+	}
 	switch v := getenv("STARTLINE_RATELIMIT_ON_REDIS_ERROR", "open"); v {
 	case "open", "closed":
 		c.RateLimitFailOpen = v == "open"
