@@ -4,7 +4,7 @@ BIN       := bin/startline
 HTTP_ADDR ?= :8080
 export STARTLINE_ENV ?= dev
 
-.PHONY: run build test faults bench lint vuln migrate services browser clean
+.PHONY: run build test faults bench lint vuln migrate services browser haproxy clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/startline
@@ -17,8 +17,9 @@ run: build services
 	HTTP_ADDR=$(HTTP_ADDR) ./$(BIN) all
 
 ## test: vet and race-test everything against the real PostgreSQL and Redis, and walk the
-## pages in Debian's headless Chromium (screenshots in test-output/screenshots)
-test: services browser
+## pages in Debian's headless Chromium (screenshots in test-output/screenshots); two API
+## processes and a worker behind Debian's HAProxy (cmd/startline/lb_test.go)
+test: services browser haproxy
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
@@ -46,6 +47,10 @@ migrate: build
 ## browser: install Debian's Chromium and a Korean font for the browser tests when missing
 browser:
 	@./.ci/browser.sh
+
+## haproxy: install Debian's HAProxy for the load-balancer test when missing
+haproxy:
+	@./.ci/haproxy.sh
 
 ## services: start PostgreSQL and Redis when they are down (this machine's commands)
 services:

@@ -364,6 +364,12 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 	}
 	defer a.close()
 	log.Info("starting", cfg.masked()...)
+	if err := checkSecretKey(ctx, a.store, cfg.SecretKey); err != nil {
+		if !cfg.dev() || !errors.Is(err, errKeyMismatch) {
+			return err // a production node with a stranger's key must not take traffic
+		}
+		log.Error("secret key", "err", err)
+	}
 	stopMetrics, err := serveMetrics(cfg.MetricsAddr, a.metrics, cfg.MetricsAllow, log)
 	if err != nil {
 		return err

@@ -201,7 +201,7 @@ func devSecret(out io.Writer) ([]byte, error) {
 	if err := os.WriteFile(path, []byte(k+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("dev secret: %w", err)
 	}
-	fmt.Fprintf(out, "dev mode: generated STARTLINE_SECRET_KEY=%s (kept in %s)\n", k, path)
+	fmt.Fprintf(out, "dev mode: generated STARTLINE_SECRET_KEY=%s (kept in %s; every node of one deployment needs the same key)\n", k, path)
 	return []byte(k), nil
 }
 
