@@ -68,8 +68,9 @@ const (
 //     both nodes alike;
 //   - a draw run by the worker, its results read from both nodes;
 //   - one API process stopped with SIGTERM, later another with SIGKILL,
-//     under a steady load of reads: no 5xx or broken connection reaches a
-//     client once HAProxy has marked the node down, and the sessions, the
+//     under a steady load of reads and two people applying all along: no
+//     5xx or broken connection reaches a client once HAProxy has marked the
+//     node down, every acknowledged application is stored, and the sessions, the
 //     ticket, the receipt and the device cookie all still work on the node
 //     that is left; the stopped node started again serves the same session.
 func TestScaleOutBehindHAProxy(t *testing.T) {
@@ -94,6 +95,10 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 		map[string]any{"code": "5k", "name": "5K", "distance_km": 5, "pace_groups": []any{
 			map[string]any{"code": "walk", "label": "Walkers", "capacity": 10, "mode": "ordered", "admit_per_minute": 600}}}))
 	c.organizer.mustStatus(http.StatusOK, "n1", "POST", "/api/v1/admin/events/lb-rush/publish", nil)
+	c.organizer.mustStatus(http.StatusCreated, "n1", "POST", "/api/v1/admin/events", lbEvent(lbOpen, now,
+		map[string]any{"code": "10k", "name": "10K", "distance_km": 10, "pace_groups": []any{
+			map[string]any{"code": "open", "label": "Open", "capacity": 1000, "mode": "lottery"}}}))
+	c.organizer.mustStatus(http.StatusOK, "n2", "POST", "/api/v1/admin/events/"+lbOpen+"/publish", nil)
 
 	// The console: the login form's device cookie from n1, the sign-in on
 	// n2, the console and its CSRF token from n1.
@@ -290,6 +295,14 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 	staff.mustStatus(http.StatusOK, "n2", "GET", "/admin", nil)
 	runner.mustStatus(http.StatusOK, "n2", "GET", statusPath, nil)
 
+	// Every application a runner was told was stored is stored.
+	for _, id := range c.acked {
+		var n int
+		if err := c.db.QueryRow(`SELECT count(*) FROM entries WHERE id = $1`, id).Scan(&n); err != nil || n != 1 {
+			t.Errorf("acknowledged entry %s: %d rows (%v)", id, n, err)
+		}
+	}
+
 	// Signing out on one node ends the session on both.
 	if a := staff.form("n2", "/staff/logout", url.Values{"csrf": {csrf1}}); a.Status >= 400 {
 		t.Errorf("sign out on n2: %s", a)
@@ -354,8 +367,10 @@ type lbCluster struct {
 	totp      string // the organizer's TOTP secret
 	organizer *lbClient
 
-	mu   sync.Mutex
-	down map[string]bool // nodes HAProxy has marked down
+	mu    sync.Mutex
+	down  map[string]bool // nodes HAProxy has marked down
+	acked []string        // entries acknowledged (201) during the failovers
+	next  int             // the next applicant's number
 }
 
 // answering is the node expected to answer a request that asks for node:
@@ -551,7 +566,7 @@ type lbRead struct {
 }
 
 // failover sends reads through the balancer (no node asked for) from four
-// clients while stop takes node i away, until a second after HAProxy has
+// clients, and applications from two, while stop takes node i away, until a second after HAProxy has
 // marked it down. A client may never see a 5xx or a broken connection
 // once the node is marked down; before that (the in-flight window) HAProxy's
 // retries should hide the stop too, and what got through is logged. Every
@@ -588,6 +603,32 @@ func (c *lbCluster) failover(t *testing.T, step string, i int, reads []lbRead, s
 				results = append(results, result{at: time.Now(), read: r, a: a, served: a.Header.Get(lbHeaderServed)})
 				mu.Unlock()
 				time.Sleep(5 * time.Millisecond)
+			}
+		}()
+	}
+	// Two people applying all along (lbOpen): each new applicant's challenge,
+	// code and application, a step retried as a person would after an error.
+	var applied []lbAnswer
+	var appliedAt []time.Time
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				c.mu.Lock()
+				c.next++
+				k := c.next
+				c.mu.Unlock()
+				for _, a := range c.applyOnce(k) {
+					mu.Lock()
+					applied, appliedAt = append(applied, a), append(appliedAt, time.Now())
+					mu.Unlock()
+				}
 			}
 		}()
 	}
@@ -636,8 +677,86 @@ func (c *lbCluster) failover(t *testing.T, step string, i int, reads []lbRead, s
 	if onStopped > 0 {
 		t.Errorf("%s: %d answers from %s after it was marked down", step, onStopped, node)
 	}
-	t.Logf("%s: %d reads; marked down %s after the stop; not 200: %d in the window before, %d after",
-		step, len(results), down.Sub(stopped).Round(time.Millisecond), before, after)
+	var acked, refused int
+	for k, a := range applied {
+		switch {
+		case a.Status == http.StatusCreated:
+			acked++
+		case a.Status == 0 || a.Status >= 500:
+			if appliedAt[k].After(down) {
+				t.Errorf("%s: after %s was marked down: %s", step, node, a)
+			} else {
+				refused++
+			}
+		case a.Status >= 300 && a.Status != http.StatusAccepted:
+			refused++ // a spent proof or code (the retry of a request the stopped node took): the person tries again
+		}
+	}
+	t.Logf("%s: %d reads; marked down %s after the stop; not 200: %d in the window before, %d after; "+
+		"applications: %d steps, %d acknowledged, %d refused for a retry",
+		step, len(results), down.Sub(stopped).Round(time.Millisecond), before, after, len(applied), acked, refused)
+	if acked == 0 {
+		t.Errorf("%s: no application acknowledged during the failover", step)
+	}
+}
+
+// lbOpen is the event open for applications during the failovers.
+const lbOpen = "lb-open"
+
+// applyOnce takes applicant k through the application (challenge, code,
+// application with an Idempotency-Key) through the balancer, any node,
+// trying a failed step again up to three times; it returns every answer and
+// records the acknowledged entry. It runs outside the test goroutine, so it
+// reports instead of failing.
+func (c *lbCluster) applyOnce(k int) []lbAnswer {
+	l := c.client(fmt.Sprintf("applicant %d", k), fmt.Sprintf("175.223.%d.%d", 100+k/200, 1+k%200))
+	var out []lbAnswer
+	step := func(method, path string, body any, hdr ...string) (lbAnswer, bool) {
+		var a lbAnswer
+		for range 3 {
+			a = l.try("", method, path, body, hdr...)
+			out = append(out, a)
+			if a.Status != 0 && a.Status < 500 && a.Status != http.StatusTooManyRequests {
+				return a, a.Status < 300
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		return a, false
+	}
+	a, ok := step("POST", "/api/v1/events/"+lbOpen+"/challenge", nil)
+	var ch pow.Challenge
+	if !ok || json.Unmarshal(a.Body, &ch) != nil {
+		return out
+	}
+	n, err := pow.Solve(context.Background(), ch)
+	if err != nil {
+		return out
+	}
+	email := fmt.Sprintf("applicant%04d@lb.startline.test", k)
+	if _, ok := step("POST", "/api/v1/events/"+lbOpen+"/otp", map[string]string{"email": email}); !ok {
+		return out
+	}
+	a, ok = step("GET", "/dev/outbox.json?to="+url.QueryEscape(email), nil)
+	m := lbCodeRe.FindSubmatch(a.Body)
+	if !ok || m == nil {
+		return out
+	}
+	a, ok = step("POST", "/api/v1/events/"+lbOpen+"/entries", map[string]any{"course": "10k", "pace_group": "open",
+		"name": fmt.Sprintf("Park Jiho %d", k), "email": email, "phone": fmt.Sprintf("+82 10-6000-%04d", k),
+		"birth_date": "1991-05-02", "otp": string(m[1]), "altcha": pow.EncodePayload(ch, n),
+		"consents": map[string]any{"privacy": "default-2", "waiver": "default-2"},
+		"signals": map[string]any{"webdriver": false, "fill_ms": 39000 + k, "timezone": "Asia/Seoul",
+			"languages": []string{"ko-KR", "ko"}, "platform": "iPhone", "screen": "390x844", "touch": true,
+			"fingerprint": fmt.Sprintf("fp-1b%06d", k)}}, "Idempotency-Key", fmt.Sprintf("lb-open-%d", k))
+	var r struct {
+		EntryID string `json:"entry_id"`
+	}
+	if ok && json.Unmarshal(a.Body, &r) == nil && r.EntryID != "" {
+		c.mu.Lock()
+		c.acked = append(c.acked, r.EntryID)
+		c.mu.Unlock()
+	}
+	return out
 }
 
 // lbClient is one person's browser or script: a cookie jar of its own,
