@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres/pgtest"
@@ -13,7 +16,7 @@ import (
 // staff secrets is told so at start; a database without staff passes.
 func TestCheckSecretKey(t *testing.T) {
 	const key = "keycheck-test-secret-key-keycheck-test-secret"
-	store, _ := pgtest.NewStore(t)
+	store, dsn := pgtest.NewStore(t)
 	ctx := context.Background()
 	if err := checkSecretKey(ctx, store, []byte("another-secret-key-another-secret-key-another")); err != nil {
 		t.Fatalf("no staff yet: %v", err)
@@ -43,5 +46,17 @@ func TestCheckSecretKey(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
+	}
+
+	// A production node with another key does not start serving.
+	t.Setenv("STARTLINE_ENV", "production")
+	t.Setenv("STARTLINE_PUBLIC_URL", "https://run.example")
+	t.Setenv("STARTLINE_SECRET_KEY", "another-secret-key-another-secret-key-another")
+	t.Setenv("DATABASE_URL", dsn)
+	t.Setenv("HTTP_ADDR", "127.0.0.1:"+strconv.Itoa(freePort(t)))
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := run(rctx, []string{"serve"}, io.Discard); !errors.Is(err, errKeyMismatch) {
+		t.Errorf("serve with another node's key: %v, want %v", err, errKeyMismatch)
 	}
 }

@@ -449,9 +449,9 @@ func newCluster(t *testing.T, haproxy string) *lbCluster {
 // health-checked on /readyz every 200 ms (down after 2 failures, up after
 // 2 successes); a request whose connection fails or whose node closes the
 // connection without answering is retried, on another node (option
-// redispatch 1). Retrying a POST that was sent is safe here because an
-// application carries an Idempotency-Key and a join or code request is
-// answered alike when repeated.
+// redispatch 1). Retrying a POST that was sent is safe here: an
+// application carries an Idempotency-Key, a join's proof of work is
+// single-use, and a repeated code request mails a second code at worst.
 func haproxyConfig(front, stats int, n1, n2 string) string {
 	return fmt.Sprintf(`global
     maxconn 1024
