@@ -164,7 +164,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.useCards(sp)
 	case cfg.dev():
 		// The built-in test provider with its hosted test checkout.
-		a.sandbox = sandbox.New(keys.Derive("sandbox"))
+		a.sandbox = sandbox.NewShared(keys.Derive("sandbox"), redisSandboxState{rdb: a.redis, prefix: "startline:sandbox:"})
 		useCardSetups(a.reg, a.sandbox)
 		a.offers.UsePayments(a.sandbox)
 		a.useCards(a.sandbox)

@@ -89,7 +89,7 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 	now := time.Now()
 	c.organizer.mustStatus(http.StatusCreated, "n1", "POST", "/api/v1/admin/events", lbEvent("lb-ballot", now,
 		map[string]any{"code": "10k", "name": "10K", "distance_km": 10, "pace_groups": []any{
-			map[string]any{"code": "open", "label": "Open", "capacity": 5, "mode": "lottery"}}}))
+			map[string]any{"code": "open", "label": "Open", "capacity": 5, "mode": "lottery", "price": 50000}}}))
 	c.organizer.mustStatus(http.StatusOK, "n2", "POST", "/api/v1/admin/events/lb-ballot/publish", nil)
 	c.organizer.mustStatus(http.StatusCreated, "n2", "POST", "/api/v1/admin/events", lbEvent("lb-rush", now,
 		map[string]any{"code": "5k", "name": "5K", "distance_km": 5, "pace_groups": []any{
@@ -253,6 +253,42 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 		runner.mustStatus(http.StatusOK, node, "GET", "/events/lb-ballot/results", nil)
 	}
 
+	// The offer paid through the dev payment sandbox: the checkout made on
+	// n1, shown and paid on n2, the entry confirmed on both.
+	var st struct {
+		Offer struct {
+			OfferID string `json:"offer_id"`
+		} `json:"offer"`
+	}
+	if err := json.Unmarshal(runner.mustStatus(http.StatusOK, "n1", "GET", statusPath, nil).Body, &st); err != nil || st.Offer.OfferID == "" {
+		t.Fatalf("no offer on the status: %v", err)
+	}
+	var pay struct {
+		PaymentID   string `json:"payment_id"`
+		CheckoutURL string `json:"checkout_url"`
+	}
+	a = runner.mustStatus(http.StatusOK, "n1", "POST", "/api/v1/offers/"+st.Offer.OfferID+"/pay", map[string]string{"token": receipt.ReceiptToken})
+	if err := json.Unmarshal(a.Body, &pay); err != nil || pay.CheckoutURL == "" {
+		t.Fatalf("pay: %s", a)
+	}
+	checkout, err := url.Parse(pay.CheckoutURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runner.mustStatus(http.StatusOK, "n2", "GET", checkout.RequestURI(), nil)
+	if a := runner.form("n2", "/sandbox/checkout/"+url.PathEscape(pay.PaymentID)+"/pay", url.Values{"offer": {st.Offer.OfferID}}); a.Status != http.StatusSeeOther {
+		t.Errorf("sandbox pay on n2: %s", a)
+	}
+	for _, node := range []string{"n1", "n2"} {
+		waitFor(t, 5*time.Second, 100*time.Millisecond, "the paid entry, read on "+node, func() (bool, error) {
+			var st struct {
+				Status string `json:"status"`
+			}
+			a := runner.mustStatus(http.StatusOK, node, "GET", statusPath, nil)
+			return json.Unmarshal(a.Body, &st) == nil && st.Status == "confirmed", nil
+		})
+	}
+
 	// What must keep working on whichever node is left.
 	survives := func(step, gone string) {
 		t.Helper()
@@ -328,7 +364,7 @@ func lbEvent(slug string, now time.Time, course map[string]any) map[string]any {
 	return map[string]any{"slug": slug, "name": "Scale-out " + slug, "time_zone": "Asia/Seoul",
 		"opens_at": now.Add(-time.Hour).UTC().Format(time.RFC3339), "closes_at": now.Add(24 * time.Hour).UTC().Format(time.RFC3339),
 		"offer_hold": "48h", "dispute_window": "0s", "max_group_size": 3, "ticket_rule": "doubling",
-		"courses": []any{course}}
+		"currency": "KRW", "courses": []any{course}}
 }
 
 // haproxyBinary finds Debian's HAProxy: missing, the test fails in CI

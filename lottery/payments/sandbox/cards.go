@@ -31,30 +31,23 @@ var declines = map[string]lottery.CardDecline{
 	CardProcessingError:   {Code: "processing_error", Retry: true},
 }
 
-// cardState is the sandbox's memory of setups, saved cards and
-// off-session charges (guarded by Provider.mu).
+// cardState is what the tests switch on for off-session charges (guarded
+// by Provider.mu, in this process); setups, saved cards and charges are in
+// the Provider's State.
 type cardState struct {
-	setups  map[string]setup                 // setup id → setup
-	methods map[string]string                // payment method → card number
-	charges map[string]chargeAnswer          // idempotency key → the charge's answer
 	busy    int                              // the next busy calls answer ErrProviderBusy
 	failing map[string][]lottery.CardDecline // payment method → declines to give before its own behaviour
 }
 
-type setup struct {
-	slug      string
-	returnURL string
-	number    string // set once confirmed
-}
-
-type chargeAnswer struct {
-	pay     lottery.Payment
-	decline lottery.CardDecline
-}
-
 func newCardState() cardState {
-	return cardState{setups: map[string]setup{}, methods: map[string]string{}, charges: map[string]chargeAnswer{},
-		failing: map[string][]lottery.CardDecline{}}
+	return cardState{failing: map[string][]lottery.CardDecline{}}
+}
+
+// setupOf returns a stored setup; false when StartCardSetup never made it.
+func (p *Provider) setupOf(ctx context.Context, id string) (setupDoc, bool, error) {
+	var s setupDoc
+	ok, err := p.load(ctx, keySetup+id, &s)
+	return s, ok, err
 }
 
 var _ lottery.CardProvider = (*Provider)(nil)
@@ -68,15 +61,21 @@ func (p *Provider) id(prefix, purpose, key string) string {
 
 // StartCardSetup returns the same setup for the same idempotency key, with
 // a link to the hosted test setup page (/sandbox/setup/{id}).
-func (p *Provider) StartCardSetup(_ context.Context, r lottery.CardSetupRequest) (lottery.CardSetup, error) {
+func (p *Provider) StartCardSetup(ctx context.Context, r lottery.CardSetupRequest) (lottery.CardSetup, error) {
 	if r.IdempotencyKey == "" {
 		return lottery.CardSetup{}, lottery.Fieldf("idempotency_key", "a setup needs an idempotency key")
 	}
 	id := p.id("seti_sbx_", "setup", r.IdempotencyKey)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.cards.setups[id]; !ok {
-		p.cards.setups[id] = setup{slug: r.EventSlug, returnURL: r.ReturnURL}
+	_, ok, err := p.setupOf(ctx, id)
+	if err != nil {
+		return lottery.CardSetup{}, err
+	}
+	if !ok {
+		if err := p.save(ctx, keySetup+id, setupDoc{Slug: r.EventSlug, ReturnURL: r.ReturnURL}); err != nil {
+			return lottery.CardSetup{}, err
+		}
 	}
 	q := url.Values{"return": {r.ReturnURL}}
 	return lottery.CardSetup{ID: id, ConfirmURL: "/sandbox/setup/" + id + "?" + q.Encode()}, nil
@@ -87,8 +86,8 @@ func (p *Provider) StartCardSetup(_ context.Context, r lottery.CardSetupRequest)
 func (p *Provider) SetupReturn(setupID string) (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s, ok := p.cards.setups[setupID]
-	return s.returnURL, ok
+	s, ok, err := p.setupOf(context.Background(), setupID)
+	return s.ReturnURL, ok && err == nil
 }
 
 // ConfirmSetup is the hosted setup page's submit: the applicant's test
@@ -101,14 +100,19 @@ func (p *Provider) ConfirmSetup(setupID, number string) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s, ok := p.cards.setups[setupID]
+	ctx := context.Background()
+	s, ok, err := p.setupOf(ctx, setupID)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return lottery.ErrNotFound
 	}
-	s.number = number
-	p.cards.setups[setupID] = s
-	p.cards.methods[p.id("pm_sbx_", "method", setupID)] = number
-	return nil
+	s.Number = number
+	if err := p.save(ctx, keySetup+setupID, s); err != nil {
+		return err
+	}
+	return p.save(ctx, keyMethod+p.id("pm_sbx_", "method", setupID), number)
 }
 
 // ValidCardNumber is the check a card form makes before sending a number
@@ -137,19 +141,21 @@ func ValidCardNumber(n string) bool {
 // CardSetupResult returns the saved card of a confirmed setup. The
 // fingerprint is keyed on the card number, so the same card saved for two
 // entries links them, as Stripe's card.fingerprint does.
-func (p *Provider) CardSetupResult(_ context.Context, setupID string) (lottery.SavedCard, error) {
+func (p *Provider) CardSetupResult(ctx context.Context, setupID string) (lottery.SavedCard, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	s, ok := p.cards.setups[setupID]
+	s, ok, err := p.setupOf(ctx, setupID)
 	switch {
+	case err != nil:
+		return lottery.SavedCard{}, err
 	case !ok:
 		return lottery.SavedCard{}, lottery.ErrNotFound
-	case s.number == "":
+	case s.Number == "":
 		return lottery.SavedCard{}, &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "the card is not confirmed yet"}
 	}
 	return lottery.SavedCard{Provider: p.Name(), SetupID: setupID, PaymentMethod: p.id("pm_sbx_", "method", setupID),
-		Customer: p.id("cus_sbx_", "customer", setupID), Fingerprint: p.id("", "fingerprint", s.number)[:16],
-		Brand: brand(s.number), Last4: s.number[len(s.number)-4:]}, nil
+		Customer: p.id("cus_sbx_", "customer", setupID), Fingerprint: p.id("", "fingerprint", s.Number)[:16],
+		Brand: brand(s.Number), Last4: s.Number[len(s.Number)-4:]}, nil
 }
 
 // brand names a test card's network by its first digit.
@@ -167,17 +173,24 @@ func brand(n string) string {
 
 // ChargeCard charges a saved card: captured at once, or declined by the
 // test card's behaviour. The same idempotency key answers the same way.
-func (p *Provider) ChargeCard(_ context.Context, r lottery.CardCharge) (lottery.Payment, lottery.CardDecline, error) {
+func (p *Provider) ChargeCard(ctx context.Context, r lottery.CardCharge) (lottery.Payment, lottery.CardDecline, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if a, ok := p.cards.charges[r.IdempotencyKey]; ok && r.IdempotencyKey != "" {
-		return a.pay, a.decline, nil
+	if r.IdempotencyKey != "" {
+		var a chargeDoc
+		if ok, err := p.load(ctx, keyCharge+r.IdempotencyKey, &a); err != nil || ok {
+			return a.Pay, a.Decline, err
+		}
 	}
 	if p.cards.busy > 0 {
 		p.cards.busy--
 		return lottery.Payment{}, lottery.CardDecline{}, lottery.ErrProviderBusy
 	}
-	number, ok := p.cards.methods[r.Card.PaymentMethod]
+	var number string
+	ok, err := p.load(ctx, keyMethod+r.Card.PaymentMethod, &number)
+	if err != nil {
+		return lottery.Payment{}, lottery.CardDecline{}, err
+	}
 	if !ok {
 		return lottery.Payment{}, lottery.CardDecline{}, lottery.ErrNotFound
 	}
@@ -190,10 +203,12 @@ func (p *Provider) ChargeCard(_ context.Context, r lottery.CardCharge) (lottery.
 	}
 	if declined {
 		pay.Status = lottery.PaymentFailed
-	} else {
-		p.payments[pay.ID] = pay
+	} else if err := p.save(ctx, keyPayment+pay.ID, pay); err != nil {
+		return lottery.Payment{}, lottery.CardDecline{}, err
 	}
-	p.cards.charges[r.IdempotencyKey] = chargeAnswer{pay: pay, decline: decline}
+	if err := p.save(ctx, keyCharge+r.IdempotencyKey, chargeDoc{Pay: pay, Decline: decline}); err != nil {
+		return lottery.Payment{}, lottery.CardDecline{}, err
+	}
 	return pay, decline, nil
 }
 

@@ -26,21 +26,26 @@ import (
 // SignatureHeader carries the webhook signature.
 const SignatureHeader = "Sandbox-Signature"
 
-// Provider is the sandbox payment provider. Payment states live in memory:
-// it is for development and tests, never for money.
+// Provider is the sandbox payment provider: for development and tests,
+// never for money. Payment states live in its State (state.go).
 type Provider struct {
-	key      []byte
-	mu       sync.Mutex
-	payments map[string]lottery.Payment
-	refunded map[string]int64           // payment id → total refunded
-	refunds  map[string]lottery.Payment // idempotency key → the refund's answer
-	cards    cardState                  // card on file (cards.go)
+	key   []byte
+	state State
+	// mu makes each operation's read and write one step within this
+	// process; across processes sharing a State the last write wins,
+	// which is enough for a test provider.
+	mu    sync.Mutex
+	cards cardState // card on file: the tests' decline and busy switches (cards.go)
 }
 
-// New returns a sandbox provider signing with key.
-func New(key []byte) *Provider {
-	return &Provider{key: key, payments: map[string]lottery.Payment{}, refunded: map[string]int64{},
-		refunds: map[string]lottery.Payment{}, cards: newCardState()}
+// New returns a sandbox provider signing with key, its state in memory
+// (one process: tests, `startline all`).
+func New(key []byte) *Provider { return NewShared(key, NewMemoryState()) }
+
+// NewShared returns a sandbox provider signing with key whose state is
+// shared through state by every process of a deployment.
+func NewShared(key []byte, state State) *Provider {
+	return &Provider{key: key, state: state, cards: newCardState()}
 }
 
 // Name is "sandbox".
@@ -48,17 +53,22 @@ func (p *Provider) Name() string { return "sandbox" }
 
 // CreatePayment returns the same payment for the same offer (idempotent)
 // with a link to the hosted test checkout.
-func (p *Provider) CreatePayment(_ context.Context, r lottery.PaymentRequest) (lottery.Payment, error) {
+func (p *Provider) CreatePayment(ctx context.Context, r lottery.PaymentRequest) (lottery.Payment, error) {
 	m := hmac.New(sha256.New, p.key)
 	m.Write([]byte("payment|" + r.IdempotencyKey))
 	id := "sbx_" + base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:15])
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pay, ok := p.payments[id]
+	pay, ok, err := p.payment(ctx, id)
+	if err != nil {
+		return lottery.Payment{}, err
+	}
 	if !ok {
 		pay = lottery.Payment{ID: id, OfferID: r.OfferID, Status: lottery.PaymentCreated, AmountMinor: r.AmountMinor,
 			Currency: r.Currency}
-		p.payments[id] = pay
+		if err := p.save(ctx, keyPayment+id, pay); err != nil {
+			return lottery.Payment{}, err
+		}
 	}
 	q := url.Values{"offer": {r.OfferID}, "amount": {strconv.FormatInt(r.AmountMinor, 10)}, "currency": {r.Currency},
 		"return": {r.ReturnURL}}
@@ -69,64 +79,86 @@ func (p *Provider) CreatePayment(_ context.Context, r lottery.PaymentRequest) (l
 // Session returns the payment a checkout session id was created for by
 // CreatePayment (which only the pay flow calls, after checking the receipt
 // token); false for an id the sandbox never issued. The session, not the
-// checkout form, says which offer is being paid.
+// checkout form, says which offer is being paid. A state that cannot be
+// read is no session.
 func (p *Provider) Session(id string) (lottery.Payment, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pay, ok := p.payments[id]
-	return pay, ok
+	pay, ok, err := p.payment(context.Background(), id)
+	return pay, ok && err == nil
 }
 
-func (p *Provider) set(id string, st lottery.PaymentStatus) lottery.Payment {
+func (p *Provider) set(ctx context.Context, id string, st lottery.PaymentStatus) (lottery.Payment, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	pay := p.payments[id]
+	pay, _, err := p.payment(ctx, id)
+	if err != nil {
+		return lottery.Payment{}, err
+	}
 	pay.ID, pay.Status = id, st
-	p.payments[id] = pay
-	return pay
+	return pay, p.save(ctx, keyPayment+id, pay)
 }
 
 // Capture collects an authorized payment.
-func (p *Provider) Capture(_ context.Context, id, _ string) (lottery.Payment, error) {
-	return p.set(id, lottery.PaymentCaptured), nil
+func (p *Provider) Capture(ctx context.Context, id, _ string) (lottery.Payment, error) {
+	return p.set(ctx, id, lottery.PaymentCaptured)
 }
 
 // Cancel releases an authorization or refunds a capture.
-func (p *Provider) Cancel(_ context.Context, id, _ string) (lottery.Payment, error) {
+func (p *Provider) Cancel(ctx context.Context, id, _ string) (lottery.Payment, error) {
 	p.mu.Lock()
-	captured := p.payments[id].Status == lottery.PaymentCaptured
+	pay, _, err := p.payment(ctx, id)
 	p.mu.Unlock()
-	if captured {
-		return p.set(id, lottery.PaymentRefunded), nil
+	if err != nil {
+		return lottery.Payment{}, err
 	}
-	return p.set(id, lottery.PaymentCanceled), nil
+	if pay.Status == lottery.PaymentCaptured {
+		return p.set(ctx, id, lottery.PaymentRefunded)
+	}
+	return p.set(ctx, id, lottery.PaymentCanceled)
 }
 
 // Refund returns amount of a captured payment (all of it or part); the
 // same idempotency key refunds once. A payment that was never captured, or
 // an amount above what is left, is refused.
-func (p *Provider) Refund(_ context.Context, id string, amount int64, key string) (lottery.Payment, error) {
+func (p *Provider) Refund(ctx context.Context, id string, amount int64, key string) (lottery.Payment, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if done, ok := p.refunds[key]; ok && key != "" {
-		return done, nil
+	if key != "" {
+		var done lottery.Payment
+		if ok, err := p.load(ctx, keyRefund+key, &done); err != nil || ok {
+			return done, err
+		}
 	}
-	pay, ok := p.payments[id]
+	pay, ok, err := p.payment(ctx, id)
+	if err != nil {
+		return lottery.Payment{}, err
+	}
+	refunded, err := p.refundedOf(ctx, id)
+	if err != nil {
+		return lottery.Payment{}, err
+	}
 	switch {
 	case !ok:
 		return lottery.Payment{}, lottery.ErrNotFound
 	case pay.Status != lottery.PaymentCaptured && pay.Status != lottery.PaymentRefunded:
 		return lottery.Payment{}, &lottery.Error{Code: lottery.CodeInvalidTransition, Message: "the payment was not captured"}
-	case amount <= 0 || amount > pay.AmountMinor-p.refunded[id]:
+	case amount <= 0 || amount > pay.AmountMinor-refunded:
 		return lottery.Payment{}, lottery.Fieldf("amount", "a refund is above 0 and at most what is left of the payment")
 	}
-	p.refunded[id] += amount
+	if err := p.save(ctx, keyRefunded+id, refunded+amount); err != nil {
+		return lottery.Payment{}, err
+	}
 	pay.Status = lottery.PaymentRefunded
-	p.payments[id] = pay
+	if err := p.save(ctx, keyPayment+id, pay); err != nil {
+		return lottery.Payment{}, err
+	}
 	out := pay
 	out.RefundedMinor = amount
 	if key != "" {
-		p.refunds[key] = out
+		if err := p.save(ctx, keyRefund+key, out); err != nil {
+			return lottery.Payment{}, err
+		}
 	}
 	return out, nil
 }
@@ -135,7 +167,8 @@ func (p *Provider) Refund(_ context.Context, id string, amount int64, key string
 func (p *Provider) Refunded(id string) int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.refunded[id]
+	n, _ := p.refundedOf(context.Background(), id)
+	return n
 }
 
 // webhook is the sandbox's event document.
@@ -168,7 +201,9 @@ func (p *Provider) Event(paymentID, offerID, outcome string, now time.Time) ([]b
 		return nil, nil, lottery.ErrNotFound
 	}
 	if typ == "authorized" {
-		p.set(paymentID, lottery.PaymentAuthorized)
+		if _, err := p.set(context.Background(), paymentID, lottery.PaymentAuthorized); err != nil {
+			return nil, nil, err
+		}
 	}
 	b, err := json.Marshal(webhook{ID: fmt.Sprintf("evt_%s_%s_%d", paymentID, typ, now.UnixNano()), Type: typ,
 		PaymentID: paymentID, OfferID: offerID, Created: now.Unix()})
