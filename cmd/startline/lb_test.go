@@ -66,7 +66,9 @@ const (
 //     balancer's address is trusted) reaches the rate limiter: a client
 //     that forges the header is still counted under its own address, on
 //     both nodes alike;
-//   - a draw run by the worker, its results read from both nodes;
+//   - a draw run by the worker, its results read from both nodes; the
+//     offer paid through the dev sandbox, the checkout made by one node
+//     and shown and paid on the other;
 //   - one API process stopped with SIGTERM, later another with SIGKILL,
 //     under a steady load of reads and two people applying all along: no
 //     5xx or broken connection reaches a client once HAProxy has marked the
