@@ -31,6 +31,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/startline/startline/antibot/pow"
+	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 )
@@ -351,8 +352,17 @@ func TestScaleOutBehindHAProxy(t *testing.T) {
 }
 
 // lbDeviceLimit is the challenge's RateLimit-Limit when the device cookie
-// is recognised (the device's 10 a minute, tighter than the address's).
-const lbDeviceLimit = "10"
+// is recognised: the device's tightest budget (10 a minute), tighter than
+// the address's.
+var lbDeviceLimit = func() string {
+	var n int64
+	for _, r := range rateRules() {
+		if r.Kind == abredis.KindDevice && (n == 0 || r.Rate.Limit < n) {
+			n = r.Rate.Limit
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}()
 
 const (
 	lbOrganizer = "organizer@lb.startline.test"
