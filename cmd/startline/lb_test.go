@@ -694,6 +694,16 @@ func (c *lbCluster) failover(t *testing.T, step string, i int, reads []lbRead, s
 		return false, nil
 	})
 	time.Sleep(time.Second)
+	// At least one application acknowledged after the node went down (a
+	// slow machine may need longer than the second above).
+	c.mu.Lock()
+	ackedBefore := len(c.acked)
+	c.mu.Unlock()
+	waitFor(t, 30*time.Second, 50*time.Millisecond, "an application acknowledged by the remaining node", func() (bool, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return len(c.acked) > ackedBefore, nil
+	})
 	close(done)
 	wg.Wait()
 
