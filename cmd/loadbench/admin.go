@@ -13,9 +13,10 @@ import (
 
 // The bench event: four lottery pace groups on the full course (the crowd
 // applies there) and one ordered pace group on the 10K, whose waiting room
-// the joins and polls use. It admits one a second, so during the polls
-// nearly every ticket is waiting, as in a rush (an admitted ticket's poll
-// reads its admission from PostgreSQL). Capacities are large so nobody is refused for
+// the joins and polls use. It admits one a minute, so during the polls
+// every ticket but one or two is waiting, as in a rush where the line is
+// far longer than the admissions (an admitted ticket's poll reads its
+// admission from PostgreSQL, each time). Capacities are large so nobody is refused for
 // room; the draw still selects and waitlists.
 const (
 	benchSlug    = "bench-rush"
@@ -78,7 +79,7 @@ func (e *benchEnv) createEvent(ctx context.Context, capacity int) error {
 		"courses": []any{
 			map[string]any{"code": "full", "name": "Marathon", "distance_km": 42.195, "pace_groups": lottery},
 			map[string]any{"code": orderedCours, "name": "10K", "distance_km": 10, "pace_groups": []any{
-				map[string]any{"code": orderedCode, "label": "First come", "capacity": 1_000_000, "mode": "ordered", "admit_per_minute": 60},
+				map[string]any{"code": orderedCode, "label": "First come", "capacity": 1_000_000, "mode": "ordered", "admit_per_minute": 1},
 			}},
 		},
 	}

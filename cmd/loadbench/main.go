@@ -112,7 +112,7 @@ func main() {
 	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL DSN of a role that may create and drop databases")
 	fs.StringVar(&o.pgbench, "pgbench", "/usr/bin/pgbench", "pgbench binary")
 	fs.StringVar(&o.wrk, "wrk", "wrk", "wrk binary")
-	fs.IntVar(&o.applyN, "apply-n", 24000, "applicants: each requests a code and applies once (a proof of work each, solved beforehand)")
+	fs.IntVar(&o.applyN, "apply-n", 20000, "applicants: each requests a code and applies once (a proof of work each, solved beforehand)")
 	fs.IntVar(&o.joinN, "join-n", 4000, "waiting-room joins (tickets for the polls)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each wrk and pgbench phase")
 	fs.IntVar(&o.conns, "conns", 256, "wrk connections, and Go client workers for codes and joins")
@@ -124,7 +124,7 @@ func main() {
 	fs.StringVar(&o.md, "md", "", "also write the report as markdown to this file (for docs/BENCHMARKS.md)")
 	fs.StringVar(&o.pprof, "pprof", "", "capture a CPU profile of the server during the apply phase into this directory")
 	fs.Uint64Var(&o.seed, "seed", 16, "seed of the crowd's identities")
-	fs.IntVar(&o.capacity, "capacity", 5000, "places per lottery pace group (four of them)")
+	fs.IntVar(&o.capacity, "capacity", 3000, "places per lottery pace group (four of them; fewer than the applicants, so the draw waitlists)")
 	_ = fs.Parse(os.Args[1:])
 	o.command = strings.Join(append([]string{"loadbench"}, os.Args[1:]...), " ")
 	var err error
