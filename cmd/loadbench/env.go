@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,6 +63,57 @@ func createDB(ctx context.Context, admin, name string, cl *cleanups, keep bool, 
 		dropDB(admin, name, logf)
 	})
 	return dsn, nil
+}
+
+// benchDBRe matches the databases runs of this program create.
+var benchDBRe = regexp.MustCompile(`^startline_bench_(\d+)(?:_pgbench)?$`)
+
+// staleBenchDBs picks, of the names given, the bench databases whose run
+// (the pid in the name) is no longer alive: left by a run that was killed
+// with SIGKILL or crashed. alive says whether a pid runs.
+func staleBenchDBs(names []string, alive func(pid int) bool) []string {
+	var out []string
+	for _, n := range names {
+		m := benchDBRe.FindStringSubmatch(n)
+		if m == nil {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil || alive(pid) {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func pidAlive(pid int) bool {
+	_, err := os.Stat("/proc/" + strconv.Itoa(pid))
+	return err == nil
+}
+
+// dropStale drops the bench databases of dead runs.
+func dropStale(ctx context.Context, admin string, logf func(string, ...any)) {
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return // createDB reports it
+	}
+	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'startline\_bench\_%'`)
+	var names []string
+	if err == nil {
+		for rows.Next() {
+			var n string
+			if rows.Scan(&n) == nil {
+				names = append(names, n)
+			}
+		}
+		rows.Close()
+	}
+	conn.Close(ctx)
+	for _, n := range staleBenchDBs(names, pidAlive) {
+		logf("dropping %s, left by a run that is gone", n)
+		dropDB(admin, n, logf)
+	}
 }
 
 func dropDB(admin, name string, logf func(string, ...any)) {

@@ -181,6 +181,7 @@ func run(ctx context.Context, o options, cl *cleanups, logf func(string, ...any)
 		return nil, err
 	}
 	cl.add(func() { os.RemoveAll(dir) })
+	dropStale(ctx, o.pg, logf)
 	w := wrkRunner{bin: o.wrk, conns: o.conns, threads: o.threads, duration: o.duration, dir: dir}
 	if o.want("baseline") {
 		if err := measureBaseline(ctx, w, dir, cl, rep, logf); err != nil {

@@ -22,6 +22,7 @@ type report struct {
 	acked                 int
 	missing               []string
 	profiles              []string
+	profileTop            string // go tool pprof -top of the apply profile
 }
 
 func (r *report) add(x row) {
@@ -69,6 +70,9 @@ func (r *report) markdown(w io.Writer) {
 	}
 	for _, p := range r.profiles {
 		fmt.Fprintf(w, "- CPU profile of the server during the applies: `%s`\n", p)
+	}
+	if r.profileTop != "" {
+		fmt.Fprintf(w, "\n<details><summary>CPU profile of the server during the applies (<code>go tool pprof -top</code>)</summary>\n\n```\n%s\n```\n</details>\n", r.profileTop)
 	}
 }
 

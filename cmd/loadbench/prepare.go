@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,20 +26,27 @@ const prepTries = 4
 
 // solveAll gets and solves one challenge per person, on all cores.
 func solveAll(ctx context.Context, c *client, people []applicant, logf func(string, ...any)) error {
-	var failed atomic.Int64
-	var firstErr atomic.Value
+	var (
+		mu       sync.Mutex
+		failed   int
+		firstErr error
+	)
 	t0 := time.Now()
 	pool(ctx, len(people), 2*runtime.NumCPU(), func(ctx context.Context, i int) {
 		if err := solveOne(ctx, c, &people[i]); err != nil {
-			failed.Add(1)
-			firstErr.CompareAndSwap(nil, err)
+			mu.Lock()
+			failed++
+			if firstErr == nil {
+				firstErr = err
+			}
+			mu.Unlock()
 		}
 	})
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if n := failed.Load(); n > 0 {
-		return fmt.Errorf("%d of %d challenges failed; first: %v", n, len(people), firstErr.Load())
+	if failed > 0 {
+		return fmt.Errorf("%d of %d challenges failed; first: %w", failed, len(people), firstErr)
 	}
 	logf("solved %d proofs of work in %s", len(people), time.Since(t0).Round(time.Millisecond))
 	return nil

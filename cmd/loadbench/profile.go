@@ -6,7 +6,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -44,4 +47,14 @@ func captureProfile(ctx context.Context, debugAddr, dir, name string, d time.Dur
 		return "", fmt.Errorf("profile %s: %w", name, err)
 	}
 	return path, nil
+}
+
+// profileTop is `go tool pprof -top` of a profile, its first lines, for the
+// report; empty when the go command is not at hand.
+func profileTop(ctx context.Context, bin, path string, lines int) string {
+	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount="+strconv.Itoa(lines), bin, path).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }

@@ -352,3 +352,21 @@ func TestCrowdIsDistinctAndValid(t *testing.T) {
 		t.Errorf("the same seed gave another crowd:\n%s", diff)
 	}
 }
+
+func TestMixedPaths(t *testing.T) {
+	got := mixedPaths([]string{"/s1", "/s2", "/s3", "/s4", "/s5", "/s6"})
+	want := []string{"/s1", "/s2", "/events/bench-rush/results", "/s3", "/s4", "/api/v1/events/bench-rush/draws",
+		"/s5", "/s6", "/api/v1/events/bench-rush"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mixedPaths (-want +got):\n%s", diff)
+	}
+}
+
+func TestStaleBenchDBs(t *testing.T) {
+	alive := func(pid int) bool { return pid == 42 }
+	got := staleBenchDBs([]string{"startline_bench_42", "startline_bench_7", "startline_bench_7_pgbench", "startline_bench_42_pgbench",
+		"startline", "startline_bench_x", "startline_bench_9_other"}, alive)
+	if diff := cmp.Diff([]string{"startline_bench_7", "startline_bench_7_pgbench"}, got); diff != "" {
+		t.Errorf("staleBenchDBs (-want +got):\n%s", diff)
+	}
+}

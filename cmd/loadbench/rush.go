@@ -163,6 +163,7 @@ func (r *rush) apply(ctx context.Context, c *client) error {
 			}
 			abs, _ := filepath.Abs(path)
 			r.rep.profiles = append(r.rep.profiles, abs)
+			r.rep.profileTop = profileTop(ctx, r.o.bin, abs, 25)
 			r.logf("apply CPU profile: %s (go tool pprof -top %s %s)", abs, r.o.bin, abs)
 		}()
 	}
@@ -280,6 +281,7 @@ func (r *rush) resultsDay(ctx context.Context) error {
 		{"results-page", "results page `GET /events/{slug}/results`", []string{"/events/" + benchSlug + "/results"}},
 		{"results-draws", "draws JSON `GET /api/v1/events/{slug}/draws`", []string{"/api/v1/events/" + benchSlug + "/draws"}},
 		{"results-event", "event read `GET /api/v1/events/{slug}` (results published)", []string{"/api/v1/events/" + benchSlug}},
+		{"results-mixed", "results day, all at once: status, results page, draws JSON, event", mixedPaths(r.statusPaths())},
 	}
 	for _, p := range phases {
 		if err := r.wrkPhase(ctx, p.name, p.label, refBaseline, targetRead, p.paths, ips); err != nil {
@@ -344,4 +346,19 @@ func attributedTx(idle, during int64, idleWin, busyWin time.Duration) int64 {
 	}
 	bg := float64(max(idle, 0)) * busyWin.Seconds() / idleWin.Seconds()
 	return max(during-int64(math.Round(bg)), 0)
+}
+
+// mixedPaths is the results-day crowd in one run: each runner reads their
+// status, and one in two also opens the results page, the draws JSON or the
+// event.
+func mixedPaths(status []string) []string {
+	others := []string{"/events/" + benchSlug + "/results", "/api/v1/events/" + benchSlug + "/draws", "/api/v1/events/" + benchSlug}
+	out := make([]string, 0, len(status)*3/2)
+	for i, s := range status {
+		out = append(out, s)
+		if i%2 == 1 {
+			out = append(out, others[(i/2)%len(others)])
+		}
+	}
+	return out
 }
