@@ -206,11 +206,14 @@ func setup(ctx context.Context, o options, cl *cleanups, logf func(string, ...an
 		return nil, err
 	}
 	cl.add(func() {
-		if o.keep {
+		switch {
+		case o.keep:
 			logf("kept logs in %s (-keep)", dir)
-			return
+		case cl.failed:
+			logf("kept logs in %s (the run failed)", dir)
+		default:
+			os.RemoveAll(dir)
 		}
-		os.RemoveAll(dir)
 	})
 	e := &benchEnv{o: o, dir: dir, dbName: fmt.Sprintf("startline_bench_%d", os.Getpid()), secret: randomHex(32)}
 	if e.dsn, err = createDB(ctx, o.pg, e.dbName, cl, o.keep, logf); err != nil {

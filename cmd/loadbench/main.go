@@ -112,7 +112,7 @@ func main() {
 	fs.StringVar(&o.pg, "pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL DSN of a role that may create and drop databases")
 	fs.StringVar(&o.pgbench, "pgbench", "/usr/bin/pgbench", "pgbench binary")
 	fs.StringVar(&o.wrk, "wrk", "wrk", "wrk binary")
-	fs.IntVar(&o.applyN, "apply-n", 20000, "applicants: each requests a code and applies once (a proof of work each, solved beforehand)")
+	fs.IntVar(&o.applyN, "apply-n", 16000, "applicants: each requests a code and applies once (a proof of work each, solved beforehand)")
 	fs.IntVar(&o.joinN, "join-n", 4000, "waiting-room joins (tickets for the polls)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each wrk and pgbench phase")
 	fs.IntVar(&o.conns, "conns", 256, "wrk connections, and Go client workers for codes and joins")
@@ -152,6 +152,7 @@ func main() {
 		err = errors.Join(err, errInterrupted)
 	}
 	stop()
+	cl.failed = err != nil
 	cl.run()
 	if rep != nil {
 		if rep.ended.IsZero() {

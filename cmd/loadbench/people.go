@@ -133,7 +133,14 @@ func crowd(n int, seed uint64, groups []string) []applicant {
 			}
 		}
 		used[a.Email], used[a.Phone], used[a.IP] = true, true, true
-		a.Birth = fmt.Sprintf("%04d-%02d-%02d", 1960+r.IntN(46), 1+r.IntN(12), 1+r.IntN(28))
+		for {
+			// Name and birth date together name a person (one entry each).
+			a.Birth = fmt.Sprintf("%04d-%02d-%02d", 1960+r.IntN(46), 1+r.IntN(12), 1+r.IntN(28))
+			if !used[a.Name+"|"+a.Birth] {
+				break
+			}
+		}
+		used[a.Name+"|"+a.Birth] = true
 		d := devices[a.Dev]
 		a.Sig = signals{FillMS: 35_000 + r.IntN(150_000), TimeZone: "Asia/Seoul", Languages: []string{"ko-KR", "ko", "en-US", "en"},
 			Screen: d.Screen, Platform: d.Platform, Touch: d.Touch, Fingerprint: fingerprint(d.UA, fmt.Sprint(r.IntN(d.classes)))}

@@ -77,6 +77,8 @@ func (c *child) stop(grace time.Duration) {
 type cleanups struct {
 	mu  sync.Mutex
 	fns []func()
+	// failed keeps the logs of a failed run for its report.
+	failed bool
 }
 
 func (c *cleanups) add(f func()) {

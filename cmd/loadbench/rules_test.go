@@ -370,3 +370,48 @@ func TestStaleBenchDBs(t *testing.T) {
 		t.Errorf("staleBenchDBs (-want +got):\n%s", diff)
 	}
 }
+
+func TestServerClasses(t *testing.T) {
+	before, err := parseClasses(strings.NewReader(`# HELP startline_http_requests_total HTTP requests
+startline_http_requests_total{class="2xx",method="GET",route="/api/v1/events/:slug"} 10
+startline_http_requests_total{class="4xx",method="GET",route="/api/v1/events/:slug/draws"} 1
+startline_http_requests_total{class="2xx",method="POST",route="/api/v1/events/:slug/entries"} 5
+startline_http_request_duration_seconds_bucket{class="2xx",le="0.005"} 3
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]int64{"2xx": 15, "4xx": 1}, before); diff != "" {
+		t.Errorf("parseClasses (-want +got):\n%s", diff)
+	}
+	after := map[string]int64{"2xx": 40015, "4xx": 3, "5xx": 2}
+	d := classDelta(before, after)
+	if diff := cmp.Diff(map[string]int64{"2xx": 40000, "4xx": 2, "5xx": 2}, d); diff != "" {
+		t.Errorf("classDelta (-want +got):\n%s", diff)
+	}
+	if got := errorClasses(d); got != "4xx 2, 5xx 2" {
+		t.Errorf("errorClasses = %q", got)
+	}
+	if got := errorClasses(map[string]int64{"2xx": 9}); got != "" {
+		t.Errorf("errorClasses of only 2xx = %q", got)
+	}
+}
+
+func TestCanceledAndUnexplained(t *testing.T) {
+	log := `{"level":"ERROR","msg":"internal error","route":"/api/v1/entries/:id","err":"entry status: context canceled"}
+{"level":"WARN","msg":"http","route":"/api/v1/entries/:id","status":500}
+{"level":"ERROR","msg":"internal error","route":"/api/v1/events/:slug/draws","err":"draws x: list draws: context canceled"}
+{"level":"ERROR","msg":"internal error","route":"/api/v1/entries/:id","err":"entry status: deadlock detected"}
+{"level":"WARN","msg":"card charge state not answered","err":"card charge of x: context canceled"}
+{"level":"ERROR","msg":"page error","route":"/events/:slug/results","err":"results: context canceled"}
+`
+	if got := countCanceled(strings.NewReader(log)); got != 3 {
+		t.Errorf("countCanceled = %d, want 3", got)
+	}
+	tests := []struct{ fives, gone, want int64 }{{3, 2, 1}, {2, 2, 0}, {0, 5, 0}}
+	for _, tt := range tests {
+		if got := unexplained5xx(tt.fives, tt.gone); got != tt.want {
+			t.Errorf("unexplained5xx(%d, %d) = %d, want %d", tt.fives, tt.gone, got, tt.want)
+		}
+	}
+}

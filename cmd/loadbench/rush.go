@@ -109,11 +109,17 @@ func (r *rush) ackIPs() []string {
 }
 
 func (r *rush) wrkPhase(ctx context.Context, name, label string, k ref, t target, paths, ips []string) error {
+	before, mark := r.env.scrape(ctx), logMark(r.env.app.log)
 	res, cmd, err := r.w.run(ctx, wrkTarget{Name: name, Base: r.env.base, Paths: paths, IPs: ips, Profiles: profiles()})
 	if err != nil {
 		return err
 	}
 	row := wrkRow(label, res, k, t, cmd)
+	// Requests wrk abandoned finish (and are counted) a moment later.
+	if err := sleepCtx(ctx, time.Second); err != nil {
+		return err
+	}
+	r.serverClasses(name, &row, before, r.env.scrape(ctx), mark)
 	if len(paths) > 1 {
 		row.Note += fmt.Sprintf(", over %d URLs", len(paths))
 	}
@@ -227,6 +233,8 @@ func (r *rush) polls(ctx context.Context) error {
 		return fmt.Errorf("polls: no tickets")
 	}
 	r.logf("polls: waiting %s for PostgreSQL's statistics to settle, then %s idle to count the worker's own transactions", statsFlush, r.o.duration)
+	// Scraped outside the counted windows: /metrics reads PostgreSQL.
+	classes, mark := r.env.scrape(ctx), logMark(r.env.app.log)
 	if err := sleepCtx(ctx, statsFlush); err != nil {
 		return err
 	}
@@ -256,6 +264,7 @@ func (r *rush) polls(ctx context.Context) error {
 	}
 	idle, during := b-a-1, c-b-1 // minus our own reads
 	row := wrkRow("waiting-room poll `GET /api/v1/queue/{ticket}`", res, refBaseline, targetPoll, cmd)
+	r.serverClasses("poll", &row, classes, r.env.scrape(ctx), mark)
 	row.PGTx = attributedTx(idle, during, r.o.duration, busy)
 	row.Note += fmt.Sprintf(", over %d tickets; PostgreSQL transactions of the bench database: %d in the %s of polls and %s after, %d in %s idle before; %d attributed to the polls",
 		len(paths), during, r.o.duration, statsFlush, idle, r.o.duration, row.PGTx)
@@ -291,7 +300,33 @@ func (r *rush) resultsDay(ctx context.Context) error {
 	return nil
 }
 
-// serverErrors fails the run on any 5xx the Go client saw: a 500 is a bug.
+// serverClasses notes what the server counted as 4xx and 5xx answers
+// during a wrk phase, and keeps the 5xx its log does not explain as a
+// client gone mid-request (logMark) for serverErrors.
+func (r *rush) serverClasses(phase string, row *row, before, after map[string]int64, mark int64) {
+	if before == nil || after == nil {
+		return
+	}
+	d := classDelta(before, after)
+	if s := errorClasses(d); s != "" {
+		row.Note += "; the server counted " + s
+	}
+	gone := canceledSince(r.env.app.log, mark)
+	if gone > 0 {
+		row.Note += fmt.Sprintf(" (%d of them 500s to clients gone mid-request when wrk stopped: logged as internal errors, \"context canceled\")", gone)
+	}
+	if n := unexplained5xx(d["5xx"], gone); n > 0 {
+		r.rep.codes[phase] = map[string]int{"5xx": int(n)}
+		row.Errors += int(n)
+	}
+}
+
+// unexplained5xx is the server's 5xx count less the 500s answered to
+// clients that had already gone.
+func unexplained5xx(fives, gone int64) int64 { return max(fives-gone, 0) }
+
+// serverErrors fails the run on any 5xx (the Go client's or the server's
+// count during a wrk phase) or transport failure: a 500 is a bug.
 func (r *rush) serverErrors() error {
 	var bad []string
 	for phase, codes := range r.rep.codes {
