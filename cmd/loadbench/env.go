@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // benchEnv is what the run set up and tears down: its own database, its own
@@ -43,7 +45,7 @@ func dsnWithDB(admin, name string) (string, error) {
 
 // createDB creates an empty database and registers its drop.
 func createDB(ctx context.Context, admin, name string, cl *cleanups, keep bool, logf func(string, ...any)) (string, error) {
-	conn, err := pgx.Connect(ctx, admin)
+	conn, err := connect(ctx, admin)
 	if err != nil {
 		return "", fmt.Errorf("connect %s: %w", redactDSN(admin), err)
 	}
@@ -94,7 +96,7 @@ func pidAlive(pid int) bool {
 
 // dropStale drops the bench databases of dead runs.
 func dropStale(ctx context.Context, admin string, logf func(string, ...any)) {
-	conn, err := pgx.Connect(ctx, admin)
+	conn, err := connect(ctx, admin)
 	if err != nil {
 		return // createDB reports it
 	}
@@ -119,7 +121,7 @@ func dropStale(ctx context.Context, admin string, logf func(string, ...any)) {
 func dropDB(admin, name string, logf func(string, ...any)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
+	conn, err := connect(ctx, admin)
 	if err != nil {
 		logf("drop database %s: %v", name, err)
 		return
@@ -255,4 +257,21 @@ func setup(ctx context.Context, o options, cl *cleanups, logf func(string, ...an
 		return nil, err
 	}
 	return e, nil
+}
+
+// connect opens a PostgreSQL connection, waiting out "too many clients"
+// (53300) for up to 20 s: the server is shared, and other test runs come
+// and go.
+func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		conn, err := pgx.Connect(ctx, dsn)
+		var pe *pgconn.PgError
+		if err == nil || !errors.As(err, &pe) || pe.Code != "53300" || time.Now().After(deadline) {
+			return conn, err
+		}
+		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
 }

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // PostgreSQL's own ceiling on this machine, measured in the same run with
@@ -92,7 +90,7 @@ func runPgbench(ctx context.Context, o options, dir string, cl *cleanups, logf f
 		return nil, err
 	}
 	defer dropDB(o.pg, name, logf)
-	conn, err := pgx.Connect(ctx, dsn)
+	conn, err := connect(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("pgbench: %w", err)
 	}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // The timed phases of the Go client. Each runs every prepared person once
@@ -103,7 +101,7 @@ func readBack(ctx context.Context, dsn string, acks []ack) (acked int, missing [
 			ids = append(ids, a.EntryID)
 		}
 	}
-	conn, err := pgx.Connect(ctx, dsn)
+	conn, err := connect(ctx, dsn)
 	if err != nil {
 		return len(ids), nil, fmt.Errorf("read back: %w", err)
 	}
@@ -163,7 +161,7 @@ func joinPhase(ctx context.Context, c *client, people []applicant, conns int) (s
 // pgTx is the bench database's committed plus rolled-back transactions as
 // the statistics collector last saw them.
 func pgTx(ctx context.Context, dsn, db string) (int64, error) {
-	conn, err := pgx.Connect(ctx, dsn)
+	conn, err := connect(ctx, dsn)
 	if err != nil {
 		return 0, err
 	}

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/startline/startline/antibot/pow"
 )
 
@@ -124,7 +122,7 @@ func codeFromBody(body string) (string, bool) {
 // gives each person the newest code mailed to them. It fails if anyone
 // who was answered 202 has none.
 func readCodes(ctx context.Context, dsn string, people []applicant) error {
-	conn, err := pgx.Connect(ctx, dsn)
+	conn, err := connect(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("read codes: %w", err)
 	}
