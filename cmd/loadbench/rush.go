@@ -352,17 +352,6 @@ func goRow(path string, s summary, k ref, t target, cmd, note string) row {
 		Requests: s.Requests, Errors: s.non2xx(), PGTx: -1, Command: cmd, Note: n}
 }
 
-// fives counts 5xx answers.
-func fives(codes map[string]int) int {
-	n := 0
-	for k, v := range codes {
-		if strings.HasPrefix(k, "5") {
-			n += v
-		}
-	}
-	return n
-}
-
 func sleepCtx(ctx context.Context, d time.Duration) error {
 	select {
 	case <-ctx.Done():

@@ -73,9 +73,6 @@ func (s summary) rate() float64 {
 	return float64(s.Requests) / s.Elapsed.Seconds()
 }
 
-// count is how many requests ended with outcome.
-func (s summary) count(outcome string) int { return s.Codes[outcome] }
-
 // non2xx counts the requests that did not end in a 2xx answer.
 func (s summary) non2xx() int {
 	n := 0

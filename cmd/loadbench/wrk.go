@@ -153,7 +153,6 @@ type wrkRunner struct {
 	threads  int
 	duration time.Duration
 	dir      string // where scripts are written
-	log      func(format string, a ...any)
 }
 
 // command is the wrk command line for a script (kept for the report).
