@@ -112,7 +112,8 @@ func runPgbench(ctx context.Context, o options, dir string, cl *cleanups, logf f
 			"-T", strconv.Itoa(max(1, int(o.duration.Round(time.Second)/time.Second))), "-f", path, dsn}
 		cmd := exec.CommandContext(ctx, o.pgbench, args...)
 		raw, err := cmd.CombinedOutput()
-		shown := strings.Join(append([]string{o.pgbench}, append(args[:len(args)-1], "DB")...), " ")
+		shown := strings.Join(append([]string{"pgbench"}, append(args[:len(args)-1], "DB")...), " ")
+		shown = strings.Replace(shown, path, filepath.Base(path), 1) + " (scripts: cmd/loadbench/pgbench.go)"
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w\n%s", shown, err, lastLines(string(raw), 15))
 		}

@@ -415,3 +415,17 @@ func TestCanceledAndUnexplained(t *testing.T) {
 		}
 	}
 }
+
+func TestShownCommand(t *testing.T) {
+	args := []string{"/usr/bin/wrk", "-t2", "-c256", "-d10s", "--timeout", "10s", "--latency", "-s", "/tmp/x/status.lua",
+		"http://127.0.0.1:4242/api/v1/entries/1?token=secret"}
+	got := shownCommand(args, wrkTarget{Paths: []string{"/api/v1/entries/1?token=secret", "/api/v1/entries/2?token=x"}})
+	want := "wrk -t2 -c256 -d10s --timeout 10s --latency -s status.lua http://127.0.0.1:PORT (the script spreads the requests over 2 URLs)"
+	if got != want {
+		t.Errorf("shownCommand =\n%s\nwant\n%s", got, want)
+	}
+	got = shownCommand([]string{"wrk", "-s", "/tmp/event.lua", "http://127.0.0.1:1/api/v1/events/bench-rush"}, wrkTarget{Paths: []string{"/api/v1/events/bench-rush"}})
+	if want := "wrk -s event.lua http://127.0.0.1:PORT/api/v1/events/bench-rush"; got != want {
+		t.Errorf("shownCommand = %s, want %s", got, want)
+	}
+}

@@ -180,7 +180,7 @@ func (r *rush) apply(ctx context.Context, c *client) error {
 	acked, missing, err := readBack(ctx, r.env.dsn, acks)
 	row := goRow("apply `POST /api/v1/events/{slug}/entries` (full checks, committed)", s, refInsert, targetApply,
 		fmt.Sprintf("Go client, %d concurrent, %d applicants", r.o.applyConns, len(r.people)),
-		fmt.Sprintf("%d acknowledged, %d read back from PostgreSQL", acked, acked-len(missing)))
+		fmt.Sprintf("%d acknowledged (%s), %d read back from PostgreSQL", acked, ackStatuses(acks), acked-len(missing)))
 	r.rep.add(row)
 	r.logf("apply: %.0f req/s, p50 %s, p99 %s, %d acknowledged", s.rate(), fmtDur(s.P50), fmtDur(s.P99), acked)
 	if err != nil {
@@ -385,4 +385,16 @@ func mixedPaths(status []string) []string {
 		}
 	}
 	return out
+}
+
+// ackStatuses counts the statuses the 201s answered: "received: 15990,
+// in_review: 10" (the risk score still runs on every apply).
+func ackStatuses(acks []ack) string {
+	n := map[string]int{}
+	for _, a := range acks {
+		if a.EntryID != "" {
+			n[a.Status]++
+		}
+	}
+	return codesText(n)
 }

@@ -173,7 +173,7 @@ func (w wrkRunner) run(ctx context.Context, t wrkTarget) (wrkResult, string, err
 	args := w.command(script, t.Base+t.Paths[0])
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	out, err := cmd.CombinedOutput()
-	cmdline := strings.Join(args, " ")
+	cmdline := shownCommand(args, t)
 	if err != nil {
 		return wrkResult{}, cmdline, fmt.Errorf("wrk %s: %w\n%s", t.Name, err, out)
 	}
@@ -194,4 +194,25 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// shownCommand is the wrk command for the report: the script by its name
+// (loadbench writes it), the address as URL and no receipt token.
+func shownCommand(args []string, t wrkTarget) string {
+	out := make([]string, len(args))
+	copy(out, args)
+	out[0] = filepath.Base(out[0])
+	for i := range out {
+		switch {
+		case i > 0 && out[i-1] == "-s":
+			out[i] = filepath.Base(out[i])
+		case i == len(out)-1:
+			out[i] = "http://127.0.0.1:PORT"
+		}
+	}
+	s := strings.Join(out, " ")
+	if len(t.Paths) > 1 {
+		return fmt.Sprintf("%s (the script spreads the requests over %d URLs)", s, len(t.Paths))
+	}
+	return s + t.Paths[0]
 }
