@@ -55,8 +55,8 @@ func (a answer) outcome() string {
 
 // do sends one JSON request as applicant p's browser from p's address
 // (X-Forwarded-For; the server trusts the harness's loopback address).
-func (c *client) do(ctx context.Context, p *applicant, method, path string, in any) (answer, error) {
-	return c.send(ctx, p, method, path, in, "application/json")
+func (c *client) do(ctx context.Context, p *applicant, method, path string, in any, hdr ...string) (answer, error) {
+	return c.send(ctx, p, method, path, in, "application/json", hdr...)
 }
 
 // page loads a web page as p's browser (the event page sets the device
@@ -65,7 +65,8 @@ func (c *client) page(ctx context.Context, p *applicant, path string) (answer, e
 	return c.send(ctx, p, http.MethodGet, path, nil, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 }
 
-func (c *client) send(ctx context.Context, p *applicant, method, path string, in any, accept string) (answer, error) {
+// send is one request; hdr are extra header name, value pairs.
+func (c *client) send(ctx context.Context, p *applicant, method, path string, in any, accept string, hdr ...string) (answer, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -98,6 +99,9 @@ func (c *client) send(ctx context.Context, p *applicant, method, path string, in
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
 	res, err := c.hc.Do(req)
 	if err != nil {
 		return answer{}, err
@@ -126,9 +130,9 @@ func (c *client) send(ctx context.Context, p *applicant, method, path string, in
 }
 
 // timed runs do and records its duration and outcome in rec.
-func (c *client) timed(ctx context.Context, rec *recorder, p *applicant, method, path string, in any) (answer, error) {
+func (c *client) timed(ctx context.Context, rec *recorder, p *applicant, method, path string, in any, hdr ...string) (answer, error) {
 	t0 := time.Now()
-	a, err := c.do(ctx, p, method, path, in)
+	a, err := c.do(ctx, p, method, path, in, hdr...)
 	d := time.Since(t0)
 	switch {
 	case err != nil && ctx.Err() != nil:

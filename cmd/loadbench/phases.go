@@ -84,7 +84,9 @@ func applyPhase(ctx context.Context, c *client, people []applicant, conns int) (
 		sig := p.Sig
 		body := applyBody{Course: "full", PaceGroup: p.PaceGroup, Name: p.Name, Email: p.Email, Phone: p.Phone,
 			BirthDate: p.Birth, OTP: p.Code, Altcha: p.Altcha, Signals: &sig}
-		a, err := c.timed(ctx, rec, p, http.MethodPost, path, body)
+		// The Idempotency-Key a careful client sends, so a retry cannot
+		// apply twice: the server records it in the apply's transaction.
+		a, err := c.timed(ctx, rec, p, http.MethodPost, path, body, "Idempotency-Key", p.IdemKey)
 		if err == nil && a.status == http.StatusCreated {
 			_ = json.Unmarshal(a.body, &acks[i])
 		}
