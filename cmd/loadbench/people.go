@@ -106,9 +106,8 @@ var (
 // server's own rules (identity.NormalizePhone). Addresses are residential
 // Korean ones by the server's own tables (ipintel), so the risk score sees
 // ordinary runners.
-func crowd(n int, seed uint64, groups []string) []applicant {
+func crowd(n int, seed uint64, groups []string, residential func(ip string) bool) []applicant {
 	r := rand.New(rand.NewPCG(seed, 0x6c6f6164))
-	db := ipintel.Default()
 	used := map[string]bool{}
 	out := make([]applicant, n)
 	for i := range out {
@@ -128,7 +127,7 @@ func crowd(n int, seed uint64, groups []string) []applicant {
 		}
 		for {
 			a.IP = randomIP(r, koreanPrefixes)
-			if nw := db.LookupString(a.IP); !used[a.IP] && nw.Country == "KR" && nw.Kind == ipintel.Access {
+			if !used[a.IP] && residential(a.IP) {
 				break
 			}
 		}
@@ -148,6 +147,13 @@ func crowd(n int, seed uint64, groups []string) []applicant {
 		out[i] = a
 	}
 	return out
+}
+
+// koreanResidential says by the server's own IP tables whether ip is a
+// Korean access (not hosting, not relay) address.
+func koreanResidential(ip string) bool {
+	nw := ipintel.Default().LookupString(ip)
+	return nw.Country == "KR" && nw.Kind == ipintel.Access
 }
 
 func pickDevice(r *rand.Rand) int {

@@ -334,7 +334,8 @@ func TestMissingIDs(t *testing.T) {
 }
 
 func TestCrowdIsDistinctAndValid(t *testing.T) {
-	people := crowd(500, 1, lotteryGroups)
+	notOneNine := func(ip string) bool { return !strings.HasSuffix(ip, ".9") }
+	people := crowd(300, 1, lotteryGroups, notOneNine)
 	seen := map[string]bool{}
 	for _, p := range people {
 		for _, v := range []string{p.Email, p.Phone, p.IP} {
@@ -343,11 +344,14 @@ func TestCrowdIsDistinctAndValid(t *testing.T) {
 			}
 			seen[v] = true
 		}
+		if !notOneNine(p.IP) {
+			t.Fatalf("%s is not residential by the classifier", p.IP)
+		}
 		if p.Sig.Fingerprint == "" || p.Sig.TimeZone != "Asia/Seoul" || p.IdemKey == "" {
 			t.Fatalf("incomplete person %+v", p)
 		}
 	}
-	again := crowd(500, 1, lotteryGroups)
+	again := crowd(300, 1, lotteryGroups, notOneNine)
 	if diff := cmp.Diff(people, again); diff != "" {
 		t.Errorf("the same seed gave another crowd:\n%s", diff)
 	}

@@ -34,7 +34,7 @@ const statsFlush = 11 * time.Second
 func (r *rush) run(ctx context.Context) error {
 	o := r.o
 	c := newClient(r.env.base, max(o.conns, o.applyConns))
-	all := crowd(o.applyN+o.joinN, o.seed, lotteryGroups)
+	all := crowd(o.applyN+o.joinN, o.seed, lotteryGroups, koreanResidential)
 	r.people, r.joiners = all[:o.applyN], all[o.applyN:]
 	if o.want("event") {
 		if err := r.wrkPhase(ctx, "event", "event read `GET /api/v1/events/{slug}` (registration open)", refBaseline, targetRead,
