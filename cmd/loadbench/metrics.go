@@ -103,35 +103,46 @@ func logMark(path string) int64 {
 	return fi.Size()
 }
 
-// canceledSince counts the app log's internal (api) and page (web) errors
-// after offset that are
-// a client gone mid-request ("context canceled": wrk closes its
-// connections when its time is up, with requests in flight). The server
-// answers those 500 into a closed connection; they are reported, not
-// counted as the server's failures.
-func canceledSince(path string, offset int64) int64 {
+// logCounts is what the app's log says about a phase's 5xx answers. Its
+// request log writes a line for every 5xx but 503 (a dependency outage or
+// overload, logged once per interval instead), and api and web log each
+// internal error with its cause.
+type logCounts struct {
+	Logged5xx int64 // "http" lines with a 5xx status: 500s (503s are not logged per request)
+	Gone      int64 // internal or page errors that are a client gone mid-request
+}
+
+// logSince reads the app log after offset.
+func logSince(path string, offset int64) logCounts {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0
+		return logCounts{}
 	}
 	defer f.Close()
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return 0
+		return logCounts{}
 	}
-	return countCanceled(f)
+	return countLog(f)
 }
 
-func countCanceled(r io.Reader) int64 {
-	var n int64
+// countLog counts, in the app's JSON log, the request lines with a 5xx
+// status and the internal (api) and page (web) errors whose cause is
+// "context canceled": wrk closes its connections when its time is up, with
+// requests in flight, and the server answers those 500 into a closed
+// connection. They are reported, not counted as the server's failures.
+func countLog(r io.Reader) logCounts {
+	var c logCounts
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
-		// api logs "internal error", web "page error".
-		if (strings.Contains(line, `"msg":"internal error"`) || strings.Contains(line, `"msg":"page error"`)) &&
-			strings.Contains(line, `context canceled"`) {
-			n++
+		switch {
+		case strings.Contains(line, `"msg":"http"`) && strings.Contains(line, `"status":5`):
+			c.Logged5xx++
+		case (strings.Contains(line, `"msg":"internal error"`) || strings.Contains(line, `"msg":"page error"`)) &&
+			strings.Contains(line, `context canceled"`):
+			c.Gone++
 		}
 	}
-	return n
+	return c
 }

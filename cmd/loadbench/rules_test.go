@@ -401,22 +401,40 @@ startline_http_request_duration_seconds_bucket{class="2xx",le="0.005"} 3
 	}
 }
 
-func TestCanceledAndUnexplained(t *testing.T) {
+func TestLogAndFives(t *testing.T) {
 	log := `{"level":"ERROR","msg":"internal error","route":"/api/v1/entries/:id","err":"entry status: context canceled"}
 {"level":"WARN","msg":"http","route":"/api/v1/entries/:id","status":500}
 {"level":"ERROR","msg":"internal error","route":"/api/v1/events/:slug/draws","err":"draws x: list draws: context canceled"}
+{"level":"WARN","msg":"http","route":"/api/v1/events/:slug/draws","status":500}
 {"level":"ERROR","msg":"internal error","route":"/api/v1/entries/:id","err":"entry status: deadlock detected"}
+{"level":"WARN","msg":"http","route":"/api/v1/entries/:id","status":500}
 {"level":"WARN","msg":"card charge state not answered","err":"card charge of x: context canceled"}
 {"level":"ERROR","msg":"page error","route":"/events/:slug/results","err":"results: context canceled"}
+{"level":"WARN","msg":"http","route":"/events/:slug/results","status":500}
+{"level":"ERROR","msg":"dependency unavailable, answering 503","route":"/api/v1/entries/:id","err":"i/o timeout"}
 `
-	if got := countCanceled(strings.NewReader(log)); got != 3 {
-		t.Errorf("countCanceled = %d, want 3", got)
+	got := countLog(strings.NewReader(log))
+	if diff := cmp.Diff(logCounts{Logged5xx: 4, Gone: 3}, got); diff != "" {
+		t.Errorf("countLog (-want +got):\n%s", diff)
 	}
-	tests := []struct{ fives, gone, want int64 }{{3, 2, 1}, {2, 2, 0}, {0, 5, 0}}
+	tests := []struct {
+		name  string
+		total int64
+		l     logCounts
+		want  fives
+	}{
+		{"all abandoned by wrk", 193, logCounts{Logged5xx: 193, Gone: 193}, fives{Gone: 193}},
+		{"one 503 besides", 194, logCounts{Logged5xx: 193, Gone: 193}, fives{Gone: 193, Unavailable: 1}},
+		{"a real 500", 5, logCounts{Logged5xx: 5, Gone: 4}, fives{Gone: 4, Internal: 1}},
+		{"log ahead of the scrape", 3, logCounts{Logged5xx: 4, Gone: 4}, fives{Gone: 4}},
+		{"none", 0, logCounts{}, fives{}},
+	}
 	for _, tt := range tests {
-		if got := unexplained5xx(tt.fives, tt.gone); got != tt.want {
-			t.Errorf("unexplained5xx(%d, %d) = %d, want %d", tt.fives, tt.gone, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			if got := classify5xx(tt.total, tt.l); got != tt.want {
+				t.Errorf("classify5xx = %+v, want %+v", got, tt.want)
+			}
+		})
 	}
 }
 

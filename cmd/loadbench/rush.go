@@ -301,8 +301,9 @@ func (r *rush) resultsDay(ctx context.Context) error {
 }
 
 // serverClasses notes what the server counted as 4xx and 5xx answers
-// during a wrk phase, and keeps the 5xx its log does not explain as a
-// client gone mid-request (logMark) for serverErrors.
+// during a wrk phase, tells apart (by its log since mark) the 500s answered
+// to clients wrk abandoned and the 503s of an overloaded dependency, and
+// keeps any other 500 for serverErrors.
 func (r *rush) serverClasses(phase string, row *row, before, after map[string]int64, mark int64) {
 	if before == nil || after == nil {
 		return
@@ -311,27 +312,41 @@ func (r *rush) serverClasses(phase string, row *row, before, after map[string]in
 	if s := errorClasses(d); s != "" {
 		row.Note += "; the server counted " + s
 	}
-	gone := canceledSince(r.env.app.log, mark)
-	if gone > 0 {
-		row.Note += fmt.Sprintf(" (%d of them 500s to clients gone mid-request when wrk stopped: logged as internal errors, \"context canceled\")", gone)
+	v := classify5xx(d["5xx"], logSince(r.env.app.log, mark))
+	if v.Gone > 0 {
+		row.Note += fmt.Sprintf(" (%d of them 500s to clients gone mid-request when wrk stopped, logged as internal errors: \"context canceled\")", v.Gone)
 	}
-	if n := unexplained5xx(d["5xx"], gone); n > 0 {
-		r.rep.codes[phase] = map[string]int{"5xx": int(n)}
-		row.Errors += int(n)
+	if v.Unavailable > 0 {
+		row.Note += fmt.Sprintf(" (%d of them 503: PostgreSQL or Redis did not answer in time)", v.Unavailable)
+		row.Errors += int(v.Unavailable)
+	}
+	if v.Internal > 0 {
+		row.Note += fmt.Sprintf(" (%d of them 500 internal errors)", v.Internal)
+		r.rep.codes[phase] = map[string]int{"500 internal": int(v.Internal)}
+		row.Errors += int(v.Internal)
 	}
 }
 
-// unexplained5xx is the server's 5xx count less the 500s answered to
-// clients that had already gone.
-func unexplained5xx(fives, gone int64) int64 { return max(fives-gone, 0) }
+// fives splits a phase's 5xx count.
+type fives struct{ Gone, Unavailable, Internal int64 }
 
-// serverErrors fails the run on any 5xx (the Go client's or the server's
-// count during a wrk phase) or transport failure: a 500 is a bug.
+// classify5xx splits the server's 5xx count of a phase by its log: the 500s
+// logged per request are internal errors unless their cause was the client
+// leaving; the rest of the 5xx, which the request log leaves out, are 503s.
+func classify5xx(total int64, l logCounts) fives {
+	gone := min(l.Gone, l.Logged5xx)
+	return fives{Gone: gone, Internal: max(l.Logged5xx-gone, 0), Unavailable: max(total-l.Logged5xx, 0)}
+}
+
+// serverErrors fails the run on any 500 (the Go client's or, during a wrk
+// phase, the server's) or transport failure: a 500 is a bug. A 503 (a
+// dependency that did not answer in time, on a loaded machine) fails the
+// row's target, not the run.
 func (r *rush) serverErrors() error {
 	var bad []string
 	for phase, codes := range r.rep.codes {
 		for k, n := range codes {
-			if strings.HasPrefix(k, "5") || k == "transport" {
+			if (strings.HasPrefix(k, "5") && !strings.HasPrefix(k, "503")) || k == "transport" {
 				bad = append(bad, fmt.Sprintf("%s %s ×%d", phase, k, n))
 			}
 		}
