@@ -72,7 +72,7 @@ func (r *report) markdown(w io.Writer) {
 		fmt.Fprintf(w, "- CPU profile of the server during the applies: `%s`\n", p)
 	}
 	if r.profileTop != "" {
-		fmt.Fprintf(w, "\n<details><summary>CPU profile of the server during the applies (<code>go tool pprof -top</code>)</summary>\n\n```\n%s\n```\n</details>\n", r.profileTop)
+		fmt.Fprintf(w, "\n<details><summary>CPU profile of the server during the applies (<code>go tool pprof -top -cum</code>)</summary>\n\n```\n%s\n```\n</details>\n", r.profileTop)
 	}
 }
 

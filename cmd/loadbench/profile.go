@@ -49,10 +49,11 @@ func captureProfile(ctx context.Context, debugAddr, dir, name string, d time.Dur
 	return path, nil
 }
 
-// profileTop is `go tool pprof -top` of a profile, its first lines, for the
+// profileTop is `go tool pprof -top -cum` of a profile (where the time goes,
+// callers included), its first lines, for the
 // report; empty when the go command is not at hand.
 func profileTop(ctx context.Context, bin, path string, lines int) string {
-	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount="+strconv.Itoa(lines), bin, path).Output()
+	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-cum", "-nodecount="+strconv.Itoa(lines), bin, path).Output()
 	if err != nil {
 		return ""
 	}

@@ -169,7 +169,7 @@ func (r *rush) apply(ctx context.Context, c *client) error {
 			}
 			abs, _ := filepath.Abs(path)
 			r.rep.profiles = append(r.rep.profiles, abs)
-			r.rep.profileTop = profileTop(ctx, r.o.bin, abs, 25)
+			r.rep.profileTop = profileTop(ctx, r.o.bin, abs, 40)
 			r.logf("apply CPU profile: %s (go tool pprof -top %s %s)", abs, r.o.bin, abs)
 		}()
 	}
