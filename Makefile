@@ -4,7 +4,7 @@ BIN       := bin/startline
 HTTP_ADDR ?= :8080
 export STARTLINE_ENV ?= dev
 
-.PHONY: run build test faults bench lint vuln migrate services browser haproxy clean
+.PHONY: run build test faults bench bench-micro bench-tools lint vuln migrate services browser haproxy clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/startline
@@ -19,7 +19,7 @@ run: build services
 ## test: vet and race-test everything against the real PostgreSQL and Redis, and walk the
 ## pages in Debian's headless Chromium (screenshots in test-output/screenshots); two API
 ## processes and a worker behind Debian's HAProxy (cmd/startline/lb_test.go)
-test: services browser haproxy
+test: services browser haproxy bench-tools
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
@@ -29,9 +29,22 @@ faults: services
 	$(GO) vet -tags faults ./cmd/startline/
 	$(GO) test -tags faults -count=1 -timeout 12m -parallel 5 -run '^TestFault' -v ./cmd/startline/
 
-## bench: hot-path benchmarks (see docs/BENCHMARKS.md)
-bench: services
+## bench: the load harness (cmd/loadbench, issue 16): its own database and redis-server, the
+## binary in dev mode on a spare loopback port; a bare Gin handler and pgbench as references,
+## wrk for reads, a Go client for codes, applies and joins; prints the table (docs/BENCHMARKS.md).
+## BENCH_FLAGS passes flags, e.g. BENCH_FLAGS='-md bench-out.md -pprof prof'
+BENCH_FLAGS ?=
+bench: build services bench-tools
+	$(GO) build -o bin/loadbench ./cmd/loadbench
+	./bin/loadbench -bin $(BIN) $(BENCH_FLAGS)
+
+## bench-micro: the Go hot-path benchmarks (5 runs each)
+bench-micro: services
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./...
+
+## bench-tools: install Debian's wrk, and pgbench's package, when missing
+bench-tools:
+	@./.ci/bench-tools.sh
 
 lint:
 	$(GO) vet ./...

@@ -69,7 +69,7 @@ func serveMetrics(addr string, m *metrics.Metrics, allow []*net.IPNet, log *slog
 	if err != nil {
 		return nil, fmt.Errorf("STARTLINE_METRICS_ADDR: %w", err)
 	}
-	srv := &http.Server{Handler: m.Handler(allow), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	srv := &http.Server{Handler: withPprof(m.Handler(allow)), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics listener", "err", err)
