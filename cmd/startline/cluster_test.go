@@ -17,12 +17,17 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 	"github.com/redis/go-redis/v9"
+	"github.com/ulule/limiter/v3"
 
+	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/postgres"
 	"github.com/startline/startline/lottery/postgres/pgtest"
 	"github.com/startline/startline/lottery/staff"
+	"github.com/startline/startline/worker"
 )
 
 // TestRedisCluster runs the real binary on a three-node Redis Cluster
@@ -180,6 +185,26 @@ func TestRedisCluster(t *testing.T) {
 		t.Errorf("startline keys on %d of 3 nodes: %v", len(perNode), perNode)
 	}
 
+	// The task queues seen from the API process: the metrics' queue sizes
+	// and the staff's queue monitor (asynqmon), both through Asynq's
+	// inspector on the cluster.
+	if m := scrape(t, e.base+"/metrics"); !strings.Contains(m, "startline_task_queue_scrape_ok 1") {
+		t.Errorf("/metrics on the cluster:\n%s", grepLines(m, "startline_task_queue", 10))
+	}
+	cookie := e.reviewerCookie()
+	for _, path := range []string{"/admin/queues/api/queues", "/admin/queues/api/redis_info", "/admin/queues/api/servers",
+		"/admin/queues/api/scheduler_entries"} {
+		if st, body := e.get(path, "Cookie", cookie); st != http.StatusOK || !strings.Contains(body, "startline") &&
+			!strings.Contains(body, "queue:admit") {
+			t.Errorf("queue monitor %s on the cluster: %d %.300s", path, st, body)
+		}
+	}
+
+	// What the flow above did not reach: a refusal taken back (the undo
+	// pipeline), a spent proof presented again, and the card meter's
+	// WATCH/MULTI transaction.
+	checkAdaptersOnCluster(t, rc.Client(t))
+
 	// Nothing the processes logged says a command went to the wrong slot.
 	for _, c := range []*child{e.api, e.worker} {
 		for _, bad := range []string{"CROSSSLOT", "MOVED", "DATA RACE", `"level":"ERROR"`} {
@@ -191,8 +216,54 @@ func TestRedisCluster(t *testing.T) {
 
 	// The cluster goes away: what needs Redis answers 503, never 500.
 	t0 = time.Now()
-	e.checkOutage(rc, slug, openSlug, tickets[0], entries[0], waitlisted[0])
+	e.checkOutage(rc, slug, openSlug, tickets[0], entries[0], waitlisted[0], cookie)
 	t.Logf("outage checked in %s", time.Since(t0).Round(time.Millisecond))
+}
+
+// checkAdaptersOnCluster runs the Redis adapters' paths the HTTP flow
+// leaves out on the cluster client.
+func checkAdaptersOnCluster(t *testing.T, rdb redis.UniversalClient) {
+	t.Helper()
+	ctx := context.Background()
+	lim, err := abredis.NewLimiter(rdb, "clustertest:", []abredis.Rule{
+		{Kind: abredis.KindIP, Rate: limiter.Rate{Limit: 2, Period: time.Minute}},
+		{Kind: abredis.KindIP, Rate: limiter.Rate{Limit: 50, Period: time.Hour}},
+		{Kind: abredis.KindEvent, Rate: limiter.Rate{Limit: 100, Period: time.Second}}}, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []abredis.Key{{Kind: abredis.KindIP, Value: "198.51.100.7"}, {Kind: abredis.KindEvent, Value: "cluster-open"}}
+	for i, want := range []bool{true, true, false, false} {
+		res, err := lim.Allow(ctx, keys...)
+		if err != nil || res.Allowed != want {
+			t.Fatalf("limiter on the cluster, request %d: %+v, %v; want allowed %v", i+1, res, err, want)
+		}
+	}
+	// The refusals were taken back: the hourly window counted two.
+	if res, err := lim.Peek(ctx, abredis.Key{Kind: abredis.KindIP, Value: "198.51.100.7"}); err != nil || res.Allowed {
+		t.Fatalf("peek: %+v, %v", res, err)
+	}
+	replay := abredis.NewReplay(rdb, "clustertest:")
+	for i, c := range []struct {
+		owner string
+		want  bool
+	}{{"first", true}, {"first", true}, {"second", false}} {
+		if ok, err := replay.Claim(ctx, "challenge-1", c.owner, time.Minute); err != nil || ok != c.want {
+			t.Fatalf("replay claim %d: %v, %v; want %v", i+1, ok, err, c.want)
+		}
+	}
+	meter := &worker.RedisMeter{RDB: rdb, Prefix: "clustertest:"}
+	got := 0
+	for range 3 {
+		n, err := meter.Take(ctx, 42, 60, 1)
+		if err != nil {
+			t.Fatalf("card meter (WATCH/MULTI) on the cluster: %v", err)
+		}
+		got += n
+	}
+	if got == 0 {
+		t.Error("card meter granted nothing from a full bucket")
+	}
 }
 
 // clusterEnv is the test's world: the cluster, a fresh database, the
@@ -206,6 +277,7 @@ type clusterEnv struct {
 	base   string
 	token  string
 	keys   *lottery.Keys
+	staff  *staff.Service
 	api    *child
 	worker *child
 }
@@ -235,6 +307,7 @@ func newClusterEnv(t *testing.T, rc *redisCluster) *clusterEnv {
 	// The organizer, in-process while the two start (the race-built
 	// binary's own staff commands take seconds each).
 	stf := staff.NewService(e.store, e.store, e.keys, lottery.SystemClock{}, nil, slog.New(slog.DiscardHandler), staff.Config{})
+	e.staff = stf
 	ctx := context.Background()
 	if _, err := stf.Add(ctx, "organizer@cluster.startline.test", lottery.RoleOrganizer, ""); err != nil {
 		t.Fatal(err)
@@ -314,6 +387,48 @@ func (e *clusterEnv) applyAdmitted(r apiRunner, token string) (int, []byte) {
 			"fingerprint": fmt.Sprintf("fp-walk%04d", r.i)}}, "Idempotency-Key", fmt.Sprintf("cluster-walk-%d", r.i))
 }
 
+// reviewerCookie signs a reviewer in (password and TOTP code) and returns
+// the staff session cookie.
+func (e *clusterEnv) reviewerCookie() string {
+	e.t.Helper()
+	const email, password = "reviewer@cluster.startline.test", "cluster reviewer password 42"
+	enr, err := e.staff.Add(context.Background(), email, lottery.RoleReviewer, password)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	key, err := otp.NewKeyFromURL(enr.TOTPURL)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	code, _ := totp.GenerateCode(key.Secret(), time.Now())
+	res, err := noFollow(nil).PostForm(e.base+"/staff/login", url.Values{"email": {email}, "password": {password}, "otp": {code},
+		"next": {"/admin/queues"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		e.t.Fatalf("staff login: %d %v", res.StatusCode, res.Header)
+	}
+	return strings.Split(res.Header.Get("Set-Cookie"), ";")[0]
+}
+
+// get sends a GET with header pairs and returns the status and body.
+func (e *clusterEnv) get(path string, hdr ...string) (int, string) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.base+path, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := noFollow(nil).Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
 // offerOf is the offer of an entry (one at most) and its status ("" for
 // none).
 func (e *clusterEnv) offerOf(entryID string) (id, status string) {
@@ -361,7 +476,7 @@ func (e *clusterEnv) payInSandbox(offerID, entryID string) {
 // body; reads that do not need Redis and an offer's acceptance (PostgreSQL;
 // its mail waits in the outbox) 200; nothing 500. The proofs are solved
 // before the kill: the challenge itself is counted by the limiter.
-func (e *clusterEnv) checkOutage(rc *redisCluster, slug, openSlug, ticket, entryID, offered string) {
+func (e *clusterEnv) checkOutage(rc *redisCluster, slug, openSlug, ticket, entryID, offered, monitorCookie string) {
 	e.t.Helper()
 	r := apiRunner{e.t, e.base, openSlug, 77}
 	joinProof, applyProof := r.proof(), r.proof()
@@ -389,6 +504,9 @@ func (e *clusterEnv) checkOutage(rc *redisCluster, slug, openSlug, ticket, entry
 			"name": "Park Jiho", "email": "late@cluster.startline.test", "phone": "+82 10-7000-0077", "birth_date": "1991-02-03",
 			"otp": "123456", "altcha": applyProof, "consents": map[string]any{"privacy": "2026-12", "waiver": "2026-12"}},
 			http.StatusServiceUnavailable},
+	}
+	if st, body := e.get("/admin/queues/api/queues", "Cookie", monitorCookie); st != http.StatusServiceUnavailable {
+		e.t.Errorf("cluster down, queue monitor: %d, want 503: %.300s", st, body)
 	}
 	for _, tt := range tests {
 		st, raw := r.call(tt.method, tt.path, tt.body)
