@@ -212,7 +212,7 @@ func (a *app) ready(ctx context.Context) error {
 	if err := a.store.Ping(ctx); err != nil {
 		return err
 	}
-	if err := a.redis.Ping(ctx).Err(); err != nil {
+	if err := pingRedis(ctx, a.redis); err != nil {
 		return fmt.Errorf("ping redis: %w", err)
 	}
 	return nil

@@ -215,10 +215,11 @@ func buildStartline(t *testing.T) string {
 	return path
 }
 
-// waitHTTP polls url until it answers want (30 s at most) or c exits.
+// waitHTTP polls url until it answers want (60 s at most: a race-built
+// binary on a busy CI machine starts slowly) or c exits.
 func waitHTTP(t *testing.T, c *child, url string, want int) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		res, err := http.Get(url)
 		if err == nil {

@@ -1,0 +1,19 @@
+package main
+
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// pingRedis is readiness's Redis check: a PING, or on Redis Cluster a PING
+// to every master. A cluster's PING goes to one node, which answers while
+// another is down with its slots (with three masters a third of the keys,
+// so a third of the requests' counters fail), so one PING would call the
+// process ready while most writes answer 503.
+func pingRedis(ctx context.Context, rdb redis.UniversalClient) error {
+	if c, ok := rdb.(*redis.ClusterClient); ok {
+		return c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error { return n.Ping(ctx).Err() })
+	}
+	return rdb.Ping(ctx).Err()
+}
