@@ -12,6 +12,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -38,7 +39,7 @@ type child struct {
 
 // startChild runs path with args and env (nothing inherited) in dir, its
 // output in dir/name.log; the log's tail is shown if the test fails.
-func startChild(t *testing.T, name, dir, path string, args, env []string) *child {
+func startChild(t testing.TB, name, dir, path string, args, env []string) *child {
 	t.Helper()
 	c := &child{name: name, logPath: filepath.Join(dir, name+".log")}
 	f, err := os.OpenFile(c.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
@@ -104,6 +105,17 @@ func lastLines(path string, n int) string {
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
 
+// sparePort is freePort for benchmarks too.
+func sparePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
 // redisCluster is a Redis Cluster of masters without replicas, no
 // persistence, each node on a spare loopback port with its cluster bus on
 // another (cluster-port, Redis 7).
@@ -115,7 +127,7 @@ type redisCluster struct {
 // startRedisCluster starts n redis-server nodes, joins them with
 // `redis-cli --cluster create` (16384 slots split evenly), and waits until
 // every node reports cluster_state:ok.
-func startRedisCluster(t *testing.T, n int) *redisCluster {
+func startRedisCluster(t testing.TB, n int) *redisCluster {
 	t.Helper()
 	server, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -128,7 +140,7 @@ func startRedisCluster(t *testing.T, n int) *redisCluster {
 	dir := t.TempDir()
 	rc := &redisCluster{}
 	for range n {
-		port, bus := strconv.Itoa(freePort(t)), strconv.Itoa(freePort(t))
+		port, bus := strconv.Itoa(sparePort(t)), strconv.Itoa(sparePort(t))
 		rc.Addrs = append(rc.Addrs, "127.0.0.1:"+port)
 		rc.nodes = append(rc.nodes, startChild(t, "redis-"+port, dir, server, []string{
 			"--port", port, "--cluster-port", bus, "--bind", "127.0.0.1", "--cluster-enabled", "yes",
@@ -158,7 +170,7 @@ func startRedisCluster(t *testing.T, n int) *redisCluster {
 }
 
 // waitNode polls node i with cond until it holds (15 s at most).
-func (rc *redisCluster) waitNode(t *testing.T, i int, addr string, cond func(*redis.Client, context.Context) (bool, error)) {
+func (rc *redisCluster) waitNode(t testing.TB, i int, addr string, cond func(*redis.Client, context.Context) (bool, error)) {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	defer c.Close()
@@ -178,7 +190,7 @@ func (rc *redisCluster) waitNode(t *testing.T, i int, addr string, cond func(*re
 }
 
 // Client is a cluster client on the nodes, closed when the test ends.
-func (rc *redisCluster) Client(t *testing.T) *redis.ClusterClient {
+func (rc *redisCluster) Client(t testing.TB) *redis.ClusterClient {
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: rc.Addrs})
 	t.Cleanup(func() { c.Close() })
 	return c
