@@ -139,6 +139,7 @@ func TestKeysSpreadOverTheCluster(t *testing.T) {
 		}
 	}
 	total := perNode[0] + perNode[1] + perNode[2]
+	t.Logf("%d keys per node of three: %v", total, perNode)
 	for i, n := range perNode {
 		if share := float64(n) / float64(total); share < 0.28 || share > 0.39 {
 			t.Errorf("node %d holds %.0f%% of the keys (%v)", i, 100*share, perNode)
