@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,11 +207,9 @@ func (rc *redisCluster) Kill() {
 // packages are then the ones `go test` compiled, and only main is built.
 func buildStartline(t *testing.T) string {
 	t.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go") // the toolchain that built the test: its cache
-	if _, err := os.Stat(goBin); err != nil {
-		if goBin, err = exec.LookPath("go"); err != nil {
-			t.Fatal(err)
-		}
+	goBin, err := exec.LookPath("go") // make test's own: its build cache
+	if err != nil {
+		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "startline")
 	args := []string{"build", "-o", path}
