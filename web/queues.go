@@ -52,7 +52,7 @@ func (p *pages) queues(c *gin.Context) {
 				return
 			}
 			c.Header("Cache-Control", "no-store")
-			p.Queues.ServeHTTP(c.Writer, c.Request)
+			p.serveQueues(c, api) // queues_outage.go: a Redis failure is a 503
 			return
 		}
 		if lottery.CodeOf(aerr) == lottery.CodeUnavailable {

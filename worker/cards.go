@@ -69,7 +69,7 @@ var _ offers.Meter = (*RedisMeter)(nil)
 // Take implements offers.Meter with an optimistic transaction (WATCH): the
 // rule runs here, in Go, on the bucket read; a concurrent take retries.
 func (m *RedisMeter) Take(ctx context.Context, eventID int64, perMinute, want int) (int, error) {
-	key := m.Prefix + "cardmeter:" + strconv.FormatInt(eventID, 10)
+	key := meterKey(m.Prefix, eventID)
 	now := time.Now
 	if m.now != nil {
 		now = m.now
@@ -98,6 +98,14 @@ func (m *RedisMeter) Take(ctx context.Context, eventID int64, perMinute, want in
 		return granted, nil
 	}
 	return 0, nil // contended: this pass takes none, the next one will
+}
+
+// meterKey is an event's bucket: its id is the hash tag. WATCH and MULTI
+// touch this one key, so they run on Redis Cluster; the tag keeps any later
+// per-event key the pass may add on the same slot. The pass runs every few
+// seconds per worker, not per request, so one slot per event is no hot spot.
+func meterKey(prefix string, eventID int64) string {
+	return prefix + "cardmeter:{" + strconv.FormatInt(eventID, 10) + "}"
 }
 
 func parseBucket(c *goredis.StringCmd) (offers.ChargeBucket, error) {

@@ -5,6 +5,7 @@
 // addresses, IPs and tokens appear only as truncated hashes.
 //
 // It uses redis.UniversalClient, so a single node, Sentinel or Cluster
-// (REDIS_CLUSTER_ADDRS) all work; every operation touches one key, so none
-// needs hash tags.
+// (REDIS_CLUSTER_ADDRS) all work: every script touches one key, and each
+// key's hash tag is its own value's hash (keys.go), which spreads a rush
+// over every node of a cluster.
 package redis

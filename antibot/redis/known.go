@@ -12,8 +12,8 @@ import (
 // Known remembers which devices have proved they read an e-mail address (an
 // application made with the code mailed to it), so that a budget that
 // protects the address from strangers can still let its owner through.
-// Keys are prefix + "known:" + a hash of the pair, keyed like the limiter's
-// (WithHashSecret), so they carry no address or device id.
+// Keys are prefix + "known:{" + a hash of the pair + "}", keyed like the
+// limiter's (WithHashSecret), so they carry no address or device id.
 type Known struct {
 	rdb    goredis.UniversalClient
 	prefix string
@@ -50,5 +50,5 @@ func (k *Known) Has(ctx context.Context, device, address string) (bool, error) {
 }
 
 func (k *Known) key(device, address string) string {
-	return k.prefix + hashValue(k.secret, device+"\x00"+address)
+	return tagged(k.prefix, hashValue(k.secret, device+"\x00"+address))
 }

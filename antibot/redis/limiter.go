@@ -141,7 +141,8 @@ const DefaultTimeout = 200 * time.Millisecond
 const alarmEvery = 10 * time.Second
 
 // NewLimiter returns a limiter for rules whose keys are prefix + "rl:" + kind
-// + ":" + period + ":" + hash. It does not contact Redis, so the service
+// + ":" + period + ":{" + hash + "}" (the hash is the cluster hash tag,
+// keys.go). It does not contact Redis, so the service
 // starts while Redis is down. With failOpen, a Redis failure lets requests
 // through and logs "rate limiter unavailable, failing open" at Error level on
 // log; without it Allow returns an error wrapping ErrUnavailable.
@@ -257,7 +258,7 @@ func (l *Limiter) checks(caps, keys []Key) ([]check, error) {
 		seen[k] = true
 		h := hashValue(l.secret, k.Value)
 		for _, r := range rules {
-			checks = append(checks, check{rule: r, key: l.prefix + r.tag + ":" + h, cap: isCap})
+			checks = append(checks, check{rule: r, key: counterKey(l.prefix, r.tag, h), cap: isCap})
 		}
 		return nil
 	}

@@ -429,7 +429,7 @@ func TestCountersCompatibleWithUluleStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := string(KindEmail) + ":60s:" + hashValue(nil, key.Value)
+	id := string(KindEmail) + ":60s:{" + hashValue(nil, key.Value) + "}" // the hash is the cluster hash tag
 	peek, err := store.Peek(ctx, id, r)
 	if err != nil {
 		t.Fatal(err)

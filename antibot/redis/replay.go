@@ -16,13 +16,13 @@ type Replay struct {
 	prefix string
 }
 
-// NewReplay returns a replay set whose keys are prefix + "replay:" + a hash of
-// the id. Use one prefix per deployment (e.g. "startline:").
+// NewReplay returns a replay set whose keys are prefix + "replay:{" + a hash
+// of the id + "}" (the hash is the cluster hash tag, keys.go). Use one prefix per deployment (e.g. "startline:").
 func NewReplay(rdb goredis.UniversalClient, prefix string) *Replay {
 	return &Replay{rdb: rdb, prefix: prefix + "replay:"}
 }
 
-func (r *Replay) key(id string) string { return r.prefix + hashValue(nil, id) }
+func (r *Replay) key(id string) string { return tagged(r.prefix, hashValue(nil, id)) }
 
 // Claim marks id as used by owner for ttl: the first caller claims id for
 // owner, and a later call succeeds only for the same owner. It lets an

@@ -14,7 +14,7 @@ import (
 func counter(t *testing.T, l *Limiter, k Key) int64 {
 	t.Helper()
 	r := l.rules[k.Kind][0]
-	n, err := l.rdb.Get(context.Background(), l.prefix+r.tag+":"+hashValue(l.secret, k.Value)).Int64()
+	n, err := l.rdb.Get(context.Background(), counterKey(l.prefix, r.tag, hashValue(l.secret, k.Value))).Int64()
 	if err != nil && err.Error() != "redis: nil" {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestRefusedRequestSpendsNothing(t *testing.T) {
 			// The hourly IP rule did not count the refusals of the minute rule either.
 			if tc.keys[0] == ip {
 				h := l.rules[KindIP][1]
-				if n, _ := rdb.Get(ctx, l.prefix+h.tag+":"+hashValue(nil, ip.Value)).Int64(); n != 3 {
+				if n, _ := rdb.Get(ctx, counterKey(l.prefix, h.tag, hashValue(nil, ip.Value))).Int64(); n != 3 {
 					t.Errorf("hourly IP counter = %d, want 3", n)
 				}
 			}

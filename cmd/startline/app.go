@@ -95,7 +95,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	}
 	a := &app{cfg: cfg, log: log, store: store, site: site}
 	if len(cfg.RedisClusterAddrs) > 0 {
-		a.redis = redis.NewClusterClient(&redis.ClusterOptions{Addrs: cfg.RedisClusterAddrs})
+		a.redis = redis.NewClusterClient(clusterOptions(cfg.RedisClusterAddrs))
 		a.asynqOpt = asynq.RedisClusterClientOpt{Addrs: cfg.RedisClusterAddrs}
 	} else {
 		opt, err := redis.ParseURL(cfg.RedisURL)
@@ -212,7 +212,7 @@ func (a *app) ready(ctx context.Context) error {
 	if err := a.store.Ping(ctx); err != nil {
 		return err
 	}
-	if err := a.redis.Ping(ctx).Err(); err != nil {
+	if err := pingRedis(ctx, a.redis); err != nil {
 		return fmt.Errorf("ping redis: %w", err)
 	}
 	return nil
