@@ -32,6 +32,9 @@ type errorDetail struct {
 // and answered without detail, unavailable ones (a dependency down) with
 // Retry-After and logged once per interval.
 func writeError(c *gin.Context, log *slog.Logger, err error) {
+	if httpkit.ClientGone(c, err) {
+		return
+	}
 	var e *lottery.Error
 	if !errors.As(err, &e) {
 		log.ErrorContext(c.Request.Context(), "internal error", "method", c.Request.Method, "route", c.FullPath(), "err", err)

@@ -327,6 +327,9 @@ func (p *pages) render(c *gin.Context, status int, page, title string, data any,
 
 // fail renders an error page for a domain or internal error.
 func (p *pages) fail(c *gin.Context, err error) {
+	if httpkit.ClientGone(c, err) {
+		return
+	}
 	noFormSwitch(c)
 	status := httpkit.StatusOf(err)
 	msg, shown := "error.internal", error(nil)
