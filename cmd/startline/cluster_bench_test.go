@@ -26,7 +26,7 @@ import (
 // spending one event's valve. On one redis-server and on a
 // three-node Redis Cluster, both started here on loopback: the cluster
 // client splits the pipeline per node and sends the parts concurrently.
-// Run (docs/SCALING-redis-cluster.md):
+// Run (docs/SCALING.md, Redis Cluster):
 //
 //	go test -run '^$' -bench BenchmarkGateRedis -benchtime 5s ./cmd/startline/
 func BenchmarkGateRedis(b *testing.B) {
