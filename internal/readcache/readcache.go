@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"strings"
 	"sync"
 	"time"
 )
@@ -332,3 +333,6 @@ func (c *Cache) Stats() Stats {
 	defer c.mu.Unlock()
 	return Stats{Items: len(c.items), Bytes: c.bytes, Fills: c.fills}
 }
+
+// EventOfTag returns the slug an event tag names.
+func EventOfTag(tag string) (string, bool) { return strings.CutPrefix(tag, eventTagPrefix) }
