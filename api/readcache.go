@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -142,10 +143,15 @@ func (h *handler) artifact(c *gin.Context) {
 }
 
 // statusTTL is how long an entry's status is served from memory without a
-// change announced; shorter while an offer runs, so its expiry shows on time
-// even before the sweep marks it (the give-back refund quote's tiers are days
-// apart: a minute's staleness is not felt).
-const statusTTL = 30 * time.Second
+// change announced. Every change of the entry, its offer, payment, charge,
+// appeal or event is announced (migration 00041), so the TTL only bounds
+// what no commit announces: the clock. A pending offer's hold cuts it
+// (statusViewTTL); the give-back refund quote's tiers are days apart, so
+// five minutes late on one is not felt. Long enough that a results-day
+// crowd of tens of thousands of entries, each polling every few seconds,
+// is answered from memory after each entry's first read (docs/BENCHMARKS.md:
+// with 30 s most reads of 20,000 entries were fills).
+const statusTTL = 5 * time.Minute
 
 // entryStatus answers the holder of an entry's receipt. The receipt token is
 // checked before the cache is asked: a cached status is never answered
@@ -157,17 +163,18 @@ func (h *handler) entryStatus(c *gin.Context) {
 		writeError(c, h.Log, lottery.ErrNotFound)
 		return
 	}
-	// The fill outlives this request when others wait on it: it works on a
-	// copy of the context (gin.Context.Copy), never on c.
-	cp := c.Copy()
 	h.serveView(c, "status:"+id, readcache.Personal, func(ctx context.Context) (readcache.View, error) {
-		cp.Request = cp.Request.WithContext(ctx)
+		// The fill may outlive this request (others wait on it), so it
+		// never touches c: the view helpers get a context of their own
+		// holding only the token (a hit allocates none of this).
+		fc := &gin.Context{Request: (&http.Request{Method: http.MethodGet,
+			URL: &url.URL{RawQuery: url.Values{"token": {token}}.Encode()}}).WithContext(ctx)}
 		v, err := h.Registration.EntryStatus(ctx, id, token)
 		if err != nil {
 			return readcache.View{}, err
 		}
-		out := h.entryView(cp, v)
-		if err := h.withAppeal(cp, v, &out); err != nil {
+		out := h.entryView(fc, v)
+		if err := h.withAppeal(fc, v, &out); err != nil {
 			return readcache.View{}, err
 		}
 		return encodeView(out, statusViewTTL(v, h.Svc.Now()), readcache.EntryTag(id), readcache.EventTag(v.Event.Slug))

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/internal/readcache"
 )
 
 // pageCache keeps rendered public pages (the same for every visitor in a
@@ -24,7 +26,7 @@ type pageCache struct {
 }
 
 type renderedPage struct {
-	body []byte
+	view readcache.View // the bytes and their ETag, hashed once per render
 	at   time.Time
 }
 
@@ -37,20 +39,20 @@ func newPageCache(ttl time.Duration) *pageCache {
 }
 
 // get returns a fresh page for key.
-func (pc *pageCache) get(key string, now time.Time) ([]byte, bool) {
+func (pc *pageCache) get(key string, now time.Time) (readcache.View, bool) {
 	if pc == nil || pc.ttl <= 0 {
-		return nil, false
+		return readcache.View{}, false
 	}
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
 	r, ok := pc.m[key]
 	if !ok || now.Sub(r.at) >= pc.ttl {
-		return nil, false
+		return readcache.View{}, false
 	}
-	return r.body, true
+	return r.view, true
 }
 
-func (pc *pageCache) put(key string, body []byte, now time.Time) {
+func (pc *pageCache) put(key string, v readcache.View, now time.Time) {
 	if pc == nil || pc.ttl <= 0 {
 		return
 	}
@@ -66,22 +68,26 @@ func (pc *pageCache) put(key string, body []byte, now time.Time) {
 			clear(pc.m)
 		}
 	}
-	pc.m[key] = renderedPage{body: body, at: now}
+	pc.m[key] = renderedPage{view: v, at: now}
 }
 
-// sendPage sends a rendered page.
-func sendPage(c *gin.Context, body []byte) {
+// sendPage sends a page every visitor with the same language sees alike,
+// with its ETag (304 to a browser or CDN that holds it). A CDN may keep it
+// briefly (issue 16: results day), unless this answer sets a cookie (the
+// device or language cookie): that one is the visitor's own. The body
+// follows the language, chosen by Accept-Language or the sl_lang cookie.
+func sendPage(c *gin.Context, v readcache.View) {
 	pageHeaders(c)
-	c.Data(http.StatusOK, "text/html; charset=utf-8", body)
+	cc := readcache.PublicShort
+	if len(c.Writer.Header()["Set-Cookie"]) > 0 {
+		cc = readcache.Personal
+	}
+	readcache.Write(c.Writer, c.Request, v, "text/html; charset=utf-8", cc, "Accept-Language, Cookie")
 }
 
 // renderCached renders a page that every visitor with the same key sees
 // alike, keeps it, and sends it.
 func (p *pages) renderCached(c *gin.Context, key, lang, page, title string, data any) {
-	if p.cache == nil || p.cache.ttl <= 0 {
-		p.render(c, http.StatusOK, page, title, data, nil)
-		return
-	}
 	var buf bytes.Buffer
 	// The switch keeps only the query the page is keyed by (the chosen
 	// group): a visitor's other query must not reach the shared copy.
@@ -97,8 +103,11 @@ func (p *pages) renderCached(c *gin.Context, key, lang, page, title string, data
 		c.Status(http.StatusInternalServerError)
 		return
 	}
-	p.cache.put(key, buf.Bytes(), time.Now())
-	sendPage(c, buf.Bytes())
+	pv := readcache.NewView(buf.Bytes(), 0)
+	if p.cache != nil && p.cache.ttl > 0 {
+		p.cache.put(key, pv, time.Now())
+	}
+	sendPage(c, pv)
 }
 
 // pageHeaders are every page's own headers.

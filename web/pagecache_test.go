@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/startline/startline/internal/readcache"
 )
 
 func TestPageCache(t *testing.T) {
@@ -12,7 +14,7 @@ func TestPageCache(t *testing.T) {
 	if _, ok := pc.get("a", t0); ok {
 		t.Fatal("empty cache answered")
 	}
-	pc.put("a", []byte("page a"), t0)
+	pc.put("a", readcache.NewView([]byte("page a"), 0), t0)
 	for _, tc := range []struct {
 		at   time.Duration
 		want bool
@@ -23,14 +25,14 @@ func TestPageCache(t *testing.T) {
 	}
 	// A flood of keys is bounded.
 	for i := 0; i < 3*maxCachedPages; i++ {
-		pc.put(fmt.Sprint(i), []byte("x"), t0)
+		pc.put(fmt.Sprint(i), readcache.NewView([]byte("x"), 0), t0)
 	}
 	if n := len(pc.m); n > maxCachedPages {
 		t.Errorf("%d pages kept, bound %d", n, maxCachedPages)
 	}
 	// Off when the TTL is 0.
 	off := newPageCache(0)
-	off.put("a", []byte("x"), t0)
+	off.put("a", readcache.NewView([]byte("x"), 0), t0)
 	if _, ok := off.get("a", t0); ok {
 		t.Error("a cache with no TTL answered")
 	}

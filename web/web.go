@@ -382,9 +382,9 @@ func (p *pages) event(c *gin.Context) {
 	// The page is the same for everyone with this language and chosen group.
 	lang := p.lang(c)
 	key := "event|" + c.Param("slug") + "|" + lang + "|" + c.Query("subqueue")
-	if body, ok := p.cache.get(key, time.Now()); ok {
+	if v, ok := p.cache.get(key, time.Now()); ok {
 		p.Guard.EnsureDevice(c.Writer, c.Request)
-		sendPage(c, body)
+		sendPage(c, v)
 		return
 	}
 	ev, err := p.Svc.PublicEvent(c.Request.Context(), c.Param("slug"))
@@ -763,9 +763,8 @@ func (p *pages) results(c *gin.Context) {
 	_, asked := c.GetQuery("entry")
 	lang := p.lang(c)
 	key := "results|" + c.Param("slug") + "|" + lang
-	if body, ok := p.cache.get(key, time.Now()); ok && !asked {
-		c.Header("Cache-Control", "public, max-age=5")
-		sendPage(c, body)
+	if v, ok := p.cache.get(key, time.Now()); ok && !asked {
+		sendPage(c, v)
 		return
 	}
 	ev, ds, err := p.Draws.Draws(c.Request.Context(), c.Param("slug"))
@@ -801,7 +800,6 @@ func (p *pages) results(c *gin.Context) {
 		page.Draws = append(page.Draws, v)
 	}
 	status := http.StatusOK
-	c.Header("Cache-Control", "public, max-age=5")
 	if id, asked := c.GetQuery("entry"); asked && page.Drawn {
 		f, err := p.findEntry(c.Request.Context(), ev, ds, id)
 		if err != nil {

@@ -341,6 +341,9 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 		if c.Writer.Status() >= 500 && c.Writer.Status() != http.StatusServiceUnavailable {
 			lvl = slog.LevelWarn
 		}
+		if !log.Enabled(c.Request.Context(), lvl) {
+			return // the usual case: no boxing of the fields on every hot read
+		}
 		log.Log(c.Request.Context(), lvl, "http", "method", c.Request.Method, "route", route,
 			"status", c.Writer.Status(), "ms", time.Since(start).Milliseconds())
 	}

@@ -59,7 +59,7 @@ func etagOf(b []byte) string {
 type Config struct {
 	MaxBytes int           // total bytes of views kept (default 64 MiB)
 	MaxItems int           // views kept (default 200,000)
-	TTL      time.Duration // the longest a view is served (default 30 s)
+	TTL      time.Duration // the longest a view is served (default 10 min)
 	// StaleIfError is how long past its TTL a view may still answer when
 	// the fill fails (PostgreSQL down): no change can be committed then.
 	// A view dropped by a change is never served stale. Default 5 min.
@@ -79,7 +79,7 @@ func (c Config) withDefaults() Config {
 		c.MaxItems = 200_000
 	}
 	if c.TTL <= 0 {
-		c.TTL = 30 * time.Second
+		c.TTL = 10 * time.Minute
 	}
 	if c.StaleIfError == 0 {
 		c.StaleIfError = 5 * time.Minute
