@@ -12,13 +12,13 @@ import (
 // other process's writes; both live until ctx ends. A change to an event
 // also drops the event from the services' own short-lived event cache.
 func (a *app) startViews(ctx context.Context) {
-	a.views = readcache.New(readcache.Config{})
+	views := readcache.New(readcache.Config{})
 	feed := postgres.NewViewFeed(a.cfg.DatabaseURL, a.store, a.log, func(tag string) {
-		a.views.Invalidate(tag)
+		views.Invalidate(tag)
 		if slug, ok := readcache.EventOfTag(tag); ok {
 			a.svc.ForgetEvent(slug)
 		}
-	}, a.views.Flush)
-	a.syncViews = feed.Sync
+	}, views.Flush)
+	a.views, a.syncViews = views, feed.Sync
 	go feed.Run(ctx)
 }
