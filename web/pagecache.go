@@ -2,9 +2,9 @@ package web
 
 import (
 	"bytes"
-	"net/http"
+	"context"
+	"fmt"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,62 +13,62 @@ import (
 	"github.com/startline/startline/internal/readcache"
 )
 
-// pageCache keeps rendered public pages (the same for every visitor in a
-// language) for a moment: in a rush thousands of runners open the same
-// event page each second, and executing its templates (reflection on every
-// label and number) costs far more than the cached event read it shows.
-// The page may be as stale as the TTL, which stays within the event
-// cache's own staleness.
-type pageCache struct {
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[string]renderedPage
-}
+// Public pages (the event page, the results page) are the same for every
+// visitor in a language: in a rush thousands of runners open the same one
+// each second, and executing its templates (reflection on every label and
+// number) costs far more than the reads it shows. So the rendered bytes are
+// kept (internal/readcache: bounded, one render for all the visitors
+// waiting on a cold page, an ETag hashed once) for PageCacheTTL, and
+// dropped at once when the event changes (Deps.Views, fed by the database's
+// change announcements). The page may be as stale as the TTL, which stays
+// within the event cache's own.
 
-type renderedPage struct {
-	view readcache.View // the bytes and their ETag, hashed once per render
-	at   time.Time
-}
-
-// maxCachedPages bounds the cache: keys come from slugs and a few query
-// values, and a flood of made-up ones must not grow memory.
+// maxCachedPages bounds a process's own page cache (without Deps.Views):
+// keys come from slugs and a few query values, and a flood of made-up ones
+// must not grow memory.
 const maxCachedPages = 4096
 
-func newPageCache(ttl time.Duration) *pageCache {
-	return &pageCache{ttl: ttl, m: map[string]renderedPage{}}
+// newPageCache is the page cache when Deps.Views is nil: TTL only.
+func newPageCache(ttl time.Duration) *readcache.Cache {
+	if ttl <= 0 {
+		return nil
+	}
+	return readcache.New(readcache.Config{TTL: ttl, MaxItems: maxCachedPages, StaleIfError: -1})
 }
 
-// get returns a fresh page for key.
-func (pc *pageCache) get(key string, now time.Time) (readcache.View, bool) {
-	if pc == nil || pc.ttl <= 0 {
-		return readcache.View{}, false
+// publicPage answers a public page keyed by key (its language and the query
+// it depends on are in the key), rendering it with build's data on a miss.
+// build must not touch c: the render is shared by every visitor waiting.
+// keep is the query the language switch keeps.
+func (p *pages) publicPage(c *gin.Context, key, slug, lang, page string, keep url.Values,
+	build func(ctx context.Context) (title string, data any, err error)) {
+	path := c.Request.URL.Path
+	fill := func(ctx context.Context) (readcache.View, error) {
+		title, data, err := build(ctx)
+		if err != nil {
+			return readcache.View{}, err
+		}
+		var buf bytes.Buffer
+		to := otherLang(lang)
+		v := view{Lang: lang, T: translator(lang), Path: path, Title: title, Dev: p.Dev, Data: data,
+			Switch: langSwitch{Code: to, Label: translator(lang)("lang.other"), Href: langHref(path, keep, to)}}
+		if err := p.tpl[page].Execute(&buf, v); err != nil {
+			return readcache.View{}, fmt.Errorf("render %s: %w", page, err)
+		}
+		return readcache.NewView(buf.Bytes(), p.PageCacheTTL, readcache.EventTag(slug)), nil
 	}
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	r, ok := pc.m[key]
-	if !ok || now.Sub(r.at) >= pc.ttl {
-		return readcache.View{}, false
+	var pv readcache.View
+	var err error
+	if p.cache == nil {
+		pv, err = fill(c.Request.Context())
+	} else {
+		pv, _, err = p.cache.Get(c.Request.Context(), "page:"+key, fill, nil)
 	}
-	return r.view, true
-}
-
-func (pc *pageCache) put(key string, v readcache.View, now time.Time) {
-	if pc == nil || pc.ttl <= 0 {
+	if err != nil {
+		p.fail(c, err)
 		return
 	}
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if len(pc.m) >= maxCachedPages {
-		for k, r := range pc.m { // drop the stale ones; if none is, start over
-			if now.Sub(r.at) >= pc.ttl {
-				delete(pc.m, k)
-			}
-		}
-		if len(pc.m) >= maxCachedPages {
-			clear(pc.m)
-		}
-	}
-	pc.m[key] = renderedPage{view: v, at: now}
+	sendPage(c, pv)
 }
 
 // sendPage sends a page every visitor with the same language sees alike,
@@ -83,31 +83,6 @@ func sendPage(c *gin.Context, v readcache.View) {
 		cc = readcache.Personal
 	}
 	readcache.Write(c.Writer, c.Request, v, "text/html; charset=utf-8", cc, "Accept-Language, Cookie")
-}
-
-// renderCached renders a page that every visitor with the same key sees
-// alike, keeps it, and sends it.
-func (p *pages) renderCached(c *gin.Context, key, lang, page, title string, data any) {
-	var buf bytes.Buffer
-	// The switch keeps only the query the page is keyed by (the chosen
-	// group): a visitor's other query must not reach the shared copy.
-	keep := url.Values{}
-	if g := c.Query("subqueue"); g != "" && strings.Contains(key, "|"+g) {
-		keep.Set("subqueue", g)
-	}
-	to := otherLang(lang)
-	v := view{Lang: lang, T: translator(lang), Path: c.Request.URL.Path, Title: title, Dev: p.Dev, Data: data,
-		Switch: langSwitch{Code: to, Label: translator(lang)("lang.other"), Href: langHref(c.Request.URL.Path, keep, to)}}
-	if err := p.tpl[page].Execute(&buf, v); err != nil {
-		p.Log.Error("render", "page", page, "err", err)
-		c.Status(http.StatusInternalServerError)
-		return
-	}
-	pv := readcache.NewView(buf.Bytes(), 0)
-	if p.cache != nil && p.cache.ttl > 0 {
-		p.cache.put(key, pv, time.Now())
-	}
-	sendPage(c, pv)
 }
 
 // pageHeaders are every page's own headers.
