@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"compress/gzip"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -40,7 +42,7 @@ func TestPublicPagesRevalidate(t *testing.T) {
 			if code != 200 || etag == "" || body == "" {
 				t.Fatalf("%d ETag %q", code, etag)
 			}
-			for k, want := range map[string]string{"Cache-Control": readcache.PublicShort, "Vary": "Accept-Language, Cookie",
+			for k, want := range map[string]string{"Cache-Control": readcache.PublicShort, "Vary": "Accept-Language, Cookie, Accept-Encoding",
 				"X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"} {
 				if got := h.Get(k); got != want {
 					t.Errorf("%s %q, want %q", k, got, want)
@@ -52,6 +54,25 @@ func TestPublicPagesRevalidate(t *testing.T) {
 			}
 		})
 	}
+	// Gzipped once for the clients that take it; the same page inside.
+	_, plain, _ := s.get("/events/spring/results")
+	code, zipped, h := s.get("/events/spring/results", "Accept-Encoding", "gzip")
+	if code != 200 || h.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("gzip asked: %d, Content-Encoding %q", code, h.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(strings.NewReader(zipped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unzipped, _ := io.ReadAll(zr); string(unzipped) != plain || len(zipped) >= len(plain) {
+		t.Errorf("gzipped page (%d bytes) is not the page (%d bytes)", len(zipped), len(plain))
+	}
+	for _, ae := range []string{"gzip;q=0", "br", "identity"} {
+		if _, _, h := s.get("/events/spring/results", "Accept-Encoding", ae); h.Get("Content-Encoding") != "" {
+			t.Errorf("Accept-Encoding %q: got %q", ae, h.Get("Content-Encoding"))
+		}
+	}
+
 	_, en, _ := s.get("/events/spring", "Cookie", device)
 	_, ko, _ := s.get("/events/spring", "Cookie", device, "Accept-Language", "ko-KR")
 	if en == ko {
