@@ -61,10 +61,10 @@ type Deps struct {
 	// Views keeps encoded event, results and entry status views in memory
 	// (issue 16, readcache.go); nil: built per request.
 	Views *readcache.Cache
-	// SyncViews returns once every change committed so far has reached
+	// ViewSync returns once every change committed so far has reached
 	// Views (postgres.ViewFeed.Sync); write routes call it before
 	// answering, so this process's next read shows the write. nil: none.
-	SyncViews func(context.Context) error
+	ViewSync func(context.Context) error
 }
 
 type handler struct {

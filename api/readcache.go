@@ -201,14 +201,17 @@ func statusViewTTL(v lottery.EntryView, now time.Time) time.Duration {
 // Reads, and the writes that only create rows no view holds yet (codes,
 // applications, waiting-room joins), skip it.
 func (h *handler) syncViews(c *gin.Context) {
-	if h.SyncViews == nil || !syncsViews(c.Request.Method, c.FullPath()) {
+	if h.ViewSync == nil || !syncsViews(c.Request.Method, c.FullPath()) {
 		c.Next()
 		return
 	}
 	c.Next()
+	if c.Writer.Status() >= 400 {
+		return // refused or failed: nothing to wait for (and no log line per request in an outage)
+	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 250*time.Millisecond)
 	defer cancel()
-	if err := h.SyncViews(ctx); err != nil {
+	if err := h.ViewSync(ctx); err != nil {
 		h.Log.WarnContext(ctx, "views not synced after a write; other reads catch up within the feed's delay", "err", err)
 	}
 }

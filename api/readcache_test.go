@@ -62,7 +62,7 @@ func (e *env) cachedProcess() apiProcess {
 		e.t.Fatal(err)
 	}
 	d := e.deps
-	d.Views, d.SyncViews = c, feed.Sync
+	d.Views, d.ViewSync = c, feed.Sync
 	api.Register(r, d)
 	srv := httptest.NewServer(r)
 	e.t.Cleanup(srv.Close)
@@ -350,7 +350,7 @@ func (e *env) proxiedProcess() (apiProcess, *tcpProxy) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Offers: off, Waitroom: wr, Log: log, Views: views, SyncViews: feed.Sync,
+	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Offers: off, Waitroom: wr, Log: log, Views: views, ViewSync: feed.Sync,
 		Guard: guardtest.New(t, log, guardtest.Options{}), Readyz: store.Ping})
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)

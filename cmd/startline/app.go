@@ -47,34 +47,34 @@ import (
 
 // app holds the opened dependencies shared by the commands.
 type app struct {
-	cfg       config
-	log       *slog.Logger
-	store     *postgres.Store
-	redis     redis.UniversalClient
-	asynqOpt  asynq.RedisConnOpt
-	tasks     *worker.Client
-	queues    *asynqmon.HTTPHandler // the staff queue monitor; opened by router
-	svc       *lottery.Service
-	reg       *registration.Service
-	draws     *draws.Service
-	stats     *drawstats.Service // odds before the draw, statistics after
-	series    *series.Service    // series, editions, history imports
-	exports   *exports.Service   // CSV exports, bibs, the entries list (issue 14)
-	checkin   *checkin.Service   // race-day check-in (issue 15)
-	offers    *offers.Service
-	waitroom  *waitroom.Service
-	staff     *staff.Service
-	review    *review.Service
-	self      *selfservice.Service // my entries, withdraw, erase, retention
-	guard     *guard.Guard
-	sandbox   *sandbox.Provider
-	cards     *offers.Charger // the card-on-file charge pass (issue 15); nil: the provider saves no cards
-	site      *httpkit.Site   // public URL and trusted proxies: cookies, absolute URLs
-	mails     *lottery.MailRenderer
-	metrics   *metrics.Metrics // GET /metrics; the apply decisions, mail and task failures report here
-	inspect   *asynq.Inspector // the task queues' sizes for the metrics
-	views     *readcache.Cache // the API's read cache (views.go); nil: none
-	syncViews func(context.Context) error
+	cfg      config
+	log      *slog.Logger
+	store    *postgres.Store
+	redis    redis.UniversalClient
+	asynqOpt asynq.RedisConnOpt
+	tasks    *worker.Client
+	queues   *asynqmon.HTTPHandler // the staff queue monitor; opened by router
+	svc      *lottery.Service
+	reg      *registration.Service
+	draws    *draws.Service
+	stats    *drawstats.Service // odds before the draw, statistics after
+	series   *series.Service    // series, editions, history imports
+	exports  *exports.Service   // CSV exports, bibs, the entries list (issue 14)
+	checkin  *checkin.Service   // race-day check-in (issue 15)
+	offers   *offers.Service
+	waitroom *waitroom.Service
+	staff    *staff.Service
+	review   *review.Service
+	self     *selfservice.Service // my entries, withdraw, erase, retention
+	guard    *guard.Guard
+	sandbox  *sandbox.Provider
+	cards    *offers.Charger // the card-on-file charge pass (issue 15); nil: the provider saves no cards
+	site     *httpkit.Site   // public URL and trusted proxies: cookies, absolute URLs
+	mails    *lottery.MailRenderer
+	metrics  *metrics.Metrics // GET /metrics; the apply decisions, mail and task failures report here
+	inspect  *asynq.Inspector // the task queues' sizes for the metrics
+	views    *readcache.Cache // the API's read cache (views.go); nil: none
+	viewSync func(context.Context) error
 }
 
 // outbox is the dev outbox's view of the mail: intents rendered as the
@@ -259,18 +259,18 @@ func (a *app) router() (*gin.Engine, error) {
 		return nil, err
 	}
 	api.Register(r, api.Deps{Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(), Readyz: a.ready,
-		Offers:    a.offers,
-		Cards:     a.cards,
-		Waitroom:  a.waitroom,
-		Staff:     a.staff,
-		Review:    a.review,
-		Self:      a.self,
-		Series:    a.series,
-		Exports:   a.exports,
-		Checkin:   a.checkin,
-		Views:     a.views,
-		SyncViews: a.syncViews,
-		Site:      a.site})
+		Offers:   a.offers,
+		Cards:    a.cards,
+		Waitroom: a.waitroom,
+		Staff:    a.staff,
+		Review:   a.review,
+		Self:     a.self,
+		Series:   a.series,
+		Exports:  a.exports,
+		Checkin:  a.checkin,
+		Views:    a.views,
+		ViewSync: a.viewSync,
+		Site:     a.site})
 	// The Asynq monitor (asynqmon), the maintained web UI for the task
 	// queues; web shows it to signed-in staff only. Read-only: a change
 	// made there (pausing a queue, deleting a task) would be a staff action

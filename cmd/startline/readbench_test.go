@@ -101,7 +101,7 @@ func TestReadBenchServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.views, a.syncViews = nil, nil
+	a.views, a.viewSync = nil, nil
 	uncached, err := a.router()
 	if err != nil {
 		t.Fatal(err)
