@@ -112,8 +112,8 @@ type pages struct {
 func Register(engine *gin.Engine, d Deps) error {
 	p := &pages{Deps: d, gate: gate.New(d.Guard, d.Registration, d.Staff), tpl: map[string]*template.Template{},
 		cache: d.Views}
-	if p.cache == nil {
-		p.cache = newPageCache(d.PageCacheTTL)
+	if p.cache == nil || d.PageCacheTTL <= 0 {
+		p.cache = newPageCache(d.PageCacheTTL) // nil at TTL 0: rendered per request
 	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
