@@ -13,6 +13,7 @@ import (
 	"github.com/startline/startline/antibot/guard"
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
+	"github.com/startline/startline/internal/readcache"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/checkin"
 	"github.com/startline/startline/lottery/draws"
@@ -57,6 +58,13 @@ type Deps struct {
 	// Cards tells where a saved card's off-session charge stands (issue
 	// 15); nil: the entry status carries no card_charge.
 	Cards *offers.Charger
+	// Views keeps encoded event, results and entry status views in memory
+	// (issue 16, readcache.go); nil: built per request.
+	Views *readcache.Cache
+	// ViewSync returns once every change committed so far has reached
+	// Views (postgres.ViewFeed.Sync); write routes call it before
+	// answering, so this process's next read shows the write. nil: none.
+	ViewSync func(context.Context) error
 }
 
 type handler struct {
@@ -79,7 +87,7 @@ func Register(r *gin.Engine, d Deps) {
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", h.readyz)
 
-	v1 := r.Group("/api/v1", httpkit.CheckInput(h.refuse, false), h.limitBody)
+	v1 := r.Group("/api/v1", httpkit.CheckInput(h.refuse, false), h.limitBody, h.syncViews)
 	v1.GET("/events", h.listEvents)
 	v1.GET("/events/:slug", h.getEvent)
 	v1.POST("/events/:slug/challenge", h.challenge)
@@ -158,7 +166,11 @@ func (h *handler) readyz(c *gin.Context) {
 }
 
 func (h *handler) limitBody(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.MaxBody)
+	// A GET's body is never read: no limiter to allocate on the hot reads
+	// (issue 16's profiles).
+	if c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, h.MaxBody)
+	}
 	c.Next()
 }
 

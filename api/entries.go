@@ -173,21 +173,6 @@ func ticketsRecord(x lottery.TicketsExplained) ticketsRecordJSON {
 	return out
 }
 
-func (h *handler) entryStatus(c *gin.Context) {
-	v, err := h.Registration.EntryStatus(c.Request.Context(), c.Param("id"), c.Query("token"))
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
-	c.Header("Cache-Control", "private, no-store")
-	out := h.entryView(c, v)
-	if err := h.withAppeal(c, v, &out); err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
-}
-
 // entryView is what the holder of an entry's receipt reads of it.
 func (h *handler) entryView(c *gin.Context, v lottery.EntryView) entryJSON {
 	e := v.Entry

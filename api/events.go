@@ -3,13 +3,11 @@ package api
 import (
 	"bytes"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/startline/startline/lottery"
-	"github.com/startline/startline/lottery/draws"
 )
 
 func (h *handler) listEvents(c *gin.Context) {
@@ -25,18 +23,6 @@ func (h *handler) listEvents(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "public, max-age=2")
 	c.JSON(http.StatusOK, gin.H{"events": out})
-}
-
-func (h *handler) getEvent(c *gin.Context) {
-	ev, err := h.Svc.PublicEvent(c.Request.Context(), c.Param("slug"))
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
-	v := eventView(ev, h.Svc.Now())
-	h.withOdds(c.Request.Context(), &v, ev)
-	c.Header("Cache-Control", "public, max-age=2")
-	c.JSON(http.StatusOK, v)
 }
 
 // eventSpec reads an event's JSON body (POST and PUT /admin/events);
@@ -118,51 +104,6 @@ type drawJSON struct {
 	// ticket count beside them (lottery/drawstats).
 	oddsFields
 	Selection []selectionJSON `json:"selection,omitempty"`
-}
-
-func (h *handler) draws(c *gin.Context) {
-	ev, ds, err := h.Draws.Draws(c.Request.Context(), c.Param("slug"))
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
-	out := make([]drawJSON, 0, len(ds))
-	for _, d := range ds {
-		j := drawJSON{SubQueue: d.SubQueue, Status: d.Status, Capacity: d.Capacity, Entries: d.Entries,
-			EntriesRoot: d.EntriesRoot, Commitment: ev.Commitment, BeaconRound: ev.BeaconRound, SeedSecret: ev.SeedSecret,
-			Selected: d.Selected, Waitlisted: d.Waitlisted, ArtifactHash: d.ArtifactHash, DrawnAt: d.DrawnAt}
-		if ev.RevealedAt != nil {
-			j.Beacon = &ev.Beacon
-		}
-		if d.Status == lottery.DrawDrawn {
-			j.ArtifactURL = "/api/v1/events/" + ev.Slug + "/draws/" + d.SubQueue + "/artifact.json"
-		}
-		out = append(out, j)
-	}
-	h.withDrawStats(c.Request.Context(), out, ev, ds)
-	c.Header("Cache-Control", "public, max-age=2")
-	c.JSON(http.StatusOK, gin.H{"event": ev.Slug, "status": ev.Phase(h.Svc.Now()), "commitment": ev.Commitment, "draws": out})
-}
-
-func (h *handler) artifact(c *gin.Context) {
-	b, err := h.Draws.Artifact(c.Request.Context(), c.Param("slug"), c.Param("subqueue"))
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
-	c.Header("Cache-Control", "public, max-age=3600, immutable") // a published draw never changes
-	c.Header("Vary", "Accept-Encoding")
-	if strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
-		c.Header("Content-Encoding", "gzip")
-		c.Data(http.StatusOK, "application/json", b)
-		return
-	}
-	raw, err := draws.Gunzip(b)
-	if err != nil {
-		writeError(c, h.Log, err)
-		return
-	}
-	c.Data(http.StatusOK, "application/json", raw)
 }
 
 type capacityBody struct {

@@ -69,6 +69,8 @@ type env struct {
 	totp      map[string]string // staff e-mail → TOTP secret
 	applied   *applyLog         // the decisions registration reported (issue 14, metrics)
 	reg       *registration.Service
+	dsn       string   // the test database (readcache_test.go listens on it)
+	deps      api.Deps // what srv was built from, to mount more API processes on the same services
 }
 
 var testStart = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -88,7 +90,7 @@ var trustedProxiesOverride = map[*testing.T][]string{}
 
 func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *env {
 	t.Helper()
-	store, _ := pgtest.NewStore(t)
+	store, dsn := pgtest.NewStore(t)
 	keys, err := lottery.NewKeys([]byte("test-secret-key-test-secret-key-0123456789"))
 	if err != nil {
 		t.Fatal(err)
@@ -116,16 +118,17 @@ func newEnvRules(t *testing.T, dev bool, rules []abredis.Rule, failOpen bool) *e
 		t.Fatal(err)
 	}
 	g := guardtest.New(t, log, guardtest.Options{Rules: rules, FailOpen: failOpen, RedisURL: redisURLOverride[t]})
-	api.Register(r, api.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g,
+	deps := api.Deps{Svc: svc, Registration: reg, Draws: dr, Stats: stats, Offers: off, Staff: stf, Review: rev, Waitroom: wr, Guard: g,
 		Series: series.NewService(store, "KR", svc.ForgetEvent), Exports: exports.NewService(store, svc, log, "KR"), Log: log, Dev: dev, Self: self,
 		Checkin: checkin.NewService(store, checkin.NewSigner(keys.Derive("checkin")), clk.Now),
 		Cards:   offers.NewCharger(store, nil, offers.NewMemoryMeter(), clk, nil, log), // reads only: where a charge stands
 		Outbox:  lottery.RenderingOutbox{MailStore: store, Renderer: lottery.NewMailRenderer(store, keys, testPublicURL)},
-		Readyz:  func(ctx context.Context) error { return store.Ping(ctx) }})
+		Readyz:  func(ctx context.Context) error { return store.Ping(ctx) }}
+	api.Register(r, deps)
 	srv := httptest.NewServer(r)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, store: store, svc: svc, draws: dr, stats: stats, offers: off, review: rev, staff: stf, waitroom: wr, self: self, keys: keys, clock: clk, srv: srv, totp: map[string]string{},
-		applied: applied, reg: reg}
+		applied: applied, reg: reg, dsn: dsn, deps: deps}
 	ctx := context.Background()
 	for _, s := range []struct {
 		email string

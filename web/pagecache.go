@@ -2,6 +2,9 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,96 +12,123 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/startline/startline/internal/readcache"
 )
 
-// pageCache keeps rendered public pages (the same for every visitor in a
-// language) for a moment: in a rush thousands of runners open the same
-// event page each second, and executing its templates (reflection on every
-// label and number) costs far more than the cached event read it shows.
-// The page may be as stale as the TTL, which stays within the event
-// cache's own staleness.
-type pageCache struct {
-	ttl time.Duration
-	mu  sync.Mutex
-	m   map[string]renderedPage
-}
+// Public pages (the event page, the results page) are the same for every
+// visitor in a language: in a rush thousands of runners open the same one
+// each second, and executing its templates (reflection on every label and
+// number) costs far more than the reads it shows. So the rendered bytes are
+// kept (internal/readcache: bounded, one render for all the visitors
+// waiting on a cold page, an ETag hashed once) for PageCacheTTL, and
+// dropped at once when the event changes (Deps.Views, fed by the database's
+// change announcements). The page may be as stale as the TTL, which stays
+// within the event cache's own.
 
-type renderedPage struct {
-	body []byte
-	at   time.Time
-}
-
-// maxCachedPages bounds the cache: keys come from slugs and a few query
-// values, and a flood of made-up ones must not grow memory.
+// maxCachedPages bounds a process's own page cache (without Deps.Views):
+// keys come from slugs and a few query values, and a flood of made-up ones
+// must not grow memory.
 const maxCachedPages = 4096
 
-func newPageCache(ttl time.Duration) *pageCache {
-	return &pageCache{ttl: ttl, m: map[string]renderedPage{}}
+// newPageCache is the page cache when Deps.Views is nil: TTL only.
+func newPageCache(ttl time.Duration) *readcache.Cache {
+	if ttl <= 0 {
+		return nil
+	}
+	return readcache.New(readcache.Config{TTL: ttl, MaxItems: maxCachedPages, StaleIfError: -1})
 }
 
-// get returns a fresh page for key.
-func (pc *pageCache) get(key string, now time.Time) ([]byte, bool) {
-	if pc == nil || pc.ttl <= 0 {
-		return nil, false
+// publicPage answers a public page keyed by key (its language and the query
+// it depends on are in the key), rendering it with build's data on a miss.
+// build must not touch c: the render is shared by every visitor waiting.
+// keep is the query the language switch keeps.
+func (p *pages) publicPage(c *gin.Context, key, slug, lang, page string, keep url.Values,
+	build func(ctx context.Context) (title string, data any, err error)) {
+	path := c.Request.URL.Path
+	fill := func(ctx context.Context) (readcache.View, error) {
+		title, data, err := build(ctx)
+		if err != nil {
+			return readcache.View{}, err
+		}
+		var buf bytes.Buffer
+		to := otherLang(lang)
+		v := view{Lang: lang, T: translator(lang), Path: path, Title: title, Dev: p.Dev, Data: data,
+			Switch: langSwitch{Code: to, Label: translator(lang)("lang.other"), Href: langHref(path, keep, to)}}
+		if err := p.tpl[page].Execute(&buf, v); err != nil {
+			return readcache.View{}, fmt.Errorf("render %s: %w", page, err)
+		}
+		return readcache.NewView(buf.Bytes(), p.PageCacheTTL, readcache.EventTag(slug)), nil
 	}
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	r, ok := pc.m[key]
-	if !ok || now.Sub(r.at) >= pc.ttl {
-		return nil, false
-	}
-	return r.body, true
-}
-
-func (pc *pageCache) put(key string, body []byte, now time.Time) {
-	if pc == nil || pc.ttl <= 0 {
-		return
-	}
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if len(pc.m) >= maxCachedPages {
-		for k, r := range pc.m { // drop the stale ones; if none is, start over
-			if now.Sub(r.at) >= pc.ttl {
-				delete(pc.m, k)
+	// A browser (or CDN) that takes gzip gets the page compressed once per
+	// render: the results page lists hundreds of ids (~65 KB, ~10 KB
+	// gzipped), and sending it raw made the bytes, not the render, the cost.
+	gz := acceptsGzip(c.Request)
+	if gz {
+		plain, plainKey := fill, "page:"+key
+		fill = func(ctx context.Context) (readcache.View, error) {
+			var v readcache.View
+			var err error
+			if p.cache == nil {
+				v, err = plain(ctx)
+			} else {
+				v, _, err = p.cache.Get(ctx, plainKey, plain, nil)
 			}
+			if err != nil {
+				return readcache.View{}, err
+			}
+			var buf bytes.Buffer
+			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+			_, _ = zw.Write(v.Body)
+			if err := zw.Close(); err != nil {
+				return readcache.View{}, fmt.Errorf("gzip %s: %w", page, err)
+			}
+			return readcache.NewView(buf.Bytes(), v.TTL, v.Tags...), nil
 		}
-		if len(pc.m) >= maxCachedPages {
-			clear(pc.m)
-		}
+		key += "|gzip"
 	}
-	pc.m[key] = renderedPage{body: body, at: now}
+	var pv readcache.View
+	var err error
+	if p.cache == nil {
+		pv, err = fill(c.Request.Context())
+	} else {
+		pv, _, err = p.cache.Get(c.Request.Context(), "page:"+key, fill, nil)
+	}
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	if gz {
+		c.Header("Content-Encoding", "gzip")
+	}
+	sendPage(c, pv)
 }
 
-// sendPage sends a rendered page.
-func sendPage(c *gin.Context, body []byte) {
+// acceptsGzip reports whether the request's Accept-Encoding lists gzip
+// without refusing it (q=0).
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
+}
+
+// sendPage sends a page every visitor with the same language sees alike,
+// with its ETag (304 to a browser or CDN that holds it). A CDN may keep it
+// briefly (issue 16: results day), unless this answer sets a cookie (the
+// device or language cookie): that one is the visitor's own. The body
+// follows the language, chosen by Accept-Language or the sl_lang cookie.
+func sendPage(c *gin.Context, v readcache.View) {
 	pageHeaders(c)
-	c.Data(http.StatusOK, "text/html; charset=utf-8", body)
-}
-
-// renderCached renders a page that every visitor with the same key sees
-// alike, keeps it, and sends it.
-func (p *pages) renderCached(c *gin.Context, key, lang, page, title string, data any) {
-	if p.cache == nil || p.cache.ttl <= 0 {
-		p.render(c, http.StatusOK, page, title, data, nil)
-		return
+	cc := readcache.PublicShort
+	if len(c.Writer.Header()["Set-Cookie"]) > 0 {
+		cc = readcache.Personal
 	}
-	var buf bytes.Buffer
-	// The switch keeps only the query the page is keyed by (the chosen
-	// group): a visitor's other query must not reach the shared copy.
-	keep := url.Values{}
-	if g := c.Query("subqueue"); g != "" && strings.Contains(key, "|"+g) {
-		keep.Set("subqueue", g)
-	}
-	to := otherLang(lang)
-	v := view{Lang: lang, T: translator(lang), Path: c.Request.URL.Path, Title: title, Dev: p.Dev, Data: data,
-		Switch: langSwitch{Code: to, Label: translator(lang)("lang.other"), Href: langHref(c.Request.URL.Path, keep, to)}}
-	if err := p.tpl[page].Execute(&buf, v); err != nil {
-		p.Log.Error("render", "page", page, "err", err)
-		c.Status(http.StatusInternalServerError)
-		return
-	}
-	p.cache.put(key, buf.Bytes(), time.Now())
-	sendPage(c, buf.Bytes())
+	readcache.Write(c.Writer, c.Request, v, "text/html; charset=utf-8", cc, "Accept-Language, Cookie, Accept-Encoding")
 }
 
 // pageHeaders are every page's own headers.

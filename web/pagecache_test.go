@@ -1,37 +1,29 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/startline/startline/internal/readcache"
 )
 
+// TestPageCache: the pages' own cache (without Deps.Views) is off at TTL 0
+// and bounded however many keys are asked (TTL and LRU rules:
+// internal/readcache).
 func TestPageCache(t *testing.T) {
-	t0 := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
-	pc := newPageCache(time.Second)
-	if _, ok := pc.get("a", t0); ok {
-		t.Fatal("empty cache answered")
+	if newPageCache(0) != nil {
+		t.Error("a page cache with no TTL")
 	}
-	pc.put("a", []byte("page a"), t0)
-	for _, tc := range []struct {
-		at   time.Duration
-		want bool
-	}{{0, true}, {999 * time.Millisecond, true}, {time.Second, false}, {time.Hour, false}} {
-		if _, ok := pc.get("a", t0.Add(tc.at)); ok != tc.want {
-			t.Errorf("get after %v: %v, want %v", tc.at, ok, tc.want)
+	pc := newPageCache(time.Second)
+	fill := func(context.Context) (readcache.View, error) { return readcache.NewView([]byte("x"), 0), nil }
+	for i := 0; i < 3*maxCachedPages; i++ {
+		if _, _, err := pc.Get(context.Background(), fmt.Sprint(i), fill, nil); err != nil {
+			t.Fatal(err)
 		}
 	}
-	// A flood of keys is bounded.
-	for i := 0; i < 3*maxCachedPages; i++ {
-		pc.put(fmt.Sprint(i), []byte("x"), t0)
-	}
-	if n := len(pc.m); n > maxCachedPages {
+	if n := pc.Stats().Items; n > maxCachedPages {
 		t.Errorf("%d pages kept, bound %d", n, maxCachedPages)
-	}
-	// Off when the TTL is 0.
-	off := newPageCache(0)
-	off.put("a", []byte("x"), t0)
-	if _, ok := off.get("a", t0); ok {
-		t.Error("a cache with no TTL answered")
 	}
 }

@@ -5,6 +5,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"embed"
 	"encoding/hex"
@@ -27,6 +28,7 @@ import (
 	"github.com/startline/startline/antibot/guard"
 	"github.com/startline/startline/internal/gate"
 	"github.com/startline/startline/internal/httpkit"
+	"github.com/startline/startline/internal/readcache"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/checkin"
 	"github.com/startline/startline/lottery/dashboard"
@@ -83,6 +85,10 @@ type Deps struct {
 	// PageCacheTTL keeps the rendered event page that long (one per event,
 	// language and chosen group); 0 renders every request.
 	PageCacheTTL time.Duration
+	// Views, when set, keeps those pages in the API's read cache, whose
+	// change feed drops them the moment their event changes (issue 16);
+	// nil: a cache of the pages' own, TTL only.
+	Views *readcache.Cache
 	// Self runs "my entries", withdrawals and erasures (issue 13).
 	Self *selfservice.Service
 	// Dashboard computes the organizer's dashboard (issue 14); nil: the
@@ -97,7 +103,7 @@ type pages struct {
 	Deps
 	gate  *gate.Gate // the runner and staff-login checks, shared with the API
 	tpl   map[string]*template.Template
-	cache *pageCache // rendered public pages, see PageCacheTTL
+	cache *readcache.Cache // rendered public pages (pagecache.go); nil: rendered per request
 }
 
 // Register mounts the runner pages and static files on the engine. Every
@@ -105,7 +111,10 @@ type pages struct {
 // query and form values and the headers the service reads.
 func Register(engine *gin.Engine, d Deps) error {
 	p := &pages{Deps: d, gate: gate.New(d.Guard, d.Registration, d.Staff), tpl: map[string]*template.Template{},
-		cache: newPageCache(d.PageCacheTTL)}
+		cache: d.Views}
+	if p.cache == nil || d.PageCacheTTL <= 0 {
+		p.cache = newPageCache(d.PageCacheTTL) // nil at TTL 0: rendered per request
+	}
 	names, err := fs.Glob(templateFS, "templates/*.html")
 	if err != nil {
 		return err
@@ -383,29 +392,29 @@ type eventPage struct {
 
 func (p *pages) event(c *gin.Context) {
 	// The page is the same for everyone with this language and chosen group.
-	lang := p.lang(c)
-	key := "event|" + c.Param("slug") + "|" + lang + "|" + c.Query("subqueue")
-	if body, ok := p.cache.get(key, time.Now()); ok {
-		p.Guard.EnsureDevice(c.Writer, c.Request)
-		sendPage(c, body)
-		return
-	}
-	ev, err := p.Svc.PublicEvent(c.Request.Context(), c.Param("slug"))
-	if err != nil {
-		p.fail(c, err)
-		return
+	lang, slug, group := p.lang(c), c.Param("slug"), c.Query("subqueue")
+	keep := url.Values{}
+	if group != "" {
+		keep.Set("subqueue", group)
 	}
 	p.Guard.EnsureDevice(c.Writer, c.Request)
-	now := p.Svc.Now()
-	page := eventPage{Event: ev, Phase: ev.Phase(now), SubQueues: ev.SubQueues(), Selected: c.Query("subqueue")}
-	for _, sq := range page.SubQueues {
-		page.Lottery = page.Lottery || sq.Mode != lottery.ModeOrdered
-		if page.Phase == lottery.EventPublished && sq.Mode == lottery.ModeOrdered && ev.CheckJoin(now, sq) == nil {
-			page.Prequeues = append(page.Prequeues, sq)
-		}
-	}
-	page.Odds = p.eventOdds(c.Request.Context(), ev)
-	p.renderCached(c, key, lang, "event", ev.Name, page)
+	p.publicPage(c, "event|"+slug+"|"+lang+"|"+group, slug, lang, "event", keep,
+		func(ctx context.Context) (string, any, error) {
+			ev, err := p.Svc.PublicEvent(ctx, slug)
+			if err != nil {
+				return "", nil, err
+			}
+			now := p.Svc.Now()
+			page := eventPage{Event: ev, Phase: ev.Phase(now), SubQueues: ev.SubQueues(), Selected: group}
+			for _, sq := range page.SubQueues {
+				page.Lottery = page.Lottery || sq.Mode != lottery.ModeOrdered
+				if page.Phase == lottery.EventPublished && sq.Mode == lottery.ModeOrdered && ev.CheckJoin(now, sq) == nil {
+					page.Prequeues = append(page.Prequeues, sq)
+				}
+			}
+			page.Odds = p.eventOdds(ctx, ev)
+			return ev.Name, page, nil
+		})
 }
 
 // applyForm carries the runner's answers between the steps.
@@ -763,22 +772,46 @@ const maxListed = 500
 
 func (p *pages) results(c *gin.Context) {
 	// Without "find my entry" the page is the same for everyone in a language.
-	_, asked := c.GetQuery("entry")
-	lang := p.lang(c)
-	key := "results|" + c.Param("slug") + "|" + lang
-	if body, ok := p.cache.get(key, time.Now()); ok && !asked {
-		c.Header("Cache-Control", "public, max-age=5")
-		sendPage(c, body)
+	lang, slug := p.lang(c), c.Param("slug")
+	id, asked := c.GetQuery("entry")
+	if !asked {
+		p.publicPage(c, "results|"+slug+"|"+lang, slug, lang, "results", url.Values{},
+			func(ctx context.Context) (string, any, error) {
+				page, _, err := p.resultsPage(ctx, slug)
+				return page.Event.Name, page, err
+			})
 		return
 	}
-	ev, ds, err := p.Draws.Draws(c.Request.Context(), c.Param("slug"))
+	page, ds, err := p.resultsPage(c.Request.Context(), slug)
 	if err != nil {
 		p.fail(c, err)
 		return
 	}
+	status := http.StatusOK
+	if page.Drawn {
+		f, err := p.findEntry(c.Request.Context(), page.Event, ds, id)
+		if err != nil {
+			p.fail(c, err)
+			return
+		}
+		page.Find = &f
+		c.Header("Cache-Control", "private, max-age=5")
+		if !f.Found {
+			status = http.StatusNotFound
+		}
+	}
+	p.render(c, status, "results", page.Event.Name, page, nil)
+}
+
+// resultsPage reads what the results page shows of an event's draws.
+func (p *pages) resultsPage(ctx context.Context, slug string) (resultsPage, []lottery.DrawInfo, error) {
+	ev, ds, err := p.Draws.Draws(ctx, slug)
+	if err != nil {
+		return resultsPage{}, nil, err
+	}
 	page := resultsPage{Event: ev, Phase: ev.Phase(p.Svc.Now())}
 	page.RevealNotBefore, _ = lottery.RevealNotBefore(ev)
-	stats := p.drawResults(c.Request.Context(), ev, ds)
+	stats := p.drawResults(ctx, ev, ds)
 	for _, d := range ds {
 		v := drawView{DrawInfo: d, Name: ev.SubQueueName(d.SubQueue), Frozen: "/api/v1/events/" + ev.Slug + "/draws/" + d.SubQueue + "/frozen.json"}
 		if st, ok := stats[d.SubQueueID]; ok {
@@ -787,10 +820,9 @@ func (p *pages) results(c *gin.Context) {
 		if d.Status == lottery.DrawDrawn {
 			page.Drawn = true
 			v.Artifact = drawArtifactPath(ev.Slug, d.SubQueue)
-			places, ids, err := p.Draws.DrawOrder(c.Request.Context(), d.SubQueueID, maxListed)
+			places, ids, err := p.Draws.DrawOrder(ctx, d.SubQueueID, maxListed)
 			if err != nil {
-				p.fail(c, err)
-				return
+				return resultsPage{}, nil, err
 			}
 			for i, pl := range places {
 				if pl.Selected {
@@ -803,25 +835,7 @@ func (p *pages) results(c *gin.Context) {
 		}
 		page.Draws = append(page.Draws, v)
 	}
-	status := http.StatusOK
-	c.Header("Cache-Control", "public, max-age=5")
-	if id, asked := c.GetQuery("entry"); asked && page.Drawn {
-		f, err := p.findEntry(c.Request.Context(), ev, ds, id)
-		if err != nil {
-			p.fail(c, err)
-			return
-		}
-		page.Find = &f
-		c.Header("Cache-Control", "private, max-age=5")
-		if !f.Found {
-			status = http.StatusNotFound
-		}
-	}
-	if page.Find == nil {
-		p.renderCached(c, key, lang, "results", ev.Name, page)
-		return
-	}
-	p.render(c, status, "results", ev.Name, page, nil)
+	return page, ds, nil
 }
 
 // offerAction accepts, declines or pays an offer from the status page.

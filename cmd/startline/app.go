@@ -24,6 +24,7 @@ import (
 	"github.com/startline/startline/api"
 	"github.com/startline/startline/internal/httpkit"
 	"github.com/startline/startline/internal/metrics"
+	"github.com/startline/startline/internal/readcache"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/checkin"
 	"github.com/startline/startline/lottery/dashboard"
@@ -72,6 +73,8 @@ type app struct {
 	mails    *lottery.MailRenderer
 	metrics  *metrics.Metrics // GET /metrics; the apply decisions, mail and task failures report here
 	inspect  *asynq.Inspector // the task queues' sizes for the metrics
+	views    *readcache.Cache // the API's read cache (views.go); nil: none
+	viewSync func(context.Context) error
 }
 
 // outbox is the dev outbox's view of the mail: intents rendered as the
@@ -265,6 +268,8 @@ func (a *app) router() (*gin.Engine, error) {
 		Series:   a.series,
 		Exports:  a.exports,
 		Checkin:  a.checkin,
+		Views:    a.views,
+		ViewSync: a.viewSync,
 		Site:     a.site})
 	// The Asynq monitor (asynqmon), the maintained web UI for the task
 	// queues; web shows it to signed-in staff only. Read-only: a change
@@ -273,7 +278,7 @@ func (a *app) router() (*gin.Engine, error) {
 	if a.queues == nil {
 		a.queues = asynqmon.New(asynqmon.Options{RootPath: web.QueuesPath, RedisConnOpt: a.asynqOpt, ReadOnly: true})
 	}
-	if err := web.Register(r, web.Deps{APINotFound: api.NotFound, PageCacheTTL: time.Second, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
+	if err := web.Register(r, web.Deps{APINotFound: api.NotFound, PageCacheTTL: time.Second, Views: a.views, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Offers:   a.offers,
 		Cards:    a.cards,
 		Waitroom: a.waitroom,
@@ -335,6 +340,9 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 		// error writers: one line per request would flood the log.
 		if c.Writer.Status() >= 500 && c.Writer.Status() != http.StatusServiceUnavailable {
 			lvl = slog.LevelWarn
+		}
+		if !log.Enabled(c.Request.Context(), lvl) {
+			return // the usual case: no boxing of the fields on every hot read
 		}
 		log.Log(c.Request.Context(), lvl, "http", "method", c.Request.Method, "route", route,
 			"status", c.Writer.Status(), "ms", time.Since(start).Milliseconds())
@@ -410,6 +418,7 @@ func serveCmd(ctx context.Context, cfg config, log *slog.Logger, http_, work boo
 		log.Info("shutting down worker")
 		return nil
 	}
+	a.startViews(ctx)
 	r, err := a.router()
 	if err != nil {
 		return err

@@ -11,10 +11,20 @@ import (
 	"github.com/startline/startline/lottery"
 )
 
+// ReceiptValid reports whether token is the receipt of entry entryID (an
+// HMAC check, no I/O): the read cache asks it before answering from
+// memory, so a cached status is never shown without its token.
+func (s *Service) ReceiptValid(entryID, token string) bool {
+	if _, err := uuid.Parse(entryID); err != nil {
+		return false
+	}
+	return s.keys.CheckReceipt(strings.ToLower(entryID), token)
+}
+
 // EntryStatus returns an entry to the holder of its receipt token. A wrong
 // token is ErrNotFound, exactly as an unknown id, so nothing leaks.
 func (s *Service) EntryStatus(ctx context.Context, entryID, token string) (lottery.EntryView, error) {
-	if _, err := uuid.Parse(entryID); err != nil || !s.keys.CheckReceipt(strings.ToLower(entryID), token) {
+	if !s.ReceiptValid(entryID, token) {
 		return lottery.EntryView{}, lottery.ErrNotFound
 	}
 	e, err := s.store.Entry(ctx, strings.ToLower(entryID))

@@ -286,6 +286,12 @@ func (s *Service) queueLine(ctx context.Context, subqueueID int64) (lottery.Queu
 	v, err, _ := s.flight.Do(strconv.FormatInt(subqueueID, 10), func() (any, error) {
 		l, err := s.store.QueueLine(ctx, subqueueID)
 		if err != nil {
+			// PostgreSQL unreachable: polls go on from the last line read
+			// (issue 16). A line only moves forward, so an old one shows a
+			// longer wait, never a wrong admission (that needs the ticket).
+			if ok && errors.Is(err, lottery.ErrUnavailable) {
+				return c.line, nil
+			}
 			return lottery.QueueLine{}, fmt.Errorf("queue line %d: %w", subqueueID, err)
 		}
 		s.cacheMu.Lock()
