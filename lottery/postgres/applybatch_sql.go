@@ -24,9 +24,12 @@ import (
 // writes, never need to.
 //
 //   - prev: an earlier request with the same Idempotency-Key answers a
-//     replay (tryReplay); such an application tries no code.
+//     replay (tryReplay); such an application tries no code. (LATERAL with
+//     LIMIT: an index probe per application, never a hash join over the
+//     whole table, which the planner picks for jsonb_to_recordset's rows.)
 //   - code: every other application's code row, locked in key order (no
-//     deadlock between batches) and read as the try finds it; consumes is
+//     deadlock between batches) and read as the try finds it (LATERAL, so
+//     each is an index probe, never a scan of the event's codes); consumes is
 //     lottery.CodeConsumes; elsewhere, when it does not consume, is
 //     CheckCode's UsedElsewhere (the right code, live, not past the cap).
 //   - ins: the entry, for a code it consumes, inside the event's window,
@@ -49,16 +52,16 @@ const applyBatchSQL = `WITH inp AS (
 		mail_kind text, mail_detail text)
 ), prev AS (
 	SELECT i.ord, k.request_hash, k.entry_id, k.status, q.key AS subqueue_key
-	FROM inp i JOIN idempotency_keys k ON k.event_id = i.event_id AND k.key = i.idem_key
+	FROM inp i CROSS JOIN LATERAL (SELECT * FROM idempotency_keys k
+		WHERE k.event_id = i.event_id AND k.key = i.idem_key LIMIT 1) k
 	JOIN entries e ON e.id = k.entry_id JOIN subqueues q ON q.id = e.subqueue_id
 ), code AS (
 	SELECT i.ord, c.code_hash = i.otp_hash AS match, c.used_by IS NOT NULL AS used, c.attempts, c.expires_at,
 		c.used_by IS NULL AND c.code_hash = i.otp_hash AND c.attempts < i.max_attempts AND c.expires_at > i.now AS consumes,
 		c.code_hash = i.otp_hash AND c.attempts <= i.max_attempts AND c.expires_at > i.now AS elsewhere
-	FROM otp_codes c JOIN inp i ON c.event_id = i.event_id AND c.email_key = i.email_key
+	FROM (SELECT * FROM inp ORDER BY event_id, email_key) i
+	CROSS JOIN LATERAL (SELECT * FROM otp_codes c WHERE c.event_id = i.event_id AND c.email_key = i.email_key FOR UPDATE) c
 	WHERE NOT EXISTS (SELECT 1 FROM prev p WHERE p.ord = i.ord)
-	ORDER BY c.event_id, c.email_key
-	FOR UPDATE OF c
 ), ins AS (
 	INSERT INTO entries (id, event_id, subqueue_id, name, email, email_key, phone, birth_date, tickets,
 		previous_applications, group_code, status, risk_score, risk_decision, risk_reasons, created_at, updated_at,
@@ -75,11 +78,11 @@ const applyBatchSQL = `WITH inp AS (
 	RETURNING id
 ), tried AS (
 	UPDATE otp_codes c SET attempts = c.attempts + 1,
-		used_at = CASE WHEN n.id IS NOT NULL THEN i.now ELSE c.used_at END,
-		used_by = CASE WHEN n.id IS NOT NULL THEN i.id ELSE c.used_by END
-	FROM inp i JOIN code k ON k.ord = i.ord LEFT JOIN ins n ON n.id = i.id
-	WHERE c.event_id = i.event_id AND c.email_key = i.email_key
-		AND (n.id IS NOT NULL OR NOT (k.consumes OR k.elsewhere))
+		used_at = CASE WHEN k.made THEN i.now ELSE c.used_at END,
+		used_by = CASE WHEN k.made THEN i.id ELSE c.used_by END
+	FROM inp i JOIN (SELECT k.*, k.ord IN (SELECT i.ord FROM inp i JOIN ins n ON n.id = i.id) AS made FROM code k) k
+		ON k.ord = i.ord
+	WHERE c.event_id = i.event_id AND c.email_key = i.email_key AND (k.made OR NOT (k.consumes OR k.elsewhere))
 ), consents AS (
 	INSERT INTO entry_consents (entry_id, document, version, accepted_at)
 	SELECT i.id, x.document, x.version, x.accepted_at
