@@ -264,7 +264,7 @@ func batchOutcome(a registration.ApplyTx, r batchResult) (registration.ApplyOutc
 // fails (other than by an outage) writes nothing, so every member is then
 // written by applyTx on its own.
 func (s *Store) flushApplies(batch []*applyCall) {
-	live := batch[:0]
+	live := make([]*applyCall, 0, len(batch))
 	for _, c := range batch {
 		if err := c.ctx.Err(); err != nil { // gave up before its write began: as applyTx would
 			c.done <- applyAnswer{err: fmt.Errorf("apply: %w", unavailable(err))}
