@@ -22,7 +22,9 @@ func BenchmarkApplyClients(b *testing.B) {
 	for _, mode := range []struct {
 		name string
 		cfg  postgres.ApplyBatching
-	}{{"tx", postgres.ApplyBatching{Off: true}}, {"batch", postgres.ApplyBatching{}}} {
+	}{{"tx", postgres.ApplyBatching{Off: true}}, {"batch", postgres.ApplyBatching{}},
+		{"batch-flushers=2", postgres.ApplyBatching{Flushers: 2}}, {"batch-flushers=8", postgres.ApplyBatching{Flushers: 8}},
+		{"batch-max=32", postgres.ApplyBatching{Max: 32}}} {
 		b.Run(mode.name, func(b *testing.B) { benchApplyClients(b, mode.cfg, 256) })
 	}
 }
