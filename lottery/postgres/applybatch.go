@@ -24,8 +24,11 @@ import (
 // the batches by itself. At most flushers batches are in flight.
 
 const (
-	defaultApplyBatch    = 128
-	defaultApplyFlushers = 4
+	// Measured at 256 clients on 2 cores (BenchmarkApplyClients): eight
+	// statements in flight keep both cores of PostgreSQL busy, where four
+	// left one waiting on the other's commit; batches then hold ~13.
+	defaultApplyBatch    = 64
+	defaultApplyFlushers = 8
 	// applyBatchTimeout bounds a batch that the database never answers; each
 	// caller still gives up on its own context first.
 	applyBatchTimeout = 30 * time.Second
