@@ -59,7 +59,7 @@ func benchApplyHTTP(b *testing.B, cfg postgres.ApplyBatching, clients int) {
 	}
 	clk := &lottery.FixedClock{T: testStart}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})) // why a 503
-	conf := lottery.Config{EventCacheTTL: time.Minute} // as served: events from the cache
+	conf := lottery.Config{EventCacheTTL: time.Minute}                                            // as served: events from the cache
 	svc := lottery.NewService(store, keys, clk, nil, log, conf)
 	reg := registration.NewService(store, svc, keys, clk, nil, log, conf)
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
