@@ -58,8 +58,9 @@ func benchApplyHTTP(b *testing.B, cfg postgres.ApplyBatching, clients int) {
 		b.Fatal(err)
 	}
 	clk := &lottery.FixedClock{T: testStart}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})) // why a 503
-	conf := lottery.Config{EventCacheTTL: time.Minute}                                            // as served: events from the cache
+	// Errors only: they say why a request got a 503.
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	conf := lottery.Config{EventCacheTTL: time.Minute} // as served: events from the cache
 	svc := lottery.NewService(store, keys, clk, nil, log, conf)
 	reg := registration.NewService(store, svc, keys, clk, nil, log, conf)
 	stf := staff.NewService(store, store, keys, clk, nil, log, staff.Config{})
