@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 	"sync"
@@ -59,6 +60,9 @@ type applyBatcher struct {
 	running  int
 	batches  int64 // statements written, for benchmarks
 	members  int64 // applies written by them
+	// kept holds the sessions the batch statement runs on (applybatch_conn.go).
+	connsOnce sync.Once
+	kept      chan *sql.Conn
 }
 
 // applyCall is one caller waiting for its batch.

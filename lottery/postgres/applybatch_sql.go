@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"sync"
@@ -261,8 +260,8 @@ func batchOutcome(a registration.ApplyTx, r batchResult) (registration.ApplyOutc
 }
 
 // flushApplies writes one batch and answers each caller. A statement that
-// fails (other than by an outage) writes nothing, so every member is then
-// written by applyTx on its own.
+// fails writes nothing, so every member is then written by applyTx on its
+// own.
 func (s *Store) flushApplies(batch []*applyCall) {
 	live := make([]*applyCall, 0, len(batch))
 	for _, c := range batch {
@@ -279,12 +278,9 @@ func (s *Store) flushApplies(batch []*applyCall) {
 	defer cancel()
 	results, err := s.execApplyBatch(ctx, live)
 	if err != nil {
-		if errors.Is(unavailable(err), lottery.ErrUnavailable) {
-			for _, c := range live {
-				c.done <- applyAnswer{err: fmt.Errorf("apply batch: %w", unavailable(err))}
-			}
-			return
-		}
+		// Nothing was written. Even a lost connection goes to applyTx: the
+		// session may have been a stale kept one while the database is up;
+		// in a real outage each member's transaction fails fast (503).
 		s.applyEach(live)
 		return
 	}
@@ -331,17 +327,24 @@ func (s *Store) execApplyBatch(ctx context.Context, calls []*applyCall) ([]batch
 	if err != nil {
 		return nil, fmt.Errorf("apply batch: %w", err)
 	}
-	sqlDB, err := s.db.DB()
+	conn, err := s.batchConn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("apply batch: %w", err)
 	}
-	rows, err := sqlDB.QueryContext(ctx, applyBatchSQL, string(doc))
+	out, err := readApplyBatch(ctx, conn, string(doc), len(calls))
+	s.releaseBatchConn(conn, err)
+	return out, err
+}
+
+// readApplyBatch runs applyBatchSQL on conn and reads its row per application.
+func readApplyBatch(ctx context.Context, conn *sql.Conn, doc string, n int) ([]batchResult, error) {
+	rows, err := conn.QueryContext(ctx, applyBatchSQL, doc)
 	if err != nil {
 		return nil, fmt.Errorf("apply batch: %w", err)
 	}
 	defer rows.Close()
-	out := make([]batchResult, len(calls))
-	n := 0
+	out := make([]batchResult, n)
+	got := 0
 	for rows.Next() {
 		var ord int
 		var r batchResult
@@ -353,7 +356,7 @@ func (s *Store) execApplyBatch(ctx context.Context, calls []*applyCall) ([]batch
 			return nil, fmt.Errorf("apply batch: row %d of %d", ord, len(out))
 		}
 		out[ord] = r
-		n++
+		got++
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("apply batch: %w", err)
@@ -361,8 +364,8 @@ func (s *Store) execApplyBatch(ctx context.Context, calls []*applyCall) ([]batch
 	if err := rows.Close(); err != nil {
 		return nil, fmt.Errorf("apply batch: %w", err)
 	}
-	if n != len(calls) {
-		return nil, fmt.Errorf("apply batch: %d rows for %d applications", n, len(calls))
+	if got != n {
+		return nil, fmt.Errorf("apply batch: %d rows for %d applications", got, n)
 	}
 	return out, nil
 }

@@ -99,6 +99,7 @@ func (s *Store) DB() *gorm.DB { return s.db }
 
 // Close releases the pool.
 func (s *Store) Close() error {
+	s.applies.closeConns()
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err
