@@ -102,8 +102,10 @@ func conflictKeys(a registration.ApplyTx) []string {
 
 // assemble takes the next batch from the queue in arrival order: at most max
 // calls, none sharing a conflict key with an earlier one. A conflicting call
-// stays queued (in order) for a later batch, so two applications of one
-// person are decided one after the other, as serial transactions would be.
+// stays queued (in order) for a later batch, which may run alongside this
+// one: the code row's lock and the unique indexes then order the two as
+// they order concurrent transactions (one wins, the other is a duplicate,
+// a used code or a replay).
 func assemble(queue []*applyCall, max int) (batch, rest []*applyCall) {
 	seen := make(map[string]struct{}, 4*min(len(queue), max))
 	for i, c := range queue {
