@@ -36,6 +36,8 @@ type Store struct {
 	// pseudonymKey keys the pseudonyms retention keeps of earned tickets
 	// (series_earned); Options.PseudonymKey, else a fixed development key.
 	pseudonymKey []byte
+	// applies groups concurrent applications into one statement (applybatch.go).
+	applies applyBatcher
 }
 
 var _ lottery.Store = (*Store)(nil)
@@ -97,6 +99,7 @@ func (s *Store) DB() *gorm.DB { return s.db }
 
 // Close releases the pool.
 func (s *Store) Close() error {
+	s.applies.closeConns()
 	sqlDB, err := s.db.DB()
 	if err != nil {
 		return err

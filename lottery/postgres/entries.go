@@ -227,11 +227,22 @@ type idemRow struct {
 	SubqueueKey string
 }
 
-// Apply stores an application in one transaction: replay check, code check
+// Apply stores an application: the common one (no group code, card or
+// admission) by group commit with the applies arriving alongside it in one
+// statement (applybatch.go), the rest by applyTx. Either way the outcome is
+// the one applyTx would give, and it is returned only after the commit.
+func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration.ApplyOutcome, error) {
+	if !s.applies.off && batchable(a) {
+		return s.applies.submit(ctx, s, a)
+	}
+	return s.applyTx(ctx, a)
+}
+
+// applyTx stores an application in one transaction: replay check, code check
 // (a wrong code's attempt is committed), group limits under an advisory
 // lock, the entry insert guarded by the window and the one-per-person key,
 // the log record and the idempotency record.
-func (s *Store) Apply(ctx context.Context, a registration.ApplyTx) (registration.ApplyOutcome, error) {
+func (s *Store) applyTx(ctx context.Context, a registration.ApplyTx) (registration.ApplyOutcome, error) {
 	var out registration.ApplyOutcome
 	var committedErr error // failures whose writes (a code attempt) must still commit
 	now := a.Now.UTC().Truncate(time.Microsecond)
