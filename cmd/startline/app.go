@@ -106,6 +106,9 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			store.Close()
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
 		}
+		if opt.PoolSize == 0 {
+			opt.PoolSize = redisPoolSize()
+		}
 		a.redis = redis.NewClient(opt)
 		a.asynqOpt = asynq.RedisClientOpt{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB,
 			TLSConfig: opt.TLSConfig}

@@ -26,5 +26,12 @@ func pingRedis(ctx context.Context, rdb redis.UniversalClient) error {
 // requests past the limiter's 200 ms budget (BenchmarkGateRedis). Each
 // node's pool is that of a single-node client.
 func clusterOptions(addrs []string) *redis.ClusterOptions {
-	return &redis.ClusterOptions{Addrs: addrs, PoolSize: 10 * runtime.GOMAXPROCS(0)}
+	return &redis.ClusterOptions{Addrs: addrs, PoolSize: redisPoolSize()}
 }
+
+// redisPoolSize is each Redis node's connection pool when REDIS_URL does
+// not set pool_size: go-redis's 10 per CPU (20 on two cores) made 256
+// concurrent applies wait for a connection past the limiter's 200 ms
+// budget (BenchmarkApplyHTTP answered 503s); connections open as needed,
+// so the larger cap costs nothing when idle.
+func redisPoolSize() int { return max(128, 10*runtime.GOMAXPROCS(0)) }
