@@ -126,7 +126,7 @@ func TestBatchOutcome(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err, next := batchOutcome(a, tt.r)
+			got, next, err := batchOutcome(a, tt.r)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("outcome (-want +got):\n%s", diff)
 			}

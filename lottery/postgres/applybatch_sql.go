@@ -228,34 +228,34 @@ const (
 // batchOutcome maps one application's row to its answer, as applyTx decides
 // it; a follow-up reads what the statement could not see (rows committed
 // by others while it ran).
-func batchOutcome(a registration.ApplyTx, r batchResult) (registration.ApplyOutcome, error, followUp) {
+func batchOutcome(a registration.ApplyTx, r batchResult) (registration.ApplyOutcome, followUp, error) {
 	if r.Replayed {
 		var out registration.ApplyOutcome
 		err := replay(idemRow{RequestHash: r.PrevHash, EntryID: r.PrevEntry, Status: r.PrevStatus, SubqueueKey: r.PrevSubQ},
 			a.RequestHash, &out)
-		return out, err, answered
+		return out, answered, err
 	}
 	if !r.Found {
-		return registration.ApplyOutcome{}, lottery.ErrNoCode, answered
+		return registration.ApplyOutcome{}, answered, lottery.ErrNoCode
 	}
 	now := applyNow(a)
 	v := lottery.CheckCode(lottery.CodeTry{Match: r.Match, Used: r.Used, Attempts: r.Attempts, ExpiresAt: r.ExpiresAt},
 		now, a.MaxOTPAttempts)
 	switch {
 	case v.Consumed != r.Consumes:
-		return registration.ApplyOutcome{}, fmt.Errorf("check otp: the statement and lottery.CodeConsumes disagree (consumed %t)", r.Consumes), answered
+		return registration.ApplyOutcome{}, answered, fmt.Errorf("check otp: the statement and lottery.CodeConsumes disagree (consumed %t)", r.Consumes)
 	case v.Consumed && r.Inserted:
 		out := registration.ApplyOutcome{EntryID: a.Entry.ID, Status: a.Entry.Status, SubQueue: a.Entry.SubQueue}
 		if r.MailID.Valid {
 			out.Mails = []int64{r.MailID.Int64}
 		}
-		return out, nil, answered
+		return out, answered, nil
 	case v.Consumed:
-		return registration.ApplyOutcome{}, nil, explainRefusal
+		return registration.ApplyOutcome{}, explainRefusal, nil
 	case v.UsedElsewhere:
-		return registration.ApplyOutcome{}, nil, explainUsed
+		return registration.ApplyOutcome{}, explainUsed, nil
 	default:
-		return registration.ApplyOutcome{}, v.Err, answered // its attempt is committed
+		return registration.ApplyOutcome{}, answered, v.Err // its attempt is committed
 	}
 }
 
@@ -286,7 +286,7 @@ func (s *Store) flushApplies(batch []*applyCall) {
 	}
 	var wg sync.WaitGroup
 	for i, c := range live {
-		out, err, next := batchOutcome(c.a, results[i])
+		out, next, err := batchOutcome(c.a, results[i])
 		if next == answered {
 			c.done <- applyAnswer{out: out, err: err}
 			continue
