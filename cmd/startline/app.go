@@ -278,7 +278,7 @@ func (a *app) router() (*gin.Engine, error) {
 	if a.queues == nil {
 		a.queues = asynqmon.New(asynqmon.Options{RootPath: web.QueuesPath, RedisConnOpt: a.asynqOpt, ReadOnly: true})
 	}
-	if err := web.Register(r, web.Deps{APINotFound: api.NotFound, PageCacheTTL: time.Second, Views: a.views, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
+	if err := web.Register(r, web.Deps{APINotFound: api.NotFound, PageCacheTTL: time.Second, Views: a.views, ViewSync: a.viewSync, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Offers:   a.offers,
 		Cards:    a.cards,
 		Waitroom: a.waitroom,
