@@ -31,7 +31,7 @@ func withViews(t *testing.T, dsn string, store *postgres.Store, d *web.Deps) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("view feed never listened")
 	}
-	d.Views, d.ViewSync = c, feed.Sync
+	d.Views, d.ViewSync, d.ViewAnnounce = c, feed.Sync, feed.Announce
 	if d.PageCacheTTL <= 0 {
 		d.PageCacheTTL = time.Second // as cmd/startline
 	}
@@ -111,6 +111,26 @@ func TestStatusPageCache(t *testing.T) {
 	}
 	if code, _, _ := s.get(status, "If-None-Match", etag); code != http.StatusOK {
 		t.Errorf("the old ETag after paying: %d, want 200", code)
+	}
+	// Naming a transfer's recipient writes a row no trigger watches: the
+	// page write itself drops the page (and announces it to the others).
+	s.store.DB().Exec("UPDATE events SET transfer_max = 1")
+	_, canTransfer, _ := s.get(status) // the event's change reached the page
+	if !strings.Contains(canTransfer, "data-offer-transfer") {
+		t.Fatalf("no transfer form after the event allowed transfers: %.3000s", canTransfer)
+	}
+	form := url.Values{"token": {s.receipt(entry)}, "to_email": {"friend@example.org"}}
+	if code, _, _ := s.postForm("/entries/"+entry+"/transfer", form, "Sec-Fetch-Site", "same-origin"); code != http.StatusSeeOther {
+		t.Fatalf("transfer: %d", code)
+	}
+	if _, body, _ := s.get(status); !strings.Contains(body, "data-transfer-open") {
+		t.Fatalf("status page after naming the recipient is the one from before: %.3000s", body)
+	}
+	if code, _, _ := s.postForm("/entries/"+entry+"/transfer/cancel", url.Values{"token": {s.receipt(entry)}}, "Sec-Fetch-Site", "same-origin"); code != http.StatusSeeOther {
+		t.Fatalf("cancel transfer: %d", code)
+	}
+	if _, body, _ := s.get(status); strings.Contains(body, "data-transfer-open") {
+		t.Fatal("status page still shows the cancelled transfer")
 	}
 	// … and gives the place back: the next visit says so.
 	post := url.Values{"token": {s.receipt(entry)}}

@@ -22,7 +22,8 @@ import (
 // entry, language and site origin into the API's read cache (Deps.Views),
 // under the entry's and its event's tags exactly as the API's status view:
 // a commit to the entry, its offer, payment, charge, appeal or event drops
-// it on every process (migration 00041). The receipt token is checked
+// it on every process (migration 00041), and so does a runner's write
+// through these pages (syncViews announces the entry's tag). The receipt token is checked
 // before the cache is asked, and it is the entry's only token (an HMAC of
 // its id), so the id keys the page.
 //
@@ -30,10 +31,10 @@ import (
 // the dispute window, the deferral and fee deadlines: the TTL is cut to the
 // nearest) and the rows the status page reads that migration 00041 does not
 // watch (disputes and their answers, transfers, deferrals, refunds). A
-// runner's own write through these pages drops the entry's page at once on
-// this process (syncViews); another party's (a reviewer's answer, a refund
-// settling) shows within statusPageTTL, or pendingPageTTL while the page
-// waits on one. The offer countdown is the browser's (signals.js counts
+// runner's own write through these pages drops the entry's page on every
+// process before the answer leaves (syncViews); another party's (a
+// reviewer's answer, a refund settling) shows within statusPageTTL, or
+// pendingPageTTL while the page waits on one. The offer countdown is the browser's (signals.js counts
 // from the absolute time in the page), so a cached page never shows an old
 // "time left".
 
@@ -58,7 +59,9 @@ func (p *pages) cachedEntry(c *gin.Context) bool {
 	r := c.Request
 	origin := p.Site.Origin(r).String() // the page's absolute status link
 	key := "entrypage:" + id + "|" + lang + "|" + origin
-	v, _, err := p.Views.Get(r.Context(), key, p.fillEntryPage(r, id, tok, lang), nil)
+	// With PostgreSQL unreachable an expired page still answers, as the
+	// API's status does: nothing can have been committed meanwhile.
+	v, _, err := p.Views.Get(r.Context(), key, p.fillEntryPage(r, id, tok, lang), dependencyDown)
 	if err != nil {
 		p.fail(c, err)
 		return true
@@ -67,6 +70,9 @@ func (p *pages) cachedEntry(c *gin.Context) bool {
 	readcache.Write(c.Writer, r, v, "text/html; charset=utf-8", readcache.Personal, "Accept-Language, Cookie")
 	return true
 }
+
+// dependencyDown: a fill failed because a dependency could not be reached.
+func dependencyDown(err error) bool { return lottery.CodeOf(err) == lottery.CodeUnavailable }
 
 // plainStatusQuery: the query is the token and at most the language, so
 // the page is the same for every visit in that language (any flag, such as
@@ -149,26 +155,32 @@ func pageWaits(page entryPage) bool {
 }
 
 // syncViews, after a page's write that went through (a redirect or a page,
-// not an error), waits until this process's read cache shows every commit
-// so far, and drops the entry's status page when the write was on an
-// entry (/entries/:id/…: its disputes, transfers, deferrals and refunds
-// are rows no commit announces), so the page the runner is sent back to
-// is never the one from before. A redirect answer is buffered until the
+// not an error), drops the entry's status page on every process when the
+// write was on an entry (/entries/:id/…: its disputes, transfers,
+// deferrals and refunds are rows no trigger announces), then waits until
+// this process's read cache shows every commit and announcement so far,
+// so the page the runner is sent back to is never the one from before. A redirect answer is buffered until the
 // handler returns: the browser cannot follow it before the sync.
 func (p *pages) syncViews(c *gin.Context) {
 	c.Next()
 	if p.Views == nil || !pageWriteSyncs(c.Request.Method, c.FullPath()) || c.Writer.Status() >= 400 {
 		return
 	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 250*time.Millisecond)
+	defer cancel()
+	if strings.HasPrefix(c.FullPath(), "/entries/:id/") {
+		tag := readcache.EntryTag(strings.ToLower(c.Param("id")))
+		p.Views.Invalidate(tag)
+		if p.ViewAnnounce != nil {
+			if err := p.ViewAnnounce(ctx, tag); err != nil {
+				p.Log.WarnContext(ctx, "a page write not announced; other processes show it within the status page's TTL", "err", err)
+			}
+		}
+	}
 	if p.ViewSync != nil {
-		ctx, cancel := context.WithTimeout(c.Request.Context(), 250*time.Millisecond)
-		defer cancel()
 		if err := p.ViewSync(ctx); err != nil {
 			p.Log.WarnContext(ctx, "views not synced after a page write; other reads catch up within the feed's delay", "err", err)
 		}
-	}
-	if strings.HasPrefix(c.FullPath(), "/entries/:id/") {
-		p.Views.Invalidate(readcache.EntryTag(strings.ToLower(c.Param("id"))))
 	}
 }
 

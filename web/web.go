@@ -93,6 +93,10 @@ type Deps struct {
 	// change feed's Sync): the status page it redirects to is then never
 	// the one from before (issue 16). nil: no wait.
 	ViewSync func(context.Context) error
+	// ViewAnnounce announces a tag's change to every process's Views (the
+	// feed's Announce): a page's write to rows no trigger watches. nil:
+	// this process's Views only.
+	ViewAnnounce func(context.Context, string) error
 	// Self runs "my entries", withdrawals and erasures (issue 13).
 	Self *selfservice.Service
 	// Dashboard computes the organizer's dashboard (issue 14); nil: the
