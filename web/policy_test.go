@@ -58,13 +58,14 @@ type siteOptions struct {
 	// sandbox's checkout pages stay mounted).
 	provider lottery.PaymentProvider
 	cards    bool // the card-on-file charge pass on the sandbox (site.cards)
+	views    bool // the read cache and its change feed, as cmd/startline wires them (entry_cache_test.go)
 }
 
 // newSiteWith is newSite with the public URL, trusted proxies, a settable
 // clock and the sandbox payment provider; "spring" is published and open.
 func newSiteWith(t *testing.T, o siteOptions) *site {
 	t.Helper()
-	store, _ := pgtest.NewStore(t)
+	store, dsn := pgtest.NewStore(t)
 	keys, _ := lottery.NewKeys([]byte("web-test-secret-key-web-test-secret-key"))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	var clk lottery.Clock = lottery.SystemClock{}
@@ -129,6 +130,9 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 		cards = offers.NewCharger(store, o.sandbox, offers.NewMemoryMeter(), clk, nil, log)
 		d.Cards = cards
 	}
+	if o.views {
+		withViews(t, dsn, store, &d)
+	}
 	if err := web.Register(r, d); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +140,7 @@ func newSiteWith(t *testing.T, o siteOptions) *site {
 		o.routes(r)
 	}
 	s := &site{t: t, srv: httptest.NewServer(r), store: store, svc: svc, reg: reg, draws: dr, staff: stf, waitroom: wr, keys: keys, org: org,
-		cards: cards, sandbox: o.sandbox}
+		cards: cards, sandbox: o.sandbox, views: d.Views, viewSync: d.ViewSync}
 	t.Cleanup(s.srv.Close)
 	return s
 }

@@ -89,6 +89,14 @@ type Deps struct {
 	// change feed drops them the moment their event changes (issue 16);
 	// nil: a cache of the pages' own, TTL only.
 	Views *readcache.Cache
+	// ViewSync, after a page's write, waits until Views shows it (the
+	// change feed's Sync): the status page it redirects to is then never
+	// the one from before (issue 16). nil: no wait.
+	ViewSync func(context.Context) error
+	// ViewAnnounce announces a tag's change to every process's Views (the
+	// feed's Announce): a page's write to rows no trigger watches. nil:
+	// this process's Views only.
+	ViewAnnounce func(context.Context, string) error
 	// Self runs "my entries", withdrawals and erasures (issue 13).
 	Self *selfservice.Service
 	// Dashboard computes the organizer's dashboard (issue 14); nil: the
@@ -141,7 +149,7 @@ func Register(engine *gin.Engine, d Deps) error {
 		}
 		p.tpl[strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")] = t
 	}
-	r := engine.Group("", httpkit.CheckInput(p.fail, true))
+	r := engine.Group("", httpkit.CheckInput(p.fail, true), p.syncViews)
 	static, _ := fs.Sub(staticFS, "static")
 	r.StaticFS("/static", filesOnly{http.FS(static)})
 	r.GET("/", p.home)
@@ -677,7 +685,12 @@ type entryPage struct {
 	CardCharge *cardChargeSection
 }
 
-func (p *pages) entry(c *gin.Context) { p.showEntry(c, c.Query("token"), http.StatusOK, "", nil) }
+func (p *pages) entry(c *gin.Context) {
+	if p.cachedEntry(c) { // entrycache.go (issue 16)
+		return
+	}
+	p.showEntry(c, c.Query("token"), http.StatusOK, "", nil)
+}
 
 // showEntry renders the status page of the entry in the path for the holder
 // of tok; a refused dispute comes back here with its status, message and
@@ -689,6 +702,21 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 		return
 	}
 	c.Header("Cache-Control", "private, no-store")
+	page, err := p.entryPageOf(c, v, tok, message, refused)
+	if err != nil {
+		p.fail(c, err)
+		return
+	}
+	if c.Request.Method != http.MethodGet { // a refused dispute: the switch links to the page itself
+		switchByLink(c, page.Link)
+	}
+	p.render(c, status, "entry", v.Event.Name, page, refused)
+}
+
+// entryPageOf builds the status page of v for the holder of tok from what
+// c's request says (its query's flags, its origin); the cached page
+// (entrycache.go) builds it on a request of its own.
+func (p *pages) entryPageOf(c *gin.Context, v lottery.EntryView, tok, message string, refused error) (entryPage, error) {
 	link := "/entries/" + v.Entry.ID + "?token=" + url.QueryEscape(tok)
 	proof := ""
 	if v.Event.FrozenAt != nil && v.Entry.Status != lottery.EntryRejected && v.Entry.Status != lottery.EntryInReview {
@@ -696,8 +724,7 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 	}
 	d, err := p.disputes(c, v)
 	if err != nil {
-		p.fail(c, err)
-		return
+		return entryPage{}, err
 	}
 	d.Message = message
 	x := lottery.ExplainTickets(v.Event, v.Entry)
@@ -706,17 +733,12 @@ func (p *pages) showEntry(c *gin.Context, tok string, status int, message string
 		Answers: p.answersSection(c, v), GiveBack: p.giveBackSection(c, v, tok),
 		Checkin: p.checkinSection(v), Transfer: p.transferSection(c, v), CardCharge: p.cardChargeSection(c, v)}
 	if page.Self, err = p.selfSection(c, v, message, refused); err != nil {
-		p.fail(c, err)
-		return
-	}
-	if c.Request.Method != http.MethodGet { // a refused dispute: the switch links to the page itself
-		switchByLink(c, link)
+		return entryPage{}, err
 	}
 	if err := p.entryExtras(c, &page); err != nil {
-		p.fail(c, err)
-		return
+		return entryPage{}, err
 	}
-	p.render(c, status, "entry", v.Event.Name, page, refused)
+	return page, nil
 }
 
 // lookup is the status form for runners who kept the id and token but not the link.

@@ -19,6 +19,7 @@ import (
 	"github.com/startline/startline/antibot/pow"
 	abredis "github.com/startline/startline/antibot/redis"
 	"github.com/startline/startline/internal/httpkit"
+	"github.com/startline/startline/internal/readcache"
 	"github.com/startline/startline/lottery"
 	"github.com/startline/startline/lottery/checkin"
 	"github.com/startline/startline/lottery/dashboard"
@@ -52,6 +53,8 @@ type site struct {
 	org      lottery.StaffAccount
 	cards    *offers.Charger   // siteOptions.cards
 	sandbox  *sandbox.Provider // siteOptions.sandbox
+	views    *readcache.Cache  // siteOptions.views
+	viewSync func(context.Context) error
 }
 
 func newSite(t *testing.T, dev bool) *site { return newSiteRules(t, dev, nil, nil) }

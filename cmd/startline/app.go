@@ -75,6 +75,7 @@ type app struct {
 	inspect  *asynq.Inspector // the task queues' sizes for the metrics
 	views    *readcache.Cache // the API's read cache (views.go); nil: none
 	viewSync func(context.Context) error
+	viewSay  func(context.Context, string) error // announce a tag's change to every process (web status page)
 }
 
 // outbox is the dev outbox's view of the mail: intents rendered as the
@@ -281,7 +282,7 @@ func (a *app) router() (*gin.Engine, error) {
 	if a.queues == nil {
 		a.queues = asynqmon.New(asynqmon.Options{RootPath: web.QueuesPath, RedisConnOpt: a.asynqOpt, ReadOnly: true})
 	}
-	if err := web.Register(r, web.Deps{APINotFound: api.NotFound, PageCacheTTL: time.Second, Views: a.views, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
+	if err := web.Register(r, web.Deps{APINotFound: api.NotFound, PageCacheTTL: time.Second, Views: a.views, ViewSync: a.viewSync, ViewAnnounce: a.viewSay, Svc: a.svc, Registration: a.reg, Draws: a.draws, Stats: a.stats, Guard: a.guard, Sandbox: a.sandbox, StripePublishableKey: a.cfg.StripePublicKey, Outbox: a.outbox(), Log: a.log, Dev: a.cfg.dev(),
 		Offers:   a.offers,
 		Cards:    a.cards,
 		Waitroom: a.waitroom,

@@ -19,6 +19,6 @@ func (a *app) startViews(ctx context.Context) {
 			a.svc.ForgetEvent(slug)
 		}
 	}, views.Flush)
-	a.views, a.viewSync = views, feed.Sync
+	a.views, a.viewSync, a.viewSay = views, feed.Sync, feed.Announce
 	go feed.Run(ctx)
 }
