@@ -33,7 +33,7 @@ func (h *heard) take() []string {
 	return out
 }
 
-// TestViewChangeAnnouncements: migration 00041's triggers announce, after
+// TestViewChangeAnnouncements: migration 00041's (and 00042's) triggers announce, after
 // commit, the entry a small change touched, the event of a large one or of
 // an event-level table, and nothing for an application's inserts.
 func TestViewChangeAnnouncements(t *testing.T) {
@@ -75,6 +75,14 @@ func TestViewChangeAnnouncements(t *testing.T) {
 		{"no row matched", "UPDATE entries SET tickets = tickets WHERE false", nil, nil},
 		{"the event", "UPDATE events SET name = 'Race 2027'", nil, []string{"v:race"}},
 		{"a sub-queue", "UPDATE subqueues SET capacity = capacity + 1", nil, []string{"v:race"}},
+		// 00042: what the status pages show after the draw
+		{"a dispute", "INSERT INTO disputes (event_id, entry_id, message, created_at) SELECT event_id, id, 'a question', now() FROM entries WHERE id = ?",
+			[]any{e.ID}, []string{"e:" + e.ID}},
+		{"a transfer names both entries", `INSERT INTO transfers (id, event_id, from_entry, to_email, to_email_key, token_hash, state,
+				price_minor, fee_minor, to_entry, expires_at)
+			SELECT gen_random_uuid(), event_id, id, 'b@example.com', 'b@example.com', 'h', 'pending', 0, 0, ?::uuid, now() + interval '1 hour'
+			FROM entries WHERE id = ?`, []any{ids[0], e.ID}, []string{"e:" + e.ID, "e:" + ids[0]}},
+		{"a transfer to nobody yet", "UPDATE transfers SET to_entry = NULL", nil, []string{"e:" + e.ID}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := f.store.DB().Exec(tc.sql, tc.args...).Error; err != nil {
