@@ -25,13 +25,14 @@ func TestBrowserCheckin(t *testing.T) {
 	for _, tc := range []struct {
 		lang, browserLang string
 		status, ok, again string
+		pickedUp          string   // the runner's status page after the pickup
 		replayed          string   // the list's summary
 		answers           []string // the replayed codes' answers
 	}{
 		{"en", "en-US", "Your race-day check-in code", "OK: hand out the bib", "already picked up",
-			"3 saved code(s) sent", []string{"OK: hand out the bib", "already picked up", "Do not hand out a bib"}},
+			"You picked up your bib on", "3 saved code(s) sent", []string{"OK: hand out the bib", "already picked up", "Do not hand out a bib"}},
 		{"ko", "ko-KR", "대회 당일 체크인 코드", "확인: 배번을 지급하세요", "이미 수령",
-			"저장된 코드 3개를 보냈습니다", []string{"확인: 배번을 지급하세요", "이미 수령", "배번을 지급하지 마세요"}},
+			"배번을 수령하셨습니다", "저장된 코드 3개를 보냈습니다", []string{"확인: 배번을 지급하세요", "이미 수령", "배번을 지급하지 마세요"}},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			s := newSite(t, true)
@@ -116,6 +117,18 @@ func TestBrowserCheckin(t *testing.T) {
 				t.Errorf("replayed answers in order: %s", kinds)
 			}
 			b.Check("checkin-replayed", tc.lang)
+
+			// The runner's status page now says the bib was picked up and
+			// offers no transfer, give-back or deferral of the place.
+			b.Open(s.srv.URL + "/entries/" + ids[2] + "?token=" + url.QueryEscape(s.receipt(ids[2])))
+			b.WaitFor("#checkin-picked-up")
+			if got := b.Text("#checkin-picked-up"); !strings.Contains(got, tc.pickedUp) {
+				t.Errorf("status page after the pickup:\n%s", got)
+			}
+			if n := browsertest.Eval[int](b, `document.querySelectorAll('a[href*="/give-back"], a[href*="/defer"], form[action*="/transfer"]').length`); n != 0 {
+				t.Errorf("status page after the pickup still offers %d give-back, deferral or transfer steps", n)
+			}
+			b.Check("entry-picked-up", tc.lang)
 			if errs := b.ConsoleErrors(); len(errs) > 0 {
 				t.Errorf("console errors: %v", errs)
 			}
